@@ -1,0 +1,67 @@
+"""Every Redis key the run store uses, in one place. All live under the namespace prefix."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+_NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class Keys:
+    """Key names for one namespace (deployments, test runs and demos each have their own)."""
+
+    def __init__(self, namespace: str) -> None:
+        if not _NAMESPACE.match(namespace):
+            raise ValueError(f"namespace {namespace!r} must be 1-64 of A-Z a-z 0-9 _ . -")
+        self.prefix = f"{namespace}:"
+
+    def run(self, run_id: str) -> str:
+        """Hash: one run (fields ticket, status, plan, step:<id>, dispatched:<id>, ...); TTL retention."""
+        return f"{self.prefix}run:{run_id}"
+
+    @property
+    def runs(self) -> str:
+        """Sorted set: run ids scored by creation time (unix seconds); trimmed to the retention."""
+        return f"{self.prefix}runs"
+
+    def delivery(self, delivery_id: str) -> str:
+        """String: JSON Delivery, the outcome of one inbound message; TTL retention."""
+        return f"{self.prefix}delivery:{delivery_id}"
+
+    @property
+    def deliveries(self) -> str:
+        """Sorted set: delivery ids scored by time (unix seconds); trimmed to the retention."""
+        return f"{self.prefix}deliveries"
+
+    def raw(self, delivery_id: str) -> str:
+        """String: the raw bytes of an inbound message, exactly as delivered; TTL retention."""
+        return f"{self.prefix}raw:{delivery_id}"
+
+    def message(self, message_id: str) -> str:
+        """String: delivery id that first claimed this Message-ID (dedupe, threading); TTL retention."""
+        digest = hashlib.sha256(message_id.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        return f"{self.prefix}msgid:{digest}"
+
+    @property
+    def quarantine(self) -> str:
+        """Sorted set: delivery ids of quarantined messages scored by time; kept until purged."""
+        return f"{self.prefix}quarantine"
+
+    @property
+    def dead_letters(self) -> str:
+        """Sorted set: run ids that could not complete, scored by time; kept until retried or discarded."""
+        return f"{self.prefix}dead-letters"
+
+    def ledger(self, key: str) -> str:
+        """String: JSON record of a side effect done under an idempotency key; TTL retention."""
+        return f"{self.prefix}ledger:{key}"
+
+    def poller_lock(self, source: str) -> str:
+        """String: lock held by the one poller of a mailbox; expires unless renewed (seconds)."""
+        digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+        return f"{self.prefix}lock:poller:{digest}"
+
+    def counter(self, name: str) -> str:
+        """Integer: a named counter (local dry-run issue numbers); never expires."""
+        return f"{self.prefix}counter:{name}"

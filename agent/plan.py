@@ -1,0 +1,154 @@
+"""Plan and Step, references between steps, and the validation every plan passes before it runs.
+
+One reference syntax: an argument value `{"$ref": "ticket.<field>"}` or `{"$ref": "steps.<id>.<field>"}`.
+A step depends on the steps it references; steps that do not depend on each other run in parallel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from inbox.ticket import Ticket
+from tools.base import Tool
+
+REF = "$ref"
+
+
+class Step(BaseModel):
+    """One tool call of a plan."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class Plan(BaseModel):
+    """An ordered list of steps; references point only backwards."""
+
+    steps: list[Step]
+    rationale: str = ""
+
+    def step(self, step_id: str) -> Step:
+        """The step with this id."""
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(f"plan has no step {step_id!r}")
+
+
+class PlanInvalid(Exception):
+    """The plan cannot run as written; `errors` says every reason (a planner may repair and retry)."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def _is_ref(value: Any) -> bool:
+    return isinstance(value, dict) and REF in value
+
+
+def refs_in(value: Any) -> Iterator[Any]:
+    """Every reference object inside an argument value (nested lists and dicts included)."""
+    if _is_ref(value):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from refs_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from refs_in(item)
+
+
+def dependencies(step: Step) -> set[str]:
+    """Ids of the steps whose results this step references."""
+    found = set()
+    for ref in refs_in(step.args):
+        path = str(ref.get(REF, "")).split(".")
+        if len(path) == 3 and path[0] == "steps":
+            found.add(path[1])
+    return found
+
+
+def _check_ref(ref: Any, seen: Mapping[str, Tool[Any, Any]], where: str) -> list[str]:
+    if set(ref) != {REF} or not isinstance(ref[REF], str):
+        return [f"{where}: a reference is exactly {{{REF!r}: 'ticket.<field>' or 'steps.<id>.<field>'}}"]
+    path = ref[REF].split(".")
+    if path[0] == "ticket" and len(path) == 2:
+        if path[1] not in Ticket.model_fields:
+            return [f"{where}: ticket has no field {path[1]!r} (fields: {', '.join(Ticket.model_fields)})"]
+        return []
+    if path[0] == "steps" and len(path) == 3:
+        source = seen.get(path[1])
+        if source is None:
+            return [f"{where}: {ref[REF]!r} names no earlier step"]
+        if path[2] not in source.result_model.model_fields:
+            fields = ", ".join(source.result_model.model_fields)
+            return [f"{where}: {source.name} results have no field {path[2]!r} (fields: {fields})"]
+        return []
+    return [f"{where}: cannot read reference {ref[REF]!r}; use 'ticket.<field>' or 'steps.<id>.<field>'"]
+
+
+def _check_args(step: Step, tool: Tool[Any, Any], seen: Mapping[str, Tool[Any, Any]]) -> list[str]:
+    errors = []
+    fields = tool.args_model.model_fields
+    for name in step.args.keys() - fields.keys():
+        errors.append(
+            f"step {step.id!r}: {tool.name} takes no argument {name!r} (takes: {', '.join(fields)})"
+        )
+    for name, info in fields.items():
+        if name not in step.args:
+            if info.is_required():
+                errors.append(f"step {step.id!r}: {tool.name} needs argument {name!r}")
+            continue
+        value = step.args[name]
+        refs = list(refs_in(value))
+        for ref in refs:
+            errors += _check_ref(ref, seen, f"step {step.id!r} argument {name!r}")
+        if not refs:
+            try:
+                TypeAdapter(info.annotation).validate_python(value)
+            except ValidationError as exc:
+                problem = exc.errors()[0]["msg"]
+                errors.append(f"step {step.id!r}: argument {name!r} is invalid: {problem}")
+    return errors
+
+
+def validate_plan(plan: Plan, catalog: Mapping[str, Tool[Any, Any]], *, max_steps: int) -> None:
+    """Check tools, arguments and references of every step; raise PlanInvalid listing all problems."""
+    errors: list[str] = []
+    if not plan.steps:
+        errors.append("the plan has no steps")
+    if len(plan.steps) > max_steps:
+        errors.append(f"the plan has {len(plan.steps)} steps; at most {max_steps} are allowed")
+    seen: dict[str, Tool[Any, Any]] = {}
+    for step in plan.steps:
+        if step.id in seen:
+            errors.append(f"step id {step.id!r} is used twice")
+        tool = catalog.get(step.tool)
+        if tool is None:
+            errors.append(
+                f"step {step.id!r}: unknown tool {step.tool!r} (tools: {', '.join(sorted(catalog))})"
+            )
+        else:
+            errors += _check_args(step, tool, seen)
+            seen[step.id] = tool
+    if errors:
+        raise PlanInvalid(errors)
+
+
+def resolve_args(value: Any, ticket: Ticket, results: Mapping[str, Mapping[str, Any]]) -> Any:
+    """Replace every reference in an argument value by what it points to."""
+    if _is_ref(value):
+        path = value[REF].split(".")
+        if path[0] == "ticket":
+            return ticket.model_dump(mode="json")[path[1]]
+        return results[path[1]][path[2]]
+    if isinstance(value, dict):
+        return {k: resolve_args(v, ticket, results) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_args(v, ticket, results) for v in value]
+    return value

@@ -1,0 +1,80 @@
+"""Planners turn a Ticket into a Plan. The rule planner is the default and the fallback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from agent.plan import REF, Plan, Step
+from inbox.ticket import Ticket
+
+PlannerName = Literal["rule", "llm", "fallback"]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan and who made it, with notes (repairs, fallback reasons) for the run record."""
+
+    plan: Plan
+    planner: PlannerName
+    notes: list[str] = field(default_factory=list)
+
+
+class Planner(Protocol):
+    """Anything that can plan a ticket; the plan is validated by the caller."""
+
+    def make_plan(self, ticket: Ticket) -> Planned:
+        """Write a plan for this ticket."""
+        ...
+
+
+def _ticket(name: str) -> dict[str, str]:
+    return {REF: f"ticket.{name}"}
+
+
+def _result(step: str, name: str) -> dict[str, str]:
+    return {REF: f"steps.{step}.{name}"}
+
+
+class RulePlanner:
+    """New ticket: categorize and extract (in parallel), then open an issue. Reply: comment on the issue."""
+
+    def make_plan(self, ticket: Ticket) -> Planned:
+        """The fixed plan for this kind of message."""
+        if ticket.thread_of:
+            steps = [
+                Step(
+                    id="comment",
+                    tool="comment_jira_issue",
+                    args={
+                        "parent_ticket_id": _ticket("thread_of"),
+                        "body": _ticket("body"),
+                        "sender": _ticket("sender"),
+                    },
+                )
+            ]
+            return Planned(
+                Plan(steps=steps, rationale="reply to an existing ticket: comment on its issue"), "rule"
+            )
+        text = {"subject": _ticket("subject"), "body": _ticket("body")}
+        steps = [
+            Step(id="categorize", tool="categorize_ticket", args=text),
+            Step(
+                id="extract",
+                tool="extract_entities",
+                args={**text, "signature": _ticket("signature"), "sender_name": _ticket("sender_name")},
+            ),
+            Step(
+                id="create_issue",
+                tool="create_jira_issue",
+                args={
+                    **text,
+                    "sender": _ticket("sender"),
+                    "category": _result("categorize", "category"),
+                    "urgency": _result("extract", "urgency"),
+                    "customer_name": _result("extract", "customer_name"),
+                    "account_id": _result("extract", "account_id"),
+                },
+            ),
+        ]
+        return Planned(Plan(steps=steps, rationale="new ticket: categorize, extract, open an issue"), "rule")

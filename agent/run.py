@@ -1,0 +1,70 @@
+"""What the run store records: deliveries (one per inbound message), runs and their step states."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from agent.plan import Plan
+from inbox.ticket import Ticket
+
+RunStatus = Literal["planning", "running", "done", "dead_letter"]
+StepStatus = Literal["pending", "running", "retrying", "done", "failed"]
+DeliveryOutcome = Literal["ticket", "threaded", "automated", "duplicate", "quarantined"]
+FINAL_RUN_STATUSES: frozenset[str] = frozenset({"done", "dead_letter"})
+
+
+def now() -> datetime:
+    """The current time, timezone-aware (UTC)."""
+    return datetime.now(UTC)
+
+
+class Delivery(BaseModel):
+    """The outcome of one inbound message: a run (ticket or threaded reply) or why there is none."""
+
+    delivery_id: str
+    source: str
+    key: str
+    message_id: str | None = None
+    outcome: DeliveryOutcome
+    run_id: str | None = None
+    reason: str | None = None
+    at: datetime = Field(default_factory=now)
+
+
+class StepState(BaseModel):
+    """One step's progress: attempts, timing, result or error."""
+
+    status: StepStatus = "pending"
+    attempts: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_s: float | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class Run(BaseModel):
+    """Everything about processing one ticket: the ticket, its plan, each step, the final status."""
+
+    id: str
+    ticket: Ticket
+    status: RunStatus
+    created_at: datetime
+    finished_at: datetime | None = None
+    planner: str | None = None
+    planner_notes: list[str] = Field(default_factory=list)
+    plan: Plan | None = None
+    steps: dict[str, StepState] = Field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """True once the run is done or dead-lettered."""
+        return self.status in FINAL_RUN_STATUSES
+
+    def results(self) -> dict[str, dict[str, Any]]:
+        """Results of the finished steps, by step id: what later steps may reference."""
+        return {sid: s.result for sid, s in self.steps.items() if s.status == "done" and s.result is not None}

@@ -1,0 +1,225 @@
+"""RunStore: deliveries, runs, step states, dead letters and the side-effect ledger, in Redis.
+
+Every write that decides something (first delivery of a Message-ID, the plan of a run, who dispatches
+a step, who finishes a run, who performs a side effect) is a single atomic Redis command, so
+concurrent or redelivered tasks agree on one winner.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import redis
+
+from agent.keys import Keys
+from agent.planner import Planned
+from agent.run import Delivery, Run, RunStatus, StepState, now
+from inbox.ticket import Ticket
+
+_CREATE_RUN = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+
+
+def _str(value: Any) -> str:
+    """Redis answers bytes; the store speaks str."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RunStore:
+    """The system's memory in Redis, under one namespace; also the tools' side-effect Ledger."""
+
+    def __init__(self, client: redis.Redis, namespace: str, retention_s: int) -> None:
+        self.redis = client
+        self.keys = Keys(namespace)
+        self.retention_s = retention_s
+        self._create_run = client.register_script(_CREATE_RUN)
+
+    # -- raw messages and deliveries -------------------------------------------------------------
+
+    def save_raw(self, delivery_id: str, raw: bytes) -> None:
+        """Keep a message's raw bytes (first write wins: a re-poll never replaces them)."""
+        self.redis.set(self.keys.raw(delivery_id), raw, nx=True, ex=self.retention_s)
+
+    def raw(self, delivery_id: str) -> bytes | None:
+        """A message's raw bytes, or None once expired."""
+        value = self.redis.get(self.keys.raw(delivery_id))
+        return value if isinstance(value, bytes) else None
+
+    def delivery(self, delivery_id: str) -> Delivery | None:
+        """The recorded outcome of one inbound message."""
+        value = self.redis.get(self.keys.delivery(delivery_id))
+        return Delivery.model_validate_json(value) if value else None
+
+    def record_delivery(self, delivery: Delivery) -> Delivery:
+        """Record a message's outcome unless one is recorded; return the one that stands."""
+        stamp = delivery.at.timestamp()
+        if self.redis.set(self.keys.delivery(delivery.delivery_id), delivery.model_dump_json(), nx=True,
+                          ex=self.retention_s):  # fmt: skip
+            pipe = self.redis.pipeline()
+            pipe.zadd(self.keys.deliveries, {delivery.delivery_id: stamp})
+            pipe.zremrangebyscore(self.keys.deliveries, 0, stamp - self.retention_s)
+            if delivery.outcome == "quarantined":
+                pipe.zadd(self.keys.quarantine, {delivery.delivery_id: stamp})
+                pipe.persist(self.keys.raw(delivery.delivery_id))  # kept for a human to look at
+            pipe.execute()
+            return delivery
+        stored = self.delivery(delivery.delivery_id)
+        assert stored is not None
+        return stored
+
+    def deliveries(self, limit: int = 1000) -> list[Delivery]:
+        """The most recent deliveries, oldest first."""
+        ids = [_str(i) for i in self.redis.zrange(self.keys.deliveries, -limit, -1)]
+        values = self.redis.mget([self.keys.delivery(i) for i in ids]) if ids else []
+        return [Delivery.model_validate_json(v) for v in values if v]
+
+    def quarantined(self) -> list[Delivery]:
+        """Deliveries that could not become tickets, newest last."""
+        ids = [_str(i) for i in self.redis.zrange(self.keys.quarantine, 0, -1)]
+        return [d for d in (self.delivery(i) for i in ids) if d is not None]
+
+    def claim_message_id(self, message_id: str, delivery_id: str) -> str:
+        """Claim a Message-ID for a delivery; return the delivery id that owns it (ours if first)."""
+        key = self.keys.message(message_id)
+        if self.redis.set(key, delivery_id, nx=True, ex=self.retention_s):
+            return delivery_id
+        owner = self.redis.get(key)
+        return _str(owner) if owner else delivery_id
+
+    def message_owner(self, message_id: str) -> str | None:
+        """The delivery id that first brought this Message-ID, if any."""
+        owner = self.redis.get(self.keys.message(message_id))
+        return _str(owner) if owner else None
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def create_run(self, run_id: str, ticket: Ticket) -> bool:
+        """Create a run for a ticket; False when it exists already (a redelivered ingest)."""
+        created = now()
+        fields = {"ticket": ticket.model_dump_json(), "status": "planning", "created_at": created.isoformat()}
+        args: list[str | int] = [self.retention_s, *(x for kv in fields.items() for x in kv)]
+        if not self._create_run(keys=[self.keys.run(run_id)], args=args):
+            return False
+        self.redis.zadd(self.keys.runs, {run_id: created.timestamp()})
+        self.redis.zremrangebyscore(self.keys.runs, 0, created.timestamp() - self.retention_s)
+        return True
+
+    def get_run(self, run_id: str) -> Run | None:
+        """Load a whole run, or None if it does not exist (or has expired)."""
+        raw = {_str(k): _str(v) for k, v in self.redis.hgetall(self.keys.run(run_id)).items()}
+        if "ticket" not in raw:
+            return None
+        steps = {k[5:]: StepState.model_validate_json(v) for k, v in raw.items() if k.startswith("step:")}
+        return Run.model_validate(
+            {
+                "id": run_id,
+                "ticket": json.loads(raw["ticket"]),
+                "status": raw["status"],
+                "created_at": raw["created_at"],
+                "finished_at": raw.get("finished_at"),
+                "planner": raw.get("planner"),
+                "planner_notes": json.loads(raw.get("planner_notes", "[]")),
+                "plan": json.loads(raw["plan"]) if "plan" in raw else None,
+                "steps": steps,
+                "error": raw.get("error"),
+            }
+        )
+
+    def set_status(self, run_id: str, status: RunStatus) -> None:
+        """Move a run to a non-final status."""
+        self.redis.hset(self.keys.run(run_id), "status", status)
+
+    def save_plan(self, run_id: str, planned: Planned) -> bool:
+        """Store the run's plan (first plan wins) with its planner and notes; True if ours was stored."""
+        key = self.keys.run(run_id)
+        if not self.redis.hsetnx(key, "plan", planned.plan.model_dump_json()):
+            return False
+        initial: dict[str | bytes, str] = {
+            f"step:{s.id}": StepState().model_dump_json() for s in planned.plan.steps
+        }
+        fields: dict[str | bytes, str] = {
+            "planner": planned.planner,
+            "planner_notes": json.dumps(planned.notes),
+            "status": "running",
+            **initial,
+        }
+        self.redis.hset(key, mapping=fields)  # type: ignore[arg-type]
+        return True
+
+    def claim_dispatch(self, run_id: str, step_id: str) -> bool:
+        """True for exactly one caller per step: the one that enqueues it."""
+        return bool(self.redis.hsetnx(self.keys.run(run_id), f"dispatched:{step_id}", time.time()))
+
+    def release_dispatch(self, run_id: str, step_id: str) -> None:
+        """Undo a dispatch claim whose enqueue failed, so the step can be dispatched again."""
+        self.redis.hdel(self.keys.run(run_id), f"dispatched:{step_id}")
+
+    def save_step(self, run_id: str, step_id: str, state: StepState) -> None:
+        """Write one step's state (each step's field is written only by that step's task)."""
+        self.redis.hset(self.keys.run(run_id), f"step:{step_id}", state.model_dump_json())
+
+    def finish(self, run_id: str, status: RunStatus, error: str | None = None) -> bool:
+        """Close a run as done or dead_letter; True for the one caller that closed it."""
+        key = self.keys.run(run_id)
+        finished = now()
+        if not self.redis.hsetnx(key, "finished_at", finished.isoformat()):
+            return False
+        mapping: dict[str | bytes, str] = {"status": status}
+        if error:
+            mapping["error"] = error
+        pipe = self.redis.pipeline()
+        pipe.hset(key, mapping=mapping)  # type: ignore[arg-type]
+        if status == "dead_letter":
+            pipe.zadd(self.keys.dead_letters, {run_id: finished.timestamp()})
+            pipe.persist(key)  # an operator decides what happens to it
+        pipe.execute()
+        return True
+
+    def recent_runs(self, limit: int = 20) -> list[Run]:
+        """The newest runs, newest first."""
+        ids = [_str(i) for i in self.redis.zrevrange(self.keys.runs, 0, limit - 1)]
+        return [r for r in (self.get_run(i) for i in ids) if r is not None]
+
+    def dead_letters(self) -> list[Run]:
+        """Runs in the dead-letter list, oldest first."""
+        ids = [_str(i) for i in self.redis.zrange(self.keys.dead_letters, 0, -1)]
+        return [r for r in (self.get_run(i) for i in ids) if r is not None]
+
+    # -- Ledger (tools.base.Ledger) ----------------------------------------------------------------
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The side-effect record stored under an idempotency key."""
+        value = self.redis.get(self.keys.ledger(key))
+        return dict(json.loads(value)) if value else None
+
+    def claim(self, key: str, record: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        """Store a side-effect record unless one exists; return (stored_by_us, the stored record)."""
+        if self.redis.set(self.keys.ledger(key), json.dumps(record), nx=True, ex=self.retention_s):
+            return True, record
+        stored = self.get(key)
+        return False, stored if stored is not None else record
+
+    def next_number(self, name: str) -> int:
+        """A fresh number from a named counter."""
+        return int(self.redis.incr(self.keys.counter(name)))
+
+    # -- housekeeping -----------------------------------------------------------------------------
+
+    def erase_namespace(self) -> int:
+        """Delete every key of this namespace (demo and test clean-up); return how many."""
+        deleted = 0
+        batch: list[bytes] = []
+        for key in self.redis.scan_iter(match=f"{self.keys.prefix}*", count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                deleted += int(self.redis.delete(*batch))
+                batch = []
+        if batch:
+            deleted += int(self.redis.delete(*batch))
+        return deleted

@@ -1,0 +1,1 @@
+"""Mail sources and MIME -> Ticket parsing. No Celery here."""

@@ -1,0 +1,59 @@
+"""Named events of the pipeline: each writes one log line and records its metrics.
+
+A hook that fails logs the failure and never fails the task it observes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from monitoring import metrics
+
+log = logging.getLogger("triage")
+
+
+@contextmanager
+def _never_fail(event: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception:
+        log.exception("monitoring hook %s failed", event)
+
+
+def _line(event: str, **fields: object) -> None:
+    log.info(event + " " + " ".join(f"{k}={v}" for k, v in fields.items()), extra={"fields": fields})
+
+
+def message_ingested(delivery_id: str, outcome: str, run_id: str | None, reason: str | None) -> None:
+    """An inbound message got its outcome."""
+    with _never_fail("message_ingested"):
+        metrics.TICKETS_INGESTED.labels(outcome).inc()
+        _line("ingest", delivery=delivery_id, outcome=outcome, run=run_id or "-", reason=reason or "-")
+
+
+def plan_made(run_id: str, planner: str, steps: int) -> None:
+    """A run got its plan."""
+    with _never_fail("plan_made"):
+        metrics.PLANS.labels(planner).inc()
+        _line("plan", run=run_id, planner=planner, steps=steps)
+
+
+def step_attempted(run_id: str, step: str, tool: str, attempt: int, outcome: str, elapsed_s: float) -> None:
+    """A tool step attempt ended: success, retry or failure."""
+    with _never_fail("step_attempted"):
+        metrics.STEP_OUTCOMES.labels(tool, outcome).inc()
+        metrics.TOOL_DURATION.labels(tool).observe(elapsed_s)
+        _line("step", run=run_id, step=step, tool=tool, attempt=attempt, outcome=outcome,
+              elapsed=f"{elapsed_s:.3f}s")  # fmt: skip
+
+
+def run_finished(run_id: str, status: str, elapsed_s: float, error: str | None = None) -> None:
+    """A run reached its final status."""
+    with _never_fail("run_finished"):
+        metrics.RUNS_FINISHED.labels(status).inc()
+        metrics.RUN_DURATION.observe(elapsed_s)
+        emit: Callable[..., None] = log.warning if status != "done" else log.info
+        fields = {"run": run_id, "status": status, "elapsed": f"{elapsed_s:.3f}s", "error": error or "-"}
+        emit("finish " + " ".join(f"{k}={v}" for k, v in fields.items()), extra={"fields": fields})

@@ -1,0 +1,142 @@
+"""Execute: one task per plan step. Resolve references, run the tool with a timeout, record, go on.
+
+RetryableToolError (and timeouts) are retried with backoff and jitter up to the tool's limit;
+PermanentToolError, invalid arguments, unexpected errors and exhausted retries dead-letter the run.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import math
+import time
+from typing import Any
+
+from celery import Task
+from pydantic import ValidationError
+
+from agent.plan import dependencies, resolve_args
+from agent.run import StepState, now
+from monitoring import events
+from tools.base import Tool, ToolContext
+from tools.catalog import get_tool
+from tools.errors import PermanentToolError, RetryableToolError
+from workers.app import app
+from workers.runtime import runtime
+
+
+def fail_run(run_id: str, reason: str) -> None:
+    """Dead-letter a run with its reason."""
+    store = runtime().store
+    run = store.get_run(run_id)
+    if store.finish(run_id, "dead_letter", reason) and run is not None:
+        events.run_finished(run_id, "dead_letter", (now() - run.created_at).total_seconds(), reason)
+
+
+def dispatch_ready(run_id: str) -> None:
+    """Enqueue every step whose dependencies are done (once each); finish the run when all are done."""
+    store = runtime().store
+    run = store.get_run(run_id)
+    if run is None or run.plan is None or run.is_final:
+        return
+    done = {sid for sid, state in run.steps.items() if state.status == "done"}
+    if len(done) == len(run.plan.steps):
+        if store.finish(run_id, "done"):
+            events.run_finished(run_id, "done", (now() - run.created_at).total_seconds())
+        return
+    for step in run.plan.steps:
+        if step.id in done or not dependencies(step) <= done:
+            continue
+        if store.claim_dispatch(run_id, step.id):
+            tool = get_tool(step.tool)
+            try:
+                soft, hard = time_limits(tool)
+                execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
+            except Exception:
+                store.release_dispatch(run_id, step.id)
+                raise
+
+
+def time_limits(tool: Tool[Any, Any]) -> tuple[int, int]:
+    """Celery's (soft, hard) time limits for a step of this tool (enforced by the prefork pool)."""
+    return math.ceil(tool.timeout_s) + 2, math.ceil(tool.hard_timeout_s)
+
+
+def run_with_timeout(tool: Tool[Any, Any], args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    """Call the tool, giving up after its timeout (works in every pool; the hard limit backs it up)."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"tool-{tool.name}")
+    try:
+        future = pool.submit(tool.run, args, ctx)
+        try:
+            result = future.result(timeout=tool.timeout_s)
+        except concurrent.futures.TimeoutError:
+            raise RetryableToolError(f"{tool.name} timed out after {tool.timeout_s}s") from None
+        return dict(result.model_dump(mode="json"))
+    finally:
+        pool.shutdown(wait=False)
+
+
+@app.task(bind=True, name="triage.execute_step", max_retries=None)
+def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
+    """Run one step of a run's plan."""
+    rt = runtime()
+    run = rt.store.get_run(run_id)
+    if run is None or run.plan is None or run.is_final:
+        return
+    state = run.steps.get(step_id, StepState())
+    if state.status == "done":  # a redelivered task: the work is recorded, just carry on
+        dispatch_ready(run_id)
+        return
+    step = run.plan.step(step_id)
+    tool = get_tool(step.tool)
+    state = state.model_copy(
+        update={"status": "running", "attempts": state.attempts + 1, "started_at": now()}
+    )
+    rt.store.save_step(run_id, step_id, state)
+    ctx = ToolContext(run_id, run.ticket.id, step_id, rt.store, rt.tool_config)
+    started = time.monotonic()
+    try:
+        if rt.settings.simulated_tool_latency_s:
+            time.sleep(rt.settings.simulated_tool_latency_s)
+        result = run_with_timeout(tool, resolve_args(step.args, run.ticket, run.results()), ctx)
+    except RetryableToolError as exc:
+        elapsed = time.monotonic() - started
+        if state.attempts >= tool.retry.max_attempts:
+            _give_up(run_id, step_id, state, tool, elapsed, f"gave up after {state.attempts} attempts: {exc}")
+            return
+        delay = tool.retry.delay(state.attempts, exc.retry_after, rt.settings.retry_scale)
+        rt.store.save_step(
+            run_id, step_id, state.model_copy(update={"status": "retrying", "error": str(exc)})
+        )
+        events.step_attempted(run_id, step_id, tool.name, state.attempts, "retry", elapsed)
+        soft, hard = time_limits(tool)
+        raise self.retry(countdown=delay, soft_time_limit=soft, time_limit=hard) from exc
+    except (PermanentToolError, ValidationError) as exc:
+        _give_up(run_id, step_id, state, tool, time.monotonic() - started, f"{type(exc).__name__}: {exc}")
+        return
+    except Exception as exc:  # a bug or an unexpected failure: fail fast and visibly, never retry blindly
+        _give_up(run_id, step_id, state, tool, time.monotonic() - started, f"unexpected {exc!r}")
+        return
+    elapsed = time.monotonic() - started
+    finished = state.model_copy(
+        update={
+            "status": "done",
+            "finished_at": now(),
+            "duration_s": round(elapsed, 6),
+            "result": result,
+            "error": None,
+        }
+    )
+    rt.store.save_step(run_id, step_id, finished)
+    events.step_attempted(run_id, step_id, tool.name, state.attempts, "success", elapsed)
+    dispatch_ready(run_id)
+
+
+def _give_up(
+    run_id: str, step_id: str, state: StepState, tool: Tool[Any, Any], elapsed: float, why: str
+) -> None:
+    failed = state.model_copy(
+        update={"status": "failed", "finished_at": now(), "duration_s": round(elapsed, 6), "error": why}
+    )
+    runtime().store.save_step(run_id, step_id, failed)
+    events.step_attempted(run_id, step_id, tool.name, state.attempts, "failure", elapsed)
+    fail_run(run_id, f"step {step_id!r} ({tool.name}) failed: {why}")

@@ -1,0 +1,29 @@
+"""Plan: ask the planner for a plan, validate it, store it, and dispatch the first steps."""
+
+from __future__ import annotations
+
+from agent.plan import PlanInvalid, validate_plan
+from monitoring import events
+from tasks.execute import dispatch_ready, fail_run
+from tools.catalog import CATALOG
+from workers.app import app
+from workers.runtime import runtime
+
+
+@app.task(name="triage.plan")
+def plan_run(run_id: str) -> None:
+    """Plan a run once (a redelivered task reuses the stored plan), then dispatch its ready steps."""
+    rt = runtime()
+    run = rt.store.get_run(run_id)
+    if run is None or run.is_final:
+        return
+    if run.plan is None:
+        try:
+            planned = rt.planner.make_plan(run.ticket)
+            validate_plan(planned.plan, CATALOG, max_steps=rt.settings.max_plan_steps)
+        except PlanInvalid as exc:
+            fail_run(run_id, f"plan rejected: {exc}")
+            return
+        if rt.store.save_plan(run_id, planned):
+            events.plan_made(run_id, planned.planner, len(planned.plan.steps))
+    dispatch_ready(run_id)

@@ -1,0 +1,1 @@
+"""The Tool contract, the catalog and the built-in tools. No Celery here."""

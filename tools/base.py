@@ -1,0 +1,156 @@
+"""The Tool contract: a typed function with an argument model, a result model and its run policy."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+A = TypeVar("A", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a tool is retried after a RetryableToolError."""
+
+    max_attempts: int = 5
+    base_s: float = 1.0
+    cap_s: float = 60.0
+    jitter: float = 0.5  # the delay is drawn from [delay * (1 - jitter), delay]
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("RetryPolicy.max_attempts must be at least 1")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError("RetryPolicy.jitter must be within [0, 1]")
+        if self.base_s < 0 or self.cap_s < self.base_s:
+            raise ValueError("RetryPolicy needs 0 <= base_s <= cap_s")
+
+    def delay(self, attempt: int, retry_after: float | None = None, scale: float = 1.0) -> float:
+        """Seconds to wait before attempt `attempt + 1`: exponential, capped, jittered, >= retry_after."""
+        backoff = min(self.cap_s, self.base_s * 2 ** max(0, attempt - 1)) * scale
+        backoff *= 1 - self.jitter * random.random()
+        return float(max(backoff, retry_after or 0.0))
+
+    def __repr__(self) -> str:
+        return (
+            f"RetryPolicy(max_attempts={self.max_attempts}, backoff={self.base_s}s*2^n "
+            f"capped at {self.cap_s}s, jitter={self.jitter:.0%})"
+        )
+
+
+class Ledger(Protocol):
+    """Durable memory of side effects, keyed by idempotency key (the run store implements it)."""
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The record stored under key, or None."""
+        ...
+
+    def claim(self, key: str, record: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        """Store record under key unless one is there; return (stored_by_us, the record that is there)."""
+        ...
+
+    def next_number(self, name: str) -> int:
+        """A fresh number from the named counter (for local dry-run keys)."""
+        ...
+
+
+class ToolConfig(BaseModel):
+    """What the built-in tools need from configuration; built from the worker settings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    categories_file: Path
+    review_threshold: float = 0.35
+    account_id_pattern: str = r"\bACC[-_ ]?\d{4,10}\b"
+    outbox_path: Path = Path("var/outbox.jsonl")
+    jira_project: str = "SUP"
+    jira_issue_type: str = "Task"
+    jira_priorities: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
+    jira_labels: tuple[str, ...] = ("triage",)
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """Where a tool call happens: its run, ticket and step, the ledger and the configuration."""
+
+    run_id: str
+    ticket_id: str
+    step_id: str
+    ledger: Ledger
+    config: ToolConfig
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key under which this step's side effect is recorded: (ticket id, step id)."""
+        return f"{self.ticket_id}:{self.step_id}"
+
+
+@dataclass(frozen=True)
+class Tool(Generic[A, R]):
+    """A named, typed operation a plan step can call."""
+
+    name: str
+    description: str
+    args_model: type[A]
+    result_model: type[R]
+    fn: Callable[[A, ToolContext], R] = field(repr=False)
+    side_effect: bool = False
+    timeout_s: float = 10.0
+    retry: RetryPolicy = RetryPolicy()
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"tool name {self.name!r} must be snake_case, 3-64 characters")
+        if not self.description.strip():
+            raise ValueError(f"tool {self.name!r} needs a description: the planner reads it")
+        if self.timeout_s <= 0:
+            raise ValueError(f"tool {self.name!r}: timeout_s must be positive")
+
+    @property
+    def hard_timeout_s(self) -> float:
+        """When the worker kills the task outright: the soft timeout plus a grace period."""
+        return self.timeout_s * 1.5 + 5
+
+    def args_schema(self) -> dict[str, Any]:
+        """The JSON schema of the arguments: what a planner sees, derived from the args model."""
+        return self.args_model.model_json_schema()
+
+    def run(self, args: dict[str, Any], ctx: ToolContext) -> R:
+        """Validate the arguments and call the tool."""
+        return self.fn(self.args_model.model_validate(args), ctx)
+
+
+def tool(
+    *,
+    name: str,
+    description: str,
+    args: type[A],
+    result: type[R],
+    side_effect: bool = False,
+    timeout_s: float = 10.0,
+    retry: RetryPolicy | None = None,
+) -> Callable[[Callable[[A, ToolContext], R]], Tool[A, R]]:
+    """Declare a tool from a function; unknown options fail at import, not at 3 a.m."""
+
+    def wrap(fn: Callable[[A, ToolContext], R]) -> Tool[A, R]:
+        return Tool(
+            name=name,
+            description=description,
+            args_model=args,
+            result_model=result,
+            fn=fn,
+            side_effect=side_effect,
+            timeout_s=timeout_s,
+            retry=retry or RetryPolicy(),
+        )
+
+    return wrap

@@ -1,0 +1,19 @@
+"""Tool errors, named for what happens next."""
+
+from __future__ import annotations
+
+
+class ToolError(Exception):
+    """Base of every error a tool may raise on purpose."""
+
+
+class RetryableToolError(ToolError):
+    """Try again later: retried with backoff and jitter, waiting at least `retry_after` seconds if given."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentToolError(ToolError):
+    """Retrying cannot help: the run fails and lands in the dead-letter list with this message."""

@@ -1,0 +1,137 @@
+"""extract_entities: the customer's name, account id and urgency, each with where it was found."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tools.base import RetryPolicy, ToolContext, tool
+
+Urgency = Literal["low", "medium", "high"]
+
+_CLOSING = re.compile(
+    r"^(thanks( again| a lot| in advance)?|thank you|many thanks|thx|cheers|regards|best|best regards"
+    r"|kind regards|warm regards|sincerely|yours|yours sincerely|br|all the best|greetings|ty"
+    r"|mit freundlichen gr(ü|ue)(ß|ss)en|viele gr(ü|ue)(ß|ss)e|cordialement)\b[\s,.!-]*(.*)$",
+    re.IGNORECASE,
+)
+_NAME_LINE = re.compile(r"^[A-ZÀ-Þ][\w'\u2019.-]+(?: [A-ZÀ-Þ][\w'\u2019.-]+){0,3}$")
+_INTRO = re.compile(r"\b(?:my name is|this is|i am|i'm)\s+([A-Z][\w'\u2019-]+(?: [A-Z][\w'\u2019-]+){0,2})")
+_GENERIC_NAMES = {"support", "team", "admin", "info", "sales", "billing", "customer", "office", "noreply"}
+
+# Checked in order; a "low" phrase wins over "urgent" in "not urgent".
+_URGENCY_RULES: list[tuple[Urgency, re.Pattern[str]]] = [
+    ("low", re.compile(r"\b(no rush|not urgent|no hurry|whenever you (can|get a chance)|low priority"
+                       r"|when you have (a moment|time)|at your convenience|not time[- ]sensitive)\b", re.I)),
+    ("high", re.compile(r"\b(urgent(ly)?|asap|as soon as possible|immediately|emergency|critical"
+                        r"|production (is )?down|(site|system|server|service|app|website) is down|outage"
+                        r"|can(no|')t (log ?in|access|work)|blocked|losing (money|customers|data)"
+                        r"|right away|top priority|sev(erity)? ?1|p1)\b", re.I)),
+]  # fmt: skip
+
+
+class ExtractArgs(BaseModel):
+    """The parts of a ticket the extractor reads."""
+
+    subject: str
+    body: str
+    signature: str = ""
+    sender_name: str = Field(default="", description="the From display name")
+
+
+class ExtractResult(BaseModel):
+    """The entities found; each `*_source` says where the value came from."""
+
+    customer_name: str | None
+    customer_name_source: str | None
+    account_id: str | None
+    account_id_source: str | None
+    urgency: Urgency
+    urgency_source: str
+
+
+def _name_near_closing(lines: list[str]) -> str | None:
+    for i, line in enumerate(lines):
+        closing = _CLOSING.match(line.strip())
+        if not closing:
+            continue
+        same_line = closing.group(3).strip(" ,.")
+        if same_line and _NAME_LINE.match(same_line):
+            return same_line
+        following = [nxt.strip() for nxt in lines[i + 1 : i + 3] if nxt.strip()]
+        if following and _NAME_LINE.match(following[0]) and len(following[0]) <= 40:
+            return following[0]
+    return None
+
+
+def find_customer_name(body: str, signature: str, sender_name: str) -> tuple[str | None, str | None]:
+    """The customer's name: signature block, a closing line, an introduction, then the From name."""
+    sig_lines = [line.strip() for line in signature.splitlines() if line.strip()]
+    if sig_lines and _NAME_LINE.match(sig_lines[0]) and len(sig_lines[0]) <= 40:
+        return sig_lines[0], "signature"
+    name = _name_near_closing(body.splitlines()[-8:])
+    if name:
+        return name, "closing line"
+    intro = _INTRO.search(body)
+    if intro and intro.group(1).split()[0].lower() not in {"having", "trying", "not", "getting"}:
+        return intro.group(1), "introduction in body"
+    display = sender_name.strip().strip("'\"")
+    if display and "@" not in display and display.split()[0].lower() not in _GENERIC_NAMES:
+        if "," in display:  # "Doe, Jane" as Outlook writes it
+            last, _, first = display.partition(",")
+            display = f"{first.strip()} {last.strip()}".strip()
+        return display, "From display name"
+    return None, None
+
+
+@lru_cache(maxsize=16)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def find_account_id(pattern: str, **texts: str) -> tuple[str | None, str | None]:
+    """The first account id matching the configured pattern, normalised (upper case, no separators)."""
+    for where, text in texts.items():
+        found = _pattern(pattern).search(text)
+        if found:
+            return re.sub(r"[-_ ]", "", found.group(0)).upper(), where
+    return None, None
+
+
+def find_urgency(subject: str, body: str) -> tuple[Urgency, str]:
+    """low / medium / high from the wording of subject and body; medium when nothing says otherwise."""
+    folded = {"subject": " ".join(subject.split()), "body": " ".join(body.split())}  # wrapped lines
+    for level, rule in _URGENCY_RULES:
+        for where, text in folded.items():
+            found = rule.search(text)
+            if found:
+                return level, f"{where}: {found.group(0)!r}"
+    return "medium", "default (no urgency wording)"
+
+
+@tool(
+    name="extract_entities",
+    description="Find the customer's name, their account id and the urgency (low, medium, high) of a ticket.",
+    args=ExtractArgs,
+    result=ExtractResult,
+    timeout_s=5,
+    retry=RetryPolicy(max_attempts=2),
+)
+def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
+    """Extract the entities with rules; every value says where it came from."""
+    name, name_source = find_customer_name(args.body, args.signature, args.sender_name)
+    account, account_source = find_account_id(
+        ctx.config.account_id_pattern, subject=args.subject, body=args.body, signature=args.signature
+    )
+    urgency, urgency_source = find_urgency(args.subject, args.body)
+    return ExtractResult(
+        customer_name=name,
+        customer_name_source=name_source,
+        account_id=account,
+        account_id_source=account_source,
+        urgency=urgency,
+        urgency_source=urgency_source,
+    )

@@ -1,0 +1,1 @@
+"""The Celery app, settings, queues, the CLI and worker start-up."""

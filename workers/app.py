@@ -1,0 +1,84 @@
+"""The Celery app (`celery -A workers.app worker`): broker, queues, routing, reliability and beat.
+
+Tasks carry ids only; state lives in the run store. Reliability settings: a task is acknowledged
+after it ran (acks_late), returned to the queue if its worker dies (reject_on_worker_lost), and one
+message is reserved per process at a time (prefetch 1), so a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from tools.catalog import CATALOG
+from workers import runtime
+from workers.settings import ConfigError, Settings, load_settings
+
+QUEUES = ("ingest", "plan", "execute")
+ROLES: dict[str, tuple[str, ...]] = {
+    "ingest": ("ingest",),
+    "plan": ("plan",),
+    "execute": ("execute",),
+    "all": QUEUES,
+}
+TASK_MODULES = ["tasks.ingest", "tasks.plan", "tasks.execute"]
+
+app = Celery("triage")
+
+
+def longest_hold_s(settings: Settings) -> float:
+    """The longest a task message may stay unacknowledged: a tool's hard limit or a retry's delay."""
+    hard = max(t.hard_timeout_s for t in CATALOG.values())
+    retry = max(t.retry.cap_s for t in CATALOG.values()) * settings.retry_scale
+    return max(hard, retry)
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """The Celery configuration for these settings."""
+    hold = longest_hold_s(settings)
+    if settings.visibility_timeout_s <= hold:
+        raise ConfigError(
+            f"TRIAGE_VISIBILITY_TIMEOUT_S={settings.visibility_timeout_s} must exceed {hold:.0f}s, the "
+            "longest a task can stay unacknowledged (hard time limit or retry delay); otherwise Redis "
+            "redelivers running tasks and work is done twice"
+        )
+    beat: dict[str, Any] = {}
+    if settings.maildir is not None:
+        beat["poll-maildir"] = {"task": "triage.poll_maildir", "schedule": settings.poll_interval_s}
+    return {
+        "broker_url": settings.redis_url,
+        "broker_transport_options": {
+            "visibility_timeout": settings.visibility_timeout_s,
+            "global_keyprefix": f"{settings.namespace}:kombu:",
+        },
+        "broker_connection_retry_on_startup": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "task_ignore_result": True,
+        "result_backend": None,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_routes": {
+            "triage.poll_maildir": {"queue": "ingest"},
+            "triage.plan": {"queue": "plan"},
+            "triage.execute_step": {"queue": "execute"},
+        },
+        "task_default_queue": "plan",
+        "include": TASK_MODULES,
+        "beat_schedule": beat,
+        "worker_hijack_root_logger": False,
+        "worker_concurrency": settings.worker_concurrency,
+    }
+
+
+def configure(settings: Settings) -> Celery:
+    """Point the app and the task runtime at these settings."""
+    app.conf.update(celery_config(settings))
+    runtime.install(settings)
+    return app
+
+
+configure(load_settings())

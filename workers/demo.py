@@ -1,0 +1,157 @@
+"""`triage demo`: a mailbox through the whole pipeline on real Celery workers and Redis, then a report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from agent.run import Delivery, Run
+from agent.store import RunStore
+from inbox.maildir import MaildirSource
+from workers.app import configure
+from workers.embedded_redis import embedded_redis, redis_answers
+from workers.inprocess import running_worker
+from workers.runtime import runtime
+from workers.settings import Settings, load_settings
+
+SAMPLE_MAILBOX = Path(__file__).resolve().parent.parent / "examples" / "mailbox"
+FINAL_STATUSES = ("done", "failed", "dead_letter", "quarantined", "automated", "duplicate", "threaded")
+
+
+def _result_of(run: Run, tool: str) -> dict[str, Any]:
+    """The result of the run's step that called `tool` (whatever the planner named the step)."""
+    if run.plan is None:
+        return {}
+    for step in run.plan.steps:
+        state = run.steps.get(step.id)
+        if step.tool == tool and state is not None and state.result is not None:
+            return state.result
+    return {}
+
+
+def outcome_row(delivery: Delivery, run: Run | None) -> dict[str, Any] | None:
+    """One message's report row, or None while it is still being processed."""
+    row: dict[str, Any] = {
+        "message_id": delivery.message_id,
+        "status": delivery.outcome,
+        "category": None,
+        "urgency": None,
+        "customer_name": None,
+        "account_id": None,
+        "issue_key": None,
+        "thread_of": None,
+        "planner": None,
+        "reason": delivery.reason,
+    }
+    if delivery.outcome not in ("ticket", "threaded"):
+        return row
+    if run is None or not run.is_final:
+        return None
+    category = _result_of(run, "categorize_ticket")
+    entities = _result_of(run, "extract_entities")
+    issue = _result_of(run, "create_jira_issue") or _result_of(run, "comment_jira_issue")
+    row.update(
+        status="dead_letter" if run.status == "dead_letter" else delivery.outcome.replace("ticket", "done"),
+        category=category.get("category"),
+        urgency=entities.get("urgency"),
+        customer_name=entities.get("customer_name"),
+        account_id=entities.get("account_id"),
+        issue_key=issue.get("issue_key"),
+        thread_of=run.ticket.thread_of,
+        planner=run.planner,
+        reason=run.error or delivery.reason,
+    )
+    return row
+
+
+def wait_for_outcomes(store: RunStore, expected: int, timeout_s: float) -> list[dict[str, Any]]:
+    """Poll the run store until every delivered message has a final row (or the time is up)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        deliveries = store.deliveries()
+        rows = [outcome_row(d, store.get_run(d.run_id) if d.run_id else None) for d in deliveries]
+        if (len(deliveries) >= expected and all(rows)) or time.monotonic() > deadline:
+            return [r or {"message_id": d.message_id, "status": "running", "reason": "timed out waiting"}
+                    for r, d in zip(rows, deliveries, strict=True)]  # fmt: skip
+        time.sleep(0.1)
+
+
+@contextmanager
+def demo_settings(redis_url: str | None, workdir: Path) -> Iterator[Settings]:
+    """Settings for one independent demo run: its own namespace, outbox and (if needed) Redis."""
+    with ExitStack() as stack:
+        url = redis_url or load_settings().redis_url
+        if not redis_answers(url):
+            url = stack.enter_context(embedded_redis())
+        yield load_settings(
+            redis_url=url,
+            namespace=f"demo-{uuid.uuid4().hex[:10]}",
+            outbox_path=workdir / "outbox.jsonl",
+            retry_scale=0.05,
+            maildir=None,
+        )
+
+
+def render_table(rows: list[dict[str, Any]], console: Console) -> None:
+    """Print the outcome table."""
+    table = Table(title="triage demo: one row per message", show_lines=False)
+    for column in ("message_id", "status", "category", "urgency", "customer_name", "account_id",
+                   "issue_key", "planner", "reason"):  # fmt: skip
+        table.add_column(
+            column, overflow="fold", max_width=38 if column in ("message_id", "reason") else None
+        )
+    for row in rows:
+        table.add_row(*(str(row.get(str(col.header)) or "-") for col in table.columns))
+    console.print(table)
+
+
+def run_demo(
+    maildir: Path | None, as_json: bool, redis_url: str | None = None, timeout_s: float = 120
+) -> int:
+    """Process a mailbox end to end and report; exit code 0 when every message reached a final status."""
+    console = Console(stderr=as_json, width=None if sys.stdout.isatty() else 160)
+    with tempfile.TemporaryDirectory(prefix="triage-demo-") as tmp:
+        workdir = Path(tmp)
+        mailbox_copy = workdir / "mailbox"
+        shutil.copytree(maildir or SAMPLE_MAILBOX, mailbox_copy)  # the original is never marked
+        with demo_settings(redis_url, workdir) as settings:
+            configure(settings)
+            store = runtime().store
+            try:
+                with running_worker():
+                    started = time.monotonic()
+                    source = MaildirSource(mailbox_copy)
+                    expected = sum(1 for _ in source.pending())
+                    from tasks.ingest import poll_source
+
+                    poll_source(source)
+                    rows = wait_for_outcomes(store, expected, timeout_s)
+                    elapsed = time.monotonic() - started
+            finally:
+                store.erase_namespace()
+        outbox_lines = (
+            (workdir / "outbox.jsonl").read_text().count("\n") if (workdir / "outbox.jsonl").exists() else 0
+        )
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        render_table(rows, console)
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        console.print(f"{len(rows)} messages in {elapsed:.1f}s: {summary}")
+        console.print(f"dry-run Jira: {outbox_lines} payloads written to the outbox (no Jira configured)")
+    return 0 if all(row["status"] in FINAL_STATUSES for row in rows) else 1

@@ -1,0 +1,97 @@
+"""All configuration, from the environment (prefix TRIAGE_), validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tools.base import ToolConfig
+
+DEFAULT_CATEGORIES = Path(__file__).resolve().parent.parent / "tools" / "data" / "categories.json"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the environment variable to fix."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the system; each field is read from TRIAGE_<FIELD NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore", frozen=True)
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for broker and run store")
+    namespace: str = Field("triage", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="key prefix in Redis")
+    maildir: Path | None = Field(None, description="Maildir polled by the beat schedule")
+    poll_interval_s: float = Field(30.0, gt=0, description="seconds between mailbox polls")
+    max_message_bytes: int = Field(10 * 1024 * 1024, gt=0, description="larger messages are quarantined")
+    max_plan_steps: int = Field(10, ge=1, le=50, description="longer plans are rejected")
+    retention_s: int = Field(30 * 24 * 3600, ge=3600, description="how long runs and mail are kept")
+    visibility_timeout_s: int = Field(3600, ge=60, description="unacked tasks are redelivered after this")
+    retry_scale: float = Field(1.0, gt=0, le=10, description="multiplies every retry delay (tests: small)")
+    simulated_tool_latency_s: float = Field(0.0, ge=0, description="benchmark only: sleep before each tool")
+    categories_file: Path = Field(DEFAULT_CATEGORIES, description="taxonomy for categorize_ticket")
+    review_threshold: float = Field(0.35, ge=0, le=1, description="below this confidence: other + review")
+    account_id_pattern: str = Field(r"\bACC[-_ ]?\d{4,10}\b", description="regex for customer account ids")
+    outbox_path: Path = Field(
+        Path("var/outbox.jsonl"), description="dry-run Jira payloads, one JSON per line"
+    )
+    jira_project: str = Field("SUP", description="Jira project key for new issues")
+    jira_issue_type: str = Field("Task", description="Jira issue type for new issues")
+    jira_priorities: dict[str, str] = Field(
+        {"low": "Low", "medium": "Medium", "high": "High"}, description="urgency -> Jira priority (JSON)"
+    )
+    jira_labels: list[str] = Field(["triage"], description="labels on every issue (JSON list)")
+    worker_concurrency: int = Field(4, ge=1, description="processes or threads per worker")
+    log_format: Literal["text", "json"] = Field("text", description="log line format")
+
+    @field_validator("account_id_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+    @field_validator("categories_file")
+    @classmethod
+    def _exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator("jira_priorities")
+    @classmethod
+    def _all_urgencies(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = {"low", "medium", "high"} - value.keys()
+        if missing:
+            raise ValueError(f"needs a priority for {', '.join(sorted(missing))}")
+        return value
+
+    def tool_config(self) -> ToolConfig:
+        """The part of the settings the tools read."""
+        return ToolConfig(
+            categories_file=self.categories_file,
+            review_threshold=self.review_threshold,
+            account_id_pattern=self.account_id_pattern,
+            outbox_path=self.outbox_path,
+            jira_project=self.jira_project,
+            jira_issue_type=self.jira_issue_type,
+            jira_priorities=self.jira_priorities,
+            jira_labels=tuple(self.jira_labels),
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a bad value raises ConfigError naming the TRIAGE_ variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = [
+            f"TRIAGE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        ]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
