@@ -15,7 +15,7 @@ Urgency = Literal["low", "medium", "high"]
 _CLOSING = re.compile(
     r"^(thanks( again| a lot| in advance)?|thank you|many thanks|thx|cheers|regards|best|best regards"
     r"|kind regards|warm regards|sincerely|yours|yours sincerely|br|all the best|greetings|ty"
-    r"|mit freundlichen gr(ü|ue)(ß|ss)en|viele gr(ü|ue)(ß|ss)e|cordialement)\b[\s,.!-]*(.*)$",
+    r"|mit freundlichen gr(ü|ue)(ß|ss)en|viele gr(ü|ue)(ß|ss)e|cordialement)\b[\s,.!-]*(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _NAME_LINE = re.compile(r"^[A-ZÀ-Þ][\w'\u2019.-]+(?: [A-ZÀ-Þ][\w'\u2019.-]+){0,3}$")
@@ -58,7 +58,7 @@ def _name_near_closing(lines: list[str]) -> str | None:
         closing = _CLOSING.match(line.strip())
         if not closing:
             continue
-        same_line = closing.group(3).strip(" ,.")
+        same_line = closing.group("rest").strip(" ,.")
         if same_line and _NAME_LINE.match(same_line):
             return same_line
         following = [nxt.strip() for nxt in lines[i + 1 : i + 3] if nxt.strip()]

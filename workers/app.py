@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
+from celery.signals import setup_logging as celery_setup_logging
 
 from tools.catalog import CATALOG
 from workers import runtime
+from workers.logs import setup_logging
 from workers.settings import ConfigError, Settings, load_settings
 
 QUEUES = ("ingest", "plan", "execute")
@@ -79,6 +81,12 @@ def configure(settings: Settings) -> Celery:
     app.conf.update(celery_config(settings))
     runtime.install(settings)
     return app
+
+
+@celery_setup_logging.connect
+def _use_our_logging(loglevel: str | None = None, **_: Any) -> None:
+    """Workers log with our format (text or JSON) instead of Celery's default."""
+    setup_logging(runtime.runtime().settings.log_format, loglevel or "INFO")
 
 
 configure(load_settings())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -10,18 +11,14 @@ import click
 from workers.settings import ConfigError
 
 
-def _fail_on_config_error() -> None:
+@click.group()
+def main() -> None:
+    """Agentic support-ticket triage on Celery + Redis."""
     try:
         from workers import app  # noqa: F401  (reads and checks the settings)
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
-
-
-@click.group()
-def main() -> None:
-    """Agentic support-ticket triage on Celery + Redis."""
-    _fail_on_config_error()
 
 
 @main.command()
@@ -34,6 +31,110 @@ def demo(maildir: Path | None, as_json: bool, timeout: float) -> None:
     from workers.demo import run_demo
 
     sys.exit(run_demo(maildir, as_json, timeout_s=timeout))
+
+
+@main.command()
+@click.option(
+    "--role", type=click.Choice(["ingest", "plan", "execute", "all"]), default="all", show_default=True
+)
+@click.option(
+    "--concurrency", "-c", type=int, default=None, help="Processes/threads (TRIAGE_WORKER_CONCURRENCY)."
+)
+@click.option(
+    "--pool", type=click.Choice(["prefork", "threads", "solo"]), default="prefork", show_default=True
+)
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(role: str, concurrency: int | None, pool: str, loglevel: str) -> None:
+    """Start a Celery worker for a role's queues (ingest also runs beat when a mailbox is set)."""
+    from workers.app import ROLES, app
+    from workers.runtime import runtime
+
+    settings = runtime().settings
+    argv = ["worker", "--queues", ",".join(ROLES[role]), "--hostname", f"{role}@%h", "--pool", pool]
+    argv += ["--loglevel", loglevel, "--concurrency", str(concurrency or settings.worker_concurrency)]
+    if role in ("ingest", "all") and settings.maildir is not None:
+        argv.append("--beat")
+    app.worker_main(argv)
+
+
+@main.command()
+@click.option("--maildir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
+@click.option("--follow", is_flag=True, help="Keep polling every TRIAGE_POLL_INTERVAL_S seconds.")
+def ingest(maildir: Path, follow: bool) -> None:
+    """Ingest a Maildir's new messages: record each outcome and enqueue planning on Redis."""
+    from inbox.maildir import MaildirSource
+    from tasks.ingest import poll_source
+    from workers.logs import setup_logging
+    from workers.runtime import runtime
+
+    setup_logging(runtime().settings.log_format)
+    source = MaildirSource(maildir)
+    while True:
+        count = poll_source(source)
+        click.echo(f"ingested {count} message(s) from {source.path}")
+        if not follow:
+            return
+        time.sleep(runtime().settings.poll_interval_s)
+
+
+@main.command()
+@click.option("--limit", default=20, show_default=True)
+def runs(limit: int) -> None:
+    """Recent runs, newest first, one line each."""
+    from workers.runtime import runtime
+
+    for run in runtime().store.recent_runs(limit):
+        subject = run.ticket.subject[:50] or "(no subject)"
+        click.echo(
+            f"{run.id}  {run.created_at:%Y-%m-%d %H:%M:%S}  {run.status:<11}  {run.planner or '-':<8}  "
+            f"{run.ticket.sender:<32}  {subject}"
+        )
+
+
+@main.command()
+@click.argument("ident")
+def show(ident: str) -> None:
+    """Everything about one run, by run id, Message-ID or delivery id (JSON)."""
+    from workers.runtime import runtime
+
+    store = runtime().store
+    run = store.get_run(ident)
+    if run is None:
+        delivery = store.delivery(ident) or store.delivery(store.message_owner(ident.strip("<>")) or "")
+        if delivery is None:
+            click.echo(
+                f"no run, message or delivery {ident!r} in namespace {store.keys.prefix[:-1]!r}", err=True
+            )
+            sys.exit(1)
+        click.echo(delivery.model_dump_json(indent=2))
+        run = store.get_run(delivery.run_id) if delivery.run_id else None
+    if run is not None:
+        click.echo(run.model_dump_json(indent=2))
+
+
+@main.command("dead-letters")
+def dead_letters() -> None:
+    """Runs that could not complete, with the reason."""
+    from workers.runtime import runtime
+
+    letters = runtime().store.dead_letters()
+    for run in letters:
+        finished = f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "-"
+        click.echo(f"{run.id}  {finished}  {run.ticket.message_id}  {run.error}")
+    click.echo(f"{len(letters)} dead letter(s)", err=True)
+
+
+@main.command()
+def quarantine() -> None:
+    """Messages that could not become tickets, with the reason (raw bytes are kept)."""
+    from workers.runtime import runtime
+
+    held = runtime().store.quarantined()
+    for delivery in held:
+        click.echo(
+            f"{delivery.delivery_id}  {delivery.at:%Y-%m-%d %H:%M:%S}  {delivery.key}  {delivery.reason}"
+        )
+    click.echo(f"{len(held)} quarantined message(s)", err=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,110 @@
+"""Plan validation: tools, arguments and references are checked before the first step runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from agent.plan import Plan, PlanInvalid, dependencies, resolve_args, validate_plan
+from agent.planner import RulePlanner
+from inbox.ticket import Ticket
+from tools.catalog import CATALOG
+
+
+def ticket(**changes: Any) -> Ticket:
+    fields = {
+        "id": "T1", "message_id": "m@x", "subject": "Invoice wrong", "sender": "jane@example.com",
+        "sender_name": "Jane Doe", "body": "My invoice is wrong", "received_at": datetime(2025, 1, 1, tzinfo=UTC),
+        "size": 100,
+    }  # fmt: skip
+    return Ticket.model_validate({**fields, **changes})
+
+
+def plan(*steps: dict[str, Any]) -> Plan:
+    return Plan.model_validate({"steps": list(steps)})
+
+
+def errors_of(p: Plan, max_steps: int = 10) -> list[str]:
+    with pytest.raises(PlanInvalid) as caught:
+        validate_plan(p, CATALOG, max_steps=max_steps)
+    return caught.value.errors
+
+
+CATEGORIZE = {"id": "cat", "tool": "categorize_ticket", "args": {"subject": "s", "body": "b"}}
+
+
+def test_the_rule_planners_plans_are_valid_for_new_tickets_and_replies() -> None:
+    validate_plan(RulePlanner().make_plan(ticket()).plan, CATALOG, max_steps=10)
+    validate_plan(RulePlanner().make_plan(ticket(thread_of="T0")).plan, CATALOG, max_steps=10)
+
+
+def test_rule_plan_runs_categorize_and_extract_in_parallel_before_the_issue() -> None:
+    steps = RulePlanner().make_plan(ticket()).plan.steps
+    assert [(s.id, dependencies(s)) for s in steps] == [
+        ("categorize", set()),
+        ("extract", set()),
+        ("create_issue", {"categorize", "extract"}),
+    ]
+
+
+def test_an_unknown_tool_is_rejected_naming_the_known_tools() -> None:
+    [error] = errors_of(plan({"id": "x", "tool": "delete_all_tickets", "args": {}}))
+    assert "unknown tool 'delete_all_tickets'" in error and "categorize_ticket" in error
+
+
+def test_a_hallucinated_argument_is_rejected() -> None:
+    [error] = errors_of(plan({**CATEGORIZE, "args": {"subject": "s", "body": "b", "project": "FIN"}}))
+    assert "takes no argument 'project'" in error
+
+
+def test_a_missing_required_argument_is_rejected() -> None:
+    assert errors_of(plan({**CATEGORIZE, "args": {"subject": "s"}})) == [
+        "step 'cat': categorize_ticket needs argument 'body'"
+    ]
+
+
+def test_a_literal_of_the_wrong_type_is_rejected() -> None:
+    [error] = errors_of(plan({**CATEGORIZE, "args": {"subject": ["a list"], "body": "b"}}))
+    assert "argument 'subject' is invalid" in error
+
+
+def test_too_many_steps_are_rejected() -> None:
+    steps = [{**CATEGORIZE, "id": f"c{i}"} for i in range(11)]
+    assert "at most 10 are allowed" in errors_of(plan(*steps))[0]
+
+
+def test_references_must_point_to_earlier_steps_and_existing_fields() -> None:
+    errors = errors_of(
+        plan(
+            {
+                "id": "early",
+                "tool": "categorize_ticket",
+                "args": {"subject": {"$ref": "steps.late.urgency"}, "body": "b"},
+            },
+            {
+                "id": "late",
+                "tool": "extract_entities",
+                "args": {"subject": "s", "body": {"$ref": "ticket.nope"}},
+            },
+            {**CATEGORIZE, "id": "third", "args": {"subject": {"$ref": "steps.late.colour"}, "body": "b"}},
+        )
+    )
+    assert any("'steps.late.urgency' names no earlier step" in e for e in errors)
+    assert any("ticket has no field 'nope'" in e for e in errors)
+    assert any("extract_entities results have no field 'colour'" in e for e in errors)
+
+
+def test_duplicate_step_ids_and_empty_plans_are_rejected() -> None:
+    assert "used twice" in errors_of(plan(CATEGORIZE, CATEGORIZE))[0]
+    assert errors_of(plan()) == ["the plan has no steps"]
+
+
+def test_references_resolve_to_ticket_fields_and_earlier_results() -> None:
+    args = {"a": {"$ref": "ticket.subject"}, "b": [{"$ref": "steps.cat.category"}], "c": 3}
+    assert resolve_args(args, ticket(), {"cat": {"category": "billing"}}) == {
+        "a": "Invoice wrong",
+        "b": ["billing"],
+        "c": 3,
+    }

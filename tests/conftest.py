@@ -1,0 +1,120 @@
+"""Fixtures: real Redis (the running one, else an embedded redis-server), a real in-process worker."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from agent.run import Delivery, Run
+from agent.store import RunStore
+from inbox.maildir import MaildirSource
+from tests.support import wait_for
+from tools.base import Tool
+from tools.catalog import CATALOG
+from workers import runtime as runtime_module
+from workers.embedded_redis import embedded_redis, redis_answers
+from workers.settings import Settings, load_settings
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The Redis the tests use: TRIAGE_REDIS_URL or 127.0.0.1:6379 when it answers, else a private one."""
+    url = os.environ.get("TRIAGE_REDIS_URL", "redis://127.0.0.1:6379/0")
+    if redis_answers(url):
+        yield url
+    else:
+        with embedded_redis() as private:
+            yield private
+
+
+@pytest.fixture
+def store(redis_url: str) -> Iterator[RunStore]:
+    """A run store in a namespace of its own, erased after the test."""
+    client = redis.Redis.from_url(redis_url)
+    run_store = RunStore(client, f"test-{uuid.uuid4().hex[:10]}", retention_s=3600)
+    yield run_store
+    run_store.erase_namespace()
+
+
+@dataclasses.dataclass
+class Pipeline:
+    """The real pipeline under test: a configured app, a running worker, and its run store."""
+
+    settings: Settings
+    store: RunStore
+
+    def feed(self, maildir: Path) -> list[Delivery]:
+        """Poll a Maildir through the real ingest path; return the deliveries it recorded."""
+        from tasks.ingest import poll_source
+
+        source = MaildirSource(maildir)
+        keys = [d.key for d in source.pending()]
+        poll_source(source)
+        by_key = {d.key: d for d in self.store.deliveries(limit=10_000) if d.source == source.name}
+        return [by_key[k] for k in keys]
+
+    def wait_final(self, run_id: str, timeout: float = 30) -> Run:
+        """Wait until a run is done or dead-lettered, and return it."""
+
+        def final() -> Run | None:
+            run = self.store.get_run(run_id)
+            return run if run is not None and run.is_final else None
+
+        return wait_for(final, timeout, f"run {run_id} to finish")
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """The dry-run outbox lines written so far."""
+        import json
+
+        path = self.settings.outbox_path
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.fixture(scope="session")
+def pipeline(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """A real Celery worker (threads) in this process, on real Redis, in a namespace of its own."""
+    from workers.app import configure
+    from workers.inprocess import running_worker
+
+    settings = load_settings(
+        redis_url=redis_url,
+        namespace=f"test-{uuid.uuid4().hex[:10]}",
+        outbox_path=tmp_path_factory.mktemp("outbox") / "outbox.jsonl",
+        retry_scale=0.01,
+        maildir=None,
+    )
+    configure(settings)
+    rt = runtime_module.runtime()
+    try:
+        with running_worker(concurrency=8):
+            yield Pipeline(settings, rt.store)
+    finally:
+        rt.store.erase_namespace()
+
+
+@pytest.fixture
+def use_planner(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Swap the planner the worker uses for this test."""
+
+    def install(planner: Any) -> None:
+        current = runtime_module.runtime()
+        monkeypatch.setattr(runtime_module, "_current", dataclasses.replace(current, planner=planner))
+
+    return install
+
+
+@pytest.fixture
+def add_tool(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Put an extra tool into the catalog for this test."""
+
+    def install(tool: Tool[Any, Any]) -> None:
+        monkeypatch.setitem(CATALOG, tool.name, tool)
+
+    return install

@@ -1,0 +1,46 @@
+"""`triage demo`: the sample mailbox end to end, independent runs, Redis or an embedded one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import ROOT
+
+pytestmark = pytest.mark.integration
+
+TRIAGE = str(Path(sys.executable).parent / "triage")
+FINAL = {"done", "failed", "dead_letter", "quarantined", "automated", "duplicate", "threaded"}
+KEYS = {"message_id", "status", "category", "urgency", "customer_name", "account_id", "issue_key", "thread_of",
+        "planner", "reason"}  # fmt: skip
+
+
+def demo_json(redis_url: str) -> list[dict[str, Any]]:
+    env = {**os.environ, "TRIAGE_REDIS_URL": redis_url}
+    done = subprocess.run(
+        [TRIAGE, "demo", "--json"], env=env, capture_output=True, text=True, cwd=ROOT, timeout=240
+    )
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def without_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in row.items() if k not in ("issue_key", "reason")} for row in rows]
+
+
+def test_the_demo_reports_every_sample_message_in_a_final_status_and_twice_the_same(redis_url: str) -> None:
+    first, second = demo_json(redis_url), demo_json(redis_url)
+    assert len(first) == 16 and all(set(row) == KEYS and row["status"] in FINAL for row in first)
+    assert without_keys(first) == without_keys(second)  # issue numbers depend on which step finished first
+    assert sum(row["status"] == "done" for row in first) == 9
+
+
+def test_the_demo_brings_its_own_redis_when_none_answers() -> None:
+    rows = demo_json("redis://127.0.0.1:1/0")
+    assert len(rows) == 16 and {row["status"] for row in rows} <= FINAL

@@ -1,0 +1,130 @@
+"""Retries, dead letters, timeouts and redelivery, on a real worker and real Redis."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from agent.run import StepState
+from tests.conftest import Pipeline
+from tests.support import ScriptedPlanner, email_bytes, make_maildir
+from tools.base import RetryPolicy, ToolContext, tool
+from tools.errors import PermanentToolError, RetryableToolError
+
+pytestmark = pytest.mark.integration
+
+
+class FlakyArgs(BaseModel):
+    failures: int
+    permanent: bool = False
+    sleep_s: float = 0.0
+
+
+class FlakyResult(BaseModel):
+    attempt: int
+
+
+@tool(name="flaky", description="Fails `failures` times, then succeeds.", args=FlakyArgs, result=FlakyResult,
+      timeout_s=0.5, retry=RetryPolicy(max_attempts=4, base_s=1, cap_s=4))  # fmt: skip
+def flaky(args: FlakyArgs, ctx: ToolContext) -> FlakyResult:
+    attempt = ctx.ledger.next_number(f"attempts:{ctx.idempotency_key}")
+    if args.sleep_s:
+        time.sleep(args.sleep_s)
+    if attempt <= args.failures:
+        if args.permanent:
+            raise PermanentToolError("the ticket system rejected the fields: summary is required")
+        raise RetryableToolError(f"temporarily unavailable (attempt {attempt})", retry_after=0.01)
+    return FlakyResult(attempt=attempt)
+
+
+@pytest.fixture
+def run_with(pipeline: Pipeline, use_planner: Any, add_tool: Any, tmp_path: Path) -> Callable[..., Any]:
+    """Run one new ticket whose plan is a single `flaky` step with these arguments."""
+    add_tool(flaky)
+    counter = iter(range(1_000_000))
+
+    def run(**args: Any) -> Any:
+        use_planner(ScriptedPlanner([{"id": "step", "tool": "flaky", "args": args}]))
+        message_id = f"<flaky-{time.time_ns()}-{next(counter)}@example.com>"
+        [delivery] = pipeline.feed(
+            make_maildir(tmp_path / message_id.strip("<>"), email_bytes(message_id=message_id))
+        )
+        return pipeline.wait_final(delivery.run_id or "")
+
+    return run
+
+
+def test_a_retryable_error_is_retried_with_backoff_until_it_succeeds(run_with: Callable[..., Any]) -> None:
+    run = run_with(failures=2)
+    assert run.status == "done"
+    assert run.steps["step"].attempts == 3 and run.steps["step"].result == {"attempt": 3}
+
+
+def test_exhausted_retries_put_the_run_in_dead_letters_with_the_last_error(
+    pipeline: Pipeline, run_with: Callable[..., Any]
+) -> None:
+    run = run_with(failures=99)
+    assert run.status == "dead_letter" and run.steps["step"].attempts == 4
+    assert "gave up after 4 attempts: temporarily unavailable (attempt 4)" in (run.error or "")
+    assert run.id in {r.id for r in pipeline.store.dead_letters()}
+
+
+def test_a_permanent_error_is_not_retried_and_is_dead_lettered_with_its_reason(
+    run_with: Callable[..., Any],
+) -> None:
+    run = run_with(failures=1, permanent=True)
+    assert run.status == "dead_letter" and run.steps["step"].attempts == 1
+    assert "summary is required" in (run.error or "")
+
+
+def test_a_tool_that_exceeds_its_timeout_is_retried_and_then_dead_lettered(
+    run_with: Callable[..., Any],
+) -> None:
+    run = run_with(failures=0, sleep_s=1.0)
+    assert run.status == "dead_letter"
+    assert "flaky timed out after 0.5s" in (run.error or "")
+
+
+def test_invalid_arguments_after_resolution_dead_letter_the_run(run_with: Callable[..., Any]) -> None:
+    run = run_with(failures="many")
+    assert run.status == "dead_letter"
+
+
+def test_a_redelivered_side_effect_step_does_not_create_a_second_issue(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    from tasks.execute import execute_step
+
+    [delivery] = pipeline.feed(
+        make_maildir(tmp_path / "box", email_bytes(message_id="<redelivered-1@example.com>"))
+    )
+    run_id = delivery.run_id or ""
+    done = pipeline.wait_final(run_id)
+    issue_key = done.steps["create_issue"].result["issue_key"]  # type: ignore[index]
+    # The worker died after Jira answered and before the step was recorded: the broker redelivers it.
+    store = pipeline.store
+    store.redis.hdel(store.keys.run(run_id), "finished_at")
+    store.set_status(run_id, "running")
+    store.save_step(run_id, "create_issue", StepState(status="running", attempts=1))
+    for _ in range(3):
+        execute_step.apply_async((run_id, "create_issue"))
+    again = pipeline.wait_final(run_id)
+    result = again.steps["create_issue"].result or {}
+    assert again.status == "done" and result["issue_key"] == issue_key and result["created"] is False
+    assert [line["kind"] for line in pipeline.outbox() if line["issue_key"] == issue_key] == ["create_issue"]
+
+
+def test_a_plan_the_policy_rejects_dead_letters_the_run_with_every_reason(
+    pipeline: Pipeline, use_planner: Any, tmp_path: Path
+) -> None:
+    use_planner(ScriptedPlanner([{"id": "x", "tool": "drop_database", "args": {}}]))
+    [delivery] = pipeline.feed(
+        make_maildir(tmp_path / "box", email_bytes(message_id="<bad-plan@example.com>"))
+    )
+    run = pipeline.wait_final(delivery.run_id or "")
+    assert run.status == "dead_letter" and "unknown tool 'drop_database'" in (run.error or "")

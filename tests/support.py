@@ -1,0 +1,80 @@
+"""Helpers for tests: e-mails, Maildirs, scripted planners, waiting on conditions."""
+
+from __future__ import annotations
+
+import mailbox
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from agent.plan import Plan
+from agent.planner import Planned
+from inbox.ticket import Ticket
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPORA = ROOT.parent / "shared" / "corpora"
+SAMPLE_MAILBOX = ROOT / "examples" / "mailbox"
+
+T = TypeVar("T")
+
+
+def email_bytes(
+    subject: str = "Help with my invoice",
+    body: str = "Hello, my invoice is wrong.\n\nThanks,\nJane Doe\n",
+    *,
+    sender: str = "Jane Doe <jane@example.com>",
+    message_id: str | None = "<m1@example.com>",
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    """A well-formed text/plain e-mail as bytes."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "support@example.com"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(datetime(2025, 11, 24, 9, 0, tzinfo=UTC))
+    if message_id:
+        msg["Message-ID"] = message_id
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    return bytes(msg)
+
+
+def make_maildir(folder: Path, *messages: bytes) -> Path:
+    """A Maildir holding these messages in this delivery order."""
+    box = mailbox.Maildir(folder, create=True)
+    for i, raw in enumerate(messages):
+        key = box.add(raw)
+        path = folder / "new" / key
+        stamp = 1_700_000_000 + i
+        path.touch()
+        import os
+
+        os.utime(path, (stamp, stamp))
+    return folder
+
+
+def wait_for(condition: Callable[[], T], timeout: float = 30.0, what: str = "condition") -> T:
+    """Poll until condition() is truthy and return it; fail the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+class ScriptedPlanner:
+    """A planner that returns the plan a test wrote, whatever the ticket."""
+
+    def __init__(self, steps: list[dict[str, Any]]) -> None:
+        self.plan = Plan.model_validate({"steps": steps})
+
+    def make_plan(self, ticket: Ticket) -> Planned:
+        return Planned(self.plan, "rule")

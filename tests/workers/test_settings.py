@@ -1,0 +1,43 @@
+"""Configuration fails at start-up with the name of the variable to fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from workers.app import celery_config, longest_hold_s
+from workers.settings import ConfigError, load_settings
+
+
+def test_defaults_need_no_environment() -> None:
+    settings = load_settings()
+    assert settings.namespace == "triage" and settings.max_plan_steps == 10
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TRIAGE_MAX_PLAN_STEPS", "lots"),
+        ("TRIAGE_ACCOUNT_ID_PATTERN", "ACC[0-9"),
+        ("TRIAGE_CATEGORIES_FILE", "/nonexistent/categories.json"),
+        ("TRIAGE_JIRA_PRIORITIES", '{"low": "Low"}'),
+        ("TRIAGE_NAMESPACE", "has spaces"),
+    ],
+)
+def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=variable):
+        load_settings()
+
+
+def test_a_visibility_timeout_shorter_than_a_task_can_be_held_is_refused() -> None:
+    settings = load_settings(visibility_timeout_s=100)
+    assert longest_hold_s(settings) >= 100
+    with pytest.raises(ConfigError, match="TRIAGE_VISIBILITY_TIMEOUT_S=100 must exceed"):
+        celery_config(settings)
+
+
+def test_the_broker_is_reliable_by_configuration() -> None:
+    config = celery_config(load_settings(namespace="n1"))
+    assert config["task_acks_late"] and config["task_reject_on_worker_lost"]
+    assert config["worker_prefetch_multiplier"] == 1
+    assert config["broker_transport_options"] == {"visibility_timeout": 3600, "global_keyprefix": "n1:kombu:"}
