@@ -1,1 +1,1 @@
-"""bench."""
+"""Benchmarks run by `make bench`."""

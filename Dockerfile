@@ -1,0 +1,16 @@
+# One image for every worker role; docker-compose.yml picks the role per service.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY workers ./workers
+COPY tasks ./tasks
+COPY tools ./tools
+COPY monitoring ./monitoring
+COPY inbox ./inbox
+COPY agent ./agent
+COPY bench ./bench
+COPY examples ./examples
+RUN pip install --no-cache-dir . && useradd --create-home triage
+USER triage
+ENTRYPOINT ["triage"]
+CMD ["worker", "--role", "all"]
