@@ -95,8 +95,13 @@ def main() -> None:
         if not redis_answers(url):
             url = stack.enter_context(embedded_redis())
         namespace = f"bench-{uuid.uuid4().hex[:8]}"
-        env = {**os.environ, "TRIAGE_REDIS_URL": url, "TRIAGE_NAMESPACE": namespace,
-               "TRIAGE_SIMULATED_TOOL_LATENCY_S": str(args.latency), "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl")}  # fmt: skip
+        env = {
+            **os.environ,
+            "TRIAGE_REDIS_URL": url,
+            "TRIAGE_NAMESPACE": namespace,
+            "TRIAGE_SIMULATED_TOOL_LATENCY_S": str(args.latency),
+            "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl"),
+        }
         os.environ.update(env)
         from inbox.maildir import MaildirSource
         from tasks.ingest import poll_source
@@ -136,8 +141,11 @@ def main() -> None:
         "threads_per_worker": args.concurrency,
         "wall_s": round(wall, 2),
     }
-    print(f"{result['tickets']} tickets in {wall:.1f}s: {result['tickets_per_s']} tickets/s, "
-          f"p50 {result['p50_s']}s, p99 {result['p99_s']}s enqueue->done, {result['tasks_per_ticket']} tasks/ticket")  # fmt: skip
+    print(
+        f"{result['tickets']} tickets in {wall:.1f}s: {result['tickets_per_s']} tickets/s, "
+        f"p50 {result['p50_s']}s, p99 {result['p99_s']}s enqueue->done, "
+        f"{result['tasks_per_ticket']} tasks/ticket"
+    )
     print(json.dumps(result))
 
 
