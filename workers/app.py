@@ -7,6 +7,8 @@ message is reserved per process at a time (prefetch 1), so a crash loses nothing
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from celery import Celery
@@ -71,6 +73,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_default_queue": "plan",
         "include": TASK_MODULES,
         "beat_schedule": beat,
+        # Interval schedules need no persistent state; keep beat's file out of the working directory.
+        "beat_schedule_filename": str(Path(tempfile.gettempdir()) / f"triage-beat-{settings.namespace}"),
         "worker_hijack_root_logger": False,
         "worker_concurrency": settings.worker_concurrency,
     }

@@ -9,7 +9,8 @@ import redis
 from agent.planner import Planner, RulePlanner
 from agent.store import RunStore
 from tools.base import ToolConfig
-from workers.settings import Settings, load_settings
+from tools.categorize import classifier_for
+from workers.settings import ConfigError, Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,11 @@ _current: Runtime | None = None
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    """Connect to Redis and assemble the runtime for these settings."""
+    """Connect to Redis and assemble the runtime; train the categorizer now, so a bad file stops start-up."""
+    try:
+        classifier_for(settings.categories_file)
+    except ValueError as exc:
+        raise ConfigError(f"TRIAGE_CATEGORIES_FILE: {exc}") from None
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
     return Runtime(
         settings=settings,

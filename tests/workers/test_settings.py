@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from workers.app import celery_config, longest_hold_s
+from workers.runtime import build_runtime
 from workers.settings import ConfigError, load_settings
 
 
@@ -41,3 +44,10 @@ def test_the_broker_is_reliable_by_configuration() -> None:
     assert config["task_acks_late"] and config["task_reject_on_worker_lost"]
     assert config["worker_prefetch_multiplier"] == 1
     assert config["broker_transport_options"] == {"visibility_timeout": 3600, "global_keyprefix": "n1:kombu:"}
+
+
+def test_a_categories_file_that_cannot_train_the_classifier_stops_start_up(tmp_path: Path) -> None:
+    bad = tmp_path / "categories.json"
+    bad.write_text('{"categories": [{"name": "only", "description": "d", "examples": ["e"]}]}')
+    with pytest.raises(ConfigError, match="TRIAGE_CATEGORIES_FILE: categories file .* is invalid"):
+        build_runtime(load_settings(categories_file=bad))
