@@ -62,6 +62,10 @@ class Keys:
         digest = hashlib.sha256(source.encode()).hexdigest()[:16]
         return f"{self.prefix}lock:poller:{digest}"
 
+    def ledger_lock(self, key: str) -> str:
+        """String: lock held while a side effect under this idempotency key is checked and done."""
+        return f"{self.prefix}lock:ledger:{key}"
+
     def counter(self, name: str) -> str:
         """Integer: a named counter (local dry-run issue numbers); never expires."""
         return f"{self.prefix}counter:{name}"

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import redis
+from redis.exceptions import LockError
 
 from agent.keys import Keys
 from agent.planner import Planned
 from agent.run import Delivery, Run, RunStatus, StepState, now
 from inbox.ticket import Ticket
+from tools.errors import RetryableToolError
 
 _CREATE_RUN = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -208,6 +212,18 @@ class RunStore:
     def next_number(self, name: str) -> int:
         """A fresh number from a named counter."""
         return int(self.redis.incr(self.keys.counter(name)))
+
+    @contextmanager
+    def exclusive(self, key: str, ttl_s: float) -> Iterator[None]:
+        """Hold the lock of an idempotency key; a holder that dies releases it after ttl_s."""
+        lock = self.redis.lock(self.keys.ledger_lock(key), timeout=ttl_s, blocking_timeout=5)
+        if not lock.acquire():
+            raise RetryableToolError(f"another attempt of {key} is in progress")
+        try:
+            yield
+        finally:
+            with suppress(LockError):  # expired meanwhile: nothing left to release
+                lock.release()
 
     # -- housekeeping -----------------------------------------------------------------------------
 

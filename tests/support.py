@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import mailbox
+import os
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -56,6 +58,28 @@ def make_maildir(folder: Path, *messages: bytes) -> Path:
 
         os.utime(path, (stamp, stamp))
     return folder
+
+
+_ID_HEADER = re.compile(
+    rb"^((?:Message-ID|In-Reply-To|References):[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.I | re.M
+)
+
+
+def variant_mailbox(dest: Path, suffix: str, source: Path = SAMPLE_MAILBOX) -> Path:
+    """A copy of a Maildir whose messages are new to the system: Message-IDs (and the replies'
+    references to them) get a suffix, and every message gets a header, so synthetic ids differ too."""
+    for sub in ("cur", "new", "tmp"):
+        (dest / sub).mkdir(parents=True, exist_ok=True)
+    for path in sorted(p for p in source.glob("*/*") if p.is_file() and not p.name.startswith(".")):
+        raw = path.read_bytes()
+        raw = _ID_HEADER.sub(
+            lambda m: re.sub(rb"<([^<>@\s]+)@", rb"<\1." + suffix.encode() + rb"@", m.group(1)), raw
+        )
+        newline = b"\r\n" if b"\r\n" in raw[:200] else b"\n"
+        target = dest / path.parent.name / path.name
+        target.write_bytes(b"X-Test-Variant: " + suffix.encode() + newline + raw)
+        os.utime(target, (path.stat().st_mtime, path.stat().st_mtime))
+    return dest
 
 
 def wait_for(condition: Callable[[], T], timeout: float = 30.0, what: str = "condition") -> T:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 A = TypeVar("A", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
@@ -62,6 +63,10 @@ class Ledger(Protocol):
         """A fresh number from the named counter (for local dry-run keys)."""
         ...
 
+    def exclusive(self, key: str, ttl_s: float) -> AbstractContextManager[None]:
+        """Hold a lock on key while checking-then-acting on an external system (expires after ttl_s)."""
+        ...
+
 
 class ToolConfig(BaseModel):
     """What the built-in tools need from configuration; built from the worker settings."""
@@ -76,6 +81,17 @@ class ToolConfig(BaseModel):
     jira_issue_type: str = "Task"
     jira_priorities: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
     jira_labels: tuple[str, ...] = ("triage",)
+    jira_components: dict[str, str] = {}
+    jira_url: str | None = None  # None: the Jira tools run in dry-run mode
+    jira_user: str | None = None
+    jira_api_token: SecretStr | None = None
+    jira_timeout_s: float = 15.0
+    run_link_template: str = "triage show {run_id}"
+
+    @property
+    def jira_dry_run(self) -> bool:
+        """True when no Jira is configured: payloads are recorded, not sent."""
+        return self.jira_url is None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
-"""create_jira_issue and comment_jira_issue: side effects that happen once, in dry-run without Jira.
+"""create_jira_issue and comment_jira_issue: each side effect happens once, in Jira or in dry-run.
 
-Dry-run mode records the exact payload that would be sent, in the run store (as the step's result)
-and in an outbox file, under a local key such as DRY-17. Nothing pretends to be Jira.
+Exactly once, in order: the ledger (Redis) answers for work this system recorded; under a lock per
+idempotency key, Jira itself answers for work whose response was lost (an issue carrying the
+ticket's idempotency label, a comment carrying the step's marker); only then is anything created,
+and its key is recorded at once. Without Jira settings the same tools run in dry-run mode: the exact
+payload is recorded with the run and in an outbox file, under a local key such as DRY-17.
 """
 
 from __future__ import annotations
@@ -12,15 +15,23 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tools import jira_client
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import RetryableToolError
 
 _SUMMARY_MAX = 255
+_JIRA_TIMEOUT_S = 60  # several HTTP calls (search, create) at TRIAGE_JIRA_TIMEOUT_S each at most
+_JIRA_RETRY = RetryPolicy(max_attempts=8, base_s=2, cap_s=120)
 
 
 def issue_ledger_key(ticket_id: str) -> str:
     """Ledger key that maps a ticket to its Jira issue key, for replies to find."""
     return f"jira-issue:{ticket_id}"
+
+
+def idempotency_label(ticket_id: str) -> str:
+    """The label that marks a ticket's issue in Jira, so a retry can find it."""
+    return f"triage-{ticket_id}"
 
 
 def append_outbox(ctx: ToolContext, kind: str, record: dict[str, Any]) -> None:
@@ -58,30 +69,42 @@ class IssueResult(BaseModel):
 
 
 def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, Any]:
-    """The Jira REST v2 create-issue payload; project, type and priority come from configuration only."""
+    """The Jira REST v2 create-issue payload; project, type, priority, component: from configuration."""
+    config = ctx.config
     subject = args.subject.strip() or "(no subject)"
     description = "\n".join(
         [
             f"From: {args.customer_name} <{args.sender}>" if args.customer_name else f"From: {args.sender}",
             f"Account: {args.account_id or 'unknown'}",
             f"Urgency: {args.urgency}",
-            f"Triage run: {ctx.run_id}",
+            f"Triage run: {config.run_link_template.format(run_id=ctx.run_id)}",
             "",
             "{quote}",
             args.body.strip() or "(empty message)",
             "{quote}",
         ]
     )
-    return {
-        "fields": {
-            "project": {"key": ctx.config.jira_project},
-            "issuetype": {"name": ctx.config.jira_issue_type},
-            "summary": f"[{args.category}] {subject}"[:_SUMMARY_MAX],
-            "description": description,
-            "priority": {"name": ctx.config.jira_priorities[args.urgency]},
-            "labels": [*ctx.config.jira_labels, f"category-{args.category}", f"triage-{ctx.ticket_id}"],
-        }
+    fields: dict[str, Any] = {
+        "project": {"key": config.jira_project},
+        "issuetype": {"name": config.jira_issue_type},
+        "summary": f"[{args.category}] {subject}"[:_SUMMARY_MAX],
+        "description": description,
+        "priority": {"name": config.jira_priorities[args.urgency]},
+        "labels": [*config.jira_labels, f"category-{args.category}", idempotency_label(ctx.ticket_id)],
     }
+    if args.category in config.jira_components:
+        fields["components"] = [{"name": config.jira_components[args.category]}]
+    return {"fields": fields}
+
+
+def _recorded(ctx: ToolContext) -> IssueResult | None:
+    existing = ctx.ledger.get(ctx.idempotency_key)
+    return IssueResult.model_validate({**existing, "created": False}) if existing is not None else None
+
+
+def _record(ctx: ToolContext, record: dict[str, Any], created: bool) -> IssueResult:
+    stored_by_us, record = ctx.ledger.claim(ctx.idempotency_key, record)
+    return IssueResult.model_validate({**record, "created": created and stored_by_us})
 
 
 @tool(
@@ -90,21 +113,35 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
     args=CreateIssueArgs,
     result=IssueResult,
     side_effect=True,
-    timeout_s=20,
-    retry=RetryPolicy(max_attempts=6, base_s=2, cap_s=120),
+    timeout_s=_JIRA_TIMEOUT_S,
+    retry=_JIRA_RETRY,
 )
 def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
     """Create the issue once: a ticket that already has an issue gets the existing one back."""
-    existing = ctx.ledger.get(ctx.idempotency_key)
-    if existing is not None:
-        return IssueResult.model_validate({**existing, "created": False})
+    if (done := _recorded(ctx)) is not None:
+        return done
     payload = build_issue_payload(args, ctx)
-    record = {"issue_key": f"DRY-{ctx.ledger.next_number('dry-issue')}", "dry_run": True, "request": payload}
-    stored_by_us, record = ctx.ledger.claim(ctx.idempotency_key, record)
-    if stored_by_us:
-        ctx.ledger.claim(issue_ledger_key(ctx.ticket_id), {"issue_key": record["issue_key"]})
-        append_outbox(ctx, "create_issue", {"issue_key": record["issue_key"], "request": payload})
-    return IssueResult.model_validate({**record, "created": stored_by_us})
+    if ctx.config.jira_dry_run:
+        record = {
+            "issue_key": f"DRY-{ctx.ledger.next_number('dry-issue')}",
+            "dry_run": True,
+            "request": payload,
+        }
+        result = _record(ctx, record, created=True)
+        if result.created:
+            ctx.ledger.claim(issue_ledger_key(ctx.ticket_id), {"issue_key": result.issue_key})
+            append_outbox(ctx, "create_issue", {"issue_key": result.issue_key, "request": payload})
+        return result
+    with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=create_jira_issue.hard_timeout_s):
+        if (done := _recorded(ctx)) is not None:
+            return done
+        key = jira_client.find_issue_by_label(ctx.config, idempotency_label(ctx.ticket_id))
+        created = key is None
+        if key is None:
+            key = jira_client.create_issue(ctx.config, payload["fields"])
+        result = _record(ctx, {"issue_key": key, "dry_run": False, "request": payload}, created)
+        ctx.ledger.claim(issue_ledger_key(ctx.ticket_id), {"issue_key": key})
+        return result
 
 
 class CommentArgs(BaseModel):
@@ -115,31 +152,48 @@ class CommentArgs(BaseModel):
     sender: str
 
 
+def _parent_issue(parent_ticket_id: str, ctx: ToolContext) -> str:
+    """The parent ticket's issue key; while it does not exist yet, ask to be retried."""
+    recorded = ctx.ledger.get(issue_ledger_key(parent_ticket_id))
+    if recorded is not None:
+        return str(recorded["issue_key"])
+    if not ctx.config.jira_dry_run:
+        found = jira_client.find_issue_by_label(ctx.config, idempotency_label(parent_ticket_id))
+        if found is not None:
+            return found
+    raise RetryableToolError(f"ticket {parent_ticket_id} has no issue yet; waiting for it")
+
+
 @tool(
     name="comment_jira_issue",
     description="Add a customer's reply as a comment to the Jira issue of the ticket it answers.",
     args=CommentArgs,
     result=IssueResult,
     side_effect=True,
-    timeout_s=20,
-    retry=RetryPolicy(max_attempts=8, base_s=2, cap_s=120),
+    timeout_s=_JIRA_TIMEOUT_S,
+    retry=_JIRA_RETRY,
 )
 def comment_jira_issue(args: CommentArgs, ctx: ToolContext) -> IssueResult:
-    """Comment once; while the parent's issue does not exist yet, ask to be retried later."""
-    existing = ctx.ledger.get(ctx.idempotency_key)
-    if existing is not None:
-        return IssueResult.model_validate({**existing, "created": False})
-    parent = ctx.ledger.get(issue_ledger_key(args.parent_ticket_id))
-    if parent is None:
-        raise RetryableToolError(f"ticket {args.parent_ticket_id} has no issue yet; waiting for it")
-    payload = {"body": f"Reply from {args.sender}:\n{{quote}}\n{args.body.strip()}\n{{quote}}"}
-    record = {
-        "issue_key": parent["issue_key"],
-        "comment_id": f"DRY-C{ctx.ledger.next_number('dry-comment')}",
-        "dry_run": True,
-        "request": payload,
-    }
-    stored_by_us, record = ctx.ledger.claim(ctx.idempotency_key, record)
-    if stored_by_us:
-        append_outbox(ctx, "comment", {"issue_key": parent["issue_key"], "request": payload})
-    return IssueResult.model_validate({**record, "created": stored_by_us})
+    """Comment once (a marker in the comment finds a comment whose response was lost)."""
+    if (done := _recorded(ctx)) is not None:
+        return done
+    issue_key = _parent_issue(args.parent_ticket_id, ctx)
+    marker = f"[triage-ref {ctx.idempotency_key}]"
+    payload = {"body": f"Reply from {args.sender}:\n{{quote}}\n{args.body.strip()}\n{{quote}}\n{marker}"}
+    if ctx.config.jira_dry_run:
+        comment_id = f"DRY-C{ctx.ledger.next_number('dry-comment')}"
+        record = {"issue_key": issue_key, "comment_id": comment_id, "dry_run": True, "request": payload}
+        result = _record(ctx, record, created=True)
+        if result.created:
+            append_outbox(ctx, "comment", {"issue_key": issue_key, "request": payload})
+        return result
+    with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=comment_jira_issue.hard_timeout_s):
+        if (done := _recorded(ctx)) is not None:
+            return done
+        existing = [cid for cid, body in jira_client.comments(ctx.config, issue_key) if marker in body]
+        created = not existing
+        comment_id = (
+            existing[0] if existing else jira_client.add_comment(ctx.config, issue_key, payload["body"])
+        )
+        record = {"issue_key": issue_key, "comment_id": comment_id, "dry_run": False, "request": payload}
+        return _record(ctx, record, created)

@@ -7,12 +7,14 @@ message is reserved per process at a time (prefetch 1), so a crash loses nothing
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from celery import Celery
 from celery.signals import setup_logging as celery_setup_logging
+from celery.signals import worker_init
 
 from tools.catalog import CATALOG
 from workers import runtime
@@ -91,6 +93,22 @@ def configure(settings: Settings) -> Celery:
 def _use_our_logging(loglevel: str | None = None, **_: Any) -> None:
     """Workers log with our format (text or JSON) instead of Celery's default."""
     setup_logging(runtime.runtime().settings.log_format, loglevel or "INFO")
+
+
+@worker_init.connect
+def _check_jira_at_start_up(**_: Any) -> None:
+    """Refuse to start a worker whose Jira settings the server rejects (wrong credentials, project,
+    issue type, priority or component); an unreachable Jira only warns, tasks retry until it answers."""
+    config = runtime.runtime().tool_config
+    if config.jira_dry_run:
+        return
+    from tools.jira_client import check_jira
+
+    problems = check_jira(config)
+    for problem in problems:
+        print(f"jira: {problem}", file=sys.stderr)
+    if any(p.startswith("TRIAGE_") or "refused the credentials" in p or "(404" in p for p in problems):
+        raise SystemExit(2)  # SystemExit passes through Celery's signal dispatch and stops the worker
 
 
 configure(load_settings())

@@ -137,5 +137,30 @@ def quarantine() -> None:
     click.echo(f"{len(held)} quarantined message(s)", err=True)
 
 
+@main.group()
+def jira() -> None:
+    """Jira integration."""
+
+
+@jira.command("check")
+def jira_check() -> None:
+    """Verify the Jira settings against the server: auth, project, issue type, priorities, components."""
+    from tools.jira_client import check_jira
+    from workers.runtime import runtime
+
+    config = runtime().tool_config
+    if config.jira_dry_run:
+        click.echo("Jira is not configured (TRIAGE_JIRA_URL unset): issues are written in dry-run mode to "
+                   f"{config.outbox_path}")  # fmt: skip
+        return
+    problems = check_jira(config)
+    for problem in problems:
+        click.echo(f"problem: {problem}")
+    if problems:
+        sys.exit(1)
+    click.echo(f"Jira at {config.jira_url}: credentials, project {config.jira_project}, issue type "
+               f"{config.jira_issue_type}, priorities and components are all valid")  # fmt: skip
+
+
 if __name__ == "__main__":
     main()

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tools.base import ToolConfig
@@ -45,6 +45,14 @@ class Settings(BaseSettings):
         {"low": "Low", "medium": "Medium", "high": "High"}, description="urgency -> Jira priority (JSON)"
     )
     jira_labels: list[str] = Field(["triage"], description="labels on every issue (JSON list)")
+    jira_components: dict[str, str] = Field({}, description="category -> Jira component (JSON), optional")
+    jira_url: str | None = Field(None, description="Jira base URL; unset: dry-run mode (outbox file)")
+    jira_user: str | None = Field(None, description="Jira user (e-mail for Jira Cloud)")
+    jira_api_token: SecretStr | None = Field(None, description="Jira API token or password; never logged")
+    jira_timeout_s: float = Field(15.0, gt=0, le=120, description="timeout of each Jira HTTP request")
+    run_link_template: str = Field(
+        "triage show {run_id}", description="how issue descriptions point to the run"
+    )
     worker_concurrency: int = Field(4, ge=1, description="processes or threads per worker")
     log_format: Literal["text", "json"] = Field("text", description="log line format")
 
@@ -72,6 +80,19 @@ class Settings(BaseSettings):
             raise ValueError(f"needs a priority for {', '.join(sorted(missing))}")
         return value
 
+    @model_validator(mode="after")
+    def _jira_credentials(self) -> Settings:
+        if self.jira_url is not None:
+            given = {
+                "jira_user": self.jira_user,
+                "jira_api_token": self.jira_api_token and self.jira_api_token.get_secret_value(),
+            }
+            missing = [name for name, value in given.items() if not value]
+            if missing:
+                names = ", ".join("TRIAGE_" + m.upper() for m in missing)
+                raise ValueError(f"TRIAGE_JIRA_URL is set, so {names} must be too")
+        return self
+
     def tool_config(self) -> ToolConfig:
         """The part of the settings the tools read."""
         return ToolConfig(
@@ -83,6 +104,12 @@ class Settings(BaseSettings):
             jira_issue_type=self.jira_issue_type,
             jira_priorities=self.jira_priorities,
             jira_labels=tuple(self.jira_labels),
+            jira_components=self.jira_components,
+            jira_url=self.jira_url.rstrip("/") if self.jira_url else None,
+            jira_user=self.jira_user,
+            jira_api_token=self.jira_api_token,
+            jira_timeout_s=self.jira_timeout_s,
+            run_link_template=self.run_link_template,
         )
 
 
@@ -92,6 +119,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = [
-            f"TRIAGE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+            f"TRIAGE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            if err["loc"]
+            else err["msg"]
+            for err in exc.errors()
         ]
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None

@@ -1,0 +1,104 @@
+"""The sample mailbox through the real pipeline on Redis with the real jira client, Jira answering badly."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from tests.conftest import Pipeline
+from tests.jira_server import FakeJira, running_jira
+from tests.support import variant_mailbox
+from workers import runtime as runtime_module
+
+pytestmark = pytest.mark.integration
+
+TICKETS, REPLIES = 9, 2
+
+
+@pytest.fixture
+def jira(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeJira]:
+    """A Jira-compatible server, and the worker's tools configured to use it."""
+    with running_jira() as server:
+        current = runtime_module.runtime()
+        config = current.tool_config.model_copy(
+            update={
+                "jira_url": server.url,
+                "jira_user": server.user,
+                "jira_api_token": SecretStr(server.token),
+            }
+        )
+        monkeypatch.setattr(runtime_module, "_current", dataclasses.replace(current, tool_config=config))
+        yield server
+
+
+def run_mailbox(pipeline: Pipeline, tmp_path: Path) -> list[Any]:
+    deliveries = pipeline.feed(variant_mailbox(tmp_path / "box", uuid.uuid4().hex[:8]))
+    return [pipeline.wait_final(d.run_id, timeout=90) for d in deliveries if d.run_id]
+
+
+def test_one_issue_per_ticket_and_one_comment_per_reply_while_jira_fails_in_every_transient_way(
+    pipeline: Pipeline, jira: FakeJira, tmp_path: Path
+) -> None:
+    jira.fail_next("POST", "/issue", "429", times=2, retry_after=1)
+    jira.fail_next("POST", "/issue", "503")
+    jira.fail_next("POST", "/issue", "500")
+    jira.fail_next("POST", "/issue", "drop_after_write", times=2)
+    jira.fail_next("GET", "/search", "503", retry_after=1)
+    jira.fail_next("GET", "/search", "drop_after_write")
+    jira.fail_next("POST", r"/issue/[A-Z]+-\d+/comment", "drop_after_write")
+    jira.fail_next("POST", r"/issue/[A-Z]+-\d+/comment", "429", retry_after=1)
+
+    runs = run_mailbox(pipeline, tmp_path)
+
+    assert [r.status for r in runs] == ["done"] * (TICKETS + REPLIES)
+    assert jira.state.faults == []  # every injected failure was met
+    issues = list(jira.state.issues.values())
+    assert len(issues) == TICKETS
+    for run in (r for r in runs if not r.ticket.thread_of):
+        [issue] = jira.issues_with_label(f"triage-{run.ticket.id}")
+        assert issue["key"] == run.steps["create_issue"].result["issue_key"]
+        assert issue["fields"]["project"] == {"key": "SUP"}
+        category = run.steps["categorize"].result["category"]
+        assert f"category-{category}" in issue["fields"]["labels"]
+        assert issue["fields"]["summary"] == f"[{category}] {run.ticket.subject}"
+    comments = {key: c for key, c in jira.state.comments.items() if c}
+    assert sum(len(c) for c in comments.values()) == REPLIES
+    for reply in (r for r in runs if r.ticket.thread_of):
+        parent = next(r for r in runs if r.ticket.id == reply.ticket.thread_of)
+        [comment] = jira.state.comments[parent.steps["create_issue"].result["issue_key"]]
+        assert reply.ticket.body.split("\n")[0] in comment["body"]
+
+
+def test_permanent_errors_dead_letter_only_their_run_with_jiras_reason(
+    pipeline: Pipeline, jira: FakeJira, tmp_path: Path
+) -> None:
+    jira.fail_next("POST", "/issue", "400", body_contains="Sven Lindqvist")
+    runs = run_mailbox(pipeline, tmp_path)
+    dead = [r for r in runs if r.status == "dead_letter"]
+    assert [r.ticket.sender for r in dead] == ["sven@nordpak.example"]
+    assert "Jira rejected the request (400): summary: You must specify a summary of the issue." in (
+        dead[0].error or ""
+    )
+    assert dead[0].id in {r.id for r in pipeline.store.dead_letters()}
+    assert len(jira.state.issues) == TICKETS - 1
+
+
+def test_bad_credentials_dead_letter_with_the_reason_and_create_nothing(
+    pipeline: Pipeline, jira: FakeJira, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    current = runtime_module.runtime()
+    wrong = current.tool_config.model_copy(update={"jira_api_token": SecretStr("expired-token")})
+    monkeypatch.setattr(runtime_module, "_current", dataclasses.replace(current, tool_config=wrong))
+    runs = run_mailbox(pipeline, tmp_path)
+    tickets = [r for r in runs if not r.ticket.thread_of]
+    assert all(
+        r.status == "dead_letter" and "refused the credentials (401)" in (r.error or "") for r in tickets
+    )
+    assert all("expired-token" not in (r.error or "") for r in runs)
+    assert jira.state.issues == {}

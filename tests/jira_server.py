@@ -1,0 +1,319 @@
+"""A Jira-compatible HTTP server for tests: the REST API v2 endpoints the `jira` client calls.
+
+Same paths, status codes and error bodies (`errorMessages`, `errors`) as Jira Server 9, with
+failure injection: 429 with Retry-After, 503, 500, a dropped connection after a successful write,
+400 with field errors, 401. State is in memory; tests assert on it at the end.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+API = "/rest/api/2"
+FIELDS = ["summary", "description", "labels", "priority", "issuetype", "project", "components", "status"]
+
+
+@dataclass
+class Fault:
+    """One injected failure for the next request matching method and path pattern."""
+
+    method: str
+    path: str  # regex matched against the path after /rest/api/2
+    kind: str  # "429", "503", "500", "400", "401", "drop_after_write"
+    retry_after: int | None = None
+    body_contains: str | None = None  # only requests whose body contains this text
+
+
+@dataclass
+class JiraState:
+    """What the fake Jira holds."""
+
+    projects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    priorities: list[str] = field(default_factory=lambda: ["Highest", "High", "Medium", "Low", "Lowest"])
+    issue_types: list[str] = field(default_factory=lambda: ["Task", "Bug", "Story"])
+    issues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    next_id: int = 10000
+
+
+class FakeJira:
+    """The server and its state; start it with `running_jira()`."""
+
+    def __init__(self, user: str = "bot@example.com", token: str = "s3cret-token") -> None:
+        self.user, self.token = user, token
+        self.state = JiraState()
+        self.lock = threading.Lock()
+        self.add_project("SUP", components=["Billing", "Platform"])
+        self.url = ""
+
+    def add_project(self, key: str, components: list[str] | None = None) -> None:
+        """Create a project with the default issue types."""
+        pid = str(10000 + len(self.state.projects))
+        self.state.projects[key] = {
+            "id": pid, "key": key, "name": f"{key} project",
+            "components": [{"id": str(i), "name": n} for i, n in enumerate(components or [], 1)],
+        }  # fmt: skip
+
+    def fail_next(
+        self,
+        method: str,
+        path: str,
+        kind: str,
+        *,
+        times: int = 1,
+        retry_after: int | None = None,
+        body_contains: str | None = None,
+    ) -> None:
+        """Inject `times` failures of `kind` for requests matching method, path regex (and body text)."""
+        with self.lock:
+            self.state.faults += [Fault(method, path, kind, retry_after, body_contains) for _ in range(times)]
+
+    def issues_with_label(self, label: str) -> list[dict[str, Any]]:
+        """Issues carrying a label."""
+        return [i for i in self.state.issues.values() if label in i["fields"]["labels"]]
+
+    def delete_issue(self, key: str) -> None:
+        """Remove an issue (as if a user deleted it in Jira)."""
+        with self.lock:
+            self.state.issues.pop(key, None)
+            self.state.comments.pop(key, None)
+
+
+def _error(messages: list[str] | None = None, errors: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"errorMessages": messages or [], "errors": errors or {}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode() if body is not None else b""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(length) or b"{}")
+
+    def _authorised(self) -> bool:
+        jira = self.server.jira
+        expected = base64.b64encode(f"{jira.user}:{jira.token}".encode()).decode()
+        return self.headers.get("Authorization") == f"Basic {expected}"
+
+    def _take_fault(self, method: str, path: str, body: Any) -> Fault | None:
+        jira = self.server.jira
+        text = json.dumps(body) if body is not None else ""
+        with jira.lock:
+            for i, fault in enumerate(jira.state.faults):
+                wanted = fault.body_contains is None or fault.body_contains in text
+                if fault.method == method and re.fullmatch(fault.path, path) and wanted:
+                    return jira.state.faults.pop(i)
+        return None
+
+    def _drop(self) -> None:
+        """Close the connection without a response: the client sees the connection reset."""
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _dispatch(self, method: str) -> None:
+        parsed = urlparse(self.path)
+        if not parsed.path.startswith(API):
+            self._send(404, _error(["Not found"]))
+            return
+        path = parsed.path[len(API) :]
+        query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+        self.server.jira.state.requests.append((method, path))
+        body = self._body() if method == "POST" else None  # always consume it: the connection is kept alive
+        fault = self._take_fault(method, path, body)
+        if fault and fault.kind in ("429", "503", "500"):
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            self._send(int(fault.kind), _error([f"Injected {fault.kind}"]), headers)
+            return
+        if (fault and fault.kind == "401") or not self._authorised():
+            self._send(
+                401, _error(["You are not authenticated. Authentication required to perform this operation."])
+            )
+            return
+        if fault and fault.kind == "400":
+            self._send(400, _error(errors={"summary": "You must specify a summary of the issue."}))
+            return
+        status, payload = self._route(method, path, query, body)
+        if fault and fault.kind == "drop_after_write":
+            self._drop()
+            return
+        self._send(status, payload)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    # -- the API ----------------------------------------------------------------------------------
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        jira = self.server.jira
+        state = jira.state
+        base = jira.url + API
+        if method == "GET" and path == "/serverInfo":
+            return 200, {"baseUrl": jira.url, "version": "9.12.2", "versionNumbers": [9, 12, 2],
+                         "deploymentType": "Server", "buildNumber": 9120002, "serverTitle": "Fake Jira"}  # fmt: skip
+        if method == "GET" and path == "/myself":
+            return 200, {
+                "name": jira.user,
+                "emailAddress": jira.user,
+                "displayName": "Triage Bot",
+                "active": True,
+            }
+        if method == "GET" and path == "/field":
+            return 200, [{"id": f, "key": f, "name": f.title(), "custom": False} for f in FIELDS]
+        if method == "GET" and path == "/priority":
+            return 200, [
+                {"id": str(i), "name": n, "self": f"{base}/priority/{i}"}
+                for i, n in enumerate(state.priorities, 1)
+            ]
+        if method == "GET" and path == "/issuetype":
+            return 200, self._issue_types(base)
+        if method == "GET" and (m := re.fullmatch(r"/project/([^/]+)", path)):
+            project = state.projects.get(m.group(1))
+            if project is None:
+                return 404, _error([f"No project could be found with key '{m.group(1)}'."])
+            return 200, {
+                **project,
+                "self": f"{base}/project/{project['id']}",
+                "issueTypes": self._issue_types(base),
+            }
+        if method == "GET" and (m := re.fullmatch(r"/issue/createmeta/([^/]+)/issuetypes", path)):
+            if m.group(1) not in state.projects:
+                return 404, _error([f"No project could be found with key '{m.group(1)}'."])
+            types = self._issue_types(base)
+            return 200, {"maxResults": 50, "startAt": 0, "total": len(types), "isLast": True, "values": types}
+        if method == "POST" and path == "/issue":
+            return self._create_issue(body or {}, base)
+        if method == "GET" and (m := re.fullmatch(r"/issue/([^/]+)", path)):
+            issue = state.issues.get(m.group(1))
+            return (200, issue) if issue else (404, _error(["Issue Does Not Exist"]))
+        if m := re.fullmatch(r"/issue/([^/]+)/comment", path):
+            return self._comment(method, m.group(1), body, base)
+        if method == "GET" and path == "/search":
+            return 200, self._search(query.get("jql", ""), int(query.get("maxResults", 50)))
+        return 404, _error([f"No route for {method} {path}"])
+
+    def _issue_types(self, base: str) -> list[dict[str, Any]]:
+        return [{"id": str(i), "name": n, "subtask": False, "self": f"{base}/issuetype/{i}"}
+                for i, n in enumerate(self.server.jira.state.issue_types, 1)]  # fmt: skip
+
+    def _create_issue(self, body: dict[str, Any], base: str) -> tuple[int, Any]:
+        state = self.server.jira.state
+        fields = body.get("fields", {})
+        errors: dict[str, str] = {}
+        project = next((p for p in state.projects.values()
+                        if fields.get("project") in ({"key": p["key"]}, {"id": p["id"]})), None)  # fmt: skip
+        if project is None:
+            errors["project"] = "valid project is required"
+        type_names = {t["name"]: t for t in self._issue_types(base)}
+        issuetype = fields.get("issuetype", {})
+        if issuetype.get("name") not in type_names and issuetype.get("id") not in {
+            t["id"] for t in type_names.values()
+        }:
+            errors["issuetype"] = "valid issue type is required"
+        if not str(fields.get("summary", "")).strip():
+            errors["summary"] = "You must specify a summary of the issue."
+        elif len(fields["summary"]) > 255:
+            errors["summary"] = "Summary must be less than 255 characters."
+        if "priority" in fields and fields["priority"].get("name") not in state.priorities:
+            errors["priority"] = f"Priority name '{fields['priority'].get('name')}' is not valid"
+        if any(" " in label for label in fields.get("labels", [])):
+            errors["labels"] = "The label must not contain spaces."
+        names = {c["name"] for c in (project or {}).get("components", [])}
+        for component in fields.get("components", []):
+            if component.get("name") not in names:
+                errors["components"] = f"Component name '{component.get('name')}' is not valid"
+        if errors:
+            return 400, _error(errors=errors)
+        with self.server.jira.lock:
+            state.next_id += 1
+            number = sum(1 for k in state.issues if k.startswith(project["key"] + "-")) + 1  # type: ignore[index]
+            key = f"{project['key']}-{number}"  # type: ignore[index]
+            issue = {"id": str(state.next_id), "key": key, "self": f"{base}/issue/{state.next_id}",
+                     "fields": {**fields, "labels": list(fields.get("labels", [])), "status": {"name": "Open"}}}  # fmt: skip
+            state.issues[key] = issue
+            state.comments[key] = []
+        return 201, {"id": issue["id"], "key": key, "self": issue["self"]}
+
+    def _comment(self, method: str, key: str, body: Any, base: str) -> tuple[int, Any]:
+        state = self.server.jira.state
+        if key not in state.issues:
+            return 404, _error(["Issue Does Not Exist"])
+        comments = state.comments[key]
+        if method == "GET":
+            return 200, {"startAt": 0, "maxResults": 5000, "total": len(comments), "comments": comments}
+        if not str((body or {}).get("body", "")).strip():
+            return 400, _error(errors={"comment": "Comment body can not be empty!"})
+        with self.server.jira.lock:
+            state.next_id += 1
+            comment = {"id": str(state.next_id), "self": f"{base}/issue/{key}/comment/{state.next_id}",
+                       "body": body["body"], "author": {"name": self.server.jira.user}}  # fmt: skip
+            comments.append(comment)
+        return 201, comment
+
+    def _search(self, jql: str, max_results: int) -> dict[str, Any]:
+        state = self.server.jira.state
+        clauses = re.findall(r'(\w+)\s*=\s*"?([\w.-]+)"?', jql)
+        hits = [
+            issue for issue in state.issues.values()
+            if all(self._matches(issue, name.lower(), value) for name, value in clauses)
+        ]  # fmt: skip
+        return {"startAt": 0, "maxResults": max_results, "total": len(hits), "issues": hits[:max_results]}
+
+    @staticmethod
+    def _matches(issue: dict[str, Any], name: str, value: str) -> bool:
+        if name == "labels":
+            return value in issue["fields"]["labels"]
+        if name == "project":
+            return issue["key"].split("-")[0] == value
+        return False
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    jira: FakeJira
+
+
+@contextmanager
+def running_jira(jira: FakeJira | None = None) -> Iterator[FakeJira]:
+    """Serve a FakeJira on a free loopback port for the duration."""
+    jira = jira or FakeJira()
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.jira = jira
+    jira.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="fake-jira", daemon=True)
+    thread.start()
+    try:
+        yield jira
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,152 @@
+"""The real Jira, through the `jira` library: one client per thread, errors named for what happens next.
+
+The client's own retries are off (max_retries=0): retrying is the pipeline's job, with backoff,
+jitter and Retry-After, and a lost response must go back through the idempotency check.
+Messages never contain the API token (JIRAError's text can include request details, so it is
+rebuilt from the status code and Jira's `errorMessages` / `errors`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from jira import JIRA, JIRAError
+
+from tools.base import ToolConfig
+from tools.errors import PermanentToolError, RetryableToolError
+
+_local = threading.local()
+
+
+def _jira_messages(exc: JIRAError) -> str:
+    """Jira's own error text: `errorMessages` and `errors` from the response body."""
+    try:
+        body = json.loads(exc.response.text) if exc.response is not None else {}
+    except (ValueError, AttributeError):
+        body = {}
+    parts = [str(m) for m in body.get("errorMessages", [])]
+    parts += [f"{name}: {text}" for name, text in (body.get("errors") or {}).items()]
+    return "; ".join(parts) or "no error details"
+
+
+def _retry_after(exc: JIRAError) -> float | None:
+    """Seconds from a Retry-After header (Jira sends seconds), if present and readable."""
+    value = exc.response.headers.get("Retry-After") if exc.response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+@contextmanager
+def jira_errors(action: str) -> Iterator[None]:
+    """Translate what Jira or the network says into RetryableToolError or PermanentToolError."""
+    try:
+        yield
+    except JIRAError as exc:
+        status = exc.status_code
+        details = _jira_messages(exc)
+        if status in (429, 503):
+            raise RetryableToolError(
+                f"{action}: Jira answered {status}: {details}", retry_after=_retry_after(exc)
+            ) from None
+        if status is None or status >= 500:
+            raise RetryableToolError(f"{action}: Jira answered {status}: {details}") from None
+        if status in (401, 403):
+            raise PermanentToolError(
+                f"{action}: Jira refused the credentials ({status}): {details}"
+            ) from None
+        if status == 404:
+            raise PermanentToolError(f"{action}: not found in Jira (404, deleted?): {details}") from None
+        raise PermanentToolError(f"{action}: Jira rejected the request ({status}): {details}") from None
+    except requests.exceptions.RequestException as exc:
+        raise RetryableToolError(f"{action}: no answer from Jira ({type(exc).__name__})") from None
+
+
+def client_for(config: ToolConfig) -> JIRA:
+    """This thread's client for the configured Jira (created on first use)."""
+    if config.jira_url is None or config.jira_user is None or config.jira_api_token is None:
+        raise PermanentToolError(
+            "Jira is not configured (TRIAGE_JIRA_URL, TRIAGE_JIRA_USER, TRIAGE_JIRA_API_TOKEN)"
+        )
+    identity = (config.jira_url, config.jira_user, config.jira_api_token.get_secret_value())
+    clients: dict[tuple[str, str, str], JIRA] = _local.__dict__.setdefault("clients", {})
+    if identity not in clients:
+        with jira_errors("connect"):
+            clients[identity] = JIRA(
+                server=config.jira_url,
+                basic_auth=(config.jira_user, config.jira_api_token.get_secret_value()),
+                max_retries=0,
+                timeout=config.jira_timeout_s,
+                options={"check_update": False},
+            )
+    return clients[identity]
+
+
+def find_issue_by_label(config: ToolConfig, label: str) -> str | None:
+    """The key of the issue in the configured project that carries this label, if any."""
+    jql = f'project = "{config.jira_project}" AND labels = "{label}" ORDER BY created ASC'
+    with jira_errors("search by idempotency label"):
+        found: Any = client_for(config).search_issues(jql, maxResults=1, fields="key", json_result=True)
+    issues = found.get("issues", []) if isinstance(found, dict) else []
+    return str(issues[0]["key"]) if issues else None
+
+
+def create_issue(config: ToolConfig, fields: dict[str, Any]) -> str:
+    """Create an issue and return its key."""
+    with jira_errors("create issue"):
+        issue = client_for(config).create_issue(fields=fields, prefetch=False)
+    return str(issue.key)
+
+
+def comments(config: ToolConfig, issue_key: str) -> list[tuple[str, str]]:
+    """(id, body) of each comment of an issue."""
+    with jira_errors(f"read comments of {issue_key}"):
+        return [(str(c.id), str(c.body)) for c in client_for(config).comments(issue_key)]
+
+
+def add_comment(config: ToolConfig, issue_key: str, body: str) -> str:
+    """Add a comment and return its id."""
+    with jira_errors(f"comment on {issue_key}"):
+        return str(client_for(config).add_comment(issue_key, body).id)
+
+
+def check_jira(config: ToolConfig) -> list[str]:
+    """What is wrong with the Jira configuration, checked against the server (empty when all is well)."""
+    try:
+        client = client_for(config)
+        with jira_errors("authenticate"):
+            client.myself()
+        with jira_errors(f"read project {config.jira_project}"):
+            project = client.project(config.jira_project)
+        with jira_errors("read issue types"):
+            types = {t.name for t in client.project_issue_types(config.jira_project)}
+        with jira_errors("read priorities"):
+            priorities = {p.name for p in client.priorities()}
+    except (PermanentToolError, RetryableToolError) as exc:
+        return [str(exc)]
+    problems = []
+    if config.jira_issue_type not in types:
+        problems.append(
+            f"TRIAGE_JIRA_ISSUE_TYPE: {config.jira_issue_type!r} is not an issue type of project "
+            f"{config.jira_project} (it has: {', '.join(sorted(types))})"
+        )
+    for urgency, name in sorted(config.jira_priorities.items()):
+        if name not in priorities:
+            problems.append(
+                f"TRIAGE_JIRA_PRIORITIES: {urgency} -> {name!r} is not a Jira priority "
+                f"(there are: {', '.join(sorted(priorities))})"
+            )
+    components = {c.name for c in getattr(project, "components", [])}
+    for category, name in sorted(config.jira_components.items()):
+        if name not in components:
+            problems.append(
+                f"TRIAGE_JIRA_COMPONENTS: {category} -> {name!r} is not a component of {config.jira_project} "
+                f"(it has: {', '.join(sorted(components)) or 'none'})"
+            )
+    return problems
