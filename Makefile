@@ -7,7 +7,7 @@ N ?= 500
 LATENCY ?= 0.05
 WORKERS ?= 2
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install install-llm demo demo-llm test test-llm lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,26 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The local model extra: llama-cpp-python compiles from source (about 5 minutes, then cached by pip).
+LLM_STAMP := $(VENV)/.installed-llm
+$(LLM_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,llm-local]'
+	touch $(LLM_STAMP)
+
+install-llm: $(LLM_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/triage demo
 
+demo-llm: $(LLM_STAMP)
+	$(BIN)/triage demo --local-llm --timeout 900
+
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not llm_local"
+
+# The pipeline against a real local model (SmolLM2-135M via llama-cpp-python's server).
+test-llm: $(LLM_STAMP)
+	$(BIN)/pytest -q -m llm_local
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

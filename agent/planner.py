@@ -7,17 +7,20 @@ from typing import Literal, Protocol
 
 from agent.plan import REF, Plan, Step
 from inbox.ticket import Ticket
+from tools.llm import Usage
 
 PlannerName = Literal["rule", "llm", "fallback"]
 
 
 @dataclass(frozen=True)
 class Planned:
-    """A plan and who made it, with notes (repairs, fallback reasons) for the run record."""
+    """A plan and who made it, with notes (repairs, fallback reasons), LLM usage and prompt version."""
 
     plan: Plan
     planner: PlannerName
     notes: list[str] = field(default_factory=list)
+    usage: Usage | None = None
+    prompt_version: str | None = None
 
 
 class Planner(Protocol):
@@ -57,13 +60,10 @@ class RulePlanner:
                 Plan(steps=steps, rationale="reply to an existing ticket: comment on its issue"), "rule"
             )
         text = {"subject": _ticket("subject"), "body": _ticket("body")}
+        everything = {**text, "signature": _ticket("signature"), "sender_name": _ticket("sender_name")}
         steps = [
-            Step(id="categorize", tool="categorize_ticket", args=text),
-            Step(
-                id="extract",
-                tool="extract_entities",
-                args={**text, "signature": _ticket("signature"), "sender_name": _ticket("sender_name")},
-            ),
+            Step(id="categorize", tool="categorize_ticket", args=everything),
+            Step(id="extract", tool="extract_entities", args=everything),
             Step(
                 id="create_issue",
                 tool="create_jira_issue",

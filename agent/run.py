@@ -34,6 +34,18 @@ class Delivery(BaseModel):
     at: datetime = Field(default_factory=now)
 
 
+class LLMUsage(BaseModel):
+    """LLM usage of a run: planner and tools together."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    cost_usd: float = 0.0
+    repairs: int = 0
+    fallbacks: int = 0
+
+
 class StepState(BaseModel):
     """One step's progress: attempts, timing, result or error."""
 
@@ -56,9 +68,11 @@ class Run(BaseModel):
     finished_at: datetime | None = None
     planner: str | None = None
     planner_notes: list[str] = Field(default_factory=list)
+    prompt_version: str | None = None
     plan: Plan | None = None
     steps: dict[str, StepState] = Field(default_factory=dict)
     error: str | None = None
+    usage: LLMUsage = Field(default_factory=lambda: LLMUsage())
 
     @property
     def is_final(self) -> bool:

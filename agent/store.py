@@ -21,6 +21,7 @@ from agent.planner import Planned
 from agent.run import Delivery, Run, RunStatus, StepState, now
 from inbox.ticket import Ticket
 from tools.errors import RetryableToolError
+from tools.llm import Usage
 
 _CREATE_RUN = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -132,6 +133,8 @@ class RunStore:
                 "plan": json.loads(raw["plan"]) if "plan" in raw else None,
                 "steps": steps,
                 "error": raw.get("error"),
+                "prompt_version": raw.get("prompt_version"),
+                "usage": {k[6:]: float(v) for k, v in raw.items() if k.startswith("usage:")},
             }
         )
 
@@ -153,8 +156,22 @@ class RunStore:
             "status": "running",
             **initial,
         }
+        if planned.prompt_version:
+            fields["prompt_version"] = planned.prompt_version
         self.redis.hset(key, mapping=fields)  # type: ignore[arg-type]
         return True
+
+    def record_usage(self, run_id: str, usage: Usage) -> None:
+        """Add LLM usage to a run's totals (planner and tools add concurrently; each field atomically)."""
+        key = self.keys.run(run_id)
+        pipe = self.redis.pipeline()
+        for name in ("calls", "prompt_tokens", "completion_tokens", "repairs", "fallbacks"):
+            if value := getattr(usage, name):
+                pipe.hincrby(key, f"usage:{name}", value)
+        for name in ("latency_s", "cost_usd"):
+            if value := getattr(usage, name):
+                pipe.hincrbyfloat(key, f"usage:{name}", value)
+        pipe.execute()
 
     def claim_dispatch(self, run_id: str, step_id: str) -> bool:
         """True for exactly one caller per step: the one that enqueues it."""

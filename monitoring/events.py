@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from monitoring import metrics
+from tools.llm import Usage
 
 log = logging.getLogger("triage")
 
@@ -33,11 +34,23 @@ def message_ingested(delivery_id: str, outcome: str, run_id: str | None, reason:
         _line("ingest", delivery=delivery_id, outcome=outcome, run=run_id or "-", reason=reason or "-")
 
 
-def plan_made(run_id: str, planner: str, steps: int) -> None:
+def plan_made(run_id: str, planner: str, steps: int, notes: list[str] | None = None) -> None:
     """A run got its plan."""
     with _never_fail("plan_made"):
         metrics.PLANS.labels(planner).inc()
-        _line("plan", run=run_id, planner=planner, steps=steps)
+        _line("plan", run=run_id, planner=planner, steps=steps, notes=" | ".join(notes or []) or "-")
+
+
+def llm_used(purpose: str, usage: Usage) -> None:
+    """LLM calls were made for a purpose (plan, analysis): tokens, cost, latency, repairs."""
+    with _never_fail("llm_used"):
+        if usage.calls:
+            metrics.LLM_CALLS.labels(purpose).inc(usage.calls)
+            metrics.LLM_TOKENS.labels(purpose, "prompt").inc(usage.prompt_tokens)
+            metrics.LLM_TOKENS.labels(purpose, "completion").inc(usage.completion_tokens)
+            metrics.LLM_COST.labels(purpose).inc(usage.cost_usd)
+            metrics.LLM_LATENCY.labels(purpose).observe(usage.latency_s / usage.calls)
+        metrics.PLAN_REPAIRS.inc(usage.repairs)
 
 
 def step_attempted(run_id: str, step: str, tool: str, attempt: int, outcome: str, elapsed_s: float) -> None:

@@ -31,3 +31,14 @@ RUN_DURATION = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
 )
 PLANS = Counter("triage_plans_total", "Plans made, by planner (rule, llm, fallback).", ["planner"])
+LLM_CALLS = Counter("triage_llm_calls_total", "LLM calls, by purpose (plan, analysis).", ["purpose"])
+LLM_TOKENS = Counter("triage_llm_tokens_total", "LLM tokens, by purpose and kind (prompt, completion).",
+                     ["purpose", "kind"])  # fmt: skip
+LLM_COST = Counter("triage_llm_cost_usd_total", "Estimated LLM spend in US dollars, by purpose.", ["purpose"])
+LLM_LATENCY = Histogram(
+    "triage_llm_request_duration_seconds",
+    "Time spent waiting for the LLM, by purpose.",
+    ["purpose"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
+)
+PLAN_REPAIRS = Counter("triage_plan_repairs_total", "Rejected LLM plans sent back for repair.")

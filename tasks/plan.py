@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agent.plan import PlanInvalid, validate_plan
+from agent.plan import PlanInvalid
+from agent.policy import review_plan
 from monitoring import events
 from tasks.execute import dispatch_ready, fail_run
 from tools.catalog import CATALOG
@@ -18,12 +19,15 @@ def plan_run(run_id: str) -> None:
     if run is None or run.is_final:
         return
     if run.plan is None:
-        try:
-            planned = rt.planner.make_plan(run.ticket)
-            validate_plan(planned.plan, CATALOG, max_steps=rt.settings.max_plan_steps)
+        planned = rt.planner.make_plan(run.ticket)
+        if planned.usage is not None:
+            rt.store.record_usage(run_id, planned.usage)
+            events.llm_used("plan", planned.usage)
+        try:  # every plan, whoever wrote it, passes the same validation and policy
+            review_plan(planned.plan, run.ticket, CATALOG, max_steps=rt.settings.max_plan_steps)
         except PlanInvalid as exc:
             fail_run(run_id, f"plan rejected: {exc}")
             return
         if rt.store.save_plan(run_id, planned):
-            events.plan_made(run_id, planned.planner, len(planned.plan.steps))
+            events.plan_made(run_id, planned.planner, len(planned.plan.steps), planned.notes)
     dispatch_ready(run_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,25 @@ from tools.catalog import CATALOG
 from workers import runtime as runtime_module
 from workers.embedded_redis import embedded_redis, redis_answers
 from workers.settings import Settings, load_settings
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(sock: socket.socket, address: Any) -> Any:
+    """Tests never reach the network (no real LLM, no real Jira): only loopback and unix sockets."""
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        host = str(address[0])
+        if not (host.startswith("127.") or host in ("::1", "localhost")):
+            raise RuntimeError(f"a test tried to reach {host}: tests may only talk to loopback servers")
+    return _real_connect(sock, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network() -> Iterator[None]:
+    """Guard: any connection beyond loopback fails the test that makes it."""
+    socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")

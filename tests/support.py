@@ -102,3 +102,25 @@ class ScriptedPlanner:
 
     def make_plan(self, ticket: Ticket) -> Planned:
         return Planned(self.plan, "rule")
+
+
+class ScriptedLLM:
+    """Plays the LLM: each call returns the next scripted answer (a string) or raises it (an exception)."""
+
+    def __init__(self, *answers: str | Exception, tokens: tuple[int, int] = (100, 20)) -> None:
+        self.answers = list(answers)
+        self.tokens = tokens
+        self.requests: list[list[dict[str, str]]] = []
+
+    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> Any:
+        from tools.llm import LLMReply, Usage
+
+        self.requests.append(list(messages))
+        if not self.answers:
+            raise AssertionError("the scripted LLM ran out of answers")
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return LLMReply(
+            answer, Usage(calls=1, prompt_tokens=self.tokens[0], completion_tokens=self.tokens[1])
+        )

@@ -12,6 +12,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from tools.llm import LLM, Usage
+
 A = TypeVar("A", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
 
@@ -94,6 +96,14 @@ class ToolConfig(BaseModel):
         return self.jira_url is None
 
 
+class UsageSink(Protocol):
+    """Where tools report the LLM usage of a run (the run store implements it)."""
+
+    def record_usage(self, run_id: str, usage: Usage) -> None:
+        """Add usage to the run's totals."""
+        ...
+
+
 @dataclass(frozen=True)
 class ToolContext:
     """Where a tool call happens: its run, ticket and step, the ledger and the configuration."""
@@ -103,6 +113,8 @@ class ToolContext:
     step_id: str
     ledger: Ledger
     config: ToolConfig
+    llm: LLM | None = None  # set when the LLM versions of the judgement tools are on
+    usage: UsageSink | None = None
 
     @property
     def idempotency_key(self) -> str:

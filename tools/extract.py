@@ -6,9 +6,11 @@ import re
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from tools.base import RetryPolicy, ToolContext, tool
+from tools.llm import LLMUnavailable
+from tools.llm_analysis import analyse
 
 Urgency = Literal["low", "medium", "high"]
 
@@ -43,7 +45,7 @@ class ExtractArgs(BaseModel):
 
 
 class ExtractResult(BaseModel):
-    """The entities found; each `*_source` says where the value came from."""
+    """The entities found; each `*_source` says where the value came from (llm: the model said so)."""
 
     customer_name: str | None
     customer_name_source: str | None
@@ -121,12 +123,23 @@ def find_urgency(subject: str, body: str) -> tuple[Urgency, str]:
     retry=RetryPolicy(max_attempts=2),
 )
 def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
-    """Extract the entities with rules; every value says where it came from."""
+    """Extract the entities (the LLM's answer when there is one, else rules); each says where it came from."""
     name, name_source = find_customer_name(args.body, args.signature, args.sender_name)
     account, account_source = find_account_id(
         ctx.config.account_id_pattern, subject=args.subject, body=args.body, signature=args.signature
     )
     urgency, urgency_source = find_urgency(args.subject, args.body)
+    try:
+        analysis = analyse(ctx, args.subject, args.body, args.signature, args.sender_name)
+    except (LLMUnavailable, ValueError, ValidationError) as exc:
+        analysis = None
+        urgency_source += f" (LLM failed: {str(exc)[:120]})"
+    if analysis is not None:
+        if analysis.customer_name:
+            name, name_source = analysis.customer_name, "llm"
+        if analysis.account_id:
+            account, account_source = re.sub(r"[-_ ]", "", analysis.account_id).upper(), "llm"
+        urgency, urgency_source = analysis.urgency, "llm"
     return ExtractResult(
         customer_name=name,
         customer_name_source=name_source,

@@ -26,11 +26,50 @@ def main() -> None:
               help="Maildir to process (default: the sample mailbox in examples/).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message on stdout.")
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for every message.")
-def demo(maildir: Path | None, as_json: bool, timeout: float) -> None:
+@click.option(
+    "--local-llm", is_flag=True, help="Plan and analyse with the local SmolLM2 model (.[llm-local])."
+)
+def demo(maildir: Path | None, as_json: bool, timeout: float, local_llm: bool) -> None:
     """Run a mailbox through the whole pipeline (real workers, Redis or an embedded one) and report."""
     from workers.demo import run_demo
 
-    sys.exit(run_demo(maildir, as_json, timeout_s=timeout))
+    sys.exit(run_demo(maildir, as_json, timeout_s=timeout, local_llm=local_llm))
+
+
+@main.command()
+@click.option("--show", "email", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="An .eml file to plan.")  # fmt: skip
+def plan(email: Path) -> None:
+    """Print the plan the configured planner makes for one e-mail, with the repair history."""
+    from agent.plan import PlanInvalid
+    from agent.policy import review_plan
+    from inbox.parse import Unparseable, parse_message
+    from tools.catalog import CATALOG
+    from workers.runtime import runtime
+
+    rt = runtime()
+    try:
+        incoming = parse_message(email.read_bytes(), max_bytes=rt.settings.max_message_bytes)
+    except Unparseable as exc:
+        click.echo(f"quarantined: {exc.reason}", err=True)
+        sys.exit(1)
+    if incoming.automated:
+        click.echo(f"automated ({incoming.automated}): no ticket, no plan")
+        return
+    planned = rt.planner.make_plan(incoming.ticket)
+    click.echo(f"planner: {planned.planner}  prompt: {planned.prompt_version or '-'}")
+    for note in planned.notes:
+        click.echo(f"  {note}")
+    if planned.usage is not None:
+        u = planned.usage
+        tokens = f"{u.prompt_tokens} prompt + {u.completion_tokens} completion tokens"
+        click.echo(f"usage: {u.calls} call(s), {tokens}, {u.latency_s:.2f}s, ${u.cost_usd:.6f}")
+    click.echo(planned.plan.model_dump_json(indent=2))
+    try:
+        review_plan(planned.plan, incoming.ticket, CATALOG, max_steps=rt.settings.max_plan_steps)
+    except PlanInvalid as exc:
+        click.echo(f"the plan would be rejected: {exc}", err=True)
+        sys.exit(1)
 
 
 @main.command()

@@ -88,18 +88,25 @@ def wait_for_outcomes(store: RunStore, expected: int, timeout_s: float) -> list[
 
 
 @contextmanager
-def demo_settings(redis_url: str | None, workdir: Path) -> Iterator[Settings]:
-    """Settings for one independent demo run: its own namespace, outbox and (if needed) Redis."""
+def demo_settings(redis_url: str | None, workdir: Path, local_llm: bool = False) -> Iterator[Settings]:
+    """Settings for one independent demo run: its own namespace, outbox and (if needed) Redis and LLM."""
     with ExitStack() as stack:
         url = redis_url or load_settings().redis_url
         if not redis_answers(url):
             url = stack.enter_context(embedded_redis())
+        llm: dict[str, object] = {}
+        if local_llm:
+            from workers.local_llm import MODEL_ALIAS, local_llm_server
+
+            llm = {"llm_base_url": stack.enter_context(local_llm_server()), "llm_model": MODEL_ALIAS,
+                   "llm_structured_output": "json_object", "llm_timeout_s": 120}  # fmt: skip
         yield load_settings(
             redis_url=url,
             namespace=f"demo-{uuid.uuid4().hex[:10]}",
             outbox_path=workdir / "outbox.jsonl",
             retry_scale=0.05,
             maildir=None,
+            **llm,
         )
 
 
@@ -117,7 +124,11 @@ def render_table(rows: list[dict[str, Any]], console: Console) -> None:
 
 
 def run_demo(
-    maildir: Path | None, as_json: bool, redis_url: str | None = None, timeout_s: float = 120
+    maildir: Path | None,
+    as_json: bool,
+    redis_url: str | None = None,
+    timeout_s: float = 120,
+    local_llm: bool = False,
 ) -> int:
     """Process a mailbox end to end and report; exit code 0 when every message reached a final status."""
     console = Console(stderr=as_json, width=None if sys.stdout.isatty() else 160)
@@ -125,7 +136,7 @@ def run_demo(
         workdir = Path(tmp)
         mailbox_copy = workdir / "mailbox"
         shutil.copytree(maildir or SAMPLE_MAILBOX, mailbox_copy)  # the original is never marked
-        with demo_settings(redis_url, workdir) as settings:
+        with demo_settings(redis_url, workdir, local_llm) as settings:
             configure(settings)
             store = runtime().store
             try:

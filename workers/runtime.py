@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 import redis
 
+from agent.llm_planner import LLMPlanner
 from agent.planner import Planner, RulePlanner
 from agent.store import RunStore
 from tools.base import ToolConfig
+from tools.catalog import CATALOG
 from tools.categorize import classifier_for
+from tools.llm import LLM, OpenAICompatibleLLM
 from workers.settings import ConfigError, Settings, load_settings
 
 
@@ -21,6 +24,7 @@ class Runtime:
     store: RunStore
     planner: Planner
     tool_config: ToolConfig
+    llm: LLM | None = None  # the tools use it when TRIAGE_LLM_TOOLS is on
 
 
 _current: Runtime | None = None
@@ -33,11 +37,19 @@ def build_runtime(settings: Settings) -> Runtime:
     except ValueError as exc:
         raise ConfigError(f"TRIAGE_CATEGORIES_FILE: {exc}") from None
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
+    llm_config = settings.llm_config()
+    llm = OpenAICompatibleLLM(llm_config) if llm_config is not None else None
+    planner: Planner = RulePlanner()
+    if llm is not None:
+        planner = LLMPlanner(
+            llm, CATALOG, max_steps=settings.max_plan_steps, max_repairs=settings.llm_max_repairs
+        )
     return Runtime(
         settings=settings,
         store=RunStore(client, settings.namespace, settings.retention_s),
-        planner=RulePlanner(),
+        planner=planner,
         tool_config=settings.tool_config(),
+        llm=llm if settings.llm_tools else None,
     )
 
 

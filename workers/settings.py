@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tools.base import ToolConfig
+from tools.llm import LLMConfig
 
 DEFAULT_CATEGORIES = Path(__file__).resolve().parent.parent / "tools" / "data" / "categories.json"
 
@@ -53,6 +54,27 @@ class Settings(BaseSettings):
     run_link_template: str = Field(
         "triage show {run_id}", description="how issue descriptions point to the run"
     )
+    llm_model: str | None = Field(None, description="model name; set it to plan and analyse with an LLM")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset: api.openai.com")
+    llm_api_key: SecretStr = Field(SecretStr("unused"), description="API key (local servers accept any)")
+    llm_temperature: float = Field(0.2, ge=0, le=1, description="sampling temperature (refused above 1)")
+    llm_timeout_s: float = Field(30.0, gt=0, le=600, description="timeout of one LLM request")
+    llm_max_transport_retries: int = Field(2, ge=0, le=10, description="retries on 429/5xx/timeouts")
+    llm_max_output_tokens: int = Field(800, ge=64, description="max tokens of one answer")
+    llm_max_repairs: int = Field(2, ge=0, le=10, description="rejected plans sent back before fallback")
+    llm_structured_output: Literal["json_schema", "json_object", "tools"] = Field(
+        "json_schema", description="how JSON is requested (json_object for llama.cpp)"
+    )
+    llm_tools: bool = Field(True, description="also categorize and extract with the LLM when it is set")
+    llm_prices: dict[str, tuple[float, float]] = Field(
+        {
+            "gpt-4o-mini": (0.15, 0.6),
+            "gpt-4o": (2.5, 10.0),
+            "gpt-4.1-mini": (0.4, 1.6),
+            "gpt-4.1": (2.0, 8.0),
+        },
+        description="model -> [USD per 1M prompt, per 1M completion tokens] (JSON)",
+    )
     worker_concurrency: int = Field(4, ge=1, description="processes or threads per worker")
     log_format: Literal["text", "json"] = Field("text", description="log line format")
 
@@ -92,6 +114,22 @@ class Settings(BaseSettings):
                 names = ", ".join("TRIAGE_" + m.upper() for m in missing)
                 raise ValueError(f"TRIAGE_JIRA_URL is set, so {names} must be too")
         return self
+
+    def llm_config(self) -> LLMConfig | None:
+        """How to reach the LLM, or None when no model is configured."""
+        if not self.llm_model:
+            return None
+        return LLMConfig(
+            base_url=self.llm_base_url,
+            api_key=self.llm_api_key,
+            model=self.llm_model,
+            temperature=self.llm_temperature,
+            timeout_s=self.llm_timeout_s,
+            max_output_tokens=self.llm_max_output_tokens,
+            max_transport_retries=self.llm_max_transport_retries,
+            structured_output=self.llm_structured_output,
+            prices=self.llm_prices,
+        )
 
     def tool_config(self) -> ToolConfig:
         """The part of the settings the tools read."""

@@ -49,7 +49,15 @@ def run_with(pipeline: Pipeline, use_planner: Any, add_tool: Any, tmp_path: Path
     counter = iter(range(1_000_000))
 
     def run(**args: Any) -> Any:
-        use_planner(ScriptedPlanner([{"id": "step", "tool": "flaky", "args": args}]))
+        issue = {
+            "subject": "s",
+            "body": "b",
+            "sender": "a@example.com",
+            "category": "other",
+            "urgency": "low",
+        }
+        use_planner(ScriptedPlanner([{"id": "step", "tool": "flaky", "args": args},
+                                     {"id": "create_issue", "tool": "create_jira_issue", "args": issue}]))  # fmt: skip
         message_id = f"<flaky-{time.time_ns()}-{next(counter)}@example.com>"
         [delivery] = pipeline.feed(
             make_maildir(tmp_path / message_id.strip("<>"), email_bytes(message_id=message_id))

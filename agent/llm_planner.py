@@ -1,0 +1,140 @@
+"""The LLM planner: a model writes the plan, the system validates it, sends errors back for repair, and
+falls back to the rule planner (recording why) when the model cannot give a valid plan in time."""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.plan import PlanInvalid
+from agent.plan_schema import compact_schema, plan_from_answer, plan_output_schema, plan_to_answer
+from agent.planner import Planned, Planner, RulePlanner
+from agent.policy import review_plan
+from inbox.ticket import Ticket
+from tools.base import Tool
+from tools.llm import LLM, LLMUnavailable, Usage, parse_json_object
+
+PROMPT_VERSION = "planner-v1"
+_PROMPTS = Path(__file__).resolve().parent / "prompts"
+_BODY_LIMIT = 4000  # characters of the e-mail a model sees; the tools read the whole ticket
+
+
+def ticket_for_prompt(ticket: Ticket) -> str:
+    """The ticket as delimited, untrusted data (its own delimiters cannot close the block early)."""
+    data = {
+        "subject": ticket.subject,
+        "sender": ticket.sender,
+        "sender_name": ticket.sender_name,
+        "thread_of": ticket.thread_of,
+        "attachments": [a.filename for a in ticket.attachments],
+        "body": ticket.body[:_BODY_LIMIT],
+        "signature": ticket.signature,
+    }
+    text = json.dumps(data, ensure_ascii=False, indent=1).replace("</ticket", "<\\/ticket")
+    return f"<ticket>\n{text}\n</ticket>"
+
+
+def _example_ticket(**changes: Any) -> Ticket:
+    fields = {"id": "T0", "message_id": "x@example.com", "subject": "s", "sender": "a@example.com",
+              "sender_name": "", "body": "", "received_at": "2025-01-01T00:00:00Z", "size": 0}  # fmt: skip
+    return Ticket.model_validate({**fields, **changes})
+
+
+def _arguments(tool: Tool[Any, Any]) -> dict[str, Any]:
+    """A tool's argument schema as the prompt shows it: derived from the args model, without titles."""
+    schema = tool.args_schema()
+    return {
+        "properties": {name: compact_schema(prop) for name, prop in schema.get("properties", {}).items()},
+        "required": schema.get("required", []),
+    }
+
+
+def render_system_prompt(catalog: Mapping[str, Tool[Any, Any]], max_steps: int) -> str:
+    """The planner's system prompt: catalog, reference syntax, rules and examples."""
+    template = string.Template((_PROMPTS / f"{PROMPT_VERSION}.txt").read_text())
+    rules = RulePlanner()
+    return template.substitute(
+        catalog="\n".join(
+            f"- {t.name}: {t.description}\n  {json.dumps(t.args_schema()['properties'])}"
+            for t in catalog.values()
+        ),
+        ticket_fields=", ".join(Ticket.model_fields),
+        result_fields="\n".join(
+            f"  {t.name}: {', '.join(t.result_model.model_fields)}" for t in catalog.values()
+        ),
+        max_steps=max_steps,
+        example_new=json.dumps(plan_to_answer(rules.make_plan(_example_ticket()).plan)),
+        example_reply=json.dumps(plan_to_answer(rules.make_plan(_example_ticket(thread_of="T0")).plan)),
+    )
+
+
+class LLMPlanner:
+    """Plans with a model; validates, repairs up to `max_repairs` times, then falls back to rules."""
+
+    def __init__(
+        self,
+        llm: LLM,
+        catalog: Mapping[str, Tool[Any, Any]],
+        *,
+        max_steps: int,
+        max_repairs: int,
+        fallback: Planner | None = None,
+    ) -> None:
+        self.llm = llm
+        self.catalog = catalog
+        self.max_steps = max_steps
+        self.max_repairs = max_repairs
+        self.fallback = fallback or RulePlanner()
+        self.schema = plan_output_schema(catalog)
+        self.system_prompt = render_system_prompt(catalog, max_steps)
+
+    def _fall_back(self, ticket: Ticket, notes: list[str], usage: Usage, reason: str) -> Planned:
+        usage.fallbacks += 1
+        planned = self.fallback.make_plan(ticket)
+        return Planned(
+            planned.plan, "fallback", [*notes, f"fallback to rules: {reason}"], usage, PROMPT_VERSION
+        )
+
+    def make_plan(self, ticket: Ticket) -> Planned:
+        """Ask the model; every rejected answer goes back with its errors until the attempts run out."""
+        messages = [
+            {"role": "system", "content": self.system_prompt},
+            {"role": "user", "content": f"Plan the triage of this e-mail.\n{ticket_for_prompt(ticket)}"},
+        ]
+        usage = Usage()
+        notes: list[str] = []
+        for attempt in range(1, self.max_repairs + 2):
+            try:
+                reply = self.llm.complete(messages, self.schema, "plan")
+            except LLMUnavailable as exc:
+                return self._fall_back(ticket, notes, usage, f"model unavailable: {exc}")
+            usage.add(reply.usage)
+            try:
+                plan = plan_from_answer(parse_json_object(reply.content))
+                review_plan(plan, ticket, self.catalog, max_steps=self.max_steps)
+            except (ValueError, ValidationError, PlanInvalid) as exc:
+                errors = exc.errors if isinstance(exc, PlanInvalid) else [_short(exc)]
+                notes.append(f"attempt {attempt} rejected: " + "; ".join(str(e) for e in errors))
+                rejection = "Your plan was rejected:\n- " + "\n- ".join(str(e) for e in errors)
+                messages += [
+                    {"role": "assistant", "content": reply.content},
+                    {"role": "user", "content": rejection + "\nReturn a corrected plan as one JSON object."},
+                ]
+                continue
+            usage.repairs += attempt - 1
+            if attempt > 1:
+                notes.append(f"repaired after {attempt - 1} rejected attempt(s)")
+            return Planned(plan, "llm", notes, usage, PROMPT_VERSION)
+        usage.repairs += self.max_repairs
+        return self._fall_back(ticket, notes, usage, f"no valid plan after {self.max_repairs + 1} attempts")
+
+
+def _short(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+    return str(exc)

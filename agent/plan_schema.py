@@ -1,0 +1,118 @@
+"""The plan as a model writes it: a strict JSON schema derived from the catalog, and conversions.
+
+Each step is one `anyOf` variant per tool, and each argument is either a literal of its own type or
+`{"ref": "..."}`, so a server that compiles the schema into a grammar can only emit known tools and
+argument names. The model's `ref` becomes the internal `$ref` (a schema keyword that
+schema-to-grammar converters would try to resolve, so the model never sees it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from agent.plan import REF, Plan
+from inbox.ticket import Ticket
+from tools.base import Tool
+
+LLM_REF = "ref"
+_DROP = {"title", "default"}
+
+
+def _ref_schema(catalog: Mapping[str, Tool[Any, Any]]) -> dict[str, Any]:
+    """A reference object whose path can only name a ticket field or a result field of some tool."""
+    results = sorted({f for t in catalog.values() for f in t.result_model.model_fields})
+    # "[.]", not "\\.": llama-cpp-python's schema-to-grammar copies the escape into GBNF, which rejects it.
+    pattern = (
+        rf"^(ticket[.]({'|'.join(Ticket.model_fields)})|steps[.][a-z][a-z0-9_]*[.]({'|'.join(results)}))$"
+    )
+    return {
+        "type": "object",
+        "properties": {
+            LLM_REF: {
+                "type": "string",
+                "pattern": pattern,
+                "description": "ticket.<field> or steps.<id>.<field>",
+            }
+        },
+        "required": [LLM_REF],
+        "additionalProperties": False,
+    }
+
+
+def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A property schema without pydantic's titles and defaults (noise for a model)."""
+    return {k: v for k, v in schema.items() if k not in _DROP}
+
+
+def plan_output_schema(catalog: Mapping[str, Tool[Any, Any]]) -> dict[str, Any]:
+    """The JSON schema of a plan answer (strict: every property required, no extra properties)."""
+    ref = _ref_schema(catalog)
+    variants = []
+    for tool in catalog.values():
+        args = tool.args_schema()
+        required = set(args.get("required", []))
+        properties = {}
+        for name, prop in args.get("properties", {}).items():
+            options = [compact_schema(prop), ref] + ([] if name in required else [{"type": "null"}])
+            properties[name] = {"anyOf": options}
+        variants.append(
+            {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                    "tool": {"type": "string", "enum": [tool.name]},
+                    "args": {
+                        "type": "object",
+                        "properties": properties,
+                        "required": list(properties),
+                        "additionalProperties": False,
+                    },
+                },
+                "required": ["id", "tool", "args"],
+                "additionalProperties": False,
+            }
+        )
+    # No free-text field: a small model fills free text until max_tokens cuts the JSON short.
+    return {
+        "type": "object",
+        "properties": {"steps": {"type": "array", "items": {"anyOf": variants}}},
+        "required": ["steps"],
+        "additionalProperties": False,
+    }
+
+
+def _to_internal(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {LLM_REF}:
+        return {REF: value[LLM_REF]}
+    if isinstance(value, dict):
+        return {k: _to_internal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_internal(v) for v in value]
+    return value
+
+
+def plan_from_answer(answer: dict[str, Any]) -> Plan:
+    """The internal Plan from a model's answer (null optional arguments are left out)."""
+    steps = []
+    for step in answer.get("steps") or []:
+        if isinstance(step, dict) and isinstance(step.get("args"), dict):
+            step = {**step, "args": {k: _to_internal(v) for k, v in step["args"].items() if v is not None}}
+        steps.append(step)
+    return Plan.model_validate({"steps": steps, "rationale": "written by the LLM planner"})
+
+
+def _to_llm(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {REF}:
+        return {LLM_REF: value[REF]}
+    return value
+
+
+def plan_to_answer(plan: Plan) -> dict[str, Any]:
+    """A plan in the form a model writes it (for few-shot examples)."""
+    return {
+        "steps": [
+            {"id": s.id, "tool": s.tool, "args": {k: _to_llm(v) for k, v in s.args.items()}}
+            for s in plan.steps
+        ],
+    }

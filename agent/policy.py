@@ -1,0 +1,41 @@
+"""Plan policy: what any plan must respect, whoever wrote it (rules or a model).
+
+Schema validation says a plan is well-formed; policy says it is allowed. An e-mail that talks a model
+into commenting on another customer's issue, or into opening three issues, is stopped here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from agent.plan import REF, Plan, PlanInvalid, validate_plan
+from inbox.ticket import Ticket
+from tools.base import Tool
+
+
+def policy_errors(plan: Plan, ticket: Ticket) -> list[str]:
+    """Why this (well-formed) plan is not allowed for this ticket; empty when it is."""
+    tools = Counter(step.tool for step in plan.steps)
+    errors = []
+    if ticket.thread_of:
+        if tools["comment_jira_issue"] != 1 or tools["create_jira_issue"]:
+            errors.append("a reply must add exactly one comment (comment_jira_issue) and create no issue")
+        for step in plan.steps:
+            parent = step.args.get("parent_ticket_id") if step.tool == "comment_jira_issue" else None
+            if parent is not None and parent not in ({REF: "ticket.thread_of"}, ticket.thread_of):
+                errors.append(
+                    f"step {step.id!r}: a reply may only comment on its own thread (ticket.thread_of)"
+                )
+    elif tools["create_jira_issue"] != 1 or tools["comment_jira_issue"]:
+        errors.append("a new ticket must create exactly one issue (create_jira_issue) and comment on none")
+    return errors
+
+
+def review_plan(plan: Plan, ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]], *, max_steps: int) -> None:
+    """Validate a plan and check it against policy; raise PlanInvalid listing every problem."""
+    validate_plan(plan, catalog, max_steps=max_steps)
+    errors = policy_errors(plan, ticket)
+    if errors:
+        raise PlanInvalid(errors)

@@ -1,0 +1,165 @@
+"""Structured output from any OpenAI-compatible chat endpoint, with usage and cost accounting.
+
+Three ways to ask for JSON, because servers differ:
+- `json_schema`: response_format json_schema with strict=True (OpenAI, vLLM);
+- `json_object`: response_format json_object with the schema beside it, as llama-cpp-python's server
+  accepts it (it compiles the schema into a grammar);
+- `tools`: one forced function call whose parameters are the schema (function calling).
+Transport errors (429 honouring Retry-After, 5xx, timeouts) are retried by the openai client itself,
+with its backoff; what still fails raises LLMUnavailable, and callers fall back to offline work.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import openai
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+StructuredMode = Literal["json_schema", "json_object", "tools"]
+
+
+class LLMConfig(BaseModel):
+    """How to reach the model; built from the TRIAGE_LLM_* settings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str | None
+    api_key: SecretStr
+    model: str
+    temperature: float = 0.2
+    timeout_s: float = 30.0
+    max_output_tokens: int = 800
+    max_transport_retries: int = 2
+    structured_output: StructuredMode = "json_schema"
+    prices: dict[
+        str, tuple[float, float]
+    ] = {}  # model -> (USD per 1M prompt tokens, per 1M completion tokens)
+
+
+class LLMUnavailable(Exception):
+    """The model could not be asked (transport failure after retries, refusal, empty answer)."""
+
+
+@dataclass
+class Usage:
+    """LLM usage of one run (or one call): what it cost and how it went."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    cost_usd: float = 0.0
+    repairs: int = 0
+    fallbacks: int = 0
+
+    def add(self, other: Usage) -> None:
+        """Accumulate another usage record into this one."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class LLMReply:
+    """The model's JSON text and what the call cost."""
+
+    content: str
+    usage: Usage = field(default_factory=Usage)
+
+
+class LLM(Protocol):
+    """Anything that answers chat messages with JSON matching a schema (the real client or a script)."""
+
+    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> LLMReply:
+        """Ask for one JSON answer conforming to `schema`."""
+        ...
+
+
+def cost_usd(prices: dict[str, tuple[float, float]], model: str, prompt: int, completion: int) -> float:
+    """Estimated cost of a call from the configured price table (0 for a model not in it)."""
+    per_prompt, per_completion = prices.get(model, (0.0, 0.0))
+    return (prompt * per_prompt + completion * per_completion) / 1_000_000
+
+
+class OpenAICompatibleLLM:
+    """The real openai client pointed at OpenAI or any compatible server (vLLM, Ollama, llama.cpp)."""
+
+    def __init__(self, config: LLMConfig) -> None:
+        self.config = config
+        self.client = openai.OpenAI(
+            base_url=config.base_url,
+            api_key=config.api_key.get_secret_value(),
+            timeout=config.timeout_s,
+            max_retries=config.max_transport_retries,
+        )
+
+    def _request(self, schema: dict[str, Any], name: str) -> dict[str, Any]:
+        mode = self.config.structured_output
+        if mode == "json_schema":
+            return {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": name, "schema": schema, "strict": True},
+                }
+            }
+        if mode == "json_object":
+            return {"response_format": {"type": "json_object", "schema": schema}}
+        function = {"name": name, "description": f"Return the {name}.", "parameters": schema}
+        return {"tools": [{"type": "function", "function": function}],
+                "tool_choice": {"type": "function", "function": {"name": name}}}  # fmt: skip
+
+    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> LLMReply:
+        """Ask once (the client retries transport errors); raise LLMUnavailable when no answer comes."""
+        started = time.monotonic()
+        try:
+            response = self.client.chat.completions.create(
+                model=self.config.model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=self.config.temperature,
+                max_tokens=self.config.max_output_tokens,
+                **self._request(schema, name),
+            )
+        except openai.APIError as exc:
+            raise LLMUnavailable(f"{type(exc).__name__}: {getattr(exc, 'message', exc)}") from None
+        except (ValueError, TypeError) as exc:  # a body that is not a chat completion
+            raise LLMUnavailable(f"malformed response: {exc}") from None
+        latency = time.monotonic() - started
+        prompt = response.usage.prompt_tokens if response.usage else 0
+        completion = response.usage.completion_tokens if response.usage else 0
+        usage = Usage(
+            calls=1,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            latency_s=latency,
+            cost_usd=cost_usd(self.config.prices, self.config.model, prompt, completion),
+        )
+        if not response.choices:
+            raise LLMUnavailable("the response has no choices")
+        message = response.choices[0].message
+        if self.config.structured_output == "tools":
+            calls = message.tool_calls or []
+            content = calls[0].function.arguments if calls and calls[0].type == "function" else ""
+        else:
+            content = message.content or ""
+        if not content.strip():
+            raise LLMUnavailable(f"empty answer (finish_reason={response.choices[0].finish_reason})")
+        return LLMReply(content=content, usage=usage)
+
+
+def parse_json_object(content: str) -> dict[str, Any]:
+    """The JSON object in a model's answer; ValueError says what is wrong with it."""
+    text = content.strip()
+    if text.startswith("```"):  # a model that fenced its JSON despite instructions
+        text = text.strip("`").removeprefix("json").strip()
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"the answer is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    if not isinstance(value, dict):
+        raise ValueError(f"the answer must be a JSON object, not {type(value).__name__}")
+    return value
