@@ -25,6 +25,16 @@ class Keys:
         """Sorted set: run ids scored by creation time (unix seconds); trimmed to the retention."""
         return f"{self.prefix}runs"
 
+    @property
+    def active_runs(self) -> str:
+        """Sorted set: ids of runs not yet final, scored by creation time (runs in progress)."""
+        return f"{self.prefix}runs-active"
+
+    @property
+    def mailbox_health(self) -> str:
+        """Hash: per mailbox, '<name>:last_success' (unix seconds) and '<name>:failures' (consecutive)."""
+        return f"{self.prefix}mailbox-health"
+
     def delivery(self, delivery_id: str) -> str:
         """String: JSON Delivery, the outcome of one inbound message; TTL retention."""
         return f"{self.prefix}delivery:{delivery_id}"

@@ -112,6 +112,7 @@ class LLMPlanner:
             try:
                 reply = self.llm.complete(messages, self.schema, "plan")
             except LLMUnavailable as exc:
+                usage.add(exc.usage)
                 return self._fall_back(ticket, notes, usage, f"model unavailable: {exc}")
             usage.add(reply.usage)
             try:

@@ -50,7 +50,10 @@ class StepState(BaseModel):
     """One step's progress: attempts, timing, result or error."""
 
     status: StepStatus = "pending"
-    attempts: int = 0
+    attempts: int = Field(default=0, description="attempts that ran and failed or succeeded (waits excluded)")
+    waiting_since: datetime | None = Field(
+        default=None, description="first time the step found a dependency missing"
+    )
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration_s: float | None = None

@@ -111,8 +111,11 @@ class RunStore:
         args: list[str | int] = [self.retention_s, *(x for kv in fields.items() for x in kv)]
         if not self._create_run(keys=[self.keys.run(run_id)], args=args):
             return False
-        self.redis.zadd(self.keys.runs, {run_id: created.timestamp()})
-        self.redis.zremrangebyscore(self.keys.runs, 0, created.timestamp() - self.retention_s)
+        pipe = self.redis.pipeline()
+        pipe.zadd(self.keys.runs, {run_id: created.timestamp()})
+        pipe.zadd(self.keys.active_runs, {run_id: created.timestamp()})
+        pipe.zremrangebyscore(self.keys.runs, 0, created.timestamp() - self.retention_s)
+        pipe.execute()
         return True
 
     def get_run(self, run_id: str) -> Run | None:
@@ -196,6 +199,7 @@ class RunStore:
             mapping["error"] = error
         pipe = self.redis.pipeline()
         pipe.hset(key, mapping=mapping)  # type: ignore[arg-type]
+        pipe.zrem(self.keys.active_runs, run_id)
         if status == "dead_letter":
             pipe.zadd(self.keys.dead_letters, {run_id: finished.timestamp()})
             pipe.persist(key)  # an operator decides what happens to it
@@ -211,6 +215,35 @@ class RunStore:
         """Runs in the dead-letter list, oldest first."""
         ids = [_str(i) for i in self.redis.zrange(self.keys.dead_letters, 0, -1)]
         return [r for r in (self.get_run(i) for i in ids) if r is not None]
+
+    def record_poll(self, mailbox: str, ok: bool) -> None:
+        """Remember a mailbox poll's outcome: the last success time, or one more consecutive failure."""
+        if ok:
+            self.redis.hset(
+                self.keys.mailbox_health,
+                mapping={f"{mailbox}:last_success": time.time(), f"{mailbox}:failures": 0},
+            )
+        else:
+            self.redis.hincrby(self.keys.mailbox_health, f"{mailbox}:failures", 1)
+
+    def state_counts(self) -> dict[str, Any]:
+        """What the collector exports: runs in progress, dead letters, quarantine, mailbox health."""
+        pipe = self.redis.pipeline()
+        pipe.zcard(self.keys.active_runs)
+        pipe.zcard(self.keys.dead_letters)
+        pipe.zcard(self.keys.quarantine)
+        pipe.hgetall(self.keys.mailbox_health)
+        active, dead, quarantined, health = pipe.execute()
+        mailboxes: dict[str, dict[str, float]] = {}
+        for field, value in health.items():
+            name, _, kind = _str(field).rpartition(":")
+            mailboxes.setdefault(name, {})[kind] = float(value)
+        return {
+            "active": int(active),
+            "dead_letters": int(dead),
+            "quarantined": int(quarantined),
+            "mailboxes": mailboxes,
+        }
 
     # -- Ledger (tools.base.Ledger) ----------------------------------------------------------------
 
@@ -231,9 +264,9 @@ class RunStore:
         return int(self.redis.incr(self.keys.counter(name)))
 
     @contextmanager
-    def exclusive(self, key: str, ttl_s: float) -> Iterator[None]:
+    def exclusive(self, key: str, ttl_s: float, wait_s: float = 5) -> Iterator[None]:
         """Hold the lock of an idempotency key; a holder that dies releases it after ttl_s."""
-        lock = self.redis.lock(self.keys.ledger_lock(key), timeout=ttl_s, blocking_timeout=5)
+        lock = self.redis.lock(self.keys.ledger_lock(key), timeout=ttl_s, blocking_timeout=wait_s)
         if not lock.acquire():
             raise RetryableToolError(f"another attempt of {key} is in progress")
         try:

@@ -30,7 +30,7 @@ def _line(event: str, **fields: object) -> None:
 def message_ingested(delivery_id: str, outcome: str, run_id: str | None, reason: str | None) -> None:
     """An inbound message got its outcome."""
     with _never_fail("message_ingested"):
-        metrics.TICKETS_INGESTED.labels(outcome).inc()
+        metrics.MESSAGES_INGESTED.labels(outcome).inc()
         _line("ingest", delivery=delivery_id, outcome=outcome, run=run_id or "-", reason=reason or "-")
 
 
@@ -53,13 +53,26 @@ def llm_used(purpose: str, usage: Usage) -> None:
         metrics.PLAN_REPAIRS.inc(usage.repairs)
 
 
-def step_attempted(run_id: str, step: str, tool: str, attempt: int, outcome: str, elapsed_s: float) -> None:
-    """A tool step attempt ended: success, retry or failure."""
+def step_attempted(
+    run_id: str, ticket_id: str, step: str, tool: str, attempt: int, outcome: str, elapsed_s: float
+) -> None:
+    """A tool step attempt ended: success, retry or dead_letter."""
     with _never_fail("step_attempted"):
-        metrics.STEP_OUTCOMES.labels(tool, outcome).inc()
+        metrics.TOOL_CALLS.labels(tool, outcome).inc()
         metrics.TOOL_DURATION.labels(tool).observe(elapsed_s)
-        _line("step", run=run_id, step=step, tool=tool, attempt=attempt, outcome=outcome,
+        _line("step", run=run_id, ticket=ticket_id, step=step, tool=tool, attempt=attempt, outcome=outcome,
               elapsed=f"{elapsed_s:.3f}s")  # fmt: skip
+
+
+def mailbox_polled(source: str, ok: bool, count: int, error: str | None = None) -> None:
+    """A mailbox poll ended; failures are logged as warnings (alerts watch the health in Redis)."""
+    with _never_fail("mailbox_polled"):
+        metrics.MAILBOX_POLLS.labels("success" if ok else "failure").inc()
+        if ok:
+            _line("poll", source=source, outcome="success", messages=count)
+        else:
+            fields = {"source": source, "outcome": "failure", "error": error or "-"}
+            log.warning("poll " + " ".join(f"{k}={v}" for k, v in fields.items()), extra={"fields": fields})
 
 
 def run_finished(run_id: str, status: str, elapsed_s: float, error: str | None = None) -> None:

@@ -1,44 +1,59 @@
-"""Prometheus metric definitions: base units, small label sets, never ids or addresses as labels."""
+"""Prometheus metric definitions: base units, small label sets, never ids, senders or hostnames.
+
+Counters and histograms are recorded in the process where things happen; under Celery's prefork pool
+prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, see monitoring.exporter) adds them up.
+State that lives in Redis (queue depth, runs in progress, dead letters, mailbox health) is read from
+Redis at scrape time by monitoring.collector, so it is right however many processes there are.
+"""
 
 from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-TICKETS_INGESTED = Counter(
+_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+
+MESSAGES_INGESTED = Counter(
     "triage_messages_ingested_total",
     "Inbound messages by outcome (ticket, threaded, automated, duplicate, quarantined).",
     ["outcome"],
 )
-STEP_OUTCOMES = Counter(
+MAILBOX_POLLS = Counter(
+    "triage_mailbox_polls_total", "Mailbox polls by outcome (success, failure).", ["outcome"]
+)
+STAGE_DURATION = Histogram(
+    "triage_stage_duration_seconds", "Time a pipeline task ran, by stage (ingest, plan, execute).", ["stage"],
+    buckets=_SECONDS,
+)  # fmt: skip
+QUEUE_WAIT = Histogram(
+    "triage_queue_wait_seconds",
+    "Time from enqueue (or a retry's due time) to task start, by queue.",
+    ["queue"],
+    buckets=_SECONDS,
+)
+TOOL_CALLS = Counter(
     "triage_tool_calls_total",
-    "Tool step attempts by tool and outcome (success, retry, failure).",
+    "Tool steps by tool and outcome: success, retry (failed, retried), dead_letter (gave up), waiting.",
     ["tool", "outcome"],
 )
 TOOL_DURATION = Histogram(
-    "triage_tool_duration_seconds",
-    "Time a tool call took, by tool.",
-    ["tool"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    "triage_tool_duration_seconds", "Time a tool call took, by tool.", ["tool"], buckets=_SECONDS
 )
 RUNS_FINISHED = Counter(
-    "triage_runs_finished_total",
-    "Runs that reached a final status (done, dead_letter).",
-    ["status"],
+    "triage_runs_finished_total", "Runs that reached a final status (done, dead_letter).", ["status"]
 )
 RUN_DURATION = Histogram(
     "triage_run_duration_seconds",
     "Time from a run's creation to its final status.",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
+    buckets=(*_SECONDS, 900, 1800),
 )
 PLANS = Counter("triage_plans_total", "Plans made, by planner (rule, llm, fallback).", ["planner"])
+PLAN_REPAIRS = Counter("triage_plan_repairs_total", "Rejected LLM plans sent back to the model for repair.")
 LLM_CALLS = Counter("triage_llm_calls_total", "LLM calls, by purpose (plan, analysis).", ["purpose"])
-LLM_TOKENS = Counter("triage_llm_tokens_total", "LLM tokens, by purpose and kind (prompt, completion).",
-                     ["purpose", "kind"])  # fmt: skip
+LLM_TOKENS = Counter(
+    "triage_llm_tokens_total", "LLM tokens, by purpose and kind (prompt, completion).", ["purpose", "kind"]
+)
 LLM_COST = Counter("triage_llm_cost_usd_total", "Estimated LLM spend in US dollars, by purpose.", ["purpose"])
 LLM_LATENCY = Histogram(
-    "triage_llm_request_duration_seconds",
-    "Time spent waiting for the LLM, by purpose.",
-    ["purpose"],
-    buckets=(0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
-)
-PLAN_REPAIRS = Counter("triage_plan_repairs_total", "Rejected LLM plans sent back for repair.")
+    "triage_llm_request_duration_seconds", "Time spent waiting for one LLM answer, by purpose.", ["purpose"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128),
+)  # fmt: skip

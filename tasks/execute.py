@@ -19,7 +19,7 @@ from agent.run import StepState, now
 from monitoring import events
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
-from tools.errors import PermanentToolError, RetryableToolError
+from tools.errors import NotReadyYet, PermanentToolError, RetryableToolError
 from workers.app import app
 from workers.runtime import runtime
 
@@ -98,6 +98,27 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
         if rt.settings.simulated_tool_latency_s:
             time.sleep(rt.settings.simulated_tool_latency_s)
         result = run_with_timeout(tool, resolve_args(step.args, run.ticket, run.results()), ctx)
+    except NotReadyYet as exc:
+        elapsed = time.monotonic() - started
+        waiting_since = state.waiting_since or now()
+        waited = (now() - waiting_since).total_seconds()
+        if waited > rt.settings.dependency_wait_s:
+            _give_up(run_id, step_id, state, tool, elapsed, f"still waiting after {waited:.0f}s: {exc}")
+            return
+        # Not a failed attempt: give the attempt back and wait with the tool's backoff.
+        waiting = state.model_copy(
+            update={
+                "status": "retrying",
+                "attempts": state.attempts - 1,
+                "waiting_since": waiting_since,
+                "error": str(exc),
+            }
+        )
+        rt.store.save_step(run_id, step_id, waiting)
+        delay = tool.retry.delay(min(state.attempts, 10), exc.retry_after, rt.settings.retry_scale)
+        events.step_attempted(run_id, run.ticket.id, step_id, tool.name, state.attempts, "waiting", elapsed)
+        soft, hard = time_limits(tool)
+        raise self.retry(countdown=delay, soft_time_limit=soft, time_limit=hard) from exc
     except RetryableToolError as exc:
         elapsed = time.monotonic() - started
         if state.attempts >= tool.retry.max_attempts:
@@ -107,7 +128,7 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
         rt.store.save_step(
             run_id, step_id, state.model_copy(update={"status": "retrying", "error": str(exc)})
         )
-        events.step_attempted(run_id, step_id, tool.name, state.attempts, "retry", elapsed)
+        events.step_attempted(run_id, run.ticket.id, step_id, tool.name, state.attempts, "retry", elapsed)
         soft, hard = time_limits(tool)
         raise self.retry(countdown=delay, soft_time_limit=soft, time_limit=hard) from exc
     except (PermanentToolError, ValidationError) as exc:
@@ -127,7 +148,7 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
         }
     )
     rt.store.save_step(run_id, step_id, finished)
-    events.step_attempted(run_id, step_id, tool.name, state.attempts, "success", elapsed)
+    events.step_attempted(run_id, run.ticket.id, step_id, tool.name, state.attempts, "success", elapsed)
     dispatch_ready(run_id)
 
 
@@ -138,5 +159,6 @@ def _give_up(
         update={"status": "failed", "finished_at": now(), "duration_s": round(elapsed, 6), "error": why}
     )
     runtime().store.save_step(run_id, step_id, failed)
-    events.step_attempted(run_id, step_id, tool.name, state.attempts, "failure", elapsed)
+    ticket_id = run_id  # a run's id is its ticket's id
+    events.step_attempted(run_id, ticket_id, step_id, tool.name, state.attempts, "dead_letter", elapsed)
     fail_run(run_id, f"step {step_id!r} ({tool.name}) failed: {why}")

@@ -36,8 +36,14 @@ def poll_source(source: MaildirSource) -> int:
             source.mark_processed(delivery.key)
             lock.extend(300, replace_ttl=True)
             count += 1
+    except Exception as exc:
+        rt.store.record_poll(source.name, ok=False)
+        events.mailbox_polled(source.name, False, count, repr(exc))
+        raise
     finally:
         lock.release()
+    rt.store.record_poll(source.name, ok=True)
+    events.mailbox_polled(source.name, True, count)
     return count
 
 

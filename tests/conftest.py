@@ -109,6 +109,7 @@ def pipeline(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         outbox_path=tmp_path_factory.mktemp("outbox") / "outbox.jsonl",
         retry_scale=0.01,
         maildir=None,
+        metrics_port=0,  # the monitoring tests run their own workers and exporters
     )
     configure(settings)
     rt = runtime_module.runtime()

@@ -65,8 +65,11 @@ class Ledger(Protocol):
         """A fresh number from the named counter (for local dry-run keys)."""
         ...
 
-    def exclusive(self, key: str, ttl_s: float) -> AbstractContextManager[None]:
-        """Hold a lock on key while checking-then-acting on an external system (expires after ttl_s)."""
+    def exclusive(self, key: str, ttl_s: float, wait_s: float = 5) -> AbstractContextManager[None]:
+        """Hold a lock on key while checking-then-acting on an external system (expires after ttl_s).
+
+        Raises RetryableToolError when another holder keeps it longer than wait_s.
+        """
         ...
 
 

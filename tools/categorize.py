@@ -2,66 +2,15 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
 from pydantic import BaseModel, Field, ValidationError
 
 from tools.base import RetryPolicy, ToolContext, tool
-from tools.classifier import CentroidClassifier
 from tools.errors import PermanentToolError
 from tools.llm import LLMUnavailable
+from tools.llm_analysis import ANALYSIS_TIMEOUT_S, analyse
+from tools.taxonomy import classifier_for
 
 ABSTAIN = "other"
-
-
-class Category(BaseModel):
-    """One entry of the taxonomy: a name, what it means, and example requests."""
-
-    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-    description: str
-    examples: list[str] = Field(min_length=1)
-
-
-class Taxonomy(BaseModel):
-    """The categories file: what a user edits to change what tickets are sorted into."""
-
-    version: int = 1
-    categories: list[Category] = Field(min_length=2)
-
-
-@lru_cache(maxsize=8)
-def _parsed(raw: bytes) -> Taxonomy:
-    return Taxonomy.model_validate_json(raw)
-
-
-@lru_cache(maxsize=8)
-def _trained(raw: bytes) -> CentroidClassifier:
-    taxonomy = _parsed(raw)
-    return CentroidClassifier({c.name: [c.description, *c.examples] for c in taxonomy.categories})
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ValueError(f"cannot read categories file {path}: {exc}") from exc
-
-
-def taxonomy_for(path: Path) -> Taxonomy:
-    """The taxonomy in a categories file, cached by the file's content."""
-    try:
-        return _parsed(_read(path))
-    except ValueError as exc:
-        raise ValueError(f"categories file {path} is invalid: {exc}") from exc
-
-
-def classifier_for(path: Path) -> CentroidClassifier:
-    """The classifier trained on a categories file, cached by the file's content."""
-    try:
-        return _trained(_read(path))
-    except ValueError as exc:
-        raise ValueError(f"categories file {path} is invalid: {exc}") from exc
 
 
 class CategorizeArgs(BaseModel):
@@ -88,13 +37,11 @@ class CategorizeResult(BaseModel):
     description="Sort a support ticket into one category of the configured taxonomy, with a confidence.",
     args=CategorizeArgs,
     result=CategorizeResult,
-    timeout_s=5,
+    timeout_s=ANALYSIS_TIMEOUT_S + 10,  # offline it takes milliseconds; with an LLM, its timeout
     retry=RetryPolicy(max_attempts=2),
 )
 def categorize_ticket(args: CategorizeArgs, ctx: ToolContext) -> CategorizeResult:
     """Classify subject and body; below the review threshold the answer is `other`, flagged for review."""
-    from tools.llm_analysis import analyse  # it reads this module's taxonomy
-
     threshold = ctx.config.review_threshold
     try:
         analysis = analyse(ctx, args.subject, args.body, args.signature, args.sender_name)

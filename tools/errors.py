@@ -17,3 +17,11 @@ class RetryableToolError(ToolError):
 
 class PermanentToolError(ToolError):
     """Retrying cannot help: the run fails and lands in the dead-letter list with this message."""
+
+
+class NotReadyYet(RetryableToolError):
+    """Something outside this step is not there yet (the issue of the ticket a reply answers).
+
+    Waiting is not failing: it is retried without using up the tool's attempts, for at most
+    TRIAGE_DEPENDENCY_WAIT_S from the first wait; only then does the run go to the dead-letter list.
+    """

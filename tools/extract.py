@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.llm import LLMUnavailable
-from tools.llm_analysis import analyse
+from tools.llm_analysis import ANALYSIS_TIMEOUT_S, analyse
 
 Urgency = Literal["low", "medium", "high"]
 
@@ -119,7 +119,7 @@ def find_urgency(subject: str, body: str) -> tuple[Urgency, str]:
     description="Find the customer's name, their account id and the urgency (low, medium, high) of a ticket.",
     args=ExtractArgs,
     result=ExtractResult,
-    timeout_s=5,
+    timeout_s=ANALYSIS_TIMEOUT_S + 10,  # offline it takes milliseconds; with an LLM, its timeout
     retry=RetryPolicy(max_attempts=2),
 )
 def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from tools import jira_client
 from tools.base import RetryPolicy, ToolContext, tool
-from tools.errors import RetryableToolError
+from tools.errors import NotReadyYet
 
 _SUMMARY_MAX = 255
 _JIRA_TIMEOUT_S = 60  # several HTTP calls (search, create) at TRIAGE_JIRA_TIMEOUT_S each at most
@@ -161,7 +161,7 @@ def _parent_issue(parent_ticket_id: str, ctx: ToolContext) -> str:
         found = jira_client.find_issue_by_label(ctx.config, idempotency_label(parent_ticket_id))
         if found is not None:
             return found
-    raise RetryableToolError(f"ticket {parent_ticket_id} has no issue yet; waiting for it")
+    raise NotReadyYet(f"ticket {parent_ticket_id} has no issue yet; waiting for it")
 
 
 @tool(

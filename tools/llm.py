@@ -40,10 +40,6 @@ class LLMConfig(BaseModel):
     ] = {}  # model -> (USD per 1M prompt tokens, per 1M completion tokens)
 
 
-class LLMUnavailable(Exception):
-    """The model could not be asked (transport failure after retries, refusal, empty answer)."""
-
-
 @dataclass
 class Usage:
     """LLM usage of one run (or one call): what it cost and how it went."""
@@ -60,6 +56,17 @@ class Usage:
         """Accumulate another usage record into this one."""
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class LLMUnavailable(Exception):
+    """The model could not be asked (transport failure after retries, refusal, empty answer).
+
+    `usage` still counts the failed call: it took time (and an empty answer may have cost tokens).
+    """
+
+    def __init__(self, message: str, usage: Usage | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage or Usage(calls=1)
 
 
 @dataclass
@@ -123,9 +130,11 @@ class OpenAICompatibleLLM:
                 **self._request(schema, name),
             )
         except openai.APIError as exc:
-            raise LLMUnavailable(f"{type(exc).__name__}: {getattr(exc, 'message', exc)}") from None
+            failed = Usage(calls=1, latency_s=time.monotonic() - started)
+            raise LLMUnavailable(f"{type(exc).__name__}: {getattr(exc, 'message', exc)}", failed) from None
         except (ValueError, TypeError) as exc:  # a body that is not a chat completion
-            raise LLMUnavailable(f"malformed response: {exc}") from None
+            failed = Usage(calls=1, latency_s=time.monotonic() - started)
+            raise LLMUnavailable(f"malformed response: {exc}", failed) from None
         latency = time.monotonic() - started
         prompt = response.usage.prompt_tokens if response.usage else 0
         completion = response.usage.completion_tokens if response.usage else 0
@@ -137,7 +146,7 @@ class OpenAICompatibleLLM:
             cost_usd=cost_usd(self.config.prices, self.config.model, prompt, completion),
         )
         if not response.choices:
-            raise LLMUnavailable("the response has no choices")
+            raise LLMUnavailable("the response has no choices", usage)
         message = response.choices[0].message
         if self.config.structured_output == "tools":
             calls = message.tool_calls or []
@@ -145,7 +154,7 @@ class OpenAICompatibleLLM:
         else:
             content = message.content or ""
         if not content.strip():
-            raise LLMUnavailable(f"empty answer (finish_reason={response.choices[0].finish_reason})")
+            raise LLMUnavailable(f"empty answer (finish_reason={response.choices[0].finish_reason})", usage)
         return LLMReply(content=content, usage=usage)
 
 

@@ -15,10 +15,12 @@ from pydantic import BaseModel, Field
 
 from monitoring import events
 from tools.base import ToolContext
-from tools.categorize import taxonomy_for
-from tools.llm import parse_json_object
+from tools.errors import RetryableToolError
+from tools.llm import LLMUnavailable, parse_json_object
+from tools.taxonomy import taxonomy_for
 
 _BODY_LIMIT = 4000
+ANALYSIS_TIMEOUT_S = 140  # longest the judgement tools wait for the model (also bounds their lock)
 
 
 class Analysis(BaseModel):
@@ -76,24 +78,36 @@ def analyse(ctx: ToolContext, subject: str, body: str, signature: str, sender_na
     key = f"llm-analysis:{ctx.ticket_id}"
     if (stored := ctx.ledger.get(key)) is not None:
         return Analysis.model_validate(stored)
-    with ctx.ledger.exclusive(key, ttl_s=120):
-        if (stored := ctx.ledger.get(key)) is not None:
-            return Analysis.model_validate(stored)
-        categories = [c.name for c in taxonomy_for(ctx.config.categories_file).categories]
-        email = {
-            "subject": subject,
-            "body": body[:_BODY_LIMIT],
-            "signature": signature,
-            "sender_name": sender_name,
-        }
-        reply = ctx.llm.complete(_messages(ctx, email), _schema(categories), "ticket_analysis")
-        if ctx.usage is not None:
-            ctx.usage.record_usage(ctx.run_id, reply.usage)
-        events.llm_used("analysis", reply.usage)
-        analysis = Analysis.model_validate(parse_json_object(reply.content))
-        if analysis.category not in categories:
-            raise ValueError(f"category {analysis.category!r} is not in the taxonomy")
-        if analysis.account_id and not re.search(ctx.config.account_id_pattern, analysis.account_id, re.I):
-            analysis.account_id = None  # not an account id by the configured pattern: do not trust it
-        ctx.ledger.claim(key, analysis.model_dump())
-        return analysis
+    try:
+        # The other judgement tool may be asking the model right now: wait for its answer, not fail.
+        with ctx.ledger.exclusive(key, ttl_s=ANALYSIS_TIMEOUT_S, wait_s=ANALYSIS_TIMEOUT_S):
+            return _analyse_once(ctx, key, subject, body, signature, sender_name)
+    except RetryableToolError as exc:
+        raise LLMUnavailable(f"the shared analysis did not finish in time ({exc})") from None
+
+
+def _analyse_once(
+    ctx: ToolContext, key: str, subject: str, body: str, signature: str, sender_name: str
+) -> Analysis:
+    """Under the ticket's lock: reuse an answer that arrived meanwhile, or ask the model."""
+    assert ctx.llm is not None
+    if (stored := ctx.ledger.get(key)) is not None:
+        return Analysis.model_validate(stored)
+    categories = [c.name for c in taxonomy_for(ctx.config.categories_file).categories]
+    email = {
+        "subject": subject,
+        "body": body[:_BODY_LIMIT],
+        "signature": signature,
+        "sender_name": sender_name,
+    }
+    reply = ctx.llm.complete(_messages(ctx, email), _schema(categories), "ticket_analysis")
+    if ctx.usage is not None:
+        ctx.usage.record_usage(ctx.run_id, reply.usage)
+    events.llm_used("analysis", reply.usage)
+    analysis = Analysis.model_validate(parse_json_object(reply.content))
+    if analysis.category not in categories:
+        raise ValueError(f"category {analysis.category!r} is not in the taxonomy")
+    if analysis.account_id and not re.search(ctx.config.account_id_pattern, analysis.account_id, re.I):
+        analysis.account_id = None  # not an account id by the configured pattern: do not trust it
+    ctx.ledger.claim(key, analysis.model_dump())
+    return analysis

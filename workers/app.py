@@ -7,6 +7,8 @@ message is reserved per process at a time (prefetch 1), so a crash loses nothing
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import setup_logging as celery_setup_logging
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_shutdown
 
 from tools.catalog import CATALOG
 from workers import runtime
@@ -30,6 +32,7 @@ ROLES: dict[str, tuple[str, ...]] = {
 }
 TASK_MODULES = ["tasks.ingest", "tasks.plan", "tasks.execute"]
 
+log = logging.getLogger("triage")
 app = Celery("triage")
 
 
@@ -95,6 +98,41 @@ def _use_our_logging(loglevel: str | None = None, **_: Any) -> None:
     setup_logging(runtime.runtime().settings.log_format, loglevel or "INFO")
 
 
+def queue_keys(settings: Settings) -> dict[str, str]:
+    """Each queue's Redis list key (kombu prefixes it with the namespace's global key prefix)."""
+    return {queue: f"{settings.namespace}:kombu:{queue}" for queue in QUEUES}
+
+
+@worker_init.connect
+def _serve_metrics(**_: Any) -> None:
+    """Each worker serves /metrics (all its processes' counters plus the shared state in Redis)."""
+    rt = runtime.runtime()
+    if not rt.settings.metrics_port:
+        return
+    from monitoring.exporter import build_registry, serve_metrics
+    from monitoring.multiproc import MULTIPROC_ENV
+
+    if not os.environ.get(MULTIPROC_ENV):
+        log.warning("PROMETHEUS_MULTIPROC_DIR is not set: a prefork worker's /metrics shows only its parent")
+    try:
+        serve_metrics(
+            rt.settings.metrics_port,
+            rt.settings.metrics_host,
+            build_registry(rt.store, queue_keys(rt.settings)),
+        )
+    except OSError as exc:
+        log.error(
+            "cannot serve /metrics on port %s: %s (set TRIAGE_METRICS_PORT)", rt.settings.metrics_port, exc
+        )
+
+
+@worker_process_shutdown.connect
+def _forget_dead_process(pid: int | None = None, **_: Any) -> None:
+    from monitoring.exporter import mark_process_dead
+
+    mark_process_dead(pid or os.getpid())
+
+
 @worker_init.connect
 def _check_jira_at_start_up(**_: Any) -> None:
     """Refuse to start a worker whose Jira settings the server rejects (wrong credentials, project,
@@ -110,5 +148,7 @@ def _check_jira_at_start_up(**_: Any) -> None:
     if any(p.startswith("TRIAGE_") or "refused the credentials" in p or "(404" in p for p in problems):
         raise SystemExit(2)  # SystemExit passes through Celery's signal dispatch and stops the worker
 
+
+import monitoring.hooks  # noqa: E402, F401  (registers the task timing hooks)
 
 configure(load_settings())

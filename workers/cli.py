@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -12,8 +13,17 @@ from workers.settings import ConfigError
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Agentic support-ticket triage on Celery + Redis."""
+    if (
+        ctx.invoked_subcommand in ("worker", "metrics-server")
+        and "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    ):
+        # Before prometheus-client is imported: a prefork worker's processes share one metrics folder.
+        from monitoring.multiproc import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(os.environ.get("TRIAGE_METRICS_DIR"))
     try:
         from workers import app  # noqa: F401  (reads and checks the settings)
     except ConfigError as exc:
@@ -174,6 +184,36 @@ def quarantine() -> None:
             f"{delivery.delivery_id}  {delivery.at:%Y-%m-%d %H:%M:%S}  {delivery.key}  {delivery.reason}"
         )
     click.echo(f"{len(held)} quarantined message(s)", err=True)
+
+
+@main.command("metrics-server")
+@click.option("--port", type=int, default=None, help="Port (default TRIAGE_METRICS_PORT).")
+def metrics_server(port: int | None) -> None:
+    """Serve /metrics for the state in Redis (queue depth, runs in progress, dead letters, mailboxes)."""
+    from monitoring.exporter import build_registry, serve_metrics
+    from workers.app import queue_keys
+    from workers.runtime import runtime
+
+    rt = runtime()
+    chosen = port if port is not None else rt.settings.metrics_port
+    serve_metrics(chosen, rt.settings.metrics_host, build_registry(rt.store, queue_keys(rt.settings)))
+    click.echo(f"serving /metrics on {rt.settings.metrics_host}:{chosen}")
+    while True:
+        time.sleep(3600)
+
+
+@main.command()
+@click.option("--markdown", is_flag=True, help="Print the reference table of every setting instead.")
+def config(markdown: bool) -> None:
+    """Print the configuration in effect (secrets masked), or the reference of every setting."""
+    from workers.runtime import runtime
+    from workers.settings import reference_table
+
+    if markdown:
+        click.echo(reference_table())
+        return
+    for name, value in runtime().settings:
+        click.echo(f"TRIAGE_{name.upper()}={value}")
 
 
 @main.group()

@@ -11,8 +11,8 @@ from agent.planner import Planner, RulePlanner
 from agent.store import RunStore
 from tools.base import ToolConfig
 from tools.catalog import CATALOG
-from tools.categorize import classifier_for
 from tools.llm import LLM, OpenAICompatibleLLM
+from tools.taxonomy import classifier_for
 from workers.settings import ConfigError, Settings, load_settings
 
 

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     max_plan_steps: int = Field(10, ge=1, le=50, description="longer plans are rejected")
     retention_s: int = Field(30 * 24 * 3600, ge=3600, description="how long runs and mail are kept")
     visibility_timeout_s: int = Field(3600, ge=60, description="unacked tasks are redelivered after this")
+    dependency_wait_s: int = Field(
+        6 * 3600, ge=60, description="how long a reply waits for its ticket's issue"
+    )
     retry_scale: float = Field(1.0, gt=0, le=10, description="multiplies every retry delay (tests: small)")
     simulated_tool_latency_s: float = Field(0.0, ge=0, description="benchmark only: sleep before each tool")
     categories_file: Path = Field(DEFAULT_CATEGORIES, description="taxonomy for categorize_ticket")
@@ -74,6 +77,11 @@ class Settings(BaseSettings):
             "gpt-4.1": (2.0, 8.0),
         },
         description="model -> [USD per 1M prompt, per 1M completion tokens] (JSON)",
+    )
+    metrics_port: int = Field(9808, ge=0, le=65535, description="worker /metrics port; 0 turns it off")
+    metrics_host: str = Field("0.0.0.0", description="address the /metrics endpoint listens on")
+    metrics_dir: Path | None = Field(
+        None, description="prometheus multiprocess folder (default: a fresh temp one)"
     )
     worker_concurrency: int = Field(4, ge=1, description="processes or threads per worker")
     log_format: Literal["text", "json"] = Field("text", description="log line format")
@@ -149,6 +157,22 @@ class Settings(BaseSettings):
             jira_timeout_s=self.jira_timeout_s,
             run_link_template=self.run_link_template,
         )
+
+
+_DOC_DEFAULTS = {  # defaults that read better in the reference than their Python repr
+    "categories_file": "tools/data/categories.json (shipped)",
+    "llm_api_key": "unused",
+    "llm_prices": "list prices of gpt-4o(-mini), gpt-4.1(-mini)",
+}
+
+
+def reference_table() -> str:
+    """The configuration reference as a Markdown table (the README's is generated from it)."""
+    rows = ["| variable | what it is | default |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = _DOC_DEFAULTS.get(name, "unset" if field.default is None else field.default)
+        rows.append(f"| `TRIAGE_{name.upper()}` | {field.description} | `{default}` |")
+    return "\n".join(rows)
 
 
 def load_settings(**overrides: object) -> Settings:

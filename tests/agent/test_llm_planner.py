@@ -88,7 +88,7 @@ def test_when_repairs_run_out_the_rule_plan_is_used_and_the_reason_recorded() ->
 
 def test_an_unavailable_model_falls_back_at_once() -> None:
     planned = planner(ScriptedLLM(LLMUnavailable("RateLimitError: slow down"))).make_plan(NEW)
-    assert planned.planner == "fallback"
+    assert planned.planner == "fallback" and planned.usage is not None and planned.usage.calls == 1
     assert planned.notes == ["fallback to rules: model unavailable: RateLimitError: slow down"]
 
 

@@ -23,7 +23,7 @@ from tools.llm import LLMConfig, OpenAICompatibleLLM
 from workers import runtime as runtime_module
 from workers.local_llm import MODEL_ALIAS, local_llm_available, local_llm_server
 
-pytestmark = [pytest.mark.integration, pytest.mark.llm_local]
+pytestmark = [pytest.mark.integration, pytest.mark.llm_local, pytest.mark.timeout(1800)]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def local_llm() -> Iterator[str]:
 def test_the_sample_mailbox_with_a_real_local_model(
     pipeline: Pipeline, local_llm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = LLMConfig(base_url=local_llm, api_key=SecretStr("local"), model=MODEL_ALIAS, timeout_s=120,
+    config = LLMConfig(base_url=local_llm, api_key=SecretStr("local"), model=MODEL_ALIAS, timeout_s=300,
                        structured_output="json_object", max_transport_retries=0, max_output_tokens=600)  # fmt: skip
     llm = OpenAICompatibleLLM(config)
     planner = LLMPlanner(llm, CATALOG, max_steps=10, max_repairs=1)
@@ -54,6 +54,8 @@ def test_the_sample_mailbox_with_a_real_local_model(
         if run.planner == "fallback":
             assert run.planner_notes[-1].startswith("fallback to rules: ")
         assert run.usage.calls >= 1 and run.usage.prompt_tokens > 0 and run.usage.completion_tokens > 0
+    for run in runs:
+        print(f"{run.id} {run.status} {run.planner} calls={run.usage.calls} {run.planner_notes}")
     summary = {
         "runs": len(runs),
         "llm_plans": sum(r.planner == "llm" for r in runs),

@@ -136,3 +136,46 @@ def test_a_plan_the_policy_rejects_dead_letters_the_run_with_every_reason(
     )
     run = pipeline.wait_final(delivery.run_id or "")
     assert run.status == "dead_letter" and "unknown tool 'drop_database'" in (run.error or "")
+
+
+class SlowArgs(BaseModel):
+    seconds: float
+
+
+class SlowResult(BaseModel):
+    category: str
+
+
+@tool(name="slow_step", description="Takes its time.", args=SlowArgs, result=SlowResult, timeout_s=10)
+def slow_step(args: SlowArgs, ctx: ToolContext) -> SlowResult:
+    time.sleep(args.seconds)
+    return SlowResult(category="other")
+
+
+def test_a_reply_waits_for_a_slow_ticket_without_using_up_its_attempts(
+    pipeline: Pipeline, use_planner: Any, add_tool: Any, tmp_path: Path
+) -> None:
+    add_tool(slow_step)
+    issue = {"subject": "s", "body": "b", "sender": "a@example.com", "urgency": "low",
+             "category": {"$ref": "steps.slow.category"}}  # fmt: skip
+    reply_plan = {"id": "comment", "tool": "comment_jira_issue",
+                  "args": {"parent_ticket_id": {"$ref": "ticket.thread_of"}, "body": "any news?", "sender": "a@example.com"}}  # fmt: skip
+
+    class SlowParentPlanner(ScriptedPlanner):
+        def make_plan(self, ticket: Any) -> Any:
+            steps = [reply_plan] if ticket.thread_of else [
+                {"id": "slow", "tool": "slow_step", "args": {"seconds": 4}},
+                {"id": "create_issue", "tool": "create_jira_issue", "args": issue}]  # fmt: skip
+            return ScriptedPlanner(steps).make_plan(ticket)
+
+    use_planner(SlowParentPlanner([]))
+    parent = email_bytes(message_id="<slow-parent@example.com>")
+    reply = email_bytes(
+        message_id="<slow-reply@example.com>", headers={"In-Reply-To": "<slow-parent@example.com>"}
+    )
+    first, second = pipeline.feed(make_maildir(tmp_path / "box", parent, reply))
+    done = pipeline.wait_final(second.run_id or "")
+    assert done.status == "done", done.error
+    comment = done.steps["comment"]
+    assert comment.attempts == 1 and comment.waiting_since is not None  # many waits, one attempt
+    assert pipeline.wait_final(first.run_id or "").status == "done"

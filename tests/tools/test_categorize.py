@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from tools.base import ToolContext
-from tools.categorize import categorize_ticket, classifier_for
+from tools.categorize import categorize_ticket
 from tools.errors import PermanentToolError
+from tools.taxonomy import classifier_for
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,74 @@
+"""Metrics read from Redis at scrape time: queue depth, runs in progress, dead letters, mailbox health.
+
+A gauge kept in worker memory would be wrong as soon as a process dies or a second worker starts;
+Redis holds the truth, so the exporter asks it on every scrape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+import redis
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+
+class StateSource(Protocol):
+    """The part of the run store the collector reads."""
+
+    redis: redis.Redis
+
+    def state_counts(self) -> dict[str, Any]:
+        """Runs in progress, dead letters, quarantine size and mailbox health."""
+        ...
+
+
+class RedisStateCollector(Collector):
+    """Exports the pipeline's shared state from Redis on every scrape."""
+
+    def __init__(self, store: StateSource, queue_keys: dict[str, str]) -> None:
+        self.store = store
+        self.queue_keys = queue_keys  # queue name -> its Redis list key
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Read Redis now; a Redis error yields no samples rather than stale ones."""
+        try:
+            depths = [(q, int(self.store.redis.llen(k))) for q, k in self.queue_keys.items()]
+            state = self.store.state_counts()
+        except redis.RedisError:
+            return
+        depth = GaugeMetricFamily(
+            "triage_queue_depth", "Messages waiting in a queue (read from Redis).", labels=["queue"]
+        )
+        for queue, n in depths:
+            depth.add_metric([queue], n)
+        yield depth
+        yield GaugeMetricFamily(
+            "triage_runs_in_progress", "Runs created and not yet final.", value=state["active"]
+        )
+        yield GaugeMetricFamily(
+            "triage_dead_letters", "Runs in the dead-letter list.", value=state["dead_letters"]
+        )
+        yield GaugeMetricFamily(
+            "triage_quarantined_messages", "Messages in quarantine.", value=state["quarantined"]
+        )
+        last = GaugeMetricFamily(
+            "triage_mailbox_last_success_timestamp_seconds", "When a mailbox was last polled successfully.",
+            labels=["mailbox"],
+        )  # fmt: skip
+        failures = GaugeMetricFamily(
+            "triage_mailbox_consecutive_failures",
+            "Failed polls of a mailbox since its last success.",
+            labels=["mailbox"],
+        )
+        for mailbox, health in sorted(state["mailboxes"].items()):
+            if "last_success" in health:
+                last.add_metric([mailbox], health["last_success"])
+            failures.add_metric([mailbox], health.get("failures", 0))
+        yield last
+        yield failures
+
+    def describe(self) -> Iterable[GaugeMetricFamily]:
+        """Nothing up front: the families are produced at collect time."""
+        return []
