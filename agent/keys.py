@@ -76,6 +76,11 @@ class Keys:
         """String: lock held while a side effect under this idempotency key is checked and done."""
         return f"{self.prefix}lock:ledger:{key}"
 
+    def imap_cursor(self, mailbox: str) -> str:
+        """Hash: an IMAP folder's cursor: uidvalidity and last_uid (the last UID handled); never expires."""
+        digest = hashlib.sha256(mailbox.encode()).hexdigest()[:16]
+        return f"{self.prefix}cursor:{digest}"
+
     def counter(self, name: str) -> str:
         """Integer: a named counter (local dry-run issue numbers); never expires."""
         return f"{self.prefix}counter:{name}"

@@ -19,9 +19,17 @@ from redis.exceptions import LockError
 from agent.keys import Keys
 from agent.planner import Planned
 from agent.run import Delivery, Run, RunStatus, StepState, now
+from inbox.imap import Cursor
 from inbox.ticket import Ticket
 from tools.errors import RetryableToolError
 from tools.llm import Usage
+
+_ADVANCE_CURSOR = """
+local current = redis.call('HMGET', KEYS[1], 'uidvalidity', 'last_uid')
+if current[1] == ARGV[1] and tonumber(current[2] or '0') >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'uidvalidity', ARGV[1], 'last_uid', ARGV[2])
+return 1
+"""
 
 _CREATE_RUN = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -44,6 +52,7 @@ class RunStore:
         self.keys = Keys(namespace)
         self.retention_s = retention_s
         self._create_run = client.register_script(_CREATE_RUN)
+        self._advance_cursor = client.register_script(_ADVANCE_CURSOR)
 
     # -- raw messages and deliveries -------------------------------------------------------------
 
@@ -225,6 +234,20 @@ class RunStore:
             )
         else:
             self.redis.hincrby(self.keys.mailbox_health, f"{mailbox}:failures", 1)
+
+    def imap_cursor(self, mailbox: str) -> Cursor:
+        """How far an IMAP folder has been read."""
+        values = self.redis.hmget(self.keys.imap_cursor(mailbox), ["uidvalidity", "last_uid"])
+        uidvalidity, last_uid = (int(v) if v is not None else None for v in values)
+        return Cursor(uidvalidity=uidvalidity, last_uid=last_uid or 0)
+
+    def save_imap_cursor(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+        """Move a folder's cursor forward (a new UIDVALIDITY may start it again from 0)."""
+        self._advance_cursor(keys=[self.keys.imap_cursor(mailbox)], args=[uidvalidity, last_uid])
+
+    def queue_depth(self, queue_key: str) -> int:
+        """Messages waiting in a broker queue."""
+        return int(self.redis.llen(queue_key))
 
     def state_counts(self) -> dict[str, Any]:
         """What the collector exports: runs in progress, dead letters, quarantine, mailbox health."""

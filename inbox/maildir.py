@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import mailbox
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+from inbox.source import RawMessage, delivery_id_for
+
 PROCESSED_FLAG = "S"  # Maildir "seen": a message we have durably handed to the pipeline
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One message as delivered by a source: where it came from and its raw bytes."""
-
-    delivery_id: str
-    source: str
-    key: str
-    raw: bytes
 
 
 class MaildirSource:
@@ -49,24 +39,27 @@ class MaildirSource:
             pending.append((msg.get_date(), key))
         return sorted(pending)
 
-    def pending(self) -> Iterator[Delivery]:
+    def pending(self) -> Iterator[RawMessage]:
         """Yield unprocessed messages, oldest delivery first."""
         for _, key in self._pending_keys():
             try:
                 raw = self._box.get_bytes(key)
             except KeyError:  # another poller took it meanwhile
                 continue
-            delivery_id = "D" + hashlib.sha256(f"{self.name}:{key}".encode()).hexdigest()[:15]
-            yield Delivery(delivery_id=delivery_id, source=self.name, key=key, raw=raw)
+            yield RawMessage(delivery_id_for(self.name, key), self.name, key, raw)
 
-    def mark_processed(self, key: str) -> None:
+    def mark_processed(self, delivery: RawMessage) -> None:
         """Flag a message as processed (renamed into cur/ with the S flag); call after the enqueue.
 
         The file is renamed, never rewritten, so the stored bytes stay exactly as delivered.
         """
+        key = delivery.key
         msg = self._box.get_message(key)
         colon = self._box.colon
         current = self.path / msg.get_subdir() / (key + (colon + msg.get_info() if msg.get_info() else ""))
         flags = "".join(sorted(set(msg.get_flags()) | {PROCESSED_FLAG}))
         os.replace(current, self.path / "cur" / f"{key}{colon}2,{flags}")
         self._box._refresh()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        """A Maildir holds no connection."""

@@ -16,7 +16,12 @@ from monitoring import metrics
 
 log = logging.getLogger("triage")
 
-STAGES = {"triage.poll_maildir": "ingest", "triage.plan": "plan", "triage.execute_step": "execute"}
+STAGES = {
+    "triage.poll_maildir": "ingest",
+    "triage.poll_imap": "ingest",
+    "triage.plan": "plan",
+    "triage.execute_step": "execute",
+}
 PUBLISHED_AT = "triage_published_at"  # message header: unix time the task was sent
 _started: dict[str, float] = {}
 

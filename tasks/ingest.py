@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
+from contextlib import suppress
+
+from imapclient.exceptions import IMAPClientError
+from redis.exceptions import LockError
 
 from agent.run import Delivery
 from agent.store import RunStore
+from inbox.imap import CONNECTION_ERRORS, ImapSource
 from inbox.maildir import MaildirSource
 from inbox.parse import Unparseable, parse_message
+from inbox.source import MailSource
 from inbox.ticket import Ticket
 from monitoring import events
 from tasks.plan import plan_run
-from workers.app import app
-from workers.runtime import runtime
+from workers.app import app, queue_keys
+from workers.runtime import Runtime, runtime
 
 log = logging.getLogger("triage")
 
 
-def poll_source(source: MaildirSource) -> int:
+def _plan_backlog(rt: Runtime) -> int:
+    return rt.store.queue_depth(queue_keys(rt.settings)["plan"])
+
+
+def poll_source(source: MailSource) -> int:
     """Ingest every pending message in delivery order; mark each processed only once its run is enqueued.
 
-    One poller per mailbox at a time (a Redis lock), and messages are classified in order, so a
-    reply always finds the ticket it answers when both arrive in the same poll.
+    One poller per mailbox at a time (a Redis lock, renewed while it works), and messages are classified
+    in order, so a reply always finds the ticket it answers when both arrive in the same poll. While the
+    plan queue is longer than TRIAGE_MAX_PLAN_BACKLOG the poll stops early; the rest waits in the mailbox.
     """
     rt = runtime()
     lock = rt.store.redis.lock(rt.store.keys.poller_lock(source.name), timeout=300, blocking=False)
@@ -30,10 +43,15 @@ def poll_source(source: MaildirSource) -> int:
         return 0
     count = 0
     try:
-        for delivery in source.pending():
-            rt.store.save_raw(delivery.delivery_id, delivery.raw)
-            ingest_delivery(delivery.delivery_id, delivery.source, delivery.key)
-            source.mark_processed(delivery.key)
+        for message in source.pending():
+            if (backlog := _plan_backlog(rt)) > rt.settings.max_plan_backlog:
+                log.warning("ingest paused source=%s plan_queue=%d limit=%d", source.name, backlog,
+                            rt.settings.max_plan_backlog)  # fmt: skip
+                break
+            if message.raw is not None:
+                rt.store.save_raw(message.delivery_id, message.raw)
+            ingest_delivery(message.delivery_id, message.source, message.key, fetch_error=message.error)
+            source.mark_processed(message)
             lock.extend(300, replace_ttl=True)
             count += 1
     except Exception as exc:
@@ -41,7 +59,8 @@ def poll_source(source: MaildirSource) -> int:
         events.mailbox_polled(source.name, False, count, repr(exc))
         raise
     finally:
-        lock.release()
+        with suppress(LockError):  # expired meanwhile: another poller may run now, which is safe
+            lock.release()
     rt.store.record_poll(source.name, ok=True)
     events.mailbox_polled(source.name, True, count)
     return count
@@ -56,6 +75,46 @@ def poll_maildir() -> int:
     return poll_source(MaildirSource(path))
 
 
+@app.task(name="triage.poll_imap")
+def poll_imap() -> int:
+    """Beat task: poll the configured IMAP folder once (connect, read new UIDs, log out)."""
+    rt = runtime()
+    config = rt.settings.imap_config()
+    if config is None:
+        return 0
+    source = ImapSource(config, rt.store)
+    try:
+        return poll_source(source)
+    finally:
+        source.close()
+
+
+def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls: int | None = None) -> None:
+    """Keep a mailbox drained: poll, then wait for news (IDLE when the server has it, else sleep).
+
+    A broken or hung connection is closed and retried with backoff and jitter; each failure is
+    recorded (metric, log line, mailbox health), never silent.
+    """
+    failures = 0
+    polls = 0
+    while True:
+        try:
+            poll_source(source)
+            polls += 1
+            failures = 0
+            if max_polls is not None and polls >= max_polls:
+                return
+            if not (idle and source.wait_for_mail(interval_s)):
+                time.sleep(interval_s)
+        except (*CONNECTION_ERRORS, IMAPClientError) as exc:
+            failures += 1
+            source.close()
+            delay = min(300.0, 2.0**failures) * (0.5 + random.random() / 2)
+            log.warning("imap connection failed source=%s failures=%d retry_in=%.1fs error=%r",
+                        source.name, failures, delay, exc)  # fmt: skip
+            time.sleep(delay)
+
+
 def _thread_root(store: RunStore, ticket: Ticket) -> str | None:
     """The ticket id this message continues, following replies back to the first ticket."""
     for message_id in ticket.in_reply_to:
@@ -68,9 +127,13 @@ def _thread_root(store: RunStore, ticket: Ticket) -> str | None:
     return None
 
 
-def classify_delivery(store: RunStore, delivery_id: str, source: str, key: str, max_bytes: int) -> Delivery:
+def classify_delivery(
+    store: RunStore, delivery_id: str, source: str, key: str, max_bytes: int, fetch_error: str | None = None
+) -> Delivery:
     """Decide what one message becomes and create its run; idempotent for a redelivered task."""
     base = {"delivery_id": delivery_id, "source": source, "key": key}
+    if fetch_error is not None:
+        return Delivery(**base, outcome="quarantined", reason=f"could not fetch the message: {fetch_error}")
     raw = store.raw(delivery_id)
     if raw is None:
         return Delivery(**base, outcome="quarantined", reason="raw message missing from the store (expired?)")
@@ -93,12 +156,14 @@ def classify_delivery(store: RunStore, delivery_id: str, source: str, key: str, 
     return Delivery(**base, outcome="ticket", run_id=ticket.id)
 
 
-def ingest_delivery(delivery_id: str, source: str, key: str) -> Delivery:
+def ingest_delivery(delivery_id: str, source: str, key: str, fetch_error: str | None = None) -> Delivery:
     """Record the outcome of one stored message and enqueue its run's planning; safe to repeat."""
     rt = runtime()
     recorded = rt.store.delivery(delivery_id)
     if recorded is None:
-        decided = classify_delivery(rt.store, delivery_id, source, key, rt.settings.max_message_bytes)
+        decided = classify_delivery(
+            rt.store, delivery_id, source, key, rt.settings.max_message_bytes, fetch_error
+        )
         recorded = rt.store.record_delivery(decided)
         events.message_ingested(delivery_id, recorded.outcome, recorded.run_id, recorded.reason)
     if recorded.run_id:

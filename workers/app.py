@@ -55,6 +55,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     beat: dict[str, Any] = {}
     if settings.maildir is not None:
         beat["poll-maildir"] = {"task": "triage.poll_maildir", "schedule": settings.poll_interval_s}
+    if settings.imap_host is not None:
+        beat["poll-imap"] = {"task": "triage.poll_imap", "schedule": settings.poll_interval_s}
     return {
         "broker_url": settings.redis_url,
         "broker_transport_options": {
@@ -72,6 +74,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "accept_content": ["json"],
         "task_routes": {
             "triage.poll_maildir": {"queue": "ingest"},
+            "triage.poll_imap": {"queue": "ingest"},
             "triage.plan": {"queue": "plan"},
             "triage.execute_step": {"queue": "execute"},
         },

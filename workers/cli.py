@@ -39,11 +39,16 @@ def main(ctx: click.Context) -> None:
 @click.option(
     "--local-llm", is_flag=True, help="Plan and analyse with the local SmolLM2 model (.[llm-local])."
 )
-def demo(maildir: Path | None, as_json: bool, timeout: float, local_llm: bool) -> None:
+@click.option(
+    "--imap", is_flag=True, help="Use the TRIAGE_IMAP_* mailbox as the source instead of a Maildir."
+)
+def demo(maildir: Path | None, as_json: bool, timeout: float, local_llm: bool, imap: bool) -> None:
     """Run a mailbox through the whole pipeline (real workers, Redis or an embedded one) and report."""
     from workers.demo import run_demo
 
-    sys.exit(run_demo(maildir, as_json, timeout_s=timeout, local_llm=local_llm))
+    if imap and maildir is not None:
+        raise click.UsageError("give --maildir DIR or --imap, not both")
+    sys.exit(run_demo(maildir, as_json, timeout_s=timeout, local_llm=local_llm, imap=imap))
 
 
 @main.command()
@@ -107,23 +112,41 @@ def worker(role: str, concurrency: int | None, pool: str, loglevel: str) -> None
 
 
 @main.command()
-@click.option("--maildir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
-@click.option("--follow", is_flag=True, help="Keep polling every TRIAGE_POLL_INTERVAL_S seconds.")
-def ingest(maildir: Path, follow: bool) -> None:
-    """Ingest a Maildir's new messages: record each outcome and enqueue planning on Redis."""
+@click.option("--maildir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
+@click.option("--imap", is_flag=True, help="Read the IMAP folder of the TRIAGE_IMAP_* settings.")
+@click.option(
+    "--follow", is_flag=True, help="Keep going: IMAP IDLE when supported, else poll every interval."
+)
+def ingest(maildir: Path | None, imap: bool, follow: bool) -> None:
+    """Ingest new mail: record each message's outcome and enqueue planning on Redis."""
+    from inbox.imap import ImapSource
     from inbox.maildir import MaildirSource
-    from tasks.ingest import poll_source
+    from tasks.ingest import follow_imap, poll_source
     from workers.logs import setup_logging
     from workers.runtime import runtime
 
-    setup_logging(runtime().settings.log_format)
-    source = MaildirSource(maildir)
-    while True:
-        count = poll_source(source)
-        click.echo(f"ingested {count} message(s) from {source.path}")
-        if not follow:
-            return
-        time.sleep(runtime().settings.poll_interval_s)
+    rt = runtime()
+    setup_logging(rt.settings.log_format)
+    if imap == (maildir is not None):
+        raise click.UsageError("give exactly one of --maildir DIR or --imap")
+    if maildir is not None:
+        source = MaildirSource(maildir)
+        while True:
+            click.echo(f"ingested {poll_source(source)} message(s) from {source.name}")
+            if not follow:
+                return
+            time.sleep(rt.settings.poll_interval_s)
+    config = rt.settings.imap_config()
+    if config is None:
+        raise click.UsageError("--imap needs TRIAGE_IMAP_HOST, TRIAGE_IMAP_USER and a password or token")
+    imap_source = ImapSource(config, rt.store)
+    try:
+        if follow:
+            follow_imap(imap_source, interval_s=rt.settings.poll_interval_s, idle=rt.settings.imap_idle)
+        else:
+            click.echo(f"ingested {poll_source(imap_source)} message(s) from {imap_source.name}")
+    finally:
+        imap_source.close()
 
 
 @main.command()

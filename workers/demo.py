@@ -9,7 +9,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,9 @@ from rich.table import Table
 
 from agent.run import Delivery, Run
 from agent.store import RunStore
+from inbox.imap import ImapSource
 from inbox.maildir import MaildirSource
+from inbox.source import MailSource
 from workers.app import configure
 from workers.embedded_redis import embedded_redis, redis_answers
 from workers.inprocess import running_worker
@@ -110,6 +112,18 @@ def demo_settings(redis_url: str | None, workdir: Path, local_llm: bool = False)
         )
 
 
+def mail_source(settings: Settings, workdir: Path, imap: bool) -> MailSource:
+    """The demo's source: the configured IMAP folder, or the copied Maildir."""
+    if not imap:
+        return MaildirSource(workdir / "mailbox")
+    config = settings.imap_config()
+    if config is None:
+        raise SystemExit(
+            "triage demo --imap needs TRIAGE_IMAP_HOST, TRIAGE_IMAP_USER and a password or token"
+        )
+    return ImapSource(config, runtime().store)
+
+
 def render_table(rows: list[dict[str, Any]], console: Console) -> None:
     """Print the outcome table."""
     table = Table(title="triage demo: one row per message", show_lines=False)
@@ -129,24 +143,23 @@ def run_demo(
     redis_url: str | None = None,
     timeout_s: float = 120,
     local_llm: bool = False,
+    imap: bool = False,
 ) -> int:
     """Process a mailbox end to end and report; exit code 0 when every message reached a final status."""
     console = Console(stderr=as_json, width=None if sys.stdout.isatty() else 160)
     with tempfile.TemporaryDirectory(prefix="triage-demo-") as tmp:
         workdir = Path(tmp)
-        mailbox_copy = workdir / "mailbox"
-        shutil.copytree(maildir or SAMPLE_MAILBOX, mailbox_copy)  # the original is never marked
+        if not imap:
+            shutil.copytree(maildir or SAMPLE_MAILBOX, workdir / "mailbox")  # the original is never marked
         with demo_settings(redis_url, workdir, local_llm) as settings:
             configure(settings)
             store = runtime().store
             try:
-                with running_worker():
-                    started = time.monotonic()
-                    source = MaildirSource(mailbox_copy)
-                    expected = sum(1 for _ in source.pending())
+                with running_worker(), closing(mail_source(settings, workdir, imap)) as source:
                     from tasks.ingest import poll_source
 
-                    poll_source(source)
+                    started = time.monotonic()
+                    expected = poll_source(source)
                     rows = wait_for_outcomes(store, expected, timeout_s)
                     elapsed = time.monotonic() - started
             finally:

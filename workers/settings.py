@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from inbox.imap import ImapConfig
 from tools.base import ToolConfig
 from tools.llm import LLMConfig
 
@@ -27,6 +28,27 @@ class Settings(BaseSettings):
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for broker and run store")
     namespace: str = Field("triage", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="key prefix in Redis")
     maildir: Path | None = Field(None, description="Maildir polled by the beat schedule")
+    imap_host: str | None = Field(None, description="IMAP server; set it to ingest from IMAP")
+    imap_port: int = Field(993, ge=1, le=65535, description="IMAP port")
+    imap_ssl: Literal["true", "starttls", "false"] = Field(
+        "true", description="true: implicit TLS; starttls; false: plain (loopback tests only)"
+    )
+    imap_user: str | None = Field(None, description="IMAP user")
+    imap_password: SecretStr | None = Field(None, description="IMAP password; never logged")
+    imap_oauth2_token: SecretStr | None = Field(
+        None, description="XOAUTH2 access token instead of a password"
+    )
+    imap_folder: str = Field("INBOX", description="folder to read")
+    imap_timeout_s: float = Field(30.0, gt=0, le=600, description="timeout of connect and every IMAP command")
+    imap_processed: Literal["leave", "flag", "move"] = Field(
+        "flag", description="what happens to handled mail"
+    )
+    imap_processed_keyword: str = Field("$Triaged", description="keyword added when imap_processed=flag")
+    imap_processed_folder: str = Field("Triaged", description="folder mail moves to when imap_processed=move")
+    imap_idle: bool = Field(
+        True, description="`triage ingest --imap --follow` waits with IDLE when supported"
+    )
+    max_plan_backlog: int = Field(1000, ge=1, description="ingest pauses while the plan queue is longer")
     poll_interval_s: float = Field(30.0, gt=0, description="seconds between mailbox polls")
     max_message_bytes: int = Field(10 * 1024 * 1024, gt=0, description="larger messages are quarantined")
     max_plan_steps: int = Field(10, ge=1, le=50, description="longer plans are rejected")
@@ -122,6 +144,35 @@ class Settings(BaseSettings):
                 names = ", ".join("TRIAGE_" + m.upper() for m in missing)
                 raise ValueError(f"TRIAGE_JIRA_URL is set, so {names} must be too")
         return self
+
+    @model_validator(mode="after")
+    def _imap_credentials(self) -> Settings:
+        if self.imap_host is not None:
+            if not self.imap_user:
+                raise ValueError("TRIAGE_IMAP_HOST is set, so TRIAGE_IMAP_USER must be too")
+            if self.imap_password is None and self.imap_oauth2_token is None:
+                raise ValueError(
+                    "TRIAGE_IMAP_HOST is set: set TRIAGE_IMAP_PASSWORD or TRIAGE_IMAP_OAUTH2_TOKEN"
+                )
+        return self
+
+    def imap_config(self) -> ImapConfig | None:
+        """The IMAP mailbox, or None when ingest reads no IMAP server."""
+        if self.imap_host is None or self.imap_user is None:
+            return None
+        return ImapConfig(
+            host=self.imap_host,
+            port=self.imap_port,
+            security=self.imap_ssl,
+            user=self.imap_user,
+            password=self.imap_password,
+            oauth2_token=self.imap_oauth2_token,
+            folder=self.imap_folder,
+            timeout_s=self.imap_timeout_s,
+            processed=self.imap_processed,
+            processed_keyword=self.imap_processed_keyword,
+            processed_folder=self.imap_processed_folder,
+        )
 
     def llm_config(self) -> LLMConfig | None:
         """How to reach the LLM, or None when no model is configured."""

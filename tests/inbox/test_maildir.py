@@ -18,7 +18,7 @@ def test_a_marked_message_is_not_pending_again_and_its_bytes_are_untouched(tmp_p
     raw = email_bytes().replace(b"\n", b"\r\n")
     source = MaildirSource(make_maildir(tmp_path / "box", raw))
     delivery = next(source.pending())
-    source.mark_processed(delivery.key)
+    source.mark_processed(delivery)
     assert list(source.pending()) == []
     assert MaildirSource(tmp_path / "box")._box.get_bytes(delivery.key) == raw  # renamed, never rewritten
     assert next(iter((tmp_path / "box" / "cur").iterdir())).name.endswith(":2,S")

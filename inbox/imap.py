@@ -1,0 +1,180 @@
+"""An IMAP mail source: a UID cursor per mailbox and folder, timeouts on every command, IDLE.
+
+Only UIDs above the cursor are fetched (with BODY.PEEK, so nothing is marked \\Seen by reading); the
+cursor moves past a message only once its outcome is recorded and its run enqueued. A UIDVALIDITY
+change restarts the cursor at the folder's beginning: the old messages come again as new deliveries,
+and Message-ID dedupe records them as duplicates instead of new tickets. A message whose fetch fails
+is handed on with the reason (it is quarantined) and the poller moves on; a broken connection aborts
+the poll, which is retried.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import socket
+import ssl
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from inbox.source import RawMessage, delivery_id_for
+
+log = logging.getLogger("triage")
+
+CONNECTION_ERRORS = (IMAPClientAbortError, imaplib.IMAP4.abort, OSError, ssl.SSLError, socket.timeout)
+
+
+class ImapConfig(BaseModel):
+    """Where the mailbox is and what to do with a handled message; built from TRIAGE_IMAP_* settings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    port: int = 993
+    security: Literal["true", "starttls", "false"] = "true"
+    user: str
+    password: SecretStr | None = None
+    oauth2_token: SecretStr | None = None
+    folder: str = "INBOX"
+    timeout_s: float = 30.0
+    processed: Literal["leave", "flag", "move"] = "flag"
+    processed_keyword: str = "$Triaged"
+    processed_folder: str = "Triaged"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """How far a mailbox folder has been read: its UIDVALIDITY and the last handled UID."""
+
+    uidvalidity: int | None
+    last_uid: int
+
+
+class CursorStore(Protocol):
+    """Where cursors live (the run store, in Redis)."""
+
+    def imap_cursor(self, mailbox: str) -> Cursor:
+        """The cursor of a mailbox folder (uidvalidity None when never read)."""
+        ...
+
+    def save_imap_cursor(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+        """Move the cursor forward (never back within one UIDVALIDITY)."""
+        ...
+
+
+class ImapSource:
+    """One IMAP folder as a mail source; keeps its connection between polls, reconnects when broken."""
+
+    def __init__(self, config: ImapConfig, cursors: CursorStore) -> None:
+        self.config = config
+        self.cursors = cursors
+        self._client: IMAPClient | None = None
+
+    @property
+    def name(self) -> str:
+        """imap:user@host:port/folder."""
+        c = self.config
+        return f"imap:{c.user}@{c.host}:{c.port}/{c.folder}"
+
+    def connect(self) -> IMAPClient:
+        """The open connection, or a new one (TLS as configured, then login or XOAUTH2)."""
+        if self._client is not None:
+            return self._client
+        c = self.config
+        client = IMAPClient(c.host, port=c.port, ssl=c.security == "true", timeout=c.timeout_s)
+        try:
+            if c.security == "starttls":
+                client.starttls(ssl.create_default_context())
+            if c.oauth2_token is not None:
+                client.oauth2_login(c.user, c.oauth2_token.get_secret_value())
+            elif c.password is not None:
+                client.login(c.user, c.password.get_secret_value())
+            client.select_folder(c.folder)
+        except BaseException:
+            self._close_quietly(client)
+            raise
+        self._client = client
+        return client
+
+    @staticmethod
+    def _close_quietly(client: IMAPClient) -> None:
+        with suppress(Exception):  # already broken: nothing to close cleanly
+            client.shutdown()
+
+    def close(self) -> None:
+        """Log out (or just drop a broken connection)."""
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.logout()
+            except Exception:
+                self._close_quietly(client)
+
+    def _fetch(self, client: IMAPClient, uid: int) -> tuple[bytes | None, str | None]:
+        """One message's bytes, or why not; connection failures propagate (the poll is retried)."""
+        try:
+            data: dict[int, dict[bytes, Any]] = client.fetch([uid], ["BODY.PEEK[]"])
+        except CONNECTION_ERRORS:
+            raise
+        except IMAPClientError as exc:
+            return None, f"the server refused to fetch UID {uid}: {exc}"
+        body = data.get(uid, {}).get(b"BODY[]")
+        if not isinstance(body, bytes):
+            return None, f"UID {uid} vanished before it could be fetched (expunged?)"
+        return body, None
+
+    def pending(self) -> Iterator[RawMessage]:
+        """Messages above the cursor, oldest UID first."""
+        client = self.connect()
+        try:
+            info = client.select_folder(self.config.folder)
+        except CONNECTION_ERRORS:
+            self.close()
+            raise
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        cursor = self.cursors.imap_cursor(self.name)
+        last_uid = cursor.last_uid
+        if cursor.uidvalidity != uidvalidity:
+            if cursor.uidvalidity is not None:
+                log.warning(
+                    "imap UIDVALIDITY of %s changed from %s to %s: reading the folder again; "
+                    "Message-ID dedupe keeps old mail from becoming new tickets",
+                    self.name,
+                    cursor.uidvalidity,
+                    uidvalidity,
+                )
+            last_uid = 0
+            self.cursors.save_imap_cursor(self.name, uidvalidity, 0)
+        uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
+        for uid in uids:
+            raw, error = self._fetch(client, uid)
+            key = f"{uidvalidity}:{uid}"
+            yield RawMessage(delivery_id_for(self.name, key), self.name, key, raw, error)
+
+    def mark_processed(self, delivery: RawMessage) -> None:
+        """Advance the cursor, then flag or move the message as configured (never delete it)."""
+        uidvalidity, uid = (int(part) for part in delivery.key.split(":"))
+        self.cursors.save_imap_cursor(self.name, uidvalidity, uid)
+        client = self.connect()
+        if self.config.processed == "flag":
+            client.add_flags([uid], [self.config.processed_keyword])
+        elif self.config.processed == "move":
+            client.move([uid], self.config.processed_folder)
+
+    def wait_for_mail(self, timeout_s: float) -> bool:
+        """IDLE until the server announces new mail or timeout_s passes; False without IDLE support."""
+        client = self.connect()
+        if b"IDLE" not in client.capabilities():
+            return False
+        client.idle()
+        try:
+            client.idle_check(timeout=timeout_s)
+        finally:
+            client.idle_done()
+        return True

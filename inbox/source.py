@@ -1,0 +1,45 @@
+"""What every mail source gives the pipeline: deliveries in order, and a way to mark one processed."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One message as a source delivered it: its raw bytes, or why they could not be read."""
+
+    delivery_id: str
+    source: str
+    key: str
+    raw: bytes | None
+    error: str | None = None
+
+
+def delivery_id_for(source: str, key: str) -> str:
+    """A stable id for one delivery of one source (the same message re-read gets the same id)."""
+    return "D" + hashlib.sha256(f"{source}:{key}".encode()).hexdigest()[:15]
+
+
+class MailSource(Protocol):
+    """A mailbox the poller reads (Maildir, IMAP)."""
+
+    @property
+    def name(self) -> str:
+        """The source's name in delivery ids, locks, logs and metrics."""
+        ...
+
+    def pending(self) -> Iterator[RawMessage]:
+        """Unprocessed messages, oldest first."""
+        ...
+
+    def mark_processed(self, delivery: RawMessage) -> None:
+        """Called once the message's outcome is recorded and its run enqueued."""
+        ...
+
+    def close(self) -> None:
+        """Release any connection the source holds."""
+        ...
