@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from agent.plan import PlanInvalid
 from agent.plan_schema import compact_schema, plan_from_answer, plan_output_schema, plan_to_answer
 from agent.planner import Planned, Planner, RulePlanner
-from agent.policy import review_plan
+from agent.policy import allowed_tools, review_plan
 from inbox.ticket import Ticket
 from tools.base import Tool
 from tools.llm import LLM, LLMUnavailable, Usage, parse_json_object
@@ -90,7 +90,6 @@ class LLMPlanner:
         self.max_steps = max_steps
         self.max_repairs = max_repairs
         self.fallback = fallback or RulePlanner()
-        self.schema = plan_output_schema(catalog)
         self.system_prompt = render_system_prompt(catalog, max_steps)
 
     def _fall_back(self, ticket: Ticket, notes: list[str], usage: Usage, reason: str) -> Planned:
@@ -108,9 +107,10 @@ class LLMPlanner:
         ]
         usage = Usage()
         notes: list[str] = []
+        schema = plan_output_schema(self.catalog, allowed_tools(ticket, self.catalog))
         for attempt in range(1, self.max_repairs + 2):
             try:
-                reply = self.llm.complete(messages, self.schema, "plan")
+                reply = self.llm.complete(messages, schema, "plan")
             except LLMUnavailable as exc:
                 usage.add(exc.usage)
                 return self._fall_back(ticket, notes, usage, f"model unavailable: {exc}")

@@ -45,11 +45,17 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k not in _DROP}
 
 
-def plan_output_schema(catalog: Mapping[str, Tool[Any, Any]]) -> dict[str, Any]:
-    """The JSON schema of a plan answer (strict: every property required, no extra properties)."""
+def plan_output_schema(
+    catalog: Mapping[str, Tool[Any, Any]], tools: list[str] | None = None
+) -> dict[str, Any]:
+    """The JSON schema of a plan answer (strict: every property required, no extra properties).
+
+    `tools` narrows the step variants to what policy allows for the ticket at hand, so a server that
+    compiles the schema into a grammar cannot even write a forbidden step.
+    """
     ref = _ref_schema(catalog)
     variants = []
-    for tool in catalog.values():
+    for tool in (catalog[name] for name in (tools or list(catalog))):
         args = tool.args_schema()
         required = set(args.get("required", []))
         properties = {}

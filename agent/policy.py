@@ -15,6 +15,12 @@ from inbox.ticket import Ticket
 from tools.base import Tool
 
 
+def allowed_tools(ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]]) -> list[str]:
+    """The tools a plan for this ticket may use: a reply comments, a new ticket creates."""
+    forbidden = "create_jira_issue" if ticket.thread_of else "comment_jira_issue"
+    return [name for name in catalog if name != forbidden]
+
+
 def policy_errors(plan: Plan, ticket: Ticket) -> list[str]:
     """Why this (well-formed) plan is not allowed for this ticket; empty when it is."""
     tools = Counter(step.tool for step in plan.steps)

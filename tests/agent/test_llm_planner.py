@@ -114,6 +114,30 @@ def test_the_answer_schema_allows_only_catalog_tools_and_their_arguments() -> No
     assert "$ref" not in json.dumps(schema)
 
 
+def test_the_schema_offers_a_reply_no_create_and_a_new_ticket_no_comment() -> None:
+    def tools_in(schema: dict[str, Any]) -> set[str]:
+        return {v["properties"]["tool"]["enum"][0] for v in schema["properties"]["steps"]["items"]["anyOf"]}
+
+    llm = ScriptedLLM(json.dumps(answer(REPLY)), json.dumps(answer()))
+
+    class Recording(ScriptedLLM):
+        schemas: list[dict[str, Any]] = []
+
+        def complete(self, messages: Any, schema: dict[str, Any], name: str) -> Any:
+            self.schemas.append(schema)
+            return llm.complete(messages, schema, name)
+
+    recorder = Recording()
+    planner(recorder).make_plan(REPLY)
+    planner(recorder).make_plan(NEW)
+    assert "create_jira_issue" not in tools_in(recorder.schemas[0]) and "comment_jira_issue" in tools_in(
+        recorder.schemas[0]
+    )
+    assert "comment_jira_issue" not in tools_in(recorder.schemas[1]) and "create_jira_issue" in tools_in(
+        recorder.schemas[1]
+    )
+
+
 def test_plans_round_trip_through_the_model_form() -> None:
     plan = RulePlanner().make_plan(NEW).plan
     assert plan_from_answer(json.loads(json.dumps(plan_to_answer(plan)))).steps == plan.steps

@@ -38,7 +38,7 @@ def test_the_sample_mailbox_with_a_real_local_model(
     pipeline: Pipeline, local_llm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = LLMConfig(base_url=local_llm, api_key=SecretStr("local"), model=MODEL_ALIAS, timeout_s=300,
-                       structured_output="json_object", max_transport_retries=0, max_output_tokens=600)  # fmt: skip
+                       structured_output="json_object", max_transport_retries=0, max_output_tokens=1200)  # fmt: skip
     llm = OpenAICompatibleLLM(config)
     planner = LLMPlanner(llm, CATALOG, max_steps=10, max_repairs=1)
     monkeypatch.setattr(
