@@ -9,6 +9,7 @@ COPY monitoring ./monitoring
 COPY inbox ./inbox
 COPY agent ./agent
 COPY bench ./bench
+COPY evaluation ./evaluation
 COPY examples ./examples
 RUN pip install --no-cache-dir . && useradd --create-home triage
 USER triage

@@ -14,6 +14,15 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from tools.llm import LLM, Usage
 
+# The id is the pattern's last group when it has groups, else the whole match.
+ORDER_ID_PATTERN = (
+    r"\b(?:order|purchase|ord)\s*(?:number|no\.?|num|id)?\s*[:#]?\s*(#?[A-Z]{0,4}-?\d{5,}[\w-]*)"
+)
+INVOICE_ID_PATTERN = (
+    r"\b(?:invoice|inovice|bill|receipt)s?\s*(?:number|no\.?|num|id)?\s*:?\s*"
+    r"(#\d{3,}|[A-Z]{2,5}-\d[\w-]{2,}|\d{5,})"
+)
+
 A = TypeVar("A", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
 
@@ -81,6 +90,8 @@ class ToolConfig(BaseModel):
     categories_file: Path
     review_threshold: float = 0.35
     account_id_pattern: str = r"\bACC[-_ ]?\d{4,10}\b"
+    order_id_pattern: str = ORDER_ID_PATTERN
+    invoice_id_pattern: str = INVOICE_ID_PATTERN
     outbox_path: Path = Path("var/outbox.jsonl")
     jira_project: str = "SUP"
     jira_issue_type: str = "Task"

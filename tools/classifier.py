@@ -1,7 +1,10 @@
-"""An offline text classifier trained from a few examples per category (TF-IDF, nearest centroid).
+"""An offline text classifier trained from a few examples per category.
 
-Small on purpose: no third-party dependency, trains in milliseconds at start-up, and gives a
-calibrated-enough confidence to abstain on.
+TF-IDF over stemmed words, word bigrams and character 3-5-grams (which tie "cancelling" to "cancel"
+and survive typos); a text's score for a category blends its cosine to the category's centroid with
+its cosine to the category's nearest example. No third-party dependency, trains in milliseconds at
+start-up, and gives a confidence to abstain on. On the Bitext support requests with 10 examples per
+category it beats TF-IDF + logistic regression on the same splits (figures in the README).
 """
 
 from __future__ import annotations
@@ -91,10 +94,15 @@ def _stem(word: str) -> str:
 
 
 def features(text: str) -> Counter[str]:
-    """Stemmed word unigrams and bigrams of a text, without stop words."""
-    words = [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+    """Stemmed word unigrams and bigrams (no stop words) and character 3-5-grams of each word."""
+    tokens = _TOKEN.findall(text.lower())
+    words = [_stem(w) for w in tokens if w not in _STOPWORDS]
     grams: Counter[str] = Counter(words)
     grams.update(f"{a} {b}" for a, b in pairwise(words))
+    for token in tokens:
+        padded = f" {token} "
+        for n in (3, 4, 5):
+            grams.update("#" + padded[i : i + n] for i in range(len(padded) - n + 1))
     return grams
 
 
@@ -112,8 +120,12 @@ class Prediction:
     probabilities: dict[str, float]
 
 
+NEAREST_WEIGHT = 0.3  # share of the nearest example in a category's score
+NEAREST_MAX_EXAMPLES = 500  # beyond this, scoring every example costs more than it adds: centroids only
+
+
 class CentroidClassifier:
-    """TF-IDF vectors, one L2-normalised centroid per category, softmax over cosine similarities."""
+    """TF-IDF vectors; a category's score blends its centroid's and its nearest example's cosine."""
 
     def __init__(self, examples: dict[str, list[str]], temperature: float = 12.0) -> None:
         if len(examples) < 2 or any(not texts for texts in examples.values()):
@@ -128,6 +140,8 @@ class CentroidClassifier:
             for term, weight in self._vector(grams).items():
                 sums[label][term] += weight
         self._centroids = {label: _normalise(dict(total)) for label, total in sums.items()}
+        self._examples = [(label, self._vector(grams)) for label, grams in docs]
+        self._nearest_weight = NEAREST_WEIGHT if len(docs) <= NEAREST_MAX_EXAMPLES else 0.0
 
     def _vector(self, grams: Counter[str]) -> dict[str, float]:
         return _normalise({t: (1 + math.log(n)) * self._idf[t] for t, n in grams.items() if t in self._idf})
@@ -135,10 +149,17 @@ class CentroidClassifier:
     def predict(self, text: str) -> Prediction:
         """Classify a text; an empty or unknown vocabulary gives an even, low-confidence answer."""
         vector = self._vector(features(text))
-        scores = {
-            label: sum(w * centroid.get(term, 0.0) for term, w in vector.items())
-            for label, centroid in self._centroids.items()
-        }
+
+        def cosine(other: dict[str, float]) -> float:
+            return sum(w * other.get(term, 0.0) for term, w in vector.items())
+
+        scores = {label: cosine(centroid) for label, centroid in self._centroids.items()}
+        if self._nearest_weight:
+            nearest: dict[str, float] = dict.fromkeys(scores, 0.0)
+            for label, example in self._examples:
+                nearest[label] = max(nearest[label], cosine(example))
+            w = self._nearest_weight
+            scores = {label: (1 - w) * scores[label] + w * nearest[label] for label in scores}
         top = max(scores.values())
         exps = {label: math.exp(self.temperature * (s - top)) for label, s in scores.items()}
         total = sum(exps.values())

@@ -53,6 +53,10 @@ class ExtractResult(BaseModel):
     account_id_source: str | None
     urgency: Urgency
     urgency_source: str
+    order_id: str | None = None
+    invoice_id: str | None = None
+    account_type: str | None = None
+    people: list[str] = Field(default_factory=list, description="other people the text names")
 
 
 def _name_near_closing(lines: list[str]) -> str | None:
@@ -94,6 +98,30 @@ def _pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+_ACCOUNT_TYPE = re.compile(
+    r"\b(freemium|free|premium|platinum|pro|gold|silver|standard|basic|business|enterprise)\b"
+    r"(?=\s+(?:\w+\s+)?(?:ac+o?u?n?t|acount|cacount|acconut|accoynt|profile|plan|membership|subscription)s?\b)",
+    re.IGNORECASE,
+)
+_TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s+[A-Z][a-z'\u2019-]+(?:\s+[A-Z][a-z'\u2019-]+)?")
+_FROM_NAME = re.compile(r"\bfrom\s+([A-Z][a-z'\u2019-]+\s+[A-Z][a-z'\u2019-]+)\b")
+
+
+def _first_group(pattern: str, text: str) -> str | None:
+    found = _pattern(pattern).search(text)
+    if not found:
+        return None
+    return found.group(found.lastindex or 0) if found.lastindex else found.group(0)
+
+
+def find_people(text: str) -> list[str]:
+    """Names the text mentions: with a title (Mr. Smith) or after "from" (a bill from Anna Freeman)."""
+    names = [m.group(0) for m in _TITLED_NAME.finditer(text)] + [
+        m.group(1) for m in _FROM_NAME.finditer(text)
+    ]
+    return list(dict.fromkeys(names))
+
+
 def find_account_id(pattern: str, **texts: str) -> tuple[str | None, str | None]:
     """The first account id matching the configured pattern, normalised (upper case, no separators)."""
     for where, text in texts.items():
@@ -129,6 +157,14 @@ def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
         ctx.config.account_id_pattern, subject=args.subject, body=args.body, signature=args.signature
     )
     urgency, urgency_source = find_urgency(args.subject, args.body)
+    text = f"{args.subject}\n{args.body}"
+    account_type = _ACCOUNT_TYPE.search(text)
+    others = {
+        "order_id": _first_group(ctx.config.order_id_pattern, text),
+        "invoice_id": _first_group(ctx.config.invoice_id_pattern, text),
+        "account_type": account_type.group(1).lower() if account_type else None,
+        "people": find_people(text),
+    }
     try:
         analysis = analyse(ctx, args.subject, args.body, args.signature, args.sender_name)
     except (LLMUnavailable, ValueError, ValidationError) as exc:
@@ -147,4 +183,5 @@ def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
         account_id_source=account_source,
         urgency=urgency,
         urgency_source=urgency_source,
+        **others,
     )

@@ -239,6 +239,68 @@ def config(markdown: bool) -> None:
         click.echo(f"TRIAGE_{name.upper()}={value}")
 
 
+@main.command("eval")
+@click.argument("test_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--text-column", required=True, help="Column holding the text.")
+@click.option(
+    "--label-column", default=None, help="Column holding the category (not needed with --entities)."
+)
+@click.option(
+    "--train",
+    "train_csv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Take the taxonomy from this CSV instead of the configured categories file.",
+)
+@click.option("--per-class", default=10, show_default=True, help="With --train: rows per label.")
+@click.option("--seed", default=0, show_default=True, help="With --train: which rows are drawn.")
+@click.option(
+    "--entities", is_flag=True, help="Score extract_entities against entity_type/start_offset/end_offset."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.option(
+    "--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a PNG picture."
+)
+def evaluate(
+    test_csv: Path,
+    text_column: str,
+    label_column: str | None,
+    train_csv: Path | None,
+    per_class: int,
+    seed: int,
+    entities: bool,
+    as_json: bool,
+    plot: Path | None,
+) -> None:
+    """Measure categorize_ticket (or, with --entities, extract_entities) on a labelled CSV."""
+    from evaluation.cli import run_eval
+
+    run_eval(test_csv, text_column, label_column, train_csv, per_class, seed, entities, as_json, plot)
+
+
+@main.command("train-categorizer")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--text-column", required=True)
+@click.option("--label-column", required=True)
+@click.option("--per-class", default=20, show_default=True, help="Examples per category.")
+@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Categories file to write."
+)
+def train_categorizer(
+    csv_file: Path, text_column: str, label_column: str, per_class: int, seed: int, out: Path
+) -> None:
+    """Write a categories file (TRIAGE_CATEGORIES_FILE) from a labelled CSV: N examples per label."""
+    from evaluation.dataset import per_class as sample
+    from evaluation.dataset import read_rows, taxonomy_from_rows, write_taxonomy
+
+    rows = sample(read_rows(csv_file, text_column, label_column), label_column, per_class, seed)
+    write_taxonomy(taxonomy_from_rows(rows, text_column, label_column), out)
+    labels = {row[label_column] for row in rows}
+    click.echo(f"wrote {out}: {len(labels)} categories, {len(rows)} examples; edit the descriptions, then "
+               f"set TRIAGE_CATEGORIES_FILE={out}")  # fmt: skip
+
+
 @main.group()
 def jira() -> None:
     """Jira integration."""

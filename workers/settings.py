@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from inbox.imap import ImapConfig
-from tools.base import ToolConfig
+from tools.base import INVOICE_ID_PATTERN, ORDER_ID_PATTERN, ToolConfig
 from tools.llm import LLMConfig
 
 DEFAULT_CATEGORIES = Path(__file__).resolve().parent.parent / "tools" / "data" / "categories.json"
@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     categories_file: Path = Field(DEFAULT_CATEGORIES, description="taxonomy for categorize_ticket")
     review_threshold: float = Field(0.35, ge=0, le=1, description="below this confidence: other + review")
     account_id_pattern: str = Field(r"\bACC[-_ ]?\d{4,10}\b", description="regex for customer account ids")
+    order_id_pattern: str = Field(ORDER_ID_PATTERN, description="regex for order ids (last group is the id)")
+    invoice_id_pattern: str = Field(
+        INVOICE_ID_PATTERN, description="regex for invoice ids (last group is the id)"
+    )
     outbox_path: Path = Field(
         Path("var/outbox.jsonl"), description="dry-run Jira payloads, one JSON per line"
     )
@@ -108,7 +112,7 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(4, ge=1, description="processes or threads per worker")
     log_format: Literal["text", "json"] = Field("text", description="log line format")
 
-    @field_validator("account_id_pattern")
+    @field_validator("account_id_pattern", "order_id_pattern", "invoice_id_pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
         try:
@@ -196,6 +200,8 @@ class Settings(BaseSettings):
             categories_file=self.categories_file,
             review_threshold=self.review_threshold,
             account_id_pattern=self.account_id_pattern,
+            order_id_pattern=self.order_id_pattern,
+            invoice_id_pattern=self.invoice_id_pattern,
             outbox_path=self.outbox_path,
             jira_project=self.jira_project,
             jira_issue_type=self.jira_issue_type,

@@ -1,0 +1,1 @@
+"""Measuring triage quality: categorization and entity extraction against labelled data."""
