@@ -81,6 +81,11 @@ class Keys:
         digest = hashlib.sha256(mailbox.encode()).hexdigest()[:16]
         return f"{self.prefix}cursor:{digest}"
 
+    @property
+    def audit(self) -> str:
+        """List: JSON records of operator actions (retry, discard, purge), newest first; kept."""
+        return f"{self.prefix}audit"
+
     def counter(self, name: str) -> str:
         """Integer: a named counter (local dry-run issue numbers); never expires."""
         return f"{self.prefix}counter:{name}"

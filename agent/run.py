@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from agent.plan import Plan
 from inbox.ticket import Ticket
 
-RunStatus = Literal["planning", "running", "done", "dead_letter"]
+RunStatus = Literal["planning", "running", "done", "dead_letter", "discarded"]
 StepStatus = Literal["pending", "running", "retrying", "done", "failed"]
 DeliveryOutcome = Literal["ticket", "threaded", "automated", "duplicate", "quarantined"]
-FINAL_RUN_STATUSES: frozenset[str] = frozenset({"done", "dead_letter"})
+FINAL_RUN_STATUSES: frozenset[str] = frozenset({"done", "dead_letter", "discarded"})
 
 
 def now() -> datetime:
@@ -54,6 +54,7 @@ class StepState(BaseModel):
     waiting_since: datetime | None = Field(
         default=None, description="first time the step found a dependency missing"
     )
+    crashes: int = Field(default=0, description="attempts whose worker died while running them")
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration_s: float | None = None

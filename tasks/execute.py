@@ -88,6 +88,13 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
         return
     step = run.plan.step(step_id)
     tool = get_tool(step.tool)
+    if state.status == "running":  # the attempt before this one never finished: its worker died
+        state = state.model_copy(update={"crashes": state.crashes + 1})
+        if state.crashes >= rt.settings.poison_threshold:
+            _give_up(
+                run_id, step_id, state, tool, 0.0, f"poison: its worker died {state.crashes} times running it"
+            )
+            return
     state = state.model_copy(
         update={"status": "running", "attempts": state.attempts + 1, "started_at": now()}
     )

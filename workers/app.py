@@ -30,7 +30,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "execute": ("execute",),
     "all": QUEUES,
 }
-TASK_MODULES = ["tasks.ingest", "tasks.plan", "tasks.execute"]
+TASK_MODULES = ["tasks.ingest", "tasks.plan", "tasks.execute", "tasks.sweep"]
 
 log = logging.getLogger("triage")
 app = Celery("triage")
@@ -57,6 +57,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         beat["poll-maildir"] = {"task": "triage.poll_maildir", "schedule": settings.poll_interval_s}
     if settings.imap_host is not None:
         beat["poll-imap"] = {"task": "triage.poll_imap", "schedule": settings.poll_interval_s}
+    if beat:  # the worker that runs beat (the ingest role) also schedules the sweeper
+        beat["sweep"] = {"task": "triage.sweep", "schedule": settings.sweep_interval_s}
     return {
         "broker_url": settings.redis_url,
         "broker_transport_options": {
@@ -75,6 +77,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_routes": {
             "triage.poll_maildir": {"queue": "ingest"},
             "triage.poll_imap": {"queue": "ingest"},
+            "triage.sweep": {"queue": "plan"},
             "triage.plan": {"queue": "plan"},
             "triage.execute_step": {"queue": "execute"},
         },

@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -194,6 +195,93 @@ def dead_letters() -> None:
         finished = f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "-"
         click.echo(f"{run.id}  {finished}  {run.ticket.message_id}  {run.error}")
     click.echo(f"{len(letters)} dead letter(s)", err=True)
+
+
+@main.command()
+@click.argument("run_ids", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Every dead letter (narrow it with --tool).")
+@click.option("--tool", default=None, help="With --all: only runs whose failed step called this tool.")
+@click.option("--reason", default="replayed by an operator", show_default=True)
+def retry(run_ids: tuple[str, ...], everything: bool, tool: str | None, reason: str) -> None:
+    """Replay dead-lettered runs after a fix: their unfinished steps run again (done steps are kept)."""
+    from tasks.plan import plan_run
+    from workers.runtime import runtime
+
+    store = runtime().store
+    if everything:
+        run_ids = tuple(r.id for r in store.dead_letters() if tool is None or _failed_tool(r) == tool)
+    elif not run_ids:
+        raise click.UsageError("name RUN_IDs or use --all")
+    for run_id in run_ids:
+        try:
+            again = store.reopen(run_id)
+        except ValueError as exc:
+            click.echo(str(exc), err=True)
+            continue
+        store.record_audit("retry", run_id, reason, steps=again)
+        plan_run.apply_async((run_id,))
+        click.echo(f"{run_id}: sent again ({', '.join(again) or 'planning'})")
+
+
+def _failed_tool(run: Any) -> str | None:
+    failed = [
+        s
+        for s in (run.plan.steps if run.plan else [])
+        if run.steps.get(s.id) and run.steps[s.id].status == "failed"
+    ]
+    return failed[0].tool if failed else None
+
+
+@main.command()
+@click.argument("run_id")
+@click.option("--reason", required=True, help="Why: kept in the audit trail.")
+def discard(run_id: str, reason: str) -> None:
+    """Close a dead-lettered run for good, keeping the reason in the audit trail."""
+    from workers.runtime import runtime
+
+    store = runtime().store
+    try:
+        store.discard(run_id)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    store.record_audit("discard", run_id, reason)
+    click.echo(f"{run_id}: discarded ({reason})")
+
+
+@main.command()
+@click.option("--sender", required=True, help="The customer's e-mail address.")
+def purge(sender: str) -> None:
+    """Erase one customer's stored mail and run data (a GDPR erasure request) and say what went."""
+    from workers.runtime import runtime
+
+    rt = runtime()
+    removed, run_ids = rt.store.purge_sender(sender)
+    removed["outbox_lines"] = _drop_outbox_lines(rt.tool_config.outbox_path, run_ids)
+    rt.store.record_audit("purge", None, "erasure request", sender_hash=_fingerprint(sender), **removed)
+    click.echo(
+        ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in removed.items()) + f" removed for {sender}"
+    )
+
+
+def _fingerprint(address: str) -> str:
+    """The audit trail proves an erasure happened without keeping the address it erased."""
+    import hashlib
+
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:16]
+
+
+def _drop_outbox_lines(path: Path, run_ids: set[str]) -> int:
+    """Rewrite the dry-run outbox without the lines of these runs; return how many went."""
+    import json
+
+    if not run_ids or not path.exists():
+        return 0
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if json.loads(line).get("run_id") not in run_ids]
+    temporary = path.with_suffix(".purging")
+    temporary.write_text("".join(kept))
+    temporary.replace(path)
+    return len(lines) - len(kept)
 
 
 @main.command()

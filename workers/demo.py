@@ -64,7 +64,9 @@ def outcome_row(delivery: Delivery, run: Run | None) -> dict[str, Any] | None:
     entities = _result_of(run, "extract_entities")
     issue = _result_of(run, "create_jira_issue") or _result_of(run, "comment_jira_issue")
     row.update(
-        status="dead_letter" if run.status == "dead_letter" else delivery.outcome.replace("ticket", "done"),
+        status={"dead_letter": "dead_letter", "discarded": "failed"}.get(
+            run.status, delivery.outcome.replace("ticket", "done")
+        ),
         category=category.get("category"),
         urgency=entities.get("urgency"),
         customer_name=entities.get("customer_name"),

@@ -16,7 +16,8 @@ def running_worker(concurrency: int = 8, queues: tuple[str, ...] = QUEUES) -> It
     """Start a worker consuming `queues` with a thread pool; stop it (warm shutdown) on exit."""
     import tasks.execute
     import tasks.ingest
-    import tasks.plan  # noqa: F401  (registers the tasks)
+    import tasks.plan
+    import tasks.sweep  # noqa: F401  (registers the tasks)
 
     with start_worker(
         app,

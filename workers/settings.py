@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     dependency_wait_s: int = Field(
         6 * 3600, ge=60, description="how long a reply waits for its ticket's issue"
     )
+    poison_threshold: int = Field(
+        3, ge=1, le=20, description="a step whose worker dies this often is dead-lettered"
+    )
+    sweep_interval_s: float = Field(60.0, gt=0, description="how often the sweeper looks for stranded runs")
+    sweep_stale_s: float = Field(
+        900.0, ge=1, description="a queued step not started after this is sent again"
+    )
     retry_scale: float = Field(1.0, gt=0, le=10, description="multiplies every retry delay (tests: small)")
     simulated_tool_latency_s: float = Field(0.0, ge=0, description="benchmark only: sleep before each tool")
     categories_file: Path = Field(DEFAULT_CATEGORIES, description="taxonomy for categorize_ticket")

@@ -1,0 +1,67 @@
+"""The sweeper: finds runs a crash or a lost message left behind and sends their work again.
+
+Everything it sends is safe to receive twice (plans are stored once, finished steps are skipped,
+side effects are in the ledger), so it errs on the side of sending.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from agent.run import now
+from tasks.execute import dispatch_ready, execute_step, time_limits
+from tasks.plan import plan_run
+from tools.catalog import get_tool
+from workers.app import app
+from workers.runtime import runtime
+
+log = logging.getLogger("triage")
+
+
+def sweep_runs() -> dict[str, int]:
+    """One pass over the active runs; returns what was sent again, by reason."""
+    rt = runtime()
+    store = rt.store
+    stale_s = rt.settings.sweep_stale_s
+    sent = {"plans": 0, "crashed_steps": 0, "lost_steps": 0, "finished": 0}
+    for run_id in store.active_run_ids():
+        run = store.get_run(run_id)
+        if run is None or run.is_final:
+            store.forget_active(run_id)
+            continue
+        age = (now() - run.created_at).total_seconds()
+        if run.plan is None:
+            if age > stale_s:
+                plan_run.apply_async((run_id,))
+                sent["plans"] += 1
+            continue
+        if all(s.status == "done" for s in run.steps.values()):
+            dispatch_ready(run_id)  # the step that finished last died before closing the run
+            sent["finished"] += 1
+            continue
+        for step in run.plan.steps:
+            state = run.steps.get(step.id)
+            tool = get_tool(step.tool)
+            soft, hard = time_limits(tool)
+            if state is None or state.status == "done":
+                continue
+            if state.status == "running" and state.started_at is not None:
+                if (now() - state.started_at).total_seconds() > hard + 30:  # no live attempt runs this long
+                    execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
+                    sent["crashed_steps"] += 1
+            elif state.status == "pending":
+                dispatched = store.dispatched_at(run_id, step.id)
+                if dispatched is not None and time.time() - dispatched > stale_s:
+                    execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
+                    sent["lost_steps"] += 1
+    if any(sent.values()):
+        log.warning("sweep sent work again: %s", " ".join(f"{k}={v}" for k, v in sent.items()))
+    return sent
+
+
+@app.task(name="triage.sweep")
+def sweep() -> dict[str, Any]:
+    """Beat task: sweep once."""
+    return sweep_runs()

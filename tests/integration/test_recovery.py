@@ -1,0 +1,123 @@
+"""Recovery: poison steps, the sweeper, and what operators do with dead letters."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from agent.run import StepState, now
+from tasks.execute import execute_step
+from tasks.sweep import sweep_runs
+from tests.conftest import Pipeline
+from tests.integration.test_reliability import flaky
+from tests.support import ScriptedPlanner, email_bytes, make_maildir
+from workers.cli import main
+
+pytestmark = pytest.mark.integration
+
+
+def feed_one(pipeline: Pipeline, tmp_path: Path, name: str, **headers: Any) -> str:
+    [delivery] = pipeline.feed(
+        make_maildir(tmp_path / name, email_bytes(message_id=f"<{name}@example.com>", **headers))
+    )
+    return delivery.run_id or ""
+
+
+def test_a_step_whose_worker_keeps_dying_is_dead_lettered_as_poison(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    run_id = feed_one(pipeline, tmp_path, "poison-1")
+    pipeline.wait_final(run_id)
+    store = pipeline.store
+    # As a worker killed mid-step leaves it: the step still "running", two deaths already counted.
+    store.redis.hdel(store.keys.run(run_id), "finished_at")
+    store.set_status(run_id, "running")
+    store.save_step(
+        run_id, "create_issue", StepState(status="running", attempts=2, crashes=2, started_at=now())
+    )
+    execute_step.apply_async((run_id, "create_issue"))
+    run = pipeline.wait_final(run_id)
+    assert run.status == "dead_letter" and "poison: its worker died 3 times" in (run.error or "")
+
+
+def test_the_sweeper_resends_a_step_stranded_by_a_dead_worker(pipeline: Pipeline, tmp_path: Path) -> None:
+    run_id = feed_one(pipeline, tmp_path, "stranded-1")
+    pipeline.wait_final(run_id)
+    store = pipeline.store
+    store.redis.hdel(store.keys.run(run_id), "finished_at")
+    store.redis.zadd(store.keys.active_runs, {run_id: time.time()})
+    store.set_status(run_id, "running")
+    long_ago = now() - timedelta(hours=1)
+    store.save_step(run_id, "create_issue", StepState(status="running", attempts=1, started_at=long_ago))
+    sent = sweep_runs()
+    assert sent["crashed_steps"] >= 1
+    run = pipeline.wait_final(run_id)
+    assert run.status == "done" and run.steps["create_issue"].crashes == 1
+    assert run.steps["create_issue"].result["created"] is False  # the issue made before the crash is reused
+
+
+def test_the_sweeper_resends_a_step_whose_message_was_lost(pipeline: Pipeline, tmp_path: Path) -> None:
+    run_id = feed_one(pipeline, tmp_path, "lost-1")
+    pipeline.wait_final(run_id)
+    store = pipeline.store
+    store.redis.hdel(store.keys.run(run_id), "finished_at")
+    store.redis.zadd(store.keys.active_runs, {run_id: time.time()})
+    store.set_status(run_id, "running")
+    store.save_step(run_id, "create_issue", StepState())  # dispatched an hour ago, never started
+    store.redis.hset(store.keys.run(run_id), "dispatched:create_issue", time.time() - 3600)
+    assert sweep_runs()["lost_steps"] >= 1
+    assert pipeline.wait_final(run_id).status == "done"
+
+
+def test_retry_replays_a_dead_letter_after_the_fix_and_discard_closes_one(
+    pipeline: Pipeline, tmp_path: Path, use_planner: Any, add_tool: Any
+) -> None:
+    add_tool(flaky)
+    issue = {"subject": "s", "body": "b", "sender": "a@example.com", "category": "other", "urgency": "low"}
+    plan = [{"id": "step", "tool": "flaky", "args": {"failures": 1, "permanent": True}},
+            {"id": "create_issue", "tool": "create_jira_issue", "args": issue}]  # fmt: skip
+    use_planner(ScriptedPlanner(plan))
+    first, second = feed_one(pipeline, tmp_path, "replay-1"), feed_one(pipeline, tmp_path, "replay-2")
+    assert pipeline.wait_final(first).status == pipeline.wait_final(second).status == "dead_letter"
+
+    # The flaky tool fails once per idempotency key: the replay is "after the fix".
+    replay = CliRunner().invoke(main, ["retry", first, "--reason", "Jira field fixed"])
+    assert replay.exit_code == 0 and "sent again (step)" in replay.output
+    done = pipeline.wait_final(first)
+    assert done.status == "done" and done.steps["step"].result == {"attempt": 2}
+
+    gone = CliRunner().invoke(main, ["discard", second, "--reason", "spam that slipped through"])
+    assert gone.exit_code == 0
+    assert pipeline.store.get_run(second).status == "discarded"  # type: ignore[union-attr]
+    assert second not in {r.id for r in pipeline.store.dead_letters()}
+    trail = pipeline.store.audit_trail()
+    assert {(e["action"], e["run"], e["reason"]) for e in trail[:2]} == {
+        ("retry", first, "Jira field fixed"), ("discard", second, "spam that slipped through")}  # fmt: skip
+
+
+def test_purge_erases_one_senders_mail_and_runs_and_says_what_went(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    jane = [
+        email_bytes(sender="Jane <jane.purge@example.com>", message_id=f"<purge-j{i}@example.com>")
+        for i in range(2)
+    ]
+    bob = email_bytes(sender="Bob <bob.keep@example.com>", message_id="<purge-b@example.com>")
+    deliveries = pipeline.feed(make_maildir(tmp_path / "box", *jane, bob))
+    for d in deliveries:
+        pipeline.wait_final(d.run_id or "")
+    result = CliRunner().invoke(main, ["purge", "--sender", "JANE.purge@example.com"])
+    assert result.exit_code == 0, result.output
+    assert "2 runs, 2 deliveries, 2 raw messages" in result.output and "2 outbox lines" in result.output
+    store = pipeline.store
+    assert store.get_run(deliveries[0].run_id or "") is None and store.raw(deliveries[0].delivery_id) is None
+    assert store.get_run(deliveries[2].run_id or "") is not None  # Bob's stays
+    outbox = [json.loads(line) for line in pipeline.settings.outbox_path.read_text().splitlines()]
+    assert not {d.run_id for d in deliveries[:2]} & {line["run_id"] for line in outbox}
+    assert "jane" not in json.dumps(store.audit_trail()[0])  # the trail proves the erasure, not the address
