@@ -7,7 +7,7 @@ N ?= 500
 LATENCY ?= 0.05
 WORKERS ?= 2
 
-.PHONY: install install-llm demo demo-llm test test-llm lint format bench clean
+.PHONY: install install-llm demo demo-llm test test-llm lint format bench chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.pipeline --tickets $(N) --latency $(LATENCY) --workers $(WORKERS)
+
+# Fault injection: kills, a warm shutdown and a Redis restart while real workers process mail.
+MESSAGES ?= 512
+CHAOS_SECONDS ?= 45
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos --messages $(MESSAGES) --chaos-seconds $(CHAOS_SECONDS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var

@@ -24,7 +24,7 @@ from agent.planner import Planned
 from agent.run import Delivery, Run, RunStatus, StepState, now
 from inbox.imap import Cursor
 from inbox.ticket import Ticket
-from tools.errors import RetryableToolError
+from tools.errors import NotReadyYet
 from tools.llm import Usage
 
 _ADVANCE_CURSOR = """
@@ -390,7 +390,8 @@ class RunStore:
         """Hold the lock of an idempotency key; a holder that dies releases it after ttl_s."""
         lock = self.redis.lock(self.keys.ledger_lock(key), timeout=ttl_s, blocking_timeout=wait_s)
         if not lock.acquire():
-            raise RetryableToolError(f"another attempt of {key} is in progress")
+            # Not a failure of this attempt: the holder finishes, or (if it died) its lock expires.
+            raise NotReadyYet(f"another attempt of {key} is in progress")
         try:
             yield
         finally:

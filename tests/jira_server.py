@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import re
 import socket
 import threading
@@ -51,8 +52,13 @@ class JiraState:
 class FakeJira:
     """The server and its state; start it with `running_jira()`."""
 
-    def __init__(self, user: str = "bot@example.com", token: str = "s3cret-token") -> None:
+    def __init__(
+        self, user: str = "bot@example.com", token: str = "s3cret-token", failure_rate: float = 0.0
+    ) -> None:
         self.user, self.token = user, token
+        self.failure_rate = failure_rate  # share of API requests that fail transiently at random
+        self.random = random.Random(1)
+        self.random_failures = 0
         self.state = JiraState()
         self.lock = threading.Lock()
         self.add_project("SUP", components=["Billing", "Platform"])
@@ -133,6 +139,17 @@ class _Handler(BaseHTTPRequestHandler):
                     return jira.state.faults.pop(i)
         return None
 
+    def _random_fault(self, method: str, path: str) -> Fault | None:
+        jira = self.server.jira
+        if path in ("/serverInfo", "/field") or not jira.failure_rate:
+            return None
+        with jira.lock:
+            if jira.random.random() >= jira.failure_rate:
+                return None
+            jira.random_failures += 1
+            kind = jira.random.choice(["503", "429", "500", "drop_after_write"])
+        return Fault(method, path, kind, retry_after=1 if kind == "429" else None)
+
     def _drop(self) -> None:
         """Close the connection without a response: the client sees the connection reset."""
         self.close_connection = True
@@ -147,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         self.server.jira.state.requests.append((method, path))
         body = self._body() if method == "POST" else None  # always consume it: the connection is kept alive
-        fault = self._take_fault(method, path, body)
+        fault = self._take_fault(method, path, body) or self._random_fault(method, path)
         if fault and fault.kind in ("429", "503", "500"):
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             self._send(int(fault.kind), _error([f"Injected {fault.kind}"]), headers)
@@ -301,6 +318,13 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     jira: FakeJira
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished (a killed worker) is not the server's error."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 @contextmanager

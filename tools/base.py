@@ -77,7 +77,7 @@ class Ledger(Protocol):
     def exclusive(self, key: str, ttl_s: float, wait_s: float = 5) -> AbstractContextManager[None]:
         """Hold a lock on key while checking-then-acting on an external system (expires after ttl_s).
 
-        Raises RetryableToolError when another holder keeps it longer than wait_s.
+        Raises NotReadyYet (retried without using up attempts) when another holder keeps it past wait_s.
         """
         ...
 

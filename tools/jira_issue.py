@@ -9,8 +9,12 @@ payload is recorded with the run and in an outbox file, under a local key such a
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -35,15 +39,30 @@ def idempotency_label(ticket_id: str) -> str:
 
 
 def append_outbox(ctx: ToolContext, kind: str, record: dict[str, Any]) -> None:
-    """Append one JSON line to the outbox file (one write, O_APPEND: lines from workers never interleave)."""
+    """Append one JSON line to the outbox file (O_APPEND under a lock: lines never interleave or vanish)."""
     path = ctx.config.outbox_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"kind": kind, "run_id": ctx.run_id, "key": ctx.idempotency_key, **record}) + "\n"
+    entry = {"kind": kind, "run_id": ctx.run_id, "key": ctx.idempotency_key, "at": time.time(), **record}
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line.encode())
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, (json.dumps(entry) + "\n").encode())
     finally:
         os.close(fd)
+
+
+def rewrite_outbox(path: Path, keep: Callable[[dict[str, Any]], bool]) -> int:
+    """Drop the outbox lines `keep` rejects (in place, under the appenders' lock); return how many went."""
+    if not path.exists():
+        return 0
+    with path.open("r+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        lines = handle.readlines()
+        kept = [line for line in lines if keep(json.loads(line))]
+        handle.seek(0)
+        handle.writelines(kept)
+        handle.truncate()
+    return len(lines) - len(kept)
 
 
 class CreateIssueArgs(BaseModel):

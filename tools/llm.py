@@ -12,6 +12,7 @@ with its backoff; what still fails raises LLMUnavailable, and callers fall back 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -35,6 +36,10 @@ class LLMConfig(BaseModel):
     max_output_tokens: int = 800
     max_transport_retries: int = 2
     structured_output: StructuredMode = "json_schema"
+    max_concurrency: int = (
+        4  # requests in flight from one process; more wait (a self-hosted model has one queue)
+    )
+    queue_timeout_s: float = 30.0  # longest a request waits for its turn before the caller falls back
     prices: dict[
         str, tuple[float, float]
     ] = {}  # model -> (USD per 1M prompt tokens, per 1M completion tokens)
@@ -102,6 +107,11 @@ class OpenAICompatibleLLM:
             timeout=config.timeout_s,
             max_retries=config.max_transport_retries,
         )
+        self._turns = threading.BoundedSemaphore(config.max_concurrency)
+
+    def worst_case_s(self) -> float:
+        """The longest one complete() call can take: its wait for a turn plus every try's timeout."""
+        return self.config.queue_timeout_s + self.config.timeout_s * (self.config.max_transport_retries + 1)
 
     def _request(self, schema: dict[str, Any], name: str) -> dict[str, Any]:
         mode = self.config.structured_output
@@ -120,6 +130,15 @@ class OpenAICompatibleLLM:
 
     def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> LLMReply:
         """Ask once (the client retries transport errors); raise LLMUnavailable when no answer comes."""
+        if not self._turns.acquire(timeout=self.config.queue_timeout_s):
+            busy = f"{self.config.max_concurrency} requests in flight for {self.config.queue_timeout_s:.0f}s"
+            raise LLMUnavailable(f"no turn: {busy}")
+        try:
+            return self._complete(messages, schema, name)
+        finally:
+            self._turns.release()
+
+    def _complete(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> LLMReply:
         started = time.monotonic()
         try:
             response = self.client.chat.completions.create(

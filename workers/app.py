@@ -93,8 +93,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 def configure(settings: Settings) -> Celery:
     """Point the app and the task runtime at these settings."""
+    runtime.install(settings)  # first: it applies TRIAGE_TOOL_TIMEOUTS, which the limits below read
     app.conf.update(celery_config(settings))
-    runtime.install(settings)
     return app
 
 

@@ -256,7 +256,11 @@ def purge(sender: str) -> None:
 
     rt = runtime()
     removed, run_ids = rt.store.purge_sender(sender)
-    removed["outbox_lines"] = _drop_outbox_lines(rt.tool_config.outbox_path, run_ids)
+    from tools.jira_issue import rewrite_outbox
+
+    removed["outbox_lines"] = rewrite_outbox(
+        rt.tool_config.outbox_path, lambda line: line.get("run_id") not in run_ids
+    )
     rt.store.record_audit("purge", None, "erasure request", sender_hash=_fingerprint(sender), **removed)
     click.echo(
         ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in removed.items()) + f" removed for {sender}"
@@ -268,20 +272,6 @@ def _fingerprint(address: str) -> str:
     import hashlib
 
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:16]
-
-
-def _drop_outbox_lines(path: Path, run_ids: set[str]) -> int:
-    """Rewrite the dry-run outbox without the lines of these runs; return how many went."""
-    import json
-
-    if not run_ids or not path.exists():
-        return 0
-    lines = path.read_text().splitlines(keepends=True)
-    kept = [line for line in lines if json.loads(line).get("run_id") not in run_ids]
-    temporary = path.with_suffix(".purging")
-    temporary.write_text("".join(kept))
-    temporary.replace(path)
-    return len(lines) - len(kept)
 
 
 @main.command()

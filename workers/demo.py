@@ -103,7 +103,8 @@ def demo_settings(redis_url: str | None, workdir: Path, local_llm: bool = False)
             from workers.local_llm import MODEL_ALIAS, local_llm_server
 
             llm = {"llm_base_url": stack.enter_context(local_llm_server()), "llm_model": MODEL_ALIAS,
-                   "llm_structured_output": "json_object", "llm_timeout_s": 120}  # fmt: skip
+                   "llm_structured_output": "json_object", "llm_timeout_s": 100,
+                   "llm_max_transport_retries": 0, "llm_max_concurrency": 1}  # fmt: skip
         yield load_settings(
             redis_url=url,
             namespace=f"demo-{uuid.uuid4().hex[:10]}",

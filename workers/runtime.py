@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import redis
@@ -39,6 +40,15 @@ def build_runtime(settings: Settings) -> Runtime:
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
     llm_config = settings.llm_config()
     llm = OpenAICompatibleLLM(llm_config) if llm_config is not None else None
+    if llm is not None and settings.llm_tools:
+        for name in ("categorize_ticket", "extract_entities"):
+            if CATALOG[name].timeout_s < llm.worst_case_s() + 5:
+                limit, worst = CATALOG[name].timeout_s, llm.worst_case_s()
+                raise ConfigError(
+                    f"TRIAGE_LLM_TIMEOUT_S: {name} gives up after {limit:.0f}s, but one LLM call can take "
+                    f"{worst:.0f}s (queue + timeout x tries): lower TRIAGE_LLM_TIMEOUT_S or "
+                    "TRIAGE_LLM_MAX_TRANSPORT_RETRIES, or raise TRIAGE_TOOL_TIMEOUTS"
+                )
     planner: Planner = RulePlanner()
     if llm is not None:
         planner = LLMPlanner(
@@ -53,9 +63,18 @@ def build_runtime(settings: Settings) -> Runtime:
     )
 
 
+def apply_tool_timeouts(settings: Settings) -> None:
+    """Give catalog tools the timeouts configured for them (every reader of a tool's limits agrees)."""
+    for name, timeout_s in settings.tool_timeouts.items():
+        if name not in CATALOG or timeout_s <= 0:
+            raise ConfigError(f"TRIAGE_TOOL_TIMEOUTS: {name!r} needs a known tool and a positive timeout")
+        CATALOG[name] = dataclasses.replace(CATALOG[name], timeout_s=timeout_s)
+
+
 def install(settings: Settings) -> Runtime:
     """Make these settings the process's runtime."""
     global _current
+    apply_tool_timeouts(settings)
     _current = build_runtime(settings)
     return _current
 

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     dependency_wait_s: int = Field(
         6 * 3600, ge=60, description="how long a reply waits for its ticket's issue"
     )
+    tool_timeouts: dict[str, float] = Field(
+        {}, description="tool name -> timeout in seconds, overriding its default (JSON)"
+    )
     poison_threshold: int = Field(
         3, ge=1, le=20, description="a step whose worker dies this often is dead-lettered"
     )
@@ -96,6 +99,7 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.2, ge=0, le=1, description="sampling temperature (refused above 1)")
     llm_timeout_s: float = Field(30.0, gt=0, le=600, description="timeout of one LLM request")
     llm_max_transport_retries: int = Field(2, ge=0, le=10, description="retries on 429/5xx/timeouts")
+    llm_max_concurrency: int = Field(4, ge=1, le=256, description="LLM requests in flight per process")
     llm_max_output_tokens: int = Field(800, ge=64, description="max tokens of one answer")
     llm_max_repairs: int = Field(2, ge=0, le=10, description="rejected plans sent back before fallback")
     llm_structured_output: Literal["json_schema", "json_object", "tools"] = Field(
@@ -199,6 +203,7 @@ class Settings(BaseSettings):
             max_transport_retries=self.llm_max_transport_retries,
             structured_output=self.llm_structured_output,
             prices=self.llm_prices,
+            max_concurrency=self.llm_max_concurrency,
         )
 
     def tool_config(self) -> ToolConfig:

@@ -37,8 +37,16 @@ def local_llm() -> Iterator[str]:
 def test_the_sample_mailbox_with_a_real_local_model(
     pipeline: Pipeline, local_llm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = LLMConfig(base_url=local_llm, api_key=SecretStr("local"), model=MODEL_ALIAS, timeout_s=300,
-                       structured_output="json_object", max_transport_retries=0, max_output_tokens=1200)  # fmt: skip
+    config = LLMConfig(
+        base_url=local_llm,
+        api_key=SecretStr("local"),
+        model=MODEL_ALIAS,
+        timeout_s=100,
+        max_concurrency=1,  # one model, one CPU queue: wait here (bounded), fall back when the wait is too long
+        structured_output="json_object",
+        max_transport_retries=0,
+        max_output_tokens=1200,
+    )
     llm = OpenAICompatibleLLM(config)
     planner = LLMPlanner(llm, CATALOG, max_steps=10, max_repairs=1)
     monkeypatch.setattr(
@@ -53,9 +61,10 @@ def test_the_sample_mailbox_with_a_real_local_model(
         assert run.planner in ("llm", "fallback")
         if run.planner == "fallback":
             assert run.planner_notes[-1].startswith("fallback to rules: ")
-        assert run.usage.calls >= 1 and run.usage.prompt_tokens > 0 and run.usage.completion_tokens > 0
+        assert run.usage.calls >= 1  # answered, or failed and counted
     for run in runs:
         print(f"{run.id} {run.status} {run.planner} calls={run.usage.calls} {run.planner_notes}")
+    assert sum(r.usage.prompt_tokens for r in runs) > 0 and sum(r.usage.completion_tokens for r in runs) > 0
     summary = {
         "runs": len(runs),
         "llm_plans": sum(r.planner == "llm" for r in runs),

@@ -121,3 +121,15 @@ def test_purge_erases_one_senders_mail_and_runs_and_says_what_went(
     outbox = [json.loads(line) for line in pipeline.settings.outbox_path.read_text().splitlines()]
     assert not {d.run_id for d in deliveries[:2]} & {line["run_id"] for line in outbox}
     assert "jane" not in json.dumps(store.audit_trail()[0])  # the trail proves the erasure, not the address
+
+
+def test_outbox_lines_expire_with_the_retention(tmp_path: Path) -> None:
+    from tasks.sweep import expire_outbox
+
+    outbox = tmp_path / "outbox.jsonl"
+    outbox.write_text(
+        "".join(json.dumps({"run_id": f"T{i}", "at": at}) + "\n" for i, at in enumerate((100, 200, 300)))
+    )
+    assert expire_outbox(outbox, cutoff=250) == 2
+    assert [json.loads(line)["run_id"] for line in outbox.read_text().splitlines()] == ["T2"]
+    assert expire_outbox(outbox, cutoff=250) == 0

@@ -18,8 +18,10 @@ ARGS = {
 
 
 def outbox(ctx: ToolContext) -> list[dict[str, object]]:
+    """The outbox lines, without their timestamps."""
     path = ctx.config.outbox_path
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    return [{k: v for k, v in line.items() if k != "at"} for line in lines]
 
 
 def test_the_payload_comes_from_configuration_and_earlier_results(ctx: ToolContext) -> None:

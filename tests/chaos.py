@@ -1,0 +1,280 @@
+"""`make chaos`: prove that every message ends as exactly one outcome while the fleet is being broken.
+
+Real worker processes (prefork and thread pools) work through hundreds of messages (sample mailbox
+variants plus bounce-corpus mail) against a Redis with append-only persistence and a Jira-compatible
+server that fails at random, while this harness SIGKILLs worker processes and whole workers, stops one
+worker warmly, and restarts Redis. Then it checks: every message has exactly one final outcome (the
+expected one), Jira holds exactly one issue per ticket and one comment per reply, nothing is stuck,
+and the dead-letter list holds only what was designed to fail. The last line printed is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from agent.store import RunStore
+from tests.jira_server import FakeJira, running_jira
+from tests.support import CORPORA, variant_mailbox
+from workers.embedded_redis import _free_port as free_port
+from workers.embedded_redis import redis_answers, redis_server_binary
+
+# What each sample message must become (by its file name's first field).
+SAMPLE_OUTCOMES = {
+    "1764000005": "threaded", "1764000006": "duplicate", "1764000007": "automated", "1764000008": "automated",
+    "1764000009": "automated", "1764000010": "quarantined", "1764000016": "threaded",
+}  # fmt: skip
+TRIAGE = str(Path(sys.executable).parent / "triage")
+
+
+class PrivateRedis:
+    """A redis-server with append-only persistence on its own port, restartable with its data."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.port = folder, free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
+                "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""]  # fmt: skip
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not redis_answers(self.url):
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()  # SHUTDOWN: the append-only file is flushed
+            self.process.wait(timeout=30)
+
+
+class Fleet:
+    """Worker processes, each in its own process group (a group kill is a machine dying)."""
+
+    def __init__(self, specs: list[list[str]], env: dict[str, str], logs: Path) -> None:
+        self.specs, self.env, self.logs = specs, env, logs
+        self.procs: list[subprocess.Popen[bytes] | None] = [None] * len(specs)
+
+    def start(self, i: int) -> None:
+        log = open(self.logs / f"worker-{i}.log", "ab")  # noqa: SIM115 (lives as long as the worker)
+        self.procs[i] = subprocess.Popen([TRIAGE, "worker", *self.specs[i]], env=self.env, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+
+    def children(self, i: int) -> list[int]:
+        proc = self.procs[i]
+        if proc is None:
+            return []
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == proc.pid:
+                found.append(int(stat.parent.name))
+        return found
+
+    def kill_group(self, i: int) -> None:
+        proc = self.procs[i]
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        self.start(i)
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            if proc is not None:
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+
+def build_mailbox(folder: Path, messages: int) -> dict[str, str]:
+    """A Maildir of sample variants plus bounces; returns each file's expected final status."""
+    for sub in ("cur", "new", "tmp"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    expected: dict[str, str] = {}
+    variants = max(1, (messages * 7 // 8) // 16)
+    stamp = 1_700_000_000
+    for v in range(variants):
+        scratch = Path(tempfile.mkdtemp())
+        variant_mailbox(scratch, f"c{v}")
+        for path in sorted((scratch / "cur").iterdir()):
+            name = f"{stamp}.V{v}.{path.name.split('.')[0]}.chaos"
+            (folder / "new" / name).write_bytes(path.read_bytes())
+            os.utime(folder / "new" / name, (stamp, stamp))
+            expected[name] = SAMPLE_OUTCOMES.get(path.name.split(".")[0], "done")
+            stamp += 1
+        shutil.rmtree(scratch)
+    bounces = sorted((CORPORA / "bounces-sisimai" / "maildir" / "bsd").glob("*.eml"))
+    for path in bounces[: max(0, messages - len(expected))]:
+        name = f"{stamp}.B.{path.stem}.chaos"
+        (folder / "new" / name).write_bytes(path.read_bytes())
+        os.utime(folder / "new" / name, (stamp, stamp))
+        expected[name] = "automated"
+        stamp += 1
+    return expected
+
+
+def final_status(store: RunStore, delivery: Any) -> str | None:
+    """A delivery's final status, or None while it is still in flight."""
+    if delivery.run_id is None:
+        return str(delivery.outcome)
+    run = store.get_run(delivery.run_id)
+    if run is None or not run.is_final:
+        return None
+    if run.status != "done":
+        return str(run.status)
+    return "threaded" if delivery.outcome == "threaded" else "done"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=512)
+    parser.add_argument("--chaos-seconds", type=float, default=45, help="how long to break things")
+    parser.add_argument("--settle-seconds", type=float, default=300, help="how long to wait for the end")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    work = Path(tempfile.mkdtemp(prefix="triage-chaos-"))
+    expected = build_mailbox(work / "mailbox", args.messages)
+    figures: dict[str, Any] = {"messages": len(expected), "kills": 0, "process_kills": 0, "worker_kills": 0,
+                               "warm_shutdowns": 0, "redis_restarts": 0}  # fmt: skip
+    redis_server = PrivateRedis(work)
+    redis_server.start()
+    with running_jira(FakeJira(failure_rate=0.1)) as jira:
+        namespace = f"chaos-{uuid.uuid4().hex[:6]}"
+        env = {**os.environ, "TRIAGE_REDIS_URL": redis_server.url, "TRIAGE_NAMESPACE": namespace,
+               "TRIAGE_MAILDIR": str(work / "mailbox"), "TRIAGE_POLL_INTERVAL_S": "1", "TRIAGE_METRICS_PORT": "0",
+               "TRIAGE_JIRA_URL": jira.url, "TRIAGE_JIRA_USER": jira.user, "TRIAGE_JIRA_API_TOKEN": jira.token,
+               "TRIAGE_RETRY_SCALE": "0.05", "TRIAGE_SWEEP_INTERVAL_S": "5", "TRIAGE_SWEEP_STALE_S": "20",
+               "TRIAGE_TOOL_TIMEOUTS": json.dumps({"categorize_ticket": 5, "extract_entities": 5,
+                                                   "create_jira_issue": 10, "comment_jira_issue": 10}),
+               "TRIAGE_OUTBOX_PATH": str(work / "outbox.jsonl")}  # fmt: skip
+        fleet = Fleet([["--role", "ingest", "--pool", "threads", "-c", "2"],
+                       ["--role", "all", "--pool", "prefork", "-c", "2"],
+                       ["--role", "all", "--pool", "threads", "-c", "8"],
+                       ["--role", "execute", "--pool", "prefork", "-c", "2"]], env, work)  # fmt: skip
+        for i in range(len(fleet.specs)):
+            fleet.start(i)
+        store = RunStore(redis.Redis.from_url(redis_server.url), namespace, 3600)
+        started = time.monotonic()
+        print(
+            f"chaos: {len(expected)} messages, 4 workers, Jira failing 10% of requests, work in {work}",
+            flush=True,
+        )
+        next_action, restarted_redis, warm_stopped = started + 3, False, False
+        while time.monotonic() - started < args.chaos_seconds:
+            if time.monotonic() >= next_action:
+                roll = rng.random()
+                if not restarted_redis and time.monotonic() - started > args.chaos_seconds * 0.4:
+                    redis_server.stop()
+                    time.sleep(1)
+                    redis_server.start()
+                    restarted_redis = True
+                    figures["redis_restarts"] += 1
+                elif not warm_stopped and roll < 0.15:
+                    target = fleet.procs[2]
+                    if target is not None:
+                        os.killpg(target.pid, signal.SIGTERM)  # warm shutdown: finish or return the work
+                        target.wait(timeout=120)
+                        fleet.start(2)
+                        warm_stopped = True
+                        figures["warm_shutdowns"] += 1
+                elif roll < 0.65:
+                    i = rng.choice([1, 3])
+                    children = fleet.children(i)
+                    if children:
+                        os.kill(rng.choice(children), signal.SIGKILL)  # a prefork process dies mid-task
+                        figures["process_kills"] += 1
+                else:
+                    fleet.kill_group(rng.choice([0, 1, 2, 3]))  # a whole worker dies (and comes back)
+                    figures["worker_kills"] += 1
+                next_action = time.monotonic() + rng.uniform(2, 4)
+            time.sleep(0.2)
+        figures["kills"] = figures["process_kills"] + figures["worker_kills"]
+        print(f"chaos over after {time.monotonic() - started:.0f}s; letting the fleet settle", flush=True)
+
+        def statuses() -> dict[str, str | None]:
+            by_key = {d.key: d for d in store.deliveries(limit=1_000_000)}
+            return {name: final_status(store, by_key[name]) if name in by_key else None for name in expected}
+
+        deadline = time.monotonic() + args.settle_seconds
+        current = statuses()
+        while any(v is None for v in current.values()) and time.monotonic() < deadline:
+            time.sleep(2)
+            current = statuses()
+        fleet.stop_all()
+        deliveries = store.deliveries(limit=1_000_000)
+        runs = [store.get_run(d.run_id) for d in deliveries if d.run_id]
+        tickets = [r for r in runs if r is not None and not r.ticket.thread_of and r.status == "done"]
+        replies = [r for r in runs if r is not None and r.ticket.thread_of and r.status == "done"]
+        issue_counts = Counter(label for i in jira.state.issues.values() for label in i["fields"]["labels"]
+                               if label.startswith("triage-T"))  # fmt: skip
+        comment_markers = Counter(c["body"].rsplit("[triage-ref ", 1)[-1] for cs in jira.state.comments.values()
+                                  for c in cs)  # fmt: skip
+        wrong = {
+            n: (current[n], want)
+            for n, want in expected.items()
+            if current[n] is not None and current[n] != want
+        }
+        figures.update(
+            outcomes=dict(Counter(v or "unfinished" for v in current.values())),
+            lost=sum(1 for v in current.values() if v is None),
+            duplicates=sum(n - 1 for n in issue_counts.values() if n > 1) + sum(n - 1 for n in comment_markers.values() if n > 1)
+            + sum(1 for d in Counter(d.key for d in deliveries).values() if d > 1),
+            stuck=sum(1 for r in runs if r is None or not r.is_final),
+            wrong_outcome=len(wrong),
+            jira_issues=len(jira.state.issues),
+            tickets_done=len(tickets),
+            tickets_without_issue=sum(1 for r in tickets if issue_counts[f"triage-{r.ticket.id}"] != 1),
+            replies_done=len(replies),
+            jira_comments=sum(comment_markers.values()),
+            jira_random_failures=jira.random_failures,
+            dead_letters=[f"{r.id}: {r.error}" for r in store.dead_letters()],
+            seconds=round(time.monotonic() - started, 1),
+        )  # fmt: skip
+        for name, (got, want) in list(wrong.items())[:10]:
+            print(f"  wrong outcome {name}: {got}, expected {want}")
+    redis_server.stop()
+    ok = figures["lost"] == figures["duplicates"] == figures["stuck"] == figures[
+        "wrong_outcome"
+    ] == 0 and not (figures["dead_letters"] or figures["tickets_without_issue"])
+    print(f"{'PASSED' if ok else 'FAILED'}: {figures['messages']} messages, {figures['kills']} kills "
+          f"({figures['process_kills']} processes, {figures['worker_kills']} workers), {figures['warm_shutdowns']} warm "
+          f"shutdown(s), {figures['redis_restarts']} Redis restart(s), {figures['jira_random_failures']} Jira failures; "
+          f"lost {figures['lost']}, duplicates {figures['duplicates']}, stuck {figures['stuck']}")  # fmt: skip
+    print(json.dumps(figures))
+    if ok:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
