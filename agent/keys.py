@@ -44,6 +44,10 @@ class Keys:
         """Sorted set: delivery ids scored by time (unix seconds); trimmed to the retention."""
         return f"{self.prefix}deliveries"
 
+    def ingest_attempts(self, delivery_id: str) -> str:
+        """Integer: how often ingesting a message was started (poison detection); TTL retention."""
+        return f"{self.prefix}ingest-attempts:{delivery_id}"
+
     def raw(self, delivery_id: str) -> str:
         """String: the raw bytes of an inbound message, exactly as delivered; TTL retention."""
         return f"{self.prefix}raw:{delivery_id}"

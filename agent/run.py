@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from agent.plan import Plan
 from inbox.ticket import Ticket
+from tools.llm import Usage
 
 RunStatus = Literal["planning", "running", "done", "dead_letter", "discarded"]
 StepStatus = Literal["pending", "running", "retrying", "done", "failed"]
@@ -32,18 +33,6 @@ class Delivery(BaseModel):
     run_id: str | None = None
     reason: str | None = None
     at: datetime = Field(default_factory=now)
-
-
-class LLMUsage(BaseModel):
-    """LLM usage of a run: planner and tools together."""
-
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_s: float = 0.0
-    cost_usd: float = 0.0
-    repairs: int = 0
-    fallbacks: int = 0
 
 
 class StepState(BaseModel):
@@ -76,7 +65,7 @@ class Run(BaseModel):
     plan: Plan | None = None
     steps: dict[str, StepState] = Field(default_factory=dict)
     error: str | None = None
-    usage: LLMUsage = Field(default_factory=lambda: LLMUsage())
+    usage: Usage = Field(default_factory=Usage)
 
     @property
     def is_final(self) -> bool:

@@ -77,6 +77,14 @@ class RunStore:
         value = self.redis.get(self.keys.raw(delivery_id))
         return value if isinstance(value, bytes) else None
 
+    def count_ingest_attempt(self, delivery_id: str) -> int:
+        """Count one more attempt to ingest a message; the count tells a poison message."""
+        key = self.keys.ingest_attempts(delivery_id)
+        pipe = self.redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, self.retention_s)
+        return int(pipe.execute()[0])
+
     def delivery(self, delivery_id: str) -> Delivery | None:
         """The recorded outcome of one inbound message."""
         value = self.redis.get(self.keys.delivery(delivery_id))

@@ -160,6 +160,12 @@ def ingest_delivery(delivery_id: str, source: str, key: str, fetch_error: str | 
     """Record the outcome of one stored message and enqueue its run's planning; safe to repeat."""
     rt = runtime()
     recorded = rt.store.delivery(delivery_id)
+    if recorded is None and rt.store.count_ingest_attempt(delivery_id) > rt.settings.poison_threshold:
+        # Every earlier attempt died before recording an outcome: this message kills its worker.
+        reason = f"poison: the ingest worker died {rt.settings.poison_threshold} times on this message"
+        recorded = rt.store.record_delivery(Delivery(delivery_id=delivery_id, source=source, key=key,
+                                                     outcome="quarantined", reason=reason))  # fmt: skip
+        events.message_ingested(delivery_id, recorded.outcome, None, recorded.reason)
     if recorded is None:
         decided = classify_delivery(
             rt.store, delivery_id, source, key, rt.settings.max_message_bytes, fetch_error

@@ -36,6 +36,7 @@ from workers.embedded_redis import redis_answers, redis_server_binary
 
 # What each sample message must become (by its file name's first field).
 SAMPLE_OUTCOMES = {
+    "1764000011": "dead_letter",  # designed to fail: Jira rejects this ticket's fields (400) in every variant
     "1764000005": "threaded", "1764000006": "duplicate", "1764000007": "automated", "1764000008": "automated",
     "1764000009": "automated", "1764000010": "quarantined", "1764000016": "threaded",
 }  # fmt: skip
@@ -169,6 +170,8 @@ def main() -> None:
     redis_server = PrivateRedis(work)
     redis_server.start()
     with running_jira(FakeJira(failure_rate=0.1)) as jira:
+        designed = sum(1 for want in expected.values() if want == "dead_letter")
+        jira.fail_next("POST", "/issue", "400", body_contains="Sven Lindqvist", times=designed)
         namespace = f"chaos-{uuid.uuid4().hex[:6]}"
         env = {**os.environ, "TRIAGE_REDIS_URL": redis_server.url, "TRIAGE_NAMESPACE": namespace,
                "TRIAGE_MAILDIR": str(work / "mailbox"), "TRIAGE_POLL_INTERVAL_S": "1", "TRIAGE_METRICS_PORT": "0",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import PermanentToolError
-from tools.llm import LLMUnavailable
-from tools.llm_analysis import ANALYSIS_TIMEOUT_S, analyse
+from tools.llm_analysis import ANALYSIS_TIMEOUT_S, analyse_or_why_not
 from tools.taxonomy import classifier_for
 
 ABSTAIN = "other"
@@ -43,11 +42,8 @@ class CategorizeResult(BaseModel):
 def categorize_ticket(args: CategorizeArgs, ctx: ToolContext) -> CategorizeResult:
     """Classify subject and body; below the review threshold the answer is `other`, flagged for review."""
     threshold = ctx.config.review_threshold
-    try:
-        analysis = analyse(ctx, args.subject, args.body, args.signature, args.sender_name)
-        source = "offline"
-    except (LLMUnavailable, ValueError, ValidationError) as exc:
-        analysis, source = None, f"offline (LLM failed: {str(exc)[:200]})"
+    analysis, failure = analyse_or_why_not(ctx, args.subject, args.body, args.signature, args.sender_name)
+    source = f"offline (LLM failed: {failure})" if failure else "offline"
     if analysis is not None:
         confident = analysis.confidence >= threshold
         return CategorizeResult(

@@ -6,11 +6,10 @@ import re
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from tools.base import RetryPolicy, ToolContext, tool
-from tools.llm import LLMUnavailable
-from tools.llm_analysis import ANALYSIS_TIMEOUT_S, analyse
+from tools.llm_analysis import ANALYSIS_TIMEOUT_S, analyse_or_why_not
 
 Urgency = Literal["low", "medium", "high"]
 
@@ -165,11 +164,9 @@ def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
         "account_type": account_type.group(1).lower() if account_type else None,
         "people": find_people(text),
     }
-    try:
-        analysis = analyse(ctx, args.subject, args.body, args.signature, args.sender_name)
-    except (LLMUnavailable, ValueError, ValidationError) as exc:
-        analysis = None
-        urgency_source += f" (LLM failed: {str(exc)[:120]})"
+    analysis, failure = analyse_or_why_not(ctx, args.subject, args.body, args.signature, args.sender_name)
+    if failure:
+        urgency_source += f" (LLM failed: {failure})"
     if analysis is not None:
         if analysis.customer_name:
             name, name_source = analysis.customer_name, "llm"

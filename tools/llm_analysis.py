@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from monitoring import events
 from tools.base import ToolContext
@@ -84,6 +84,16 @@ def analyse(ctx: ToolContext, subject: str, body: str, signature: str, sender_na
             return _analyse_once(ctx, key, subject, body, signature, sender_name)
     except RetryableToolError as exc:
         raise LLMUnavailable(f"the shared analysis did not finish in time ({exc})") from None
+
+
+def analyse_or_why_not(
+    ctx: ToolContext, subject: str, body: str, signature: str, sender_name: str
+) -> tuple[Analysis | None, str | None]:
+    """(the analysis, None), or (None, why the LLM failed), or (None, None) when no LLM is configured."""
+    try:
+        return analyse(ctx, subject, body, signature, sender_name), None
+    except (LLMUnavailable, ValueError, ValidationError) as exc:
+        return None, str(exc)[:200]
 
 
 def _analyse_once(

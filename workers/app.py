@@ -70,6 +70,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # On a cold stop, a short soft phase lets running tasks end and returns unacknowledged messages.
+        "worker_soft_shutdown_timeout": 10.0,
         "task_ignore_result": True,
         "result_backend": None,
         "task_serializer": "json",

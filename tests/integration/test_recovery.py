@@ -133,3 +133,19 @@ def test_outbox_lines_expire_with_the_retention(tmp_path: Path) -> None:
     assert expire_outbox(outbox, cutoff=250) == 2
     assert [json.loads(line)["run_id"] for line in outbox.read_text().splitlines()] == ["T2"]
     assert expire_outbox(outbox, cutoff=250) == 0
+
+
+def test_a_message_that_keeps_killing_the_ingest_worker_is_quarantined_as_poison(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    from inbox.maildir import MaildirSource
+
+    box = make_maildir(tmp_path / "box", email_bytes(message_id="<kills-the-parser@example.com>"))
+    [message] = MaildirSource(box).pending()
+    for _ in range(pipeline.settings.poison_threshold):  # each earlier poll died inside this message
+        pipeline.store.count_ingest_attempt(message.delivery_id)
+    [delivery] = pipeline.feed(box)
+    assert delivery.outcome == "quarantined" and (delivery.reason or "").startswith(
+        "poison: the ingest worker died"
+    )
+    assert pipeline.store.raw(delivery.delivery_id) is not None  # kept for a human to look at
