@@ -54,14 +54,18 @@ def sweep_runs() -> dict[str, int]:
                 if (now() - state.started_at).total_seconds() > hard + 30:  # no live attempt runs this long
                     execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
                     sent["crashed_steps"] += 1
-            elif state.status == "pending":
+            elif state.status in ("pending", "retrying"):
+                # Queued (or due for a retry) but nothing happened for longer than any backoff: the
+                # message was lost (a Redis restart, a worker that held the retry and died).
                 dispatched = store.dispatched_at(run_id, step.id)
-                if dispatched is not None and time.time() - dispatched > stale_s:
+                last = max(dispatched or 0.0, state.started_at.timestamp() if state.started_at else 0.0)
+                overdue = stale_s + tool.retry.cap_s * rt.settings.retry_scale
+                if dispatched is not None and time.time() - last > overdue:
                     execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
                     sent["lost_steps"] += 1
-    cutoff = time.time() - rt.settings.retention_s  # outbox lines expire with the runs they belong to
-    sent["expired_outbox_lines"] = rewrite_outbox(
-        rt.tool_config.outbox_path, lambda line: line.get("at", cutoff) >= cutoff
+    # Outbox lines expire with the runs they belong to.
+    sent["expired_outbox_lines"] = expire_outbox(
+        rt.tool_config.outbox_path, time.time() - rt.settings.retention_s
     )
     if any(sent.values()):
         log.warning("sweep sent work again: %s", " ".join(f"{k}={v}" for k, v in sent.items()))

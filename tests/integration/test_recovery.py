@@ -75,6 +75,22 @@ def test_the_sweeper_resends_a_step_whose_message_was_lost(pipeline: Pipeline, t
     assert pipeline.wait_final(run_id).status == "done"
 
 
+def test_the_sweeper_resends_a_retry_that_never_came(pipeline: Pipeline, tmp_path: Path) -> None:
+    run_id = feed_one(pipeline, tmp_path, "lost-retry-1")
+    pipeline.wait_final(run_id)
+    store = pipeline.store
+    store.redis.hdel(store.keys.run(run_id), "finished_at")
+    store.redis.zadd(store.keys.active_runs, {run_id: time.time()})
+    store.set_status(run_id, "running")
+    long_ago = now() - timedelta(hours=1)  # its retry was due long ago; the message died with a connection
+    store.save_step(
+        run_id, "create_issue", StepState(status="retrying", attempts=1, started_at=long_ago, error="503")
+    )
+    store.redis.hset(store.keys.run(run_id), "dispatched:create_issue", long_ago.timestamp())
+    assert sweep_runs()["lost_steps"] >= 1
+    assert pipeline.wait_final(run_id).status == "done"
+
+
 def test_retry_replays_a_dead_letter_after_the_fix_and_discard_closes_one(
     pipeline: Pipeline, tmp_path: Path, use_planner: Any, add_tool: Any
 ) -> None:
