@@ -202,7 +202,9 @@ def main() -> None:
                     redis_server.start()
                     restarted_redis = True
                     figures["redis_restarts"] += 1
-                elif not warm_stopped and roll < 0.15:
+                elif not warm_stopped and (
+                    roll < 0.15 or time.monotonic() - started > args.chaos_seconds * 0.7
+                ):
                     target = fleet.procs[2]
                     if target is not None:
                         os.killpg(target.pid, signal.SIGTERM)  # warm shutdown: finish or return the work
