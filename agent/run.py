@@ -44,6 +44,7 @@ class StepState(BaseModel):
         default=None, description="first time the step found a dependency missing"
     )
     crashes: int = Field(default=0, description="attempts whose worker died while running them")
+    owner: str | None = Field(default=None, description="host:pid of the process running the latest attempt")
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration_s: float | None = None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import math
+import os
+import socket
 import time
 from typing import Any
 
@@ -56,6 +58,26 @@ def dispatch_ready(run_id: str) -> None:
                 raise
 
 
+_ME = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_alive(owner: str | None) -> bool:
+    """True when the process that ran the last attempt still lives on this host: it did not crash, its
+    attempt ended some other way (Redis went away under it). A process on another host counts as dead."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, just not ours
+        return True
+    return True
+
+
 def time_limits(tool: Tool[Any, Any]) -> tuple[int, int]:
     """Celery's (soft, hard) time limits for a step of this tool (enforced by the prefork pool)."""
     return math.ceil(tool.timeout_s) + 2, math.ceil(tool.hard_timeout_s)
@@ -88,7 +110,7 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
         return
     step = run.plan.step(step_id)
     tool = get_tool(step.tool)
-    if state.status == "running":  # the attempt before this one never finished: its worker died
+    if state.status == "running" and not _owner_alive(state.owner):  # its worker died mid-attempt
         state = state.model_copy(update={"crashes": state.crashes + 1})
         if state.crashes >= rt.settings.poison_threshold:
             _give_up(
@@ -96,7 +118,7 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
             )
             return
     state = state.model_copy(
-        update={"status": "running", "attempts": state.attempts + 1, "started_at": now()}
+        update={"status": "running", "attempts": state.attempts + 1, "started_at": now(), "owner": _ME}
     )
     rt.store.save_step(run_id, step_id, state)
     ctx = ToolContext(run_id, run.ticket.id, step_id, rt.store, rt.tool_config, llm=rt.llm, usage=rt.store)
