@@ -17,7 +17,7 @@ from celery import Task
 from pydantic import ValidationError
 
 from agent.plan import dependencies, resolve_args
-from agent.run import StepState, now
+from agent.run import Run, StepState, now
 from monitoring import events
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
@@ -143,23 +143,16 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
                 "error": str(exc),
             }
         )
-        rt.store.save_step(run_id, step_id, waiting)
         delay = tool.retry.delay(min(state.attempts, 10), exc.retry_after, rt.settings.retry_scale)
-        events.step_attempted(run_id, run.ticket.id, step_id, tool.name, state.attempts, "waiting", elapsed)
-        soft, hard = time_limits(tool)
-        raise self.retry(countdown=delay, soft_time_limit=soft, time_limit=hard) from exc
+        raise _retry_later(self, run, step_id, tool, waiting, "waiting", elapsed, delay) from exc
     except RetryableToolError as exc:
         elapsed = time.monotonic() - started
         if state.attempts >= tool.retry.max_attempts:
             _give_up(run_id, step_id, state, tool, elapsed, f"gave up after {state.attempts} attempts: {exc}")
             return
         delay = tool.retry.delay(state.attempts, exc.retry_after, rt.settings.retry_scale)
-        rt.store.save_step(
-            run_id, step_id, state.model_copy(update={"status": "retrying", "error": str(exc)})
-        )
-        events.step_attempted(run_id, run.ticket.id, step_id, tool.name, state.attempts, "retry", elapsed)
-        soft, hard = time_limits(tool)
-        raise self.retry(countdown=delay, soft_time_limit=soft, time_limit=hard) from exc
+        retrying = state.model_copy(update={"status": "retrying", "error": str(exc)})
+        raise _retry_later(self, run, step_id, tool, retrying, "retry", elapsed, delay) from exc
     except (PermanentToolError, ValidationError) as exc:
         _give_up(run_id, step_id, state, tool, time.monotonic() - started, f"{type(exc).__name__}: {exc}")
         return
@@ -179,6 +172,17 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
     rt.store.save_step(run_id, step_id, finished)
     events.step_attempted(run_id, run.ticket.id, step_id, tool.name, state.attempts, "success", elapsed)
     dispatch_ready(run_id)
+
+
+def _retry_later(
+    task: Task[Any, Any], run: Run, step_id: str, tool: Tool[Any, Any], state: StepState, outcome: str,
+    elapsed: float, delay: float,
+) -> Exception:  # fmt: skip
+    """Record the step as waiting for its next attempt and schedule it (the caller raises the result)."""
+    runtime().store.save_step(run.id, step_id, state)
+    events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, outcome, elapsed)
+    soft, hard = time_limits(tool)
+    return task.retry(countdown=delay, soft_time_limit=soft, time_limit=hard, throw=False)
 
 
 def _give_up(
