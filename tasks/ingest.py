@@ -24,6 +24,8 @@ from workers.runtime import Runtime, runtime
 
 log = logging.getLogger("triage")
 
+POLLER_LOCK_S = 60  # the mailbox lock's life; renewed after every message (an IMAP fetch times out sooner)
+
 
 def _plan_backlog(rt: Runtime) -> int:
     return rt.store.queue_depth(queue_keys(rt.settings)["plan"])
@@ -37,7 +39,8 @@ def poll_source(source: MailSource) -> int:
     plan queue is longer than TRIAGE_MAX_PLAN_BACKLOG the poll stops early; the rest waits in the mailbox.
     """
     rt = runtime()
-    lock = rt.store.redis.lock(rt.store.keys.poller_lock(source.name), timeout=300, blocking=False)
+    # Short, renewed per message: a poller that dies frees the mailbox within a minute.
+    lock = rt.store.redis.lock(rt.store.keys.poller_lock(source.name), timeout=POLLER_LOCK_S, blocking=False)
     if not lock.acquire():
         log.info("poll skipped source=%s reason=another poller holds the lock", source.name)
         return 0
@@ -52,7 +55,7 @@ def poll_source(source: MailSource) -> int:
                 rt.store.save_raw(message.delivery_id, message.raw)
             ingest_delivery(message.delivery_id, message.source, message.key, fetch_error=message.error)
             source.mark_processed(message)
-            lock.extend(300, replace_ttl=True)
+            lock.extend(POLLER_LOCK_S, replace_ttl=True)
             count += 1
     except Exception as exc:
         rt.store.record_poll(source.name, ok=False)

@@ -104,6 +104,15 @@ class Fleet:
             proc.wait(timeout=30)
         self.start(i)
 
+    def revive(self) -> int:
+        """Restart workers that exited on their own, as a supervisor (compose's restart policy) does."""
+        revived = 0
+        for i, proc in enumerate(self.procs):
+            if proc is not None and proc.poll() is not None:
+                self.start(i)
+                revived += 1
+        return revived
+
     def stop_all(self) -> None:
         for proc in self.procs:
             if proc is not None and proc.poll() is None:
@@ -166,7 +175,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="triage-chaos-"))
     expected = build_mailbox(work / "mailbox", args.messages)
     figures: dict[str, Any] = {"messages": len(expected), "kills": 0, "process_kills": 0, "worker_kills": 0,
-                               "warm_shutdowns": 0, "redis_restarts": 0}  # fmt: skip
+                               "warm_shutdowns": 0, "redis_restarts": 0, "workers_revived": 0}  # fmt: skip
     redis_server = PrivateRedis(work)
     redis_server.start()
     with running_jira(FakeJira(failure_rate=0.1)) as jira:
@@ -222,6 +231,7 @@ def main() -> None:
                     fleet.kill_group(rng.choice([0, 1, 2, 3]))  # a whole worker dies (and comes back)
                     figures["worker_kills"] += 1
                 next_action = time.monotonic() + rng.uniform(2, 4)
+            figures["workers_revived"] += fleet.revive()
             time.sleep(0.2)
         figures["kills"] = figures["process_kills"] + figures["worker_kills"]
         print(f"chaos over after {time.monotonic() - started:.0f}s; letting the fleet settle", flush=True)
@@ -234,6 +244,7 @@ def main() -> None:
         current = statuses()
         while any(v is None for v in current.values()) and time.monotonic() < deadline:
             time.sleep(2)
+            figures["workers_revived"] += fleet.revive()
             current = statuses()
         fleet.stop_all()
         deliveries = store.deliveries(limit=1_000_000)
