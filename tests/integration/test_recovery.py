@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from agent.run import StepState, now
+from agent.store import RunStore
 from tasks.execute import execute_step
 from tasks.sweep import sweep_runs
 from tests.conftest import Pipeline
@@ -29,6 +30,13 @@ def feed_one(pipeline: Pipeline, tmp_path: Path, name: str, **headers: Any) -> s
     return delivery.run_id or ""
 
 
+def reopen_as_if_interrupted(store: RunStore, run_id: str) -> None:
+    """Put a finished run back to where an interruption would have left it: active, not final."""
+    store.redis.hdel(store.keys.run(run_id), "finished_at")
+    store.redis.zadd(store.keys.active_runs, {run_id: time.time()})
+    store.set_status(run_id, "running")
+
+
 def test_a_step_whose_worker_keeps_dying_is_dead_lettered_as_poison(
     pipeline: Pipeline, tmp_path: Path
 ) -> None:
@@ -36,8 +44,7 @@ def test_a_step_whose_worker_keeps_dying_is_dead_lettered_as_poison(
     pipeline.wait_final(run_id)
     store = pipeline.store
     # As a worker killed mid-step leaves it: the step still "running", two deaths already counted.
-    store.redis.hdel(store.keys.run(run_id), "finished_at")
-    store.set_status(run_id, "running")
+    reopen_as_if_interrupted(store, run_id)
     store.save_step(
         run_id, "create_issue", StepState(status="running", attempts=2, crashes=2, started_at=now())
     )
@@ -50,9 +57,7 @@ def test_the_sweeper_resends_a_step_stranded_by_a_dead_worker(pipeline: Pipeline
     run_id = feed_one(pipeline, tmp_path, "stranded-1")
     pipeline.wait_final(run_id)
     store = pipeline.store
-    store.redis.hdel(store.keys.run(run_id), "finished_at")
-    store.redis.zadd(store.keys.active_runs, {run_id: time.time()})
-    store.set_status(run_id, "running")
+    reopen_as_if_interrupted(store, run_id)
     long_ago = now() - timedelta(hours=1)
     store.save_step(run_id, "create_issue", StepState(status="running", attempts=1, started_at=long_ago))
     sent = sweep_runs()
@@ -66,9 +71,7 @@ def test_the_sweeper_resends_a_step_whose_message_was_lost(pipeline: Pipeline, t
     run_id = feed_one(pipeline, tmp_path, "lost-1")
     pipeline.wait_final(run_id)
     store = pipeline.store
-    store.redis.hdel(store.keys.run(run_id), "finished_at")
-    store.redis.zadd(store.keys.active_runs, {run_id: time.time()})
-    store.set_status(run_id, "running")
+    reopen_as_if_interrupted(store, run_id)
     store.save_step(run_id, "create_issue", StepState())  # dispatched an hour ago, never started
     store.redis.hset(store.keys.run(run_id), "dispatched:create_issue", time.time() - 3600)
     assert sweep_runs()["lost_steps"] >= 1
@@ -79,9 +82,7 @@ def test_the_sweeper_resends_a_retry_that_never_came(pipeline: Pipeline, tmp_pat
     run_id = feed_one(pipeline, tmp_path, "lost-retry-1")
     pipeline.wait_final(run_id)
     store = pipeline.store
-    store.redis.hdel(store.keys.run(run_id), "finished_at")
-    store.redis.zadd(store.keys.active_runs, {run_id: time.time()})
-    store.set_status(run_id, "running")
+    reopen_as_if_interrupted(store, run_id)
     long_ago = now() - timedelta(hours=1)  # its retry was due long ago; the message died with a connection
     store.save_step(
         run_id, "create_issue", StepState(status="retrying", attempts=1, started_at=long_ago, error="503")
