@@ -11,15 +11,13 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from email.utils import parseaddr
 from typing import Any
 
 import redis
 from redis.exceptions import LockError
 
 from agent.keys import Keys
+from agent.operations import OperatorActions, as_text
 from agent.planner import Planned
 from agent.run import Delivery, Run, RunStatus, StepState, now
 from inbox.imap import Cursor
@@ -42,21 +40,7 @@ return 1
 """
 
 
-def _str(value: Any) -> str:
-    """Redis answers bytes; the store speaks str."""
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def sender_of(raw: bytes) -> str:
-    """The sender address in a raw message's headers ('' when there is none)."""
-    try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-        return parseaddr(str(headers.get("From", "")))[1].strip().lower()
-    except Exception:  # unreadable headers: no address to match
-        return ""
-
-
-class RunStore:
+class RunStore(OperatorActions):
     """The system's memory in Redis, under one namespace; also the tools' side-effect Ledger."""
 
     def __init__(self, client: redis.Redis, namespace: str, retention_s: int) -> None:
@@ -109,13 +93,13 @@ class RunStore:
 
     def deliveries(self, limit: int = 1000) -> list[Delivery]:
         """The most recent deliveries, oldest first."""
-        ids = [_str(i) for i in self.redis.zrange(self.keys.deliveries, -limit, -1)]
+        ids = [as_text(i) for i in self.redis.zrange(self.keys.deliveries, -limit, -1)]
         values = self.redis.mget([self.keys.delivery(i) for i in ids]) if ids else []
         return [Delivery.model_validate_json(v) for v in values if v]
 
     def quarantined(self) -> list[Delivery]:
         """Deliveries that could not become tickets, newest last."""
-        ids = [_str(i) for i in self.redis.zrange(self.keys.quarantine, 0, -1)]
+        ids = [as_text(i) for i in self.redis.zrange(self.keys.quarantine, 0, -1)]
         return [d for d in (self.delivery(i) for i in ids) if d is not None]
 
     def claim_message_id(self, message_id: str, delivery_id: str) -> str:
@@ -124,12 +108,12 @@ class RunStore:
         if self.redis.set(key, delivery_id, nx=True, ex=self.retention_s):
             return delivery_id
         owner = self.redis.get(key)
-        return _str(owner) if owner else delivery_id
+        return as_text(owner) if owner else delivery_id
 
     def message_owner(self, message_id: str) -> str | None:
         """The delivery id that first brought this Message-ID, if any."""
         owner = self.redis.get(self.keys.message(message_id))
-        return _str(owner) if owner else None
+        return as_text(owner) if owner else None
 
     # -- runs -------------------------------------------------------------------------------------
 
@@ -149,7 +133,7 @@ class RunStore:
 
     def get_run(self, run_id: str) -> Run | None:
         """Load a whole run, or None if it does not exist (or has expired)."""
-        raw = {_str(k): _str(v) for k, v in self.redis.hgetall(self.keys.run(run_id)).items()}
+        raw = {as_text(k): as_text(v) for k, v in self.redis.hgetall(self.keys.run(run_id)).items()}
         if "ticket" not in raw:
             return None
         steps = {k[5:]: StepState.model_validate_json(v) for k, v in raw.items() if k.startswith("step:")}
@@ -216,7 +200,7 @@ class RunStore:
 
     def active_run_ids(self) -> list[str]:
         """Runs not yet final (the sweeper's work list)."""
-        return [_str(i) for i in self.redis.zrange(self.keys.active_runs, 0, -1)]
+        return [as_text(i) for i in self.redis.zrange(self.keys.active_runs, 0, -1)]
 
     def forget_active(self, run_id: str) -> None:
         """Drop a run from the active set (it expired or is final)."""
@@ -250,12 +234,12 @@ class RunStore:
 
     def recent_runs(self, limit: int = 20) -> list[Run]:
         """The newest runs, newest first."""
-        ids = [_str(i) for i in self.redis.zrevrange(self.keys.runs, 0, limit - 1)]
+        ids = [as_text(i) for i in self.redis.zrevrange(self.keys.runs, 0, limit - 1)]
         return [r for r in (self.get_run(i) for i in ids) if r is not None]
 
     def dead_letters(self) -> list[Run]:
         """Runs in the dead-letter list, oldest first."""
-        ids = [_str(i) for i in self.redis.zrange(self.keys.dead_letters, 0, -1)]
+        ids = [as_text(i) for i in self.redis.zrange(self.keys.dead_letters, 0, -1)]
         return [r for r in (self.get_run(i) for i in ids) if r is not None]
 
     def record_poll(self, mailbox: str, ok: bool) -> None:
@@ -292,7 +276,7 @@ class RunStore:
         active, dead, quarantined, health = pipe.execute()
         mailboxes: dict[str, dict[str, float]] = {}
         for field, value in health.items():
-            name, _, kind = _str(field).rpartition(":")
+            name, _, kind = as_text(field).rpartition(":")
             mailboxes.setdefault(name, {})[kind] = float(value)
         return {
             "active": int(active),
@@ -300,80 +284,6 @@ class RunStore:
             "quarantined": int(quarantined),
             "mailboxes": mailboxes,
         }
-
-    # -- operator actions ---------------------------------------------------------------------------
-
-    def record_audit(self, action: str, run_id: str | None, reason: str, **details: Any) -> None:
-        """Keep an operator action in the audit trail."""
-        entry = {"at": now().isoformat(), "action": action, "run": run_id, "reason": reason, **details}
-        self.redis.lpush(self.keys.audit, json.dumps(entry))
-
-    def audit_trail(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest operator actions."""
-        return [json.loads(v) for v in self.redis.lrange(self.keys.audit, 0, limit - 1)]
-
-    def reopen(self, run_id: str) -> list[str]:
-        """Take a dead-lettered run back: unfinished steps start afresh; returns their ids."""
-        run = self.get_run(run_id)
-        if run is None or run.status != "dead_letter":
-            raise ValueError(f"run {run_id} is not in the dead-letter list")
-        key = self.keys.run(run_id)
-        again = [sid for sid, state in run.steps.items() if state.status != "done"]
-        pipe = self.redis.pipeline()
-        pipe.hdel(key, "finished_at", "error", *(f"dispatched:{sid}" for sid in again))
-        for sid in again:
-            pipe.hset(key, f"step:{sid}", StepState().model_dump_json())
-        pipe.hset(key, "status", "running" if run.plan is not None else "planning")
-        pipe.zrem(self.keys.dead_letters, run_id)
-        pipe.zadd(self.keys.active_runs, {run_id: time.time()})
-        pipe.expire(key, self.retention_s)
-        pipe.execute()
-        return again
-
-    def discard(self, run_id: str) -> None:
-        """Close a dead-lettered run for good (it expires with the retention)."""
-        run = self.get_run(run_id)
-        if run is None or run.status != "dead_letter":
-            raise ValueError(f"run {run_id} is not in the dead-letter list")
-        pipe = self.redis.pipeline()
-        pipe.hset(self.keys.run(run_id), "status", "discarded")
-        pipe.zrem(self.keys.dead_letters, run_id)
-        pipe.expire(self.keys.run(run_id), self.retention_s)
-        pipe.execute()
-
-    def purge_sender(self, address: str) -> tuple[dict[str, int], set[str]]:
-        """Erase one sender's stored mail and run data (an erasure request): what went, and the run ids."""
-        address = address.strip().lower()
-        removed = {"runs": 0, "deliveries": 0, "raw_messages": 0, "ledger_entries": 0}
-        runs = {
-            r.id: r
-            for r in (self.get_run(i) for i in self._all_run_ids())
-            if r and r.ticket.sender == address
-        }
-        for run in runs.values():
-            keys = [self.keys.run(run.id), self.keys.message(run.ticket.message_id)]
-            keys += list(self.redis.scan_iter(match=f"{self.keys.ledger(run.id)}*"))
-            keys += [self.keys.ledger(f"jira-issue:{run.id}"), self.keys.ledger(f"llm-analysis:{run.id}")]
-            removed["ledger_entries"] += int(self.redis.delete(*keys[2:])) if keys[2:] else 0
-            self.redis.delete(*keys[:2])
-            for index in (self.keys.runs, self.keys.active_runs, self.keys.dead_letters):
-                self.redis.zrem(index, run.id)
-            removed["runs"] += 1
-        for delivery in self.deliveries(limit=10_000_000):
-            raw = self.raw(delivery.delivery_id)
-            if delivery.run_id in runs or (raw is not None and sender_of(raw) == address):
-                removed["raw_messages"] += int(self.redis.delete(self.keys.raw(delivery.delivery_id)))
-                self.redis.delete(self.keys.delivery(delivery.delivery_id))
-                self.redis.zrem(self.keys.deliveries, delivery.delivery_id)
-                self.redis.zrem(self.keys.quarantine, delivery.delivery_id)
-                removed["deliveries"] += 1
-        return removed, set(runs)
-
-    def _all_run_ids(self) -> set[str]:
-        ids: set[str] = set()
-        for index in (self.keys.runs, self.keys.dead_letters, self.keys.active_runs):
-            ids.update(_str(i) for i in self.redis.zrange(index, 0, -1))
-        return ids
 
     # -- Ledger (tools.base.Ledger) ----------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from email.message import Message
 from email.utils import parseaddr
 
@@ -37,11 +38,9 @@ def _header(msg: Message, name: str) -> str:
 def _content_types(msg: Message) -> set[str]:
     """Every content type in the message tree, in lower case."""
     types: set[str] = set()
-    try:
+    with suppress(Exception):  # a broken MIME tree: judge by the parts that could be read
         for part in msg.walk():
             types.add(part.get_content_type().lower())
-    except Exception:
-        pass
     return types
 
 

@@ -1,0 +1,127 @@
+"""What operators do to runs: replay, discard, erase, and the audit trail that remembers it.
+
+A mixin of RunStore, kept apart because these are rare, deliberate actions, not the pipeline's path.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import parseaddr
+from typing import TYPE_CHECKING, Any
+
+from agent.run import StepState, now
+
+if TYPE_CHECKING:
+    import redis
+
+    from agent.keys import Keys
+    from agent.run import Delivery, Run
+
+
+def sender_of(raw: bytes) -> str:
+    """The sender address in a raw message's headers ('' when there is none)."""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+        return parseaddr(str(headers.get("From", "")))[1].strip().lower()
+    except Exception:  # unreadable headers: no address to match
+        return ""
+
+
+def as_text(value: Any) -> str:
+    """Redis answers bytes; the store speaks str."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class OperatorActions:
+    """Replay, discard, purge and audit, on top of the run store's keys and reads."""
+
+    redis: redis.Redis
+    keys: Keys
+    retention_s: int
+
+    def get_run(self, run_id: str) -> Run | None:
+        """One run (RunStore provides it)."""
+        raise NotImplementedError
+
+    def raw(self, delivery_id: str) -> bytes | None:
+        """A message's raw bytes (RunStore provides it)."""
+        raise NotImplementedError
+
+    def deliveries(self, limit: int = 1000) -> list[Delivery]:
+        """Recent deliveries (RunStore provides it)."""
+        raise NotImplementedError
+
+    def record_audit(self, action: str, run_id: str | None, reason: str, **details: Any) -> None:
+        """Keep an operator action in the audit trail."""
+        entry = {"at": now().isoformat(), "action": action, "run": run_id, "reason": reason, **details}
+        self.redis.lpush(self.keys.audit, json.dumps(entry))
+
+    def audit_trail(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest operator actions."""
+        return [json.loads(v) for v in self.redis.lrange(self.keys.audit, 0, limit - 1)]
+
+    def reopen(self, run_id: str) -> list[str]:
+        """Take a dead-lettered run back: unfinished steps start afresh; returns their ids."""
+        run = self.get_run(run_id)
+        if run is None or run.status != "dead_letter":
+            raise ValueError(f"run {run_id} is not in the dead-letter list")
+        key = self.keys.run(run_id)
+        again = [sid for sid, state in run.steps.items() if state.status != "done"]
+        pipe = self.redis.pipeline()
+        pipe.hdel(key, "finished_at", "error", *(f"dispatched:{sid}" for sid in again))
+        for sid in again:
+            pipe.hset(key, f"step:{sid}", StepState().model_dump_json())
+        pipe.hset(key, "status", "running" if run.plan is not None else "planning")
+        pipe.zrem(self.keys.dead_letters, run_id)
+        pipe.zadd(self.keys.active_runs, {run_id: time.time()})
+        pipe.expire(key, self.retention_s)
+        pipe.execute()
+        return again
+
+    def discard(self, run_id: str) -> None:
+        """Close a dead-lettered run for good (it expires with the retention)."""
+        run = self.get_run(run_id)
+        if run is None or run.status != "dead_letter":
+            raise ValueError(f"run {run_id} is not in the dead-letter list")
+        pipe = self.redis.pipeline()
+        pipe.hset(self.keys.run(run_id), "status", "discarded")
+        pipe.zrem(self.keys.dead_letters, run_id)
+        pipe.expire(self.keys.run(run_id), self.retention_s)
+        pipe.execute()
+
+    def purge_sender(self, address: str) -> tuple[dict[str, int], set[str]]:
+        """Erase one sender's stored mail and run data (an erasure request): what went, and the run ids."""
+        address = address.strip().lower()
+        removed = {"runs": 0, "deliveries": 0, "raw_messages": 0, "ledger_entries": 0}
+        runs = {
+            r.id: r
+            for r in (self.get_run(i) for i in self._all_run_ids())
+            if r and r.ticket.sender == address
+        }
+        for run in runs.values():
+            keys = [self.keys.run(run.id), self.keys.message(run.ticket.message_id)]
+            keys += list(self.redis.scan_iter(match=f"{self.keys.ledger(run.id)}*"))
+            keys += [self.keys.ledger(f"jira-issue:{run.id}"), self.keys.ledger(f"llm-analysis:{run.id}")]
+            removed["ledger_entries"] += int(self.redis.delete(*keys[2:])) if keys[2:] else 0
+            self.redis.delete(*keys[:2])
+            for index in (self.keys.runs, self.keys.active_runs, self.keys.dead_letters):
+                self.redis.zrem(index, run.id)
+            removed["runs"] += 1
+        for delivery in self.deliveries(limit=10_000_000):
+            raw = self.raw(delivery.delivery_id)
+            if delivery.run_id in runs or (raw is not None and sender_of(raw) == address):
+                removed["raw_messages"] += int(self.redis.delete(self.keys.raw(delivery.delivery_id)))
+                self.redis.delete(self.keys.delivery(delivery.delivery_id))
+                self.redis.zrem(self.keys.deliveries, delivery.delivery_id)
+                self.redis.zrem(self.keys.quarantine, delivery.delivery_id)
+                removed["deliveries"] += 1
+        return removed, set(runs)
+
+    def _all_run_ids(self) -> set[str]:
+        ids: set[str] = set()
+        for index in (self.keys.runs, self.keys.dead_letters, self.keys.active_runs):
+            ids.update(as_text(i) for i in self.redis.zrange(index, 0, -1))
+        return ids

@@ -1,0 +1,174 @@
+"""`triage` commands for operators: dead letters, replay, discard, erasure, quarantine, evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from workers.cli import main
+
+
+@main.command("dead-letters")
+def dead_letters() -> None:
+    """Runs that could not complete, with the reason."""
+    from workers.runtime import runtime
+
+    letters = runtime().store.dead_letters()
+    for run in letters:
+        finished = f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "-"
+        click.echo(f"{run.id}  {finished}  {run.ticket.message_id}  {run.error}")
+    click.echo(f"{len(letters)} dead letter(s)", err=True)
+
+
+@main.command()
+@click.argument("run_ids", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Every dead letter (narrow it with --tool).")
+@click.option("--tool", default=None, help="With --all: only runs whose failed step called this tool.")
+@click.option("--reason", default="replayed by an operator", show_default=True)
+def retry(run_ids: tuple[str, ...], everything: bool, tool: str | None, reason: str) -> None:
+    """Replay dead-lettered runs after a fix: their unfinished steps run again (done steps are kept)."""
+    from tasks.plan import plan_run
+    from workers.runtime import runtime
+
+    store = runtime().store
+    if everything:
+        run_ids = tuple(r.id for r in store.dead_letters() if tool is None or _failed_tool(r) == tool)
+    elif not run_ids:
+        raise click.UsageError("name RUN_IDs or use --all")
+    for run_id in run_ids:
+        try:
+            again = store.reopen(run_id)
+        except ValueError as exc:
+            click.echo(str(exc), err=True)
+            continue
+        store.record_audit("retry", run_id, reason, steps=again)
+        plan_run.apply_async((run_id,))
+        click.echo(f"{run_id}: sent again ({', '.join(again) or 'planning'})")
+
+
+def _failed_tool(run: Any) -> str | None:
+    failed = [
+        s
+        for s in (run.plan.steps if run.plan else [])
+        if run.steps.get(s.id) and run.steps[s.id].status == "failed"
+    ]
+    return failed[0].tool if failed else None
+
+
+@main.command()
+@click.argument("run_id")
+@click.option("--reason", required=True, help="Why: kept in the audit trail.")
+def discard(run_id: str, reason: str) -> None:
+    """Close a dead-lettered run for good, keeping the reason in the audit trail."""
+    from workers.runtime import runtime
+
+    store = runtime().store
+    try:
+        store.discard(run_id)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    store.record_audit("discard", run_id, reason)
+    click.echo(f"{run_id}: discarded ({reason})")
+
+
+@main.command()
+@click.option("--sender", required=True, help="The customer's e-mail address.")
+def purge(sender: str) -> None:
+    """Erase one customer's stored mail and run data (a GDPR erasure request) and say what went."""
+    from workers.runtime import runtime
+
+    rt = runtime()
+    removed, run_ids = rt.store.purge_sender(sender)
+    from tools.jira_issue import rewrite_outbox
+
+    removed["outbox_lines"] = rewrite_outbox(
+        rt.tool_config.outbox_path, lambda line: line.get("run_id") not in run_ids
+    )
+    rt.store.record_audit("purge", None, "erasure request", sender_hash=_fingerprint(sender), **removed)
+    click.echo(
+        ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in removed.items()) + f" removed for {sender}"
+    )
+
+
+def _fingerprint(address: str) -> str:
+    """The audit trail proves an erasure happened without keeping the address it erased."""
+    import hashlib
+
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:16]
+
+
+@main.command()
+def quarantine() -> None:
+    """Messages that could not become tickets, with the reason (raw bytes are kept)."""
+    from workers.runtime import runtime
+
+    held = runtime().store.quarantined()
+    for delivery in held:
+        click.echo(
+            f"{delivery.delivery_id}  {delivery.at:%Y-%m-%d %H:%M:%S}  {delivery.key}  {delivery.reason}"
+        )
+    click.echo(f"{len(held)} quarantined message(s)", err=True)
+
+
+@main.command("eval")
+@click.argument("test_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--text-column", required=True, help="Column holding the text.")
+@click.option(
+    "--label-column", default=None, help="Column holding the category (not needed with --entities)."
+)
+@click.option(
+    "--train",
+    "train_csv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Take the taxonomy from this CSV instead of the configured categories file.",
+)
+@click.option("--per-class", default=10, show_default=True, help="With --train: rows per label.")
+@click.option("--seed", default=0, show_default=True, help="With --train: which rows are drawn.")
+@click.option(
+    "--entities", is_flag=True, help="Score extract_entities against entity_type/start_offset/end_offset."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.option(
+    "--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a PNG picture."
+)
+def evaluate(
+    test_csv: Path,
+    text_column: str,
+    label_column: str | None,
+    train_csv: Path | None,
+    per_class: int,
+    seed: int,
+    entities: bool,
+    as_json: bool,
+    plot: Path | None,
+) -> None:
+    """Measure categorize_ticket (or, with --entities, extract_entities) on a labelled CSV."""
+    from evaluation.cli import run_eval
+
+    run_eval(test_csv, text_column, label_column, train_csv, per_class, seed, entities, as_json, plot)
+
+
+@main.command("train-categorizer")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--text-column", required=True)
+@click.option("--label-column", required=True)
+@click.option("--per-class", default=20, show_default=True, help="Examples per category.")
+@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Categories file to write."
+)
+def train_categorizer(
+    csv_file: Path, text_column: str, label_column: str, per_class: int, seed: int, out: Path
+) -> None:
+    """Write a categories file (TRIAGE_CATEGORIES_FILE) from a labelled CSV: N examples per label."""
+    from evaluation.dataset import per_class as sample
+    from evaluation.dataset import read_rows, taxonomy_from_rows, write_taxonomy
+
+    rows = sample(read_rows(csv_file, text_column, label_column), label_column, per_class, seed)
+    write_taxonomy(taxonomy_from_rows(rows, text_column, label_column), out)
+    labels = {row[label_column] for row in rows}
+    click.echo(f"wrote {out}: {len(labels)} categories, {len(rows)} examples; edit the descriptions, then "
+               f"set TRIAGE_CATEGORIES_FILE={out}")  # fmt: skip
