@@ -111,6 +111,7 @@ def demo_settings(redis_url: str | None, workdir: Path, local_llm: bool = False)
             outbox_path=workdir / "outbox.jsonl",
             retry_scale=0.05,
             maildir=None,
+            metrics_port=0,  # a demo serves no /metrics (a real worker on this host may own the port)
             **llm,
         )
 
