@@ -48,7 +48,8 @@ def taxonomy_from_rows(rows: list[dict[str, str]], text_column: str, label_colum
 
 
 def write_taxonomy(taxonomy: dict[str, object], path: Path) -> None:
-    """Write a categories file."""
+    """Write a categories file (creating its folder)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(taxonomy, indent=2, ensure_ascii=False) + "\n")
 
 
