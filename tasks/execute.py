@@ -121,7 +121,8 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
         update={"status": "running", "attempts": state.attempts + 1, "started_at": now(), "owner": _ME}
     )
     rt.store.save_step(run_id, step_id, state)
-    ctx = ToolContext(run_id, run.ticket.id, step_id, rt.store, rt.tool_config, llm=rt.llm, usage=rt.store)
+    ctx = ToolContext(run_id, run.ticket.id, step_id, rt.store, rt.tool_config, llm=rt.llm, usage=rt.store,
+                      hard_timeout_s=time_limits(tool)[1])  # fmt: skip
     started = time.monotonic()
     try:
         if rt.settings.simulated_tool_latency_s:

@@ -89,6 +89,13 @@ class Pipeline:
 
         return wait_for(final, timeout, f"run {run_id} to finish")
 
+    def run_variant_mailbox(self, folder: Path, timeout: float = 60) -> list[Run]:
+        """Feed the sample mailbox with fresh Message-IDs and wait for every run to finish."""
+        from tests.support import variant_mailbox
+
+        deliveries = self.feed(variant_mailbox(folder, uuid.uuid4().hex[:8]))
+        return [self.wait_final(d.run_id, timeout) for d in deliveries if d.run_id]
+
     def outbox(self) -> list[dict[str, Any]]:
         """The dry-run outbox lines written so far."""
         import json
@@ -121,14 +128,21 @@ def pipeline(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 @pytest.fixture
-def use_planner(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Swap the planner the worker uses for this test."""
+def swap_runtime(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Replace parts of the worker's runtime (planner, llm, tool_config) for this test."""
 
-    def install(planner: Any) -> None:
-        current = runtime_module.runtime()
-        monkeypatch.setattr(runtime_module, "_current", dataclasses.replace(current, planner=planner))
+    def install(**changes: Any) -> None:
+        monkeypatch.setattr(
+            runtime_module, "_current", dataclasses.replace(runtime_module.runtime(), **changes)
+        )
 
     return install
+
+
+@pytest.fixture
+def use_planner(swap_runtime: Any) -> Any:
+    """Swap the planner the worker uses for this test."""
+    return lambda planner: swap_runtime(planner=planner)
 
 
 @pytest.fixture

@@ -54,8 +54,6 @@ def make_maildir(folder: Path, *messages: bytes) -> Path:
         path = folder / "new" / key
         stamp = 1_700_000_000 + i
         path.touch()
-        import os
-
         os.utime(path, (stamp, stamp))
     return folder
 

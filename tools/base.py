@@ -128,6 +128,7 @@ class ToolContext:
     ledger: Ledger
     config: ToolConfig
     llm: LLM | None = None  # set when the LLM versions of the judgement tools are on
+    hard_timeout_s: float = 120.0  # when this attempt is killed at the latest (locks it takes live as long)
     usage: UsageSink | None = None
 
     @property

@@ -110,7 +110,7 @@ def _first_group(pattern: str, text: str) -> str | None:
     found = _pattern(pattern).search(text)
     if not found:
         return None
-    return found.group(found.lastindex or 0) if found.lastindex else found.group(0)
+    return found.group(found.lastindex or 0)
 
 
 def find_people(text: str) -> list[str]:

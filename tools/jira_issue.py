@@ -151,7 +151,7 @@ def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
             ctx.ledger.claim(issue_ledger_key(ctx.ticket_id), {"issue_key": result.issue_key})
             append_outbox(ctx, "create_issue", {"issue_key": result.issue_key, "request": payload})
         return result
-    with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=create_jira_issue.hard_timeout_s):
+    with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=ctx.hard_timeout_s):
         if (done := _recorded(ctx)) is not None:
             return done
         key = jira_client.find_issue_by_label(ctx.config, idempotency_label(ctx.ticket_id))
@@ -206,7 +206,7 @@ def comment_jira_issue(args: CommentArgs, ctx: ToolContext) -> IssueResult:
         if result.created:
             append_outbox(ctx, "comment", {"issue_key": issue_key, "request": payload})
         return result
-    with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=comment_jira_issue.hard_timeout_s):
+    with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=ctx.hard_timeout_s):
         if (done := _recorded(ctx)) is not None:
             return done
         existing = [cid for cid, body in jira_client.comments(ctx.config, issue_key) if marker in body]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
+from agent.run import Run
 from workers.cli import main
 
 
@@ -48,7 +48,7 @@ def retry(run_ids: tuple[str, ...], everything: bool, tool: str | None, reason: 
         click.echo(f"{run_id}: sent again ({', '.join(again) or 'planning'})")
 
 
-def _failed_tool(run: Any) -> str | None:
+def _failed_tool(run: Run) -> str | None:
     failed = [
         s
         for s in (run.plan.steps if run.plan else [])

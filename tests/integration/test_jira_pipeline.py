@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,6 @@ from pydantic import SecretStr
 
 from tests.conftest import Pipeline
 from tests.jira_server import FakeJira, running_jira
-from tests.support import variant_mailbox
 from workers import runtime as runtime_module
 
 pytestmark = pytest.mark.integration
@@ -22,24 +19,18 @@ TICKETS, REPLIES = 9, 2
 
 
 @pytest.fixture
-def jira(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeJira]:
+def jira(pipeline: Pipeline, swap_runtime: Any) -> Iterator[FakeJira]:
     """A Jira-compatible server, and the worker's tools configured to use it."""
     with running_jira() as server:
-        current = runtime_module.runtime()
-        config = current.tool_config.model_copy(
+        config = runtime_module.runtime().tool_config.model_copy(
             update={
                 "jira_url": server.url,
                 "jira_user": server.user,
                 "jira_api_token": SecretStr(server.token),
             }
         )
-        monkeypatch.setattr(runtime_module, "_current", dataclasses.replace(current, tool_config=config))
+        swap_runtime(tool_config=config)
         yield server
-
-
-def run_mailbox(pipeline: Pipeline, tmp_path: Path) -> list[Any]:
-    deliveries = pipeline.feed(variant_mailbox(tmp_path / "box", uuid.uuid4().hex[:8]))
-    return [pipeline.wait_final(d.run_id, timeout=90) for d in deliveries if d.run_id]
 
 
 def test_one_issue_per_ticket_and_one_comment_per_reply_while_jira_fails_in_every_transient_way(
@@ -54,7 +45,7 @@ def test_one_issue_per_ticket_and_one_comment_per_reply_while_jira_fails_in_ever
     jira.fail_next("POST", r"/issue/[A-Z]+-\d+/comment", "drop_after_write")
     jira.fail_next("POST", r"/issue/[A-Z]+-\d+/comment", "429", retry_after=1)
 
-    runs = run_mailbox(pipeline, tmp_path)
+    runs = pipeline.run_variant_mailbox(tmp_path / "box", timeout=90)
 
     assert [r.status for r in runs] == ["done"] * (TICKETS + REPLIES)
     assert jira.state.faults == []  # every injected failure was met
@@ -79,7 +70,7 @@ def test_permanent_errors_dead_letter_only_their_run_with_jiras_reason(
     pipeline: Pipeline, jira: FakeJira, tmp_path: Path
 ) -> None:
     jira.fail_next("POST", "/issue", "400", body_contains="Sven Lindqvist")
-    runs = run_mailbox(pipeline, tmp_path)
+    runs = pipeline.run_variant_mailbox(tmp_path / "box", timeout=90)
     dead = [r for r in runs if r.status == "dead_letter"]
     assert [r.ticket.sender for r in dead] == ["sven@nordpak.example"]
     assert "Jira rejected the request (400): summary: You must specify a summary of the issue." in (
@@ -90,12 +81,11 @@ def test_permanent_errors_dead_letter_only_their_run_with_jiras_reason(
 
 
 def test_bad_credentials_dead_letter_with_the_reason_and_create_nothing(
-    pipeline: Pipeline, jira: FakeJira, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, jira: FakeJira, tmp_path: Path, swap_runtime: Any
 ) -> None:
-    current = runtime_module.runtime()
-    wrong = current.tool_config.model_copy(update={"jira_api_token": SecretStr("expired-token")})
-    monkeypatch.setattr(runtime_module, "_current", dataclasses.replace(current, tool_config=wrong))
-    runs = run_mailbox(pipeline, tmp_path)
+    swap_runtime(tool_config=runtime_module.runtime().tool_config.model_copy(
+        update={"jira_api_token": SecretStr("expired-token")}))  # fmt: skip
+    runs = pipeline.run_variant_mailbox(tmp_path / "box", timeout=90)
     tickets = [r for r in runs if not r.ticket.thread_of]
     assert all(
         r.status == "dead_letter" and "refused the credentials (401)" in (r.error or "") for r in tickets

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +17,8 @@ from agent.planner import RulePlanner
 from inbox.ticket import Ticket
 from tests.conftest import Pipeline
 from tests.llm_server import FakeOpenAI, running_openai
-from tests.support import variant_mailbox
 from tools.catalog import CATALOG
 from tools.llm import LLMConfig, OpenAICompatibleLLM
-from workers import runtime as runtime_module
 
 pytestmark = pytest.mark.integration
 
@@ -42,30 +38,22 @@ def answer_like_a_model(request: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def llm_mode(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+def llm_mode(pipeline: Pipeline, swap_runtime: Any) -> Iterator[FakeOpenAI]:
     """Configure the worker's planner and tools to use an LLM served by a local fake."""
     with running_openai() as server:
         config = LLMConfig(base_url=server.url, api_key=SecretStr("test"), model="gpt-4o-mini", timeout_s=5,
                            max_transport_retries=1, prices={"gpt-4o-mini": (0.15, 0.6)})  # fmt: skip
         llm = OpenAICompatibleLLM(config)
         planner = LLMPlanner(llm, CATALOG, max_steps=10, max_repairs=1)
-        current = runtime_module.runtime()
-        monkeypatch.setattr(
-            runtime_module, "_current", dataclasses.replace(current, planner=planner, llm=llm)
-        )
+        swap_runtime(planner=planner, llm=llm)
         yield server
-
-
-def run_mailbox(pipeline: Pipeline, tmp_path: Path) -> list[Any]:
-    deliveries = pipeline.feed(variant_mailbox(tmp_path / "box", uuid.uuid4().hex[:8]))
-    return [pipeline.wait_final(d.run_id, timeout=60) for d in deliveries if d.run_id]
 
 
 def test_plans_come_from_the_model_and_usage_is_counted_per_run(
     pipeline: Pipeline, llm_mode: FakeOpenAI, tmp_path: Path
 ) -> None:
     llm_mode.default = answer_like_a_model
-    runs = run_mailbox(pipeline, tmp_path)
+    runs = pipeline.run_variant_mailbox(tmp_path / "box")
     assert len(runs) == 11 and all(r.status == "done" for r in runs)
     assert {r.planner for r in runs} == {"llm"} and {r.prompt_version for r in runs} == {"planner-v1"}
     tickets = [r for r in runs if not r.ticket.thread_of]
@@ -79,7 +67,7 @@ def test_plans_come_from_the_model_and_usage_is_counted_per_run(
 def test_a_dead_model_means_rule_plans_and_offline_tools_and_every_message_still_finishes(
     pipeline: Pipeline, llm_mode: FakeOpenAI, tmp_path: Path
 ) -> None:
-    runs = run_mailbox(pipeline, tmp_path)  # the fake answers 500 to everything
+    runs = pipeline.run_variant_mailbox(tmp_path / "box")  # the fake answers 500 to everything
     assert all(r.status == "done" and r.planner == "fallback" for r in runs)
     assert all("model unavailable" in r.planner_notes[-1] for r in runs)
     assert all(r.usage.fallbacks == 1 for r in runs)

@@ -7,20 +7,17 @@ or from a recorded fallback, and usage is counted.
 
 from __future__ import annotations
 
-import dataclasses
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
 from agent.llm_planner import LLMPlanner
 from tests.conftest import Pipeline
-from tests.support import variant_mailbox
 from tools.catalog import CATALOG
 from tools.llm import LLMConfig, OpenAICompatibleLLM
-from workers import runtime as runtime_module
 from workers.local_llm import MODEL_ALIAS, local_llm_available, local_llm_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm_local, pytest.mark.timeout(1800)]
@@ -35,7 +32,7 @@ def local_llm() -> Iterator[str]:
 
 
 def test_the_sample_mailbox_with_a_real_local_model(
-    pipeline: Pipeline, local_llm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, local_llm: str, tmp_path: Path, swap_runtime: Any
 ) -> None:
     config = LLMConfig(
         base_url=local_llm,
@@ -49,12 +46,9 @@ def test_the_sample_mailbox_with_a_real_local_model(
     )
     llm = OpenAICompatibleLLM(config)
     planner = LLMPlanner(llm, CATALOG, max_steps=10, max_repairs=1)
-    monkeypatch.setattr(
-        runtime_module, "_current", dataclasses.replace(runtime_module.runtime(), planner=planner, llm=llm)
-    )
+    swap_runtime(planner=planner, llm=llm)
 
-    deliveries = pipeline.feed(variant_mailbox(tmp_path / "box", uuid.uuid4().hex[:8]))
-    runs = [pipeline.wait_final(d.run_id, timeout=900) for d in deliveries if d.run_id]
+    runs = pipeline.run_variant_mailbox(tmp_path / "box", timeout=900)
 
     assert len(runs) == 11 and all(r.is_final for r in runs)
     for run in runs:
