@@ -12,6 +12,12 @@ COPY bench ./bench
 COPY evaluation ./evaluation
 COPY examples ./examples
 RUN pip install --no-cache-dir . && useradd --create-home triage
+# `docker build --build-arg EMBEDDINGS=1 .` adds the embeddings classifier (PyTorch's CPU build, ~1 GB).
+ARG EMBEDDINGS=""
+RUN if [ -n "$EMBEDDINGS" ]; then \
+      pip install --no-cache-dir torch --index-url https://download.pytorch.org/whl/cpu \
+      && pip install --no-cache-dir ".[embeddings]"; \
+    fi
 USER triage
 ENTRYPOINT ["triage"]
 CMD ["worker", "--role", "all"]

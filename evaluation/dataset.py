@@ -22,7 +22,9 @@ def read_rows(path: Path, *required: str) -> list[dict[str, str]]:
 
 
 def per_class(rows: list[dict[str, str]], label_column: str, n: int, seed: int = 0) -> list[dict[str, str]]:
-    """n rows of each label, drawn at random (seeded, so a run can be repeated)."""
+    """n rows of each label (every row when n is 0), drawn at random (seeded, so a run can be repeated)."""
+    if n == 0:
+        return list(rows)
     by_label: dict[str, list[dict[str, str]]] = defaultdict(list)
     for row in rows:
         by_label[row[label_column]].append(row)
@@ -31,6 +33,23 @@ def per_class(rows: list[dict[str, str]], label_column: str, n: int, seed: int =
     for label in sorted(by_label):
         chosen += rng.sample(by_label[label], min(n, len(by_label[label])))
     return chosen
+
+
+def folds(rows: list[dict[str, str]], label_column: str, k: int, seed: int = 0) -> list[list[dict[str, str]]]:
+    """k disjoint parts of the rows, each label spread evenly over them (stratified, seeded)."""
+    by_label: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        by_label[row[label_column]].append(row)
+    rng = random.Random(seed)
+    parts: list[list[dict[str, str]]] = [[] for _ in range(k)]
+    offset = 0
+    for label in sorted(by_label):
+        group = by_label[label]
+        rng.shuffle(group)
+        for i, row in enumerate(group):
+            parts[(offset + i) % k].append(row)
+        offset += len(group)  # the next label starts where this one ended: parts stay the same size
+    return parts
 
 
 def taxonomy_from_rows(rows: list[dict[str, str]], text_column: str, label_column: str) -> dict[str, object]:

@@ -6,7 +6,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from evaluation.metrics import ClassScore, Report, f1, score
@@ -55,22 +55,41 @@ def _context(config: ToolConfig, llm: LLM | None, ledger: MemoryLedger, i: int) 
     )
 
 
-def evaluate_categories(
-    texts: list[str], gold: list[str], config: ToolConfig, llm: LLM | None = None,
+@dataclass
+class Answers:
+    """What categorize_ticket said of each text: its answer, and its most probable category."""
+
+    predicted: list[str] = field(default_factory=list)
+    forced: list[str] = field(default_factory=list)
+
+    def __iadd__(self, other: Answers) -> Answers:
+        self.predicted += other.predicted
+        self.forced += other.forced
+        return self
+
+
+def categorize_all(
+    texts: list[str], config: ToolConfig, llm: LLM | None = None,
     progress: Callable[[Iterable[int]], Iterable[int]] = lambda items: items,
-) -> tuple[Report, dict[str, float]]:  # fmt: skip
-    """Categorize every text with the real tool; score its answers, and its forced choices.
+) -> Answers:  # fmt: skip
+    """Categorize every text with the real tool."""
+    ledger = MemoryLedger()
+    answers = Answers()
+    for i in progress(range(len(texts))):
+        result = categorize_ticket.run({"subject": "", "body": texts[i]}, _context(config, llm, ledger, i))
+        answers.predicted.append(result.category)
+        answers.forced.append(max(result.probabilities, key=lambda label: result.probabilities[label]))
+    return answers
+
+
+def score_answers(gold: list[str], answers: Answers) -> tuple[Report, dict[str, float]]:
+    """Score the tool's answers, and its forced choices.
 
     The tool answers `other` below the review threshold (a human looks). The report counts those as
     wrong; `extras` gives the coverage, the accuracy on what it did answer, and the accuracy had it
     always named its most probable category (comparable with classifiers that never abstain).
     """
-    ledger = MemoryLedger()
-    predicted, forced = [], []
-    for i in progress(range(len(texts))):
-        result = categorize_ticket.run({"subject": "", "body": texts[i]}, _context(config, llm, ledger, i))
-        predicted.append(result.category)
-        forced.append(max(result.probabilities, key=lambda label: result.probabilities[label]))
+    predicted, forced = answers.predicted, answers.forced
     answered = [(g, p) for g, p in zip(gold, predicted, strict=True) if p != ABSTAIN]
     extras = {
         "coverage": len(answered) / len(gold) if gold else 0.0,

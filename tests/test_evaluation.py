@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from evaluation.dataset import folds
 from evaluation.metrics import score
 from tests.support import CORPORA
 from workers.cli import main
@@ -45,6 +46,28 @@ def test_ten_examples_per_category_floor() -> None:
 def test_a_hundred_examples_per_category_floor() -> None:
     got = triage_eval("--label-column", "category", "--train", str(DEV), "--per-class", "100")
     assert got["accuracy_forced"] >= 0.93 and got["accuracy_answered"] >= 0.99
+
+
+def test_cross_validation_over_every_row_floor() -> None:
+    got = triage_eval("--label-column", "category", "--folds", "5", "--per-class", "0")
+    assert got["n"] == 2257 and got["trained_on"] == "all rows per label of the other folds (5-fold, seed 0)"
+    assert got["accuracy_forced"] >= 0.97 and got["macro_f1"] >= 0.95 and got["accuracy_answered"] >= 0.99
+
+
+def test_folds_are_stratified_and_disjoint() -> None:
+    rows = [{"text": f"t{i}", "label": "ab"[i % 3 == 0]} for i in range(30)]
+    parts = folds(rows, "label", 5, seed=1)
+    assert sorted(r["text"] for part in parts for r in part) == sorted(r["text"] for r in rows)
+    assert [sum(r["label"] == "b" for r in part) for part in parts] == [2, 2, 2, 2, 2]
+    assert [len(part) for part in parts] == [6, 6, 6, 6, 6]
+
+
+@pytest.mark.parametrize("args", [["--folds", "1"], ["--folds", "5", "--train", str(DEV)]])
+def test_folds_need_two_parts_and_no_separate_training_file(args: list[str]) -> None:
+    result = CliRunner().invoke(
+        main, ["eval", str(DEV), "--text-column", "instruction", "--label-column", "category", *args]
+    )
+    assert result.exit_code == 2 and "--folds takes k >= 2" in result.output
 
 
 def test_entity_floor() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -88,6 +88,7 @@ class ToolConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     categories_file: Path
+    classifier: Literal["tfidf", "embeddings"] = "tfidf"
     review_threshold: float = 0.35
     account_id_pattern: str = r"\bACC[-_ ]?\d{4,10}\b"
     order_id_pattern: str = ORDER_ID_PATTERN

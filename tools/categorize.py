@@ -54,7 +54,7 @@ def categorize_ticket(args: CategorizeArgs, ctx: ToolContext) -> CategorizeResul
             source="llm",
         )
     try:
-        model = classifier_for(ctx.config.categories_file)
+        model = classifier_for(ctx.config.categories_file, ctx.config.classifier)
     except ValueError as exc:
         raise PermanentToolError(str(exc)) from exc
     # The subject is the most topical line of an e-mail: count it twice.

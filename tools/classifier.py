@@ -14,6 +14,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Protocol
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _STOPWORDS = frozenset(
@@ -120,12 +121,25 @@ class Prediction:
     probabilities: dict[str, float]
 
 
+class Classifier(Protocol):
+    """What categorize_ticket needs of a trained classifier (TF-IDF here, or the embeddings extra)."""
+
+    name: str
+    labels: list[str]
+
+    def predict(self, text: str) -> Prediction:
+        """The most probable category of a text, with every category's probability."""
+        ...
+
+
 NEAREST_WEIGHT = 0.3  # share of the nearest example in a category's score
 NEAREST_MAX_EXAMPLES = 500  # beyond this, scoring every example costs more than it adds: centroids only
 
 
 class CentroidClassifier:
     """TF-IDF vectors; a category's score blends its centroid's and its nearest example's cosine."""
+
+    name = "tfidf"
 
     def __init__(self, examples: dict[str, list[str]], temperature: float = 12.0) -> None:
         if len(examples) < 2 or any(not texts for texts in examples.values()):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from tools.classifier import CentroidClassifier
+from tools.classifier import CentroidClassifier, Classifier
+
+ClassifierKind = Literal["tfidf", "embeddings"]
+_training = threading.Lock()
 
 
 class Category(BaseModel):
@@ -31,9 +36,28 @@ def _parsed(raw: bytes) -> Taxonomy:
 
 
 @lru_cache(maxsize=8)
-def _trained(raw: bytes) -> CentroidClassifier:
-    taxonomy = _parsed(raw)
-    return CentroidClassifier({c.name: [c.description, *c.examples] for c in taxonomy.categories})
+def _trained(raw: bytes, kind: ClassifierKind) -> Classifier:
+    examples = {c.name: [c.description, *c.examples] for c in _parsed(raw).categories}
+    if kind == "embeddings":
+        from tools.embeddings import EmbeddingClassifier
+
+        return EmbeddingClassifier(examples)
+    return CentroidClassifier(examples)
+
+
+def resolve_classifier(choice: str) -> ClassifierKind:
+    """auto: embeddings when that extra is installed, else tfidf; embeddings without the extra: an error."""
+    from tools import embeddings
+
+    if choice == "auto":
+        return "embeddings" if embeddings.available() else "tfidf"
+    if choice == "embeddings":
+        if not embeddings.available():
+            raise ValueError(f"the embeddings classifier is not installed: {embeddings.INSTALL_HINT}")
+        return "embeddings"
+    if choice == "tfidf":
+        return "tfidf"
+    raise ValueError(f"unknown classifier {choice!r} (auto, tfidf or embeddings)")
 
 
 def _read(path: Path) -> bytes:
@@ -51,9 +75,10 @@ def taxonomy_for(path: Path) -> Taxonomy:
         raise ValueError(f"categories file {path} is invalid: {exc}") from exc
 
 
-def classifier_for(path: Path) -> CentroidClassifier:
-    """The classifier trained on a categories file, cached by the file's content."""
+def classifier_for(path: Path, kind: ClassifierKind = "tfidf") -> Classifier:
+    """The classifier of this kind trained on a categories file, cached by the file's content."""
     try:
-        return _trained(_read(path))
+        with _training:  # threads arriving together train once (the embeddings model takes seconds)
+            return _trained(_read(path), kind)
     except ValueError as exc:
         raise ValueError(f"categories file {path} is invalid: {exc}") from exc

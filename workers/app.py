@@ -19,6 +19,7 @@ from celery.signals import setup_logging as celery_setup_logging
 from celery.signals import worker_init, worker_process_shutdown
 
 from tools.catalog import CATALOG
+from tools.taxonomy import classifier_for
 from workers import runtime
 from workers.logs import setup_logging
 from workers.settings import ConfigError, Settings, load_settings
@@ -139,6 +140,20 @@ def _forget_dead_process(pid: int | None = None, **_: Any) -> None:
     from monitoring.exporter import mark_process_dead
 
     mark_process_dead(pid or os.getpid())
+
+
+@worker_init.connect
+def _train_categorizer(**_: Any) -> None:
+    """Train the offline categorizer before the pool starts, so children share it and a broken
+    embeddings install stops the worker instead of dead-lettering tickets."""
+    config = runtime.runtime().tool_config
+    try:
+        classifier = classifier_for(config.categories_file, config.classifier)
+    except Exception as exc:
+        print(f"categorize_ticket: cannot train the {config.classifier} classifier: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    labels = len(classifier.labels)  # printed: logging is not set up yet at worker_init
+    print(f"categorize_ticket uses the {classifier.name} classifier ({labels} categories)", file=sys.stderr)
 
 
 @worker_init.connect

@@ -125,8 +125,20 @@ def quarantine() -> None:
     default=None,
     help="Take the taxonomy from this CSV instead of the configured categories file.",
 )
-@click.option("--per-class", default=10, show_default=True, help="With --train: rows per label.")
-@click.option("--seed", default=0, show_default=True, help="With --train: which rows are drawn.")
+@click.option(
+    "--per-class", default=10, show_default=True, help="With --train or --folds: rows per label (0: all)."
+)
+@click.option("--seed", default=0, show_default=True, help="Which rows are drawn (and folds dealt).")
+@click.option(
+    "--folds", default=0, help="k-fold cross-validation on TEST_CSV: every row scored once, by a model "
+    "trained on the other folds.",
+)  # fmt: skip
+@click.option(
+    "--classifier",
+    type=click.Choice(["auto", "tfidf", "embeddings"]),
+    default=None,
+    help="Offline classifier to measure (default: TRIAGE_CLASSIFIER).",
+)
 @click.option(
     "--entities", is_flag=True, help="Score extract_entities against entity_type/start_offset/end_offset."
 )
@@ -141,14 +153,17 @@ def evaluate(
     train_csv: Path | None,
     per_class: int,
     seed: int,
+    folds: int,
+    classifier: str | None,
     entities: bool,
     as_json: bool,
     plot: Path | None,
 ) -> None:
     """Measure categorize_ticket (or, with --entities, extract_entities) on a labelled CSV."""
-    from evaluation.cli import run_eval
+    from evaluation.cli import EvalRequest, run_eval
 
-    run_eval(test_csv, text_column, label_column, train_csv, per_class, seed, entities, as_json, plot)
+    run_eval(EvalRequest(test_csv, text_column, label_column, train_csv, per_class, seed, folds, classifier,
+                         entities, as_json, plot))  # fmt: skip
 
 
 @main.command("train-categorizer")

@@ -32,7 +32,11 @@ _current: Runtime | None = None
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    """Connect to Redis and assemble the runtime; train the categorizer now, so a bad file stops start-up."""
+    """Connect to Redis and assemble the runtime; a bad categories file stops start-up.
+
+    The check trains the TF-IDF classifier (milliseconds). The embeddings classifier takes seconds to
+    load, so a worker trains it when it starts (workers.app) and other processes on first use.
+    """
     try:
         classifier_for(settings.categories_file)
     except ValueError as exc:

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from inbox.imap import ImapConfig
 from tools.base import INVOICE_ID_PATTERN, ORDER_ID_PATTERN, ToolConfig
 from tools.llm import LLMConfig
+from tools.taxonomy import resolve_classifier
 
 DEFAULT_CATEGORIES = Path(__file__).resolve().parent.parent / "tools" / "data" / "categories.json"
 
@@ -70,6 +71,9 @@ class Settings(BaseSettings):
     retry_scale: float = Field(1.0, gt=0, le=10, description="multiplies every retry delay (tests: small)")
     simulated_tool_latency_s: float = Field(0.0, ge=0, description="benchmark only: sleep before each tool")
     categories_file: Path = Field(DEFAULT_CATEGORIES, description="taxonomy for categorize_ticket")
+    classifier: Literal["auto", "tfidf", "embeddings"] = Field(
+        "auto", description="offline categorizer; auto: embeddings when that extra is installed, else tfidf"
+    )
     review_threshold: float = Field(0.35, ge=0, le=1, description="below this confidence: other + review")
     account_id_pattern: str = Field(r"\bACC[-_ ]?\d{4,10}\b", description="regex for customer account ids")
     order_id_pattern: str = Field(ORDER_ID_PATTERN, description="regex for order ids (last group is the id)")
@@ -130,6 +134,12 @@ class Settings(BaseSettings):
             re.compile(value)
         except re.error as exc:
             raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+    @field_validator("classifier")
+    @classmethod
+    def _installed(cls, value: str) -> str:
+        resolve_classifier(value)
         return value
 
     @field_validator("categories_file")
@@ -210,6 +220,7 @@ class Settings(BaseSettings):
         """The part of the settings the tools read."""
         return ToolConfig(
             categories_file=self.categories_file,
+            classifier=resolve_classifier(self.classifier),
             review_threshold=self.review_threshold,
             account_id_pattern=self.account_id_pattern,
             order_id_pattern=self.order_id_pattern,

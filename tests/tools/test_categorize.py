@@ -8,27 +8,28 @@ from pathlib import Path
 
 import pytest
 
+from tools import embeddings
 from tools.base import ToolContext
 from tools.categorize import categorize_ticket
 from tools.errors import PermanentToolError
 from tools.taxonomy import classifier_for
+from workers.settings import ConfigError, load_settings
+
+SUPPORT_REQUESTS = [
+    (
+        "Double charge",
+        "You charged my credit card twice this month, please refund one payment.",
+        "billing",
+    ),
+    ("Wrong VAT", "The invoice has the wrong VAT number, please send a corrected invoice.", "billing"),
+    ("API broken", "Since the upgrade every request to the API fails with a 500 error.", "technical"),
+    ("Export", "The CSV export crashes the app with an exception.", "technical"),
+    ("Locked out", "I forgot my password and the reset email never arrives, I cannot log in.", "account"),
+    ("New colleague", "Please add a new user to our team and give her admin permissions.", "account"),
+]
 
 
-@pytest.mark.parametrize(
-    ("subject", "body", "category"),
-    [
-        (
-            "Double charge",
-            "You charged my credit card twice this month, please refund one payment.",
-            "billing",
-        ),
-        ("Wrong VAT", "The invoice has the wrong VAT number, please send a corrected invoice.", "billing"),
-        ("API broken", "Since the upgrade every request to the API fails with a 500 error.", "technical"),
-        ("Export", "The CSV export crashes the app with an exception.", "technical"),
-        ("Locked out", "I forgot my password and the reset email never arrives, I cannot log in.", "account"),
-        ("New colleague", "Please add a new user to our team and give her admin permissions.", "account"),
-    ],
-)
+@pytest.mark.parametrize(("subject", "body", "category"), SUPPORT_REQUESTS)
 def test_support_requests_land_in_their_category(
     subject: str, body: str, category: str, ctx: ToolContext
 ) -> None:
@@ -70,3 +71,17 @@ def test_a_broken_categories_file_is_a_permanent_error_naming_the_file(
 
 def test_training_is_cached_by_file_content(ctx: ToolContext) -> None:
     assert classifier_for(ctx.config.categories_file) is classifier_for(ctx.config.categories_file)
+
+
+def test_without_the_embeddings_extra_auto_means_tfidf_and_asking_for_embeddings_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(embeddings, "available", lambda: False)
+    assert load_settings(classifier="auto").tool_config().classifier == "tfidf"
+    with pytest.raises(ConfigError, match=r"TRIAGE_CLASSIFIER: .*make install-embeddings"):
+        load_settings(classifier="embeddings")
+
+
+def test_the_default_classifier_is_auto(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRIAGE_CLASSIFIER")  # the suite pins tfidf (tests/conftest.py)
+    assert load_settings().classifier == "auto"
