@@ -143,9 +143,12 @@ def _forget_dead_process(pid: int | None = None, **_: Any) -> None:
 
 
 @worker_init.connect
-def _train_categorizer(**_: Any) -> None:
-    """Train the offline categorizer before the pool starts, so children share it and a broken
-    embeddings install stops the worker instead of dead-lettering tickets."""
+def _train_categorizer(sender: Any = None, **_: Any) -> None:
+    """A worker that runs steps trains the offline categorizer before its pool starts, so children share
+    it and a broken embeddings install stops the worker instead of dead-lettering tickets."""
+    consumed = getattr(sender, "app", app).amqp.queues.consume_from or QUEUES
+    if "execute" not in consumed:
+        return
     config = runtime.runtime().tool_config
     try:
         classifier = classifier_for(config.categories_file, config.classifier)
