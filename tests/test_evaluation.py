@@ -45,13 +45,13 @@ def test_ten_examples_per_category_floor() -> None:
 
 def test_a_hundred_examples_per_category_floor() -> None:
     got = triage_eval("--label-column", "category", "--train", str(DEV), "--per-class", "100")
-    assert got["accuracy_forced"] >= 0.93 and got["accuracy_answered"] >= 0.99
+    assert got["accuracy_forced"] >= 0.98 and got["accuracy_answered"] >= 0.985 and got["coverage"] >= 0.95
 
 
 def test_cross_validation_over_every_row_floor() -> None:
     got = triage_eval("--label-column", "category", "--folds", "5", "--per-class", "0")
     assert got["n"] == 2257 and got["trained_on"] == "all rows per label of the other folds (5-fold, seed 0)"
-    assert got["accuracy_forced"] >= 0.97 and got["macro_f1"] >= 0.95 and got["accuracy_answered"] >= 0.99
+    assert got["accuracy_forced"] >= 0.99 and got["macro_f1"] >= 0.99 and got["coverage"] >= 0.98
 
 
 def test_folds_are_stratified_and_disjoint() -> None:

@@ -133,7 +133,6 @@ class Classifier(Protocol):
 
 
 NEAREST_WEIGHT = 0.3  # share of the nearest example in a category's score
-NEAREST_MAX_EXAMPLES = 500  # beyond this, scoring every example costs more than it adds: centroids only
 
 
 class CentroidClassifier:
@@ -154,8 +153,13 @@ class CentroidClassifier:
             for term, weight in self._vector(grams).items():
                 sums[label][term] += weight
         self._centroids = {label: _normalise(dict(total)) for label, total in sums.items()}
-        self._examples = [(label, self._vector(grams)) for label, grams in docs]
-        self._nearest_weight = NEAREST_WEIGHT if len(docs) <= NEAREST_MAX_EXAMPLES else 0.0
+        # An inverted index over the examples: a text's cosine to every example costs only the terms
+        # they share, so the nearest example stays cheap with thousands of them.
+        self._example_labels = [label for label, _ in docs]
+        self._postings: defaultdict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, (_, grams) in enumerate(docs):
+            for term, weight in self._vector(grams).items():
+                self._postings[term].append((i, weight))
 
     def _vector(self, grams: Counter[str]) -> dict[str, float]:
         return _normalise({t: (1 + math.log(n)) * self._idf[t] for t, n in grams.items() if t in self._idf})
@@ -168,12 +172,16 @@ class CentroidClassifier:
             return sum(w * other.get(term, 0.0) for term, w in vector.items())
 
         scores = {label: cosine(centroid) for label, centroid in self._centroids.items()}
-        if self._nearest_weight:
-            nearest: dict[str, float] = dict.fromkeys(scores, 0.0)
-            for label, example in self._examples:
-                nearest[label] = max(nearest[label], cosine(example))
-            w = self._nearest_weight
-            scores = {label: (1 - w) * scores[label] + w * nearest[label] for label in scores}
+        to_example: defaultdict[int, float] = defaultdict(float)
+        for term, w in vector.items():
+            for i, weight in self._postings.get(term, ()):
+                to_example[i] += w * weight
+        nearest: dict[str, float] = dict.fromkeys(scores, 0.0)
+        for i, similarity in to_example.items():
+            label = self._example_labels[i]
+            nearest[label] = max(nearest[label], similarity)
+        w = NEAREST_WEIGHT
+        scores = {label: (1 - w) * scores[label] + w * nearest[label] for label in scores}
         top = max(scores.values())
         exps = {label: math.exp(self.temperature * (s - top)) for label, s in scores.items()}
         total = sum(exps.values())
