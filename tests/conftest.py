@@ -24,7 +24,7 @@ from workers.embedded_redis import embedded_redis, redis_answers
 from workers.settings import Settings, load_settings
 
 # The suite's figures and expected categories are the TF-IDF classifier's, whatever extras the venv
-# has; tests/embeddings/ (make test-embeddings) covers the embeddings classifier.
+# has; tests/tools/test_embeddings.py (make test-embeddings) covers the embeddings classifier.
 os.environ.setdefault("TRIAGE_CLASSIFIER", "tfidf")
 
 _real_connect = socket.socket.connect
