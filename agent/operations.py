@@ -10,7 +10,7 @@ import time
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import parseaddr
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.run import StepState, now
 
@@ -35,35 +35,39 @@ def as_text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class OperatorActions:
-    """Replay, discard, purge and audit, on top of the run store's keys and reads."""
+class StoreReads(Protocol):
+    """What the operator actions need of the run store they are mixed into."""
 
     redis: redis.Redis
     keys: Keys
     retention_s: int
 
     def get_run(self, run_id: str) -> Run | None:
-        """One run (RunStore provides it)."""
-        raise NotImplementedError
+        """One run."""
 
     def raw(self, delivery_id: str) -> bytes | None:
-        """A message's raw bytes (RunStore provides it)."""
-        raise NotImplementedError
+        """A message's raw bytes."""
 
     def deliveries(self, limit: int = 1000) -> list[Delivery]:
-        """Recent deliveries (RunStore provides it)."""
-        raise NotImplementedError
+        """Recent deliveries."""
 
     def record_audit(self, action: str, run_id: str | None, reason: str, **details: Any) -> None:
+        """Keep an operator action in the audit trail."""
+
+
+class OperatorActions:
+    """Replay, discard, purge and audit, on top of the run store's keys and reads (StoreReads)."""
+
+    def record_audit(self: StoreReads, action: str, run_id: str | None, reason: str, **details: Any) -> None:
         """Keep an operator action in the audit trail."""
         entry = {"at": now().isoformat(), "action": action, "run": run_id, "reason": reason, **details}
         self.redis.lpush(self.keys.audit, json.dumps(entry))
 
-    def audit_trail(self, limit: int = 100) -> list[dict[str, Any]]:
+    def audit_trail(self: StoreReads, limit: int = 100) -> list[dict[str, Any]]:
         """The newest operator actions."""
         return [json.loads(v) for v in self.redis.lrange(self.keys.audit, 0, limit - 1)]
 
-    def reopen(self, run_id: str) -> list[str]:
+    def reopen(self: StoreReads, run_id: str) -> list[str]:
         """Take a dead-lettered run back: unfinished steps start afresh; returns their ids."""
         run = self.get_run(run_id)
         if run is None or run.status != "dead_letter":
@@ -81,7 +85,7 @@ class OperatorActions:
         pipe.execute()
         return again
 
-    def discard(self, run_id: str) -> None:
+    def discard(self: StoreReads, run_id: str) -> None:
         """Close a dead-lettered run for good (it expires with the retention)."""
         run = self.get_run(run_id)
         if run is None or run.status != "dead_letter":
@@ -92,14 +96,12 @@ class OperatorActions:
         pipe.expire(self.keys.run(run_id), self.retention_s)
         pipe.execute()
 
-    def purge_sender(self, address: str) -> tuple[dict[str, int], set[str]]:
+    def purge_sender(self: StoreReads, address: str) -> tuple[dict[str, int], set[str]]:
         """Erase one sender's stored mail and run data (an erasure request): what went, and the run ids."""
         address = address.strip().lower()
         removed = {"runs": 0, "deliveries": 0, "raw_messages": 0, "ledger_entries": 0}
         runs = {
-            r.id: r
-            for r in (self.get_run(i) for i in self._all_run_ids())
-            if r and r.ticket.sender == address
+            r.id: r for r in (self.get_run(i) for i in _all_run_ids(self)) if r and r.ticket.sender == address
         }
         for run in runs.values():
             keys = [self.keys.run(run.id), self.keys.message(run.ticket.message_id)]
@@ -120,8 +122,9 @@ class OperatorActions:
                 removed["deliveries"] += 1
         return removed, set(runs)
 
-    def _all_run_ids(self) -> set[str]:
-        ids: set[str] = set()
-        for index in (self.keys.runs, self.keys.dead_letters, self.keys.active_runs):
-            ids.update(as_text(i) for i in self.redis.zrange(index, 0, -1))
-        return ids
+
+def _all_run_ids(store: StoreReads) -> set[str]:
+    ids: set[str] = set()
+    for index in (store.keys.runs, store.keys.dead_letters, store.keys.active_runs):
+        ids.update(as_text(i) for i in store.redis.zrange(index, 0, -1))
+    return ids
