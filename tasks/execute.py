@@ -49,7 +49,7 @@ def dispatch_ready(run_id: str) -> None:
         if step.id in done or not dependencies(step) <= done:
             continue
         if store.claim_dispatch(run_id, step.id):
-            tool = get_tool(step.tool)
+            tool = get_tool(runtime().catalog, step.tool)
             try:
                 soft, hard = time_limits(tool)
                 execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
@@ -109,7 +109,7 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
         dispatch_ready(run_id)
         return
     step = run.plan.step(step_id)
-    tool = get_tool(step.tool)
+    tool = get_tool(rt.catalog, step.tool)
     if state.status == "running" and not _owner_alive(state.owner):  # its worker died mid-attempt
         state = state.model_copy(update={"crashes": state.crashes + 1})
         if state.crashes >= rt.settings.poison_threshold:

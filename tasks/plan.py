@@ -6,7 +6,6 @@ from agent.plan import PlanInvalid
 from agent.policy import review_plan
 from monitoring import events
 from tasks.execute import dispatch_ready, fail_run
-from tools.catalog import CATALOG
 from workers.app import app
 from workers.runtime import runtime
 
@@ -24,7 +23,7 @@ def plan_run(run_id: str) -> None:
             rt.store.record_usage(run_id, planned.usage)
             events.llm_used("plan", planned.usage)
         try:  # every plan, whoever wrote it, passes the same validation and policy
-            review_plan(planned.plan, run.ticket, CATALOG, max_steps=rt.settings.max_plan_steps)
+            review_plan(planned.plan, run.ticket, rt.catalog, max_steps=rt.settings.max_plan_steps)
         except PlanInvalid as exc:
             fail_run(run_id, f"plan rejected: {exc}")
             return

@@ -46,7 +46,7 @@ def sweep_runs() -> dict[str, int]:
             continue
         for step in run.plan.steps:
             state = run.steps.get(step.id)
-            tool = get_tool(step.tool)
+            tool = get_tool(rt.catalog, step.tool)
             soft, hard = time_limits(tool)
             if state is None or state.status == "done":
                 continue

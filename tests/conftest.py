@@ -150,10 +150,11 @@ def use_planner(swap_runtime: Any) -> Any:
 
 
 @pytest.fixture
-def add_tool(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Put an extra tool into the catalog for this test."""
+def add_tool(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Put an extra tool into the catalog (and the worker's runtime copy of it) for this test."""
 
     def install(tool: Tool[Any, Any]) -> None:
         monkeypatch.setitem(CATALOG, tool.name, tool)
+        monkeypatch.setitem(runtime_module.runtime().catalog, tool.name, tool)
 
     return install

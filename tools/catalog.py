@@ -1,7 +1,12 @@
-"""The catalog: every tool a plan may name. Adding a tool is one module plus one line here."""
+"""The catalog: every tool a plan may name. Adding a tool is one module plus one line here.
+
+CATALOG holds the tools as built; a worker uses its runtime's copy, with TRIAGE_TOOL_TIMEOUTS applied.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from tools.base import Tool
@@ -20,9 +25,19 @@ CATALOG: dict[str, Tool[Any, Any]] = {
 }
 
 
-def get_tool(name: str) -> Tool[Any, Any]:
+def with_timeouts(timeouts: Mapping[str, float]) -> dict[str, Tool[Any, Any]]:
+    """A copy of the catalog in which the named tools have these timeouts (TRIAGE_TOOL_TIMEOUTS)."""
+    for name, timeout_s in timeouts.items():
+        if name not in CATALOG or timeout_s <= 0:
+            raise ValueError(
+                f"{name!r} needs a known tool ({', '.join(sorted(CATALOG))}) and a positive timeout"
+            )
+    return {name: replace(t, timeout_s=timeouts.get(name, t.timeout_s)) for name, t in CATALOG.items()}
+
+
+def get_tool(catalog: Mapping[str, Tool[Any, Any]], name: str) -> Tool[Any, Any]:
     """The tool called `name`; KeyError names the tools that exist."""
     try:
-        return CATALOG[name]
+        return catalog[name]
     except KeyError:
-        raise KeyError(f"unknown tool {name!r}; known tools: {', '.join(sorted(CATALOG))}") from None
+        raise KeyError(f"unknown tool {name!r}; known tools: {', '.join(sorted(catalog))}") from None

@@ -18,7 +18,6 @@ from celery import Celery
 from celery.signals import setup_logging as celery_setup_logging
 from celery.signals import worker_init, worker_process_shutdown
 
-from tools.catalog import CATALOG
 from tools.taxonomy import classifier_for
 from workers import runtime
 from workers.logs import setup_logging
@@ -39,8 +38,9 @@ app = Celery("triage")
 
 def longest_hold_s(settings: Settings) -> float:
     """The longest a task message may stay unacknowledged: a tool's hard limit or a retry's delay."""
-    hard = max(t.hard_timeout_s for t in CATALOG.values())
-    retry = max(t.retry.cap_s for t in CATALOG.values()) * settings.retry_scale
+    tools = runtime.tool_catalog(settings).values()
+    hard = max(t.hard_timeout_s for t in tools)
+    retry = max(t.retry.cap_s for t in tools) * settings.retry_scale
     return max(hard, retry)
 
 
@@ -96,7 +96,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 def configure(settings: Settings) -> Celery:
     """Point the app and the task runtime at these settings."""
-    runtime.install(settings)  # first: it applies TRIAGE_TOOL_TIMEOUTS, which the limits below read
+    runtime.install(settings)
     app.conf.update(celery_config(settings))
     return app
 

@@ -59,7 +59,6 @@ def plan(email: Path) -> None:
     from agent.plan import PlanInvalid
     from agent.policy import review_plan
     from inbox.parse import Unparseable, parse_message
-    from tools.catalog import CATALOG
     from workers.runtime import runtime
 
     rt = runtime()
@@ -81,7 +80,7 @@ def plan(email: Path) -> None:
         click.echo(f"usage: {u.calls} call(s), {tokens}, {u.latency_s:.2f}s, ${u.cost_usd:.6f}")
     click.echo(planned.plan.model_dump_json(indent=2))
     try:
-        review_plan(planned.plan, incoming.ticket, CATALOG, max_steps=rt.settings.max_plan_steps)
+        review_plan(planned.plan, incoming.ticket, rt.catalog, max_steps=rt.settings.max_plan_steps)
     except PlanInvalid as exc:
         click.echo(f"the plan would be rejected: {exc}", err=True)
         sys.exit(1)

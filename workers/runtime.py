@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
 from agent.llm_planner import LLMPlanner
 from agent.planner import Planner, RulePlanner
 from agent.store import RunStore
-from tools.base import ToolConfig
-from tools.catalog import CATALOG
+from tools.base import Tool, ToolConfig
+from tools.catalog import with_timeouts
 from tools.llm import LLM, OpenAICompatibleLLM
 from tools.taxonomy import classifier_for
 from workers.settings import ConfigError, Settings, load_settings
@@ -25,6 +25,7 @@ class Runtime:
     store: RunStore
     planner: Planner
     tool_config: ToolConfig
+    catalog: dict[str, Tool[Any, Any]]  # the tools with TRIAGE_TOOL_TIMEOUTS applied
     llm: LLM | None = None  # the tools use it when TRIAGE_LLM_TOOLS is on
 
 
@@ -41,13 +42,14 @@ def build_runtime(settings: Settings) -> Runtime:
         classifier_for(settings.categories_file)
     except ValueError as exc:
         raise ConfigError(f"TRIAGE_CATEGORIES_FILE: {exc}") from None
+    catalog = tool_catalog(settings)
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
     llm_config = settings.llm_config()
     llm = OpenAICompatibleLLM(llm_config) if llm_config is not None else None
     if llm is not None and settings.llm_tools:
         for name in ("categorize_ticket", "extract_entities"):
-            if CATALOG[name].timeout_s < llm.worst_case_s() + 5:
-                limit, worst = CATALOG[name].timeout_s, llm.worst_case_s()
+            if catalog[name].timeout_s < llm.worst_case_s() + 5:
+                limit, worst = catalog[name].timeout_s, llm.worst_case_s()
                 raise ConfigError(
                     f"TRIAGE_LLM_TIMEOUT_S: {name} gives up after {limit:.0f}s, but one LLM call can take "
                     f"{worst:.0f}s (queue + timeout x tries): lower TRIAGE_LLM_TIMEOUT_S or "
@@ -56,29 +58,29 @@ def build_runtime(settings: Settings) -> Runtime:
     planner: Planner = RulePlanner()
     if llm is not None:
         planner = LLMPlanner(
-            llm, CATALOG, max_steps=settings.max_plan_steps, max_repairs=settings.llm_max_repairs
+            llm, catalog, max_steps=settings.max_plan_steps, max_repairs=settings.llm_max_repairs
         )
     return Runtime(
         settings=settings,
         store=RunStore(client, settings.namespace, settings.retention_s),
         planner=planner,
         tool_config=settings.tool_config(),
+        catalog=catalog,
         llm=llm if settings.llm_tools else None,
     )
 
 
-def apply_tool_timeouts(settings: Settings) -> None:
-    """Give catalog tools the timeouts configured for them (every reader of a tool's limits agrees)."""
-    for name, timeout_s in settings.tool_timeouts.items():
-        if name not in CATALOG or timeout_s <= 0:
-            raise ConfigError(f"TRIAGE_TOOL_TIMEOUTS: {name!r} needs a known tool and a positive timeout")
-        CATALOG[name] = dataclasses.replace(CATALOG[name], timeout_s=timeout_s)
+def tool_catalog(settings: Settings) -> dict[str, Tool[Any, Any]]:
+    """The tools with the timeouts configured for them (every reader of a tool's limits uses this)."""
+    try:
+        return with_timeouts(settings.tool_timeouts)
+    except ValueError as exc:
+        raise ConfigError(f"TRIAGE_TOOL_TIMEOUTS: {exc}") from None
 
 
 def install(settings: Settings) -> Runtime:
     """Make these settings the process's runtime."""
     global _current
-    apply_tool_timeouts(settings)
     _current = build_runtime(settings)
     return _current
 

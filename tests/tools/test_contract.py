@@ -36,7 +36,7 @@ def test_side_effecting_tools_are_marked() -> None:
 
 def test_an_unknown_tool_name_lists_the_known_ones() -> None:
     with pytest.raises(KeyError, match="known tools: categorize_ticket"):
-        get_tool("nope")
+        get_tool(CATALOG, "nope")
 
 
 def test_a_tool_with_a_bad_name_or_no_description_fails_at_declaration() -> None:

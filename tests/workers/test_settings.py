@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tools.catalog import CATALOG
 from workers.app import celery_config, longest_hold_s
-from workers.runtime import build_runtime
+from workers.runtime import build_runtime, tool_catalog
 from workers.settings import ConfigError, load_settings
 
 
@@ -37,6 +38,22 @@ def test_a_visibility_timeout_shorter_than_a_task_can_be_held_is_refused() -> No
     assert longest_hold_s(settings) >= 100
     with pytest.raises(ConfigError, match="TRIAGE_VISIBILITY_TIMEOUT_S=100 must exceed"):
         celery_config(settings)
+
+
+def test_tool_timeouts_are_configured_per_runtime_and_count_in_the_visibility_check() -> None:
+    settings = load_settings(tool_timeouts={"categorize_ticket": 7, "create_jira_issue": 3000})
+    catalog = tool_catalog(settings)
+    assert catalog["categorize_ticket"].timeout_s == 7 and catalog["create_jira_issue"].timeout_s == 3000
+    assert CATALOG["categorize_ticket"].timeout_s != 7, "the built-in catalog is never changed"
+    assert longest_hold_s(settings) == catalog["create_jira_issue"].hard_timeout_s
+    with pytest.raises(ConfigError, match="TRIAGE_VISIBILITY_TIMEOUT_S=3600 must exceed"):
+        celery_config(settings)
+
+
+@pytest.mark.parametrize("timeouts", [{"no_such_tool": 5}, {"categorize_ticket": 0}])
+def test_a_tool_timeout_for_an_unknown_tool_or_not_positive_is_refused(timeouts: dict[str, float]) -> None:
+    with pytest.raises(ConfigError, match="TRIAGE_TOOL_TIMEOUTS: .* needs a known tool"):
+        tool_catalog(load_settings(tool_timeouts=timeouts))
 
 
 def test_the_broker_is_reliable_by_configuration() -> None:
