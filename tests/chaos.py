@@ -31,8 +31,8 @@ import redis
 from agent.store import RunStore
 from tests.jira_server import FakeJira, running_jira
 from tests.support import CORPORA, variant_mailbox
-from workers.embedded_redis import _free_port as free_port
 from workers.embedded_redis import redis_answers, redis_server_binary
+from workers.servers import free_port
 
 # What each sample message must become (by its file name's first field).
 SAMPLE_OUTCOMES = {

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from workers.servers import free_port
+
 USER, PASSWORD = "support", "support-pass"
 
 
@@ -59,12 +61,6 @@ class Dovecot:
         self.process = None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def running_dovecot(root: Path) -> Iterator[Dovecot]:
     """Configure and start a private Dovecot under `root`."""
@@ -75,7 +71,7 @@ def running_dovecot(root: Path) -> Iterator[Dovecot]:
     for sub in ("run", "state", "mail"):
         (root / sub).mkdir(exist_ok=True)
     shutil.chown(root / "mail", "dovecot", "dovecot")
-    port = _free_port()
+    port = free_port()
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
     (root / "dovecot.conf").write_text(f"""
 base_dir = {root}/run

@@ -162,8 +162,12 @@ def evaluate(
     """Measure categorize_ticket (or, with --entities, extract_entities) on a labelled CSV."""
     from evaluation.cli import EvalRequest, run_eval
 
-    run_eval(EvalRequest(test_csv, text_column, label_column, train_csv, per_class, seed, folds, classifier,
-                         entities, as_json, plot))  # fmt: skip
+    request = EvalRequest(
+        test_csv=test_csv, text_column=text_column, label_column=label_column, train_csv=train_csv,
+        per_class=per_class, seed=seed, folds=folds, classifier=classifier, entities=entities,
+        as_json=as_json, plot=plot,
+    )  # fmt: skip
+    run_eval(request)
 
 
 @main.command("train-categorizer")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+
+from workers.servers import free_port, wait_until_serving
 
 
 def redis_answers(url: str) -> bool:
@@ -20,12 +20,6 @@ def redis_answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
     except (redis.RedisError, OSError, ValueError):
         return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def redis_server_binary() -> str:
@@ -48,18 +42,18 @@ def redis_server_binary() -> str:
 def embedded_redis(appendonly: bool = False) -> Iterator[str]:
     """Run a private redis-server on a free loopback port for the duration; yield its URL."""
     with tempfile.TemporaryDirectory(prefix="triage-redis-") as folder:
-        port = _free_port()
+        port = free_port()
         args = [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", folder,
                 "--save", "", "--appendonly", "yes" if appendonly else "no"]  # fmt: skip
         process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         url = f"redis://127.0.0.1:{port}/0"
+
+        def failure() -> str:
+            err = process.stderr.read().decode() if process.stderr else ""
+            return f"embedded redis-server did not start: {err.strip()[:500]}"
+
         try:
-            deadline = time.monotonic() + 10
-            while not redis_answers(url):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    err = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"embedded redis-server did not start: {err.strip()[:500]}")
-                time.sleep(0.05)
+            wait_until_serving(process, lambda: redis_answers(url), 10, 0.05, failure)
             yield url
         finally:
             process.terminate()

@@ -7,15 +7,15 @@ wheel, so nothing is downloaded at run time.
 from __future__ import annotations
 
 import importlib.util
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from workers.servers import free_port, wait_until_serving
 
 MODEL_ALIAS = "smollm2-135m-instruct"
 
@@ -42,28 +42,27 @@ def local_llm_available() -> bool:
 @contextmanager
 def local_llm_server(timeout_s: float = 120) -> Iterator[str]:
     """Serve the local model on a free loopback port; yield its base URL (…/v1)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(local_model_path())]
     cmd += ["--model_alias", MODEL_ALIAS, "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--n_ctx", "8192", "--n_threads", "2", "--verbose", "False"]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}/v1"
+
+        def serving() -> bool:
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
+                    return bool(response.status == 200)
+            except OSError:  # not listening yet
+                return False
+
+        def failure() -> str:
+            log.seek(0)
+            return f"the local LLM server did not start:\n{log.read().decode()[-2000:]}"
+
         try:
-            deadline = time.monotonic() + timeout_s
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:  # not listening yet
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"the local LLM server did not start:\n{log.read().decode()[-2000:]}")
-                time.sleep(0.25)
+            wait_until_serving(process, serving, timeout_s, 0.25, failure)
             yield url
         finally:
             process.terminate()

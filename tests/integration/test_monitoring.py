@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import urllib.parse
@@ -22,18 +21,13 @@ import yaml
 
 from agent.store import RunStore
 from tests.support import ROOT, SAMPLE_MAILBOX, wait_for
+from workers.servers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 PROMETHEUS = shutil.which("prometheus")
 DASHBOARD = ROOT / "monitoring" / "grafana" / "dashboards" / "triage.json"
 ALERTS = ROOT / "monitoring" / "prometheus" / "alerts.yml"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def get_json(url: str) -> Any:
