@@ -1,8 +1,11 @@
-"""A Maildir mail source: unprocessed messages in delivery order, marked processed only when told."""
+"""A Maildir mail source: unprocessed messages in delivery order, marked processed only when told.
+
+A poll reads file names and the pending files' mtimes, never the bytes of a message already seen: cur/
+keeps every processed message, so a poll must not cost more as that folder grows.
+"""
 
 from __future__ import annotations
 
-import mailbox
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,10 +13,17 @@ from pathlib import Path
 from inbox.source import RawMessage, delivery_id_for
 
 PROCESSED_FLAG = "S"  # Maildir "seen": a message we have durably handed to the pipeline
+INFO_SEPARATOR = ":"  # "unique:2,FLAGS" (the stdlib's mailbox.Maildir uses the same on POSIX)
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """A Maildir file name's (unique key, flags); a name without "2," info has no flags."""
+    key, _, info = name.partition(INFO_SEPARATOR)
+    return key, info[2:] if info.startswith("2,") else ""
 
 
 class MaildirSource:
-    """Reads a Maildir folder (new/ and cur/) with the stdlib; a message counts as processed once seen."""
+    """Reads a Maildir folder (new/ and cur/); a message counts as processed once it has the S flag."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).resolve()
@@ -21,30 +31,38 @@ class MaildirSource:
             raise FileNotFoundError(f"{self.path} is not a Maildir (no cur/ or new/ folder)")
         for sub in ("cur", "new", "tmp"):  # git does not keep empty folders
             (self.path / sub).mkdir(exist_ok=True)
-        self._box = mailbox.Maildir(self.path, factory=None, create=False)
+        self._files: dict[str, Path] = {}  # key -> where the last scan saw its file
 
     @property
     def name(self) -> str:
         """The source's name in delivery ids and logs."""
         return f"maildir:{self.path}"
 
-    def _pending_keys(self) -> list[tuple[float, str]]:
+    def _scan(self) -> list[tuple[float, str]]:
+        """(delivery time, key) of every unprocessed message, oldest first; remembers where each lies."""
+        self._files = {}
         pending = []
-        for key in self._box.iterkeys():
-            if key.startswith("."):  # .keep and other dot files are not messages
-                continue
-            msg = self._box.get_message(key)
-            if PROCESSED_FLAG in msg.get_flags():
-                continue
-            pending.append((msg.get_date(), key))
+        for sub in ("new", "cur"):
+            with os.scandir(self.path / sub) as entries:
+                for entry in entries:
+                    key, flags = split_name(entry.name)
+                    if key.startswith(".") or not entry.is_file():  # .keep and other dot files
+                        continue
+                    self._files[key] = Path(entry.path)
+                    if PROCESSED_FLAG in flags:
+                        continue
+                    try:
+                        pending.append((entry.stat().st_mtime, key))
+                    except FileNotFoundError:  # another poller renamed it meanwhile
+                        continue
         return sorted(pending)
 
     def pending(self) -> Iterator[RawMessage]:
         """Yield unprocessed messages, oldest delivery first."""
-        for _, key in self._pending_keys():
+        for _, key in self._scan():
             try:
-                raw = self._box.get_bytes(key)
-            except KeyError:  # another poller took it meanwhile
+                raw = self._files[key].read_bytes()
+            except FileNotFoundError:  # another poller took it meanwhile
                 continue
             yield RawMessage(delivery_id_for(self.name, key), self.name, key, raw)
 
@@ -53,13 +71,14 @@ class MaildirSource:
 
         The file is renamed, never rewritten, so the stored bytes stay exactly as delivered.
         """
-        key = delivery.key
-        msg = self._box.get_message(key)
-        colon = self._box.colon
-        current = self.path / msg.get_subdir() / (key + (colon + msg.get_info() if msg.get_info() else ""))
-        flags = "".join(sorted(set(msg.get_flags()) | {PROCESSED_FLAG}))
-        os.replace(current, self.path / "cur" / f"{key}{colon}2,{flags}")
-        self._box._refresh()  # type: ignore[attr-defined]
+        if delivery.key not in self._files:
+            self._scan()
+        current = self._files[delivery.key]
+        _, flags = split_name(current.name)
+        flags = "".join(sorted(set(flags) | {PROCESSED_FLAG}))
+        marked = self.path / "cur" / f"{delivery.key}{INFO_SEPARATOR}2,{flags}"
+        os.replace(current, marked)
+        self._files[delivery.key] = marked
 
     def close(self) -> None:
         """A Maildir holds no connection."""

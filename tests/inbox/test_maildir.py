@@ -20,8 +20,20 @@ def test_a_marked_message_is_not_pending_again_and_its_bytes_are_untouched(tmp_p
     delivery = next(source.pending())
     source.mark_processed(delivery)
     assert list(source.pending()) == []
-    assert MaildirSource(tmp_path / "box")._box.get_bytes(delivery.key) == raw  # renamed, never rewritten
-    assert next(iter((tmp_path / "box" / "cur").iterdir())).name.endswith(":2,S")
+    [marked] = (tmp_path / "box" / "cur").iterdir()
+    assert marked.name == f"{delivery.key}:2,S" and marked.read_bytes() == raw  # renamed, never rewritten
+
+
+def test_flags_a_mail_client_set_are_kept_and_only_seen_messages_count_as_processed(tmp_path: Path) -> None:
+    box = make_maildir(tmp_path / "box")
+    (box / "cur" / "1.flagged:2,F").write_bytes(email_bytes(message_id="<flagged@x>"))
+    (box / "cur" / "2.read:2,RS").write_bytes(email_bytes(message_id="<read@x>"))
+    (box / "cur" / ".keep").write_bytes(b"")
+    source = MaildirSource(box)
+    [delivery] = source.pending()
+    assert delivery.key == "1.flagged"
+    source.mark_processed(delivery)
+    assert sorted(p.name for p in (box / "cur").iterdir()) == [".keep", "1.flagged:2,FS", "2.read:2,RS"]
 
 
 def test_delivery_ids_are_stable_across_polls(tmp_path: Path) -> None:
