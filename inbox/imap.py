@@ -17,6 +17,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from imapclient import IMAPClient
@@ -41,6 +42,7 @@ class ImapConfig(BaseModel):
     user: str
     password: SecretStr | None = None
     oauth2_token: SecretStr | None = None
+    oauth2_token_file: Path | None = None
     folder: str = "INBOX"
     timeout_s: float = 30.0
     processed: Literal["leave", "flag", "move"] = "flag"
@@ -91,8 +93,8 @@ class ImapSource:
         try:
             if c.security == "starttls":
                 client.starttls(ssl.create_default_context())
-            if c.oauth2_token is not None:
-                client.oauth2_login(c.user, c.oauth2_token.get_secret_value())
+            if (token := self._oauth2_token()) is not None:
+                client.oauth2_login(c.user, token)
             elif c.password is not None:
                 client.login(c.user, c.password.get_secret_value())
             client.select_folder(c.folder)
@@ -101,6 +103,17 @@ class ImapSource:
             raise
         self._client = client
         return client
+
+    def _oauth2_token(self) -> str | None:
+        """The XOAUTH2 access token: the token file as it is now (a refresher rewrites it before the
+        token expires), else the configured token. A missing or empty file fails this connect only."""
+        path = self.config.oauth2_token_file
+        if path is None:
+            return self.config.oauth2_token.get_secret_value() if self.config.oauth2_token else None
+        token = path.read_text().strip()
+        if not token:
+            raise OSError(f"the OAuth2 token file {path} is empty")
+        return token
 
     @staticmethod
     def _close_quietly(client: IMAPClient) -> None:

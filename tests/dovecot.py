@@ -1,23 +1,79 @@
 """A real Dovecot IMAP server for tests: its own config, a passwd-file user, Maildir storage in a
-temporary folder, listening on a free loopback port. Plaintext login on loopback only."""
+temporary folder, listening on a free loopback port. Plaintext login on loopback only.
+
+XOAUTH2 too: Dovecot's oauth2 passdb asks a token endpoint (`TokenEndpoint`, as Microsoft's userinfo
+endpoint answers) who a bearer token belongs to.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from workers.servers import free_port
 
 USER, PASSWORD = "support", "support-pass"
+
+
+@dataclass
+class TokenEndpoint:
+    """Issues and revokes access tokens; answers Dovecot's introspection (GET with a bearer token)."""
+
+    url: str = ""
+    valid: dict[str, str] = field(default_factory=dict)  # token -> user
+    asked: int = 0
+
+    def issue(self, user: str = USER) -> str:
+        token = secrets.token_urlsafe(24)
+        self.valid[token] = user
+        return token
+
+    def revoke(self, token: str) -> None:
+        self.valid.pop(token, None)
+
+
+@contextmanager
+def running_token_endpoint() -> Iterator[TokenEndpoint]:
+    """A token endpoint on a free loopback port."""
+    endpoint = TokenEndpoint()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            endpoint.asked += 1
+            token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            user = endpoint.valid.get(token)
+            body = json.dumps({"email": user} if user else {"error": "invalid_token"}).encode()
+            self.send_response(200 if user else 401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/me"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield endpoint
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @dataclass
@@ -62,8 +118,9 @@ class Dovecot:
 
 
 @contextmanager
-def running_dovecot(root: Path) -> Iterator[Dovecot]:
-    """Configure and start a private Dovecot under `root`."""
+def running_dovecot(root: Path, token_url: str | None = None) -> Iterator[Dovecot]:
+    """Configure and start a private Dovecot under `root`; with token_url, XOAUTH2 logins are checked
+    against that introspection endpoint (passwords still work)."""
     if shutil.which("dovecot") is None and not Path("/usr/sbin/dovecot").exists():
         raise RuntimeError("dovecot is not installed (Debian package 'dovecot-imapd'; .ci/run installs it)")
     root.mkdir(parents=True, exist_ok=True)
@@ -73,6 +130,12 @@ def running_dovecot(root: Path) -> Iterator[Dovecot]:
     shutil.chown(root / "mail", "dovecot", "dovecot")
     port = free_port()
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+    oauth2 = ""
+    if token_url is not None:
+        (root / "oauth2.conf").write_text(
+            f"introspection_mode = auth\nintrospection_url = {token_url}\nusername_attribute = email\n"
+        )
+        oauth2 = f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {root}/oauth2.conf\n}}"
     (root / "dovecot.conf").write_text(f"""
 base_dir = {root}/run
 state_dir = {root}/state
@@ -81,7 +144,7 @@ protocols = imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if oauth2 else ""}
 default_login_user = dovenull
 default_internal_user = dovecot
 first_valid_uid = 1
@@ -104,6 +167,7 @@ service stats {{
     mode = 0666
   }}
 }}
+{oauth2}
 passdb {{
   driver = passwd-file
   args = {root}/passwd

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     imap_oauth2_token: SecretStr | None = Field(
         None, description="XOAUTH2 access token instead of a password"
     )
+    imap_oauth2_token_file: Path | None = Field(
+        None, description="file with the XOAUTH2 access token, read at each connect (a refresher rewrites it)"
+    )
     imap_folder: str = Field("INBOX", description="folder to read")
     imap_timeout_s: float = Field(30.0, gt=0, le=600, description="timeout of connect and every IMAP command")
     imap_processed: Literal["leave", "flag", "move"] = Field(
@@ -175,9 +178,11 @@ class Settings(BaseSettings):
         if self.imap_host is not None:
             if not self.imap_user:
                 raise ValueError("TRIAGE_IMAP_HOST is set, so TRIAGE_IMAP_USER must be too")
-            if self.imap_password is None and self.imap_oauth2_token is None:
+            credentials = (self.imap_password, self.imap_oauth2_token, self.imap_oauth2_token_file)
+            if all(c is None for c in credentials):
                 raise ValueError(
-                    "TRIAGE_IMAP_HOST is set: set TRIAGE_IMAP_PASSWORD or TRIAGE_IMAP_OAUTH2_TOKEN"
+                    "TRIAGE_IMAP_HOST is set: set TRIAGE_IMAP_PASSWORD, TRIAGE_IMAP_OAUTH2_TOKEN"
+                    " or TRIAGE_IMAP_OAUTH2_TOKEN_FILE"
                 )
         return self
 
@@ -192,6 +197,7 @@ class Settings(BaseSettings):
             user=self.imap_user,
             password=self.imap_password,
             oauth2_token=self.imap_oauth2_token,
+            oauth2_token_file=self.imap_oauth2_token_file,
             folder=self.imap_folder,
             timeout_s=self.imap_timeout_s,
             processed=self.imap_processed,

@@ -23,18 +23,24 @@ from inbox.imap import CONNECTION_ERRORS, ImapConfig, ImapSource
 from tasks import ingest as ingest_module
 from tasks.ingest import follow_imap, poll_source
 from tests.conftest import Pipeline
-from tests.dovecot import PASSWORD, USER, Dovecot, running_dovecot
+from tests.dovecot import PASSWORD, USER, Dovecot, TokenEndpoint, running_dovecot, running_token_endpoint
 from tests.support import CORPORA, email_bytes, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 @pytest.fixture(scope="module")
-def dovecot() -> Iterator[Dovecot]:
+def tokens() -> Iterator[TokenEndpoint]:
+    with running_token_endpoint() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def dovecot(tokens: TokenEndpoint) -> Iterator[Dovecot]:
     # Not under pytest's tmp tree: that is mode 0700, and Dovecot's processes run as the dovecot user.
     root = Path(tempfile.mkdtemp(prefix="triage-dovecot-"))
     try:
-        with running_dovecot(root) as server:
+        with running_dovecot(root, token_url=tokens.url) as server:
             yield server
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -91,6 +97,45 @@ def test_new_mail_is_picked_up_once_flagged_and_left_unread(
         client.select_folder(folder, readonly=True)
         flags = client.get_flags(client.search("ALL"))
     assert all(b"$Triaged" in f and b"\\Seen" not in f for f in flags.values())
+
+
+def test_xoauth2_reads_the_token_file_at_every_connect_so_a_refreshed_token_takes_over(
+    pipeline: Pipeline, dovecot: Dovecot, folder: str, tokens: TokenEndpoint, tmp_path: Path
+) -> None:
+    token_file = tmp_path / "imap-token"
+    old = tokens.issue()
+    token_file.write_text(old + "\n")
+    source = source_for(dovecot, folder, pipeline, password=None, oauth2_token_file=token_file)
+    append(dovecot, folder, *mails("oauth-a", 2))
+    try:
+        assert poll_source(source) == 2
+        source.close()  # the connection drops; the old token has expired meanwhile
+        tokens.revoke(old)
+        # Dovecot 2.3 answers a token its endpoint rejects with a "temporary" failure (UNAVAILABLE).
+        with pytest.raises(IMAPClientError, match="(?i)authentication fail"):
+            poll_source(source)
+        token_file.write_text(tokens.issue())  # what a token refresher does
+        append(dovecot, folder, *mails("oauth-b", 1))
+        assert poll_source(source) == 1
+    finally:
+        source.close()
+    assert [d.outcome for d in deliveries_of(pipeline, source)] == ["ticket"] * 3
+    assert tokens.asked >= 3  # Dovecot really asked the token endpoint each time
+
+
+def test_xoauth2_with_a_fixed_token_and_a_missing_token_file(
+    pipeline: Pipeline, dovecot: Dovecot, folder: str, tokens: TokenEndpoint, tmp_path: Path
+) -> None:
+    append(dovecot, folder, *mails("oauth-fixed", 1))
+    fixed = source_for(dovecot, folder, pipeline, password=None, oauth2_token=SecretStr(tokens.issue()))
+    try:
+        assert poll_source(fixed) == 1
+    finally:
+        fixed.close()
+    missing = source_for(dovecot, folder, pipeline, password=None, oauth2_token_file=tmp_path / "none")
+    with pytest.raises(FileNotFoundError):
+        poll_source(missing)
+    assert pipeline.store.state_counts()["mailboxes"][missing.name]["failures"] >= 1
 
 
 def test_a_restarted_poller_resumes_from_the_cursor(

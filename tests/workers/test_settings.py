@@ -33,6 +33,15 @@ def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch, variabl
         load_settings()
 
 
+def test_an_imap_mailbox_needs_a_password_a_token_or_a_token_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="TRIAGE_IMAP_OAUTH2_TOKEN_FILE"):
+        load_settings(imap_host="imap.example.com", imap_user="support")
+    config = load_settings(
+        imap_host="imap.example.com", imap_user="support", imap_oauth2_token_file=tmp_path / "token"
+    ).imap_config()
+    assert config is not None and config.oauth2_token_file == tmp_path / "token" and config.password is None
+
+
 def test_a_visibility_timeout_shorter_than_a_task_can_be_held_is_refused() -> None:
     settings = load_settings(visibility_timeout_s=100)
     assert longest_hold_s(settings) >= 100
