@@ -262,6 +262,15 @@ class RunStore(OperatorActions):
         """Move a folder's cursor forward (a new UIDVALIDITY may start it again from 0)."""
         self._advance_cursor(keys=[self.keys.imap_cursor(mailbox)], args=[uidvalidity, last_uid])
 
+    def eviction_risk(self) -> str | None:
+        """Why this Redis could drop keys (tickets, queued steps) under memory pressure, or None."""
+        memory = self.redis.info("memory")
+        policy, limit = memory.get("maxmemory_policy", "noeviction"), int(memory.get("maxmemory", 0))
+        if limit and policy != "noeviction":
+            return (f"Redis evicts keys when full (maxmemory {limit} bytes, maxmemory-policy {policy}): "
+                    "tickets and queued steps could vanish. Set maxmemory-policy noeviction.")  # fmt: skip
+        return None
+
     def queue_depth(self, queue_key: str) -> int:
         """Messages waiting in a broker queue."""
         return int(self.redis.llen(queue_key))

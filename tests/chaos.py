@@ -46,8 +46,8 @@ TRIAGE = str(Path(sys.executable).parent / "triage")
 class PrivateRedis:
     """A redis-server with append-only persistence on its own port, restartable with its data."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.port = folder, free_port()
+    def __init__(self, folder: Path, *options: str) -> None:
+        self.folder, self.port, self.options = folder, free_port(), options
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -56,7 +56,7 @@ class PrivateRedis:
 
     def start(self) -> None:
         args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-                "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""]  # fmt: skip
+                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", *self.options]  # fmt: skip
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while not redis_answers(self.url):

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import redis
 from celery import Celery
 from celery.signals import setup_logging as celery_setup_logging
 from celery.signals import worker_init, worker_process_shutdown
@@ -157,6 +158,20 @@ def _train_categorizer(sender: Any = None, **_: Any) -> None:
         raise SystemExit(2) from None
     labels = len(classifier.labels)  # printed: logging is not set up yet at worker_init
     print(f"categorize_ticket uses the {classifier.name} classifier ({labels} categories)", file=sys.stderr)
+
+
+@worker_init.connect
+def _refuse_an_evicting_redis(**_: Any) -> None:
+    """Refuse to start on a Redis that may evict keys when full: evicted runs or queue entries are tickets
+    lost without a trace. An unreachable Redis is left to Celery's connection retries."""
+    try:
+        risk = runtime.runtime().store.eviction_risk()
+    except redis.RedisError as exc:
+        print(f"redis: cannot read its memory policy ({exc}); not checked", file=sys.stderr)
+        return
+    if risk is not None:
+        print(f"redis: {risk}", file=sys.stderr)
+        raise SystemExit(2)
 
 
 @worker_init.connect

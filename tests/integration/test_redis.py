@@ -1,4 +1,5 @@
-"""A Redis restart is an outage, not the end of a worker: it reconnects and triages the mail that follows."""
+"""The Redis under the workers: a restart is an outage, not the end of a worker; a Redis that could evict
+keys when full is refused, since an evicted key is a ticket lost without a trace."""
 
 from __future__ import annotations
 
@@ -72,3 +73,16 @@ def test_a_worker_rides_out_a_redis_restart_and_triages_the_mail_that_follows(
     finally:
         worker.terminate()
         worker.wait(timeout=60)
+
+
+def test_a_worker_refuses_a_redis_that_evicts_keys_when_full(tmp_path: Path) -> None:
+    evicting = PrivateRedis(tmp_path, "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru")
+    evicting.start()
+    try:
+        env = {**os.environ, "TRIAGE_REDIS_URL": evicting.url, "TRIAGE_NAMESPACE": "evict"}
+        done = subprocess.run([TRIAGE, "worker", "--role", "plan"], env=env, capture_output=True, text=True,
+                              timeout=60)  # fmt: skip
+    finally:
+        evicting.stop()
+    assert done.returncode == 2
+    assert "maxmemory-policy allkeys-lru" in done.stderr and "Set maxmemory-policy noeviction" in done.stderr
