@@ -8,21 +8,19 @@ endpoint answers) who a bearer token belongs to.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.http_peer import JsonHandler, serving
 from workers.servers import free_port
 
 USER, PASSWORD = "support", "support-pass"
@@ -45,35 +43,24 @@ class TokenEndpoint:
         self.valid.pop(token, None)
 
 
+class _TokenHandler(JsonHandler):
+    def do_GET(self) -> None:
+        endpoint: TokenEndpoint = self.peer
+        endpoint.asked += 1
+        user = endpoint.valid.get(self.headers.get("Authorization", "").removeprefix("Bearer "))
+        if user is None:
+            self.send_json(401, {"error": "invalid_token"})
+        else:
+            self.send_json(200, {"email": user})
+
+
 @contextmanager
 def running_token_endpoint() -> Iterator[TokenEndpoint]:
     """A token endpoint on a free loopback port."""
     endpoint = TokenEndpoint()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            endpoint.asked += 1
-            token = self.headers.get("Authorization", "").removeprefix("Bearer ")
-            user = endpoint.valid.get(token)
-            body = json.dumps({"email": user} if user else {"error": "invalid_token"}).encode()
-            self.send_response(200 if user else 401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/me"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_TokenHandler, endpoint) as url:
+        endpoint.url = f"{url}/me"
         yield endpoint
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass

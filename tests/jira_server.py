@@ -16,9 +16,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.http_peer import JsonHandler, serving
 
 API = "/rest/api/2"
 FIELDS = ["summary", "description", "labels", "priority", "issuetype", "project", "components", "status"]
@@ -101,36 +102,20 @@ def _error(messages: list[str] | None = None, errors: dict[str, str] | None = No
     return {"errorMessages": messages or [], "errors": errors or {}}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
+class _Handler(JsonHandler):
+    content_type = "application/json;charset=UTF-8"
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-    # -- plumbing ---------------------------------------------------------------------------------
-
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode() if body is not None else b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
-        return json.loads(self.rfile.read(length) or b"{}")
+    @property
+    def jira(self) -> FakeJira:
+        return self.peer  # type: ignore[no-any-return]
 
     def _authorised(self) -> bool:
-        jira = self.server.jira
+        jira = self.jira
         expected = base64.b64encode(f"{jira.user}:{jira.token}".encode()).decode()
         return self.headers.get("Authorization") == f"Basic {expected}"
 
     def _take_fault(self, method: str, path: str, body: Any) -> Fault | None:
-        jira = self.server.jira
+        jira = self.jira
         text = json.dumps(body) if body is not None else ""
         with jira.lock:
             for i, fault in enumerate(jira.state.faults):
@@ -140,7 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _random_fault(self, method: str, path: str) -> Fault | None:
-        jira = self.server.jira
+        jira = self.jira
         if path in ("/serverInfo", "/field") or not jira.failure_rate:
             return None
         with jira.lock:
@@ -158,30 +143,32 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         parsed = urlparse(self.path)
         if not parsed.path.startswith(API):
-            self._send(404, _error(["Not found"]))
+            self.send_json(404, _error(["Not found"]))
             return
         path = parsed.path[len(API) :]
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
-        self.server.jira.state.requests.append((method, path))
-        body = self._body() if method == "POST" else None  # always consume it: the connection is kept alive
+        self.jira.state.requests.append((method, path))
+        body = (
+            self.read_json() if method == "POST" else None
+        )  # always consume it: the connection is kept alive
         fault = self._take_fault(method, path, body) or self._random_fault(method, path)
         if fault and fault.kind in ("429", "503", "500"):
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            self._send(int(fault.kind), _error([f"Injected {fault.kind}"]), headers)
+            self.send_json(int(fault.kind), _error([f"Injected {fault.kind}"]), headers)
             return
         if (fault and fault.kind == "401") or not self._authorised():
-            self._send(
+            self.send_json(
                 401, _error(["You are not authenticated. Authentication required to perform this operation."])
             )
             return
         if fault and fault.kind == "400":
-            self._send(400, _error(errors={"summary": "You must specify a summary of the issue."}))
+            self.send_json(400, _error(errors={"summary": "You must specify a summary of the issue."}))
             return
         status, payload = self._route(method, path, query, body)
         if fault and fault.kind == "drop_after_write":
             self._drop()
             return
-        self._send(status, payload)
+        self.send_json(status, payload)
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -192,7 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- the API ----------------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
-        jira = self.server.jira
+        jira = self.jira
         state = jira.state
         base = jira.url + API
         if method == "GET" and path == "/serverInfo":
@@ -241,10 +228,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _issue_types(self, base: str) -> list[dict[str, Any]]:
         return [{"id": str(i), "name": n, "subtask": False, "self": f"{base}/issuetype/{i}"}
-                for i, n in enumerate(self.server.jira.state.issue_types, 1)]  # fmt: skip
+                for i, n in enumerate(self.jira.state.issue_types, 1)]  # fmt: skip
 
     def _create_issue(self, body: dict[str, Any], base: str) -> tuple[int, Any]:
-        state = self.server.jira.state
+        state = self.jira.state
         fields = body.get("fields", {})
         errors: dict[str, str] = {}
         project = next((p for p in state.projects.values()
@@ -271,7 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
                 errors["components"] = f"Component name '{component.get('name')}' is not valid"
         if errors:
             return 400, _error(errors=errors)
-        with self.server.jira.lock:
+        with self.jira.lock:
             state.next_id += 1
             number = sum(1 for k in state.issues if k.startswith(project["key"] + "-")) + 1  # type: ignore[index]
             key = f"{project['key']}-{number}"  # type: ignore[index]
@@ -282,7 +269,7 @@ class _Handler(BaseHTTPRequestHandler):
         return 201, {"id": issue["id"], "key": key, "self": issue["self"]}
 
     def _comment(self, method: str, key: str, body: Any, base: str) -> tuple[int, Any]:
-        state = self.server.jira.state
+        state = self.jira.state
         if key not in state.issues:
             return 404, _error(["Issue Does Not Exist"])
         comments = state.comments[key]
@@ -290,15 +277,15 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, {"startAt": 0, "maxResults": 5000, "total": len(comments), "comments": comments}
         if not str((body or {}).get("body", "")).strip():
             return 400, _error(errors={"comment": "Comment body can not be empty!"})
-        with self.server.jira.lock:
+        with self.jira.lock:
             state.next_id += 1
             comment = {"id": str(state.next_id), "self": f"{base}/issue/{key}/comment/{state.next_id}",
-                       "body": body["body"], "author": {"name": self.server.jira.user}}  # fmt: skip
+                       "body": body["body"], "author": {"name": self.jira.user}}  # fmt: skip
             comments.append(comment)
         return 201, comment
 
     def _search(self, jql: str, max_results: int) -> dict[str, Any]:
-        state = self.server.jira.state
+        state = self.jira.state
         clauses = re.findall(r'(\w+)\s*=\s*"?([\w.-]+)"?', jql)
         hits = [
             issue for issue in state.issues.values()
@@ -315,29 +302,9 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    jira: FakeJira
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that vanished (a killed worker) is not the server's error."""
-        import sys
-
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
 @contextmanager
 def running_jira(jira: FakeJira | None = None) -> Iterator[FakeJira]:
     """Serve a FakeJira on a free loopback port for the duration."""
     jira = jira or FakeJira()
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.jira = jira
-    jira.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="fake-jira", daemon=True)
-    thread.start()
-    try:
+    with serving(_Handler, jira) as jira.url:
         yield jira
-    finally:
-        server.shutdown()
-        server.server_close()

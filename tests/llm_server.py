@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.http_peer import JsonHandler, serving
 
 
 @dataclass
@@ -34,27 +34,16 @@ class FakeOpenAI:
     url: str = ""
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+class _Handler(JsonHandler):
+    @property
+    def fake(self) -> FakeOpenAI:
+        return self.peer  # type: ignore[no-any-return]
 
     def do_POST(self) -> None:
-        fake = self.server.fake
+        fake = self.fake
         request = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
         if self.path.rstrip("/") != "/v1/chat/completions":
-            self._send(404, b'{"error": {"message": "not found"}}')
+            self.send_json(404, b'{"error": {"message": "not found"}}')
             return
         fake.requests.append(request)
         if fake.script:
@@ -68,10 +57,10 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.status != 200:
             headers = {"Retry-After": str(reply.retry_after)} if reply.retry_after is not None else {}
             error = {"error": {"message": f"scripted {reply.status}", "type": "server_error", "code": None}}
-            self._send(reply.status, json.dumps(error).encode(), headers)
+            self.send_json(reply.status, json.dumps(error).encode(), headers)
             return
         if reply.malformed:
-            self._send(200, b'{"id": "x", "choices": "not a list"')
+            self.send_json(200, b'{"id": "x", "choices": "not a list"')
             return
         message: dict[str, Any] = {"role": "assistant", "content": reply.content}
         if reply.tool_call is not None:
@@ -85,25 +74,13 @@ class _Handler(BaseHTTPRequestHandler):
             "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
         }  # fmt: skip
-        self._send(200, json.dumps(body).encode())
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeOpenAI
+        self.send_json(200, json.dumps(body).encode())
 
 
 @contextmanager
 def running_openai(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
     """Serve a FakeOpenAI on a free loopback port; its base URL is `fake.url` (ending in /v1)."""
     fake = fake or FakeOpenAI()
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.fake = fake
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
+    with serving(_Handler, fake) as url:
+        fake.url = f"{url}/v1"
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
