@@ -109,6 +109,9 @@ class Fleet:
         revived = 0
         for i, proc in enumerate(self.procs):
             if proc is not None and proc.poll() is not None:
+                tail = (self.logs / f"worker-{i}.log").read_text(errors="replace").splitlines()[-15:]
+                print(f"worker {i} exited on its own (code {proc.returncode}); its log ends:", *tail,
+                      sep="\n  ", flush=True)  # fmt: skip
                 self.start(i)
                 revived += 1
         return revived
@@ -170,6 +173,9 @@ def main() -> None:
     parser.add_argument("--chaos-seconds", type=float, default=45, help="how long to break things")
     parser.add_argument("--settle-seconds", type=float, default=300, help="how long to wait for the end")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work folder (worker logs) even if it passes"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="triage-chaos-"))
@@ -299,7 +305,7 @@ def main() -> None:
           f"shutdown(s), {figures['redis_restarts']} Redis restart(s), {figures['jira_random_failures']} Jira failures; "
           f"lost {figures['lost']}, duplicates {figures['duplicates']}, stuck {figures['stuck']}")  # fmt: skip
     print(json.dumps(figures))
-    if ok:
+    if ok and not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     sys.exit(0 if ok else 1)
 

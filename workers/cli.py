@@ -107,7 +107,9 @@ def worker(role: str, concurrency: int | None, pool: str, loglevel: str) -> None
     argv += ["--loglevel", loglevel, "--concurrency", str(concurrency or settings.worker_concurrency)]
     if role in ("ingest", "all") and settings.maildir is not None:
         argv.append("--beat")
-    app.worker_main(argv)
+    # Not app.worker_main: it drops Celery's exit code, so a worker that died of an unrecoverable error
+    # (its pool could not start, say) exited 0 and a supervisor restarting on failure left it dead.
+    raise SystemExit(app.start(argv))
 
 
 @main.command()

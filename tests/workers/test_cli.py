@@ -23,6 +23,18 @@ def test_a_configuration_error_stops_the_command_with_the_variable_name() -> Non
     assert done.returncode == 2 and "TRIAGE_MAX_PLAN_STEPS" in done.stderr
 
 
+@pytest.mark.parametrize("code", [0, 1])
+def test_the_worker_command_exits_with_celerys_code_so_a_supervisor_sees_a_failure(
+    monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    from workers.app import app
+
+    argvs: list[list[str]] = []
+    monkeypatch.setattr(app, "start", lambda argv: argvs.append(argv) or code)  # 1: "Unrecoverable error"
+    done = CliRunner().invoke(main, ["worker", "--role", "plan", "--pool", "solo"])
+    assert done.exit_code == code and argvs[0][:3] == ["worker", "--queues", "plan"]
+
+
 @pytest.mark.integration
 def test_runs_show_dead_letters_and_quarantine_read_the_run_store(pipeline: Pipeline, tmp_path: Path) -> None:
     good = email_bytes(subject="Cannot log in", message_id="<cli-1@example.com>")
