@@ -99,7 +99,9 @@ def plan(email: Path) -> None:
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(role: str, concurrency: int | None, pool: str, loglevel: str) -> None:
     """Start a Celery worker for a role's queues (ingest also runs beat when a mailbox is set)."""
-    from workers.app import ROLES, app
+    from celery.bin.celery import celery as celery_command
+
+    from workers.app import ROLES
     from workers.runtime import runtime
 
     settings = runtime().settings
@@ -109,7 +111,7 @@ def worker(role: str, concurrency: int | None, pool: str, loglevel: str) -> None
         argv.append("--beat")
     # Not app.worker_main: it drops Celery's exit code, so a worker that died of an unrecoverable error
     # (its pool could not start, say) exited 0 and a supervisor restarting on failure left it dead.
-    raise SystemExit(app.start(argv))
+    raise SystemExit(celery_command.main(args=["--app", "workers.app:app", *argv], standalone_mode=False))
 
 
 @main.command()

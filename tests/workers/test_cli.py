@@ -27,12 +27,19 @@ def test_a_configuration_error_stops_the_command_with_the_variable_name() -> Non
 def test_the_worker_command_exits_with_celerys_code_so_a_supervisor_sees_a_failure(
     monkeypatch: pytest.MonkeyPatch, code: int
 ) -> None:
-    from workers.app import app
+    from celery.bin.celery import celery as celery_command
 
     argvs: list[list[str]] = []
-    monkeypatch.setattr(app, "start", lambda argv: argvs.append(argv) or code)  # 1: "Unrecoverable error"
+    # Celery's worker command returns 1 after an "Unrecoverable error" (its pool could not start, say).
+    monkeypatch.setattr(celery_command, "main", lambda args, standalone_mode: argvs.append(args) or code)
     done = CliRunner().invoke(main, ["worker", "--role", "plan", "--pool", "solo"])
-    assert done.exit_code == code and argvs[0][:3] == ["worker", "--queues", "plan"]
+    assert done.exit_code == code and argvs[0][:5] == [
+        "--app",
+        "workers.app:app",
+        "worker",
+        "--queues",
+        "plan",
+    ]
 
 
 @pytest.mark.integration
