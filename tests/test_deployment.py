@@ -45,6 +45,13 @@ def test_each_worker_runs_a_real_triage_command_for_its_role(name: str) -> None:
     assert set(env) <= {f"TRIAGE_{f.upper()}" for f in Settings.model_fields}
 
 
+def test_every_setting_the_env_example_names_exists() -> None:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    named = {line.lstrip("# ").split("=")[0] for line in lines if line.lstrip("# ").startswith("TRIAGE_")}
+    assert "TRIAGE_IMAP_OAUTH2_TOKEN_FILE" in named
+    assert named <= {f"TRIAGE_{f.upper()}" for f in Settings.model_fields}
+
+
 def test_executors_scale_without_fixed_names_or_host_ports() -> None:
     executor = SERVICES["executor"]
     assert "container_name" not in executor and "ports" not in executor
