@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from inbox.maildir import MaildirSource
 from tests.support import email_bytes, make_maildir
 
@@ -41,3 +43,14 @@ def test_delivery_ids_are_stable_across_polls(tmp_path: Path) -> None:
     assert [d.delivery_id for d in source.pending()] == [
         d.delivery_id for d in MaildirSource(source.path).pending()
     ]
+
+
+def test_a_poll_reads_only_the_messages_it_yields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    box = make_maildir(tmp_path / "box", email_bytes(message_id="<new@x>"))
+    for i in range(3):  # cur/ keeps every processed message: a poll must not cost more as it grows
+        (box / "cur" / f"{i}.seen:2,S").write_bytes(email_bytes(message_id=f"<seen-{i}@x>"))
+    opened: list[str] = []
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: opened.append(path.name) or read_bytes(path))
+    [delivery] = MaildirSource(box).pending()
+    assert opened == [delivery.key]
