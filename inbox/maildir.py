@@ -53,7 +53,7 @@ class MaildirSource:
                         continue
                     try:
                         pending.append((entry.stat().st_mtime, key))
-                    except FileNotFoundError:  # another poller renamed it meanwhile
+                    except FileNotFoundError:  # renamed or removed since the listing
                         continue
         return sorted(pending)
 
@@ -62,7 +62,7 @@ class MaildirSource:
         for _, key in self._scan():
             try:
                 raw = self._files[key].read_bytes()
-            except FileNotFoundError:  # another poller took it meanwhile
+            except FileNotFoundError:  # renamed or removed since the scan: the next poll sees it again
                 continue
             yield RawMessage(delivery_id_for(self.name, key), self.name, key, raw)
 
@@ -71,14 +71,19 @@ class MaildirSource:
 
         The file is renamed, never rewritten, so the stored bytes stay exactly as delivered.
         """
-        if delivery.key not in self._files:
+        try:
+            self._mark_seen(delivery.key)
+        except (KeyError, FileNotFoundError):  # renamed since the scan (a mail client set a flag): look again
             self._scan()
-        current = self._files[delivery.key]
+            self._mark_seen(delivery.key)
+
+    def _mark_seen(self, key: str) -> None:
+        current = self._files[key]
         _, flags = split_name(current.name)
         flags = "".join(sorted(set(flags) | {PROCESSED_FLAG}))
-        marked = self.path / "cur" / f"{delivery.key}{INFO_SEPARATOR}2,{flags}"
+        marked = self.path / "cur" / f"{key}{INFO_SEPARATOR}2,{flags}"
         os.replace(current, marked)
-        self._files[delivery.key] = marked
+        self._files[key] = marked
 
     def close(self) -> None:
         """A Maildir holds no connection."""

@@ -54,3 +54,13 @@ def test_a_poll_reads_only_the_messages_it_yields(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(Path, "read_bytes", lambda path: opened.append(path.name) or read_bytes(path))
     [delivery] = MaildirSource(box).pending()
     assert opened == [delivery.key]
+
+
+def test_a_message_a_mail_client_flagged_after_the_scan_is_still_marked(tmp_path: Path) -> None:
+    box = make_maildir(tmp_path / "box", email_bytes())
+    source = MaildirSource(box)
+    delivery = next(source.pending())
+    [file] = (box / "new").iterdir()
+    file.rename(box / "cur" / f"{delivery.key}:2,F")  # a client flags it while the poller works
+    source.mark_processed(delivery)
+    assert [p.name for p in (box / "cur").iterdir()] == [f"{delivery.key}:2,FS"]
