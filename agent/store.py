@@ -276,13 +276,15 @@ class RunStore(OperatorActions):
         return int(self.redis.llen(queue_key))
 
     def state_counts(self) -> dict[str, Any]:
-        """What the collector exports: runs in progress, dead letters, quarantine, mailbox health."""
+        """What the collector exports: runs in progress, dead letters, quarantine, mailbox health, and
+        Redis's memory against its limit (0: none)."""
         pipe = self.redis.pipeline()
         pipe.zcard(self.keys.active_runs)
         pipe.zcard(self.keys.dead_letters)
         pipe.zcard(self.keys.quarantine)
         pipe.hgetall(self.keys.mailbox_health)
-        active, dead, quarantined, health = pipe.execute()
+        pipe.info("memory")
+        active, dead, quarantined, health, memory = pipe.execute()
         mailboxes: dict[str, dict[str, float]] = {}
         for field, value in health.items():
             name, _, kind = as_text(field).rpartition(":")
@@ -292,6 +294,7 @@ class RunStore(OperatorActions):
             "dead_letters": int(dead),
             "quarantined": int(quarantined),
             "mailboxes": mailboxes,
+            "redis_memory": {"used": int(memory["used_memory"]), "max": int(memory.get("maxmemory", 0))},
         }
 
     # -- Ledger (tools.base.Ledger) ----------------------------------------------------------------

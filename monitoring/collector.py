@@ -1,4 +1,5 @@
-"""Metrics read from Redis at scrape time: queue depth, runs in progress, dead letters, mailbox health.
+"""Metrics read from Redis at scrape time: queue depth, runs in progress, dead letters, mailbox health,
+Redis's own memory.
 
 A gauge kept in worker memory would be wrong as soon as a process dies or a second worker starts;
 Redis holds the truth, so the exporter asks it on every scrape.
@@ -68,6 +69,11 @@ class RedisStateCollector(Collector):
             failures.add_metric([mailbox], health.get("failures", 0))
         yield last
         yield failures
+        memory = state["redis_memory"]
+        yield GaugeMetricFamily("triage_redis_memory_used_bytes", "Memory Redis uses.", value=memory["used"])
+        yield GaugeMetricFamily(
+            "triage_redis_memory_max_bytes", "Redis's maxmemory (0: no limit).", value=memory["max"]
+        )
 
     def describe(self) -> Iterable[GaugeMetricFamily]:
         """Nothing up front: the families are produced at collect time."""

@@ -143,6 +143,9 @@ def test_ingest_outcomes_plans_and_mailbox_health_are_exported(
     assert value(processed, "max(triage_runs_in_progress)") == 0
     assert value(processed, "time() - max(triage_mailbox_last_success_timestamp_seconds)") < 60
     assert value(processed, "max(triage_mailbox_consecutive_failures)") == 0
+    assert (value(processed, "max(triage_redis_memory_used_bytes)") or 0) > 0
+    limit = int(worker["store"].redis.info("memory")["maxmemory"])
+    assert value(processed, "max(triage_redis_memory_max_bytes)") == limit
 
 
 def test_queue_depth_wait_and_stage_durations_are_measured(processed: str) -> None:
