@@ -30,7 +30,7 @@ import redis
 
 from agent.store import RunStore
 from tests.jira_server import FakeJira, running_jira
-from tests.support import CORPORA, variant_mailbox
+from tests.support import CORPORA, TRIAGE, variant_mailbox
 from workers.embedded_redis import redis_answers, redis_server_binary
 from workers.servers import free_port
 
@@ -40,7 +40,6 @@ SAMPLE_OUTCOMES = {
     "1764000005": "threaded", "1764000006": "duplicate", "1764000007": "automated", "1764000008": "automated",
     "1764000009": "automated", "1764000010": "quarantined", "1764000016": "threaded",
 }  # fmt: skip
-TRIAGE = str(Path(sys.executable).parent / "triage")
 
 
 class PrivateRedis:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mailbox
 import os
 import re
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from inbox.ticket import Ticket
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT.parent / "shared" / "corpora"
+TRIAGE = str(Path(sys.executable).parent / "triage")  # the installed command
 SAMPLE_MAILBOX = ROOT / "examples" / "mailbox"
 
 T = TypeVar("T")

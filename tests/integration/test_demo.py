@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, TRIAGE
 
 pytestmark = pytest.mark.integration
 
-TRIAGE = str(Path(sys.executable).parent / "triage")
 FINAL = {"done", "failed", "dead_letter", "quarantined", "automated", "duplicate", "threaded"}
 KEYS = {"message_id", "status", "category", "urgency", "customer_name", "account_id", "issue_key", "thread_of",
         "planner", "reason"}  # fmt: skip

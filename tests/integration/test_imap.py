@@ -24,7 +24,7 @@ from tasks import ingest as ingest_module
 from tasks.ingest import follow_imap, poll_source
 from tests.conftest import Pipeline
 from tests.dovecot import PASSWORD, USER, Dovecot, TokenEndpoint, running_dovecot, running_token_endpoint
-from tests.support import CORPORA, email_bytes, wait_for
+from tests.support import CORPORA, TRIAGE, email_bytes, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -317,18 +317,16 @@ def test_the_demo_reads_an_imap_mailbox_with_the_same_outcomes_as_a_maildir(
     import json
     import os
     import subprocess
-    import sys
 
     from tests.support import ROOT, SAMPLE_MAILBOX
 
     append(dovecot, folder, *(p.read_bytes() for p in sorted((SAMPLE_MAILBOX / "cur").glob("17*"))))
-    triage = str(Path(sys.executable).parent / "triage")
     env = {**os.environ, "TRIAGE_REDIS_URL": redis_url, "TRIAGE_IMAP_HOST": "127.0.0.1",
            "TRIAGE_IMAP_PORT": str(dovecot.port), "TRIAGE_IMAP_SSL": "false", "TRIAGE_IMAP_USER": USER,
            "TRIAGE_IMAP_PASSWORD": PASSWORD, "TRIAGE_IMAP_FOLDER": folder}  # fmt: skip
 
     def statuses(*args: str, extra: dict[str, str]) -> list[str]:
-        done = subprocess.run([triage, "demo", "--json", *args], env={**env, **extra}, capture_output=True,
+        done = subprocess.run([TRIAGE, "demo", "--json", *args], env={**env, **extra}, capture_output=True,
                               text=True, cwd=ROOT, timeout=120)  # fmt: skip
         assert done.returncode == 0, done.stderr
         return [json.loads(line)["status"] for line in done.stdout.splitlines()]

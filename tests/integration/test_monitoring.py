@@ -7,12 +7,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ import redis
 import yaml
 
 from agent.store import RunStore
-from tests.support import ROOT, SAMPLE_MAILBOX, wait_for
+from tests.support import ROOT, SAMPLE_MAILBOX, TRIAGE, wait_for
 from workers.servers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -55,9 +53,8 @@ def worker(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
            "TRIAGE_MAILDIR": str(tmp / "mailbox"), "TRIAGE_POLL_INTERVAL_S": "1", "TRIAGE_METRICS_PORT": str(port),
            "TRIAGE_METRICS_HOST": "127.0.0.1", "TRIAGE_METRICS_DIR": str(tmp / "metrics"),
            "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl"), "TRIAGE_RETRY_SCALE": "0.01"}  # fmt: skip
-    triage = str(Path(sys.executable).parent / "triage")
     log = open(tmp / "worker.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([triage, "worker", "--role", "all", "--pool", "prefork", "-c", "2"], env=env,
+    proc = subprocess.Popen([TRIAGE, "worker", "--role", "all", "--pool", "prefork", "-c", "2"], env=env,
                             stdout=log, stderr=subprocess.STDOUT, cwd=tmp)  # fmt: skip
     store = RunStore(redis.Redis.from_url(redis_url), namespace, 3600)
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +14,9 @@ import redis
 
 from agent.store import RunStore
 from tests.chaos import PrivateRedis
-from tests.support import email_bytes, make_maildir, wait_for
+from tests.support import TRIAGE, email_bytes, make_maildir, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
-
-TRIAGE = str(Path(sys.executable).parent / "triage")
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import multiprocessing
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 import redis
 
 from agent.store import RunStore
-from tests.support import SAMPLE_MAILBOX, wait_for
+from tests.support import SAMPLE_MAILBOX, TRIAGE, wait_for
 from tests.test_evaluation import DEV, triage_eval
 from tests.tools.test_categorize import SUPPORT_REQUESTS
 from tools import embeddings
@@ -99,11 +98,10 @@ def test_a_prefork_worker_triages_the_sample_mailbox_with_embeddings(redis_url: 
            "TRIAGE_MAILDIR": str(tmp_path / "mailbox"), "TRIAGE_POLL_INTERVAL_S": "1",
            "TRIAGE_METRICS_PORT": "0", "TRIAGE_OUTBOX_PATH": str(tmp_path / "outbox.jsonl"),
            "TRIAGE_CLASSIFIER": "embeddings"}  # fmt: skip
-    triage = str(Path(sys.executable).parent / "triage")
     log_path = tmp_path / "worker.log"
     store = RunStore(redis.Redis.from_url(redis_url), namespace, 3600)
     with log_path.open("wb") as log:
-        proc = subprocess.Popen([triage, "worker", "--role", "all", "--pool", "prefork", "-c", "2"], env=env,
+        proc = subprocess.Popen([TRIAGE, "worker", "--role", "all", "--pool", "prefork", "-c", "2"], env=env,
                                 stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)  # fmt: skip
         try:
 

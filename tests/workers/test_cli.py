@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tests.conftest import Pipeline
-from tests.support import ROOT, email_bytes, make_maildir
+from tests.support import ROOT, TRIAGE, email_bytes, make_maildir
 from workers.cli import main
-
-TRIAGE = str(Path(sys.executable).parent / "triage")
 
 
 def test_a_configuration_error_stops_the_command_with_the_variable_name() -> None:

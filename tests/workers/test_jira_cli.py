@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.jira_server import FakeJira, running_jira
-from tests.support import ROOT
-
-TRIAGE = str(Path(sys.executable).parent / "triage")
+from tests.support import ROOT, TRIAGE
 
 
 @pytest.fixture
