@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import sys
@@ -27,7 +28,16 @@ from workers.inprocess import running_worker
 from workers.runtime import runtime
 from workers.settings import Settings, load_settings
 
-SAMPLE_MAILBOX = Path(__file__).resolve().parent.parent / "examples" / "mailbox"
+
+def sample_mailbox() -> Path:
+    """The sample Maildir shipped with the program (examples/mailbox, installed as triage_examples)."""
+    spec = importlib.util.find_spec("triage_examples")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the sample mailbox is not installed (package triage_examples): reinstall")
+    return Path(spec.origin).parent / "mailbox"
+
+
+DEMO_OUTBOX = Path("var/demo-outbox.jsonl")  # relative to where the demo runs; rewritten by each run
 FINAL_STATUSES = ("done", "failed", "dead_letter", "quarantined", "automated", "duplicate", "threaded")
 
 
@@ -74,9 +84,16 @@ def outcome_row(delivery: Delivery, run: Run | None) -> dict[str, Any] | None:
         issue_key=issue.get("issue_key"),
         thread_of=run.ticket.thread_of,
         planner=run.planner,
-        reason=run.error or delivery.reason,
+        reason=run.error or _fallback_reason(run) or delivery.reason,
     )
     return row
+
+
+def _fallback_reason(run: Run) -> str | None:
+    """Why the LLM planner's plan was not used, when the rule plan stood in for it."""
+    if run.planner != "fallback":
+        return None
+    return next((n for n in reversed(run.planner_notes) if n.startswith("fallback")), "fallback to rules")
 
 
 def wait_for_outcomes(store: RunStore, expected: int, timeout_s: float) -> list[dict[str, Any]]:
@@ -92,7 +109,9 @@ def wait_for_outcomes(store: RunStore, expected: int, timeout_s: float) -> list[
 
 
 @contextmanager
-def demo_settings(redis_url: str | None, workdir: Path, local_llm: bool = False) -> Iterator[Settings]:
+def demo_settings(
+    redis_url: str | None, workdir: Path, local_llm: bool = False, outbox: Path | None = None
+) -> Iterator[Settings]:
     """Settings for one independent demo run: its own namespace, outbox and (if needed) Redis and LLM."""
     with ExitStack() as stack:
         url = redis_url or load_settings().redis_url
@@ -108,7 +127,7 @@ def demo_settings(redis_url: str | None, workdir: Path, local_llm: bool = False)
         yield load_settings(
             redis_url=url,
             namespace=f"demo-{uuid.uuid4().hex[:10]}",
-            outbox_path=workdir / "outbox.jsonl",
+            outbox_path=outbox or workdir / "outbox.jsonl",
             retry_scale=0.05,
             maildir=None,
             metrics_port=0,  # a demo serves no /metrics (a real worker on this host may own the port)
@@ -125,7 +144,8 @@ def mail_source(settings: Settings, workdir: Path, imap: bool) -> MailSource:
         raise SystemExit(
             "triage demo --imap needs TRIAGE_IMAP_HOST, TRIAGE_IMAP_USER and a password or token"
         )
-    return ImapSource(config, runtime().store)
+    # The demo only looks: the folder is opened read-only (EXAMINE) and nothing is flagged or moved.
+    return ImapSource(config.model_copy(update={"processed": "leave", "read_only": True}), runtime().store)
 
 
 def render_table(rows: list[dict[str, Any]], console: Console) -> None:
@@ -148,14 +168,21 @@ def run_demo(
     timeout_s: float = 120,
     local_llm: bool = False,
     imap: bool = False,
+    outbox: Path = DEMO_OUTBOX,
 ) -> int:
-    """Process a mailbox end to end and report; exit code 0 when every message reached a final status."""
+    """Process a mailbox end to end and report; exit code 0 when every message reached a final status.
+
+    The dry-run outbox (the exact Jira payloads) is written anew to `outbox` and kept for reading.
+    """
     console = Console(stderr=as_json, width=None if sys.stdout.isatty() else 160)
+    outbox.parent.mkdir(parents=True, exist_ok=True)
+    outbox.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="triage-demo-") as tmp:
         workdir = Path(tmp)
         if not imap:
-            shutil.copytree(maildir or SAMPLE_MAILBOX, workdir / "mailbox")  # the original is never marked
-        with demo_settings(redis_url, workdir, local_llm) as settings:
+            shutil.copytree(maildir or sample_mailbox(), workdir / "mailbox")  # the original is never marked
+        with demo_settings(redis_url, workdir, local_llm, outbox) as settings:
+            with_llm = settings.llm_model is not None
             configure(settings)
             store = runtime().store
             try:
@@ -166,11 +193,14 @@ def run_demo(
                     expected = poll_source(source)
                     rows = wait_for_outcomes(store, expected, timeout_s)
                     elapsed = time.monotonic() - started
+                    model_answers = sum(
+                        run.usage.completion_tokens > 0
+                        for d in store.deliveries()
+                        if d.run_id and (run := store.get_run(d.run_id)) is not None
+                    )
             finally:
                 store.erase_namespace()
-        outbox_lines = (
-            (workdir / "outbox.jsonl").read_text().count("\n") if (workdir / "outbox.jsonl").exists() else 0
-        )
+    outbox_lines = outbox.read_text().count("\n") if outbox.exists() else 0
     if as_json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
@@ -181,5 +211,8 @@ def run_demo(
             counts[row["status"]] = counts.get(row["status"], 0) + 1
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         console.print(f"{len(rows)} messages in {elapsed:.1f}s: {summary}")
-        console.print(f"dry-run Jira: {outbox_lines} payloads written to the outbox (no Jira configured)")
+        console.print(f"dry-run Jira: {outbox_lines} payloads written to {outbox} (no Jira configured)")
+    if with_llm and rows and model_answers == 0:
+        console.print("the model answered nothing: every plan fell back to the rules (see each reason)")
+        return 1
     return 0 if all(row["status"] in FINAL_STATUSES for row in rows) else 1

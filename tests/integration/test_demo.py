@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.llm_server import FakeOpenAI, running_openai
 from tests.support import ROOT, TRIAGE
 
 pytestmark = pytest.mark.integration
@@ -41,3 +43,17 @@ def test_the_demo_reports_every_sample_message_in_a_final_status_and_twice_the_s
 def test_the_demo_brings_its_own_redis_when_none_answers() -> None:
     rows = demo_json("redis://127.0.0.1:1/0")
     assert len(rows) == 16 and {row["status"] for row in rows} <= FINAL
+
+
+def test_with_a_model_that_never_answers_each_row_says_why_and_the_demo_fails(
+    redis_url: str, tmp_path: Path
+) -> None:
+    with running_openai(FakeOpenAI()) as fake:  # every request answers 500
+        env = {**os.environ, "TRIAGE_REDIS_URL": redis_url, "TRIAGE_LLM_MODEL": "gpt-4o-mini",
+               "TRIAGE_LLM_BASE_URL": fake.url, "TRIAGE_LLM_MAX_TRANSPORT_RETRIES": "0"}  # fmt: skip
+        done = subprocess.run([TRIAGE, "demo", "--json", "--outbox", str(tmp_path / "outbox.jsonl")], env=env,
+                              capture_output=True, text=True, cwd=tmp_path, timeout=240)  # fmt: skip
+    assert done.returncode == 1 and "the model answered nothing" in done.stderr
+    planned = [json.loads(line) for line in done.stdout.splitlines() if '"planner": "fallback"' in line]
+    assert len(planned) == 11  # every ticket and reply fell back, and says why
+    assert all(row["reason"].startswith("fallback to rules: model unavailable") for row in planned)
