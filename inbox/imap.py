@@ -24,7 +24,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from inbox.source import RawMessage, delivery_id_for
+from inbox.source import MailboxMisconfigured, RawMessage, delivery_id_for
 
 log = logging.getLogger("triage")
 
@@ -48,6 +48,7 @@ class ImapConfig(BaseModel):
     processed: Literal["leave", "flag", "move"] = "flag"
     processed_keyword: str = "$Triaged"
     processed_folder: str = "Triaged"
+    read_only: bool = False  # EXAMINE instead of SELECT: nothing in the folder changes (the demo)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,12 @@ class ImapSource:
                 client.oauth2_login(c.user, token)
             elif c.password is not None:
                 client.login(c.user, c.password.get_secret_value())
-            client.select_folder(c.folder)
+            client.select_folder(c.folder, readonly=c.read_only)
+            if c.processed == "move" and not client.folder_exists(c.processed_folder):
+                raise MailboxMisconfigured(
+                    f"TRIAGE_IMAP_PROCESSED_FOLDER: the folder {c.processed_folder!r} does not exist on "
+                    f"{c.host}; create it, or set TRIAGE_IMAP_PROCESSED=flag"
+                )
         except BaseException:
             self._close_quietly(client)
             raise
@@ -146,7 +152,7 @@ class ImapSource:
         """Messages above the cursor, oldest UID first."""
         client = self.connect()
         try:
-            info = client.select_folder(self.config.folder)
+            info = client.select_folder(self.config.folder, readonly=self.config.read_only)
         except CONNECTION_ERRORS:
             self.close()
             raise
@@ -175,6 +181,8 @@ class ImapSource:
         uidvalidity, uid = (int(part) for part in delivery.key.split(":"))
         self.cursors.save_imap_cursor(self.name, uidvalidity, uid)
         client = self.connect()
+        if self.config.read_only:
+            return
         if self.config.processed == "flag":
             client.add_flags([uid], [self.config.processed_keyword])
         elif self.config.processed == "move":

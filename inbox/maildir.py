@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from inbox.source import RawMessage, delivery_id_for
+from inbox.source import MailboxMisconfigured, RawMessage, delivery_id_for
 
 PROCESSED_FLAG = "S"  # Maildir "seen": a message we have durably handed to the pipeline
 INFO_SEPARATOR = ":"  # "unique:2,FLAGS" (the stdlib's mailbox.Maildir uses the same on POSIX)
@@ -27,11 +27,20 @@ class MaildirSource:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).resolve()
-        if not (self.path / "cur").is_dir() and not (self.path / "new").is_dir():
-            raise FileNotFoundError(f"{self.path} is not a Maildir (no cur/ or new/ folder)")
-        for sub in ("cur", "new", "tmp"):  # git does not keep empty folders
-            (self.path / sub).mkdir(exist_ok=True)
         self._files: dict[str, Path] = {}  # key -> where the last scan saw its file
+
+    def _check_folder(self) -> None:
+        """Fail a poll clearly when the folder is not a Maildir; make an empty folder into one."""
+        if not self.path.is_dir():
+            raise MailboxMisconfigured(f"TRIAGE_MAILDIR: {self.path} does not exist (or is not a folder)")
+        is_maildir = (self.path / "cur").is_dir() or (self.path / "new").is_dir()
+        if not is_maildir and any(self.path.iterdir()):
+            raise MailboxMisconfigured(
+                f"TRIAGE_MAILDIR: {self.path} is not a Maildir (no cur/ or new/ folder)"
+            )
+        # An empty folder (a fresh volume, say) becomes an empty Maildir; git keeps no empty folders either.
+        for sub in ("cur", "new", "tmp"):
+            (self.path / sub).mkdir(exist_ok=True)
 
     @property
     def name(self) -> str:
@@ -40,6 +49,7 @@ class MaildirSource:
 
     def _scan(self) -> list[tuple[float, str]]:
         """(delivery time, key) of every unprocessed message, oldest first; remembers where each lies."""
+        self._check_folder()
         self._files = {}
         pending = []
         for sub in ("new", "cur"):

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+class MailboxMisconfigured(Exception):
+    """The mailbox cannot be read as configured (no such Maildir, a missing IMAP folder); the message
+    names the setting to fix. A poll that meets it fails with one clear log line, not a traceback."""
+
+
 @dataclass(frozen=True)
 class RawMessage:
     """One message as a source delivered it: its raw bytes, or why they could not be read."""

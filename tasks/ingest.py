@@ -15,7 +15,7 @@ from agent.store import RunStore
 from inbox.imap import CONNECTION_ERRORS, ImapSource
 from inbox.maildir import MaildirSource
 from inbox.parse import Unparseable, parse_message
-from inbox.source import MailSource
+from inbox.source import MailboxMisconfigured, MailSource
 from inbox.ticket import Ticket
 from monitoring import events
 from tasks.plan import plan_run
@@ -69,13 +69,23 @@ def poll_source(source: MailSource) -> int:
     return count
 
 
+def poll_once(source: MailSource) -> int:
+    """One scheduled poll: a mailbox that is misconfigured fails it with one clear log line (the
+    failure counts in the mailbox's health and its alert), not a traceback; the next poll tries again."""
+    try:
+        return poll_source(source)
+    except MailboxMisconfigured as exc:
+        log.error("poll failed source=%s error=%s", source.name, exc)
+        return 0
+    finally:
+        source.close()
+
+
 @app.task(name="triage.poll_maildir")
 def poll_maildir() -> int:
     """Beat task: poll the configured Maildir once."""
     path = runtime().settings.maildir
-    if path is None:
-        return 0
-    return poll_source(MaildirSource(path))
+    return 0 if path is None else poll_once(MaildirSource(path))
 
 
 @app.task(name="triage.poll_imap")
@@ -83,13 +93,7 @@ def poll_imap() -> int:
     """Beat task: poll the configured IMAP folder once (connect, read new UIDs, log out)."""
     rt = runtime()
     config = rt.settings.imap_config()
-    if config is None:
-        return 0
-    source = ImapSource(config, rt.store)
-    try:
-        return poll_source(source)
-    finally:
-        source.close()
+    return 0 if config is None else poll_once(ImapSource(config, rt.store))
 
 
 def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls: int | None = None) -> None:
@@ -109,7 +113,7 @@ def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls:
                 return
             if not (idle and source.wait_for_mail(interval_s)):
                 time.sleep(interval_s)
-        except (*CONNECTION_ERRORS, IMAPClientError) as exc:
+        except (*CONNECTION_ERRORS, IMAPClientError, MailboxMisconfigured) as exc:
             failures += 1
             source.close()
             delay = min(300.0, 2.0**failures) * (0.5 + random.random() / 2)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from inbox.maildir import MaildirSource
+from inbox.source import MailboxMisconfigured
 from tests.support import email_bytes, make_maildir
 
 
@@ -64,3 +67,21 @@ def test_a_message_a_mail_client_flagged_after_the_scan_is_still_marked(tmp_path
     file.rename(box / "cur" / f"{delivery.key}:2,F")  # a client flags it while the poller works
     source.mark_processed(delivery)
     assert [p.name for p in (box / "cur").iterdir()] == [f"{delivery.key}:2,FS"]
+
+
+def test_an_empty_folder_is_an_empty_maildir(tmp_path: Path) -> None:
+    (tmp_path / "mail").mkdir()  # a fresh volume, as docker compose mounts var/mail
+    assert list(MaildirSource(tmp_path / "mail").pending()) == []
+    assert sorted(p.name for p in (tmp_path / "mail").iterdir()) == ["cur", "new", "tmp"]
+
+
+@pytest.mark.parametrize(("make", "says"), [
+    (lambda p: None, "does not exist"),
+    (lambda p: (p.mkdir(), (p / "notes.txt").write_text("x")), "is not a Maildir (no cur/ or new/ folder)"),
+])  # fmt: skip
+def test_a_missing_folder_or_one_that_is_not_a_maildir_fails_the_poll_naming_the_setting(
+    tmp_path: Path, make: Any, says: str
+) -> None:
+    make(tmp_path / "mail")
+    with pytest.raises(MailboxMisconfigured, match=f"TRIAGE_MAILDIR: .* {re.escape(says)}"):
+        list(MaildirSource(tmp_path / "mail").pending())

@@ -14,17 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from pydantic import SecretStr
 
 from agent.run import Delivery
+from agent.store import RunStore
 from inbox.imap import CONNECTION_ERRORS, ImapConfig, ImapSource
+from inbox.source import MailboxMisconfigured
 from tasks import ingest as ingest_module
 from tasks.ingest import follow_imap, poll_source
 from tests.conftest import Pipeline
 from tests.dovecot import PASSWORD, USER, Dovecot, TokenEndpoint, running_dovecot, running_token_endpoint
-from tests.support import CORPORA, TRIAGE, email_bytes, wait_for
+from tests.support import CORPORA, TRIAGE, email_bytes, needs_corpora, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -251,6 +254,7 @@ def test_a_malformed_message_between_two_good_ones_is_quarantined_and_the_poller
     assert recorded[1].reason and pipeline.store.raw(recorded[1].delivery_id) is not None
 
 
+@needs_corpora
 def test_the_bounce_corpus_in_an_imap_folder_makes_no_tickets(
     pipeline: Pipeline, dovecot: Dovecot, folder: str
 ) -> None:
@@ -331,6 +335,67 @@ def test_the_demo_reads_an_imap_mailbox_with_the_same_outcomes_as_a_maildir(
         assert done.returncode == 0, done.stderr
         return [json.loads(line)["status"] for line in done.stdout.splitlines()]
 
-    from_imap = statuses("--imap", extra={})
+    before = folder_state(dovecot, folder)
+    from_imap = statuses("--imap", extra={"TRIAGE_IMAP_PROCESSED": "move"})
     from_maildir = statuses(extra={"TRIAGE_IMAP_HOST": ""})
     assert len(from_imap) == 16 and from_imap == from_maildir
+    assert folder_state(dovecot, folder) == before  # the demo only looked: no flag, no move, nothing read
+
+
+def folder_state(dovecot: Dovecot, folder: str) -> dict[int, tuple[bytes, ...]]:
+    """Every message's UID and flags (\\Recent left out: it belongs to the session that looks)."""
+    with admin(dovecot) as client:
+        client.select_folder(folder, readonly=True)
+        flags = client.get_flags(client.search("ALL"))
+    return {uid: tuple(sorted(f for f in fl if f != b"\\Recent")) for uid, fl in flags.items()}
+
+
+def test_a_missing_move_folder_fails_the_poll_naming_the_setting(
+    pipeline: Pipeline, dovecot: Dovecot, folder: str
+) -> None:
+    append(dovecot, folder, *mails("move", 1))
+    source = source_for(dovecot, folder, pipeline, processed="move", processed_folder="NoSuchFolder")
+    assert ingest_module.poll_once(source) == 0  # one log line, no traceback; the mail waits
+    assert pipeline.store.state_counts()["mailboxes"][source.name]["failures"] >= 1
+    with pytest.raises(MailboxMisconfigured, match="TRIAGE_IMAP_PROCESSED_FOLDER: the folder 'NoSuchFolder'"):
+        poll_source(source)
+    assert deliveries_of(pipeline, source) == []
+
+
+def test_an_ingest_worker_with_only_imap_configured_polls_it(dovecot: Dovecot, folder: str, redis_url: str,
+                                                            tmp_path: Path) -> None:  # fmt: skip
+    import os
+    import subprocess
+
+    namespace = f"test-imap-only-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "TRIAGE_REDIS_URL": redis_url, "TRIAGE_NAMESPACE": namespace, "TRIAGE_IMAP_HOST": "127.0.0.1",
+           "TRIAGE_IMAP_PORT": str(dovecot.port), "TRIAGE_IMAP_SSL": "false", "TRIAGE_IMAP_USER": USER,
+           "TRIAGE_IMAP_PASSWORD": PASSWORD, "TRIAGE_IMAP_FOLDER": folder, "TRIAGE_POLL_INTERVAL_S": "1",
+           "TRIAGE_METRICS_PORT": "0", "TRIAGE_OUTBOX_PATH": str(tmp_path / "outbox.jsonl")}  # fmt: skip
+    env.pop("TRIAGE_MAILDIR", None)
+    store = RunStore(redis.Redis.from_url(redis_url), namespace, 3600)
+    with open(tmp_path / "ingest.log", "wb") as log_in, open(tmp_path / "rest.log", "wb") as log_rest:
+        workers = [subprocess.Popen([TRIAGE, "worker", "--role", "ingest", "--pool", "threads", "-c", "2"], env=env,
+                                    stdout=log_in, stderr=subprocess.STDOUT, cwd=tmp_path),
+                   subprocess.Popen([TRIAGE, "worker", "--role", "all", "--pool", "threads", "-c", "4"],
+                                    env={**env, "TRIAGE_IMAP_HOST": ""}, stdout=log_rest, stderr=subprocess.STDOUT,
+                                    cwd=tmp_path)]  # fmt: skip
+        try:
+            append(
+                dovecot,
+                folder,
+                email_bytes(subject="Printer on fire", message_id=f"<imap-only-{namespace}@x>"),
+            )
+
+            def done() -> bool:
+                runs = [store.get_run(d.run_id) for d in store.deliveries() if d.run_id]
+                return len(runs) == 1 and all(r is not None and r.status == "done" for r in runs)
+
+            wait_for(done, 60, "the appended message to be triaged")
+        finally:
+            for worker in workers:
+                worker.terminate()
+                worker.wait(timeout=30)
+            store.erase_namespace()
+    said = (tmp_path / "ingest.log").read_text()
+    assert f"ingest: polling IMAP {USER}@127.0.0.1:{dovecot.port}/{folder} every 1s" in said
