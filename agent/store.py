@@ -311,6 +311,10 @@ class RunStore(OperatorActions):
         stored = self.get(key)
         return False, stored if stored is not None else record
 
+    def note(self, key: str, record: dict[str, Any]) -> None:
+        """Store a record under an idempotency key, replacing any."""
+        self.redis.set(self.keys.ledger(key), json.dumps(record), ex=self.retention_s)
+
     def next_number(self, name: str) -> int:
         """A fresh number from a named counter."""
         return int(self.redis.incr(self.keys.counter(name)))

@@ -37,6 +37,10 @@ class MemoryLedger:
         self.records[key] = record
         return True, record
 
+    def note(self, key: str, record: dict[str, Any]) -> None:
+        """Store, replacing."""
+        self.records[key] = record
+
     def next_number(self, name: str) -> int:
         """A fresh number."""
         self.counters[name] += 1

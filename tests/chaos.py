@@ -183,7 +183,8 @@ def main() -> None:
                                "warm_shutdowns": 0, "redis_restarts": 0, "workers_revived": 0}  # fmt: skip
     redis_server = PrivateRedis(work)
     redis_server.start()
-    with running_jira(FakeJira(failure_rate=0.1)) as jira:
+    # Jira Cloud, whose search finds a new issue only a second after it was created.
+    with running_jira(FakeJira(failure_rate=0.1, deployment="Cloud", search_lag_s=1.0)) as jira:
         designed = sum(1 for want in expected.values() if want == "dead_letter")
         jira.fail_next("POST", "/issue", "400", body_contains="Sven Lindqvist", times=designed)
         namespace = f"chaos-{uuid.uuid4().hex[:6]}"
@@ -191,6 +192,7 @@ def main() -> None:
                "TRIAGE_MAILDIR": str(work / "mailbox"), "TRIAGE_POLL_INTERVAL_S": "1", "TRIAGE_METRICS_PORT": "0",
                "TRIAGE_JIRA_URL": jira.url, "TRIAGE_JIRA_USER": jira.user, "TRIAGE_JIRA_API_TOKEN": jira.token,
                "TRIAGE_RETRY_SCALE": "0.05", "TRIAGE_SWEEP_INTERVAL_S": "5", "TRIAGE_SWEEP_STALE_S": "20",
+               "TRIAGE_JIRA_SEARCH_LAG_S": "2",
                "TRIAGE_TOOL_TIMEOUTS": json.dumps({"categorize_ticket": 5, "extract_entities": 5,
                                                    "create_jira_issue": 10, "comment_jira_issue": 10}),
                "TRIAGE_OUTBOX_PATH": str(work / "outbox.jsonl")}  # fmt: skip

@@ -1,8 +1,11 @@
 """A Jira-compatible HTTP server for tests: the REST API v2 endpoints the `jira` client calls.
 
-Same paths, status codes and error bodies (`errorMessages`, `errors`) as Jira Server 9, with
-failure injection: 429 with Retry-After, 503, 500, a dropped connection after a successful write,
-400 with field errors, 401. State is in memory; tests assert on it at the end.
+Same paths, status codes and error bodies (`errorMessages`, `errors`) as Jira Server 9 or, with
+deployment="Cloud", as Jira Cloud: its serverInfo, the old `/search` answering 410 Gone (Atlassian
+removed it, CHANGE-2046) and `/search/jql` with nextPageToken paging. Like Cloud's, the search index may
+lag: an issue becomes searchable only `search_lag_s` after it was created (Cloud's JQL search is
+eventually consistent). Failure injection: 429 with Retry-After, 503, 500, a dropped connection after a
+successful write, 400 with field errors, 401. State is in memory; tests assert on it at the end.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import random
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +50,7 @@ class JiraState:
     issues: dict[str, dict[str, Any]] = field(default_factory=dict)
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    indexed_at: dict[str, float] = field(default_factory=dict)  # issue key -> when search finds it
     requests: list[tuple[str, str]] = field(default_factory=list)
     next_id: int = 10000
 
@@ -54,9 +59,17 @@ class FakeJira:
     """The server and its state; start it with `running_jira()`."""
 
     def __init__(
-        self, user: str = "bot@example.com", token: str = "s3cret-token", failure_rate: float = 0.0
+        self,
+        user: str = "bot@example.com",
+        token: str = "s3cret-token",
+        failure_rate: float = 0.0,
+        *,
+        deployment: str = "Server",
+        search_lag_s: float = 0.0,
     ) -> None:
         self.user, self.token = user, token
+        self.deployment = deployment  # "Server" (Data Center) or "Cloud"
+        self.search_lag_s = search_lag_s  # a new issue is invisible to search for this long
         self.failure_rate = failure_rate  # share of API requests that fail transiently at random
         self.random = random.Random(1)
         self.random_failures = 0
@@ -183,6 +196,9 @@ class _Handler(JsonHandler):
         state = jira.state
         base = jira.url + API
         if method == "GET" and path == "/serverInfo":
+            if jira.deployment == "Cloud":
+                return 200, {"baseUrl": jira.url, "version": "1001.0.0-SNAPSHOT", "versionNumbers": [1001, 0, 0],
+                             "deploymentType": "Cloud", "buildNumber": 100291, "serverTitle": "Jira"}  # fmt: skip
             return 200, {"baseUrl": jira.url, "version": "9.12.2", "versionNumbers": [9, 12, 2],
                          "deploymentType": "Server", "buildNumber": 9120002, "serverTitle": "Fake Jira"}  # fmt: skip
         if method == "GET" and path == "/myself":
@@ -222,8 +238,16 @@ class _Handler(JsonHandler):
             return (200, issue) if issue else (404, _error(["Issue Does Not Exist"]))
         if m := re.fullmatch(r"/issue/([^/]+)/comment", path):
             return self._comment(method, m.group(1), body, base)
+        if path == "/search" and jira.deployment == "Cloud":
+            return 410, _error(["The requested API has been removed. Please migrate to the /rest/api/3/search/jql "
+                                "API. A full migration guideline is available at "
+                                "https://developer.atlassian.com/changelog/#CHANGE-2046"])  # fmt: skip
         if method == "GET" and path == "/search":
-            return 200, self._search(query.get("jql", ""), int(query.get("maxResults", 50)))
+            hits = self._search(query.get("jql", ""))
+            top = int(query.get("maxResults", 50))
+            return 200, {"startAt": 0, "maxResults": top, "total": len(hits), "issues": hits[:top]}
+        if path == "/search/jql" and jira.deployment == "Cloud" and method in ("GET", "POST"):
+            return self._search_jql(body if method == "POST" else query)
         return 404, _error([f"No route for {method} {path}"])
 
     def _issue_types(self, base: str) -> list[dict[str, Any]]:
@@ -265,6 +289,7 @@ class _Handler(JsonHandler):
             issue = {"id": str(state.next_id), "key": key, "self": f"{base}/issue/{state.next_id}",
                      "fields": {**fields, "labels": list(fields.get("labels", [])), "status": {"name": "Open"}}}  # fmt: skip
             state.issues[key] = issue
+            state.indexed_at[key] = time.monotonic() + self.jira.search_lag_s
             state.comments[key] = []
         return 201, {"id": issue["id"], "key": key, "self": issue["self"]}
 
@@ -284,14 +309,33 @@ class _Handler(JsonHandler):
             comments.append(comment)
         return 201, comment
 
-    def _search(self, jql: str, max_results: int) -> dict[str, Any]:
+    def _search(self, jql: str) -> list[dict[str, Any]]:
+        """Issues the search index holds that match the JQL's `field = value` clauses."""
         state = self.jira.state
         clauses = re.findall(r'(\w+)\s*=\s*"?([\w.-]+)"?', jql)
-        hits = [
-            issue for issue in state.issues.values()
-            if all(self._matches(issue, name.lower(), value) for name, value in clauses)
+        now = time.monotonic()
+        return [
+            issue for key, issue in state.issues.items()
+            if state.indexed_at.get(key, 0) <= now
+            and all(self._matches(issue, name.lower(), value) for name, value in clauses)
         ]  # fmt: skip
-        return {"startAt": 0, "maxResults": max_results, "total": len(hits), "issues": hits[:max_results]}
+
+    def _search_jql(self, params: dict[str, Any]) -> tuple[int, Any]:
+        """Cloud's enhanced search: no total, pages chained by nextPageToken (an offset, here)."""
+        if not str(params.get("jql", "")).strip():
+            return 400, _error(
+                ["Unbounded JQL queries are not allowed here. Please add a search restriction."]
+            )
+        hits = self._search(str(params["jql"]))
+        start = int(params.get("nextPageToken") or 0)
+        top = min(int(params.get("maxResults") or 50), 5000)
+        page = hits[start : start + top]
+        answer: dict[str, Any] = {"issues": [{"id": i["id"], "key": i["key"], "self": i["self"],
+                                              "fields": i["fields"]} for i in page],
+                                  "isLast": start + top >= len(hits)}  # fmt: skip
+        if not answer["isLast"]:
+            answer["nextPageToken"] = str(start + top)
+        return 200, answer
 
     @staticmethod
     def _matches(issue: dict[str, Any], name: str, value: str) -> bool:

@@ -70,6 +70,11 @@ class Ledger(Protocol):
         """Store record under key unless one is there; return (stored_by_us, the record that is there)."""
         ...
 
+    def note(self, key: str, record: dict[str, Any]) -> None:
+        """Store record under key, replacing what is there (for facts that change, like the time of the
+        latest attempt at a side effect)."""
+        ...
+
     def next_number(self, name: str) -> int:
         """A fresh number from the named counter (for local dry-run keys)."""
         ...
@@ -103,6 +108,7 @@ class ToolConfig(BaseModel):
     jira_user: str | None = None
     jira_api_token: SecretStr | None = None
     jira_timeout_s: float = 15.0
+    jira_search_lag_s: float = 30.0  # how long Jira's search may miss a just-created issue
     run_link_template: str = "triage show {run_id}"
 
     @property

@@ -15,6 +15,11 @@ class RetryableToolError(ToolError):
         self.retry_after = retry_after
 
 
+class OutcomeUnknown(RetryableToolError):
+    """The request went out but no answer came back (dropped connection, timeout): it may have taken
+    effect. Retried like any retryable error; a side effect must find out before doing it again."""
+
+
 class PermanentToolError(ToolError):
     """Retrying cannot help: the run fails and lands in the dead-letter list with this message."""
 

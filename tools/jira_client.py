@@ -18,7 +18,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from tools.base import ToolConfig
-from tools.errors import PermanentToolError, RetryableToolError
+from tools.errors import OutcomeUnknown, PermanentToolError, RetryableToolError
 
 _local = threading.local()
 
@@ -65,7 +65,7 @@ def jira_errors(action: str) -> Iterator[None]:
             raise PermanentToolError(f"{action}: not found in Jira (404, deleted?): {details}") from None
         raise PermanentToolError(f"{action}: Jira rejected the request ({status}): {details}") from None
     except requests.exceptions.RequestException as exc:
-        raise RetryableToolError(f"{action}: no answer from Jira ({type(exc).__name__})") from None
+        raise OutcomeUnknown(f"{action}: no answer from Jira ({type(exc).__name__})") from None
 
 
 def client_for(config: ToolConfig) -> JIRA:
@@ -124,8 +124,8 @@ def check_jira(config: ToolConfig) -> list[str]:
             client.myself()
         with jira_errors(f"read project {config.jira_project}"):
             project = client.project(config.jira_project)
-        with jira_errors("read issue types"):
-            types = {t.name for t in client.project_issue_types(config.jira_project)}
+        # The project's own list: Cloud has no createmeta issuetypes endpoint (project_issue_types).
+        types = {t.name for t in getattr(project, "issueTypes", [])}
         with jira_errors("read priorities"):
             priorities = {p.name for p in client.priorities()}
     except (PermanentToolError, RetryableToolError) as exc:

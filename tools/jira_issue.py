@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from tools import jira_client
 from tools.base import RetryPolicy, ToolContext, tool
-from tools.errors import NotReadyYet
+from tools.errors import NotReadyYet, OutcomeUnknown, ToolError
 
 _SUMMARY_MAX = 255
 _JIRA_TIMEOUT_S = 60  # several HTTP calls (search, create) at TRIAGE_JIRA_TIMEOUT_S each at most
@@ -116,6 +116,41 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
     return {"fields": fields}
 
 
+def _create_attempt_key(ctx: ToolContext) -> str:
+    """Ledger key holding when the latest create of this step was sent (its answer may be lost)."""
+    return f"{ctx.idempotency_key}:create-sent"
+
+
+def _create_once(ctx: ToolContext, fields: dict[str, Any]) -> str:
+    """Create the issue, unless a create whose fate is unknown went out too recently for Jira's search
+    to show its issue (the label search just missed). The send is noted first, so a worker that dies
+    mid-request leaves the note too; an answer from Jira (an error status) clears it: nothing was made."""
+    _wait_out_the_search_lag(ctx)
+    ctx.ledger.note(_create_attempt_key(ctx), {"at": time.time()})
+    try:
+        return jira_client.create_issue(ctx.config, fields)
+    except ToolError as exc:
+        if not isinstance(exc, OutcomeUnknown):
+            ctx.ledger.note(_create_attempt_key(ctx), {"at": None})
+        raise
+
+
+def _wait_out_the_search_lag(ctx: ToolContext) -> None:
+    """Jira Cloud's search is eventually consistent: an issue created moments ago may not be found by
+    its label yet. When a create of unknown outcome was sent less than TRIAGE_JIRA_SEARCH_LAG_S ago,
+    wait until that window has passed (the caller then searches again) before creating."""
+    sent = ctx.ledger.get(_create_attempt_key(ctx))
+    if sent is None or sent["at"] is None:
+        return
+    waited = time.time() - float(sent["at"])
+    if waited < ctx.config.jira_search_lag_s:
+        remaining = ctx.config.jira_search_lag_s - waited
+        raise NotReadyYet(
+            f"a create sent {waited:.1f}s ago may not be searchable yet; searching again in {remaining:.1f}s",
+            retry_after=remaining,
+        )
+
+
 def _recorded(ctx: ToolContext) -> IssueResult | None:
     existing = ctx.ledger.get(ctx.idempotency_key)
     return IssueResult.model_validate({**existing, "created": False}) if existing is not None else None
@@ -157,7 +192,7 @@ def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
         key = jira_client.find_issue_by_label(ctx.config, idempotency_label(ctx.ticket_id))
         created = key is None
         if key is None:
-            key = jira_client.create_issue(ctx.config, payload["fields"])
+            key = _create_once(ctx, payload["fields"])
         result = _record(ctx, {"issue_key": key, "dry_run": False, "request": payload}, created)
         ctx.ledger.claim(issue_ledger_key(ctx.ticket_id), {"issue_key": key})
         return result

@@ -20,13 +20,15 @@ TICKETS, REPLIES = 9, 2
 
 @pytest.fixture
 def jira(pipeline: Pipeline, swap_runtime: Any) -> Iterator[FakeJira]:
-    """A Jira-compatible server, and the worker's tools configured to use it."""
-    with running_jira() as server:
+    """A Jira Cloud-compatible server whose search finds a new issue only after 0.5 s (Cloud's search
+    is eventually consistent), and the worker's tools configured to use it."""
+    with running_jira(FakeJira(deployment="Cloud", search_lag_s=0.5)) as server:
         config = runtime_module.runtime().tool_config.model_copy(
             update={
                 "jira_url": server.url,
                 "jira_user": server.user,
                 "jira_api_token": SecretStr(server.token),
+                "jira_search_lag_s": 1.0,
             }
         )
         swap_runtime(tool_config=config)
@@ -40,8 +42,8 @@ def test_one_issue_per_ticket_and_one_comment_per_reply_while_jira_fails_in_ever
     jira.fail_next("POST", "/issue", "503")
     jira.fail_next("POST", "/issue", "500")
     jira.fail_next("POST", "/issue", "drop_after_write", times=2)
-    jira.fail_next("GET", "/search", "503", retry_after=1)
-    jira.fail_next("GET", "/search", "drop_after_write")
+    jira.fail_next("GET", "/search/jql", "503", retry_after=1)
+    jira.fail_next("GET", "/search/jql", "drop_after_write")
     jira.fail_next("POST", r"/issue/[A-Z]+-\d+/comment", "drop_after_write")
     jira.fail_next("POST", r"/issue/[A-Z]+-\d+/comment", "429", retry_after=1)
 

@@ -10,10 +10,11 @@ import pytest
 from pydantic import SecretStr
 
 from tests.jira_server import FakeJira, running_jira
+from tests.support import wait_for
 from tools.base import ToolContext
-from tools.errors import PermanentToolError, RetryableToolError
-from tools.jira_client import check_jira
-from tools.jira_issue import comment_jira_issue, create_jira_issue
+from tools.errors import NotReadyYet, PermanentToolError, RetryableToolError
+from tools.jira_client import check_jira, find_issue_by_label
+from tools.jira_issue import IssueResult, comment_jira_issue, create_jira_issue
 
 ARGS = {
     "subject": "Charged twice", "body": "Please refund.", "sender": "jane@example.com", "category": "billing",
@@ -22,9 +23,10 @@ ARGS = {
 REPLY = {"parent_ticket_id": "T1", "body": "Any news?", "sender": "jane@example.com"}
 
 
-@pytest.fixture
-def jira() -> Iterator[FakeJira]:
-    with running_jira() as server:
+@pytest.fixture(params=["Server", "Cloud"])
+def jira(request: pytest.FixtureRequest) -> Iterator[FakeJira]:
+    """Jira Server (Data Center) and Jira Cloud, whose search API is another endpoint."""
+    with running_jira(FakeJira(deployment=request.param)) as server:
         yield server
 
 
@@ -168,3 +170,65 @@ def test_check_names_what_is_wrong(jctx: ToolContext, change: dict[str, object],
 def test_check_reports_an_unreachable_jira(jctx: ToolContext, tmp_path: Path) -> None:
     config = jctx.config.model_copy(update={"jira_url": "http://127.0.0.1:1", "jira_timeout_s": 2})
     assert any("no answer from Jira" in p for p in check_jira(config))
+
+
+@pytest.fixture
+def lagging(ctx: ToolContext) -> Iterator[tuple[FakeJira, ToolContext]]:
+    """Jira Cloud whose search index shows a new issue only after 1 s, as Cloud's may."""
+    with running_jira(FakeJira(deployment="Cloud", search_lag_s=1.0)) as server:
+        config = ctx.config.model_copy(update={"jira_url": server.url, "jira_user": server.user,
+                                               "jira_api_token": SecretStr(server.token), "jira_search_lag_s": 2.0})  # fmt: skip
+        yield server, replace(ctx, config=config)
+
+
+def test_on_cloud_the_client_searches_with_the_new_endpoint_and_never_the_removed_one(
+    lagging: tuple[FakeJira, ToolContext],
+) -> None:
+    jira, jctx = lagging
+    create_jira_issue.run(ARGS, jctx)
+    paths = {path for _, path in jira.state.requests}
+    assert "/search/jql" in paths and "/search" not in paths
+
+
+def test_the_test_servers_cloud_search_lags_behind_a_create(lagging: tuple[FakeJira, ToolContext]) -> None:
+    jira, jctx = lagging
+    create_jira_issue.run(ARGS, jctx)
+    assert "SUP-1" in jira.state.issues
+    assert find_issue_by_label(jctx.config, "triage-T1") is None  # created, not yet searchable
+    assert wait_for(lambda: find_issue_by_label(jctx.config, "triage-T1"), timeout=5) == "SUP-1"
+
+
+def test_a_lost_create_is_not_repeated_while_clouds_search_may_still_miss_it(
+    lagging: tuple[FakeJira, ToolContext],
+) -> None:
+    jira, jctx = lagging
+    jira.fail_next("POST", "/issue", "drop_after_write")
+    with pytest.raises(RetryableToolError, match="no answer from Jira"):
+        create_jira_issue.run(ARGS, jctx)
+    # At once, the label search misses the issue Jira did create: the retry waits instead of creating.
+    with pytest.raises(NotReadyYet, match="may not be searchable yet") as waited:
+        create_jira_issue.run(ARGS, jctx)
+    assert 0 < (waited.value.retry_after or 0) <= 2.0
+
+    def retried() -> IssueResult | None:
+        try:
+            return create_jira_issue.run(ARGS, jctx)
+        except NotReadyYet:
+            return None
+
+    again = wait_for(retried, timeout=10, what="the retry after the consistency window")
+    assert again.issue_key == "SUP-1" and not again.created
+    assert len(jira.state.issues) == 1
+
+
+def test_without_a_consistency_window_the_lag_would_create_a_duplicate(
+    lagging: tuple[FakeJira, ToolContext],
+) -> None:
+    # Why TRIAGE_JIRA_SEARCH_LAG_S exists: the same lost answer, retried at once with no window.
+    jira, jctx = lagging
+    jctx = replace(jctx, config=jctx.config.model_copy(update={"jira_search_lag_s": 0.0}))
+    jira.fail_next("POST", "/issue", "drop_after_write")
+    with pytest.raises(RetryableToolError):
+        create_jira_issue.run(ARGS, jctx)
+    create_jira_issue.run(ARGS, jctx)
+    assert len(jira.issues_with_label("triage-T1")) == 2
