@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.http_peer import JsonHandler, serving
+from tests.support import require_program
 from workers.servers import free_port
 
 USER, PASSWORD = "support", "support-pass"
@@ -108,8 +109,7 @@ class Dovecot:
 def running_dovecot(root: Path, token_url: str | None = None) -> Iterator[Dovecot]:
     """Configure and start a private Dovecot under `root`; with token_url, XOAUTH2 logins are checked
     against that introspection endpoint (passwords still work)."""
-    if shutil.which("dovecot") is None and not Path("/usr/sbin/dovecot").exists():
-        raise RuntimeError("dovecot is not installed (Debian package 'dovecot-imapd'; .ci/run installs it)")
+    require_program("dovecot", "dovecot-imapd")
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)
     for sub in ("run", "state", "mail"):

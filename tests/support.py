@@ -5,6 +5,8 @@ from __future__ import annotations
 import mailbox
 import os
 import re
+import shlex
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -14,16 +16,40 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+
 from agent.plan import Plan
 from agent.planner import Planned
 from inbox.ticket import Ticket
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT.parent / "shared" / "corpora"
+# A bare clone has no ../shared: tests that read the third-party corpora skip, saying so. CI has them, so
+# there a missing folder fails those tests instead of skipping them quietly.
+needs_corpora = pytest.mark.skipif(
+    not CORPORA.is_dir() and not os.environ.get("CI"),
+    reason=f"needs the third-party corpora in ../shared/corpora beside the checkout ({CORPORA} is absent)",
+)
 TRIAGE = str(Path(sys.executable).parent / "triage")  # the installed command
 SAMPLE_MAILBOX = ROOT / "examples" / "mailbox"
+README = (ROOT / "README.md").read_text()
+# The worker commands the README tells an operator to run side by side, as argument lists.
+README_WORKER_BLOCK = [shlex.split(line.split("#")[0]) for line in README.splitlines()
+                       if line.startswith(".venv/bin/triage worker ")]  # fmt: skip
 
 T = TypeVar("T")
+
+
+def require_program(name: str, package: str) -> str:
+    """The path of a program a test runs for real. Missing, the test skips naming the Debian package
+    (`make system-packages` installs it); in CI, where `make test` installed it, a missing one fails."""
+    path = shutil.which(name) or next((p for p in (f"/usr/sbin/{name}",) if os.access(p, os.X_OK)), None)
+    if path is None:
+        message = f"{name} is not installed (Debian package {package!r}: make system-packages)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
 
 
 def email_bytes(

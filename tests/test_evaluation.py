@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from evaluation.dataset import folds
 from evaluation.metrics import score
-from tests.support import CORPORA
+from tests.support import CORPORA, needs_corpora
 from workers.cli import main
 
 DEV = CORPORA / "bitext-customer-support" / "dev.csv"
@@ -36,6 +36,7 @@ def test_scores_are_computed_as_defined() -> None:
     assert report.confusion == {"a": {"a": 1, "b": 1}, "b": {"a": 0, "b": 2}}
 
 
+@needs_corpora
 def test_ten_examples_per_category_floor() -> None:
     got = triage_eval("--label-column", "category", "--train", str(DEV), "--per-class", "10")
     assert got["n"] == 2147  # the 110 training rows are never scored
@@ -43,11 +44,13 @@ def test_ten_examples_per_category_floor() -> None:
     assert got["accuracy_answered"] >= 0.96 and got["coverage"] >= 0.9
 
 
+@needs_corpora
 def test_a_hundred_examples_per_category_floor() -> None:
     got = triage_eval("--label-column", "category", "--train", str(DEV), "--per-class", "100")
     assert got["accuracy_forced"] >= 0.98 and got["accuracy_answered"] >= 0.985 and got["coverage"] >= 0.95
 
 
+@needs_corpora
 def test_cross_validation_over_every_row_floor() -> None:
     got = triage_eval("--label-column", "category", "--folds", "5", "--per-class", "0")
     assert got["n"] == 2257 and got["trained_on"] == "all rows per label of the other folds (5-fold, seed 0)"
@@ -62,6 +65,7 @@ def test_folds_are_stratified_and_disjoint() -> None:
     assert [len(part) for part in parts] == [6, 6, 6, 6, 6]
 
 
+@needs_corpora
 @pytest.mark.parametrize("args", [["--folds", "1"], ["--folds", "5", "--train", str(DEV)]])
 def test_folds_need_two_parts_and_no_separate_training_file(args: list[str]) -> None:
     result = CliRunner().invoke(
@@ -70,6 +74,7 @@ def test_folds_need_two_parts_and_no_separate_training_file(args: list[str]) -> 
     assert result.exit_code == 2 and "--folds takes k >= 2" in result.output
 
 
+@needs_corpora
 def test_entity_floor() -> None:
     got = triage_eval("--entities")
     assert {k: v["f1"] >= 0.95 for k, v in got.items()} == {
@@ -77,6 +82,7 @@ def test_entity_floor() -> None:
     }  # fmt: skip
 
 
+@needs_corpora
 def test_the_plot_is_a_png(tmp_path: Path) -> None:
     out = tmp_path / "cm.png"
     result = CliRunner().invoke(main, ["eval", str(DEV), "--text-column", "instruction", "--label-column", "category",
@@ -84,6 +90,7 @@ def test_the_plot_is_a_png(tmp_path: Path) -> None:
     assert result.exit_code == 0 and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@needs_corpora
 def test_train_categorizer_writes_a_categories_file_the_worker_accepts(tmp_path: Path) -> None:
     out = tmp_path / "categories.json"
     result = CliRunner().invoke(main, ["train-categorizer", str(DEV), "--text-column", "instruction",
@@ -97,6 +104,7 @@ def test_train_categorizer_writes_a_categories_file_the_worker_accepts(tmp_path:
     build_runtime(load_settings(categories_file=out))  # trains at start-up without complaint
 
 
+@needs_corpora
 def test_a_missing_column_is_a_clear_error() -> None:
     result = CliRunner().invoke(
         main, ["eval", str(DEV), "--text-column", "text", "--label-column", "category"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from inbox.parse import Incoming, Unparseable, parse_message
-from tests.support import CORPORA, SAMPLE_MAILBOX, email_bytes
+from tests.support import CORPORA, SAMPLE_MAILBOX, email_bytes, needs_corpora
 
 MIME_CORPUS = sorted(
     p
@@ -22,10 +22,12 @@ def parse(raw: bytes, max_bytes: int = 2_000_000) -> Incoming:
     return parse_message(raw, max_bytes=max_bytes)
 
 
+@needs_corpora
 def test_the_mime_corpora_are_present() -> None:
     assert len(MIME_CORPUS) >= 60
 
 
+@needs_corpora
 @pytest.mark.parametrize("path", MIME_CORPUS, ids=lambda p: p.name)
 def test_every_corpus_message_parses_or_is_quarantined_with_a_reason(path: Path) -> None:
     raw = path.read_bytes()
@@ -40,6 +42,7 @@ def test_every_corpus_message_parses_or_is_quarantined_with_a_reason(path: Path)
     assert isinstance(ticket.body, str) and isinstance(ticket.subject, str)
 
 
+@needs_corpora
 def test_rfc2047_subjects_and_senders_are_decoded() -> None:
     gb2312 = parse((SPAMSCOPE / "mail_test_9").read_bytes()).ticket
     assert gb2312.subject.startswith("我把镜头拉近些")
@@ -47,16 +50,19 @@ def test_rfc2047_subjects_and_senders_are_decoded() -> None:
     assert cyrillic.subject == "письмо уведом-е"
 
 
+@needs_corpora
 def test_a_display_name_with_an_unquoted_comma_still_yields_the_address() -> None:
     ticket = parse((SPAMSCOPE / "mail_test_18").read_bytes()).ticket
     assert ticket.sender == "comma.name@example.com"
 
 
+@needs_corpora
 def test_an_outlook_msg_file_is_not_an_email_and_is_quarantined() -> None:
     with pytest.raises(Unparseable, match="no header fields"):
         parse((SPAMSCOPE / "mail_outlook_1").read_bytes())
 
 
+@needs_corpora
 def test_oversize_mail_is_quarantined_naming_the_limit() -> None:
     raw = (SPAMSCOPE / "mail_test_2").read_bytes()
     with pytest.raises(Unparseable, match="over the 1000000-byte limit"):

@@ -8,17 +8,19 @@ import pytest
 
 from inbox.parse import parse_message
 from inbox.text import html_to_text, split_reply
-from tests.support import CORPORA
+from tests.support import CORPORA, needs_corpora
 
 TALON = CORPORA / "replies-talon" / "tests" / "fixtures" / "standard_replies"
 
 
+@needs_corpora
 @pytest.mark.parametrize("path", sorted(TALON.glob("*.eml")), ids=lambda p: p.name)
 def test_each_mail_clients_reply_is_reduced_to_the_new_text(path: Path) -> None:
     ticket = parse_message(path.read_bytes(), max_bytes=1_000_000).ticket
     assert ticket.body == "Hello"
 
 
+@needs_corpora
 def test_iphone_and_sparrow_signatures_are_trimmed() -> None:
     assert split_reply((TALON / "iphone_reply_text").read_text()) == ("Hello", "")
     body, signature = split_reply((TALON / "sparrow_reply_text").read_text())

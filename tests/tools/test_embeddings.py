@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from agent.store import RunStore
-from tests.support import SAMPLE_MAILBOX, TRIAGE, wait_for
+from tests.support import SAMPLE_MAILBOX, TRIAGE, needs_corpora, wait_for
 from tests.test_evaluation import DEV, triage_eval
 from tests.tools.test_categorize import SUPPORT_REQUESTS
 from tools import embeddings
@@ -60,6 +60,7 @@ def test_gibberish_is_other_and_flagged_for_review(with_embeddings: ToolContext)
     assert result.category == "other" and result.needs_review
 
 
+@needs_corpora
 def test_ten_examples_per_category_floor() -> None:
     got = triage_eval(
         "--label-column", "category", "--train", str(DEV), "--per-class", "10", "--classifier", "embeddings"
