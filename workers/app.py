@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ ROLES: dict[str, tuple[str, ...]] = {
     "all": QUEUES,
 }
 TASK_MODULES = ["tasks.ingest", "tasks.plan", "tasks.execute", "tasks.sweep"]
+# Each role's /metrics port when TRIAGE_METRICS_PORT is unset: one worker of each role fits on one host.
+METRICS_PORTS = {"ingest": 9808, "all": 9808, "plan": 9809, "execute": 9810}
 
 log = logging.getLogger("triage")
 app = Celery("triage")
@@ -54,13 +57,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "longest a task can stay unacknowledged (hard time limit or retry delay); otherwise Redis "
             "redelivers running tasks and work is done twice"
         )
-    beat: dict[str, Any] = {}
+    # Beat runs in the ingest worker: it polls every configured mailbox and, in every deployment, sweeps.
+    beat: dict[str, Any] = {"sweep": {"task": "triage.sweep", "schedule": settings.sweep_interval_s}}
     if settings.maildir is not None:
         beat["poll-maildir"] = {"task": "triage.poll_maildir", "schedule": settings.poll_interval_s}
     if settings.imap_host is not None:
         beat["poll-imap"] = {"task": "triage.poll_imap", "schedule": settings.poll_interval_s}
-    if beat:  # the worker that runs beat (the ingest role) also schedules the sweeper
-        beat["sweep"] = {"task": "triage.sweep", "schedule": settings.sweep_interval_s}
     return {
         "broker_url": settings.redis_url,
         "broker_transport_options": {
@@ -91,6 +93,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # Interval schedules need no persistent state; keep beat's file out of the working directory.
         "beat_schedule_filename": str(Path(tempfile.gettempdir()) / f"triage-beat-{settings.namespace}"),
         "worker_hijack_root_logger": False,
+        # Task events feed Flower and celery-exporter; off by default (one Redis publish per transition).
+        "worker_send_task_events": settings.task_events,
+        "task_send_sent_event": settings.task_events,
         "worker_concurrency": settings.worker_concurrency,
     }
 
@@ -113,11 +118,29 @@ def queue_keys(settings: Settings) -> dict[str, str]:
     return {queue: f"{settings.namespace}:kombu:{queue}" for queue in QUEUES}
 
 
+def role_of(queues: Iterable[str]) -> str:
+    """The role whose queues these are ("all" for any other mix)."""
+    consumed = set(queues)
+    return next((role for role, mine in ROLES.items() if set(mine) == consumed), "all")
+
+
+def metrics_port(settings: Settings, role: str) -> int:
+    """The /metrics port of a worker of this role: TRIAGE_METRICS_PORT, else the role's own (0: none)."""
+    return settings.metrics_port if settings.metrics_port is not None else METRICS_PORTS[role]
+
+
+def _consumed_queues(sender: Any) -> list[str]:
+    """The queues the starting worker consumes (every queue when none was named)."""
+    return list(getattr(sender, "app", app).amqp.queues.consume_from or QUEUES)
+
+
 @worker_init.connect
-def _serve_metrics(**_: Any) -> None:
+def _serve_metrics(sender: Any = None, **_: Any) -> None:
     """Each worker serves /metrics (all its processes' counters plus the shared state in Redis)."""
     rt = runtime.runtime()
-    if not rt.settings.metrics_port:
+    role = role_of(_consumed_queues(sender))
+    port = metrics_port(rt.settings, role)
+    if not port:
         return
     from monitoring.exporter import build_registry, serve_metrics
     from monitoring.multiproc import MULTIPROC_ENV
@@ -125,15 +148,29 @@ def _serve_metrics(**_: Any) -> None:
     if not os.environ.get(MULTIPROC_ENV):
         log.warning("PROMETHEUS_MULTIPROC_DIR is not set: a prefork worker's /metrics shows only its parent")
     try:
-        serve_metrics(
-            rt.settings.metrics_port,
-            rt.settings.metrics_host,
-            build_registry(rt.store, queue_keys(rt.settings)),
-        )
-    except OSError as exc:
-        log.error(
-            "cannot serve /metrics on port %s: %s (set TRIAGE_METRICS_PORT)", rt.settings.metrics_port, exc
-        )
+        serve_metrics(port, rt.settings.metrics_host, build_registry(rt.store, queue_keys(rt.settings)))
+    except OSError as exc:  # printed: logging is not set up yet at worker_init
+        where = f"{rt.settings.metrics_host}:{port}"
+        print(f"metrics: cannot serve /metrics on {where}: {exc} (another worker owns it? "
+              "set TRIAGE_METRICS_PORT, or 0 for none)", file=sys.stderr)  # fmt: skip
+        return
+    print(f"metrics: serving /metrics on {rt.settings.metrics_host}:{port} (role {role})", file=sys.stderr)
+
+
+@worker_init.connect
+def _say_what_ingest_polls(sender: Any = None, **_: Any) -> None:
+    """An ingest worker names the mail sources its beat polls, and says so when there are none."""
+    if "ingest" not in _consumed_queues(sender):
+        return
+    settings = runtime.runtime().settings
+    sources = [f"Maildir {settings.maildir}"] if settings.maildir is not None else []
+    if (imap := settings.imap_config()) is not None:
+        sources.append(f"IMAP {imap.user}@{imap.host}:{imap.port}/{imap.folder}")
+    if sources:
+        print(f"ingest: polling {' and '.join(sources)} every {settings.poll_interval_s:g}s", file=sys.stderr)
+    else:
+        print("ingest: no mail source is configured (set TRIAGE_MAILDIR or TRIAGE_IMAP_HOST): nothing is "
+              "polled; beat still runs the sweeper", file=sys.stderr)  # fmt: skip
 
 
 @worker_process_shutdown.connect
@@ -147,8 +184,7 @@ def _forget_dead_process(pid: int | None = None, **_: Any) -> None:
 def _train_categorizer(sender: Any = None, **_: Any) -> None:
     """A worker that runs steps trains the offline categorizer before its pool starts, so children share
     it and a broken embeddings install stops the worker instead of dead-lettering tickets."""
-    consumed = getattr(sender, "app", app).amqp.queues.consume_from or QUEUES
-    if "execute" not in consumed:
+    if "execute" not in _consumed_queues(sender):
         return
     config = runtime.runtime().tool_config
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -13,6 +14,7 @@ from workers.settings import ConfigError
 
 
 @click.group()
+@click.version_option(package_name="ticket-triage", prog_name="triage")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Agentic support-ticket triage on Celery + Redis."""
@@ -39,16 +41,23 @@ def main(ctx: click.Context) -> None:
 @click.option(
     "--local-llm", is_flag=True, help="Plan and analyse with the local SmolLM2 model (.[llm-local])."
 )
+@click.option("--imap", is_flag=True, help="Read the TRIAGE_IMAP_* folder (read-only) instead of a Maildir.")
 @click.option(
-    "--imap", is_flag=True, help="Use the TRIAGE_IMAP_* mailbox as the source instead of a Maildir."
+    "--outbox",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("var/demo-outbox.jsonl"),
+    show_default=True,
+    help="Where the dry-run Jira payloads are written (anew each run).",
 )
-def demo(maildir: Path | None, as_json: bool, timeout: float, local_llm: bool, imap: bool) -> None:
+def demo(
+    maildir: Path | None, as_json: bool, timeout: float, local_llm: bool, imap: bool, outbox: Path
+) -> None:
     """Run a mailbox through the whole pipeline (real workers, Redis or an embedded one) and report."""
     from workers.demo import run_demo
 
     if imap and maildir is not None:
         raise click.UsageError("give --maildir DIR or --imap, not both")
-    sys.exit(run_demo(maildir, as_json, timeout_s=timeout, local_llm=local_llm, imap=imap))
+    sys.exit(run_demo(maildir, as_json, timeout_s=timeout, local_llm=local_llm, imap=imap, outbox=outbox))
 
 
 @main.command()
@@ -97,8 +106,9 @@ def plan(email: Path) -> None:
     "--pool", type=click.Choice(["prefork", "threads", "solo"]), default="prefork", show_default=True
 )
 @click.option("--loglevel", default="INFO", show_default=True)
-def worker(role: str, concurrency: int | None, pool: str, loglevel: str) -> None:
-    """Start a Celery worker for a role's queues (ingest also runs beat when a mailbox is set)."""
+@click.option("--task-events", "-E", is_flag=True, help="Send task events for Flower (TRIAGE_TASK_EVENTS).")
+def worker(role: str, concurrency: int | None, pool: str, loglevel: str, task_events: bool) -> None:
+    """Start a Celery worker for a role's queues (ingest and all also run beat: polls and the sweeper)."""
     from celery.bin.celery import celery as celery_command
 
     from workers.app import ROLES
@@ -107,8 +117,10 @@ def worker(role: str, concurrency: int | None, pool: str, loglevel: str) -> None
     settings = runtime().settings
     argv = ["worker", "--queues", ",".join(ROLES[role]), "--hostname", f"{role}@%h", "--pool", pool]
     argv += ["--loglevel", loglevel, "--concurrency", str(concurrency or settings.worker_concurrency)]
-    if role in ("ingest", "all") and settings.maildir is not None:
+    if role in ("ingest", "all"):
         argv.append("--beat")
+    if task_events or settings.task_events:
+        argv.append("--task-events")
     # Not app.worker_main: it drops Celery's exit code, so a worker that died of an unrecoverable error
     # (its pool could not start, say) exited 0 and a supervisor restarting on failure left it dead.
     raise SystemExit(celery_command.main(args=["--app", "workers.app:app", *argv], standalone_mode=False))
@@ -124,6 +136,7 @@ def ingest(maildir: Path | None, imap: bool, follow: bool) -> None:
     """Ingest new mail: record each message's outcome and enqueue planning on Redis."""
     from inbox.imap import ImapSource
     from inbox.maildir import MaildirSource
+    from inbox.source import MailboxMisconfigured
     from tasks.ingest import follow_imap, poll_source
     from workers.logs import setup_logging
     from workers.runtime import runtime
@@ -132,24 +145,28 @@ def ingest(maildir: Path | None, imap: bool, follow: bool) -> None:
     setup_logging(rt.settings.log_format)
     if imap == (maildir is not None):
         raise click.UsageError("give exactly one of --maildir DIR or --imap")
-    if maildir is not None:
-        source = MaildirSource(maildir)
-        while True:
-            click.echo(f"ingested {poll_source(source)} message(s) from {source.name}")
-            if not follow:
-                return
-            time.sleep(rt.settings.poll_interval_s)
-    config = rt.settings.imap_config()
-    if config is None:
-        raise click.UsageError("--imap needs TRIAGE_IMAP_HOST, TRIAGE_IMAP_USER and a password or token")
-    imap_source = ImapSource(config, rt.store)
     try:
-        if follow:
-            follow_imap(imap_source, interval_s=rt.settings.poll_interval_s, idle=rt.settings.imap_idle)
-        else:
-            click.echo(f"ingested {poll_source(imap_source)} message(s) from {imap_source.name}")
-    finally:
-        imap_source.close()
+        if maildir is not None:
+            source = MaildirSource(maildir)
+            while True:
+                click.echo(f"ingested {poll_source(source)} message(s) from {source.name}")
+                if not follow:
+                    return
+                time.sleep(rt.settings.poll_interval_s)
+        config = rt.settings.imap_config()
+        if config is None:
+            raise click.UsageError("--imap needs TRIAGE_IMAP_HOST, TRIAGE_IMAP_USER and a password or token")
+        imap_source = ImapSource(config, rt.store)
+        try:
+            if follow:
+                follow_imap(imap_source, interval_s=rt.settings.poll_interval_s, idle=rt.settings.imap_idle)
+            else:
+                click.echo(f"ingested {poll_source(imap_source)} message(s) from {imap_source.name}")
+        finally:
+            imap_source.close()
+    except MailboxMisconfigured as exc:
+        click.echo(str(exc).replace("TRIAGE_MAILDIR", "--maildir") if maildir else str(exc), err=True)
+        sys.exit(2)
 
 
 @main.command()
@@ -169,22 +186,24 @@ def runs(limit: int) -> None:
 @main.command()
 @click.argument("ident")
 def show(ident: str) -> None:
-    """Everything about one run, by run id, Message-ID or delivery id (JSON)."""
+    """Everything about one run, by run id, Message-ID or delivery id: one JSON document.
+
+    A run id prints the run; a Message-ID or delivery id prints {"delivery": ..., "run": ... or null}.
+    """
     from workers.runtime import runtime
 
     store = runtime().store
     run = store.get_run(ident)
-    if run is None:
-        delivery = store.delivery(ident) or store.delivery(store.message_owner(ident.strip("<>")) or "")
-        if delivery is None:
-            click.echo(
-                f"no run, message or delivery {ident!r} in namespace {store.keys.prefix[:-1]!r}", err=True
-            )
-            sys.exit(1)
-        click.echo(delivery.model_dump_json(indent=2))
-        run = store.get_run(delivery.run_id) if delivery.run_id else None
     if run is not None:
         click.echo(run.model_dump_json(indent=2))
+        return
+    delivery = store.delivery(ident) or store.delivery(store.message_owner(ident.strip("<>")) or "")
+    if delivery is None:
+        click.echo(f"no run, message or delivery {ident!r} in namespace {store.keys.prefix[:-1]!r}", err=True)
+        sys.exit(1)
+    run = store.get_run(delivery.run_id) if delivery.run_id else None
+    document = {"delivery": delivery.model_dump(mode="json"), "run": run and run.model_dump(mode="json")}
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 @main.command("metrics-server")
@@ -192,11 +211,11 @@ def show(ident: str) -> None:
 def metrics_server(port: int | None) -> None:
     """Serve /metrics for the state in Redis (queue depth, runs in progress, dead letters, mailboxes)."""
     from monitoring.exporter import build_registry, serve_metrics
-    from workers.app import queue_keys
+    from workers.app import metrics_port, queue_keys
     from workers.runtime import runtime
 
     rt = runtime()
-    chosen = port if port is not None else rt.settings.metrics_port
+    chosen = port if port is not None else metrics_port(rt.settings, "all")
     serve_metrics(chosen, rt.settings.metrics_host, build_registry(rt.store, queue_keys(rt.settings)))
     click.echo(f"serving /metrics on {rt.settings.metrics_host}:{chosen}")
     while True:
@@ -213,8 +232,8 @@ def config(markdown: bool) -> None:
     if markdown:
         click.echo(reference_table())
         return
-    for name, value in runtime().settings:
-        click.echo(f"TRIAGE_{name.upper()}={value}")
+    for name, value in runtime().settings.shown():
+        click.echo(f"{name}={value}")
 
 
 @main.group()

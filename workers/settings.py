@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,7 +25,10 @@ class ConfigError(Exception):
 class Settings(BaseSettings):
     """Every setting of the system; each field is read from TRIAGE_<FIELD NAME>."""
 
-    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore", frozen=True)
+    # The environment wins over a `.env` file in the working directory (as docker compose reads it).
+    model_config = SettingsConfigDict(
+        env_prefix="TRIAGE_", extra="ignore", frozen=True, env_file=".env", env_file_encoding="utf-8"
+    )
 
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for broker and run store")
     namespace: str = Field("triage", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="key prefix in Redis")
@@ -97,6 +101,13 @@ class Settings(BaseSettings):
     jira_user: str | None = Field(None, description="Jira user (e-mail for Jira Cloud)")
     jira_api_token: SecretStr | None = Field(None, description="Jira API token or password; never logged")
     jira_timeout_s: float = Field(15.0, gt=0, le=120, description="timeout of each Jira HTTP request")
+    jira_search_lag_s: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="how long Jira's search may miss a new issue (Cloud indexes late): a retried create "
+        "waits this long after an attempt whose answer was lost before searching again and creating",
+    )
     run_link_template: str = Field(
         "triage show {run_id}", description="how issue descriptions point to the run"
     )
@@ -122,12 +133,22 @@ class Settings(BaseSettings):
         },
         description="model -> [USD per 1M prompt, per 1M completion tokens] (JSON)",
     )
-    metrics_port: int = Field(9808, ge=0, le=65535, description="worker /metrics port; 0 turns it off")
+    metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="worker /metrics port; 0 turns it off; unset: 9808 for ingest and all, 9809 plan, "
+        "9810 execute, so one host runs a worker of each role",
+    )
     metrics_host: str = Field("0.0.0.0", description="address the /metrics endpoint listens on")
     metrics_dir: Path | None = Field(
-        None, description="prometheus multiprocess folder (default: a fresh temp one)"
+        None,
+        description="where each worker makes its prometheus multiprocess folder (default: temp)",
     )
     worker_concurrency: int = Field(4, ge=1, description="processes or threads per worker")
+    task_events: bool = Field(
+        False, description="workers send task events (Flower, celery-exporter); same as `triage worker -E`"
+    )
     log_format: Literal["text", "json"] = Field("text", description="log line format")
 
     @field_validator("account_id_pattern", "order_id_pattern", "invoice_id_pattern")
@@ -186,6 +207,11 @@ class Settings(BaseSettings):
                 )
         return self
 
+    def shown(self) -> list[tuple[str, str]]:
+        """(variable, value) of every setting as it is safe to print: secrets and URL passwords masked."""
+        return [(f"TRIAGE_{name.upper()}", redact_url(str(value)) if name.endswith("_url") and value
+                 else str(value)) for name, value in self]  # fmt: skip
+
     def imap_config(self) -> ImapConfig | None:
         """The IMAP mailbox, or None when ingest reads no IMAP server."""
         if self.imap_host is None or self.imap_user is None:
@@ -241,8 +267,19 @@ class Settings(BaseSettings):
             jira_user=self.jira_user,
             jira_api_token=self.jira_api_token,
             jira_timeout_s=self.jira_timeout_s,
+            jira_search_lag_s=self.jira_search_lag_s,
             run_link_template=self.run_link_template,
         )
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password in it masked (redis://:secret@host -> redis://:***@host)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 _DOC_DEFAULTS = {  # defaults that read better in the reference than their Python repr

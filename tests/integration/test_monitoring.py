@@ -18,12 +18,11 @@ import redis
 import yaml
 
 from agent.store import RunStore
-from tests.support import ROOT, SAMPLE_MAILBOX, TRIAGE, wait_for
+from tests.support import ROOT, SAMPLE_MAILBOX, TRIAGE, require_program, wait_for
 from workers.servers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
-PROMETHEUS = shutil.which("prometheus")
 DASHBOARD = ROOT / "monitoring" / "grafana" / "dashboards" / "triage.json"
 ALERTS = ROOT / "monitoring" / "prometheus" / "alerts.yml"
 
@@ -34,8 +33,9 @@ def get_json(url: str) -> Any:
 
 
 def dashboard_expressions() -> list[str]:
+    """The dashboard's queries as Grafana sends them here: $__rate_interval is four scrape intervals."""
     panels = json.loads(DASHBOARD.read_text())["panels"]
-    return [t["expr"] for p in panels for t in p.get("targets", [])]
+    return [t["expr"].replace("$__rate_interval", "4s") for p in panels for t in p.get("targets", [])]
 
 
 def alert_expressions() -> list[str]:
@@ -69,8 +69,7 @@ def worker(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture(scope="module")
 def prometheus(worker: dict[str, Any]) -> Iterator[str]:
     """A real Prometheus scraping the worker every second, with our alert rules loaded."""
-    if PROMETHEUS is None:
-        pytest.fail("prometheus is not installed (Debian package 'prometheus'; .ci/run installs it)")
+    prometheus = require_program("prometheus", "prometheus")
     tmp = worker["tmp"]
     config = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"}, "rule_files": [str(ALERTS)],
               "scrape_configs": [{"job_name": "triage-workers",
@@ -78,7 +77,7 @@ def prometheus(worker: dict[str, Any]) -> Iterator[str]:
     (tmp / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
     log = open(tmp / "prometheus.log", "wb")  # noqa: SIM115 (lives as long as the server)
-    proc = subprocess.Popen([PROMETHEUS, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'tsdb'}",
+    proc = subprocess.Popen([prometheus, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'tsdb'}",
                              f"--web.listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
 
@@ -122,7 +121,8 @@ def processed(worker: dict[str, Any], prometheus: str) -> str:
 
 
 def test_the_counts_of_both_worker_processes_add_up(worker: dict[str, Any], processed: str) -> None:
-    pids = {f.name.split("_")[-1] for f in (worker["tmp"] / "metrics").glob("counter_*.db")}
+    [own] = (worker["tmp"] / "metrics").iterdir()  # the worker's own folder inside TRIAGE_METRICS_DIR
+    pids = {f.name.split("_")[-1] for f in own.glob("counter_*.db")}
     assert len(pids) >= 2, "both prefork processes (and the parent) wrote metrics"
     assert value(processed, 'sum(triage_runs_finished_total{status="done"})') == 11
     assert value(processed, 'sum(triage_tool_calls_total{tool="create_jira_issue", outcome="success"})') == 9
