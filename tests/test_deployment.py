@@ -6,7 +6,7 @@ every file mounted, and the ports Prometheus scrapes."""
 from __future__ import annotations
 
 import json
-import shutil
+import re
 import subprocess
 from typing import Any
 
@@ -14,8 +14,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tests.support import ROOT
-from workers.app import ROLES
+from tests.support import ROOT, require_program
+from workers.app import METRICS_PORTS, ROLES
 from workers.cli import main
 from workers.settings import Settings
 
@@ -65,37 +65,69 @@ def test_every_mounted_project_file_exists() -> None:
                 assert (ROOT / source).exists(), f"{name} mounts missing {source}"
 
 
-def test_prometheus_scrapes_every_worker_role_on_the_metrics_port() -> None:
+def test_prometheus_scrapes_every_worker_role_on_its_own_metrics_port() -> None:
     config = yaml.safe_load((ROOT / "monitoring" / "prometheus" / "prometheus.yml").read_text())
-    [discovery] = config["scrape_configs"][0]["dns_sd_configs"]
-    assert (
-        sorted(discovery["names"]) == sorted(WORKERS)
-        and discovery["port"] == Settings.model_fields["metrics_port"].default
-    )
-    assert all("9808" in SERVICES[w]["expose"] for w in WORKERS)
+    discovered = {d["names"][0]: d["port"] for d in config["scrape_configs"][0]["dns_sd_configs"]}
+    ports = {name: METRICS_PORTS[SERVICES[name]["command"][2]] for name in WORKERS}
+    assert discovered == ports and len(set(ports.values())) == 3  # one host can run one worker of each
+    assert all(SERVICES[name]["expose"] == [str(port)] for name, port in ports.items())
+    assert "TRIAGE_METRICS_PORT" not in str(SERVICES)
 
 
-def test_grafana_provisions_the_prometheus_data_source_and_the_dashboard() -> None:
-    source = yaml.safe_load((ROOT / "monitoring/grafana/provisioning/datasources/prometheus.yml").read_text())
-    assert source["datasources"][0]["url"] == "http://prometheus:9090"
+def test_compose_runs_without_an_env_file() -> None:
+    for name in WORKERS:
+        assert SERVICES[name]["env_file"] == [{"path": ".env", "required": False}]
+
+
+def test_the_dashboard_asks_for_its_data_source_and_uses_the_rate_interval() -> None:
     dashboard = json.loads((ROOT / "monitoring/grafana/dashboards/triage.json").read_text())
-    uids = {t["datasource"]["uid"] for p in dashboard["panels"] for t in p.get("targets", [])}
-    assert uids == {source["datasources"][0]["uid"]}
+    [variable] = dashboard["templating"]["list"]
+    assert variable["type"] == "datasource" and variable["query"] == "prometheus"
+    sources = [p.get("datasource") for p in dashboard["panels"] if p["type"] != "row"]
+    sources += [t["datasource"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    assert sources and all(s == {"type": "prometheus", "uid": "${datasource}"} for s in sources)
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    windows = {w for e in exprs for w in re.findall(r"\[([^\]]+)\]", e)}
+    # Per-second graphs follow the scrape interval; the fixed windows are deliberate: the same ratios the
+    # alerts evaluate (10m, 30m) and per-hour figures (1h).
+    assert windows == {"$__rate_interval", "10m", "30m", "1h"}
 
 
-def test_the_dockerfile_copies_every_package_the_project_installs() -> None:
-    import tomllib
+def test_alerts_go_to_alertmanager_whose_configuration_amtool_accepts() -> None:
+    config = yaml.safe_load((ROOT / "monitoring" / "prometheus" / "prometheus.yml").read_text())
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
+    mounted = SERVICES["alertmanager"]["volumes"][0].split(":")
+    assert mounted[:2] == ["./monitoring/alertmanager/alertmanager.yml", "/etc/alertmanager/alertmanager.yml"]
+    amtool = require_program("amtool", "prometheus-alertmanager")
+    done = subprocess.run(
+        [amtool, "check-config", mounted[0]], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "SUCCESS" in done.stdout, done.stdout + done.stderr
+    routed = subprocess.run([amtool, "config", "routes", "test", f"--config.file={mounted[0]}", "severity=critical",
+                             "alertname=TriageRoleHasNoWorker"], cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert routed.stdout.strip() == "operators", routed.stdout + routed.stderr
 
-    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+
+def test_the_image_installs_the_wheel_with_the_proved_versions() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert all(f"COPY {p} ./{p}" in dockerfile for p in packages)
+    assert "pip wheel --no-cache-dir --no-deps -w /dist ." in dockerfile  # what tests/test_packaging.py runs
+    assert "pip install --no-cache-dir -c /tmp/constraints.txt /tmp/dist/*.whl" in dockerfile
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".git", "var"} <= set(ignored)
 
 
 @pytest.mark.parametrize("args", [["check", "config", "monitoring/prometheus/prometheus.yml"],
                                   ["check", "rules", "monitoring/prometheus/alerts.yml"],
                                   ["test", "rules", "monitoring/prometheus/alerts_test.yml"]])  # fmt: skip
 def test_promtool_accepts_the_config_rules_and_rule_tests(args: list[str]) -> None:
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool is missing (Debian package 'prometheus'; .ci/run installs it)"
+    promtool = require_program("promtool", "prometheus")
     done = subprocess.run([promtool, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_alert_has_its_runbook_entry() -> None:
+    rules = yaml.safe_load((ROOT / "monitoring" / "prometheus" / "alerts.yml").read_text())["groups"]
+    runbook = (ROOT / "docs" / "operations.md").read_text()
+    for rule in (r for group in rules for r in group["rules"]):
+        assert f"\n### {rule['alert']}\n" in runbook, rule["alert"]
+        assert rule["annotations"]["runbook"] == f"docs/operations.md#{rule['alert'].lower()}"
