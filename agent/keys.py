@@ -59,7 +59,7 @@ class Keys:
 
     @property
     def quarantine(self) -> str:
-        """Sorted set: delivery ids of quarantined messages scored by time; kept until purged."""
+        """Sorted set: delivery ids of quarantined messages scored by time; trimmed to the retention."""
         return f"{self.prefix}quarantine"
 
     @property

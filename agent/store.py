@@ -83,8 +83,10 @@ class RunStore(OperatorActions):
             pipe.zadd(self.keys.deliveries, {delivery.delivery_id: stamp})
             pipe.zremrangebyscore(self.keys.deliveries, 0, stamp - self.retention_s)
             if delivery.outcome == "quarantined":
+                # Kept for a human to look at for the retention, like the delivery record and the raw
+                # copy (a stranger's junk must not fill Redis for good), then forgotten together.
                 pipe.zadd(self.keys.quarantine, {delivery.delivery_id: stamp})
-                pipe.persist(self.keys.raw(delivery.delivery_id))  # kept for a human to look at
+                pipe.zremrangebyscore(self.keys.quarantine, 0, stamp - self.retention_s)
             pipe.execute()
             return delivery
         stored = self.delivery(delivery.delivery_id)

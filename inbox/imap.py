@@ -24,7 +24,13 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from inbox.source import MailboxMisconfigured, RawMessage, delivery_id_for
+from inbox.source import (
+    QUARANTINE_HEAD_BYTES,
+    MailboxMisconfigured,
+    RawMessage,
+    delivery_id_for,
+    over_the_limit,
+)
 
 log = logging.getLogger("triage")
 
@@ -49,6 +55,7 @@ class ImapConfig(BaseModel):
     processed_keyword: str = "$Triaged"
     processed_folder: str = "Triaged"
     read_only: bool = False  # EXAMINE instead of SELECT: nothing in the folder changes (the demo)
+    max_bytes: int | None = None  # a larger message is not fetched whole: only its head, for quarantine
 
 
 @dataclass(frozen=True)
@@ -136,17 +143,29 @@ class ImapSource:
                 self._close_quietly(client)
 
     def _fetch(self, client: IMAPClient, uid: int) -> tuple[bytes | None, str | None]:
-        """One message's bytes, or why not; connection failures propagate (the poll is retried)."""
+        """One message's bytes, or why not; connection failures propagate (the poll is retried). The size
+        is asked first (RFC822.SIZE): a message over the limit is not fetched whole, only its head."""
+        limit = self.config.max_bytes
         try:
-            data: dict[int, dict[bytes, Any]] = client.fetch([uid], ["BODY.PEEK[]"])
+            size = int(client.fetch([uid], ["RFC822.SIZE"]).get(uid, {}).get(b"RFC822.SIZE", 0))
+            head = limit is not None and size > limit
+            item, answer = (
+                (f"BODY.PEEK[]<0.{QUARANTINE_HEAD_BYTES}>", b"BODY[]<0>")
+                if head
+                else ("BODY.PEEK[]", b"BODY[]")
+            )
+            data: dict[int, dict[bytes, Any]] = client.fetch([uid], [item])
         except CONNECTION_ERRORS:
             raise
         except IMAPClientError as exc:
-            return None, f"the server refused to fetch UID {uid}: {exc}"
-        body = data.get(uid, {}).get(b"BODY[]")
+            return None, f"could not fetch the message: the server refused to fetch UID {uid}: {exc}"
+        body = data.get(uid, {}).get(answer)
         if not isinstance(body, bytes):
-            return None, f"UID {uid} vanished before it could be fetched (expunged?)"
-        return body, None
+            return (
+                None,
+                f"could not fetch the message: UID {uid} vanished before it could be fetched (expunged?)",
+            )
+        return body, over_the_limit(size, limit) if head and limit else None
 
     def pending(self) -> Iterator[RawMessage]:
         """Messages above the cursor, oldest UID first."""

@@ -10,7 +10,13 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from inbox.source import MailboxMisconfigured, RawMessage, delivery_id_for
+from inbox.source import (
+    QUARANTINE_HEAD_BYTES,
+    MailboxMisconfigured,
+    RawMessage,
+    delivery_id_for,
+    over_the_limit,
+)
 
 PROCESSED_FLAG = "S"  # Maildir "seen": a message we have durably handed to the pipeline
 INFO_SEPARATOR = ":"  # "unique:2,FLAGS" (the stdlib's mailbox.Maildir uses the same on POSIX)
@@ -25,8 +31,9 @@ def split_name(name: str) -> tuple[str, str]:
 class MaildirSource:
     """Reads a Maildir folder (new/ and cur/); a message counts as processed once it has the S flag."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], max_bytes: int | None = None) -> None:
         self.path = Path(path).resolve()
+        self.max_bytes = max_bytes  # larger files are not read whole: only their head, for quarantine
         self._files: dict[str, Path] = {}  # key -> where the last scan saw its file
 
     def _check_folder(self) -> None:
@@ -47,8 +54,8 @@ class MaildirSource:
         """The source's name in delivery ids and logs."""
         return f"maildir:{self.path}"
 
-    def _scan(self) -> list[tuple[float, str]]:
-        """(delivery time, key) of every unprocessed message, oldest first; remembers where each lies."""
+    def _scan(self) -> list[tuple[float, str, int]]:
+        """(delivery time, key, size) of each unprocessed message, oldest first; remembers where each lies."""
         self._check_folder()
         self._files = {}
         pending = []
@@ -62,19 +69,24 @@ class MaildirSource:
                     if PROCESSED_FLAG in flags:
                         continue
                     try:
-                        pending.append((entry.stat().st_mtime, key))
+                        stat = entry.stat()
                     except FileNotFoundError:  # renamed or removed since the listing
                         continue
+                    pending.append((stat.st_mtime, key, stat.st_size))
         return sorted(pending)
 
     def pending(self) -> Iterator[RawMessage]:
-        """Yield unprocessed messages, oldest delivery first."""
-        for _, key in self._scan():
+        """Yield unprocessed messages, oldest delivery first; one over the size limit is not read whole
+        (its size is checked first): only its head comes, with the reason, to be quarantined."""
+        for _, key, size in self._scan():
+            too_big = self.max_bytes is not None and size > self.max_bytes
             try:
-                raw = self._files[key].read_bytes()
+                with self._files[key].open("rb") as handle:
+                    raw = handle.read(QUARANTINE_HEAD_BYTES if too_big else -1)
             except FileNotFoundError:  # renamed or removed since the scan: the next poll sees it again
                 continue
-            yield RawMessage(delivery_id_for(self.name, key), self.name, key, raw)
+            error = over_the_limit(size, self.max_bytes) if too_big and self.max_bytes else None
+            yield RawMessage(delivery_id_for(self.name, key), self.name, key, raw, error)
 
     def mark_processed(self, delivery: RawMessage) -> None:
         """Flag a message as processed (renamed into cur/ with the S flag); call after the enqueue.

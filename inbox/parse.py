@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from email import message_from_bytes
 from email.header import decode_header
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import parseaddr, parsedate_to_datetime
 
@@ -16,7 +17,14 @@ from inbox.loops import automated_reason
 from inbox.text import html_to_text, split_reply
 from inbox.ticket import Attachment, Ticket, ticket_id_for
 
-_MSGID = re.compile(r"<([^<>\s]+)>")
+_MSGID = re.compile(r"<([^<>\s]{1,998})>")
+
+# Bounds on untrusted input, applied before any work on it: every later step is linear in what is kept.
+MAX_HEADER_CHARS = 4096  # of one header's value; RFC 5322 lines stop at 998, folded headers rarely pass 4 KB
+MAX_SUBJECT_CHARS = 1000
+MAX_BODY_CHARS = 100_000  # of the text kept as the ticket's body (Jira takes 32,767 per description)
+MAX_PARTS = 500  # MIME parts read; the rest are counted, not read
+MAX_DEPTH = 30  # nesting of multiparts read; deeper parts are counted, not read
 
 
 class Unparseable(Exception):
@@ -50,20 +58,30 @@ _CHARSET_SUPERSETS = {
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode bytes in a declared charset, tolerating unknown names and bad bytes."""
+    """Decode bytes in a declared charset, tolerating unknown names, codecs that are no text encoding
+    (idna, rot13 raise instead of replacing) and bad bytes: anything else is read as UTF-8."""
     name = (charset or "utf-8").strip().strip('"').lower()
     name = _CHARSET_SUPERSETS.get(name, name)
     try:
         return data.decode(name, "replace")
-    except LookupError:
+    except Exception:
         return data.decode("utf-8", "replace")
+
+
+def address_in(raw: bytes) -> str:
+    """The sender address of raw mail as ingest reads it (decoded, unquoted forms too); '' if none."""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True)
+        return sender_of(_text(headers.get("From")))[1].strip().lower()
+    except Exception:  # unreadable headers: no address to match
+        return ""
 
 
 def _text(value: object) -> str:
     """A header value as clean text: RFC 2047 words decoded, raw 8-bit bytes read as UTF-8."""
     if value is None:
         return ""
-    raw = str(value)
+    raw = str(value)[:MAX_HEADER_CHARS]
     if any("\udc80" <= ch <= "\udcff" for ch in raw):
         raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     try:
@@ -82,17 +100,33 @@ def _decode_payload(part: Message) -> str:
     return decode_bytes(payload, part.get_content_charset()) if isinstance(payload, bytes) else ""
 
 
-_BARE_ADDRESS = re.compile(r"<?([\w.+'=-]+@[\w-]+(\.[\w-]+)+)>?")
+_LOCAL_PART = re.compile(r"[\w.+'=-]{1,64}\Z")
+_DOMAIN = re.compile(r"[\w-]{1,63}(?:\.[\w-]{1,63})+")
 
 
-def _sender(from_header: str) -> tuple[str, str]:
-    """(display name, address) from a From header, even when the display name is unquoted."""
+def _bare_address(text: str) -> tuple[int, str] | None:
+    """The first address-like `local@domain` in free text and where it starts. Linear: it looks only
+    around each '@', in windows as long as an address part may be (local 64, domain 255)."""
+    at = text.find("@")
+    while at != -1:
+        local = _LOCAL_PART.search(text, max(0, at - 64), at)
+        domain = _DOMAIN.match(text, at + 1, at + 256)
+        if local and domain:
+            return local.start(), f"{local.group(0)}@{domain.group(0)}"
+        at = text.find("@", at + 1)
+    return None
+
+
+def sender_of(from_header: str) -> tuple[str, str]:
+    """(display name, address) from a From header, even when the display name is unquoted
+    (`Gina Gdpr gina@example.com`). The one reading of From: ingest and erasure both use it."""
+    from_header = from_header[:MAX_HEADER_CHARS]
     name, address = parseaddr(from_header)
-    if "@" not in address:
-        found = _BARE_ADDRESS.search(from_header)
+    if "@" not in address or any(ch.isspace() for ch in address):  # no address, or words glued to one
+        found = _bare_address(from_header)
         if found:
-            address = found.group(1)
-            name = from_header[: found.start()].strip().strip('"')
+            start, address = found
+            name = from_header[:start].strip().strip('"<').strip()
     return name, address
 
 
@@ -104,19 +138,45 @@ def _filename(part: Message) -> str | None:
     return _text(name) if name else None
 
 
-def _walk(msg: Message, plain: list[str], html: list[str], attachments: list[Attachment]) -> None:
-    """Collect body texts and attachment metadata, without descending into attached messages."""
+def _leaves(msg: Message) -> tuple[list[Message], int]:
+    """The parts to read, in order (iteratively: no recursion to exhaust), and how many were left out
+    for passing MAX_PARTS or MAX_DEPTH. Attached messages are leaves: never descended into."""
+    leaves: list[Message] = []
+    skipped = 0
+    stack: list[tuple[Message, int]] = [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        ctype = part.get_content_type().lower()
+        if part.is_multipart() and not ctype.startswith("message/"):
+            payload = part.get_payload()
+            children = [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+            if depth >= MAX_DEPTH:
+                skipped += len(children)
+                continue
+            stack.extend((child, depth + 1) for child in reversed(children))
+        elif len(leaves) < MAX_PARTS:
+            leaves.append(part)
+        else:
+            skipped += 1
+    return leaves, skipped
+
+
+def _walk(msg: Message, plain: list[str], html: list[str], attachments: list[Attachment]) -> int:
+    """Collect body texts and attachment metadata; return how many parts were left unread."""
+    leaves, skipped = _leaves(msg)
+    for part in leaves:
+        _read_leaf(part, plain, html, attachments)
+    return skipped
+
+
+def _read_leaf(msg: Message, plain: list[str], html: list[str], attachments: list[Attachment]) -> None:
+    """One part: text to the body, anything else to the attachment list (metadata only)."""
     ctype = msg.get_content_type().lower()
     disposition = str(msg.get("Content-Disposition", "")).lower()
-    if ctype == "message/rfc822" or (msg.is_multipart() and ctype.startswith("message/")):
-        size = len(msg.as_bytes()) if msg.is_multipart() else len(str(msg.get_payload()))
-        attachments.append(Attachment(filename=_filename(msg), content_type=ctype, size=size))
-        return
-    if msg.is_multipart():
+    if ctype.startswith("message/"):
         payload = msg.get_payload()
-        for sub in payload if isinstance(payload, list) else []:
-            if isinstance(sub, Message):
-                _walk(sub, plain, html, attachments)
+        size = len(str(payload)) if not isinstance(payload, list) else sum(len(str(p)) for p in payload)
+        attachments.append(Attachment(filename=_filename(msg), content_type=ctype, size=size))
         return
     name = _filename(msg)
     if disposition.startswith("attachment") or (name and not ctype.startswith("text/")):
@@ -137,6 +197,13 @@ def _received_at(msg: Message) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def cut(text: str, limit: int) -> str:
+    """The text, or its first `limit` characters with a note saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit} more characters not kept]"
+
+
 def message_id_of(msg: Message, raw: bytes) -> str:
     """The message's Message-ID, or a stable synthetic one derived from its bytes when it has none."""
     found = _MSGID.search(_text(msg.get("Message-ID")))
@@ -151,27 +218,41 @@ def parse_message(raw: bytes, *, max_bytes: int) -> Incoming:
         raise Unparseable("empty message")
     if len(raw) > max_bytes:
         raise Unparseable(f"message is {len(raw)} bytes, over the {max_bytes}-byte limit")
+    unread_note = ""
     try:
         msg = message_from_bytes(raw, policy=compat32)
+    except RecursionError:
+        # The stdlib parser recurses once per nesting level: a message nested thousands deep cannot be
+        # read as MIME. Its headers still make a ticket; its body says why it is missing.
+        msg = BytesHeaderParser(policy=compat32).parsebytes(raw)
+        msg.set_payload("")
+        unread_note = "[the message's MIME parts are nested too deep to read; none was read]"
     except Exception as exc:  # the stdlib parser is lenient; this is the last line of defence
         raise Unparseable(f"MIME parser failed: {exc!r}") from exc
     if not msg.keys():
         raise Unparseable("no header fields: not an e-mail message")
     from_header = _text(msg.get("From"))
-    name, address = _sender(from_header)
-    subject = _text(msg.get("Subject"))
+    name, address = sender_of(from_header)
+    subject = _text(msg.get("Subject"))[:MAX_SUBJECT_CHARS]
     automated = automated_reason(msg, subject, address or from_header)
     if "@" not in address and automated is None:
-        raise Unparseable(f"no sender address in From: {from_header[:120]!r}")
+        # The header's text stays out of the reason: reasons are logged, and it may be a person's name.
+        raise Unparseable(f"no sender address in From: ({len(from_header)} characters, no address in them)")
     plain: list[str] = []
     html: list[str] = []
     attachments: list[Attachment] = []
     try:
-        _walk(msg, plain, html, attachments)
+        unread = _walk(msg, plain, html, attachments)
     except Exception as exc:
         raise Unparseable(f"cannot read the MIME structure: {exc!r}") from exc
     text = "\n\n".join(t for t in plain if t.strip()) or "\n\n".join(html_to_text(h) for h in html)
-    body, signature = split_reply(text)
+    body, signature = split_reply(cut(text, MAX_BODY_CHARS))
+    if unread_note:
+        body = unread_note
+    if unread:
+        body += (
+            f"\n\n[{unread} more MIME part(s) not read: over {MAX_PARTS} parts or {MAX_DEPTH} levels deep]"
+        )
     message_id = message_id_of(msg, raw)
     replies_to = _MSGID.findall(_text(msg.get("In-Reply-To")) + " " + _text(msg.get("References")))
     ticket = Ticket(

@@ -24,6 +24,15 @@ class RawMessage:
     error: str | None = None
 
 
+QUARANTINE_HEAD_BYTES = 64 * 1024  # of a message over the size limit, only this much is read and kept
+
+
+def over_the_limit(size: int, max_bytes: int) -> str:
+    """The reason a message of `size` bytes is not read whole."""
+    return (f"message is {size} bytes, over the {max_bytes}-byte limit "
+            f"(only its first {QUARANTINE_HEAD_BYTES} bytes were read and kept)")  # fmt: skip
+
+
 def delivery_id_for(source: str, key: str) -> str:
     """A stable id for one delivery of one source (the same message re-read gets the same id)."""
     return "D" + hashlib.sha256(f"{source}:{key}".encode()).hexdigest()[:15]

@@ -99,10 +99,9 @@ def _drop_quotes(lines: list[str]) -> list[str]:
             rest = [line for line in lines[i + 1 :] if line.strip()]
             if attribution and rest and _is_quoted(rest[0]):
                 # "On ... wrote:" then "> ..." lines: the reply may sit below the quote (bottom-posting).
-                below = lines[i + 1 :]
-                while below and not _is_quoted(below[0]):
-                    below = below[1:]  # the rest of a wrapped attribution line
-                return lines[:i] + [line for line in below if not _is_quoted(line)]
+                start = next((j for j in range(i + 1, len(lines)) if _is_quoted(lines[j])), len(lines))
+                # Lines before the first quote are the rest of a wrapped attribution line.
+                return lines[:i] + [line for line in lines[start:] if not _is_quoted(line)]
             return lines[:i]  # Outlook style: everything after the header block is history
     first_quote = next((i for i, line in enumerate(lines) if _is_quoted(line)), None)
     if first_quote is None:

@@ -12,11 +12,12 @@ from redis.exceptions import LockError
 
 from agent.run import Delivery
 from agent.store import RunStore
+from agent.threads import ThreadMatch, find_thread, same_message, ticket_of_delivery
 from inbox.imap import CONNECTION_ERRORS, ImapSource
 from inbox.maildir import MaildirSource
 from inbox.parse import Unparseable, parse_message
 from inbox.source import MailboxMisconfigured, MailSource
-from inbox.ticket import Ticket
+from inbox.ticket import ticket_id_for
 from monitoring import events
 from tasks.plan import plan_run
 from workers.app import app, queue_keys
@@ -85,7 +86,7 @@ def poll_once(source: MailSource) -> int:
 def poll_maildir() -> int:
     """Beat task: poll the configured Maildir once."""
     path = runtime().settings.maildir
-    return 0 if path is None else poll_once(MaildirSource(path))
+    return 0 if path is None else poll_once(MaildirSource(path, runtime().settings.max_message_bytes))
 
 
 @app.task(name="triage.poll_imap")
@@ -122,25 +123,19 @@ def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls:
             time.sleep(delay)
 
 
-def _thread_root(store: RunStore, ticket: Ticket) -> str | None:
-    """The ticket id this message continues, following replies back to the first ticket."""
-    for message_id in ticket.in_reply_to:
-        owner = store.message_owner(message_id)
-        parent = store.delivery(owner) if owner else None
-        if parent and parent.run_id and parent.outcome in ("ticket", "threaded"):
-            run = store.get_run(parent.run_id)
-            if run is not None:
-                return run.ticket.thread_of or run.ticket.id
-    return None
-
-
 def classify_delivery(
-    store: RunStore, delivery_id: str, source: str, key: str, max_bytes: int, fetch_error: str | None = None
+    store: RunStore,
+    delivery_id: str,
+    source: str,
+    key: str,
+    max_bytes: int,
+    fetch_error: str | None = None,
+    thread_match: ThreadMatch = "address",
 ) -> Delivery:
     """Decide what one message becomes and create its run; idempotent for a redelivered task."""
     base = {"delivery_id": delivery_id, "source": source, "key": key}
     if fetch_error is not None:
-        return Delivery(**base, outcome="quarantined", reason=f"could not fetch the message: {fetch_error}")
+        return Delivery(**base, outcome="quarantined", reason=fetch_error)
     raw = store.raw(delivery_id)
     if raw is None:
         return Delivery(**base, outcome="quarantined", reason="raw message missing from the store (expired?)")
@@ -152,15 +147,23 @@ def classify_delivery(
     base["message_id"] = ticket.message_id
     if incoming.automated:
         return Delivery(**base, outcome="automated", reason=incoming.automated)
+    notes = []
     owner = store.claim_message_id(ticket.message_id, delivery_id)
     if owner != delivery_id:
-        return Delivery(**base, outcome="duplicate", reason=f"Message-ID already delivered as {owner}")
-    thread_of = _thread_root(store, ticket)
-    ticket = ticket.model_copy(update={"thread_of": thread_of})
+        first = ticket_of_delivery(store, owner)
+        if first is None or same_message(first, ticket):
+            return Delivery(**base, outcome="duplicate", reason=f"Message-ID already delivered as {owner}")
+        # A leaked Message-ID reused by another sender or text: a ticket of its own, never a duplicate.
+        ticket = ticket.model_copy(update={"id": ticket_id_for(f"{ticket.message_id}\n{delivery_id}")})
+        notes.append(f"its Message-ID was first used by {owner} for another message")
+    thread = find_thread(store, ticket, thread_match)
+    if thread.refused:
+        notes.append(thread.refused)
+    ticket = ticket.model_copy(update={"thread_of": thread.root})
     store.create_run(ticket.id, ticket)
-    if thread_of:
-        return Delivery(**base, outcome="threaded", run_id=ticket.id, reason=f"reply to ticket {thread_of}")
-    return Delivery(**base, outcome="ticket", run_id=ticket.id)
+    if thread.root:
+        return Delivery(**base, outcome="threaded", run_id=ticket.id, reason=f"reply to ticket {thread.root}")
+    return Delivery(**base, outcome="ticket", run_id=ticket.id, reason="; ".join(notes) or None)
 
 
 def ingest_delivery(delivery_id: str, source: str, key: str, fetch_error: str | None = None) -> Delivery:
@@ -175,7 +178,13 @@ def ingest_delivery(delivery_id: str, source: str, key: str, fetch_error: str | 
         events.message_ingested(delivery_id, recorded.outcome, None, recorded.reason)
     if recorded is None:
         decided = classify_delivery(
-            rt.store, delivery_id, source, key, rt.settings.max_message_bytes, fetch_error
+            rt.store,
+            delivery_id,
+            source,
+            key,
+            rt.settings.max_message_bytes,
+            fetch_error,
+            rt.settings.thread_match,
         )
         recorded = rt.store.record_delivery(decided)
         events.message_ingested(delivery_id, recorded.outcome, recorded.run_id, recorded.reason)

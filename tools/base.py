@@ -15,11 +15,14 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from tools.llm import LLM, Usage
 
 # The id is the pattern's last group when it has groups, else the whole match.
+# Each whitespace run is bounded and follows a word or sign of its own: no two runs can split the same
+# spaces between them, so a failed match costs linear time, however much whitespace an attacker sends.
 ORDER_ID_PATTERN = (
-    r"\b(?:order|purchase|ord)\s*(?:number|no\.?|num|id)?\s*[:#]?\s*(#?[A-Z]{0,4}-?\d{5,}[\w-]*)"
+    r"\b(?:order|purchase|ord)\s{0,20}(?:(?:number|no\.?|num|id)\s{0,20})?(?:[:#]\s{0,20})?"
+    r"(#?[A-Z]{0,4}-?\d{5,}[\w-]*)"
 )
 INVOICE_ID_PATTERN = (
-    r"\b(?:invoice|inovice|bill|receipt)s?\s*(?:number|no\.?|num|id)?\s*:?\s*"
+    r"\b(?:invoice|inovice|bill|receipt)s?\s{0,20}(?:(?:number|no\.?|num|id)\s{0,20})?(?::\s{0,20})?"
     r"(#\d{3,}|[A-Z]{2,5}-\d[\w-]{2,}|\d{5,})"
 )
 

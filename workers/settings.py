@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     imap_idle: bool = Field(
         True, description="`triage ingest --imap --follow` waits with IDLE when supported"
     )
+    thread_match: Literal["address", "domain"] = Field(
+        "address",
+        description="a reply joins a thread only from the thread's customer: the same address, or domain",
+    )
     max_plan_backlog: int = Field(1000, ge=1, description="ingest pauses while the plan queue is longer")
     poll_interval_s: float = Field(30.0, gt=0, description="seconds between mailbox polls")
     max_message_bytes: int = Field(10 * 1024 * 1024, gt=0, description="larger messages are quarantined")
@@ -107,6 +111,9 @@ class Settings(BaseSettings):
         le=3600,
         description="how long Jira's search may miss a new issue (Cloud indexes late): a retried create "
         "waits this long after an attempt whose answer was lost before searching again and creating",
+    )
+    audit_key: SecretStr | None = Field(
+        None, description="secret for the keyed hash (HMAC) the audit trail keeps of an erased address"
     )
     run_link_template: str = Field(
         "triage show {run_id}", description="how issue descriptions point to the run"
@@ -229,6 +236,7 @@ class Settings(BaseSettings):
             processed=self.imap_processed,
             processed_keyword=self.imap_processed_keyword,
             processed_folder=self.imap_processed_folder,
+            max_bytes=self.max_message_bytes,
         )
 
     def llm_config(self) -> LLMConfig | None:

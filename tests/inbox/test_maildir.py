@@ -53,8 +53,10 @@ def test_a_poll_reads_only_the_messages_it_yields(tmp_path: Path, monkeypatch: p
     for i in range(3):  # cur/ keeps every processed message: a poll must not cost more as it grows
         (box / "cur" / f"{i}.seen:2,S").write_bytes(email_bytes(message_id=f"<seen-{i}@x>"))
     opened: list[str] = []
-    read_bytes = Path.read_bytes
-    monkeypatch.setattr(Path, "read_bytes", lambda path: opened.append(path.name) or read_bytes(path))
+    path_open = Path.open
+    monkeypatch.setattr(
+        Path, "open", lambda path, *a, **k: opened.append(path.name) or path_open(path, *a, **k)
+    )
     [delivery] = MaildirSource(box).pending()
     assert opened == [delivery.key]
 
@@ -85,3 +87,16 @@ def test_a_missing_folder_or_one_that_is_not_a_maildir_fails_the_poll_naming_the
     make(tmp_path / "mail")
     with pytest.raises(MailboxMisconfigured, match=f"TRIAGE_MAILDIR: .* {re.escape(says)}"):
         list(MaildirSource(tmp_path / "mail").pending())
+
+
+def test_a_message_over_the_limit_is_not_read_whole_only_its_head_comes_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    big = email_bytes(body="z" * 300_000)
+    source = MaildirSource(
+        make_maildir(tmp_path / "box", big, email_bytes(message_id="<small@x>")), max_bytes=100_000
+    )
+    first, second = source.pending()
+    assert first.raw == big[:65536] and first.error is not None
+    assert first.error.startswith(f"message is {len(big)} bytes, over the 100000-byte limit")
+    assert second.raw is not None and second.error is None

@@ -1,0 +1,131 @@
+"""The hostile-mail suite: each crafted shape, then a normal mail, through a real prefork worker on Redis.
+
+Prints a table (case, outcome, seconds to its outcome, worker RSS growth, whether the next normal mail
+was done at once) and fails if a shape stalls the worker, ends anywhere but its expected outcome, or
+holds up the mail behind it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from agent.store import RunStore
+from tests.hostile.shapes import SHAPES, Shape
+from tests.support import TRIAGE, email_bytes, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+OVERSIZE = Shape("oversize-12mb", "the size limit (read whole before the check)",
+                 lambda: email_bytes(subject="attachment", body="z" * 12_000_000, message_id="<big@example.com>"),
+                 outcome="quarantined")  # fmt: skip
+AT_ONCE_S = 10.0  # a normal mail behind a hostile one is done within this: nothing stalled
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children (the pool), in KiB."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(stat[1]) == pid:
+            total += next(
+                (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+            )
+    return total
+
+
+def deliver(box: Path, name: str, raw: bytes) -> None:
+    """Drop a message into new/ the way an MTA does (write in tmp/, then rename)."""
+    (box / "tmp" / name).write_bytes(raw)
+    os.replace(box / "tmp" / name, box / "new" / name)
+
+
+@pytest.fixture(scope="module")
+def worker(
+    redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[subprocess.Popen[bytes], Path, RunStore]]:
+    tmp = tmp_path_factory.mktemp("hostile")
+    box = tmp / "mailbox"
+    for sub in ("cur", "new", "tmp"):
+        (box / sub).mkdir(parents=True)
+    namespace = f"test-hostile-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "TRIAGE_REDIS_URL": redis_url, "TRIAGE_NAMESPACE": namespace, "TRIAGE_MAILDIR": str(box),
+           "TRIAGE_POLL_INTERVAL_S": "0.5", "TRIAGE_METRICS_PORT": "0", "TRIAGE_RETRY_SCALE": "0.01",
+           "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl")}  # fmt: skip
+    store = RunStore(redis.Redis.from_url(redis_url), namespace, 3600)
+    with open(tmp / "worker.log", "wb") as log:
+        process = subprocess.Popen([TRIAGE, "worker", "--role", "all", "--pool", "prefork", "-c", "2"], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT, cwd=tmp)  # fmt: skip
+        try:
+            yield process, box, store
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+            store.erase_namespace()
+
+
+def outcome_of(store: RunStore, key: str) -> str | None:
+    """The final outcome of the message delivered under this Maildir key: its delivery's, or its run's
+    status once final; None while it is pending."""
+    delivery = next((d for d in store.deliveries(limit=100_000) if d.key == key), None)
+    if delivery is None:
+        return None
+    if not delivery.run_id:
+        return delivery.outcome
+    run = store.get_run(delivery.run_id)
+    return run.status if run is not None and run.is_final else None
+
+
+def test_no_crafted_mail_stalls_a_worker_or_the_mail_behind_it(
+    worker: tuple[subprocess.Popen[bytes], Path, RunStore], capsys: pytest.CaptureFixture[str]
+) -> None:
+    process, box, store = worker
+    # Warm up first (both pool processes train the categorizer on their first ticket), so the figures
+    # below are each shape's own.
+    for n in range(4):
+        deliver(box, f"1700000000.warmup{n}.mx", email_bytes(message_id=f"<warmup-{n}-{uuid.uuid4().hex}@x>"))
+    for n in range(4):
+        wait_for(lambda k=f"1700000000.warmup{n}.mx": outcome_of(store, k), 120, "the warm-up mail")  # type: ignore[misc]
+    rows = []
+    for i, shape in enumerate([*SHAPES, OVERSIZE]):
+        hostile, normal_key = (
+            f"{1_800_000_000 + 2 * i}.hostile{i}.mx",
+            f"{1_800_000_001 + 2 * i}.normal{i}.mx",
+        )
+        before = rss_kib(process.pid)
+        started = time.monotonic()
+        deliver(box, hostile, shape.raw())
+        deliver(
+            box,
+            normal_key,
+            email_bytes(subject="Cannot log in", message_id=f"<{uuid.uuid4().hex}@example.com>"),
+        )
+        outcome = wait_for(lambda k=hostile: outcome_of(store, k), 120, f"{shape.name} to reach an outcome")  # type: ignore[misc]
+        took = time.monotonic() - started
+        normal = wait_for(lambda k=normal_key: outcome_of(store, k), 120, f"the mail after {shape.name}")  # type: ignore[misc]
+        normal_after = time.monotonic() - started - took
+        growth = rss_kib(process.pid) - before
+        rows.append((shape, outcome, took, growth, normal, normal_after))
+    with capsys.disabled():
+        print("\n| case | attacks | outcome | seconds | worker RSS growth | next normal mail |")
+        print("|---|---|---|---|---|---|")
+        for shape, outcome, took, growth, normal, after in rows:
+            at_once = f"{normal} {after:.2f}s later" + ("" if after < AT_ONCE_S else " (held up)")
+            print(
+                f"| {shape.name} | {shape.attacks} | {outcome} | {took:.2f} | {growth / 1024:+.1f} MiB | {at_once} |"
+            )
+    expected = {"ticket": "done", "quarantined": "quarantined"}
+    assert [(s.name, o) for s, o, *_ in rows] == [(s.name, expected[s.outcome]) for s, *_ in rows]
+    assert all(normal == "done" and after < AT_ONCE_S for *_, normal, after in rows)
