@@ -58,7 +58,10 @@ def dispatch_ready(run_id: str) -> None:
                 raise
 
 
-_ME = f"{socket.gethostname()}:{os.getpid()}"
+def _me() -> str:
+    """host:pid of this process, asked at each attempt: a prefork child is not the parent it forked
+    from, so an owner computed at import named the parent, and a dead child looked alive."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _owner_alive(owner: str | None) -> bool:
@@ -118,7 +121,7 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
             )
             return
     state = state.model_copy(
-        update={"status": "running", "attempts": state.attempts + 1, "started_at": now(), "owner": _ME}
+        update={"status": "running", "attempts": state.attempts + 1, "started_at": now(), "owner": _me()}
     )
     rt.store.save_step(run_id, step_id, state)
     ctx = ToolContext(run_id, run.ticket.id, step_id, rt.store, rt.tool_config, llm=rt.llm, usage=rt.store,
@@ -154,8 +157,14 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
         delay = tool.retry.delay(state.attempts, exc.retry_after, rt.settings.retry_scale)
         retrying = state.model_copy(update={"status": "retrying", "error": str(exc)})
         raise _retry_later(self, run, step_id, tool, retrying, "retry", elapsed, delay) from exc
-    except (PermanentToolError, ValidationError) as exc:
-        _give_up(run_id, step_id, state, tool, time.monotonic() - started, f"{type(exc).__name__}: {exc}")
+    except PermanentToolError as exc:
+        _give_up(run_id, step_id, state, tool, time.monotonic() - started, f"PermanentToolError: {exc}")
+        return
+    except ValidationError as exc:  # named by field, never with the value: it may be a customer's text
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)
+        )
+        _give_up(run_id, step_id, state, tool, time.monotonic() - started, f"invalid arguments: {problems}")
         return
     except Exception as exc:  # a bug or an unexpected failure: fail fast and visibly, never retry blindly
         _give_up(run_id, step_id, state, tool, time.monotonic() - started, f"unexpected {exc!r}")
