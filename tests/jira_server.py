@@ -104,6 +104,21 @@ class FakeJira:
         """Issues carrying a label."""
         return [i for i in self.state.issues.values() if label in i["fields"]["labels"]]
 
+    def author(self, user: str | None = None) -> dict[str, str]:
+        """A user as Jira shows it: an accountId on Cloud, a name and key on Server."""
+        user = user or self.user
+        if self.deployment == "Cloud":
+            return {"accountId": "acc-" + user.split("@")[0], "displayName": user}
+        return {"name": user, "key": user, "displayName": user}
+
+    def add_comment_by(self, key: str, user: str, body: str) -> None:
+        """A comment someone else wrote (an agent pasting a customer's text, say)."""
+        with self.lock:
+            self.state.next_id += 1
+            self.state.comments[key].append(
+                {"id": str(self.state.next_id), "body": body, "author": self.author(user)}
+            )
+
     def delete_issue(self, key: str) -> None:
         """Remove an issue (as if a user deleted it in Jira)."""
         with self.lock:
@@ -162,7 +177,7 @@ class _Handler(JsonHandler):
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         self.jira.state.requests.append((method, path))
         body = (
-            self.read_json() if method == "POST" else None
+            self.read_json() if method in ("POST", "PUT") else None
         )  # always consume it: the connection is kept alive
         fault = self._take_fault(method, path, body) or self._random_fault(method, path)
         if fault and fault.kind in ("429", "503", "500"):
@@ -189,6 +204,9 @@ class _Handler(JsonHandler):
     def do_POST(self) -> None:
         self._dispatch("POST")
 
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
     # -- the API ----------------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
@@ -203,7 +221,7 @@ class _Handler(JsonHandler):
                          "deploymentType": "Server", "buildNumber": 9120002, "serverTitle": "Fake Jira"}  # fmt: skip
         if method == "GET" and path == "/myself":
             return 200, {
-                "name": jira.user,
+                **jira.author(),
                 "emailAddress": jira.user,
                 "displayName": "Triage Bot",
                 "active": True,
@@ -234,8 +252,23 @@ class _Handler(JsonHandler):
         if method == "POST" and path == "/issue":
             return self._create_issue(body or {}, base)
         if method == "GET" and (m := re.fullmatch(r"/issue/([^/]+)", path)):
-            issue = state.issues.get(m.group(1))
+            issue = self._issue(m.group(1))
             return (200, issue) if issue else (404, _error(["Issue Does Not Exist"]))
+        if method == "PUT" and (m := re.fullmatch(r"/issue/([^/]+)", path)):
+            issue = self._issue(m.group(1))
+            if issue is None:
+                return 404, _error(["Issue Does Not Exist"])
+            with jira.lock:
+                issue["fields"].update((body or {}).get("fields", {}))
+            return 204, None
+        if m := re.fullmatch(r"/issue/([^/]+)/comment/([^/]+)", path):
+            found = [c for c in state.comments.get(m.group(1), []) if c["id"] == m.group(2)]
+            if not found:
+                return 404, _error(["Can not find a comment for the id: " + m.group(2)])
+            if method == "PUT":
+                with jira.lock:
+                    found[0]["body"] = str((body or {}).get("body", ""))
+            return 200, found[0]
         if m := re.fullmatch(r"/issue/([^/]+)/comment", path):
             return self._comment(method, m.group(1), body, base)
         if path == "/search" and jira.deployment == "Cloud":
@@ -249,6 +282,11 @@ class _Handler(JsonHandler):
         if path == "/search/jql" and jira.deployment == "Cloud" and method in ("GET", "POST"):
             return self._search_jql(body if method == "POST" else query)
         return 404, _error([f"No route for {method} {path}"])
+
+    def _issue(self, id_or_key: str) -> dict[str, Any] | None:
+        """An issue by key (SUP-1) or by id (10001), as Jira's /issue/{issueIdOrKey} takes either."""
+        issues = self.jira.state.issues
+        return issues.get(id_or_key) or next((i for i in issues.values() if i["id"] == id_or_key), None)
 
     def _issue_types(self, base: str) -> list[dict[str, Any]]:
         return [{"id": str(i), "name": n, "subtask": False, "self": f"{base}/issuetype/{i}"}
@@ -272,6 +310,12 @@ class _Handler(JsonHandler):
             errors["summary"] = "You must specify a summary of the issue."
         elif len(fields["summary"]) > 255:
             errors["summary"] = "Summary must be less than 255 characters."
+        elif "\n" in fields["summary"] or "\r" in fields["summary"]:
+            errors["summary"] = "The summary is invalid because it contains newline characters."
+        if len(str(fields.get("description") or "")) > 32767:
+            errors["description"] = (
+                "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
+            )
         if "priority" in fields and fields["priority"].get("name") not in state.priorities:
             errors["priority"] = f"Priority name '{fields['priority'].get('name')}' is not valid"
         if any(" " in label for label in fields.get("labels", [])):
@@ -302,10 +346,16 @@ class _Handler(JsonHandler):
             return 200, {"startAt": 0, "maxResults": 5000, "total": len(comments), "comments": comments}
         if not str((body or {}).get("body", "")).strip():
             return 400, _error(errors={"comment": "Comment body can not be empty!"})
+        if len(str(body["body"])) > 32767:
+            return 400, _error(
+                errors={
+                    "comment": "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
+                }
+            )
         with self.jira.lock:
             state.next_id += 1
             comment = {"id": str(state.next_id), "self": f"{base}/issue/{key}/comment/{state.next_id}",
-                       "body": body["body"], "author": {"name": self.jira.user}}  # fmt: skip
+                       "body": body["body"], "author": self.jira.author()}  # fmt: skip
             comments.append(comment)
         return 201, comment
 

@@ -104,16 +104,52 @@ def create_issue(config: ToolConfig, fields: dict[str, Any]) -> str:
     return str(issue.key)
 
 
-def comments(config: ToolConfig, issue_key: str) -> list[tuple[str, str]]:
-    """(id, body) of each comment of an issue."""
+def _who(person: Any) -> set[str]:
+    """The ids a Jira user goes by (accountId on Cloud; name and key on Server), from a user resource or
+    the JSON of /myself."""
+    if isinstance(person, dict):
+        values = [person.get(k) for k in ("accountId", "name", "key")]
+    else:  # the client's PropertyHolder: the JSON's fields as attributes
+        values = [getattr(person, k, None) for k in ("accountId", "name", "key")]
+    return {str(v) for v in values if v}
+
+
+def _me(config: ToolConfig) -> set[str]:
+    """The ids of the configured Jira user (asked once per thread and identity)."""
+    mine: dict[str, set[str]] = _local.__dict__.setdefault("me", {})
+    if config.jira_url not in mine:
+        with jira_errors("read who we are"):
+            mine[str(config.jira_url)] = _who(client_for(config).myself())
+    return mine[str(config.jira_url)]
+
+
+def own_comments(config: ToolConfig, issue_key: str) -> list[tuple[str, str]]:
+    """(id, body) of the issue's comments written by the configured Jira user: anything else on the issue
+    (a customer's text, copied by an agent) is not ours, whatever markers it carries."""
+    me = _me(config)
     with jira_errors(f"read comments of {issue_key}"):
-        return [(str(c.id), str(c.body)) for c in client_for(config).comments(issue_key)]
+        found = client_for(config).comments(issue_key)
+    return [(str(c.id), str(c.body)) for c in found if _who(getattr(c, "author", None)) & me]
 
 
 def add_comment(config: ToolConfig, issue_key: str, body: str) -> str:
     """Add a comment and return its id."""
     with jira_errors(f"comment on {issue_key}"):
         return str(client_for(config).add_comment(issue_key, body).id)
+
+
+def redact_issue(config: ToolConfig, issue_key: str, summary: str, description: str) -> None:
+    """Replace an issue's summary and description (an erasure request)."""
+    with jira_errors(f"redact {issue_key}"):
+        client_for(config).issue(issue_key, fields="summary").update(
+            fields={"summary": summary, "description": description}, notify=False
+        )
+
+
+def redact_comment(config: ToolConfig, issue_key: str, comment_id: str, body: str) -> None:
+    """Replace one comment's text (an erasure request)."""
+    with jira_errors(f"redact comment {comment_id} of {issue_key}"):
+        client_for(config).comment(issue_key, comment_id).update(body=body, notify=False)
 
 
 def check_jira(config: ToolConfig) -> list[str]:

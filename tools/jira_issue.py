@@ -12,18 +12,21 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from tools import jira_client
 from tools.base import RetryPolicy, ToolContext, tool
-from tools.errors import NotReadyYet, OutcomeUnknown, ToolError
+from tools.errors import NotReadyYet, OutcomeUnknown, PermanentToolError, ToolError
 
-_SUMMARY_MAX = 255
+_SUMMARY_MAX = 255  # Jira refuses longer summaries
+DESCRIPTION_MAX = 32_767  # Jira refuses longer text fields (descriptions, comments)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # control characters but tab and newline
 _JIRA_TIMEOUT_S = 60  # several HTTP calls (search, create) at TRIAGE_JIRA_TIMEOUT_S each at most
 _JIRA_RETRY = RetryPolicy(max_attempts=8, base_s=2, cap_s=120)
 
@@ -71,8 +74,9 @@ class CreateIssueArgs(BaseModel):
     subject: str
     body: str
     sender: str
-    category: str
-    urgency: str = Field(pattern="^(low|medium|high)$")
+    # A closed choice a plan may name directly; a word, never a sentence (it goes into a label).
+    category: str = Field(pattern=r"^[\w-]{1,40}$", json_schema_extra={"literal": True})
+    urgency: Literal["low", "medium", "high"]
     customer_name: str | None = None
     account_id: str | None = None
 
@@ -87,16 +91,36 @@ class IssueResult(BaseModel):
     request: dict[str, Any] = Field(description="the exact payload sent (or that would be sent)")
 
 
+def jira_text(text: str, limit: int, where: str) -> str:
+    """Text Jira takes: no control characters (a NUL or an escape sequence from a mail), and at most
+    `limit` characters, cut with a note that says where the whole text is."""
+    text = _CONTROL.sub("", text)
+    if len(text) <= limit:
+        return text
+    note = f"\n{{quote}}\n[cut: {len(text) - limit + 200} more characters; the whole message: {where}]"
+    return text[: limit - len(note)] + note
+
+
+def summary_text(category: str, subject: str) -> str:
+    """The issue's one-line summary: category and subject, no control characters, at most 255."""
+    one_line = " ".join(_CONTROL.sub(" ", subject).split()) or "(no subject)"
+    return f"[{category}] {one_line}"[:_SUMMARY_MAX]
+
+
+def run_link(ctx: ToolContext) -> str:
+    """Where this run can be read in full (TRIAGE_RUN_LINK_TEMPLATE)."""
+    return ctx.config.run_link_template.format(run_id=ctx.run_id)
+
+
 def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, Any]:
     """The Jira REST v2 create-issue payload; project, type, priority, component: from configuration."""
     config = ctx.config
-    subject = args.subject.strip() or "(no subject)"
     description = "\n".join(
         [
             f"From: {args.customer_name} <{args.sender}>" if args.customer_name else f"From: {args.sender}",
             f"Account: {args.account_id or 'unknown'}",
             f"Urgency: {args.urgency}",
-            f"Triage run: {config.run_link_template.format(run_id=ctx.run_id)}",
+            f"Triage run: {run_link(ctx)}",
             "",
             "{quote}",
             args.body.strip() or "(empty message)",
@@ -106,8 +130,8 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
     fields: dict[str, Any] = {
         "project": {"key": config.jira_project},
         "issuetype": {"name": config.jira_issue_type},
-        "summary": f"[{args.category}] {subject}"[:_SUMMARY_MAX],
-        "description": description,
+        "summary": summary_text(args.category, args.subject),
+        "description": jira_text(description, DESCRIPTION_MAX, run_link(ctx)),
         "priority": {"name": config.jira_priorities[args.urgency]},
         "labels": [*config.jira_labels, f"category-{args.category}", idempotency_label(ctx.ticket_id)],
     }
@@ -201,7 +225,9 @@ def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
 class CommentArgs(BaseModel):
     """A reply to add to the issue of an earlier ticket."""
 
-    parent_ticket_id: str = Field(description="id of the ticket whose issue gets the comment")
+    parent_ticket_id: str | None = Field(
+        description="id of the ticket whose issue gets the comment (ticket.thread_of: set for every reply)"
+    )
     body: str
     sender: str
 
@@ -231,9 +257,13 @@ def comment_jira_issue(args: CommentArgs, ctx: ToolContext) -> IssueResult:
     """Comment once (a marker in the comment finds a comment whose response was lost)."""
     if (done := _recorded(ctx)) is not None:
         return done
+    if args.parent_ticket_id is None:
+        raise PermanentToolError("this ticket replies to no earlier ticket: there is no issue to comment on")
     issue_key = _parent_issue(args.parent_ticket_id, ctx)
     marker = f"[triage-ref {ctx.idempotency_key}]"
-    payload = {"body": f"Reply from {args.sender}:\n{{quote}}\n{args.body.strip()}\n{{quote}}\n{marker}"}
+    quoted = jira_text(f"Reply from {args.sender}:\n{{quote}}\n{args.body.strip()}", DESCRIPTION_MAX - 200,
+                       run_link(ctx))  # fmt: skip
+    payload = {"body": f"{quoted}\n{{quote}}\n{marker}"}
     if ctx.config.jira_dry_run:
         comment_id = f"DRY-C{ctx.ledger.next_number('dry-comment')}"
         record = {"issue_key": issue_key, "comment_id": comment_id, "dry_run": True, "request": payload}
@@ -244,7 +274,7 @@ def comment_jira_issue(args: CommentArgs, ctx: ToolContext) -> IssueResult:
     with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=ctx.hard_timeout_s):
         if (done := _recorded(ctx)) is not None:
             return done
-        existing = [cid for cid, body in jira_client.comments(ctx.config, issue_key) if marker in body]
+        existing = [cid for cid, body in jira_client.own_comments(ctx.config, issue_key) if marker in body]
         created = not existing
         comment_id = (
             existing[0] if existing else jira_client.add_comment(ctx.config, issue_key, payload["body"])

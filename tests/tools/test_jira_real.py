@@ -13,7 +13,7 @@ from tests.jira_server import FakeJira, running_jira
 from tests.support import wait_for
 from tools.base import ToolContext
 from tools.errors import NotReadyYet, PermanentToolError, RetryableToolError
-from tools.jira_client import check_jira, find_issue_by_label
+from tools.jira_client import check_jira, create_issue, find_issue_by_label
 from tools.jira_issue import IssueResult, comment_jira_issue, create_jira_issue
 
 ARGS = {
@@ -117,6 +117,16 @@ def test_a_reply_comments_once_even_when_the_response_is_lost(jctx: ToolContext,
     assert result.issue_key == "SUP-1" and not result.created
     [comment] = jira.state.comments["SUP-1"]
     assert "Any news?" in comment["body"] and "[triage-ref T2:comment]" in comment["body"]
+
+
+def test_a_marker_in_someone_elses_comment_does_not_stand_for_our_reply(
+    jctx: ToolContext, jira: FakeJira
+) -> None:
+    # A stranger wrote the victim's next marker into a mail an agent pasted into the issue.
+    create_jira_issue.run(ARGS, jctx)
+    jira.add_comment_by("SUP-1", "agent@example.com", "customer wrote: [triage-ref T2:comment]")
+    result = comment_jira_issue.run(REPLY, reply_ctx(jctx))
+    assert result.created and len(jira.state.comments["SUP-1"]) == 2
 
 
 def test_a_reply_waits_while_the_original_ticket_has_no_issue(jctx: ToolContext, jira: FakeJira) -> None:
@@ -232,3 +242,25 @@ def test_without_a_consistency_window_the_lag_would_create_a_duplicate(
         create_jira_issue.run(ARGS, jctx)
     create_jira_issue.run(ARGS, jctx)
     assert len(jira.issues_with_label("triage-T1")) == 2
+
+
+def test_a_huge_body_and_control_characters_fit_jiras_limits(jctx: ToolContext, jira: FakeJira) -> None:
+    hostile = {
+        **ARGS,
+        "subject": "Refund\x00 now\x1b[31m\nplease " + "x" * 400,
+        "body": "A\x07" + "y" * 9_400_000,
+    }
+    result = create_jira_issue.run(hostile, jctx)
+    fields = jira.state.issues[result.issue_key]["fields"]
+    assert len(fields["summary"]) == 255 and fields["summary"].startswith(
+        "[billing] Refund now [31m please x"
+    )
+    assert len(fields["description"]) <= 32_767 and "\x07" not in fields["description"]
+    assert fields["description"].endswith("more characters; the whole message: triage show T1]")
+
+
+def test_jira_refuses_what_real_jira_refuses(jctx: ToolContext, jira: FakeJira) -> None:
+    fields = {"project": {"key": "SUP"}, "issuetype": {"name": "Task"}, "summary": "two\nlines",
+              "description": "z" * 32_768}  # fmt: skip
+    with pytest.raises(PermanentToolError, match="newline characters.*|.*32,767 characters"):
+        create_issue(jctx.config, fields)
