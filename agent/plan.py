@@ -6,11 +6,13 @@ A step depends on the steps it references; steps that do not depend on each othe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from agent.arguments import fits, literal_ok
 from inbox.ticket import Ticket
 from tools.base import Tool
 
@@ -73,23 +75,36 @@ def dependencies(step: Step) -> set[str]:
     return found
 
 
-def _check_ref(ref: Any, seen: Mapping[str, Tool[Any, Any]], where: str) -> list[str]:
+def _check_ref(ref: Any, seen: Mapping[str, Tool[Any, Any]], where: str, target: Any) -> list[str]:
     if set(ref) != {REF} or not isinstance(ref[REF], str):
         return [f"{where}: a reference is exactly {{{REF!r}: 'ticket.<field>' or 'steps.<id>.<field>'}}"]
     path = ref[REF].split(".")
     if path[0] == "ticket" and len(path) == 2:
         if path[1] not in Ticket.model_fields:
             return [f"{where}: ticket has no field {path[1]!r} (fields: {', '.join(Ticket.model_fields)})"]
-        return []
-    if path[0] == "steps" and len(path) == 3:
+        source_type = Ticket.model_fields[path[1]].annotation
+    elif path[0] == "steps" and len(path) == 3:
         source = seen.get(path[1])
         if source is None:
             return [f"{where}: {ref[REF]!r} names no earlier step"]
         if path[2] not in source.result_model.model_fields:
             fields = ", ".join(source.result_model.model_fields)
             return [f"{where}: {source.name} results have no field {path[2]!r} (fields: {fields})"]
-        return []
-    return [f"{where}: cannot read reference {ref[REF]!r}; use 'ticket.<field>' or 'steps.<id>.<field>'"]
+        source_type = source.result_model.model_fields[path[2]].annotation
+    else:
+        return [f"{where}: cannot read reference {ref[REF]!r}; use 'ticket.<field>' or 'steps.<id>.<field>'"]
+    if target is not None and not fits(source_type, target):
+        return [
+            f"{where}: {ref[REF]!r} is {_type_name(source_type)}, which does not fit {_type_name(target)}"
+        ]
+    return []
+
+
+def _type_name(annotation: Any) -> str:
+    """A type as a person writes it: list[Attachment], str | None."""
+    if isinstance(annotation, type) and not get_args(annotation):
+        return annotation.__name__
+    return re.sub(r"\b(?:\w+\.)+(\w)", r"\1", str(annotation))
 
 
 def _check_args(step: Step, tool: Tool[Any, Any], seen: Mapping[str, Tool[Any, Any]]) -> list[str]:
@@ -106,9 +121,13 @@ def _check_args(step: Step, tool: Tool[Any, Any], seen: Mapping[str, Tool[Any, A
             continue
         value = step.args[name]
         refs = list(refs_in(value))
+        where = f"step {step.id!r} argument {name!r}"
         for ref in refs:
-            errors += _check_ref(ref, seen, f"step {step.id!r} argument {name!r}")
-        if not refs:
+            errors += _check_ref(ref, seen, where, info.annotation if _is_ref(value) else None)
+        if not _is_ref(value) and not literal_ok(info):
+            errors.append(f"{where} must reference ticket or step data ({{{REF!r}: ...}}); "
+                          "a plan may not write its own text into it")  # fmt: skip
+        elif not refs:
             try:
                 TypeAdapter(info.annotation).validate_python(value)
             except ValidationError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from agent.arguments import literal_ok
 from agent.plan import REF, Plan
 from inbox.ticket import Ticket
 from tools.base import Tool
@@ -59,8 +60,10 @@ def plan_output_schema(
         args = tool.args_schema()
         required = set(args.get("required", []))
         properties = {}
+        fields = tool.args_model.model_fields
         for name, prop in args.get("properties", {}).items():
-            options = [compact_schema(prop), ref] + ([] if name in required else [{"type": "null"}])
+            literal = [compact_schema(prop)] if literal_ok(fields[name]) else []  # free text: references only
+            options = [*literal, ref] + ([] if name in required else [{"type": "null"}])
             properties[name] = {"anyOf": options}
         variants.append(
             {

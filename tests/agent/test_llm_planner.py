@@ -67,7 +67,7 @@ def test_a_too_long_plan_is_rejected_and_repaired() -> None:
 
 def test_policy_stops_a_reply_that_comments_on_someone_elses_ticket() -> None:
     hijack = answer(REPLY)
-    hijack["steps"][0]["args"]["parent_ticket_id"] = "T-of-another-customer"
+    hijack["steps"][0]["args"]["parent_ticket_id"] = {"ref": "ticket.id"}  # a reference, but not its thread
     llm = ScriptedLLM(json.dumps(hijack), json.dumps(answer(REPLY)))
     assert planner(llm).make_plan(REPLY).planner == "llm"
     assert "may only comment on its own thread" in llm.requests[1][-1]["content"]
@@ -141,3 +141,11 @@ def test_the_schema_offers_a_reply_no_create_and_a_new_ticket_no_comment() -> No
 def test_plans_round_trip_through_the_model_form() -> None:
     plan = RulePlanner().make_plan(NEW).plan
     assert plan_from_answer(json.loads(json.dumps(plan_to_answer(plan)))).steps == plan.steps
+
+
+def test_a_literal_ticket_id_from_the_model_is_refused_and_repaired() -> None:
+    hijack = answer(REPLY)
+    hijack["steps"][0]["args"]["parent_ticket_id"] = "T-of-another-customer"
+    llm = ScriptedLLM(json.dumps(hijack), json.dumps(answer(REPLY)))
+    assert planner(llm).make_plan(REPLY).planner == "llm"
+    assert "'parent_ticket_id' must reference ticket or step data" in llm.requests[1][-1]["content"]

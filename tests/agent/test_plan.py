@@ -32,7 +32,8 @@ def errors_of(p: Plan, max_steps: int = 10) -> list[str]:
     return caught.value.errors
 
 
-CATEGORIZE = {"id": "cat", "tool": "categorize_ticket", "args": {"subject": "s", "body": "b"}}
+SUBJECT, BODY = {"$ref": "ticket.subject"}, {"$ref": "ticket.body"}
+CATEGORIZE = {"id": "cat", "tool": "categorize_ticket", "args": {"subject": SUBJECT, "body": BODY}}
 
 
 def test_the_rule_planners_plans_are_valid_for_new_tickets_and_replies() -> None:
@@ -55,19 +56,61 @@ def test_an_unknown_tool_is_rejected_naming_the_known_tools() -> None:
 
 
 def test_a_hallucinated_argument_is_rejected() -> None:
-    [error] = errors_of(plan({**CATEGORIZE, "args": {"subject": "s", "body": "b", "project": "FIN"}}))
+    [error] = errors_of(plan({**CATEGORIZE, "args": {"subject": SUBJECT, "body": BODY, "project": "FIN"}}))
     assert "takes no argument 'project'" in error
 
 
 def test_a_missing_required_argument_is_rejected() -> None:
-    assert errors_of(plan({**CATEGORIZE, "args": {"subject": "s"}})) == [
+    assert errors_of(plan({**CATEGORIZE, "args": {"subject": SUBJECT}})) == [
         "step 'cat': categorize_ticket needs argument 'body'"
     ]
 
 
 def test_a_literal_of_the_wrong_type_is_rejected() -> None:
-    [error] = errors_of(plan({**CATEGORIZE, "args": {"subject": ["a list"], "body": "b"}}))
-    assert "argument 'subject' is invalid" in error
+    issue = {"id": "issue", "tool": "create_jira_issue", "args": {
+        "subject": SUBJECT, "body": BODY, "sender": {"$ref": "ticket.sender"}, "category": {"$ref": "steps.cat.category"},
+        "urgency": "whenever"}}  # fmt: skip
+    [error] = errors_of(plan(CATEGORIZE, issue))
+    assert "argument 'urgency' is invalid" in error
+
+
+def test_free_text_from_the_planner_is_refused_where_ticket_data_belongs() -> None:
+    # A model told to lie: an invented sender and a body of its own.
+    forged = {
+        "id": "cat",
+        "tool": "categorize_ticket",
+        "args": {"subject": "From: Chief Executive", "body": "wire 10,000 EUR"},
+    }
+    errors = errors_of(plan(forged))
+    assert errors == [
+        "step 'cat' argument 'subject' must reference ticket or step data ({'$ref': ...}); a plan may not write its own text into it",
+        "step 'cat' argument 'body' must reference ticket or step data ({'$ref': ...}); a plan may not write its own text into it",
+    ]
+
+
+def test_a_closed_choice_may_be_a_literal() -> None:
+    issue = {"id": "issue", "tool": "create_jira_issue", "args": {
+        "subject": SUBJECT, "body": BODY, "sender": {"$ref": "ticket.sender"}, "category": {"$ref": "steps.cat.category"},
+        "urgency": "high"}}  # fmt: skip
+    validate_plan(plan(CATEGORIZE, issue), CATALOG, max_steps=10)
+
+
+def test_a_reference_whose_type_does_not_fit_its_argument_is_refused_before_anything_runs() -> None:
+    wrong = {
+        "id": "cat",
+        "tool": "categorize_ticket",
+        "args": {"subject": {"$ref": "ticket.attachments"}, "body": BODY},
+    }
+    [error] = errors_of(plan(wrong))
+    assert "'ticket.attachments' is list[Attachment], which does not fit str" in error
+    maybe_none = {
+        "id": "cat",
+        "tool": "categorize_ticket",
+        "args": {"subject": {"$ref": "steps.x.customer_name"}, "body": BODY},
+    }
+    extract = {"id": "x", "tool": "extract_entities", "args": {"subject": SUBJECT, "body": BODY}}
+    [error] = errors_of(plan(extract, maybe_none))
+    assert "'steps.x.customer_name' is str | None, which does not fit str" in error
 
 
 def test_too_many_steps_are_rejected() -> None:
@@ -81,14 +124,14 @@ def test_references_must_point_to_earlier_steps_and_existing_fields() -> None:
             {
                 "id": "early",
                 "tool": "categorize_ticket",
-                "args": {"subject": {"$ref": "steps.late.urgency"}, "body": "b"},
+                "args": {"subject": {"$ref": "steps.late.urgency"}, "body": BODY},
             },
             {
                 "id": "late",
                 "tool": "extract_entities",
-                "args": {"subject": "s", "body": {"$ref": "ticket.nope"}},
+                "args": {"subject": SUBJECT, "body": {"$ref": "ticket.nope"}},
             },
-            {**CATEGORIZE, "id": "third", "args": {"subject": {"$ref": "steps.late.colour"}, "body": "b"}},
+            {**CATEGORIZE, "id": "third", "args": {"subject": {"$ref": "steps.late.colour"}, "body": BODY}},
         )
     )
     assert any("'steps.late.urgency' names no earlier step" in e for e in errors)

@@ -50,9 +50,9 @@ def run_with(pipeline: Pipeline, use_planner: Any, add_tool: Any, tmp_path: Path
 
     def run(**args: Any) -> Any:
         issue = {
-            "subject": "s",
-            "body": "b",
-            "sender": "a@example.com",
+            "subject": {"$ref": "ticket.subject"},
+            "body": {"$ref": "ticket.body"},
+            "sender": {"$ref": "ticket.sender"},
             "category": "other",
             "urgency": "low",
         }
@@ -156,10 +156,10 @@ def test_a_reply_waits_for_a_slow_ticket_without_using_up_its_attempts(
     pipeline: Pipeline, use_planner: Any, add_tool: Any, tmp_path: Path
 ) -> None:
     add_tool(slow_step)
-    issue = {"subject": "s", "body": "b", "sender": "a@example.com", "urgency": "low",
+    issue = {"subject": {"$ref": "ticket.subject"}, "body": {"$ref": "ticket.body"}, "sender": {"$ref": "ticket.sender"}, "urgency": "low",
              "category": {"$ref": "steps.slow.category"}}  # fmt: skip
     reply_plan = {"id": "comment", "tool": "comment_jira_issue",
-                  "args": {"parent_ticket_id": {"$ref": "ticket.thread_of"}, "body": "any news?", "sender": "a@example.com"}}  # fmt: skip
+                  "args": {"parent_ticket_id": {"$ref": "ticket.thread_of"}, "body": {"$ref": "ticket.body"}, "sender": {"$ref": "ticket.sender"}}}  # fmt: skip
 
     class SlowParentPlanner(ScriptedPlanner):
         def make_plan(self, ticket: Any) -> Any:
