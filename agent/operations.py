@@ -7,27 +7,17 @@ from __future__ import annotations
 
 import json
 import time
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from email.utils import parseaddr
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.run import StepState, now
+from inbox.parse import address_in
 
 if TYPE_CHECKING:
     import redis
 
     from agent.keys import Keys
     from agent.run import Delivery, Run
-
-
-def sender_of(raw: bytes) -> str:
-    """The sender address in a raw message's headers ('' when there is none)."""
-    try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-        return parseaddr(str(headers.get("From", "")))[1].strip().lower()
-    except Exception:  # unreadable headers: no address to match
-        return ""
 
 
 def as_text(value: Any) -> str:
@@ -96,13 +86,17 @@ class OperatorActions:
         pipe.expire(self.keys.run(run_id), self.retention_s)
         pipe.execute()
 
-    def purge_sender(self: StoreReads, address: str) -> tuple[dict[str, int], set[str]]:
-        """Erase one sender's stored mail and run data (an erasure request): what went, and the run ids."""
+    def purge_sender(self: StoreReads, address: str) -> Erasure:
+        """Erase one sender's stored mail and run data (an erasure request); say what went, and where in
+        Jira the sender's text still is (the issues and comments their runs made)."""
         address = address.strip().lower()
         removed = {"runs": 0, "deliveries": 0, "raw_messages": 0, "ledger_entries": 0}
         runs = {
             r.id: r for r in (self.get_run(i) for i in _all_run_ids(self)) if r and r.ticket.sender == address
         }
+        in_jira = sorted(
+            {ref for run in runs.values() for ref in _jira_refs(run)}, key=lambda r: (r[0], r[1] or "")
+        )
         for run in runs.values():
             keys = [self.keys.run(run.id), self.keys.message(run.ticket.message_id)]
             keys += list(self.redis.scan_iter(match=f"{self.keys.ledger(run.id)}*"))
@@ -114,13 +108,41 @@ class OperatorActions:
             removed["runs"] += 1
         for delivery in self.deliveries(limit=10_000_000):
             raw = self.raw(delivery.delivery_id)
-            if delivery.run_id in runs or (raw is not None and sender_of(raw) == address):
+            if delivery.run_id in runs or (raw is not None and address_in(raw) == address):
                 removed["raw_messages"] += int(self.redis.delete(self.keys.raw(delivery.delivery_id)))
                 self.redis.delete(self.keys.delivery(delivery.delivery_id))
                 self.redis.zrem(self.keys.deliveries, delivery.delivery_id)
                 self.redis.zrem(self.keys.quarantine, delivery.delivery_id)
                 removed["deliveries"] += 1
-        return removed, set(runs)
+        # Raw mail whose delivery record is gone (expired, or never written: a poller died) is found by
+        # its own bytes.
+        for key in self.redis.scan_iter(match=self.keys.raw("*"), count=500):
+            stored = self.redis.get(key)
+            if isinstance(stored, bytes) and address_in(stored) == address:
+                removed["raw_messages"] += int(self.redis.delete(key))
+                delivery_id = as_text(key).rpartition(":")[2]
+                self.redis.zrem(self.keys.quarantine, delivery_id)
+        return Erasure(removed, set(runs), in_jira)
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure removed, the runs it removed, and the Jira places holding the sender's text:
+    (issue key, None) for an issue the system created, (issue key, comment id) for a comment it added."""
+
+    removed: dict[str, int]
+    run_ids: set[str]
+    in_jira: list[tuple[str, str | None]]
+
+
+def _jira_refs(run: Run) -> list[tuple[str, str | None]]:
+    """The real (not dry-run) Jira issues and comments a run's steps wrote."""
+    refs: list[tuple[str, str | None]] = []
+    for state in run.steps.values():
+        result = state.result or {}
+        if result.get("issue_key") and result.get("dry_run") is False:
+            refs.append((str(result["issue_key"]), result.get("comment_id")))
+    return refs
 
 
 def _all_run_ids(store: StoreReads) -> set[str]:

@@ -17,8 +17,8 @@ from typing import Any
 
 import redis
 from celery import Celery
+from celery.signals import beat_init, worker_init, worker_process_shutdown
 from celery.signals import setup_logging as celery_setup_logging
-from celery.signals import worker_init, worker_process_shutdown
 
 from tools.taxonomy import classifier_for
 from workers import runtime
@@ -157,11 +157,9 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
     print(f"metrics: serving /metrics on {rt.settings.metrics_host}:{port} (role {role})", file=sys.stderr)
 
 
-@worker_init.connect
-def _say_what_ingest_polls(sender: Any = None, **_: Any) -> None:
-    """An ingest worker names the mail sources its beat polls, and says so when there are none."""
-    if "ingest" not in _consumed_queues(sender):
-        return
+@beat_init.connect
+def _say_what_ingest_polls(**_: Any) -> None:
+    """Beat (in the ingest worker) names the mail sources it polls, and says so when there are none."""
     settings = runtime.runtime().settings
     sources = [f"Maildir {settings.maildir}"] if settings.maildir is not None else []
     if (imap := settings.imap_config()) is not None:

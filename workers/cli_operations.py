@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import sys
+import time
 from pathlib import Path
 
 import click
+from pydantic import SecretStr
 
 from agent.run import Run
 from workers.cli import main
@@ -75,28 +80,62 @@ def discard(run_id: str, reason: str) -> None:
 
 @main.command()
 @click.option("--sender", required=True, help="The customer's e-mail address.")
-def purge(sender: str) -> None:
-    """Erase one customer's stored mail and run data (a GDPR erasure request) and say what went."""
+@click.option(
+    "--jira", "redact", is_flag=True, help="Also redact the Jira issues and comments that hold their text."
+)
+def purge(sender: str, redact: bool) -> None:
+    """Erase one customer's stored mail and run data (a GDPR erasure request) and say what went.
+
+    Lists the Jira issues and comments that hold the customer's text; --jira replaces their text there.
+    The audit trail keeps a keyed hash of the address (TRIAGE_AUDIT_KEY), never the address.
+    """
+    from tools import jira_client
+    from tools.errors import ToolError
+    from tools.jira_issue import rewrite_outbox
     from workers.runtime import runtime
 
     rt = runtime()
-    removed, run_ids = rt.store.purge_sender(sender)
-    from tools.jira_issue import rewrite_outbox
-
+    erasure = rt.store.purge_sender(sender)
+    removed = dict(erasure.removed)
     removed["outbox_lines"] = rewrite_outbox(
-        rt.tool_config.outbox_path, lambda line: line.get("run_id") not in run_ids
+        rt.tool_config.outbox_path, lambda line: line.get("run_id") not in erasure.run_ids
     )
-    rt.store.record_audit("purge", None, "erasure request", sender_hash=_fingerprint(sender), **removed)
+    redacted, failed = 0, []
+    for issue_key, comment_id in erasure.in_jira if redact else []:
+        note = f"[redacted on an erasure request, {time.strftime('%Y-%m-%d')}]"
+        try:
+            if comment_id is None:
+                jira_client.redact_issue(rt.tool_config, issue_key, f"(redacted) {issue_key}", note)
+            else:
+                jira_client.redact_comment(rt.tool_config, issue_key, comment_id, note)
+            redacted += 1
+        except ToolError as exc:
+            failed.append(f"{issue_key}{'/' + comment_id if comment_id else ''}: {exc}")
+    if redact:
+        removed["jira_redactions"] = redacted
+    who = _keyed_hash(sender, rt.settings.audit_key)
+    rt.store.record_audit(
+        "purge", None, "erasure request", **({"sender_hmac": who} if who else {}), **removed
+    )
     click.echo(
         ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in removed.items()) + f" removed for {sender}"
     )
+    places = [f"{key} (comment {cid})" if cid else f"{key} (issue)" for key, cid in erasure.in_jira]
+    if places and not redact:
+        click.echo(f"their text is still in Jira: {', '.join(places)} (run again with --jira to redact it)")
+    for problem in failed:
+        click.echo(f"not redacted: {problem}", err=True)
+    if failed:
+        sys.exit(1)
 
 
-def _fingerprint(address: str) -> str:
-    """The audit trail proves an erasure happened without keeping the address it erased."""
-    import hashlib
-
-    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:16]
+def _keyed_hash(address: str, key: SecretStr | None) -> str | None:
+    """An HMAC of the address: the audit trail can confirm an erasure of a given address to whoever holds
+    the key, and nobody can read the address back from it (an unkeyed hash falls to a dictionary)."""
+    if key is None:
+        return None
+    digest = hmac.new(key.get_secret_value().encode(), address.strip().lower().encode(), hashlib.sha256)
+    return digest.hexdigest()
 
 
 @main.command()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inbox.parse import Incoming, Unparseable, parse_message
+from inbox.parse import Incoming, Unparseable, address_in, parse_message
 from tests.support import CORPORA, SAMPLE_MAILBOX, email_bytes, needs_corpora
 
 MIME_CORPUS = sorted(
@@ -104,3 +104,15 @@ def test_latin1_body_with_quoted_printable_is_decoded() -> None:
     ticket = parse(raw).ticket
     assert ticket.sender_name == "Jürgen Müller"
     assert "Jürgen Müller" in ticket.body
+
+
+@pytest.mark.parametrize("from_header", [
+    "Gina Gdpr gina.gdpr@example.com",
+    "=?utf-8?q?Gina_Gdpr?= <gina.gdpr@example.com>",
+    "=?utf-8?b?R2luYSBHZHByIDxnaW5hLmdkcHJAZXhhbXBsZS5jb20+?=",
+    '"Gdpr, Gina" <GINA.GDPR@example.com>',
+])  # fmt: skip
+def test_ingest_and_erasure_read_the_same_sender_from_any_from_header(from_header: str) -> None:
+    raw = f"From: {from_header}\nSubject: erase me\nMessage-ID: <gdpr@x>\n\nPlease delete my data.\n".encode()
+    assert parse_message(raw, max_bytes=10_000).ticket.sender == "gina.gdpr@example.com"
+    assert address_in(raw) == "gina.gdpr@example.com"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from datetime import timedelta
@@ -10,6 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from pydantic import SecretStr
 
 from agent.run import StepState, now
 from agent.store import RunStore
@@ -18,6 +21,7 @@ from tasks.sweep import sweep_runs
 from tests.conftest import Pipeline
 from tests.integration.test_reliability import flaky
 from tests.support import ScriptedPlanner, email_bytes, make_maildir
+from workers import runtime as runtime_module
 from workers.cli import main
 
 pytestmark = pytest.mark.integration
@@ -96,7 +100,8 @@ def test_retry_replays_a_dead_letter_after_the_fix_and_discard_closes_one(
     pipeline: Pipeline, tmp_path: Path, use_planner: Any, add_tool: Any
 ) -> None:
     add_tool(flaky)
-    issue = {"subject": "s", "body": "b", "sender": "a@example.com", "category": "other", "urgency": "low"}
+    issue = {"subject": {"$ref": "ticket.subject"}, "body": {"$ref": "ticket.body"}, "sender": {"$ref": "ticket.sender"}, "category": "other",
+             "urgency": "low"}  # fmt: skip
     plan = [{"id": "step", "tool": "flaky", "args": {"failures": 1, "permanent": True}},
             {"id": "create_issue", "tool": "create_jira_issue", "args": issue}]  # fmt: skip
     use_planner(ScriptedPlanner(plan))
@@ -141,6 +146,30 @@ def test_purge_erases_one_senders_mail_and_runs_and_says_what_went(
     outbox = [json.loads(line) for line in pipeline.settings.outbox_path.read_text().splitlines()]
     assert not {d.run_id for d in deliveries[:2]} & {line["run_id"] for line in outbox}
     assert "jane" not in json.dumps(store.audit_trail()[0])  # the trail proves the erasure, not the address
+
+
+def test_purge_finds_raw_mail_by_its_bytes_whatever_its_from_looks_like_and_keeps_only_a_keyed_hash(
+    pipeline: Pipeline, tmp_path: Path, swap_runtime: Any
+) -> None:
+    rt = runtime_module.runtime()
+    swap_runtime(settings=rt.settings.model_copy(update={"audit_key": SecretStr("audit-secret")}))
+    unquoted = b"From: Gina Gdpr gina.gdpr@example.com\nSubject: hi\nMessage-ID: <gdpr-1@x>\n\nErase me.\n"
+    encoded = email_bytes(sender="=?utf-8?q?Gina_Gdpr?= <gina.gdpr@example.com>", message_id="<gdpr-2@x>")
+    third = email_bytes(sender="Gina <gina.gdpr@example.com>", message_id="<gdpr-3@x>", subject="again")
+    deliveries = pipeline.feed(make_maildir(tmp_path / "box", unquoted, encoded, third))
+    for d in deliveries:
+        if d.run_id:
+            pipeline.wait_final(d.run_id)
+    store = pipeline.store
+    store.redis.delete(store.keys.delivery(deliveries[2].delivery_id))  # its delivery record expired
+    result = CliRunner().invoke(main, ["purge", "--sender", "gina.gdpr@example.com"])
+    assert result.exit_code == 0, result.output
+    assert all(store.raw(d.delivery_id) is None for d in deliveries)
+    assert "3 runs, 2 deliveries, 3 raw messages" in result.output  # the third found by its bytes alone
+    entry = store.audit_trail()[0]
+    expected = hmac.new(b"audit-secret", b"gina.gdpr@example.com", hashlib.sha256).hexdigest()
+    assert entry["sender_hmac"] == expected and "gina" not in json.dumps(entry)
+    assert hashlib.sha256(b"gina.gdpr@example.com").hexdigest()[:16] not in json.dumps(entry)
 
 
 def test_outbox_lines_expire_with_the_retention(tmp_path: Path) -> None:

@@ -94,10 +94,8 @@ def test_ingest_of_a_folder_that_is_not_a_maildir_is_a_clear_error(tmp_path: Pat
 def test_an_ingest_worker_without_a_mail_source_says_so(
     pipeline: Pipeline, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from types import SimpleNamespace
 
     from workers.app import _say_what_ingest_polls
 
-    queues = SimpleNamespace(consume_from={"ingest": object()})
-    _say_what_ingest_polls(sender=SimpleNamespace(app=SimpleNamespace(amqp=SimpleNamespace(queues=queues))))
+    _say_what_ingest_polls()
     assert "no mail source is configured (set TRIAGE_MAILDIR or TRIAGE_IMAP_HOST)" in capsys.readouterr().err
