@@ -109,4 +109,5 @@ def test_a_missing_column_is_a_clear_error() -> None:
     result = CliRunner().invoke(
         main, ["eval", str(DEV), "--text-column", "text", "--label-column", "category"]
     )
-    assert result.exit_code != 0 and "has no column text" in str(result.exception)
+    assert result.exit_code == 1 and "has no column text" in result.output and result.exception is not None
+    assert not isinstance(result.exception, ValueError)  # a clear message, not a traceback

@@ -152,8 +152,15 @@ def redact_comment(config: ToolConfig, issue_key: str, comment_id: str, body: st
         client_for(config).comment(issue_key, comment_id).update(body=body, notify=False)
 
 
+class JiraUnreachable(Exception):
+    """Jira did not answer the check (no connection, a timeout, 5xx or 429): nothing could be checked."""
+
+
 def check_jira(config: ToolConfig) -> list[str]:
-    """What is wrong with the Jira configuration, checked against the server (empty when all is well)."""
+    """What is wrong with the Jira configuration, checked against the server (empty when all is well).
+
+    Raises JiraUnreachable when Jira does not answer: that is not a wrong setting, and tasks retry.
+    """
     try:
         client = client_for(config)
         with jira_errors("authenticate"):
@@ -164,7 +171,9 @@ def check_jira(config: ToolConfig) -> list[str]:
         types = {t.name for t in getattr(project, "issueTypes", [])}
         with jira_errors("read priorities"):
             priorities = {p.name for p in client.priorities()}
-    except (PermanentToolError, RetryableToolError) as exc:
+    except RetryableToolError as exc:
+        raise JiraUnreachable(str(exc)) from None
+    except PermanentToolError as exc:
         return [str(exc)]
     problems = []
     if config.jira_issue_type not in types:

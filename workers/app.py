@@ -215,12 +215,17 @@ def _check_jira_at_start_up(**_: Any) -> None:
     config = runtime.runtime().tool_config
     if config.jira_dry_run:
         return
-    from tools.jira_client import check_jira
+    from tools.jira_client import JiraUnreachable, check_jira
 
-    problems = check_jira(config)
+    try:
+        problems = check_jira(config)
+    except JiraUnreachable as exc:
+        print(f"jira: cannot reach {config.jira_url} (TRIAGE_JIRA_URL): {exc}; tasks retry until it answers",
+              file=sys.stderr)  # fmt: skip
+        return
     for problem in problems:
         print(f"jira: {problem}", file=sys.stderr)
-    if any(p.startswith("TRIAGE_") or "refused the credentials" in p or "(404" in p for p in problems):
+    if problems:
         raise SystemExit(2)  # SystemExit passes through Celery's signal dispatch and stops the worker
 
 

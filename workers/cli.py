@@ -13,7 +13,23 @@ import click
 from workers.settings import ConfigError
 
 
-@click.group()
+class _TriageGroup(click.Group):
+    """The command group: an unreachable Redis ends any command with one line naming the setting."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        import redis
+
+        try:
+            return super().invoke(ctx)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            from workers.settings import load_settings, redact_url
+
+            url = redact_url(load_settings().redis_url)
+            click.echo(f"cannot reach Redis at {url} (TRIAGE_REDIS_URL): {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_TriageGroup)
 @click.version_option(package_name="ticket-triage", prog_name="triage")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -170,7 +186,7 @@ def ingest(maildir: Path | None, imap: bool, follow: bool) -> None:
 
 
 @main.command()
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
 def runs(limit: int) -> None:
     """Recent runs, newest first, one line each."""
     from workers.runtime import runtime
@@ -244,7 +260,7 @@ def jira() -> None:
 @jira.command("check")
 def jira_check() -> None:
     """Verify the Jira settings against the server: auth, project, issue type, priorities, components."""
-    from tools.jira_client import check_jira
+    from tools.jira_client import JiraUnreachable, check_jira
     from workers.runtime import runtime
 
     config = runtime().tool_config
@@ -252,7 +268,11 @@ def jira_check() -> None:
         click.echo("Jira is not configured (TRIAGE_JIRA_URL unset): issues are written in dry-run mode to "
                    f"{config.outbox_path}")  # fmt: skip
         return
-    problems = check_jira(config)
+    try:
+        problems = check_jira(config)
+    except JiraUnreachable as exc:
+        click.echo(f"cannot reach Jira at {config.jira_url} (TRIAGE_JIRA_URL): {exc}", err=True)
+        sys.exit(2)
     for problem in problems:
         click.echo(f"problem: {problem}")
     if problems:

@@ -42,15 +42,19 @@ def retry(run_ids: tuple[str, ...], everything: bool, tool: str | None, reason: 
         run_ids = tuple(r.id for r in store.dead_letters() if tool is None or _failed_tool(r) == tool)
     elif not run_ids:
         raise click.UsageError("name RUN_IDs or use --all")
+    refused = 0
     for run_id in run_ids:
         try:
             again = store.reopen(run_id)
         except ValueError as exc:
             click.echo(str(exc), err=True)
+            refused += 1
             continue
         store.record_audit("retry", run_id, reason, steps=again)
         plan_run.apply_async((run_id,))
         click.echo(f"{run_id}: sent again ({', '.join(again) or 'planning'})")
+    if refused:
+        sys.exit(1)
 
 
 def _failed_tool(run: Run) -> str | None:
@@ -206,7 +210,10 @@ def evaluate(
         per_class=per_class, seed=seed, folds=folds, classifier=classifier, entities=entities,
         as_json=as_json, plot=plot,
     )  # fmt: skip
-    run_eval(request)
+    try:
+        run_eval(request)
+    except ValueError as exc:  # a column or file the CSV does not have: the user's to fix
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("train-categorizer")

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from redis.connection import parse_url
 
 from inbox.imap import ImapConfig
 from tools.base import INVOICE_ID_PATTERN, ORDER_ID_PATTERN, ToolConfig
 from tools.llm import LLMConfig
+from tools.patterns import BUDGET_S, PROBE_CHARS, backtracks
 from tools.taxonomy import resolve_classifier
 
 DEFAULT_CATEGORIES = Path(__file__).resolve().parent.parent / "tools" / "data" / "categories.json"
@@ -160,11 +162,44 @@ class Settings(BaseSettings):
 
     @field_validator("account_id_pattern", "order_id_pattern", "invoice_id_pattern")
     @classmethod
-    def _compiles(cls, value: str) -> str:
+    def _compiles(cls, value: str, info: ValidationInfo) -> str:
         try:
             re.compile(value)
         except re.error as exc:
             raise ValueError(f"not a valid regular expression: {exc}") from exc
+        shipped = cls.model_fields[str(info.field_name)].default
+        if value != shipped and backtracks(value):
+            raise ValueError(
+                f"backtracks catastrophically: {PROBE_CHARS} characters of crafted text kept it busy over "
+                f"{BUDGET_S:g}s (a stranger's mail could stall a worker); avoid nested or adjacent unbounded "
+                r"quantifiers such as (\w+)+ or \s*x?\s*"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        try:
+            parse_url(value)  # type: ignore[no-untyped-call]
+        except ValueError as exc:
+            raise ValueError(f"{exc} (e.g. redis://:password@host:6379/0)") from None
+        return value
+
+    @field_validator("run_link_template")
+    @classmethod
+    def _run_link(cls, value: str) -> str:
+        try:
+            value.format(run_id="T0")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"only the field {{run_id}} can be filled in, not {exc}") from None
+        return value
+
+    @field_validator("jira_labels")
+    @classmethod
+    def _labels(cls, value: list[str]) -> list[str]:
+        bad = [label for label in value if not label or any(ch.isspace() for ch in label)]
+        if bad:
+            raise ValueError(f"Jira labels cannot be empty or contain spaces: {bad}")
         return value
 
     @field_validator("classifier")
@@ -310,6 +345,11 @@ def load_settings(**overrides: object) -> Settings:
     """Read the settings; a bad value raises ConfigError naming the TRIAGE_ variable."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except SettingsError as exc:  # a value that should be JSON is not
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"TRIAGE_{field.group(1).upper()}" if field else "a TRIAGE_ setting"
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        raise ConfigError(f"invalid configuration:\n  {name}: not valid JSON{cause}") from None
     except ValidationError as exc:
         problems = [
             f"TRIAGE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"

@@ -99,3 +99,49 @@ def test_an_ingest_worker_without_a_mail_source_says_so(
 
     _say_what_ingest_polls()
     assert "no mail source is configured (set TRIAGE_MAILDIR or TRIAGE_IMAP_HOST)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("setting", "says"), [
+    ("TRIAGE_JIRA_PRIORITIES={bad json", "TRIAGE_JIRA_PRIORITIES: not valid JSON"),
+    ("TRIAGE_REDIS_URL=localhost:6379", "TRIAGE_REDIS_URL: Value error, Redis URL must specify one of"),
+    ("TRIAGE_RUN_LINK_TEMPLATE=https://runs.example/{run}", "TRIAGE_RUN_LINK_TEMPLATE: Value error, only the field {run_id}"),
+    ('TRIAGE_JIRA_LABELS=["needs triage"]', "TRIAGE_JIRA_LABELS: Value error, Jira labels cannot be empty or contain spaces"),
+])  # fmt: skip
+def test_a_setting_that_would_fail_every_ticket_is_refused_at_start_naming_it(
+    setting: str, says: str
+) -> None:
+    name, _, value = setting.partition("=")
+    done = subprocess.run([TRIAGE, "runs"], env={**os.environ, name: value}, capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)  # fmt: skip
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unreachable_redis_ends_any_command_with_its_address_not_a_traceback() -> None:
+    env = {**os.environ, "TRIAGE_REDIS_URL": "redis://:pw@127.0.0.1:1/0"}
+    for command in (["runs"], ["dead-letters"], ["show", "T1"], ["quarantine"]):
+        done = subprocess.run(
+            [TRIAGE, *command], env=env, capture_output=True, text=True, cwd=ROOT, timeout=60
+        )
+        assert done.returncode == 2, (command, done.stderr)
+        assert "cannot reach Redis at redis://:***@127.0.0.1:1/0 (TRIAGE_REDIS_URL)" in done.stderr
+        assert "Traceback" not in done.stderr and "pw@" not in done.stderr
+
+
+def test_an_unreachable_jira_is_named_with_its_url() -> None:
+    env = {**os.environ, "TRIAGE_JIRA_URL": "http://127.0.0.1:1", "TRIAGE_JIRA_USER": "bot",
+           "TRIAGE_JIRA_API_TOKEN": "tok", "TRIAGE_JIRA_TIMEOUT_S": "2"}  # fmt: skip
+    done = subprocess.run(
+        [TRIAGE, "jira", "check"], env=env, capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 2 and "cannot reach Jira at http://127.0.0.1:1 (TRIAGE_JIRA_URL)" in done.stderr
+
+
+def test_bad_arguments_get_a_usage_error_or_a_failing_exit() -> None:
+    runs = CliRunner().invoke(main, ["runs", "--limit", "-5"])
+    assert runs.exit_code == 2 and "-5 is not in the range" in runs.output
+
+
+@pytest.mark.integration
+def test_retry_of_an_unknown_run_fails(pipeline: Pipeline) -> None:
+    done = CliRunner().invoke(main, ["retry", "TNOSUCHRUN"])
+    assert done.exit_code == 1 and "TNOSUCHRUN is not in the dead-letter list" in done.output
