@@ -77,3 +77,10 @@ def test_a_categories_file_that_cannot_train_the_classifier_stops_start_up(tmp_p
     bad.write_text('{"categories": [{"name": "only", "description": "d", "examples": ["e"]}]}')
     with pytest.raises(ConfigError, match="TRIAGE_CATEGORIES_FILE: categories file .* is invalid"):
         build_runtime(load_settings(categories_file=bad))
+
+
+def test_a_configured_pattern_that_backtracks_catastrophically_is_refused() -> None:
+    cubic = r"\border\s*(?:number)?\s*[:#]?\s*(\d{5,})"  # three adjacent \s*: the shape that stalled workers
+    with pytest.raises(ConfigError, match="TRIAGE_ORDER_ID_PATTERN: .*backtracks catastrophically"):
+        load_settings(order_id_pattern=cubic)
+    assert load_settings(order_id_pattern=r"\border\s{0,5}#?(\d{5,})").order_id_pattern.startswith(r"\border")
