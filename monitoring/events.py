@@ -34,6 +34,13 @@ def message_ingested(delivery_id: str, outcome: str, run_id: str | None, reason:
         _line("ingest", delivery=delivery_id, outcome=outcome, run=run_id or "-", reason=reason or "-")
 
 
+def message_not_stored(source: str, size: int) -> None:
+    """Redis refused a message's bytes for want of memory; it was quarantined by reference."""
+    with _never_fail("message_not_stored"):
+        metrics.MESSAGES_NOT_STORED.inc()
+        log.warning("ingest not-stored source=%s bytes=%d reason=redis out of memory", source, size)
+
+
 def plan_made(run_id: str, planner: str, steps: int, notes: list[str] | None = None) -> None:
     """A run got its plan."""
     with _never_fail("plan_made"):

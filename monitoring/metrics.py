@@ -17,6 +17,10 @@ MESSAGES_INGESTED = Counter(
     "Inbound messages by outcome (ticket, threaded, automated, duplicate, quarantined).",
     ["outcome"],
 )
+MESSAGES_NOT_STORED = Counter(
+    "triage_messages_not_stored_total",
+    "Messages whose bytes Redis refused for want of memory (quarantined by reference, left in the mailbox).",
+)
 MAILBOX_POLLS = Counter(
     "triage_mailbox_polls_total", "Mailbox polls by outcome (success, failure).", ["outcome"]
 )

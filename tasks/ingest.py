@@ -5,18 +5,19 @@ from __future__ import annotations
 import logging
 import random
 import time
-from contextlib import suppress
+from dataclasses import replace
 
 from imapclient.exceptions import IMAPClientError
-from redis.exceptions import LockError
+from redis.exceptions import OutOfMemoryError
 
+from agent.locks import kept_alive
 from agent.run import Delivery
 from agent.store import RunStore
 from agent.threads import ThreadMatch, find_thread, same_message, ticket_of_delivery
 from inbox.imap import CONNECTION_ERRORS, ImapSource
 from inbox.maildir import MaildirSource
 from inbox.parse import Unparseable, parse_message
-from inbox.source import MailboxMisconfigured, MailSource
+from inbox.source import MailboxMisconfigured, MailSource, RawMessage
 from inbox.ticket import ticket_id_for
 from monitoring import events
 from tasks.plan import plan_run
@@ -40,34 +41,48 @@ def poll_source(source: MailSource) -> int:
     plan queue is longer than TRIAGE_MAX_PLAN_BACKLOG the poll stops early; the rest waits in the mailbox.
     """
     rt = runtime()
-    # Short, renewed per message: a poller that dies frees the mailbox within a minute.
-    lock = rt.store.redis.lock(rt.store.keys.poller_lock(source.name), timeout=POLLER_LOCK_S, blocking=False)
+    # Short, renewed in the background while the poll lives: a poller that dies frees it within a minute.
+    lock = rt.store.redis.lock(
+        rt.store.keys.poller_lock(source.name), timeout=POLLER_LOCK_S, blocking=False, thread_local=False
+    )  # fmt: skip  (its keeper renews it from another thread)
     if not lock.acquire():
         log.info("poll skipped source=%s reason=another poller holds the lock", source.name)
         return 0
     count = 0
     try:
-        for message in source.pending():
-            if (backlog := _plan_backlog(rt)) > rt.settings.max_plan_backlog:
-                log.warning("ingest paused source=%s plan_queue=%d limit=%d", source.name, backlog,
-                            rt.settings.max_plan_backlog)  # fmt: skip
-                break
-            if message.raw is not None:
-                rt.store.save_raw(message.delivery_id, message.raw)
-            ingest_delivery(message.delivery_id, message.source, message.key, fetch_error=message.error)
-            source.mark_processed(message)
-            lock.extend(POLLER_LOCK_S, replace_ttl=True)
-            count += 1
+        with kept_alive(lock, POLLER_LOCK_S):
+            for message in source.pending():
+                if (backlog := _plan_backlog(rt)) > rt.settings.max_plan_backlog:
+                    log.warning("ingest paused source=%s plan_queue=%d limit=%d", source.name, backlog,
+                                rt.settings.max_plan_backlog)  # fmt: skip
+                    break
+                stored = _store_raw(rt, message)
+                ingest_delivery(stored.delivery_id, stored.source, stored.key, fetch_error=stored.error)
+                source.mark_processed(message)
+                count += 1
     except Exception as exc:
         rt.store.record_poll(source.name, ok=False)
         events.mailbox_polled(source.name, False, count, repr(exc))
         raise
-    finally:
-        with suppress(LockError):  # expired meanwhile: another poller may run now, which is safe
-            lock.release()
     rt.store.record_poll(source.name, ok=True)
     events.mailbox_polled(source.name, True, count)
     return count
+
+
+def _store_raw(rt: Runtime, message: RawMessage) -> RawMessage:
+    """Keep the message's bytes; when Redis refuses them for want of memory (a noeviction Redis at its
+    maxmemory), the message is quarantined by reference (it stays in the mailbox, where the reason
+    points) so the poller moves on, and the refusal is counted (metric and alert)."""
+    if message.raw is None:
+        return message
+    try:
+        rt.store.save_raw(message.delivery_id, message.raw)
+    except OutOfMemoryError:
+        events.message_not_stored(message.source, len(message.raw))
+        why = (f"Redis refused its {len(message.raw)} bytes (out of memory: see TriageRedisMemoryHigh); "
+               f"not stored: the message stays in {message.source} under {message.key}")  # fmt: skip
+        return replace(message, raw=None, error=why)
+    return message
 
 
 def poll_once(source: MailSource) -> int:
