@@ -74,8 +74,10 @@ class CreateIssueArgs(BaseModel):
     subject: str
     body: str
     sender: str
-    # A closed choice a plan may name directly; a word, never a sentence (it goes into a label).
-    category: str = Field(pattern=r"^[\w-]{1,40}$", json_schema_extra={"literal": True})
+    # A closed choice a plan may name directly; a word, never a sentence (it goes into a label). No
+    # backslash classes in the pattern: llama.cpp's schema-to-grammar turns them into a grammar its server
+    # crashes on (tests/agent/test_llm_planner.py keeps every pattern of the plan schema free of them).
+    category: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$", json_schema_extra={"literal": True})
     urgency: Literal["low", "medium", "high"]
     customer_name: str | None = None
     account_id: str | None = None

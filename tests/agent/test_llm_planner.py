@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from agent.llm_planner import PROMPT_VERSION, LLMPlanner, ticket_for_prompt
@@ -149,3 +150,11 @@ def test_a_literal_ticket_id_from_the_model_is_refused_and_repaired() -> None:
     llm = ScriptedLLM(json.dumps(hijack), json.dumps(answer(REPLY)))
     assert planner(llm).make_plan(REPLY).planner == "llm"
     assert "'parent_ticket_id' must reference ticket or step data" in llm.requests[1][-1]["content"]
+
+
+def test_the_plan_schema_holds_no_pattern_a_grammar_compiler_chokes_on() -> None:
+    # llama.cpp's server compiles the schema into a GBNF grammar; a backslash escape in a pattern (\w, \.)
+    # crashed llama-cpp-python 0.3.16 on the first request.
+    schema = json.dumps(plan_output_schema(CATALOG))
+    patterns = [p for p in re.findall(r'"pattern": "((?:[^"\\]|\\.)*)"', schema)]
+    assert patterns and not [p for p in patterns if "\\" in p]
