@@ -22,6 +22,7 @@ from monitoring import events
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
 from tools.errors import NotReadyYet, PermanentToolError, RetryableToolError
+from tools.sandbox import Sandbox
 from workers.app import app
 from workers.runtime import runtime
 
@@ -58,6 +59,9 @@ def dispatch_ready(run_id: str) -> None:
                 raise
 
 
+SANDBOX = Sandbox()  # this worker process's helper processes (made on first use, so after the fork)
+
+
 def _me() -> str:
     """host:pid of this process, asked at each attempt: a prefork child is not the parent it forked
     from, so an owner computed at import named the parent, and a dead child looked alive."""
@@ -87,7 +91,13 @@ def time_limits(tool: Tool[Any, Any]) -> tuple[int, int]:
 
 
 def run_with_timeout(tool: Tool[Any, Any], args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
-    """Call the tool, giving up after its timeout (works in every pool; the hard limit backs it up)."""
+    """Call the tool, giving up after its timeout (works in every pool; the hard limit backs it up).
+
+    A CPU-bound tool with no LLM to ask runs in a helper process that is killed when it overruns: a
+    thread cannot be stopped, and a regex holding the GIL would freeze every thread of the worker.
+    """
+    if tool.isolated_offline_s is not None and ctx.llm is None:
+        return SANDBOX.run(tool.name, args, ctx.config, min(tool.timeout_s, tool.isolated_offline_s))
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"tool-{tool.name}")
     try:
         future = pool.submit(tool.run, args, ctx)

@@ -159,6 +159,9 @@ class Tool(Generic[A, R]):
     side_effect: bool = False
     timeout_s: float = 10.0
     retry: RetryPolicy = RetryPolicy()
+    # With no LLM configured the tool is pure CPU work on a customer's text: it then runs in a killable
+    # helper process (tools/sandbox.py) with this time limit, instead of a thread that cannot be stopped.
+    isolated_offline_s: float | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -191,6 +194,7 @@ def tool(
     side_effect: bool = False,
     timeout_s: float = 10.0,
     retry: RetryPolicy | None = None,
+    isolated_offline_s: float | None = None,
 ) -> Callable[[Callable[[A, ToolContext], R]], Tool[A, R]]:
     """Declare a tool from a function; unknown options fail at import, not at 3 a.m."""
 
@@ -204,6 +208,7 @@ def tool(
             side_effect=side_effect,
             timeout_s=timeout_s,
             retry=retry or RetryPolicy(),
+            isolated_offline_s=isolated_offline_s,
         )
 
     return wrap

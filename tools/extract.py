@@ -148,6 +148,7 @@ def find_urgency(subject: str, body: str) -> tuple[Urgency, str]:
     result=ExtractResult,
     timeout_s=ANALYSIS_TIMEOUT_S + 10,  # offline it takes milliseconds; with an LLM, its timeout
     retry=RetryPolicy(max_attempts=2),
+    isolated_offline_s=10,  # its patterns (configurable) run on strangers' text: stoppable, in a process
 )
 def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
     """Extract the entities (the LLM's answer when there is one, else rules); each says where it came from."""

@@ -1,0 +1,64 @@
+"""A CPU-bound tool that overruns is stopped, and while it runs the worker's other threads go on."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from tools.base import ToolContext
+from tools.errors import RetryableToolError
+from tools.sandbox import Sandbox
+
+# A pattern that is cubic in whitespace (three adjacent \s*). Settings refuse such a pattern at start-up;
+# it stands here for any tool work that runs away on crafted text.
+CUBIC = r"\border\s*(?:number)?\s*[:#]?\s*(\d{5,})"
+RUNAWAY = {"subject": "my order", "body": "my order" + " " * 4000 + "x"}
+
+
+@pytest.fixture
+def sandbox() -> Any:
+    box = Sandbox()
+    yield box
+    box.close()
+
+
+def test_an_overrunning_tool_is_stopped_and_the_next_call_gets_a_fresh_process(
+    sandbox: Sandbox, ctx: ToolContext
+) -> None:
+    config = ctx.config.model_copy(update={"order_id_pattern": CUBIC})
+    started = time.monotonic()
+    with pytest.raises(
+        RetryableToolError, match=r"extract_entities timed out after 1s; its process was stopped"
+    ):
+        sandbox.run("extract_entities", RUNAWAY, config, timeout_s=1)
+    assert time.monotonic() - started < 10  # the old in-thread call ran for minutes and could not be stopped
+    fine = sandbox.run(
+        "extract_entities", {"subject": "Order 123456", "body": "order 123456 please"}, config, 10
+    )
+    assert fine["order_id"] == "123456"
+
+
+def test_while_a_tool_runs_away_the_other_threads_of_the_worker_keep_working(
+    sandbox: Sandbox, ctx: ToolContext
+) -> None:
+    config = ctx.config.model_copy(update={"order_id_pattern": CUBIC})
+    sandbox.run("extract_entities", {"subject": "warm", "body": "up"}, config, 10)  # the helper is up
+    outcome: list[str] = []
+
+    def run_away() -> None:
+        try:
+            sandbox.run("extract_entities", RUNAWAY, config, 3)
+        except RetryableToolError as exc:
+            outcome.append(str(exc))
+
+    runaway = threading.Thread(target=run_away)
+    runaway.start()
+    began = time.monotonic()
+    total = sum(i * i for i in range(2_000_000))  # this thread's own work, while the pattern runs
+    took = time.monotonic() - began
+    runaway.join()
+    assert total > 0 and took < 2.5  # not frozen behind a GIL held by the regex for the whole 3 s
+    assert outcome == ["extract_entities timed out after 3s; its process was stopped"]

@@ -1,0 +1,136 @@
+"""Run a CPU-bound tool where it can be killed: a helper process per concurrent call.
+
+A regular expression holds the GIL while it matches, so a pattern that runs long on crafted text freezes
+every thread of a worker, and a thread cannot be stopped from outside. A helper process can: the call
+waits on a socket with the tool's time limit and, when it is spent, kills the helper and says so; the
+next call gets a fresh one. A helper is a fresh interpreter (`python -m tools.sandbox`), never a fork of
+a worker that runs threads, nor a multiprocessing child (a prefork pool process is daemonic and may not
+have those); it exits when its worker's end of the socket pair closes.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+from typing import Any
+
+from pydantic import ValidationError
+
+from tools.base import ToolConfig, ToolContext
+from tools.errors import PermanentToolError, RetryableToolError, ToolError
+
+
+class _NoLedger:
+    """The ledger of a helper: the tools that run isolated keep no side effects."""
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return None
+
+    def claim(self, key: str, record: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        raise PermanentToolError("an isolated tool cannot record side effects")
+
+    def note(self, key: str, record: dict[str, Any]) -> None:
+        raise PermanentToolError("an isolated tool cannot record side effects")
+
+    def next_number(self, name: str) -> int:
+        raise PermanentToolError("an isolated tool cannot count")
+
+    def exclusive(self, key: str, ttl_s: float, wait_s: float = 5) -> Any:
+        raise PermanentToolError("an isolated tool cannot lock")
+
+
+def _serve(conn: Connection) -> None:
+    """A helper's life: run the tools it is sent until its worker hangs up."""
+    from tools.catalog import CATALOG
+
+    while True:
+        try:
+            name, args, config = conn.recv()
+        except (EOFError, OSError):
+            return
+        ctx = ToolContext(run_id="-", ticket_id="-", step_id="-", ledger=_NoLedger(), config=config)
+        try:
+            conn.send(("ok", CATALOG[name].run(args, ctx).model_dump(mode="json")))
+        except ValidationError as exc:  # the field names, never the values (a customer's text)
+            conn.send(("invalid", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                            for e in exc.errors(include_input=False))))  # fmt: skip
+        except RetryableToolError as exc:
+            conn.send(("retry", str(exc)))
+        except ToolError as exc:
+            conn.send(("permanent", str(exc)))
+        except Exception as exc:
+            conn.send(("error", repr(exc)))
+
+
+class _Helper:
+    """One helper process and the worker's end of its pipe."""
+
+    def __init__(self) -> None:
+        mine, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tools.sandbox", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self.conn = Connection(mine.detach())
+
+    def kill(self) -> None:
+        self.conn.close()
+        self.process.kill()
+        self.process.wait(5)
+
+
+class Sandbox:
+    """Helper processes for one worker process (created on first use, so a prefork child makes its own)."""
+
+    def __init__(self) -> None:
+        self._idle: list[_Helper] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def _checkout(self) -> _Helper:
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the parent's helpers are not ours to talk to
+                self._idle, self._pid = [], os.getpid()
+            return self._idle.pop() if self._idle else _Helper()
+
+    def _checkin(self, helper: _Helper) -> None:
+        with self._lock:
+            self._idle.append(helper)
+
+    def run(self, name: str, args: dict[str, Any], config: ToolConfig, timeout_s: float) -> dict[str, Any]:
+        """The tool's result; RetryableToolError when it overran (its helper killed) or its helper died."""
+        helper = self._checkout()
+        try:
+            helper.conn.send((name, args, config))
+            if not helper.conn.poll(timeout_s):
+                helper.kill()
+                raise RetryableToolError(f"{name} timed out after {timeout_s}s; its process was stopped")
+            kind, payload = helper.conn.recv()
+        except (EOFError, OSError) as exc:
+            helper.kill()
+            raise RetryableToolError(f"{name}: its process died ({type(exc).__name__})") from None
+        self._checkin(helper)
+        if kind == "ok":
+            return dict(payload)
+        if kind == "retry":
+            raise RetryableToolError(payload)
+        if kind == "invalid":
+            raise PermanentToolError(f"invalid arguments: {payload}")
+        raise PermanentToolError(payload if kind == "permanent" else f"unexpected {payload}")
+
+    def close(self) -> None:
+        """Stop every idle helper (their worker is shutting down)."""
+        with self._lock:
+            for helper in self._idle:
+                helper.kill()
+            self._idle = []
+
+
+if __name__ == "__main__":  # a helper: serve the worker on the socket it handed down
+    _serve(Connection(int(sys.argv[1])))
