@@ -43,10 +43,14 @@ class _NoLedger:
         raise PermanentToolError("an isolated tool cannot lock")
 
 
+STARTUP_S = 60.0  # a fresh interpreter imports the tools; on a loaded machine that takes seconds
+
+
 def _serve(conn: Connection) -> None:
-    """A helper's life: run the tools it is sent until its worker hangs up."""
+    """A helper's life: say it is ready, then run the tools it is sent until its worker hangs up."""
     from tools.catalog import CATALOG
 
+    conn.send(("ready", os.getpid()))
     while True:
         try:
             name, args, config = conn.recv()
@@ -78,6 +82,16 @@ class _Helper:
         )
         theirs.close()
         self.conn = Connection(mine.detach())
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        """Wait (not on the tool's clock) until the helper has imported the tools."""
+        if self.ready:
+            return
+        if not self.conn.poll(STARTUP_S):
+            raise RetryableToolError(f"a tool process did not start within {STARTUP_S:g}s")
+        self.conn.recv()
+        self.ready = True
 
     def kill(self) -> None:
         self.conn.close()
@@ -99,6 +113,10 @@ class Sandbox:
                 self._idle, self._pid = [], os.getpid()
             return self._idle.pop() if self._idle else _Helper()
 
+    def prestart(self) -> None:
+        """Start a helper now, in the background, so the first call does not wait for its imports."""
+        self._checkin(self._checkout())
+
     def _checkin(self, helper: _Helper) -> None:
         with self._lock:
             self._idle.append(helper)
@@ -107,6 +125,7 @@ class Sandbox:
         """The tool's result; RetryableToolError when it overran (its helper killed) or its helper died."""
         helper = self._checkout()
         try:
+            helper.wait_ready()
             helper.conn.send((name, args, config))
             if not helper.conn.poll(timeout_s):
                 helper.kill()
@@ -115,6 +134,9 @@ class Sandbox:
         except (EOFError, OSError) as exc:
             helper.kill()
             raise RetryableToolError(f"{name}: its process died ({type(exc).__name__})") from None
+        except RetryableToolError:  # it overran (killed above) or never became ready
+            helper.kill()
+            raise
         self._checkin(helper)
         if kind == "ok":
             return dict(payload)

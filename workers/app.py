@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 from celery import Celery
-from celery.signals import beat_init, worker_init, worker_process_shutdown
+from celery.signals import beat_init, worker_init, worker_process_init, worker_process_shutdown
 from celery.signals import setup_logging as celery_setup_logging
 
 from tools.taxonomy import classifier_for
@@ -169,6 +169,26 @@ def _say_what_ingest_polls(**_: Any) -> None:
     else:
         print("ingest: no mail source is configured (set TRIAGE_MAILDIR or TRIAGE_IMAP_HOST): nothing is "
               "polled; beat still runs the sweeper", file=sys.stderr)  # fmt: skip
+
+
+@worker_init.connect
+def _prestart_tool_process(sender: Any = None, **_: Any) -> None:
+    """An executor (thread or solo pool) starts its first tool helper process now, off any step's clock."""
+    pool = getattr(sender, "pool_cls", "")
+    pool_name = pool if isinstance(pool, str) else getattr(pool, "__module__", "")
+    if "execute" in _consumed_queues(sender) and "prefork" not in pool_name and runtime.runtime().llm is None:
+        from tasks.execute import SANDBOX
+
+        SANDBOX.prestart()
+
+
+@worker_process_init.connect
+def _prestart_tool_process_in_child(**_: Any) -> None:
+    """Each prefork pool process starts its own first tool helper (the parent's are not its own)."""
+    if runtime.runtime().llm is None:
+        from tasks.execute import SANDBOX
+
+        SANDBOX.prestart()
 
 
 @worker_process_shutdown.connect
