@@ -184,8 +184,8 @@ def _prestart_tool_process(sender: Any = None, **_: Any) -> None:
 
 @worker_process_init.connect
 def _prestart_tool_process_in_child(**_: Any) -> None:
-    """Each prefork pool process starts its own first tool helper (the parent's are not its own)."""
-    if runtime.runtime().llm is None:
+    """Each prefork pool process of an executor starts its own first tool helper (not the parent's)."""
+    if "execute" in _consumed_queues(None) and runtime.runtime().llm is None:
         from tasks.execute import SANDBOX
 
         SANDBOX.prestart()
