@@ -38,6 +38,7 @@ class Fault:
     kind: str  # "429", "503", "500", "400", "401", "drop_after_write"
     retry_after: int | None = None
     body_contains: str | None = None  # only requests whose body contains this text
+    sticky: bool = False  # answers every matching request, as Jira does for a field it will never accept
 
 
 @dataclass
@@ -100,6 +101,11 @@ class FakeJira:
         with self.lock:
             self.state.faults += [Fault(method, path, kind, retry_after, body_contains) for _ in range(times)]
 
+    def always_refuse(self, method: str, path: str, kind: str, *, body_contains: str) -> None:
+        """Refuse every matching request (a field error Jira repeats however often it is retried)."""
+        with self.lock:
+            self.state.faults.append(Fault(method, path, kind, None, body_contains, sticky=True))
+
     def issues_with_label(self, label: str) -> list[dict[str, Any]]:
         """Issues carrying a label."""
         return [i for i in self.state.issues.values() if label in i["fields"]["labels"]]
@@ -149,7 +155,7 @@ class _Handler(JsonHandler):
             for i, fault in enumerate(jira.state.faults):
                 wanted = fault.body_contains is None or fault.body_contains in text
                 if fault.method == method and re.fullmatch(fault.path, path) and wanted:
-                    return jira.state.faults.pop(i)
+                    return fault if fault.sticky else jira.state.faults.pop(i)
         return None
 
     def _random_fault(self, method: str, path: str) -> Fault | None:
