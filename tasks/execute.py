@@ -22,7 +22,7 @@ from monitoring import events
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
 from tools.errors import NotReadyYet, PermanentToolError, RetryableToolError
-from tools.sandbox import Sandbox
+from tools.sandbox import SANDBOX
 from workers.app import app
 from workers.runtime import runtime
 
@@ -57,9 +57,6 @@ def dispatch_ready(run_id: str) -> None:
             except Exception:
                 store.release_dispatch(run_id, step.id)
                 raise
-
-
-SANDBOX = Sandbox()  # this worker process's helper processes (made on first use, so after the fork)
 
 
 def _me() -> str:

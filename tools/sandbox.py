@@ -154,5 +154,8 @@ class Sandbox:
             self._idle = []
 
 
+SANDBOX = Sandbox()  # this worker process's helper processes (made on first use, so after a fork)
+
+
 if __name__ == "__main__":  # a helper: serve the worker on the socket it handed down
     _serve(Connection(int(sys.argv[1])))

@@ -20,6 +20,7 @@ from celery import Celery
 from celery.signals import beat_init, worker_init, worker_process_init, worker_process_shutdown
 from celery.signals import setup_logging as celery_setup_logging
 
+from tools.sandbox import SANDBOX
 from tools.taxonomy import classifier_for
 from workers import runtime
 from workers.logs import setup_logging
@@ -177,8 +178,6 @@ def _prestart_tool_process(sender: Any = None, **_: Any) -> None:
     pool = getattr(sender, "pool_cls", "")
     pool_name = pool if isinstance(pool, str) else getattr(pool, "__module__", "")
     if "execute" in _consumed_queues(sender) and "prefork" not in pool_name and runtime.runtime().llm is None:
-        from tasks.execute import SANDBOX
-
         SANDBOX.prestart()
 
 
@@ -186,8 +185,6 @@ def _prestart_tool_process(sender: Any = None, **_: Any) -> None:
 def _prestart_tool_process_in_child(**_: Any) -> None:
     """Each prefork pool process of an executor starts its own first tool helper (not the parent's)."""
     if "execute" in _consumed_queues(None) and runtime.runtime().llm is None:
-        from tasks.execute import SANDBOX
-
         SANDBOX.prestart()
 
 
