@@ -93,8 +93,9 @@ def run_with_timeout(tool: Tool[Any, Any], args: dict[str, Any], ctx: ToolContex
     A CPU-bound tool with no LLM to ask runs in a helper process that is killed when it overruns: a
     thread cannot be stopped, and a regex holding the GIL would freeze every thread of the worker.
     """
-    if tool.isolated_offline_s is not None and ctx.llm is None:
-        return SANDBOX.run(tool.name, args, ctx.config, min(tool.timeout_s, tool.isolated_offline_s))
+    limit = tool.isolation_limit(ctx)
+    if limit is not None:
+        return SANDBOX.run(tool.name, args, ctx.config, limit)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"tool-{tool.name}")
     try:
         future = pool.submit(tool.run, args, ctx)

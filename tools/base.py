@@ -162,6 +162,9 @@ class Tool(Generic[A, R]):
     # With no LLM configured the tool is pure CPU work on a customer's text: it then runs in a killable
     # helper process (tools/sandbox.py) with this time limit, instead of a thread that cannot be stopped.
     isolated_offline_s: float | None = None
+    # ...except where this says the configured work is bounded by construction and too heavy to load
+    # into a second process (the embeddings classifier: PyTorch and a model, per helper).
+    in_worker_when: Callable[[ToolConfig], bool] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -175,6 +178,14 @@ class Tool(Generic[A, R]):
     def hard_timeout_s(self) -> float:
         """When the worker kills the task outright: the soft timeout plus a grace period."""
         return self.timeout_s * 1.5 + 5
+
+    def isolation_limit(self, ctx: ToolContext) -> float | None:
+        """The time limit of this call in a killable helper process, or None when it runs in the worker."""
+        if self.isolated_offline_s is None or ctx.llm is not None:
+            return None
+        if self.in_worker_when is not None and self.in_worker_when(ctx.config):
+            return None
+        return min(self.timeout_s, self.isolated_offline_s)
 
     def args_schema(self) -> dict[str, Any]:
         """The JSON schema of the arguments: what a planner sees, derived from the args model."""
@@ -195,6 +206,7 @@ def tool(
     timeout_s: float = 10.0,
     retry: RetryPolicy | None = None,
     isolated_offline_s: float | None = None,
+    in_worker_when: Callable[[ToolConfig], bool] | None = None,
 ) -> Callable[[Callable[[A, ToolContext], R]], Tool[A, R]]:
     """Declare a tool from a function; unknown options fail at import, not at 3 a.m."""
 
@@ -209,6 +221,7 @@ def tool(
             timeout_s=timeout_s,
             retry=retry or RetryPolicy(),
             isolated_offline_s=isolated_offline_s,
+            in_worker_when=in_worker_when,
         )
 
     return wrap

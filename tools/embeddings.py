@@ -56,6 +56,9 @@ class EmbeddingClassifier:
     """Sentence embeddings of the examples; a logistic regression over them gives the probabilities."""
 
     name = f"embeddings ({MODEL_NAME})"
+    # The model reads 256 word pieces (about 1,000 characters); what lies beyond them is cut before the
+    # tokenizer, so one prediction is bounded work whatever the mail's size (it runs in the worker).
+    WINDOW_CHARS = 4000
 
     def __init__(self, examples: dict[str, list[str]]) -> None:
         if len(examples) < 2 or any(not texts for texts in examples.values()):
@@ -77,7 +80,7 @@ class EmbeddingClassifier:
 
     def predict(self, text: str) -> Prediction:
         """The most probable category of a text, with every category's probability."""
-        row = self._regression.predict_proba(self._embed([text]))[0]
+        row = self._regression.predict_proba(self._embed([text[: self.WINDOW_CHARS]]))[0]
         probabilities = {label: float(p) for label, p in zip(self.labels, row, strict=True)}
         best = max(self.labels, key=lambda label: probabilities[label])
         return Prediction(label=best, confidence=probabilities[best], probabilities=probabilities)

@@ -24,9 +24,10 @@ def _deadly(args: Any, ctx: Any) -> Any:
     return _original.fn(args, ctx)
 
 
-CATALOG["categorize_ticket"] = replace(_original, fn=_deadly)  # before the worker builds its runtime
-
-if __name__ == "__main__":
+if __name__ == "__main__":  # (importing MARKER must not change the importer's catalog)
     from workers.cli import main
 
+    # In the worker itself, not in a tool helper: this stands for a crash of the worker. Patched before
+    # the worker builds its runtime.
+    CATALOG["categorize_ticket"] = replace(_original, fn=_deadly, isolated_offline_s=None)
     main(sys.argv[1:])

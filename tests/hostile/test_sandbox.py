@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from tools.base import ToolContext
+from tools.catalog import CATALOG
 from tools.errors import RetryableToolError
 from tools.sandbox import Sandbox
 
@@ -62,3 +64,31 @@ def test_while_a_tool_runs_away_the_other_threads_of_the_worker_keep_working(
     runaway.join()
     assert total > 0 and took < 2.5  # not frozen behind a GIL held by the regex for the whole 3 s
     assert outcome == ["extract_entities timed out after 3s; its process was stopped"]
+
+
+def test_categorizing_offline_runs_in_a_helper_and_answers_as_it_would_in_the_worker(
+    sandbox: Sandbox, ctx: ToolContext
+) -> None:
+    categorize = CATALOG["categorize_ticket"]
+    ctx = replace(ctx, config=ctx.config.model_copy(update={"classifier": "tfidf"}))
+    args = {"subject": "Refund please", "body": "I was charged twice, please refund the second payment"}
+    isolated = sandbox.run(categorize.name, args, ctx.config, 10)
+    assert isolated == categorize.run(args, ctx).model_dump(mode="json")
+    assert isolated["category"] == "billing"
+
+
+def test_which_calls_run_in_a_killable_helper_and_with_what_limit(ctx: ToolContext) -> None:
+    extract, categorize = CATALOG["extract_entities"], CATALOG["categorize_ticket"]
+    ctx = replace(ctx, config=ctx.config.model_copy(update={"classifier": "tfidf"}))
+    with_llm = replace(ctx, llm=object())  # type: ignore[arg-type]
+    embeddings = replace(ctx, config=ctx.config.model_copy(update={"classifier": "embeddings"}))
+    # Offline, both judgement tools are CPU work on a stranger's text: in a helper, stopped at 10 s.
+    assert (extract.isolation_limit(ctx), categorize.isolation_limit(ctx)) == (10, 10)
+    # A shorter configured timeout is the helper's limit too.
+    assert replace(categorize, timeout_s=2).isolation_limit(ctx) == 2
+    # With an LLM they mostly wait on it, in the worker (extract's patterns were probed at start-up).
+    assert (extract.isolation_limit(with_llm), categorize.isolation_limit(with_llm)) == (None, None)
+    # The embeddings model reads a bounded window and is too heavy to load into each helper.
+    assert (extract.isolation_limit(embeddings), categorize.isolation_limit(embeddings)) == (10, None)
+    # Jira calls wait on the network and write a ledger a helper does not have.
+    assert CATALOG["create_jira_issue"].isolation_limit(ctx) is None

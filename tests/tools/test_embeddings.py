@@ -120,3 +120,11 @@ def test_a_prefork_worker_triages_the_sample_mailbox_with_embeddings(redis_url: 
     assert "uses the embeddings (all-MiniLM-L6-v2) classifier" in log_path.read_text()
     categories = sorted(str(r["category"]) for r in final if r["status"] == "done")
     assert categories == sorted(["billing"] * 3 + ["technical"] * 3 + ["account"] * 2 + ["other"])
+
+
+def test_a_hostile_64_kb_text_costs_one_window_of_the_model(with_embeddings: ToolContext) -> None:
+    """Categorizing with embeddings stays in the worker: it must be bounded work whatever the mail."""
+    model = classifier_for(with_embeddings.config.categories_file, "embeddings")
+    window = "I was charged twice this month, please refund the duplicate payment. "
+    text = (window * 60)[: embeddings.EmbeddingClassifier.WINDOW_CHARS]
+    assert model.predict(text + "x" * 65_536) == model.predict(text)  # what lies past the window is cut
