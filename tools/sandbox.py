@@ -100,44 +100,55 @@ class _Helper:
 
 
 class Sandbox:
-    """Helper processes for one worker process (created on first use, so a prefork child makes its own)."""
+    """Helper processes for one worker process (created on first use, so a prefork child makes its own).
 
-    def __init__(self) -> None:
-        self._idle: list[_Helper] = []
+    At most `size` helpers (the machine's cores by default): the work is CPU-bound, so more would only
+    share the same cores and cost an interpreter each. A call waits for a free helper for at most its
+    own time limit, then is retried later.
+    """
+
+    def __init__(self, size: int | None = None) -> None:
+        self.size = size or os.cpu_count() or 1
         self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._idle: list[_Helper] = []
+        self._free = threading.BoundedSemaphore(self.size)
         self._pid = os.getpid()
+
+    def _mine(self) -> None:
+        """Forget a parent's helpers after a fork: they are not ours to talk to."""
+        with self._lock:
+            if self._pid != os.getpid():
+                self._reset()
 
     def _checkout(self) -> _Helper:
         with self._lock:
-            if self._pid != os.getpid():  # forked: the parent's helpers are not ours to talk to
-                self._idle, self._pid = [], os.getpid()
             return self._idle.pop() if self._idle else _Helper()
-
-    def prestart(self) -> None:
-        """Start a helper now, in the background, so the first call does not wait for its imports."""
-        self._checkin(self._checkout())
 
     def _checkin(self, helper: _Helper) -> None:
         with self._lock:
             self._idle.append(helper)
 
+    def prestart(self, count: int = 1) -> None:
+        """Start helpers now, in the background, so the first calls do not wait for their imports."""
+        self._mine()
+        started = [_Helper() for _ in range(min(count, self.size) - len(self._idle))]
+        with self._lock:
+            self._idle.extend(started)
+
     def run(self, name: str, args: dict[str, Any], config: ToolConfig, timeout_s: float) -> dict[str, Any]:
-        """The tool's result; RetryableToolError when it overran (its helper killed) or its helper died."""
-        helper = self._checkout()
+        """The tool's result; RetryableToolError when it overran (its helper killed), its helper died, or
+        every helper stayed busy for timeout_s."""
+        self._mine()
+        free = self._free
+        if not free.acquire(timeout=timeout_s):
+            raise RetryableToolError(f"{name}: all {self.size} tool processes stayed busy for {timeout_s}s")
         try:
-            helper.wait_ready()
-            helper.conn.send((name, args, config))
-            if not helper.conn.poll(timeout_s):
-                helper.kill()
-                raise RetryableToolError(f"{name} timed out after {timeout_s}s; its process was stopped")
-            kind, payload = helper.conn.recv()
-        except (EOFError, OSError) as exc:
-            helper.kill()
-            raise RetryableToolError(f"{name}: its process died ({type(exc).__name__})") from None
-        except RetryableToolError:  # it overran (killed above) or never became ready
-            helper.kill()
-            raise
-        self._checkin(helper)
+            kind, payload = self._call(name, args, config, timeout_s)
+        finally:
+            free.release()
         if kind == "ok":
             return dict(payload)
         if kind == "retry":
@@ -145,6 +156,24 @@ class Sandbox:
         if kind == "invalid":
             raise PermanentToolError(f"invalid arguments: {payload}")
         raise PermanentToolError(payload if kind == "permanent" else f"unexpected {payload}")
+
+    def _call(self, name: str, args: dict[str, Any], config: ToolConfig, timeout_s: float) -> Any:
+        """Send the call to a helper and wait for its answer, killing the helper when it overruns."""
+        helper = self._checkout()
+        try:
+            helper.wait_ready()
+            helper.conn.send((name, args, config))
+            if not helper.conn.poll(timeout_s):
+                raise RetryableToolError(f"{name} timed out after {timeout_s}s; its process was stopped")
+            answer = helper.conn.recv()
+        except (EOFError, OSError) as exc:
+            helper.kill()
+            raise RetryableToolError(f"{name}: its process died ({type(exc).__name__})") from None
+        except RetryableToolError:  # it overran or never became ready
+            helper.kill()
+            raise
+        self._checkin(helper)
+        return answer
 
     def close(self) -> None:
         """Stop every idle helper (their worker is shutting down)."""

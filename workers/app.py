@@ -174,11 +174,11 @@ def _say_what_ingest_polls(**_: Any) -> None:
 
 @worker_init.connect
 def _prestart_tool_process(sender: Any = None, **_: Any) -> None:
-    """An executor (thread or solo pool) starts its first tool helper process now, off any step's clock."""
+    """An executor (thread or solo pool) starts its tool helper processes now, off any step's clock."""
     pool = getattr(sender, "pool_cls", "")
     pool_name = pool if isinstance(pool, str) else getattr(pool, "__module__", "")
     if "execute" in _consumed_queues(sender) and "prefork" not in pool_name and runtime.runtime().llm is None:
-        SANDBOX.prestart()
+        SANDBOX.prestart(SANDBOX.size)
 
 
 @worker_process_init.connect

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import wait_for
 from tools.base import ToolContext
 from tools.catalog import CATALOG
 from tools.errors import RetryableToolError
@@ -92,3 +93,31 @@ def test_which_calls_run_in_a_killable_helper_and_with_what_limit(ctx: ToolConte
     assert (extract.isolation_limit(embeddings), categorize.isolation_limit(embeddings)) == (10, None)
     # Jira calls wait on the network and write a ledger a helper does not have.
     assert CATALOG["create_jira_issue"].isolation_limit(ctx) is None
+
+
+def test_calls_beyond_the_helpers_wait_for_one_and_give_up_after_their_own_limit(ctx: ToolContext) -> None:
+    """CPU-bound work gets a helper per core at most; a call that finds none free within its limit is
+    retried later instead of starting yet another interpreter."""
+    box = Sandbox(size=1)
+    config = ctx.config.model_copy(update={"order_id_pattern": CUBIC})
+    try:
+        box.run("extract_entities", {"subject": "warm", "body": "up"}, config, 10)
+        outcome: list[str] = []
+
+        def run_away() -> None:
+            try:
+                box.run("extract_entities", RUNAWAY, config, 3)
+            except RetryableToolError as exc:
+                outcome.append(str(exc))
+
+        runaway = threading.Thread(target=run_away)
+        runaway.start()
+        wait_for(lambda: not box._idle, 5, "the runaway call to hold the one helper")
+        with pytest.raises(RetryableToolError, match=r"all 1 tool processes stayed busy for 0.5s"):
+            box.run("extract_entities", {"subject": "next", "body": "order 123456"}, config, 0.5)
+        runaway.join()
+        assert outcome == ["extract_entities timed out after 3s; its process was stopped"]
+        fine = box.run("extract_entities", {"subject": "next", "body": "order 123456"}, config, 10)
+        assert fine["order_id"] == "123456"
+    finally:
+        box.close()
