@@ -1,0 +1,62 @@
+"""What both benchmarks share: starting and stopping worker processes, percentiles, paced feeding."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def start_workers(
+    commands: list[list[str]], env: dict[str, str], logs: Path, name: str
+) -> tuple[list[subprocess.Popen[bytes]], float]:
+    """Start one worker per command; return them and the moment the first said it was ready."""
+    procs, paths = [], [logs / f"{name}-{i}.log" for i in range(len(commands))]
+    for cmd, path in zip(commands, paths, strict=True):
+        log = open(path, "wb")  # noqa: SIM115 (lives as long as the worker)
+        procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
+    deadline, first_ready = time.monotonic() + 120, None
+    while True:
+        ready = [b"ready." in path.read_bytes() for path in paths]
+        if any(ready) and first_ready is None:
+            first_ready = time.monotonic()
+        if all(ready) and first_ready is not None:
+            return procs, first_ready
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            stop(procs)
+            raise RuntimeError(f"workers did not start; see {logs}")
+        time.sleep(0.02)
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Stop workers (warm shutdown) and wait for them."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait(60)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile of values (nearest rank), in seconds rounded to milliseconds."""
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))], 3) if ordered else float("nan")
+
+
+def paced(count: int, rate_per_s: float, feed_one: Callable[[int], None]) -> None:
+    """Call feed_one(i) for i in range(count) at a steady rate (catching up when a call ran late)."""
+    start = time.monotonic()
+    for i in range(count):
+        delay = start + i / rate_per_s - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        feed_one(i)
+
+
+def wait_until(done: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll `done` every 50 ms (one cheap Redis call: the harness must not eat the workers' CPU)."""
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not happen within {timeout_s:.0f}s")
+        time.sleep(0.05)
