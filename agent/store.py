@@ -216,6 +216,18 @@ class RunStore(OperatorActions):
         """Write one step's state (each step's field is written only by that step's task)."""
         self.redis.hset(self.keys.run(run_id), f"step:{step_id}", state.model_dump_json())
 
+    def finish_step(
+        self, run_id: str, step_id: str, state: StepState, step_ids: list[str]
+    ) -> dict[str, StepState]:
+        """Write one step's final state and read every step's state back, in one atomic round trip: the
+        steps finishing at the same time each see the others, so one of them dispatches what follows."""
+        key = self.keys.run(run_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(key, f"step:{step_id}", state.model_dump_json())
+        pipe.hmget(key, [f"step:{s}" for s in step_ids])
+        _, values = pipe.execute()
+        return {s: StepState.model_validate_json(v) for s, v in zip(step_ids, values, strict=True) if v}
+
     def finish(self, run_id: str, status: RunStatus, error: str | None = None) -> bool:
         """Close a run as done or dead_letter; True for the one caller that closed it."""
         key = self.keys.run(run_id)

@@ -14,22 +14,22 @@ import time
 from typing import Any
 
 from celery import Task
-from pydantic import ValidationError
 
+from agent.attempt import Done, GiveUp, Limits, Wait, after_crash, decide
 from agent.plan import dependencies, resolve_args
 from agent.run import Run, StepState, now
 from monitoring import events
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
-from tools.errors import NotReadyYet, PermanentToolError, RetryableToolError
+from tools.errors import RetryableToolError
 from tools.sandbox import SANDBOX
 from workers.app import app
-from workers.runtime import runtime
+from workers.runtime import Runtime, runtime
 
 
-def fail_run(run_id: str, reason: str) -> None:
+def fail_run(run_id: str, reason: str, rt: Runtime | None = None) -> None:
     """Dead-letter a run with its reason."""
-    store = runtime().store
+    store = (rt or runtime()).store
     run = store.get_run(run_id)
     if store.finish(run_id, "dead_letter", reason) and run is not None:
         events.run_finished(run_id, "dead_letter", (now() - run.created_at).total_seconds(), reason)
@@ -37,25 +37,30 @@ def fail_run(run_id: str, reason: str) -> None:
 
 def dispatch_ready(run_id: str) -> None:
     """Enqueue every step whose dependencies are done (once each); finish the run when all are done."""
-    store = runtime().store
-    run = store.get_run(run_id)
-    if run is None or run.plan is None or run.is_final:
+    rt = runtime()
+    run = rt.store.get_run(run_id)
+    if run is not None:
+        dispatch(rt, run)
+
+
+def dispatch(rt: Runtime, run: Run) -> None:
+    """What dispatch_ready does, for a run already read (its step states current)."""
+    if run.plan is None or run.is_final:
         return
     done = {sid for sid, state in run.steps.items() if state.status == "done"}
     if len(done) == len(run.plan.steps):
-        if store.finish(run_id, "done"):
-            events.run_finished(run_id, "done", (now() - run.created_at).total_seconds())
+        if rt.store.finish(run.id, "done"):
+            events.run_finished(run.id, "done", (now() - run.created_at).total_seconds())
         return
     for step in run.plan.steps:
         if step.id in done or not dependencies(step) <= done:
             continue
-        if store.claim_dispatch(run_id, step.id):
-            tool = get_tool(runtime().catalog, step.tool)
+        if rt.store.claim_dispatch(run.id, step.id):
             try:
-                soft, hard = time_limits(tool)
-                execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
+                soft, hard = time_limits(get_tool(rt.catalog, step.tool))
+                execute_step.apply_async((run.id, step.id), soft_time_limit=soft, time_limit=hard)
             except Exception:
-                store.release_dispatch(run_id, step.id)
+                rt.store.release_dispatch(run.id, step.id)
                 raise
 
 
@@ -110,24 +115,22 @@ def run_with_timeout(tool: Tool[Any, Any], args: dict[str, Any], ctx: ToolContex
 
 @app.task(bind=True, name="triage.execute_step", max_retries=None)
 def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
-    """Run one step of a run's plan."""
+    """Run one step of a run's plan: load the run once, attempt the tool, apply the decision."""
     rt = runtime()
     run = rt.store.get_run(run_id)
     if run is None or run.plan is None or run.is_final:
         return
     state = run.steps.get(step_id, StepState())
     if state.status == "done":  # a redelivered task: the work is recorded, just carry on
-        dispatch_ready(run_id)
+        dispatch(rt, run)
         return
     step = run.plan.step(step_id)
     tool = get_tool(rt.catalog, step.tool)
-    if state.status == "running" and not _owner_alive(state.owner):  # its worker died mid-attempt
-        state = state.model_copy(update={"crashes": state.crashes + 1})
-        if state.crashes >= rt.settings.poison_threshold:
-            _give_up(
-                run_id, step_id, state, tool, 0.0, f"poison: its worker died {state.crashes} times running it"
-            )
-            return
+    limits = Limits(rt.settings.dependency_wait_s, rt.settings.retry_scale, rt.settings.poison_threshold)
+    state, poisoned = after_crash(state, _owner_alive(state.owner), limits)
+    if poisoned is not None:
+        _give_up(rt, run, step_id, state, tool, 0.0, poisoned.why)
+        return
     state = state.model_copy(
         update={"status": "running", "attempts": state.attempts + 1, "started_at": now(), "owner": _me()}
     )
@@ -135,81 +138,69 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
     ctx = ToolContext(run_id, run.ticket.id, step_id, rt.store, rt.tool_config, llm=rt.llm, usage=rt.store,
                       hard_timeout_s=time_limits(tool)[1])  # fmt: skip
     started = time.monotonic()
+    result: dict[str, Any] = {}
+    error: Exception | None = None
     try:
         if rt.settings.simulated_tool_latency_s:
             time.sleep(rt.settings.simulated_tool_latency_s)
         result = run_with_timeout(tool, resolve_args(step.args, run.ticket, run.results()), ctx)
-    except NotReadyYet as exc:
-        elapsed = time.monotonic() - started
-        waiting_since = state.waiting_since or now()
-        waited = (now() - waiting_since).total_seconds()
-        if waited > rt.settings.dependency_wait_s:
-            _give_up(run_id, step_id, state, tool, elapsed, f"still waiting after {waited:.0f}s: {exc}")
-            return
-        # Not a failed attempt: give the attempt back and wait with the tool's backoff.
+    except Exception as exc:  # every failure is decided on below, none escapes unrecorded
+        error = exc
+    elapsed = time.monotonic() - started
+    decision = decide(error, state, tool.retry, limits, now())
+    if isinstance(decision, Done):
+        finished = state.model_copy(
+            update={
+                "status": "done",
+                "finished_at": now(),
+                "duration_s": round(elapsed, 6),
+                "result": result,
+                "error": None,
+            }
+        )
+        run.steps = rt.store.finish_step(run_id, step_id, finished, [s.id for s in run.plan.steps])
+        events.step_attempted(run_id, run.ticket.id, step_id, tool.name, state.attempts, "success", elapsed)
+        dispatch(rt, run)
+    elif isinstance(decision, GiveUp):
+        _give_up(rt, run, step_id, state, tool, elapsed, decision.why)
+    elif isinstance(decision, Wait):  # not a failed attempt: the attempt is given back
         waiting = state.model_copy(
             update={
                 "status": "retrying",
                 "attempts": state.attempts - 1,
-                "waiting_since": waiting_since,
-                "error": str(exc),
+                "waiting_since": decision.since,
+                "error": decision.why,
             }
         )
-        delay = tool.retry.delay(min(state.attempts, 10), exc.retry_after, rt.settings.retry_scale)
-        raise _retry_later(self, run, step_id, tool, waiting, "waiting", elapsed, delay) from exc
-    except RetryableToolError as exc:
-        elapsed = time.monotonic() - started
-        if state.attempts >= tool.retry.max_attempts:
-            _give_up(run_id, step_id, state, tool, elapsed, f"gave up after {state.attempts} attempts: {exc}")
-            return
-        delay = tool.retry.delay(state.attempts, exc.retry_after, rt.settings.retry_scale)
-        retrying = state.model_copy(update={"status": "retrying", "error": str(exc)})
-        raise _retry_later(self, run, step_id, tool, retrying, "retry", elapsed, delay) from exc
-    except PermanentToolError as exc:
-        _give_up(run_id, step_id, state, tool, time.monotonic() - started, f"PermanentToolError: {exc}")
-        return
-    except ValidationError as exc:  # named by field, never with the value: it may be a customer's text
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)
-        )
-        _give_up(run_id, step_id, state, tool, time.monotonic() - started, f"invalid arguments: {problems}")
-        return
-    except Exception as exc:  # a bug or an unexpected failure: fail fast and visibly, never retry blindly
-        _give_up(run_id, step_id, state, tool, time.monotonic() - started, f"unexpected {exc!r}")
-        return
-    elapsed = time.monotonic() - started
-    finished = state.model_copy(
-        update={
-            "status": "done",
-            "finished_at": now(),
-            "duration_s": round(elapsed, 6),
-            "result": result,
-            "error": None,
-        }
-    )
-    rt.store.save_step(run_id, step_id, finished)
-    events.step_attempted(run_id, run.ticket.id, step_id, tool.name, state.attempts, "success", elapsed)
-    dispatch_ready(run_id)
+        raise _retry_later(
+            self, rt, run, step_id, tool, waiting, "waiting", elapsed, decision.delay_s
+        ) from error
+    else:
+        retrying = state.model_copy(update={"status": "retrying", "error": decision.why})
+        raise _retry_later(
+            self, rt, run, step_id, tool, retrying, "retry", elapsed, decision.delay_s
+        ) from error
 
 
 def _retry_later(
-    task: Task[Any, Any], run: Run, step_id: str, tool: Tool[Any, Any], state: StepState, outcome: str,
-    elapsed: float, delay: float,
+    task: Task[Any, Any], rt: Runtime, run: Run, step_id: str, tool: Tool[Any, Any], state: StepState,
+    outcome: str, elapsed: float, delay: float,
 ) -> Exception:  # fmt: skip
     """Record the step as waiting for its next attempt and schedule it (the caller raises the result)."""
-    runtime().store.save_step(run.id, step_id, state)
+    rt.store.save_step(run.id, step_id, state)
     events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, outcome, elapsed)
     soft, hard = time_limits(tool)
     return task.retry(countdown=delay, soft_time_limit=soft, time_limit=hard, throw=False)
 
 
 def _give_up(
-    run_id: str, step_id: str, state: StepState, tool: Tool[Any, Any], elapsed: float, why: str
+    rt: Runtime, run: Run, step_id: str, state: StepState, tool: Tool[Any, Any], elapsed: float, why: str
 ) -> None:
     failed = state.model_copy(
         update={"status": "failed", "finished_at": now(), "duration_s": round(elapsed, 6), "error": why}
     )
-    runtime().store.save_step(run_id, step_id, failed)
-    ticket_id = run_id  # a run's id is its ticket's id
-    events.step_attempted(run_id, ticket_id, step_id, tool.name, state.attempts, "dead_letter", elapsed)
-    fail_run(run_id, f"step {step_id!r} ({tool.name}) failed: {why}")
+    rt.store.save_step(run.id, step_id, failed)
+    events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, "dead_letter", elapsed)
+    reason = f"step {step_id!r} ({tool.name}) failed: {why}"
+    if rt.store.finish(run.id, "dead_letter", reason):
+        events.run_finished(run.id, "dead_letter", (now() - run.created_at).total_seconds(), reason)

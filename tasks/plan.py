@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from agent.plan import PlanInvalid
 from agent.policy import review_plan
+from agent.run import StepState
 from monitoring import events
-from tasks.execute import dispatch_ready, fail_run
+from tasks.execute import dispatch, fail_run
 from workers.app import app
 from workers.runtime import runtime
 
@@ -25,8 +26,13 @@ def plan_run(run_id: str) -> None:
         try:  # every plan, whoever wrote it, passes the same validation and policy
             review_plan(planned.plan, run.ticket, rt.catalog, max_steps=rt.settings.max_plan_steps)
         except PlanInvalid as exc:
-            fail_run(run_id, f"plan rejected: {exc}")
+            fail_run(run_id, f"plan rejected: {exc}", rt)
             return
-        if rt.store.save_plan(run_id, planned):
+        if not rt.store.save_plan(run_id, planned):  # a redelivered task planned it meanwhile: use theirs
+            run = rt.store.get_run(run_id)
+            if run is None:
+                return
+        else:
             events.plan_made(run_id, planned.planner, len(planned.plan.steps), planned.notes)
-    dispatch_ready(run_id)
+            run.plan, run.steps = planned.plan, {s.id: StepState() for s in planned.plan.steps}
+    dispatch(rt, run)
