@@ -150,3 +150,17 @@ class ScriptedLLM:
         return LLMReply(
             answer, Usage(calls=1, prompt_tokens=self.tokens[0], completion_tokens=self.tokens[1])
         )
+
+
+def triage(*args: str) -> Any:
+    """Run a `triage` command in this process on the runtime the tests' worker uses (a click Result).
+
+    The command gets that runtime as its context object, as the program gets the one it builds from the
+    environment: a command never rebuilds or replaces the runtime of the process it runs in.
+    """
+    from click.testing import CliRunner
+
+    from cli.main import main
+    from workers.runtime import runtime
+
+    return CliRunner().invoke(main, list(args), obj=runtime())

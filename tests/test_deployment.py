@@ -12,11 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from tests.support import ROOT, require_program
+from tests.support import ROOT, require_program, triage
 from workers.app import METRICS_PORTS, ROLES
-from workers.cli import main
 from workers.settings import Settings
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -38,7 +36,7 @@ def test_each_worker_runs_a_real_triage_command_for_its_role(name: str) -> None:
     service = SERVICES[name]
     command = service["command"]
     assert command[:2] == ["worker", "--role"] and command[2] in ROLES
-    assert CliRunner().invoke(main, [*command, "--help"]).exit_code == 0
+    assert triage(*command, "--help").exit_code == 0
     assert service["depends_on"]["redis"]["condition"] == "service_healthy"
     env = service["environment"]
     assert env["TRIAGE_REDIS_URL"] == "redis://redis:6379/0"

@@ -11,18 +11,16 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from evaluation.dataset import folds
 from evaluation.metrics import score
-from tests.support import CORPORA, needs_corpora
-from workers.cli import main
+from tests.support import CORPORA, needs_corpora, triage
 
 DEV = CORPORA / "bitext-customer-support" / "dev.csv"
 
 
 def triage_eval(*args: str) -> dict[str, object]:
-    result = CliRunner().invoke(main, ["eval", str(DEV), "--text-column", "instruction", *args, "--json"])
+    result = triage("eval", str(DEV), "--text-column", "instruction", *args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -68,9 +66,7 @@ def test_folds_are_stratified_and_disjoint() -> None:
 @needs_corpora
 @pytest.mark.parametrize("args", [["--folds", "1"], ["--folds", "5", "--train", str(DEV)]])
 def test_folds_need_two_parts_and_no_separate_training_file(args: list[str]) -> None:
-    result = CliRunner().invoke(
-        main, ["eval", str(DEV), "--text-column", "instruction", "--label-column", "category", *args]
-    )
+    result = triage("eval", str(DEV), "--text-column", "instruction", "--label-column", "category", *args)
     assert result.exit_code == 2 and "--folds takes k >= 2" in result.output
 
 
@@ -85,16 +81,16 @@ def test_entity_floor() -> None:
 @needs_corpora
 def test_the_plot_is_a_png(tmp_path: Path) -> None:
     out = tmp_path / "cm.png"
-    result = CliRunner().invoke(main, ["eval", str(DEV), "--text-column", "instruction", "--label-column", "category",
-                                       "--train", str(DEV), "--per-class", "5", "--plot", str(out)])  # fmt: skip
+    result = triage("eval", str(DEV), "--text-column", "instruction", "--label-column", "category",
+                                       "--train", str(DEV), "--per-class", "5", "--plot", str(out))  # fmt: skip
     assert result.exit_code == 0 and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @needs_corpora
 def test_train_categorizer_writes_a_categories_file_the_worker_accepts(tmp_path: Path) -> None:
     out = tmp_path / "categories.json"
-    result = CliRunner().invoke(main, ["train-categorizer", str(DEV), "--text-column", "instruction",
-                                       "--label-column", "category", "--per-class", "3", "--out", str(out)])  # fmt: skip
+    result = triage("train-categorizer", str(DEV), "--text-column", "instruction",
+                                       "--label-column", "category", "--per-class", "3", "--out", str(out))  # fmt: skip
     assert result.exit_code == 0, result.output
     taxonomy = json.loads(out.read_text())
     assert len(taxonomy["categories"]) == 11 and all(len(c["examples"]) == 3 for c in taxonomy["categories"])
@@ -106,8 +102,6 @@ def test_train_categorizer_writes_a_categories_file_the_worker_accepts(tmp_path:
 
 @needs_corpora
 def test_a_missing_column_is_a_clear_error() -> None:
-    result = CliRunner().invoke(
-        main, ["eval", str(DEV), "--text-column", "text", "--label-column", "category"]
-    )
+    result = triage("eval", str(DEV), "--text-column", "text", "--label-column", "category")
     assert result.exit_code == 1 and "has no column text" in result.output and result.exception is not None
     assert not isinstance(result.exception, ValueError)  # a clear message, not a traceback

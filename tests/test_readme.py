@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import re
 
-from click.testing import CliRunner
-
-from tests.support import ROOT
-from workers.cli import main
+from tests.support import ROOT, triage
 from workers.settings import reference_table
 
 README = (ROOT / "README.md").read_text()
@@ -39,7 +36,7 @@ def test_every_triage_subcommand_the_readme_shows_exists() -> None:
         "jira",
     }
     for command in shown:
-        assert CliRunner().invoke(main, [command, "--help"]).exit_code == 0, command
+        assert triage(command, "--help").exit_code == 0, command
 
 
 def test_every_make_target_the_readme_shows_exists() -> None:

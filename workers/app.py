@@ -24,7 +24,7 @@ from tools.sandbox import SANDBOX
 from tools.taxonomy import classifier_for
 from workers import runtime
 from workers.logs import setup_logging
-from workers.settings import ConfigError, Settings, load_settings
+from workers.settings import ConfigError, Settings
 
 QUEUES = ("ingest", "plan", "execute")
 ROLES: dict[str, tuple[str, ...]] = {
@@ -101,11 +101,20 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def configure(settings: Settings) -> Celery:
-    """Point the app and the task runtime at these settings."""
-    runtime.install(settings)
+def configure(settings: Settings) -> runtime.Runtime:
+    """Point the app and the task runtime at these settings (the CLI does, before anything else)."""
+    built = runtime.install(settings)
     app.conf.update(celery_config(settings))
-    return app
+    return built
+
+
+def _configuration() -> dict[str, Any]:
+    """The configuration of a process that did not call configure (`celery -A workers.app worker`):
+    read from the environment the first time Celery needs it, never at import."""
+    return celery_config(runtime.runtime().settings)
+
+
+app.add_defaults(_configuration)
 
 
 @celery_setup_logging.connect
@@ -247,5 +256,3 @@ def _check_jira_at_start_up(**_: Any) -> None:
 
 
 import monitoring.hooks  # noqa: E402, F401  (registers the task timing hooks)
-
-configure(load_settings())

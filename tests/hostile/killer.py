@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from dataclasses import replace
 from typing import Any
 
@@ -25,9 +24,9 @@ def _deadly(args: Any, ctx: Any) -> Any:
 
 
 if __name__ == "__main__":  # (importing MARKER must not change the importer's catalog)
-    from workers.cli import main
+    from cli.entry import run
 
     # In the worker itself, not in a tool helper: this stands for a crash of the worker. Patched before
     # the worker builds its runtime.
     CATALOG["categorize_ticket"] = replace(_original, fn=_deadly, isolated_offline_s=None)
-    main(sys.argv[1:])
+    run()

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from tests.conftest import Pipeline
 from tests.jira_server import FakeJira, running_jira
+from tests.support import triage
 from workers import runtime as runtime_module
 
 pytestmark = pytest.mark.integration
@@ -99,9 +100,6 @@ def test_bad_credentials_dead_letter_with_the_reason_and_create_nothing(
 def test_purge_lists_the_senders_jira_issue_and_comment_and_redacts_them_with_jira(
     pipeline: Pipeline, jira: FakeJira, tmp_path: Path
 ) -> None:
-    from click.testing import CliRunner
-
-    from workers.cli import main
 
     runs = pipeline.run_variant_mailbox(tmp_path / "box", timeout=90)
     reply = next(r for r in runs if r.ticket.thread_of)
@@ -109,7 +107,7 @@ def test_purge_lists_the_senders_jira_issue_and_comment_and_redacts_them_with_ji
     issue_key = parent.steps["create_issue"].result["issue_key"]
     comment_id = reply.steps["comment"].result["comment_id"]
     sender = parent.ticket.sender
-    listed = CliRunner().invoke(main, ["purge", "--sender", sender])
+    listed = triage("purge", "--sender", sender)
     assert listed.exit_code == 0, listed.output
     assert f"{issue_key} (issue)" in listed.output and f"{issue_key} (comment {comment_id})" in listed.output
     assert sender in jira.state.issues[issue_key]["fields"]["description"]  # listed, not yet touched
@@ -117,7 +115,7 @@ def test_purge_lists_the_senders_jira_issue_and_comment_and_redacts_them_with_ji
     runs = pipeline.run_variant_mailbox(tmp_path / "again", timeout=90)
     parent = next(r for r in runs if r.ticket.sender == sender and not r.ticket.thread_of)
     issue_key = parent.steps["create_issue"].result["issue_key"]
-    redacted = CliRunner().invoke(main, ["purge", "--sender", sender, "--jira"])
+    redacted = triage("purge", "--sender", sender, "--jira")
     assert redacted.exit_code == 0, redacted.output
     fields = jira.state.issues[issue_key]["fields"]
     assert sender not in fields["description"] and fields["description"].startswith("[redacted on an erasure")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.demo import outcome_row
 from tests.conftest import Pipeline
 from tests.support import SAMPLE_MAILBOX, email_bytes, make_maildir
-from workers.demo import outcome_row
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from pydantic import SecretStr
 
 from agent.run import StepState, now
@@ -20,9 +19,8 @@ from tasks.execute import execute_step
 from tasks.sweep import sweep_runs
 from tests.conftest import Pipeline
 from tests.integration.test_reliability import flaky
-from tests.support import ScriptedPlanner, email_bytes, make_maildir
+from tests.support import ScriptedPlanner, email_bytes, make_maildir, triage
 from workers import runtime as runtime_module
-from workers.cli import main
 
 pytestmark = pytest.mark.integration
 
@@ -109,7 +107,7 @@ def test_retry_replays_a_dead_letter_after_the_fix_and_discard_closes_one(
     assert pipeline.wait_final(first).status == pipeline.wait_final(second).status == "dead_letter"
 
     # The flaky tool fails once per idempotency key: the replay is "after the fix".
-    replay = CliRunner().invoke(main, ["retry", first, "--reason", "Jira field fixed"])
+    replay = triage("retry", first, "--reason", "Jira field fixed")
     assert replay.exit_code == 0, replay.output
     # create_issue runs beside the failed step: it may or may not have finished before the dead letter.
     sent_again = replay.output.split("sent again (")[1].rstrip(")\n").split(", ")
@@ -117,7 +115,7 @@ def test_retry_replays_a_dead_letter_after_the_fix_and_discard_closes_one(
     done = pipeline.wait_final(first)
     assert done.status == "done" and done.steps["step"].result == {"attempt": 2}
 
-    gone = CliRunner().invoke(main, ["discard", second, "--reason", "spam that slipped through"])
+    gone = triage("discard", second, "--reason", "spam that slipped through")
     assert gone.exit_code == 0
     assert pipeline.store.get_run(second).status == "discarded"  # type: ignore[union-attr]
     assert second not in {r.id for r in pipeline.store.dead_letters()}
@@ -137,7 +135,7 @@ def test_purge_erases_one_senders_mail_and_runs_and_says_what_went(
     deliveries = pipeline.feed(make_maildir(tmp_path / "box", *jane, bob))
     for d in deliveries:
         pipeline.wait_final(d.run_id or "")
-    result = CliRunner().invoke(main, ["purge", "--sender", "JANE.purge@example.com"])
+    result = triage("purge", "--sender", "JANE.purge@example.com")
     assert result.exit_code == 0, result.output
     assert "2 runs, 2 deliveries, 2 raw messages" in result.output and "2 outbox lines" in result.output
     store = pipeline.store
@@ -162,7 +160,7 @@ def test_purge_finds_raw_mail_by_its_bytes_whatever_its_from_looks_like_and_keep
             pipeline.wait_final(d.run_id)
     store = pipeline.store
     store.redis.delete(store.keys.delivery(deliveries[2].delivery_id))  # its delivery record expired
-    result = CliRunner().invoke(main, ["purge", "--sender", "gina.gdpr@example.com"])
+    result = triage("purge", "--sender", "gina.gdpr@example.com")
     assert result.exit_code == 0, result.output
     assert all(store.raw(d.delivery_id) is None for d in deliveries)
     assert "3 runs, 2 deliveries, 3 raw messages" in result.output  # the third found by its bytes alone

@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from agent.store import RunStore
+from cli.demo import outcome_row
 from tests.support import SAMPLE_MAILBOX, TRIAGE, needs_corpora, wait_for
 from tests.test_evaluation import DEV, triage_eval
 from tests.tools.test_categorize import SUPPORT_REQUESTS
@@ -26,7 +27,6 @@ from tools import embeddings
 from tools.base import ToolContext
 from tools.categorize import categorize_ticket
 from tools.taxonomy import classifier_for
-from workers.demo import outcome_row
 from workers.settings import load_settings
 
 pytestmark = [

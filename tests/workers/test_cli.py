@@ -8,11 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from tests.conftest import Pipeline
-from tests.support import ROOT, TRIAGE, email_bytes, make_maildir
-from workers.cli import main
+from tests.support import ROOT, TRIAGE, email_bytes, make_maildir, triage
 
 
 def test_a_configuration_error_stops_the_command_with_the_variable_name() -> None:
@@ -30,7 +28,7 @@ def test_the_worker_command_exits_with_celerys_code_so_a_supervisor_sees_a_failu
     argvs: list[list[str]] = []
     # Celery's worker command returns 1 after an "Unrecoverable error" (its pool could not start, say).
     monkeypatch.setattr(celery_command, "main", lambda args, standalone_mode: argvs.append(args) or code)
-    done = CliRunner().invoke(main, ["worker", "--role", "plan", "--pool", "solo"])
+    done = triage("worker", "--role", "plan", "--pool", "solo")
     assert done.exit_code == code and argvs[0][:5] == [
         "--app",
         "workers.app:app",
@@ -46,22 +44,20 @@ def test_runs_show_dead_letters_and_quarantine_read_the_run_store(pipeline: Pipe
     box = make_maildir(tmp_path / "box", good, b"\x00 not mail at all")
     [ticket, junk] = pipeline.feed(box)
     pipeline.wait_final(ticket.run_id or "")
-    runner = CliRunner()
-
-    runs = runner.invoke(main, ["runs", "--limit", "500"])
+    runs = triage("runs", "--limit", "500")
     assert runs.exit_code == 0 and f"{ticket.run_id}" in runs.output and "Cannot log in" in runs.output
 
-    shown = runner.invoke(main, ["show", "<cli-1@example.com>"])
+    shown = triage("show", "<cli-1@example.com>")
     document = json.loads(shown.output)  # one JSON document: the delivery and its run
     assert document["delivery"]["message_id"] == "cli-1@example.com"
     assert document["run"]["status"] == "done" and "create_issue" in document["run"]["steps"]
-    assert json.loads(runner.invoke(main, ["show", ticket.run_id or ""]).output)["id"] == ticket.run_id
+    assert json.loads(triage("show", ticket.run_id or "").output)["id"] == ticket.run_id
 
-    quarantined = runner.invoke(main, ["quarantine"])
+    quarantined = triage("quarantine")
     assert junk.delivery_id in quarantined.output and "no header fields" in quarantined.output
 
-    assert runner.invoke(main, ["dead-letters"]).exit_code == 0
-    assert runner.invoke(main, ["show", "nothing-like-this"]).exit_code == 1
+    assert triage("dead-letters").exit_code == 0
+    assert triage("show", "nothing-like-this").exit_code == 1
 
 
 def test_version_is_printed_without_reading_the_settings() -> None:
@@ -137,11 +133,11 @@ def test_an_unreachable_jira_is_named_with_its_url() -> None:
 
 
 def test_bad_arguments_get_a_usage_error_or_a_failing_exit() -> None:
-    runs = CliRunner().invoke(main, ["runs", "--limit", "-5"])
+    runs = triage("runs", "--limit", "-5")
     assert runs.exit_code == 2 and "-5 is not in the range" in runs.output
 
 
 @pytest.mark.integration
 def test_retry_of_an_unknown_run_fails(pipeline: Pipeline) -> None:
-    done = CliRunner().invoke(main, ["retry", "TNOSUCHRUN"])
+    done = triage("retry", "TNOSUCHRUN")
     assert done.exit_code == 1 and "TNOSUCHRUN is not in the dead-letter list" in done.output

@@ -20,6 +20,7 @@ from evaluation.report import render, render_entities
 from evaluation.runner import Answers, EntityRow, categorize_all, evaluate_entities, score_answers
 from tools.base import ToolConfig
 from tools.taxonomy import resolve_classifier
+from workers.runtime import Runtime
 
 Rows = list[dict[str, str]]
 
@@ -76,11 +77,8 @@ def _splits(request: EvalRequest, label: str) -> tuple[str, Iterator[tuple[Rows 
     return f"{rows_per_label} per label of {request.train_csv.name} (seed {seed})", iter([(train, test)])
 
 
-def run_eval(request: EvalRequest) -> None:
-    """The body of `triage eval`."""
-    from workers.runtime import runtime
-
-    rt = runtime()
+def run_eval(request: EvalRequest, rt: Runtime) -> None:
+    """The body of `triage eval`: measure the tools as configured (or as the request changes them)."""
     console = Console(stderr=request.as_json, width=None if sys.stdout.isatty() else 180)
     if request.entities:
         columns = [request.text_column, "entity_type", "start_offset", "end_offset"]

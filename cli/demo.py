@@ -14,6 +14,7 @@ from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.table import Table
 
@@ -22,10 +23,10 @@ from agent.store import RunStore
 from inbox.imap import ImapSource
 from inbox.maildir import MaildirSource
 from inbox.source import MailSource
+from tasks.ingest import poll_source
 from workers.app import configure
 from workers.embedded_redis import embedded_redis, redis_answers
 from workers.inprocess import running_worker
-from workers.runtime import runtime
 from workers.settings import Settings, load_settings
 
 
@@ -135,7 +136,7 @@ def demo_settings(
         )
 
 
-def mail_source(settings: Settings, workdir: Path, imap: bool) -> MailSource:
+def mail_source(settings: Settings, store: RunStore, workdir: Path, imap: bool) -> MailSource:
     """The demo's source: the configured IMAP folder, or the copied Maildir."""
     if not imap:
         return MaildirSource(workdir / "mailbox")
@@ -145,7 +146,7 @@ def mail_source(settings: Settings, workdir: Path, imap: bool) -> MailSource:
             "triage demo --imap needs TRIAGE_IMAP_HOST, TRIAGE_IMAP_USER and a password or token"
         )
     # The demo only looks: the folder is opened read-only (EXAMINE) and nothing is flagged or moved.
-    return ImapSource(config.model_copy(update={"processed": "leave", "read_only": True}), runtime().store)
+    return ImapSource(config.model_copy(update={"processed": "leave", "read_only": True}), store)
 
 
 def render_table(rows: list[dict[str, Any]], console: Console) -> None:
@@ -183,12 +184,9 @@ def run_demo(
             shutil.copytree(maildir or sample_mailbox(), workdir / "mailbox")  # the original is never marked
         with demo_settings(redis_url, workdir, local_llm, outbox) as settings:
             with_llm = settings.llm_model is not None
-            configure(settings)
-            store = runtime().store
+            store = configure(settings).store
             try:
-                with running_worker(), closing(mail_source(settings, workdir, imap)) as source:
-                    from tasks.ingest import poll_source
-
+                with running_worker(), closing(mail_source(settings, store, workdir, imap)) as source:
                     started = time.monotonic()
                     expected = poll_source(source)
                     rows = wait_for_outcomes(store, expected, timeout_s)
@@ -216,3 +214,28 @@ def run_demo(
         console.print("the model answered nothing: every plan fell back to the rules (see each reason)")
         return 1
     return 0 if all(row["status"] in FINAL_STATUSES for row in rows) else 1
+
+
+@click.command()
+@click.option("--maildir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Maildir to process (default: the sample mailbox in examples/).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message on stdout.")
+@click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for every message.")
+@click.option(
+    "--local-llm", is_flag=True, help="Plan and analyse with the local SmolLM2 model (.[llm-local])."
+)
+@click.option("--imap", is_flag=True, help="Read the TRIAGE_IMAP_* folder (read-only) instead of a Maildir.")
+@click.option(
+    "--outbox",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("var/demo-outbox.jsonl"),
+    show_default=True,
+    help="Where the dry-run Jira payloads are written (anew each run).",
+)
+def demo(
+    maildir: Path | None, as_json: bool, timeout: float, local_llm: bool, imap: bool, outbox: Path
+) -> None:
+    """Run a mailbox through the whole pipeline (real workers, Redis or an embedded one) and report."""
+    if imap and maildir is not None:
+        raise click.UsageError("give --maildir DIR or --imap, not both")
+    sys.exit(run_demo(maildir, as_json, timeout_s=timeout, local_llm=local_llm, imap=imap, outbox=outbox))

@@ -1,4 +1,4 @@
-"""`triage` commands for operators: dead letters, replay, discard, erasure, quarantine, evaluation."""
+"""`triage` commands for operators: dead letters, replay, discard, erasure, quarantine."""
 
 from __future__ import annotations
 
@@ -6,38 +6,38 @@ import hashlib
 import hmac
 import sys
 import time
-from pathlib import Path
 
 import click
 from pydantic import SecretStr
 
 from agent.run import Run
-from workers.cli import main
+from tasks.plan import plan_run
+from tools import jira_client
+from tools.errors import ToolError
+from tools.jira_issue import rewrite_outbox
+from workers.runtime import Runtime
 
 
-@main.command("dead-letters")
-def dead_letters() -> None:
+@click.command("dead-letters")
+@click.pass_obj
+def dead_letters(rt: Runtime) -> None:
     """Runs that could not complete, with the reason."""
-    from workers.runtime import runtime
-
-    letters = runtime().store.dead_letters()
+    letters = rt.store.dead_letters()
     for run in letters:
         finished = f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "-"
         click.echo(f"{run.id}  {finished}  {run.ticket.message_id}  {run.error}")
     click.echo(f"{len(letters)} dead letter(s)", err=True)
 
 
-@main.command()
+@click.command()
 @click.argument("run_ids", nargs=-1)
 @click.option("--all", "everything", is_flag=True, help="Every dead letter (narrow it with --tool).")
 @click.option("--tool", default=None, help="With --all: only runs whose failed step called this tool.")
 @click.option("--reason", default="replayed by an operator", show_default=True)
-def retry(run_ids: tuple[str, ...], everything: bool, tool: str | None, reason: str) -> None:
+@click.pass_obj
+def retry(rt: Runtime, run_ids: tuple[str, ...], everything: bool, tool: str | None, reason: str) -> None:
     """Replay dead-lettered runs after a fix: their unfinished steps run again (done steps are kept)."""
-    from tasks.plan import plan_run
-    from workers.runtime import runtime
-
-    store = runtime().store
+    store = rt.store
     if everything:
         run_ids = tuple(r.id for r in store.dead_letters() if tool is None or _failed_tool(r) == tool)
     elif not run_ids:
@@ -66,14 +66,13 @@ def _failed_tool(run: Run) -> str | None:
     return failed[0].tool if failed else None
 
 
-@main.command()
+@click.command()
 @click.argument("run_id")
 @click.option("--reason", required=True, help="Why: kept in the audit trail.")
-def discard(run_id: str, reason: str) -> None:
+@click.pass_obj
+def discard(rt: Runtime, run_id: str, reason: str) -> None:
     """Close a dead-lettered run for good, keeping the reason in the audit trail."""
-    from workers.runtime import runtime
-
-    store = runtime().store
+    store = rt.store
     try:
         store.discard(run_id)
     except ValueError as exc:
@@ -82,23 +81,18 @@ def discard(run_id: str, reason: str) -> None:
     click.echo(f"{run_id}: discarded ({reason})")
 
 
-@main.command()
+@click.command()
 @click.option("--sender", required=True, help="The customer's e-mail address.")
 @click.option(
     "--jira", "redact", is_flag=True, help="Also redact the Jira issues and comments that hold their text."
 )
-def purge(sender: str, redact: bool) -> None:
+@click.pass_obj
+def purge(rt: Runtime, sender: str, redact: bool) -> None:
     """Erase one customer's stored mail and run data (a GDPR erasure request) and say what went.
 
     Lists the Jira issues and comments that hold the customer's text; --jira replaces their text there.
     The audit trail keeps a keyed hash of the address (TRIAGE_AUDIT_KEY), never the address.
     """
-    from tools import jira_client
-    from tools.errors import ToolError
-    from tools.jira_issue import rewrite_outbox
-    from workers.runtime import runtime
-
-    rt = runtime()
     erasure = rt.store.purge_sender(sender)
     removed = dict(erasure.removed)
     removed["outbox_lines"] = rewrite_outbox(
@@ -142,98 +136,13 @@ def _keyed_hash(address: str, key: SecretStr | None) -> str | None:
     return digest.hexdigest()
 
 
-@main.command()
-def quarantine() -> None:
+@click.command()
+@click.pass_obj
+def quarantine(rt: Runtime) -> None:
     """Messages that could not become tickets, with the reason (raw bytes are kept)."""
-    from workers.runtime import runtime
-
-    held = runtime().store.quarantined()
+    held = rt.store.quarantined()
     for delivery in held:
         click.echo(
             f"{delivery.delivery_id}  {delivery.at:%Y-%m-%d %H:%M:%S}  {delivery.key}  {delivery.reason}"
         )
     click.echo(f"{len(held)} quarantined message(s)", err=True)
-
-
-@main.command("eval")
-@click.argument("test_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--text-column", required=True, help="Column holding the text.")
-@click.option(
-    "--label-column", default=None, help="Column holding the category (not needed with --entities)."
-)
-@click.option(
-    "--train",
-    "train_csv",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Take the taxonomy from this CSV instead of the configured categories file.",
-)
-@click.option(
-    "--per-class", default=10, show_default=True, help="With --train or --folds: rows per label (0: all)."
-)
-@click.option("--seed", default=0, show_default=True, help="Which rows are drawn (and folds dealt).")
-@click.option(
-    "--folds", default=0, help="k-fold cross-validation on TEST_CSV: every row scored once, by a model "
-    "trained on the other folds.",
-)  # fmt: skip
-@click.option(
-    "--classifier",
-    type=click.Choice(["auto", "tfidf", "embeddings"]),
-    default=None,
-    help="Offline classifier to measure (default: TRIAGE_CLASSIFIER).",
-)
-@click.option(
-    "--entities", is_flag=True, help="Score extract_entities against entity_type/start_offset/end_offset."
-)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
-@click.option(
-    "--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a PNG picture."
-)
-def evaluate(
-    test_csv: Path,
-    text_column: str,
-    label_column: str | None,
-    train_csv: Path | None,
-    per_class: int,
-    seed: int,
-    folds: int,
-    classifier: str | None,
-    entities: bool,
-    as_json: bool,
-    plot: Path | None,
-) -> None:
-    """Measure categorize_ticket (or, with --entities, extract_entities) on a labelled CSV."""
-    from evaluation.cli import EvalRequest, run_eval
-
-    request = EvalRequest(
-        test_csv=test_csv, text_column=text_column, label_column=label_column, train_csv=train_csv,
-        per_class=per_class, seed=seed, folds=folds, classifier=classifier, entities=entities,
-        as_json=as_json, plot=plot,
-    )  # fmt: skip
-    try:
-        run_eval(request)
-    except ValueError as exc:  # a column or file the CSV does not have: the user's to fix
-        raise click.ClickException(str(exc)) from None
-
-
-@main.command("train-categorizer")
-@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--text-column", required=True)
-@click.option("--label-column", required=True)
-@click.option("--per-class", default=20, show_default=True, help="Examples per category.")
-@click.option("--seed", default=0, show_default=True)
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Categories file to write."
-)
-def train_categorizer(
-    csv_file: Path, text_column: str, label_column: str, per_class: int, seed: int, out: Path
-) -> None:
-    """Write a categories file (TRIAGE_CATEGORIES_FILE) from a labelled CSV: N examples per label."""
-    from evaluation.dataset import per_class as sample
-    from evaluation.dataset import read_rows, taxonomy_from_rows, write_taxonomy
-
-    rows = sample(read_rows(csv_file, text_column, label_column), label_column, per_class, seed)
-    write_taxonomy(taxonomy_from_rows(rows, text_column, label_column), out)
-    labels = {row[label_column] for row in rows}
-    click.echo(f"wrote {out}: {len(labels)} categories, {len(rows)} examples; edit the descriptions, then "
-               f"set TRIAGE_CATEGORIES_FILE={out}")  # fmt: skip
