@@ -20,13 +20,14 @@ from rich.table import Table
 
 from agent.run import Delivery, Run
 from agent.store import RunStore
+from cli.inprocess import running_worker
 from inbox.imap import ImapSource
 from inbox.maildir import MaildirSource
 from inbox.source import MailSource
 from tasks.ingest import poll_source
 from workers.app import configure
 from workers.embedded_redis import embedded_redis, redis_answers
-from workers.inprocess import running_worker
+from workers.local_llm import MODEL_ALIAS, local_llm_server
 from workers.settings import Settings, load_settings
 
 
@@ -120,8 +121,6 @@ def demo_settings(
             url = stack.enter_context(embedded_redis())
         llm: dict[str, object] = {}
         if local_llm:
-            from workers.local_llm import MODEL_ALIAS, local_llm_server
-
             llm = {"llm_base_url": stack.enter_context(local_llm_server()), "llm_model": MODEL_ALIAS,
                    "llm_structured_output": "json_object", "llm_timeout_s": 100,
                    "llm_max_transport_retries": 0, "llm_max_concurrency": 1}  # fmt: skip

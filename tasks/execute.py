@@ -11,6 +11,7 @@ import math
 import os
 import socket
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from celery import Task
@@ -18,10 +19,12 @@ from celery import Task
 from agent.attempt import Done, GiveUp, Limits, Wait, after_crash, decide
 from agent.plan import dependencies, resolve_args
 from agent.run import Run, StepState, now
+from agent.store import RunStore
 from monitoring import events
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
 from tools.errors import RetryableToolError
+from tools.llm import Usage
 from tools.sandbox import SANDBOX
 from workers.app import app
 from workers.runtime import Runtime, runtime
@@ -62,6 +65,18 @@ def dispatch(rt: Runtime, run: Run) -> None:
             except Exception:
                 rt.store.release_dispatch(run.id, step.id)
                 raise
+
+
+@dataclass(frozen=True)
+class _Usage:
+    """Where a step's LLM usage goes: the run's totals and the LLM metrics (the tools report it here and
+    know nothing of monitoring)."""
+
+    store: RunStore
+
+    def record_usage(self, run_id: str, usage: Usage) -> None:
+        self.store.record_usage(run_id, usage)
+        events.llm_used("analysis", usage)
 
 
 def _me() -> str:
@@ -135,8 +150,8 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
         update={"status": "running", "attempts": state.attempts + 1, "started_at": now(), "owner": _me()}
     )
     rt.store.save_step(run_id, step_id, state)
-    ctx = ToolContext(run_id, run.ticket.id, step_id, rt.store, rt.tool_config, llm=rt.llm, usage=rt.store,
-                      hard_timeout_s=time_limits(tool)[1])  # fmt: skip
+    ctx = ToolContext(run_id, run.ticket.id, step_id, rt.store, rt.tool_config, llm=rt.llm,
+                      usage=_Usage(rt.store), hard_timeout_s=time_limits(tool)[1])  # fmt: skip
     started = time.monotonic()
     result: dict[str, Any] = {}
     error: Exception | None = None

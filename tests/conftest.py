@@ -111,8 +111,8 @@ class Pipeline:
 @pytest.fixture(scope="session")
 def pipeline(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     """A real Celery worker (threads) in this process, on real Redis, in a namespace of its own."""
+    from cli.inprocess import running_worker
     from workers.app import configure
-    from workers.inprocess import running_worker
 
     settings = load_settings(
         redis_url=redis_url,

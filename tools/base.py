@@ -121,7 +121,8 @@ class ToolConfig(BaseModel):
 
 
 class UsageSink(Protocol):
-    """Where tools report the LLM usage of a run (the run store implements it)."""
+    """Where tools report the LLM usage of a run (the execute task passes one that adds it to the run's
+    totals and to the LLM metrics)."""
 
     def record_usage(self, run_id: str, usage: Usage) -> None:
         """Add usage to the run's totals."""

@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from monitoring import events
 from tools.base import ToolContext
 from tools.errors import RetryableToolError
 from tools.llm import LLMUnavailable, parse_json_object
@@ -113,7 +112,6 @@ def _analyse_once(
     reply = ctx.llm.complete(_messages(ctx, email), _schema(categories), "ticket_analysis")
     if ctx.usage is not None:
         ctx.usage.record_usage(ctx.run_id, reply.usage)
-    events.llm_used("analysis", reply.usage)
     analysis = Analysis.model_validate(parse_json_object(reply.content))
     if analysis.category not in categories:
         raise ValueError(f"category {analysis.category!r} is not in the taxonomy")

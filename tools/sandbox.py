@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tools.base import ToolConfig, ToolContext
+from tools.catalog import CATALOG
 from tools.errors import PermanentToolError, RetryableToolError, ToolError
 
 
@@ -48,8 +49,6 @@ STARTUP_S = 60.0  # a fresh interpreter imports the tools; on a loaded machine t
 
 def _serve(conn: Connection) -> None:
     """A helper's life: say it is ready, then run the tools it is sent until its worker hangs up."""
-    from tools.catalog import CATALOG
-
     conn.send(("ready", os.getpid()))
     while True:
         try:

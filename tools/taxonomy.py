@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from tools import embeddings
 from tools.classifier import CentroidClassifier, Classifier
 
 ClassifierKind = Literal["tfidf", "embeddings"]
@@ -39,16 +40,12 @@ def _parsed(raw: bytes) -> Taxonomy:
 def _trained(raw: bytes, kind: ClassifierKind) -> Classifier:
     examples = {c.name: [c.description, *c.examples] for c in _parsed(raw).categories}
     if kind == "embeddings":
-        from tools.embeddings import EmbeddingClassifier
-
-        return EmbeddingClassifier(examples)
+        return embeddings.EmbeddingClassifier(examples)
     return CentroidClassifier(examples)
 
 
 def resolve_classifier(choice: str) -> ClassifierKind:
     """auto: embeddings when that extra is installed, else tfidf; embeddings without the extra: an error."""
-    from tools import embeddings
-
     if choice == "auto":
         return "embeddings" if embeddings.available() else "tfidf"
     if choice == "embeddings":

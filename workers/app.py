@@ -20,6 +20,9 @@ from celery import Celery
 from celery.signals import beat_init, worker_init, worker_process_init, worker_process_shutdown
 from celery.signals import setup_logging as celery_setup_logging
 
+from monitoring.exporter import build_registry, mark_process_dead, serve_metrics
+from monitoring.multiproc import MULTIPROC_ENV
+from tools.jira_client import JiraUnreachable, check_jira
 from tools.sandbox import SANDBOX
 from tools.taxonomy import classifier_for
 from workers import runtime
@@ -152,9 +155,6 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
     port = metrics_port(rt.settings, role)
     if not port:
         return
-    from monitoring.exporter import build_registry, serve_metrics
-    from monitoring.multiproc import MULTIPROC_ENV
-
     if not os.environ.get(MULTIPROC_ENV):
         log.warning("PROMETHEUS_MULTIPROC_DIR is not set: a prefork worker's /metrics shows only its parent")
     try:
@@ -199,8 +199,6 @@ def _prestart_tool_process_in_child(**_: Any) -> None:
 
 @worker_process_shutdown.connect
 def _forget_dead_process(pid: int | None = None, **_: Any) -> None:
-    from monitoring.exporter import mark_process_dead
-
     mark_process_dead(pid or os.getpid())
 
 
@@ -241,8 +239,6 @@ def _check_jira_at_start_up(**_: Any) -> None:
     config = runtime.runtime().tool_config
     if config.jira_dry_run:
         return
-    from tools.jira_client import JiraUnreachable, check_jira
-
     try:
         problems = check_jira(config)
     except JiraUnreachable as exc:

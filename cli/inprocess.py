@@ -8,17 +8,16 @@ from contextlib import contextmanager
 from celery.contrib.testing.worker import start_worker
 from celery.worker.worker import WorkController
 
+import tasks.execute
+import tasks.ingest
+import tasks.plan
+import tasks.sweep  # noqa: F401  (the tasks a worker runs: imported, so registered)
 from workers.app import QUEUES, app
 
 
 @contextmanager
 def running_worker(concurrency: int = 8, queues: tuple[str, ...] = QUEUES) -> Iterator[WorkController]:
     """Start a worker consuming `queues` with a thread pool; stop it (warm shutdown) on exit."""
-    import tasks.execute
-    import tasks.ingest
-    import tasks.plan
-    import tasks.sweep  # noqa: F401  (registers the tasks)
-
     with start_worker(
         app,
         pool="threads",
