@@ -1,4 +1,4 @@
-"""Every Redis key the run store uses, in one place. All live under the namespace prefix."""
+"""Every Redis key of the system, Celery's included, in one place. All live under the namespace prefix."""
 
 from __future__ import annotations
 
@@ -93,3 +93,12 @@ class Keys:
     def counter(self, name: str) -> str:
         """Integer: a named counter (local dry-run issue numbers); never expires."""
         return f"{self.prefix}counter:{name}"
+
+    @property
+    def kombu_prefix(self) -> str:
+        """Prefix of Celery's own keys (kombu's global_keyprefix): its queues, unacked messages, bindings."""
+        return f"{self.prefix}kombu:"
+
+    def queue(self, name: str) -> str:
+        """List: a Celery queue (kombu's; JSON task messages, each a task id and its arguments)."""
+        return f"{self.kombu_prefix}{name}"

@@ -10,26 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from agent.run import Delivery, Run
+from agent.store.deliveries import Deliveries
+from agent.store.runs import Runs
 from inbox.ticket import Ticket
 
 ThreadMatch = Literal["address", "domain"]
 
 
 class ThreadReads(Protocol):
-    """What deciding a thread reads from the store."""
+    """What deciding a thread reads from the store: its deliveries and runs."""
 
-    def message_owner(self, message_id: str) -> str | None:
-        """The delivery id that first brought this Message-ID."""
-        ...
-
-    def delivery(self, delivery_id: str) -> Delivery | None:
-        """One delivery record."""
-        ...
-
-    def get_run(self, run_id: str) -> Run | None:
-        """One run."""
-        ...
+    deliveries: Deliveries
+    runs: Runs
 
 
 @dataclass(frozen=True)
@@ -56,10 +48,10 @@ def same_message(first: Ticket, again: Ticket) -> bool:
 
 def ticket_of_delivery(store: ThreadReads, delivery_id: str | None) -> Ticket | None:
     """The ticket a delivery became, if it became one."""
-    delivery = store.delivery(delivery_id) if delivery_id else None
+    delivery = store.deliveries.get(delivery_id) if delivery_id else None
     if delivery is None or not delivery.run_id or delivery.outcome not in ("ticket", "threaded"):
         return None
-    run = store.get_run(delivery.run_id)
+    run = store.runs.get(delivery.run_id)
     return run.ticket if run is not None else None
 
 
@@ -67,11 +59,11 @@ def find_thread(store: ThreadReads, ticket: Ticket, match: ThreadMatch) -> Threa
     """The root ticket this message continues, following replies back to the first ticket; refused
     (with the reason) when the thread belongs to another customer."""
     for message_id in ticket.in_reply_to:
-        parent = ticket_of_delivery(store, store.message_owner(message_id))
+        parent = ticket_of_delivery(store, store.deliveries.message_owner(message_id))
         if parent is None:
             continue
         root_id = parent.thread_of or parent.id
-        root_run = store.get_run(root_id) if parent.thread_of else None
+        root_run = store.runs.get(root_id) if parent.thread_of else None
         customer = root_run.ticket.sender if root_run is not None else parent.sender
         if same_customer(customer, ticket.sender, match):
             return Thread(root_id)

@@ -82,9 +82,9 @@ def run_pipeline(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, flo
         cmd = [triage, "worker", "--role", "all", "--pool", "threads", "-c", str(args.concurrency)]
         procs, started = start_workers([[*cmd, "--loglevel", "INFO"]] * args.workers, env, tmp, "triage")
         try:
-            wait_until(lambda: not store.state_counts()["active"], 600, "the tickets to be done")
+            wait_until(lambda: not store.health.state_counts()["active"], 600, "the tickets to be done")
             wall = time.monotonic() - started
-            runs = [store.get_run(d.run_id) for d in store.deliveries(args.tickets + 10) if d.run_id]
+            runs = [store.runs.get(d.run_id) for d in store.deliveries.recent(args.tickets + 10) if d.run_id]
             folder = synthetic_mailbox(tmp / "half-load")
             later = MaildirSource(folder)
 
@@ -93,8 +93,10 @@ def run_pipeline(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, flo
                 poll_source(later)
 
             paced(half, args.tickets / wall / 2, feed)
-            wait_until(lambda: not store.state_counts()["active"], 600, "the half-load tickets to be done")
-            fed = [store.get_run(d.run_id) for d in store.deliveries(half + 10)
+            wait_until(
+                lambda: not store.health.state_counts()["active"], 600, "the half-load tickets to be done"
+            )
+            fed = [store.runs.get(d.run_id) for d in store.deliveries.recent(half + 10)
                    if d.run_id and d.source == later.name]  # fmt: skip
         finally:
             stop(procs)

@@ -102,8 +102,8 @@ def wait_for_outcomes(store: RunStore, expected: int, timeout_s: float) -> list[
     """Poll the run store until every delivered message has a final row (or the time is up)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        deliveries = store.deliveries()
-        rows = [outcome_row(d, store.get_run(d.run_id) if d.run_id else None) for d in deliveries]
+        deliveries = store.deliveries.recent()
+        rows = [outcome_row(d, store.runs.get(d.run_id) if d.run_id else None) for d in deliveries]
         if (len(deliveries) >= expected and all(rows)) or time.monotonic() > deadline:
             return [r or {"message_id": d.message_id, "status": "running", "reason": "timed out waiting"}
                     for r, d in zip(rows, deliveries, strict=True)]  # fmt: skip
@@ -145,7 +145,7 @@ def mail_source(settings: Settings, store: RunStore, workdir: Path, imap: bool) 
             "triage demo --imap needs TRIAGE_IMAP_HOST, TRIAGE_IMAP_USER and a password or token"
         )
     # The demo only looks: the folder is opened read-only (EXAMINE) and nothing is flagged or moved.
-    return ImapSource(config.model_copy(update={"processed": "leave", "read_only": True}), store)
+    return ImapSource(config.model_copy(update={"processed": "leave", "read_only": True}), store.mailboxes)
 
 
 def render_table(rows: list[dict[str, Any]], console: Console) -> None:
@@ -192,8 +192,8 @@ def run_demo(
                     elapsed = time.monotonic() - started
                     model_answers = sum(
                         run.usage.completion_tokens > 0
-                        for d in store.deliveries()
-                        if d.run_id and (run := store.get_run(d.run_id)) is not None
+                        for d in store.deliveries.recent()
+                        if d.run_id and (run := store.runs.get(d.run_id)) is not None
                     )
             finally:
                 store.erase_namespace()

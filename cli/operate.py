@@ -22,7 +22,7 @@ from workers.runtime import Runtime
 @click.pass_obj
 def dead_letters(rt: Runtime) -> None:
     """Runs that could not complete, with the reason."""
-    letters = rt.store.dead_letters()
+    letters = rt.store.runs.dead_letters()
     for run in letters:
         finished = f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "-"
         click.echo(f"{run.id}  {finished}  {run.ticket.message_id}  {run.error}")
@@ -39,18 +39,18 @@ def retry(rt: Runtime, run_ids: tuple[str, ...], everything: bool, tool: str | N
     """Replay dead-lettered runs after a fix: their unfinished steps run again (done steps are kept)."""
     store = rt.store
     if everything:
-        run_ids = tuple(r.id for r in store.dead_letters() if tool is None or _failed_tool(r) == tool)
+        run_ids = tuple(r.id for r in store.runs.dead_letters() if tool is None or _failed_tool(r) == tool)
     elif not run_ids:
         raise click.UsageError("name RUN_IDs or use --all")
     refused = 0
     for run_id in run_ids:
         try:
-            again = store.reopen(run_id)
+            again = store.runs.reopen(run_id)
         except ValueError as exc:
             click.echo(str(exc), err=True)
             refused += 1
             continue
-        store.record_audit("retry", run_id, reason, steps=again)
+        store.operations.record_audit("retry", run_id, reason, steps=again)
         plan_run.apply_async((run_id,))
         click.echo(f"{run_id}: sent again ({', '.join(again) or 'planning'})")
     if refused:
@@ -74,10 +74,10 @@ def discard(rt: Runtime, run_id: str, reason: str) -> None:
     """Close a dead-lettered run for good, keeping the reason in the audit trail."""
     store = rt.store
     try:
-        store.discard(run_id)
+        store.runs.discard(run_id)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    store.record_audit("discard", run_id, reason)
+    store.operations.record_audit("discard", run_id, reason)
     click.echo(f"{run_id}: discarded ({reason})")
 
 
@@ -93,7 +93,7 @@ def purge(rt: Runtime, sender: str, redact: bool) -> None:
     Lists the Jira issues and comments that hold the customer's text; --jira replaces their text there.
     The audit trail keeps a keyed hash of the address (TRIAGE_AUDIT_KEY), never the address.
     """
-    erasure = rt.store.purge_sender(sender)
+    erasure = rt.store.operations.purge_sender(sender)
     removed = dict(erasure.removed)
     removed["outbox_lines"] = rewrite_outbox(
         rt.tool_config.outbox_path, lambda line: line.get("run_id") not in erasure.run_ids
@@ -112,7 +112,7 @@ def purge(rt: Runtime, sender: str, redact: bool) -> None:
     if redact:
         removed["jira_redactions"] = redacted
     who = _keyed_hash(sender, rt.settings.audit_key)
-    rt.store.record_audit(
+    rt.store.operations.record_audit(
         "purge", None, "erasure request", **({"sender_hmac": who} if who else {}), **removed
     )
     click.echo(
@@ -140,7 +140,7 @@ def _keyed_hash(address: str, key: SecretStr | None) -> str | None:
 @click.pass_obj
 def quarantine(rt: Runtime) -> None:
     """Messages that could not become tickets, with the reason (raw bytes are kept)."""
-    held = rt.store.quarantined()
+    held = rt.store.deliveries.quarantined()
     for delivery in held:
         click.echo(
             f"{delivery.delivery_id}  {delivery.at:%Y-%m-%d %H:%M:%S}  {delivery.key}  {delivery.reason}"

@@ -19,7 +19,7 @@ from workers.runtime import Runtime
 @click.pass_obj
 def runs(rt: Runtime, limit: int) -> None:
     """Recent runs, newest first, one line each."""
-    for run in rt.store.recent_runs(limit):
+    for run in rt.store.runs.recent(limit):
         subject = run.ticket.subject[:50] or "(no subject)"
         click.echo(
             f"{run.id}  {run.created_at:%Y-%m-%d %H:%M:%S}  {run.status:<11}  {run.planner or '-':<8}  "
@@ -36,15 +36,17 @@ def show(rt: Runtime, ident: str) -> None:
     A run id prints the run; a Message-ID or delivery id prints {"delivery": ..., "run": ... or null}.
     """
     store = rt.store
-    run = store.get_run(ident)
+    run = store.runs.get(ident)
     if run is not None:
         click.echo(run.model_dump_json(indent=2))
         return
-    delivery = store.delivery(ident) or store.delivery(store.message_owner(ident.strip("<>")) or "")
+    delivery = store.deliveries.get(ident) or store.deliveries.get(
+        store.deliveries.message_owner(ident.strip("<>")) or ""
+    )
     if delivery is None:
         click.echo(f"no run, message or delivery {ident!r} in namespace {store.keys.prefix[:-1]!r}", err=True)
         sys.exit(1)
-    run = store.get_run(delivery.run_id) if delivery.run_id else None
+    run = store.runs.get(delivery.run_id) if delivery.run_id else None
     document = {"delivery": delivery.model_dump(mode="json"), "run": run and run.model_dump(mode="json")}
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 

@@ -14,7 +14,7 @@ from inbox.maildir import MaildirSource
 from inbox.source import MailboxMisconfigured
 from monitoring.exporter import build_registry, serve_metrics
 from tasks.ingest import follow_imap, poll_source
-from workers.app import ROLES, metrics_port, queue_keys
+from workers.app import QUEUES, ROLES, metrics_port
 from workers.logs import setup_logging
 from workers.runtime import Runtime
 
@@ -71,7 +71,7 @@ def ingest(rt: Runtime, maildir: Path | None, imap: bool, follow: bool) -> None:
         config = rt.settings.imap_config()
         if config is None:
             raise click.UsageError("--imap needs TRIAGE_IMAP_HOST, TRIAGE_IMAP_USER and a password or token")
-        imap_source = ImapSource(config, rt.store)
+        imap_source = ImapSource(config, rt.store.mailboxes)
         try:
             if follow:
                 follow_imap(imap_source, interval_s=rt.settings.poll_interval_s, idle=rt.settings.imap_idle)
@@ -90,7 +90,7 @@ def ingest(rt: Runtime, maildir: Path | None, imap: bool, follow: bool) -> None:
 def metrics_server(rt: Runtime, port: int | None) -> None:
     """Serve /metrics for the state in Redis (queue depth, runs in progress, dead letters, mailboxes)."""
     chosen = port if port is not None else metrics_port(rt.settings, "all")
-    serve_metrics(chosen, rt.settings.metrics_host, build_registry(rt.store, queue_keys(rt.settings)))
+    serve_metrics(chosen, rt.settings.metrics_host, build_registry(rt.store.health, QUEUES))
     click.echo(f"serving /metrics on {rt.settings.metrics_host}:{chosen}")
     while True:
         time.sleep(3600)

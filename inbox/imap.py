@@ -67,13 +67,13 @@ class Cursor:
 
 
 class CursorStore(Protocol):
-    """Where cursors live (the run store, in Redis)."""
+    """Where cursors live (the run store's mailboxes, in Redis)."""
 
-    def imap_cursor(self, mailbox: str) -> Cursor:
+    def cursor(self, mailbox: str) -> Cursor:
         """The cursor of a mailbox folder (uidvalidity None when never read)."""
         ...
 
-    def save_imap_cursor(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+    def save_cursor(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
         """Move the cursor forward (never back within one UIDVALIDITY)."""
         ...
 
@@ -176,7 +176,7 @@ class ImapSource:
             self.close()
             raise
         uidvalidity = int(info[b"UIDVALIDITY"])
-        cursor = self.cursors.imap_cursor(self.name)
+        cursor = self.cursors.cursor(self.name)
         last_uid = cursor.last_uid
         if cursor.uidvalidity != uidvalidity:
             if cursor.uidvalidity is not None:
@@ -188,7 +188,7 @@ class ImapSource:
                     uidvalidity,
                 )
             last_uid = 0
-            self.cursors.save_imap_cursor(self.name, uidvalidity, 0)
+            self.cursors.save_cursor(self.name, uidvalidity, 0)
         uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
         for uid in uids:
             raw, error = self._fetch(client, uid)
@@ -198,7 +198,7 @@ class ImapSource:
     def mark_processed(self, delivery: RawMessage) -> None:
         """Advance the cursor, then flag or move the message as configured (never delete it)."""
         uidvalidity, uid = (int(part) for part in delivery.key.split(":"))
-        self.cursors.save_imap_cursor(self.name, uidvalidity, uid)
+        self.cursors.save_cursor(self.name, uidvalidity, uid)
         client = self.connect()
         if self.config.read_only:
             return

@@ -16,9 +16,11 @@ from prometheus_client.registry import Collector
 
 
 class StateSource(Protocol):
-    """The part of the run store the collector reads."""
+    """The part of the run store the collector reads (its health room)."""
 
-    redis: redis.Redis
+    def queue_depth(self, queue: str) -> int:
+        """Messages waiting in a Celery queue."""
+        ...
 
     def state_counts(self) -> dict[str, Any]:
         """Runs in progress, dead letters, quarantine size and mailbox health."""
@@ -28,15 +30,15 @@ class StateSource(Protocol):
 class RedisStateCollector(Collector):
     """Exports the pipeline's shared state from Redis on every scrape."""
 
-    def __init__(self, store: StateSource, queue_keys: dict[str, str]) -> None:
-        self.store = store
-        self.queue_keys = queue_keys  # queue name -> its Redis list key
+    def __init__(self, source: StateSource, queues: tuple[str, ...]) -> None:
+        self.source = source
+        self.queues = queues
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Read Redis now; a Redis error yields no samples rather than stale ones."""
         try:
-            depths = [(q, int(self.store.redis.llen(k))) for q, k in self.queue_keys.items()]
-            state = self.store.state_counts()
+            depths = [(queue, self.source.queue_depth(queue)) for queue in self.queues]
+            state = self.source.state_counts()
         except redis.RedisError:
             return
         depth = GaugeMetricFamily(

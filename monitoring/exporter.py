@@ -10,15 +10,15 @@ from monitoring.collector import RedisStateCollector, StateSource
 from monitoring.multiproc import MULTIPROC_ENV
 
 
-def build_registry(store: StateSource | None, queue_keys: dict[str, str]) -> CollectorRegistry:
+def build_registry(source: StateSource | None, queues: tuple[str, ...]) -> CollectorRegistry:
     """The registry to serve: every process's counters (multiprocess mode) or this one's, plus Redis state."""
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry = REGISTRY
-    if store is not None:
-        registry.register(RedisStateCollector(store, queue_keys))
+    if source is not None:
+        registry.register(RedisStateCollector(source, queues))
     return registry
 
 

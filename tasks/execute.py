@@ -19,7 +19,7 @@ from celery import Task
 from agent.attempt import Done, GiveUp, Limits, Wait, after_crash, decide
 from agent.plan import dependencies, resolve_args
 from agent.run import Run, StepState, now
-from agent.store import RunStore
+from agent.store.runs import Runs
 from monitoring import events
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
@@ -33,15 +33,15 @@ from workers.runtime import Runtime, runtime
 def fail_run(run_id: str, reason: str, rt: Runtime | None = None) -> None:
     """Dead-letter a run with its reason."""
     store = (rt or runtime()).store
-    run = store.get_run(run_id)
-    if store.finish(run_id, "dead_letter", reason) and run is not None:
+    run = store.runs.get(run_id)
+    if store.runs.finish(run_id, "dead_letter", reason) and run is not None:
         events.run_finished(run_id, "dead_letter", (now() - run.created_at).total_seconds(), reason)
 
 
 def dispatch_ready(run_id: str) -> None:
     """Enqueue every step whose dependencies are done (once each); finish the run when all are done."""
     rt = runtime()
-    run = rt.store.get_run(run_id)
+    run = rt.store.runs.get(run_id)
     if run is not None:
         dispatch(rt, run)
 
@@ -52,18 +52,18 @@ def dispatch(rt: Runtime, run: Run) -> None:
         return
     done = {sid for sid, state in run.steps.items() if state.status == "done"}
     if len(done) == len(run.plan.steps):
-        if rt.store.finish(run.id, "done"):
+        if rt.store.runs.finish(run.id, "done"):
             events.run_finished(run.id, "done", (now() - run.created_at).total_seconds())
         return
     for step in run.plan.steps:
         if step.id in done or not dependencies(step) <= done:
             continue
-        if rt.store.claim_dispatch(run.id, step.id):
+        if rt.store.runs.claim_dispatch(run.id, step.id):
             try:
                 soft, hard = time_limits(get_tool(rt.catalog, step.tool))
                 execute_step.apply_async((run.id, step.id), soft_time_limit=soft, time_limit=hard)
             except Exception:
-                rt.store.release_dispatch(run.id, step.id)
+                rt.store.runs.release_dispatch(run.id, step.id)
                 raise
 
 
@@ -72,10 +72,10 @@ class _Usage:
     """Where a step's LLM usage goes: the run's totals and the LLM metrics (the tools report it here and
     know nothing of monitoring)."""
 
-    store: RunStore
+    runs: Runs
 
     def record_usage(self, run_id: str, usage: Usage) -> None:
-        self.store.record_usage(run_id, usage)
+        self.runs.record_usage(run_id, usage)
         events.llm_used("analysis", usage)
 
 
@@ -132,7 +132,7 @@ def run_with_timeout(tool: Tool[Any, Any], args: dict[str, Any], ctx: ToolContex
 def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
     """Run one step of a run's plan: load the run once, attempt the tool, apply the decision."""
     rt = runtime()
-    run = rt.store.get_run(run_id)
+    run = rt.store.runs.get(run_id)
     if run is None or run.plan is None or run.is_final:
         return
     state = run.steps.get(step_id, StepState())
@@ -149,9 +149,9 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
     state = state.model_copy(
         update={"status": "running", "attempts": state.attempts + 1, "started_at": now(), "owner": _me()}
     )
-    rt.store.save_step(run_id, step_id, state)
-    ctx = ToolContext(run_id, run.ticket.id, step_id, rt.store, rt.tool_config, llm=rt.llm,
-                      usage=_Usage(rt.store), hard_timeout_s=time_limits(tool)[1])  # fmt: skip
+    rt.store.runs.save_step(run_id, step_id, state)
+    ctx = ToolContext(run_id, run.ticket.id, step_id, rt.store.ledger, rt.tool_config, llm=rt.llm,
+                      usage=_Usage(rt.store.runs), hard_timeout_s=time_limits(tool)[1])  # fmt: skip
     started = time.monotonic()
     result: dict[str, Any] = {}
     error: Exception | None = None
@@ -173,7 +173,7 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
                 "error": None,
             }
         )
-        run.steps = rt.store.finish_step(run_id, step_id, finished, [s.id for s in run.plan.steps])
+        run.steps = rt.store.runs.finish_step(run_id, step_id, finished, [s.id for s in run.plan.steps])
         events.step_attempted(run_id, run.ticket.id, step_id, tool.name, state.attempts, "success", elapsed)
         dispatch(rt, run)
     elif isinstance(decision, GiveUp):
@@ -202,7 +202,7 @@ def _retry_later(
     outcome: str, elapsed: float, delay: float,
 ) -> Exception:  # fmt: skip
     """Record the step as waiting for its next attempt and schedule it (the caller raises the result)."""
-    rt.store.save_step(run.id, step_id, state)
+    rt.store.runs.save_step(run.id, step_id, state)
     events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, outcome, elapsed)
     soft, hard = time_limits(tool)
     return task.retry(countdown=delay, soft_time_limit=soft, time_limit=hard, throw=False)
@@ -214,8 +214,8 @@ def _give_up(
     failed = state.model_copy(
         update={"status": "failed", "finished_at": now(), "duration_s": round(elapsed, 6), "error": why}
     )
-    rt.store.save_step(run.id, step_id, failed)
+    rt.store.runs.save_step(run.id, step_id, failed)
     events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, "dead_letter", elapsed)
     reason = f"step {step_id!r} ({tool.name}) failed: {why}"
-    if rt.store.finish(run.id, "dead_letter", reason):
+    if rt.store.runs.finish(run.id, "dead_letter", reason):
         events.run_finished(run.id, "dead_letter", (now() - run.created_at).total_seconds(), reason)

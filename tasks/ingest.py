@@ -21,7 +21,7 @@ from inbox.source import MailboxMisconfigured, MailSource, RawMessage
 from inbox.ticket import ticket_id_for
 from monitoring import events
 from tasks.plan import plan_run
-from workers.app import app, queue_keys
+from workers.app import app
 from workers.runtime import Runtime, runtime
 
 log = logging.getLogger("triage")
@@ -30,7 +30,7 @@ POLLER_LOCK_S = 60  # the mailbox lock's life; renewed after every message (an I
 
 
 def _plan_backlog(rt: Runtime) -> int:
-    return rt.store.queue_depth(queue_keys(rt.settings)["plan"])
+    return rt.store.health.queue_depth("plan")
 
 
 def poll_source(source: MailSource) -> int:
@@ -42,9 +42,7 @@ def poll_source(source: MailSource) -> int:
     """
     rt = runtime()
     # Short, renewed in the background while the poll lives: a poller that dies frees it within a minute.
-    lock = rt.store.redis.lock(
-        rt.store.keys.poller_lock(source.name), timeout=POLLER_LOCK_S, blocking=False, thread_local=False
-    )  # fmt: skip  (its keeper renews it from another thread)
+    lock = rt.store.mailboxes.poller_lock(source.name, POLLER_LOCK_S)
     if not lock.acquire():
         log.info("poll skipped source=%s reason=another poller holds the lock", source.name)
         return 0
@@ -61,10 +59,10 @@ def poll_source(source: MailSource) -> int:
                 source.mark_processed(message)
                 count += 1
     except Exception as exc:
-        rt.store.record_poll(source.name, ok=False)
+        rt.store.mailboxes.record_poll(source.name, ok=False)
         events.mailbox_polled(source.name, False, count, repr(exc))
         raise
-    rt.store.record_poll(source.name, ok=True)
+    rt.store.mailboxes.record_poll(source.name, ok=True)
     events.mailbox_polled(source.name, True, count)
     return count
 
@@ -76,7 +74,7 @@ def _store_raw(rt: Runtime, message: RawMessage) -> RawMessage:
     if message.raw is None:
         return message
     try:
-        rt.store.save_raw(message.delivery_id, message.raw)
+        rt.store.deliveries.save_raw(message.delivery_id, message.raw)
     except OutOfMemoryError:
         events.message_not_stored(message.source, len(message.raw))
         why = (f"Redis refused its {len(message.raw)} bytes (out of memory: see TriageRedisMemoryHigh); "
@@ -109,7 +107,7 @@ def poll_imap() -> int:
     """Beat task: poll the configured IMAP folder once (connect, read new UIDs, log out)."""
     rt = runtime()
     config = rt.settings.imap_config()
-    return 0 if config is None else poll_once(ImapSource(config, rt.store))
+    return 0 if config is None else poll_once(ImapSource(config, rt.store.mailboxes))
 
 
 def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls: int | None = None) -> None:
@@ -151,7 +149,7 @@ def classify_delivery(
     base = {"delivery_id": delivery_id, "source": source, "key": key}
     if fetch_error is not None:
         return Delivery(**base, outcome="quarantined", reason=fetch_error)
-    raw = store.raw(delivery_id)
+    raw = store.deliveries.raw(delivery_id)
     if raw is None:
         return Delivery(**base, outcome="quarantined", reason="raw message missing from the store (expired?)")
     try:
@@ -163,7 +161,7 @@ def classify_delivery(
     if incoming.automated:
         return Delivery(**base, outcome="automated", reason=incoming.automated)
     notes = []
-    owner = store.claim_message_id(ticket.message_id, delivery_id)
+    owner = store.deliveries.claim_message_id(ticket.message_id, delivery_id)
     if owner != delivery_id:
         first = ticket_of_delivery(store, owner)
         if first is None or same_message(first, ticket):
@@ -175,7 +173,7 @@ def classify_delivery(
     if thread.refused:
         notes.append(thread.refused)
     ticket = ticket.model_copy(update={"thread_of": thread.root})
-    store.create_run(ticket.id, ticket)
+    store.runs.create(ticket.id, ticket)
     if thread.root:
         return Delivery(**base, outcome="threaded", run_id=ticket.id, reason=f"reply to ticket {thread.root}")
     return Delivery(**base, outcome="ticket", run_id=ticket.id, reason="; ".join(notes) or None)
@@ -184,11 +182,11 @@ def classify_delivery(
 def ingest_delivery(delivery_id: str, source: str, key: str, fetch_error: str | None = None) -> Delivery:
     """Record the outcome of one stored message and enqueue its run's planning; safe to repeat."""
     rt = runtime()
-    recorded = rt.store.delivery(delivery_id)
-    if recorded is None and rt.store.count_ingest_attempt(delivery_id) > rt.settings.poison_threshold:
+    recorded = rt.store.deliveries.get(delivery_id)
+    if recorded is None and rt.store.deliveries.count_attempt(delivery_id) > rt.settings.poison_threshold:
         # Every earlier attempt died before recording an outcome: this message kills its worker.
         reason = f"poison: the ingest worker died {rt.settings.poison_threshold} times on this message"
-        recorded = rt.store.record_delivery(Delivery(delivery_id=delivery_id, source=source, key=key,
+        recorded = rt.store.deliveries.record(Delivery(delivery_id=delivery_id, source=source, key=key,
                                                      outcome="quarantined", reason=reason))  # fmt: skip
         events.message_ingested(delivery_id, recorded.outcome, None, recorded.reason)
     if recorded is None:
@@ -201,10 +199,10 @@ def ingest_delivery(delivery_id: str, source: str, key: str, fetch_error: str | 
             fetch_error,
             rt.settings.thread_match,
         )
-        recorded = rt.store.record_delivery(decided)
+        recorded = rt.store.deliveries.record(decided)
         events.message_ingested(delivery_id, recorded.outcome, recorded.run_id, recorded.reason)
     if recorded.run_id:
-        run = rt.store.get_run(recorded.run_id)
+        run = rt.store.runs.get(recorded.run_id)
         if run is not None and run.plan is None:  # also after a crash between record and enqueue
             plan_run.apply_async((recorded.run_id,))
     return recorded

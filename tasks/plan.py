@@ -15,21 +15,23 @@ from workers.runtime import runtime
 def plan_run(run_id: str) -> None:
     """Plan a run once (a redelivered task reuses the stored plan), then dispatch its ready steps."""
     rt = runtime()
-    run = rt.store.get_run(run_id)
+    run = rt.store.runs.get(run_id)
     if run is None or run.is_final:
         return
     if run.plan is None:
         planned = rt.planner.make_plan(run.ticket)
         if planned.usage is not None:
-            rt.store.record_usage(run_id, planned.usage)
+            rt.store.runs.record_usage(run_id, planned.usage)
             events.llm_used("plan", planned.usage)
         try:  # every plan, whoever wrote it, passes the same validation and policy
             review_plan(planned.plan, run.ticket, rt.catalog, max_steps=rt.settings.max_plan_steps)
         except PlanInvalid as exc:
             fail_run(run_id, f"plan rejected: {exc}", rt)
             return
-        if not rt.store.save_plan(run_id, planned):  # a redelivered task planned it meanwhile: use theirs
-            run = rt.store.get_run(run_id)
+        if not rt.store.runs.save_plan(
+            run_id, planned
+        ):  # a redelivered task planned it meanwhile: use theirs
+            run = rt.store.runs.get(run_id)
             if run is None:
                 return
         else:

@@ -29,10 +29,10 @@ def sweep_runs() -> dict[str, int]:
     store = rt.store
     stale_s = rt.settings.sweep_stale_s
     sent = {"plans": 0, "crashed_steps": 0, "lost_steps": 0, "finished": 0}
-    for run_id in store.active_run_ids():
-        run = store.get_run(run_id)
+    for run_id in store.runs.active_ids():
+        run = store.runs.get(run_id)
         if run is None or run.is_final:
-            store.forget_active(run_id)
+            store.runs.forget_active(run_id)
             continue
         age = (now() - run.created_at).total_seconds()
         if run.plan is None:
@@ -57,7 +57,7 @@ def sweep_runs() -> dict[str, int]:
             elif state.status in ("pending", "retrying"):
                 # Queued (or due for a retry) but nothing happened for longer than any backoff: the
                 # message was lost (a Redis restart, a worker that held the retry and died).
-                dispatched = store.dispatched_at(run_id, step.id)
+                dispatched = store.runs.dispatched_at(run_id, step.id)
                 last = max(dispatched or 0.0, state.started_at.timestamp() if state.started_at else 0.0)
                 overdue = stale_s + tool.retry.cap_s * rt.settings.retry_scale
                 if dispatched is not None and time.time() - last > overdue:

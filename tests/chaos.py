@@ -158,7 +158,7 @@ def final_status(store: RunStore, delivery: Any) -> str | None:
     """A delivery's final status, or None while it is still in flight."""
     if delivery.run_id is None:
         return str(delivery.outcome)
-    run = store.get_run(delivery.run_id)
+    run = store.runs.get(delivery.run_id)
     if run is None or not run.is_final:
         return None
     if run.status != "done":
@@ -245,7 +245,7 @@ def main() -> None:
         print(f"chaos over after {time.monotonic() - started:.0f}s; letting the fleet settle", flush=True)
 
         def statuses() -> dict[str, str | None]:
-            by_key = {d.key: d for d in store.deliveries(limit=1_000_000)}
+            by_key = {d.key: d for d in store.deliveries.recent(limit=1_000_000)}
             return {name: final_status(store, by_key[name]) if name in by_key else None for name in expected}
 
         deadline = time.monotonic() + args.settle_seconds
@@ -255,8 +255,8 @@ def main() -> None:
             figures["workers_revived"] += fleet.revive()
             current = statuses()
         fleet.stop_all()
-        deliveries = store.deliveries(limit=1_000_000)
-        runs = [store.get_run(d.run_id) for d in deliveries if d.run_id]
+        deliveries = store.deliveries.recent(limit=1_000_000)
+        runs = [store.runs.get(d.run_id) for d in deliveries if d.run_id]
         tickets = [r for r in runs if r is not None and not r.ticket.thread_of and r.status == "done"]
         replies = [r for r in runs if r is not None and r.ticket.thread_of and r.status == "done"]
         issue_counts = Counter(label for i in jira.state.issues.values() for label in i["fields"]["labels"]
@@ -281,7 +281,7 @@ def main() -> None:
             replies_done=len(replies),
             jira_comments=sum(comment_markers.values()),
             jira_random_failures=jira.random_failures,
-            dead_letters=[f"{r.id}: {r.error}" for r in store.dead_letters()],
+            dead_letters=[f"{r.id}: {r.error}" for r in store.runs.dead_letters()],
             seconds=round(time.monotonic() - started, 1),
         )  # fmt: skip
         for name, (got, want) in list(wrong.items())[:10]:

@@ -81,14 +81,14 @@ class Pipeline:
         source = MaildirSource(maildir)
         keys = [d.key for d in source.pending()]
         poll_source(source)
-        by_key = {d.key: d for d in self.store.deliveries(limit=10_000) if d.source == source.name}
+        by_key = {d.key: d for d in self.store.deliveries.recent(limit=10_000) if d.source == source.name}
         return [by_key[k] for k in keys]
 
     def wait_final(self, run_id: str, timeout: float = 30) -> Run:
         """Wait until a run is done or dead-lettered, and return it."""
 
         def final() -> Run | None:
-            run = self.store.get_run(run_id)
+            run = self.store.runs.get(run_id)
             return run if run is not None and run.is_final else None
 
         return wait_for(final, timeout, f"run {run_id} to finish")

@@ -12,6 +12,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from tools import ledger_keys
 from tools.llm import LLM, Usage
 
 # The id is the pattern's last group when it has groups, else the whole match.
@@ -145,7 +146,7 @@ class ToolContext:
     @property
     def idempotency_key(self) -> str:
         """The key under which this step's side effect is recorded: (ticket id, step id)."""
-        return f"{self.ticket_id}:{self.step_id}"
+        return ledger_keys.step(self.ticket_id, self.step_id)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tools import jira_client
+from tools import jira_client, ledger_keys
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import NotReadyYet, OutcomeUnknown, PermanentToolError, ToolError
 
@@ -29,11 +29,6 @@ DESCRIPTION_MAX = 32_767  # Jira refuses longer text fields (descriptions, comme
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # control characters but tab and newline
 _JIRA_TIMEOUT_S = 60  # several HTTP calls (search, create) at TRIAGE_JIRA_TIMEOUT_S each at most
 _JIRA_RETRY = RetryPolicy(max_attempts=8, base_s=2, cap_s=120)
-
-
-def issue_ledger_key(ticket_id: str) -> str:
-    """Ledger key that maps a ticket to its Jira issue key, for replies to find."""
-    return f"jira-issue:{ticket_id}"
 
 
 def idempotency_label(ticket_id: str) -> str:
@@ -144,7 +139,7 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
 
 def _create_attempt_key(ctx: ToolContext) -> str:
     """Ledger key holding when the latest create of this step was sent (its answer may be lost)."""
-    return f"{ctx.idempotency_key}:create-sent"
+    return ledger_keys.create_sent(ctx.ticket_id, ctx.step_id)
 
 
 def _create_once(ctx: ToolContext, fields: dict[str, Any]) -> str:
@@ -209,7 +204,7 @@ def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
         }
         result = _record(ctx, record, created=True)
         if result.created:
-            ctx.ledger.claim(issue_ledger_key(ctx.ticket_id), {"issue_key": result.issue_key})
+            ctx.ledger.claim(ledger_keys.jira_issue(ctx.ticket_id), {"issue_key": result.issue_key})
             append_outbox(ctx, "create_issue", {"issue_key": result.issue_key, "request": payload})
         return result
     with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=ctx.hard_timeout_s):
@@ -220,7 +215,7 @@ def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
         if key is None:
             key = _create_once(ctx, payload["fields"])
         result = _record(ctx, {"issue_key": key, "dry_run": False, "request": payload}, created)
-        ctx.ledger.claim(issue_ledger_key(ctx.ticket_id), {"issue_key": key})
+        ctx.ledger.claim(ledger_keys.jira_issue(ctx.ticket_id), {"issue_key": key})
         return result
 
 
@@ -236,7 +231,7 @@ class CommentArgs(BaseModel):
 
 def _parent_issue(parent_ticket_id: str, ctx: ToolContext) -> str:
     """The parent ticket's issue key; while it does not exist yet, ask to be retried."""
-    recorded = ctx.ledger.get(issue_ledger_key(parent_ticket_id))
+    recorded = ctx.ledger.get(ledger_keys.jira_issue(parent_ticket_id))
     if recorded is not None:
         return str(recorded["issue_key"])
     if not ctx.config.jira_dry_run:

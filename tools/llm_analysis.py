@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from tools import ledger_keys
 from tools.base import ToolContext
 from tools.errors import RetryableToolError
 from tools.llm import LLMUnavailable, parse_json_object
@@ -74,7 +75,7 @@ def analyse(ctx: ToolContext, subject: str, body: str, signature: str, sender_na
     """
     if ctx.llm is None:
         return None
-    key = f"llm-analysis:{ctx.ticket_id}"
+    key = ledger_keys.llm_analysis(ctx.ticket_id)
     if (stored := ctx.ledger.get(key)) is not None:
         return Analysis.model_validate(stored)
     try:

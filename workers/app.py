@@ -15,19 +15,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import redis
 from celery import Celery
 from celery.signals import beat_init, worker_init, worker_process_init, worker_process_shutdown
 from celery.signals import setup_logging as celery_setup_logging
 
+from agent.keys import Keys
 from monitoring.exporter import build_registry, mark_process_dead, serve_metrics
 from monitoring.multiproc import MULTIPROC_ENV
-from tools.jira_client import JiraUnreachable, check_jira
 from tools.sandbox import SANDBOX
-from tools.taxonomy import classifier_for
-from workers import runtime
+from workers import checks, runtime
 from workers.logs import setup_logging
-from workers.settings import ConfigError, Settings
+from workers.settings import Settings
 
 QUEUES = ("ingest", "plan", "execute")
 ROLES: dict[str, tuple[str, ...]] = {
@@ -44,23 +42,8 @@ log = logging.getLogger("triage")
 app = Celery("triage")
 
 
-def longest_hold_s(settings: Settings) -> float:
-    """The longest a task message may stay unacknowledged: a tool's hard limit or a retry's delay."""
-    tools = runtime.tool_catalog(settings).values()
-    hard = max(t.hard_timeout_s for t in tools)
-    retry = max(t.retry.cap_s for t in tools) * settings.retry_scale
-    return max(hard, retry)
-
-
 def celery_config(settings: Settings) -> dict[str, Any]:
-    """The Celery configuration for these settings."""
-    hold = longest_hold_s(settings)
-    if settings.visibility_timeout_s <= hold:
-        raise ConfigError(
-            f"TRIAGE_VISIBILITY_TIMEOUT_S={settings.visibility_timeout_s} must exceed {hold:.0f}s, the "
-            "longest a task can stay unacknowledged (hard time limit or retry delay); otherwise Redis "
-            "redelivers running tasks and work is done twice"
-        )
+    """The Celery configuration for these settings (checked when the runtime was built)."""
     # Beat runs in the ingest worker: it polls every configured mailbox and, in every deployment, sweeps.
     beat: dict[str, Any] = {"sweep": {"task": "triage.sweep", "schedule": settings.sweep_interval_s}}
     if settings.maildir is not None:
@@ -71,7 +54,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_url": settings.redis_url,
         "broker_transport_options": {
             "visibility_timeout": settings.visibility_timeout_s,
-            "global_keyprefix": f"{settings.namespace}:kombu:",
+            "global_keyprefix": Keys(settings.namespace).kombu_prefix,
         },
         "broker_connection_retry_on_startup": True,
         "task_acks_late": True,
@@ -126,11 +109,6 @@ def _use_our_logging(loglevel: str | None = None, **_: Any) -> None:
     setup_logging(runtime.runtime().settings.log_format, loglevel or "INFO")
 
 
-def queue_keys(settings: Settings) -> dict[str, str]:
-    """Each queue's Redis list key (kombu prefixes it with the namespace's global key prefix)."""
-    return {queue: f"{settings.namespace}:kombu:{queue}" for queue in QUEUES}
-
-
 def role_of(queues: Iterable[str]) -> str:
     """The role whose queues these are ("all" for any other mix)."""
     consumed = set(queues)
@@ -158,7 +136,7 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
     if not os.environ.get(MULTIPROC_ENV):
         log.warning("PROMETHEUS_MULTIPROC_DIR is not set: a prefork worker's /metrics shows only its parent")
     try:
-        serve_metrics(port, rt.settings.metrics_host, build_registry(rt.store, queue_keys(rt.settings)))
+        serve_metrics(port, rt.settings.metrics_host, build_registry(rt.store.health, QUEUES))
     except OSError as exc:  # printed: logging is not set up yet at worker_init
         where = f"{rt.settings.metrics_host}:{port}"
         print(f"metrics: cannot serve /metrics on {where}: {exc} (another worker owns it? "
@@ -203,52 +181,21 @@ def _forget_dead_process(pid: int | None = None, **_: Any) -> None:
 
 
 @worker_init.connect
-def _train_categorizer(sender: Any = None, **_: Any) -> None:
-    """A worker that runs steps trains the offline categorizer before its pool starts, so children share
-    it and a broken embeddings install stops the worker instead of dead-lettering tickets."""
-    if "execute" not in _consumed_queues(sender):
-        return
-    config = runtime.runtime().tool_config
-    try:
-        classifier = classifier_for(config.categories_file, config.classifier)
-    except Exception as exc:
-        print(f"categorize_ticket: cannot train the {config.classifier} classifier: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    labels = len(classifier.labels)  # printed: logging is not set up yet at worker_init
-    print(f"categorize_ticket uses the {classifier.name} classifier ({labels} categories)", file=sys.stderr)
-
-
-@worker_init.connect
-def _refuse_an_evicting_redis(**_: Any) -> None:
-    """Refuse to start on a Redis that may evict keys when full: evicted runs or queue entries are tickets
-    lost without a trace. An unreachable Redis is left to Celery's connection retries."""
-    try:
-        risk = runtime.runtime().store.eviction_risk()
-    except redis.RedisError as exc:
-        print(f"redis: cannot read its memory policy ({exc}); not checked", file=sys.stderr)
-        return
-    if risk is not None:
-        print(f"redis: {risk}", file=sys.stderr)
-        raise SystemExit(2)
-
-
-@worker_init.connect
-def _check_jira_at_start_up(**_: Any) -> None:
-    """Refuse to start a worker whose Jira settings the server rejects (wrong credentials, project,
-    issue type, priority or component); an unreachable Jira only warns, tasks retry until it answers."""
-    config = runtime.runtime().tool_config
-    if config.jira_dry_run:
-        return
-    try:
-        problems = check_jira(config)
-    except JiraUnreachable as exc:
-        print(f"jira: cannot reach {config.jira_url} (TRIAGE_JIRA_URL): {exc}; tasks retry until it answers",
-              file=sys.stderr)  # fmt: skip
-        return
+def _check_before_taking_tasks(sender: Any = None, **_: Any) -> None:
+    """Stop a worker (exit 2) whose Redis may evict keys, whose Jira settings the server rejects, or
+    whose categorizer cannot be trained; print the warnings and go on. Printed: logging is not set up
+    yet at worker_init, and SystemExit passes through Celery's signal dispatch and stops the worker."""
+    rt = runtime.runtime()
+    problems = checks.redis_problems(rt.store.health) + checks.jira_problems(rt.tool_config)
+    if "execute" in _consumed_queues(sender):
+        found, trained = checks.categorizer_problems(rt.tool_config)
+        problems += found
+        if trained:
+            print(trained, file=sys.stderr)
     for problem in problems:
-        print(f"jira: {problem}", file=sys.stderr)
-    if problems:
-        raise SystemExit(2)  # SystemExit passes through Celery's signal dispatch and stops the worker
+        print(str(problem), file=sys.stderr)
+    if any(problem.fatal for problem in problems):
+        raise SystemExit(2)
 
 
 import monitoring.hooks  # noqa: E402, F401  (registers the task timing hooks)

@@ -13,7 +13,7 @@ from agent.store import RunStore
 from tools.base import Tool, ToolConfig
 from tools.catalog import with_timeouts
 from tools.llm import LLM, OpenAICompatibleLLM
-from tools.taxonomy import classifier_for
+from workers import checks
 from workers.settings import ConfigError, Settings, load_settings
 
 
@@ -33,28 +33,14 @@ _current: Runtime | None = None
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    """Connect to Redis and assemble the runtime; a bad categories file stops start-up.
-
-    The check trains the TF-IDF classifier (milliseconds). The embeddings classifier takes seconds to
-    load, so a worker trains it when it starts (workers.app) and other processes on first use.
-    """
-    try:
-        classifier_for(settings.categories_file)
-    except ValueError as exc:
-        raise ConfigError(f"TRIAGE_CATEGORIES_FILE: {exc}") from None
+    """Assemble the runtime (nothing connects yet); settings that would fail every ticket stop it here
+    (workers/checks.py). The embeddings classifier takes seconds to load, so a worker trains it when it
+    starts (workers.app) and other processes on first use."""
     catalog = tool_catalog(settings)
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
     llm_config = settings.llm_config()
     llm = OpenAICompatibleLLM(llm_config) if llm_config is not None else None
-    if llm is not None and settings.llm_tools:
-        for name in ("categorize_ticket", "extract_entities"):
-            if catalog[name].timeout_s < llm.worst_case_s() + 5:
-                limit, worst = catalog[name].timeout_s, llm.worst_case_s()
-                raise ConfigError(
-                    f"TRIAGE_LLM_TIMEOUT_S: {name} gives up after {limit:.0f}s, but one LLM call can take "
-                    f"{worst:.0f}s (queue + timeout x tries): lower TRIAGE_LLM_TIMEOUT_S or "
-                    "TRIAGE_LLM_MAX_TRANSPORT_RETRIES, or raise TRIAGE_TOOL_TIMEOUTS"
-                )
+    checks.refuse(checks.settings_problems(settings, catalog, llm))
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
     planner: Planner = RulePlanner()
     if llm is not None:
         planner = LLMPlanner(

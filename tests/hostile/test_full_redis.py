@@ -45,10 +45,10 @@ def test_mail_redis_has_no_room_for_is_quarantined_by_reference_and_the_next_mai
                                       env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)  # fmt: skip
             try:
                 deliveries = wait_for(
-                    lambda: len(store.deliveries()) == 4 and store.deliveries(), 90, "outcomes"
+                    lambda: len(store.deliveries.recent()) == 4 and store.deliveries.recent(), 90, "outcomes"
                 )
                 normal = next(d for d in deliveries if d.message_id == "normal@x")
-                wait_for(lambda: (r := store.get_run(normal.run_id or "")) is not None and r.status == "done", 60,
+                wait_for(lambda: (r := store.runs.get(normal.run_id or "")) is not None and r.status == "done", 60,
                          "the normal mail behind the big ones to be done")  # fmt: skip
             finally:
                 worker.terminate()

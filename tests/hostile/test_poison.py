@@ -38,7 +38,7 @@ def test_a_step_that_kills_its_prefork_process_is_dead_lettered_as_poison(
         try:
 
             def final_runs() -> list[str] | None:
-                runs = [store.get_run(d.run_id) for d in store.deliveries() if d.run_id]
+                runs = [store.runs.get(d.run_id) for d in store.deliveries.recent() if d.run_id]
                 done = [r for r in runs if r is not None and r.is_final]
                 return (
                     [f"{r.ticket.subject}: {r.status}: {r.error}" for r in done] if len(done) == 2 else None

@@ -79,12 +79,12 @@ def worker(
 def outcome_of(store: RunStore, key: str) -> str | None:
     """The final outcome of the message delivered under this Maildir key: its delivery's, or its run's
     status once final; None while it is pending."""
-    delivery = next((d for d in store.deliveries(limit=100_000) if d.key == key), None)
+    delivery = next((d for d in store.deliveries.recent(limit=100_000) if d.key == key), None)
     if delivery is None:
         return None
     if not delivery.run_id:
         return delivery.outcome
-    run = store.get_run(delivery.run_id)
+    run = store.runs.get(delivery.run_id)
     return run.status if run is not None and run.is_final else None
 
 

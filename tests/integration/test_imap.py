@@ -73,11 +73,11 @@ def append(dovecot: Dovecot, folder: str, *messages: bytes) -> None:
 def source_for(dovecot: Dovecot, folder: str, pipeline: Pipeline, **changes: Any) -> ImapSource:
     config = ImapConfig(host="127.0.0.1", port=dovecot.port, security="false", user=USER,
                         password=SecretStr(PASSWORD), folder=folder, timeout_s=5)  # fmt: skip
-    return ImapSource(config.model_copy(update=changes), pipeline.store)
+    return ImapSource(config.model_copy(update=changes), pipeline.store.mailboxes)
 
 
 def deliveries_of(pipeline: Pipeline, source: ImapSource) -> list[Delivery]:
-    return [d for d in pipeline.store.deliveries(limit=100_000) if d.source == source.name]
+    return [d for d in pipeline.store.deliveries.recent(limit=100_000) if d.source == source.name]
 
 
 def mails(prefix: str, n: int) -> list[bytes]:
@@ -138,7 +138,7 @@ def test_xoauth2_with_a_fixed_token_and_a_missing_token_file(
     missing = source_for(dovecot, folder, pipeline, password=None, oauth2_token_file=tmp_path / "none")
     with pytest.raises(FileNotFoundError):
         poll_source(missing)
-    assert pipeline.store.state_counts()["mailboxes"][missing.name]["failures"] >= 1
+    assert pipeline.store.health.state_counts()["mailboxes"][missing.name]["failures"] >= 1
 
 
 def test_a_restarted_poller_resumes_from_the_cursor(
@@ -225,7 +225,7 @@ def test_a_server_stopped_mid_poll_is_retried_and_nothing_is_lost_or_doubled(
     monkeypatch.setattr(source, "mark_processed", mark_then_crash)
     with pytest.raises((*CONNECTION_ERRORS, IMAPClientError)):
         poll_source(source)
-    health = pipeline.store.state_counts()["mailboxes"][source.name]
+    health = pipeline.store.health.state_counts()["mailboxes"][source.name]
     assert health["failures"] == 1
     source.close()
     dovecot.start()
@@ -236,7 +236,7 @@ def test_a_server_stopped_mid_poll_is_retried_and_nothing_is_lost_or_doubled(
         source.close()
     recorded = deliveries_of(pipeline, source)
     assert len(recorded) == 5 and len({d.message_id for d in recorded}) == 5
-    assert pipeline.store.state_counts()["mailboxes"][source.name]["failures"] == 0
+    assert pipeline.store.health.state_counts()["mailboxes"][source.name]["failures"] == 0
 
 
 def test_a_malformed_message_between_two_good_ones_is_quarantined_and_the_poller_moves_on(
@@ -251,7 +251,7 @@ def test_a_malformed_message_between_two_good_ones_is_quarantined_and_the_poller
         source.close()
     recorded = deliveries_of(pipeline, source)
     assert [d.outcome for d in recorded] == ["ticket", "quarantined", "ticket"]
-    assert recorded[1].reason and pipeline.store.raw(recorded[1].delivery_id) is not None
+    assert recorded[1].reason and pipeline.store.deliveries.raw(recorded[1].delivery_id) is not None
 
 
 @needs_corpora
@@ -276,7 +276,7 @@ def test_ingest_pauses_while_the_plan_queue_is_too_long(
     monkeypatch.setattr(ingest_module, "_plan_backlog", lambda rt: rt.settings.max_plan_backlog + 1)
     try:
         assert poll_source(source) == 0
-        assert pipeline.store.imap_cursor(source.name).last_uid == 0  # nothing consumed
+        assert pipeline.store.mailboxes.cursor(source.name).last_uid == 0  # nothing consumed
         monkeypatch.undo()
         assert poll_source(source) == 2
     finally:
@@ -289,12 +289,12 @@ def test_a_server_that_never_answers_times_out_instead_of_hanging(pipeline: Pipe
         silent.listen()
         config = ImapConfig(host="127.0.0.1", port=silent.getsockname()[1], security="false", user=USER,
                             password=SecretStr(PASSWORD), timeout_s=1)  # fmt: skip
-        source = ImapSource(config, pipeline.store)
+        source = ImapSource(config, pipeline.store.mailboxes)
         started = time.monotonic()
         with pytest.raises((TimeoutError, OSError)):
             poll_source(source)
         assert time.monotonic() - started < 30
-    assert pipeline.store.state_counts()["mailboxes"][source.name]["failures"] >= 1
+    assert pipeline.store.health.state_counts()["mailboxes"][source.name]["failures"] >= 1
 
 
 @pytest.mark.parametrize("idle", [True, False], ids=["idle", "polling"])
@@ -304,7 +304,9 @@ def test_follow_mode_picks_up_new_mail(pipeline: Pipeline, dovecot: Dovecot, fol
     worker = threading.Thread(target=follow_imap, args=(source,),
                               kwargs={"interval_s": interval, "idle": idle, "max_polls": 2}, daemon=True)  # fmt: skip
     worker.start()
-    wait_for(lambda: pipeline.store.imap_cursor(source.name).uidvalidity is not None, 10, "the first poll")
+    wait_for(
+        lambda: pipeline.store.mailboxes.cursor(source.name).uidvalidity is not None, 10, "the first poll"
+    )
     time.sleep(0.3)  # let the poller settle into IDLE / its sleep (not a wait on the result)
     appended = time.monotonic()
     append(dovecot, folder, *mails("follow", 1))
@@ -356,7 +358,7 @@ def test_a_missing_move_folder_fails_the_poll_naming_the_setting(
     append(dovecot, folder, *mails("move", 1))
     source = source_for(dovecot, folder, pipeline, processed="move", processed_folder="NoSuchFolder")
     assert ingest_module.poll_once(source) == 0  # one log line, no traceback; the mail waits
-    assert pipeline.store.state_counts()["mailboxes"][source.name]["failures"] >= 1
+    assert pipeline.store.health.state_counts()["mailboxes"][source.name]["failures"] >= 1
     with pytest.raises(MailboxMisconfigured, match="TRIAGE_IMAP_PROCESSED_FOLDER: the folder 'NoSuchFolder'"):
         poll_source(source)
     assert deliveries_of(pipeline, source) == []
@@ -388,7 +390,7 @@ def test_an_ingest_worker_with_only_imap_configured_polls_it(dovecot: Dovecot, f
             )
 
             def done() -> bool:
-                runs = [store.get_run(d.run_id) for d in store.deliveries() if d.run_id]
+                runs = [store.runs.get(d.run_id) for d in store.deliveries.recent() if d.run_id]
                 return len(runs) == 1 and all(r is not None and r.status == "done" for r in runs)
 
             wait_for(done, 60, "the appended message to be triaged")

@@ -79,7 +79,7 @@ def test_permanent_errors_dead_letter_only_their_run_with_jiras_reason(
     assert "Jira rejected the request (400): summary: You must specify a summary of the issue." in (
         dead[0].error or ""
     )
-    assert dead[0].id in {r.id for r in pipeline.store.dead_letters()}
+    assert dead[0].id in {r.id for r in pipeline.store.runs.dead_letters()}
     assert len(jira.state.issues) == TICKETS - 1
 
 

@@ -111,8 +111,8 @@ def processed(worker: dict[str, Any], prometheus: str) -> str:
     store: RunStore = worker["store"]
 
     def all_final() -> bool:
-        runs = [store.get_run(d.run_id) for d in store.deliveries() if d.run_id]
-        return len(store.deliveries()) == 16 and all(r is not None and r.is_final for r in runs)
+        runs = [store.runs.get(d.run_id) for d in store.deliveries.recent() if d.run_id]
+        return len(store.deliveries.recent()) == 16 and all(r is not None and r.is_final for r in runs)
 
     wait_for(all_final, 120, "the sample mailbox to be processed")
     wait_for(lambda: value(prometheus, 'sum(triage_runs_finished_total{status="done"})') == 11, 60,

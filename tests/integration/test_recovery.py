@@ -36,7 +36,7 @@ def reopen_as_if_interrupted(store: RunStore, run_id: str) -> None:
     """Put a finished run back to where an interruption would have left it: active, not final."""
     store.redis.hdel(store.keys.run(run_id), "finished_at")
     store.redis.zadd(store.keys.active_runs, {run_id: time.time()})
-    store.set_status(run_id, "running")
+    store.runs.set_status(run_id, "running")
 
 
 def test_a_step_whose_worker_keeps_dying_is_dead_lettered_as_poison(
@@ -47,7 +47,7 @@ def test_a_step_whose_worker_keeps_dying_is_dead_lettered_as_poison(
     store = pipeline.store
     # As a worker killed mid-step leaves it: the step still "running", two deaths already counted.
     reopen_as_if_interrupted(store, run_id)
-    store.save_step(
+    store.runs.save_step(
         run_id, "create_issue", StepState(status="running", attempts=2, crashes=2, started_at=now())
     )
     execute_step.apply_async((run_id, "create_issue"))
@@ -61,7 +61,7 @@ def test_the_sweeper_resends_a_step_stranded_by_a_dead_worker(pipeline: Pipeline
     store = pipeline.store
     reopen_as_if_interrupted(store, run_id)
     long_ago = now() - timedelta(hours=1)
-    store.save_step(run_id, "create_issue", StepState(status="running", attempts=1, started_at=long_ago))
+    store.runs.save_step(run_id, "create_issue", StepState(status="running", attempts=1, started_at=long_ago))
     sent = sweep_runs()
     assert sent["crashed_steps"] >= 1
     run = pipeline.wait_final(run_id)
@@ -74,7 +74,7 @@ def test_the_sweeper_resends_a_step_whose_message_was_lost(pipeline: Pipeline, t
     pipeline.wait_final(run_id)
     store = pipeline.store
     reopen_as_if_interrupted(store, run_id)
-    store.save_step(run_id, "create_issue", StepState())  # dispatched an hour ago, never started
+    store.runs.save_step(run_id, "create_issue", StepState())  # dispatched an hour ago, never started
     store.redis.hset(store.keys.run(run_id), "dispatched:create_issue", time.time() - 3600)
     assert sweep_runs()["lost_steps"] >= 1
     assert pipeline.wait_final(run_id).status == "done"
@@ -86,7 +86,7 @@ def test_the_sweeper_resends_a_retry_that_never_came(pipeline: Pipeline, tmp_pat
     store = pipeline.store
     reopen_as_if_interrupted(store, run_id)
     long_ago = now() - timedelta(hours=1)  # its retry was due long ago; the message died with a connection
-    store.save_step(
+    store.runs.save_step(
         run_id, "create_issue", StepState(status="retrying", attempts=1, started_at=long_ago, error="503")
     )
     store.redis.hset(store.keys.run(run_id), "dispatched:create_issue", long_ago.timestamp())
@@ -117,9 +117,9 @@ def test_retry_replays_a_dead_letter_after_the_fix_and_discard_closes_one(
 
     gone = triage("discard", second, "--reason", "spam that slipped through")
     assert gone.exit_code == 0
-    assert pipeline.store.get_run(second).status == "discarded"  # type: ignore[union-attr]
-    assert second not in {r.id for r in pipeline.store.dead_letters()}
-    trail = pipeline.store.audit_trail()
+    assert pipeline.store.runs.get(second).status == "discarded"  # type: ignore[union-attr]
+    assert second not in {r.id for r in pipeline.store.runs.dead_letters()}
+    trail = pipeline.store.operations.audit_trail()
     assert {(e["action"], e["run"], e["reason"]) for e in trail[:2]} == {
         ("retry", first, "Jira field fixed"), ("discard", second, "spam that slipped through")}  # fmt: skip
 
@@ -139,11 +139,16 @@ def test_purge_erases_one_senders_mail_and_runs_and_says_what_went(
     assert result.exit_code == 0, result.output
     assert "2 runs, 2 deliveries, 2 raw messages" in result.output and "2 outbox lines" in result.output
     store = pipeline.store
-    assert store.get_run(deliveries[0].run_id or "") is None and store.raw(deliveries[0].delivery_id) is None
-    assert store.get_run(deliveries[2].run_id or "") is not None  # Bob's stays
+    assert (
+        store.runs.get(deliveries[0].run_id or "") is None
+        and store.deliveries.raw(deliveries[0].delivery_id) is None
+    )
+    assert store.runs.get(deliveries[2].run_id or "") is not None  # Bob's stays
     outbox = [json.loads(line) for line in pipeline.settings.outbox_path.read_text().splitlines()]
     assert not {d.run_id for d in deliveries[:2]} & {line["run_id"] for line in outbox}
-    assert "jane" not in json.dumps(store.audit_trail()[0])  # the trail proves the erasure, not the address
+    assert "jane" not in json.dumps(
+        store.operations.audit_trail()[0]
+    )  # the trail proves the erasure, not the address
 
 
 def test_purge_finds_raw_mail_by_its_bytes_whatever_its_from_looks_like_and_keeps_only_a_keyed_hash(
@@ -162,9 +167,9 @@ def test_purge_finds_raw_mail_by_its_bytes_whatever_its_from_looks_like_and_keep
     store.redis.delete(store.keys.delivery(deliveries[2].delivery_id))  # its delivery record expired
     result = triage("purge", "--sender", "gina.gdpr@example.com")
     assert result.exit_code == 0, result.output
-    assert all(store.raw(d.delivery_id) is None for d in deliveries)
+    assert all(store.deliveries.raw(d.delivery_id) is None for d in deliveries)
     assert "3 runs, 2 deliveries, 3 raw messages" in result.output  # the third found by its bytes alone
-    entry = store.audit_trail()[0]
+    entry = store.operations.audit_trail()[0]
     expected = hmac.new(b"audit-secret", b"gina.gdpr@example.com", hashlib.sha256).hexdigest()
     assert entry["sender_hmac"] == expected and "gina" not in json.dumps(entry)
     assert hashlib.sha256(b"gina.gdpr@example.com").hexdigest()[:16] not in json.dumps(entry)
@@ -190,9 +195,9 @@ def test_a_message_that_keeps_killing_the_ingest_worker_is_quarantined_as_poison
     box = make_maildir(tmp_path / "box", email_bytes(message_id="<kills-the-parser@example.com>"))
     [message] = MaildirSource(box).pending()
     for _ in range(pipeline.settings.poison_threshold):  # each earlier poll died inside this message
-        pipeline.store.count_ingest_attempt(message.delivery_id)
+        pipeline.store.deliveries.count_attempt(message.delivery_id)
     [delivery] = pipeline.feed(box)
     assert delivery.outcome == "quarantined" and (delivery.reason or "").startswith(
         "poison: the ingest worker died"
     )
-    assert pipeline.store.raw(delivery.delivery_id) is not None  # kept for a human to look at
+    assert pipeline.store.deliveries.raw(delivery.delivery_id) is not None  # kept for a human to look at

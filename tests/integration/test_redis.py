@@ -33,8 +33,8 @@ def triage_one(env: dict[str, str], store: RunStore, folder: Path) -> str:
     """Ingest one new message through the CLI and wait for its run's final status."""
     box = make_maildir(folder, email_bytes(message_id=f"<restart-{uuid.uuid4().hex}@example.com>"))
     subprocess.run([TRIAGE, "ingest", "--maildir", str(box)], env=env, check=True, capture_output=True)
-    [delivery] = [d for d in store.deliveries() if d.source.endswith(str(box.resolve()))]
-    run = wait_for(lambda: (r := store.get_run(delivery.run_id or "")) is not None and r.is_final and r,
+    [delivery] = [d for d in store.deliveries.recent() if d.source.endswith(str(box.resolve()))]
+    run = wait_for(lambda: (r := store.runs.get(delivery.run_id or "")) is not None and r.is_final and r,
                    timeout=60, what="the run to finish")  # fmt: skip
     return run.status
 

@@ -79,7 +79,7 @@ def test_exhausted_retries_put_the_run_in_dead_letters_with_the_last_error(
     run = run_with(failures=99)
     assert run.status == "dead_letter" and run.steps["step"].attempts == 4
     assert "gave up after 4 attempts: temporarily unavailable (attempt 4)" in (run.error or "")
-    assert run.id in {r.id for r in pipeline.store.dead_letters()}
+    assert run.id in {r.id for r in pipeline.store.runs.dead_letters()}
 
 
 def test_a_permanent_error_is_not_retried_and_is_dead_lettered_with_its_reason(
@@ -117,8 +117,8 @@ def test_a_redelivered_side_effect_step_does_not_create_a_second_issue(
     # The worker died after Jira answered and before the step was recorded: the broker redelivers it.
     store = pipeline.store
     store.redis.hdel(store.keys.run(run_id), "finished_at")
-    store.set_status(run_id, "running")
-    store.save_step(run_id, "create_issue", StepState(status="running", attempts=1))
+    store.runs.set_status(run_id, "running")
+    store.runs.save_step(run_id, "create_issue", StepState(status="running", attempts=1))
     for _ in range(3):
         execute_step.apply_async((run_id, "create_issue"))
     again = pipeline.wait_final(run_id)

@@ -108,7 +108,8 @@ def test_a_prefork_worker_triages_the_sample_mailbox_with_embeddings(redis_url: 
 
             def rows() -> list[dict[str, object]] | None:
                 found = [
-                    outcome_row(d, store.get_run(d.run_id) if d.run_id else None) for d in store.deliveries()
+                    outcome_row(d, store.runs.get(d.run_id) if d.run_id else None)
+                    for d in store.deliveries.recent()
                 ]
                 return [r for r in found if r is not None] if len(found) == 16 and None not in found else None
 

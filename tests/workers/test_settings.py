@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tools.catalog import CATALOG
-from workers.app import celery_config, longest_hold_s
+from workers.app import celery_config
+from workers.checks import longest_hold_s
 from workers.runtime import build_runtime, tool_catalog
 from workers.settings import ConfigError, load_settings
 
@@ -44,9 +45,9 @@ def test_an_imap_mailbox_needs_a_password_a_token_or_a_token_file(tmp_path: Path
 
 def test_a_visibility_timeout_shorter_than_a_task_can_be_held_is_refused() -> None:
     settings = load_settings(visibility_timeout_s=100)
-    assert longest_hold_s(settings) >= 100
-    with pytest.raises(ConfigError, match="TRIAGE_VISIBILITY_TIMEOUT_S=100 must exceed"):
-        celery_config(settings)
+    assert longest_hold_s(settings, tool_catalog(settings)) >= 100
+    with pytest.raises(ConfigError, match="TRIAGE_VISIBILITY_TIMEOUT_S=100: must exceed"):
+        build_runtime(settings)
 
 
 def test_tool_timeouts_are_configured_per_runtime_and_count_in_the_visibility_check() -> None:
@@ -54,9 +55,9 @@ def test_tool_timeouts_are_configured_per_runtime_and_count_in_the_visibility_ch
     catalog = tool_catalog(settings)
     assert catalog["categorize_ticket"].timeout_s == 7 and catalog["create_jira_issue"].timeout_s == 3000
     assert CATALOG["categorize_ticket"].timeout_s != 7, "the built-in catalog is never changed"
-    assert longest_hold_s(settings) == catalog["create_jira_issue"].hard_timeout_s
-    with pytest.raises(ConfigError, match="TRIAGE_VISIBILITY_TIMEOUT_S=3600 must exceed"):
-        celery_config(settings)
+    assert longest_hold_s(settings, catalog) == catalog["create_jira_issue"].hard_timeout_s
+    with pytest.raises(ConfigError, match="TRIAGE_VISIBILITY_TIMEOUT_S=3600: must exceed"):
+        build_runtime(settings)
 
 
 @pytest.mark.parametrize("timeouts", [{"no_such_tool": 5}, {"categorize_ticket": 0}])

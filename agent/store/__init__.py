@@ -1,0 +1,53 @@
+"""The system's memory in Redis, under one namespace, in rooms that each own their keys and layout.
+
+- `runs`: a hash per run (ticket, plan, step states) and the run indexes (agent/store/runs.py)
+- `deliveries`: raw bytes, outcomes, Message-ID claims, quarantine (agent/store/deliveries.py)
+- `ledger`: the tools' side-effect records and locks (agent/store/ledger.py)
+- `mailboxes`: poller locks, IMAP cursors, poll health (agent/store/mailboxes.py)
+- `health`: what the collector exports (agent/store/health.py)
+- `operations`: erasure and the audit trail, across rooms (agent/store/operations.py)
+
+Every key is named in agent/keys.py.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from agent.keys import Keys
+from agent.store.deliveries import Deliveries
+from agent.store.health import StoreHealth
+from agent.store.ledger import SideEffectLedger
+from agent.store.mailboxes import Mailboxes
+from agent.store.operations import Erasure, Operations
+from agent.store.runs import Runs
+
+__all__ = ["Erasure", "RunStore"]
+
+
+class RunStore:
+    """The rooms of one namespace on one Redis client."""
+
+    def __init__(self, client: redis.Redis, namespace: str, retention_s: int) -> None:
+        self.redis = client
+        self.keys = Keys(namespace)
+        self.retention_s = retention_s
+        self.runs = Runs(client, self.keys, retention_s)
+        self.deliveries = Deliveries(client, self.keys, retention_s)
+        self.ledger = SideEffectLedger(client, self.keys, retention_s)
+        self.mailboxes = Mailboxes(client, self.keys)
+        self.health = StoreHealth(client, self.keys)
+        self.operations = Operations(client, self.keys, self.runs, self.deliveries, self.ledger)
+
+    def erase_namespace(self) -> int:
+        """Delete every key of this namespace (demo and test clean-up); return how many."""
+        deleted = 0
+        batch: list[bytes] = []
+        for key in self.redis.scan_iter(match=f"{self.keys.prefix}*", count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                deleted += int(self.redis.delete(*batch))
+                batch = []
+        if batch:
+            deleted += int(self.redis.delete(*batch))
+        return deleted

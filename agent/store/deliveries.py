@@ -1,0 +1,111 @@
+"""Deliveries: each inbound message's raw bytes, its recorded outcome, the Message-ID claims, quarantine.
+
+The only owner of those keys. The first delivery of a Message-ID and the first record of an outcome
+are single atomic commands (SET NX), so a re-poll or a second poller never changes what was decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import redis
+
+from agent.keys import Keys
+from agent.run import Delivery
+from agent.store.codec import as_text
+
+
+class Deliveries:
+    """What came in, what became of it, and the raw bytes kept for the retention."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, retention_s: int) -> None:
+        self.redis, self.keys, self.retention_s = client, keys, retention_s
+
+    def save_raw(self, delivery_id: str, raw: bytes) -> None:
+        """Keep a message's raw bytes (first write wins: a re-poll never replaces them)."""
+        self.redis.set(self.keys.raw(delivery_id), raw, nx=True, ex=self.retention_s)
+
+    def raw(self, delivery_id: str) -> bytes | None:
+        """A message's raw bytes, or None once expired."""
+        value = self.redis.get(self.keys.raw(delivery_id))
+        return value if isinstance(value, bytes) else None
+
+    def raw_head(self, delivery_id: str, size: int) -> bytes:
+        """The first `size` bytes of a message's raw copy (its headers), b"" when there is none."""
+        head = self.redis.getrange(self.keys.raw(delivery_id), 0, size - 1)
+        return head if isinstance(head, bytes) else b""
+
+    def with_raw(self) -> Iterator[str]:
+        """Every delivery id whose raw bytes are still kept, with or without a delivery record."""
+        for key in self.redis.scan_iter(match=self.keys.raw("*"), count=500):
+            yield as_text(key).rpartition(":")[2]
+
+    def count_attempt(self, delivery_id: str) -> int:
+        """Count one more attempt to ingest a message; the count tells a poison message."""
+        key = self.keys.ingest_attempts(delivery_id)
+        pipe = self.redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, self.retention_s)
+        return int(pipe.execute()[0])
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        """The recorded outcome of one inbound message."""
+        value = self.redis.get(self.keys.delivery(delivery_id))
+        return Delivery.model_validate_json(value) if value else None
+
+    def record(self, delivery: Delivery) -> Delivery:
+        """Record a message's outcome unless one is recorded; return the one that stands."""
+        stamp = delivery.at.timestamp()
+        if self.redis.set(self.keys.delivery(delivery.delivery_id), delivery.model_dump_json(), nx=True,
+                          ex=self.retention_s):  # fmt: skip
+            pipe = self.redis.pipeline()
+            pipe.zadd(self.keys.deliveries, {delivery.delivery_id: stamp})
+            pipe.zremrangebyscore(self.keys.deliveries, 0, stamp - self.retention_s)
+            if delivery.outcome == "quarantined":
+                # Kept for a human to look at for the retention, like the delivery record and the raw
+                # copy (a stranger's junk must not fill Redis for good), then forgotten together.
+                pipe.zadd(self.keys.quarantine, {delivery.delivery_id: stamp})
+                pipe.zremrangebyscore(self.keys.quarantine, 0, stamp - self.retention_s)
+            pipe.execute()
+            return delivery
+        stored = self.get(delivery.delivery_id)
+        assert stored is not None
+        return stored
+
+    def recent(self, limit: int = 1000) -> list[Delivery]:
+        """The most recent deliveries, oldest first."""
+        ids = [as_text(i) for i in self.redis.zrange(self.keys.deliveries, -limit, -1)]
+        values = self.redis.mget([self.keys.delivery(i) for i in ids]) if ids else []
+        return [Delivery.model_validate_json(v) for v in values if v]
+
+    def quarantined(self) -> list[Delivery]:
+        """Deliveries that could not become tickets, newest last."""
+        ids = [as_text(i) for i in self.redis.zrange(self.keys.quarantine, 0, -1)]
+        return [d for d in (self.get(i) for i in ids) if d is not None]
+
+    def claim_message_id(self, message_id: str, delivery_id: str) -> str:
+        """Claim a Message-ID for a delivery; return the delivery id that owns it (ours if first)."""
+        key = self.keys.message(message_id)
+        if self.redis.set(key, delivery_id, nx=True, ex=self.retention_s):
+            return delivery_id
+        owner = self.redis.get(key)
+        return as_text(owner) if owner else delivery_id
+
+    def message_owner(self, message_id: str) -> str | None:
+        """The delivery id that first brought this Message-ID, if any."""
+        owner = self.redis.get(self.keys.message(message_id))
+        return as_text(owner) if owner else None
+
+    def erase(self, delivery_id: str) -> int:
+        """Delete a delivery: its raw bytes, its record and its place in the indexes (an erasure
+        request); return how many raw copies went (0 or 1)."""
+        pipe = self.redis.pipeline()
+        pipe.delete(self.keys.raw(delivery_id))
+        pipe.delete(self.keys.delivery(delivery_id))
+        pipe.zrem(self.keys.deliveries, delivery_id)
+        pipe.zrem(self.keys.quarantine, delivery_id)
+        return int(pipe.execute()[0])
+
+    def erase_message_claim(self, message_id: str) -> None:
+        """Forget which delivery brought a Message-ID."""
+        self.redis.delete(self.keys.message(message_id))

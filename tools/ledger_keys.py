@@ -1,0 +1,29 @@
+"""The side-effect ledger's keys, by name: the tools that write records and the erasure that removes a
+ticket's records both build them here, so neither retypes the other's strings."""
+
+from __future__ import annotations
+
+
+def step(ticket_id: str, step_id: str) -> str:
+    """A step's side effect (its idempotency key): the issue it created, the comment it posted."""
+    return f"{ticket_id}:{step_id}"
+
+
+def create_sent(ticket_id: str, step_id: str) -> str:
+    """When a step last sent a create request whose answer it may not have seen."""
+    return f"{step(ticket_id, step_id)}:create-sent"
+
+
+def jira_issue(ticket_id: str) -> str:
+    """The Jira issue of a ticket, for the replies that comment on it."""
+    return f"jira-issue:{ticket_id}"
+
+
+def llm_analysis(ticket_id: str) -> str:
+    """The LLM's analysis of a ticket, shared by the tools that use it."""
+    return f"llm-analysis:{ticket_id}"
+
+
+def of_ticket(ticket_id: str) -> tuple[list[str], str]:
+    """Every record of a ticket: the keys by name, and the prefix of its steps' keys."""
+    return [jira_issue(ticket_id), llm_analysis(ticket_id)], step(ticket_id, "")

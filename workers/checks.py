@@ -1,0 +1,107 @@
+"""Start-up checks, in one place: each finds typed problems (fatal or a warning) instead of failing later.
+
+Settings checks run wherever a runtime is built (the CLI, a worker): a fatal one is a ConfigError that
+names the variable. Service checks run when a worker starts: a fatal one stops it (exit 2) before it
+takes a task, a warning is printed and the worker goes on (an unreachable service is retried by tasks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from agent.store.health import StoreHealth
+from tools.base import Tool, ToolConfig
+from tools.jira_client import JiraUnreachable, check_jira
+from tools.llm import OpenAICompatibleLLM
+from tools.taxonomy import classifier_for
+from workers.settings import ConfigError, Settings
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong at start-up: where (a setting or a service), what, and whether it stops the start."""
+
+    where: str
+    message: str
+    fatal: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def longest_hold_s(settings: Settings, catalog: dict[str, Tool[Any, Any]]) -> float:
+    """The longest a task message may stay unacknowledged: a tool's hard limit or a retry's delay."""
+    hard = max(t.hard_timeout_s for t in catalog.values())
+    retry = max(t.retry.cap_s for t in catalog.values()) * settings.retry_scale
+    return max(hard, retry)
+
+
+def settings_problems(
+    settings: Settings, catalog: dict[str, Tool[Any, Any]], llm: OpenAICompatibleLLM | None
+) -> list[Problem]:
+    """What in these settings would fail every ticket (all fatal). Trains the TF-IDF classifier (ms)."""
+    problems = []
+    try:
+        classifier_for(settings.categories_file)
+    except ValueError as exc:
+        problems.append(Problem("TRIAGE_CATEGORIES_FILE", str(exc)))
+    if llm is not None and settings.llm_tools:
+        worst = llm.worst_case_s()
+        for name in ("categorize_ticket", "extract_entities"):
+            if (limit := catalog[name].timeout_s) < worst + 5:
+                problems.append(Problem("TRIAGE_LLM_TIMEOUT_S", (
+                    f"{name} gives up after {limit:.0f}s, but one LLM call can take {worst:.0f}s (queue "
+                    "+ timeout x tries): lower TRIAGE_LLM_TIMEOUT_S or TRIAGE_LLM_MAX_TRANSPORT_RETRIES, "
+                    "or raise TRIAGE_TOOL_TIMEOUTS")))  # fmt: skip
+    hold = longest_hold_s(settings, catalog)
+    if settings.visibility_timeout_s <= hold:
+        problems.append(Problem(f"TRIAGE_VISIBILITY_TIMEOUT_S={settings.visibility_timeout_s}", (
+            f"must exceed {hold:.0f}s, the longest a task can stay unacknowledged (hard time limit or "
+            "retry delay); otherwise Redis redelivers running tasks and work is done twice")))  # fmt: skip
+    return problems
+
+
+def refuse(problems: Iterable[Problem]) -> None:
+    """Raise ConfigError naming every fatal problem (the settings are not usable)."""
+    fatal = [str(p) for p in problems if p.fatal]
+    if fatal:
+        raise ConfigError("\n".join(fatal))
+
+
+def redis_problems(health: StoreHealth) -> list[Problem]:
+    """A Redis that may evict keys when full loses tickets without a trace (fatal); one that cannot be
+    read is left to Celery's connection retries (a warning)."""
+    try:
+        risk = health.eviction_risk()
+    except redis.RedisError as exc:
+        return [Problem("redis", f"cannot read its memory policy ({exc}); not checked", fatal=False)]
+    return [Problem("redis", risk)] if risk is not None else []
+
+
+def jira_problems(config: ToolConfig) -> list[Problem]:
+    """Jira settings the server rejects (credentials, project, issue type, priority, component) are fatal;
+    an unreachable Jira is a warning: tasks retry until it answers."""
+    if config.jira_dry_run:
+        return []
+    try:
+        return [Problem("jira", problem) for problem in check_jira(config)]
+    except JiraUnreachable as exc:
+        message = f"cannot reach {config.jira_url} (TRIAGE_JIRA_URL): {exc}; tasks retry until it answers"
+        return [Problem("jira", message, fatal=False)]
+
+
+def categorizer_problems(config: ToolConfig) -> tuple[list[Problem], str]:
+    """Train the configured categorizer now (before a prefork pool forks, so children share it); a broken
+    embeddings install is fatal. Also returns what it trained, to say so."""
+    try:
+        classifier = classifier_for(config.categories_file, config.classifier)
+    except Exception as exc:
+        return [Problem("categorize_ticket", f"cannot train the {config.classifier} classifier: {exc}")], ""
+    return (
+        [],
+        f"categorize_ticket uses the {classifier.name} classifier ({len(classifier.labels)} categories)",
+    )
