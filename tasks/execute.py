@@ -30,24 +30,15 @@ from workers.app import app
 from workers.runtime import Runtime, runtime
 
 
-def fail_run(run_id: str, reason: str, rt: Runtime | None = None) -> None:
-    """Dead-letter a run with its reason."""
-    store = (rt or runtime()).store
-    run = store.runs.get(run_id)
-    if store.runs.finish(run_id, "dead_letter", reason) and run is not None:
-        events.run_finished(run_id, "dead_letter", (now() - run.created_at).total_seconds(), reason)
-
-
-def dispatch_ready(run_id: str) -> None:
-    """Enqueue every step whose dependencies are done (once each); finish the run when all are done."""
-    rt = runtime()
-    run = rt.store.runs.get(run_id)
-    if run is not None:
-        dispatch(rt, run)
+def fail_run(rt: Runtime, run: Run, reason: str) -> None:
+    """Dead-letter a run with its reason (once: the first caller closes it and says so)."""
+    if rt.store.runs.finish(run.id, "dead_letter", reason):
+        events.run_finished(run.id, "dead_letter", (now() - run.created_at).total_seconds(), reason)
 
 
 def dispatch(rt: Runtime, run: Run) -> None:
-    """What dispatch_ready does, for a run already read (its step states current)."""
+    """Enqueue every step whose dependencies are done (once each); finish the run when all are done.
+    The run's step states must be current (just read, or just written and read back)."""
     if run.plan is None or run.is_final:
         return
     done = {sid for sid, state in run.steps.items() if state.status == "done"}
@@ -216,6 +207,4 @@ def _give_up(
     )
     rt.store.runs.save_step(run.id, step_id, failed)
     events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, "dead_letter", elapsed)
-    reason = f"step {step_id!r} ({tool.name}) failed: {why}"
-    if rt.store.runs.finish(run.id, "dead_letter", reason):
-        events.run_finished(run.id, "dead_letter", (now() - run.created_at).total_seconds(), reason)
+    fail_run(rt, run, f"step {step_id!r} ({tool.name}) failed: {why}")

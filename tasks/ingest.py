@@ -55,7 +55,7 @@ def poll_source(source: MailSource) -> int:
                                 rt.settings.max_plan_backlog)  # fmt: skip
                     break
                 stored = _store_raw(rt, message)
-                ingest_delivery(stored.delivery_id, stored.source, stored.key, fetch_error=stored.error)
+                ingest_delivery(rt, stored)
                 source.mark_processed(message)
                 count += 1
     except Exception as exc:
@@ -98,8 +98,12 @@ def poll_once(source: MailSource) -> int:
 @app.task(name="triage.poll_maildir")
 def poll_maildir() -> int:
     """Beat task: poll the configured Maildir once."""
-    path = runtime().settings.maildir
-    return 0 if path is None else poll_once(MaildirSource(path, runtime().settings.max_message_bytes))
+    settings = runtime().settings
+    return (
+        0
+        if settings.maildir is None
+        else poll_once(MaildirSource(settings.maildir, settings.max_message_bytes))
+    )
 
 
 @app.task(name="triage.poll_imap")
@@ -137,19 +141,15 @@ def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls:
 
 
 def classify_delivery(
-    store: RunStore,
-    delivery_id: str,
-    source: str,
-    key: str,
-    max_bytes: int,
-    fetch_error: str | None = None,
-    thread_match: ThreadMatch = "address",
+    store: RunStore, message: RawMessage, max_bytes: int, thread_match: ThreadMatch = "address"
 ) -> Delivery:
-    """Decide what one message becomes and create its run; idempotent for a redelivered task."""
-    base = {"delivery_id": delivery_id, "source": source, "key": key}
-    if fetch_error is not None:
-        return Delivery(**base, outcome="quarantined", reason=fetch_error)
-    raw = store.deliveries.raw(delivery_id)
+    """Decide what one message becomes and create its run; idempotent for a redelivered task. The
+    bytes are the ones the poll read (and stored), or the stored copy when the poll did not keep them."""
+    delivery_id = message.delivery_id
+    base = {"delivery_id": delivery_id, "source": message.source, "key": message.key}
+    if message.error is not None:
+        return Delivery(**base, outcome="quarantined", reason=message.error)
+    raw = message.raw if message.raw is not None else store.deliveries.raw(delivery_id)
     if raw is None:
         return Delivery(**base, outcome="quarantined", reason="raw message missing from the store (expired?)")
     try:
@@ -179,30 +179,30 @@ def classify_delivery(
     return Delivery(**base, outcome="ticket", run_id=ticket.id, reason="; ".join(notes) or None)
 
 
-def ingest_delivery(delivery_id: str, source: str, key: str, fetch_error: str | None = None) -> Delivery:
+def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
     """Record the outcome of one stored message and enqueue its run's planning; safe to repeat."""
-    rt = runtime()
+    delivery_id = message.delivery_id
     recorded = rt.store.deliveries.get(delivery_id)
     if recorded is None and rt.store.deliveries.count_attempt(delivery_id) > rt.settings.poison_threshold:
         # Every earlier attempt died before recording an outcome: this message kills its worker.
         reason = f"poison: the ingest worker died {rt.settings.poison_threshold} times on this message"
-        recorded = rt.store.deliveries.record(Delivery(delivery_id=delivery_id, source=source, key=key,
-                                                     outcome="quarantined", reason=reason))  # fmt: skip
+        poison = Delivery(delivery_id=delivery_id, source=message.source, key=message.key,
+                          outcome="quarantined", reason=reason)  # fmt: skip
+        recorded = rt.store.deliveries.record(poison)
         events.message_ingested(delivery_id, recorded.outcome, None, recorded.reason)
+    fresh = False
     if recorded is None:
         decided = classify_delivery(
-            rt.store,
-            delivery_id,
-            source,
-            key,
-            rt.settings.max_message_bytes,
-            fetch_error,
-            rt.settings.thread_match,
+            rt.store, message, rt.settings.max_message_bytes, rt.settings.thread_match
         )
         recorded = rt.store.deliveries.record(decided)
+        fresh = recorded is decided  # ours stands: its run was created just now and has no plan yet
         events.message_ingested(delivery_id, recorded.outcome, recorded.run_id, recorded.reason)
-    if recorded.run_id:
-        run = rt.store.runs.get(recorded.run_id)
-        if run is not None and run.plan is None:  # also after a crash between record and enqueue
-            plan_run.apply_async((recorded.run_id,))
+    if recorded.run_id and (fresh or _unplanned(rt, recorded.run_id)):  # also after a crash before enqueue
+        plan_run.apply_async((recorded.run_id,))
     return recorded
+
+
+def _unplanned(rt: Runtime, run_id: str) -> bool:
+    run = rt.store.runs.get(run_id)
+    return run is not None and run.plan is None

@@ -26,7 +26,7 @@ def plan_run(run_id: str) -> None:
         try:  # every plan, whoever wrote it, passes the same validation and policy
             review_plan(planned.plan, run.ticket, rt.catalog, max_steps=rt.settings.max_plan_steps)
         except PlanInvalid as exc:
-            fail_run(run_id, f"plan rejected: {exc}", rt)
+            fail_run(rt, run, f"plan rejected: {exc}")
             return
         if not rt.store.runs.save_plan(
             run_id, planned

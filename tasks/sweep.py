@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.run import now
-from tasks.execute import dispatch_ready, execute_step, time_limits
+from tasks.execute import dispatch, execute_step, time_limits
 from tasks.plan import plan_run
 from tools.catalog import get_tool
 from tools.jira_issue import rewrite_outbox
@@ -41,7 +41,7 @@ def sweep_runs() -> dict[str, int]:
                 sent["plans"] += 1
             continue
         if all(s.status == "done" for s in run.steps.values()):
-            dispatch_ready(run_id)  # the step that finished last died before closing the run
+            dispatch(rt, run)  # the step that finished last died before closing the run
             sent["finished"] += 1
             continue
         for step in run.plan.steps:
