@@ -46,16 +46,16 @@ def dispatch(rt: Runtime, run: Run) -> None:
         if rt.store.runs.finish(run.id, "done"):
             events.run_finished(run.id, "done", (now() - run.created_at).total_seconds())
         return
-    for step in run.plan.steps:
-        if step.id in done or not dependencies(step) <= done:
-            continue
-        if rt.store.runs.claim_dispatch(run.id, step.id):
-            try:
-                soft, hard = time_limits(get_tool(rt.catalog, step.tool))
-                execute_step.apply_async((run.id, step.id), soft_time_limit=soft, time_limit=hard)
-            except Exception:
-                rt.store.runs.release_dispatch(run.id, step.id)
-                raise
+    ready = [step.id for step in run.plan.steps if step.id not in done and dependencies(step) <= done]
+    claimed = rt.store.runs.claim_dispatch(run.id, ready) if ready else []
+    for sent, step_id in enumerate(claimed):
+        try:
+            soft, hard = time_limits(get_tool(rt.catalog, run.plan.step(step_id).tool))
+            execute_step.apply_async((run.id, step_id), soft_time_limit=soft, time_limit=hard)
+        except Exception:  # not sent: free the claims, so the sweeper or a redelivery can send them
+            for unsent in claimed[sent:]:
+                rt.store.runs.release_dispatch(run.id, unsent)
+            raise
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,18 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 """
+# Close a run once: the caller whose HSETNX of finished_at wins sets the status and moves the indexes.
+_FINISH = """
+if redis.call('HSETNX', KEYS[1], 'finished_at', ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[3]) end
+redis.call('ZREM', KEYS[2], ARGV[5])
+if ARGV[2] == 'dead_letter' then
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+  redis.call('PERSIST', KEYS[1])
+end
+return 1
+"""
 _STEP = "step:"
 _USAGE = "usage:"
 _DISPATCHED = "dispatched:"
@@ -36,6 +48,7 @@ class Runs:
     def __init__(self, client: redis.Redis, keys: Keys, retention_s: int) -> None:
         self.redis, self.keys, self.retention_s = client, keys, retention_s
         self._create = client.register_script(_CREATE)
+        self._finish = client.register_script(_FINISH)
 
     def create(self, run_id: str, ticket: Ticket) -> bool:
         """Create a run for a ticket; False when it exists already (a redelivered ingest)."""
@@ -108,9 +121,14 @@ class Runs:
                 pipe.hincrbyfloat(key, f"{_USAGE}{name}", value)
         pipe.execute()
 
-    def claim_dispatch(self, run_id: str, step_id: str) -> bool:
-        """True for exactly one caller per step: the one that enqueues it."""
-        return bool(self.redis.hsetnx(self.keys.run(run_id), f"{_DISPATCHED}{step_id}", time.time()))
+    def claim_dispatch(self, run_id: str, step_ids: list[str]) -> list[str]:
+        """The steps of these whose dispatch this caller claimed (exactly one caller per step enqueues
+        it); one round trip for all of them."""
+        pipe = self.redis.pipeline(transaction=False)
+        stamp = time.time()
+        for step_id in step_ids:
+            pipe.hsetnx(self.keys.run(run_id), f"{_DISPATCHED}{step_id}", stamp)
+        return [step_id for step_id, won in zip(step_ids, pipe.execute(), strict=True) if won]
 
     def dispatched_at(self, run_id: str, step_id: str) -> float | None:
         """When a step was handed to the queue (unix seconds), or None if it was not."""
@@ -146,22 +164,12 @@ class Runs:
         return {s: StepState.model_validate_json(v) for s, v in zip(step_ids, values, strict=True) if v}
 
     def finish(self, run_id: str, status: RunStatus, error: str | None = None) -> bool:
-        """Close a run as done or dead_letter; True for the one caller that closed it."""
-        key = self.keys.run(run_id)
+        """Close a run as done or dead_letter (a dead letter is kept until an operator acts); True for the
+        one caller that closed it. One atomic round trip."""
         finished = now()
-        if not self.redis.hsetnx(key, "finished_at", finished.isoformat()):
-            return False
-        mapping: dict[str | bytes, str] = {"status": status}
-        if error:
-            mapping["error"] = error
-        pipe = self.redis.pipeline()
-        pipe.hset(key, mapping=mapping)  # type: ignore[arg-type]
-        pipe.zrem(self.keys.active_runs, run_id)
-        if status == "dead_letter":
-            pipe.zadd(self.keys.dead_letters, {run_id: finished.timestamp()})
-            pipe.persist(key)  # an operator decides what happens to it
-        pipe.execute()
-        return True
+        keys = [self.keys.run(run_id), self.keys.active_runs, self.keys.dead_letters]
+        args: list[str | float] = [finished.isoformat(), status, error or "", finished.timestamp(), run_id]
+        return bool(self._finish(keys=keys, args=args))
 
     def recent(self, limit: int = 20) -> list[Run]:
         """The newest runs, newest first."""

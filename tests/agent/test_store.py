@@ -34,9 +34,10 @@ def test_the_first_plan_wins_and_initialises_every_step(store: RunStore) -> None
 
 def test_each_step_is_dispatched_by_one_caller_only(store: RunStore) -> None:
     store.runs.create("T1", ticket())
-    assert [store.runs.claim_dispatch("T1", "a") for _ in range(3)] == [True, False, False]
+    assert [store.runs.claim_dispatch("T1", ["a"]) for _ in range(3)] == [["a"], [], []]
+    assert store.runs.claim_dispatch("T1", ["a", "b"]) == ["b"]  # in one round trip, only the unclaimed
     store.runs.release_dispatch("T1", "a")
-    assert store.runs.claim_dispatch("T1", "a") is True
+    assert store.runs.claim_dispatch("T1", ["a"]) == ["a"]
 
 
 def test_a_run_is_finished_once_and_dead_letters_are_listed_and_kept(store: RunStore) -> None:
