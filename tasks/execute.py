@@ -1,7 +1,6 @@
-"""Execute: one task per plan step. Resolve references, run the tool with a timeout, record, go on.
-
-RetryableToolError (and timeouts) are retried with backoff and jitter up to the tool's limit;
-PermanentToolError, invalid arguments, unexpected errors and exhausted retries dead-letter the run.
+"""Execute: one task per plan step. Load the run once, attempt the tool with its time limit, ask
+agent/attempt.py what that means (done, retry, wait, give up) and apply it: record, then dispatch what
+follows, schedule the retry, or dead-letter the run.
 """
 
 from __future__ import annotations
@@ -16,8 +15,8 @@ from typing import Any
 
 from celery import Task
 
-from agent.attempt import Done, GiveUp, Limits, Wait, after_crash, decide
-from agent.plan import dependencies, resolve_args
+from agent.attempt import Decision, Done, GiveUp, Limits, Wait, after_crash, decide
+from agent.plan import Step, dependencies, resolve_args
 from agent.run import Run, StepState, now
 from agent.store.runs import Runs
 from monitoring import events
@@ -140,51 +139,54 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
     state = state.model_copy(
         update={"status": "running", "attempts": state.attempts + 1, "started_at": now(), "owner": _me()}
     )
-    rt.store.runs.save_step(run_id, step_id, state)
-    ctx = ToolContext(run_id, run.ticket.id, step_id, rt.store.ledger, rt.tool_config, llm=rt.llm,
+    rt.store.runs.save_step(run_id, step_id, state)  # a crash from here on is counted by the next attempt
+    result, error, elapsed = _attempt(rt, run, step, tool)
+    decision = decide(error, state, tool.retry, limits, now())
+    _apply(self, rt, run, step_id, tool, state, decision, result, elapsed, error)
+
+
+def _attempt(
+    rt: Runtime, run: Run, step: Step, tool: Tool[Any, Any]
+) -> tuple[dict[str, Any], Exception | None, float]:
+    """Call the tool once with its time limit: (its result, or the error it raised; the seconds it took)."""
+    ctx = ToolContext(run.id, run.ticket.id, step.id, rt.store.ledger, rt.tool_config, llm=rt.llm,
                       usage=_Usage(rt.store.runs), hard_timeout_s=time_limits(tool)[1])  # fmt: skip
     started = time.monotonic()
-    result: dict[str, Any] = {}
-    error: Exception | None = None
     try:
         if rt.settings.simulated_tool_latency_s:
             time.sleep(rt.settings.simulated_tool_latency_s)
-        result = run_with_timeout(tool, resolve_args(step.args, run.ticket, run.results()), ctx)
-    except Exception as exc:  # every failure is decided on below, none escapes unrecorded
-        error = exc
-    elapsed = time.monotonic() - started
-    decision = decide(error, state, tool.retry, limits, now())
+        args = resolve_args(step.args, run.ticket, run.results())
+        return run_with_timeout(tool, args, ctx), None, time.monotonic() - started
+    except Exception as exc:  # every failure is decided on, none escapes unrecorded
+        return {}, exc, time.monotonic() - started
+
+
+def _apply(
+    task: Task[Any, Any], rt: Runtime, run: Run, step_id: str, tool: Tool[Any, Any], state: StepState,
+    decision: Decision, result: dict[str, Any], elapsed: float, error: Exception | None,
+) -> None:  # fmt: skip
+    """Record what the decision says and act on it: dispatch what follows, retry, wait, or dead-letter."""
     if isinstance(decision, Done):
-        finished = state.model_copy(
-            update={
-                "status": "done",
-                "finished_at": now(),
-                "duration_s": round(elapsed, 6),
-                "result": result,
-                "error": None,
-            }
-        )
-        run.steps = rt.store.runs.finish_step(run_id, step_id, finished, [s.id for s in run.plan.steps])
-        events.step_attempted(run_id, run.ticket.id, step_id, tool.name, state.attempts, "success", elapsed)
+        done = {"status": "done", "finished_at": now(), "duration_s": round(elapsed, 6), "result": result,
+                "error": None}  # fmt: skip
+        finished = state.model_copy(update=done)
+        assert run.plan is not None
+        run.steps = rt.store.runs.finish_step(run.id, step_id, finished, [s.id for s in run.plan.steps])
+        events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, "success", elapsed)
         dispatch(rt, run)
     elif isinstance(decision, GiveUp):
         _give_up(rt, run, step_id, state, tool, elapsed, decision.why)
     elif isinstance(decision, Wait):  # not a failed attempt: the attempt is given back
-        waiting = state.model_copy(
-            update={
-                "status": "retrying",
-                "attempts": state.attempts - 1,
-                "waiting_since": decision.since,
-                "error": decision.why,
-            }
-        )
+        given_back = {"status": "retrying", "attempts": state.attempts - 1, "waiting_since": decision.since,
+                      "error": decision.why}  # fmt: skip
+        waiting = state.model_copy(update=given_back)
         raise _retry_later(
-            self, rt, run, step_id, tool, waiting, "waiting", elapsed, decision.delay_s
+            task, rt, run, step_id, tool, waiting, "waiting", elapsed, decision.delay_s
         ) from error
     else:
         retrying = state.model_copy(update={"status": "retrying", "error": decision.why})
         raise _retry_later(
-            self, rt, run, step_id, tool, retrying, "retry", elapsed, decision.delay_s
+            task, rt, run, step_id, tool, retrying, "retry", elapsed, decision.delay_s
         ) from error
 
 

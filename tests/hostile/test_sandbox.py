@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support import wait_for
-from tools.base import ToolContext
+from tools.base import ToolConfig, ToolContext
 from tools.catalog import CATALOG
 from tools.errors import RetryableToolError
 from tools.sandbox import Sandbox
@@ -19,6 +19,23 @@ from tools.sandbox import Sandbox
 # it stands here for any tool work that runs away on crafted text.
 CUBIC = r"\border\s*(?:number)?\s*[:#]?\s*(\d{5,})"
 RUNAWAY = {"subject": "my order", "body": "my order" + " " * 4000 + "x"}
+
+
+def run_away_in_background(
+    box: Sandbox, config: ToolConfig, limit_s: float
+) -> tuple[threading.Thread, list[str]]:
+    """Start the runaway call on another thread; the list receives what it raised."""
+    outcome: list[str] = []
+
+    def run_away() -> None:
+        try:
+            box.run("extract_entities", RUNAWAY, config, limit_s)
+        except RetryableToolError as exc:
+            outcome.append(str(exc))
+
+    runaway = threading.Thread(target=run_away)
+    runaway.start()
+    return runaway, outcome
 
 
 @pytest.fixture
@@ -49,16 +66,7 @@ def test_while_a_tool_runs_away_the_other_threads_of_the_worker_keep_working(
 ) -> None:
     config = ctx.config.model_copy(update={"order_id_pattern": CUBIC})
     sandbox.run("extract_entities", {"subject": "warm", "body": "up"}, config, 10)  # the helper is up
-    outcome: list[str] = []
-
-    def run_away() -> None:
-        try:
-            sandbox.run("extract_entities", RUNAWAY, config, 3)
-        except RetryableToolError as exc:
-            outcome.append(str(exc))
-
-    runaway = threading.Thread(target=run_away)
-    runaway.start()
+    runaway, outcome = run_away_in_background(sandbox, config, 3)
     began = time.monotonic()
     total = sum(i * i for i in range(2_000_000))  # this thread's own work, while the pattern runs
     took = time.monotonic() - began
@@ -102,16 +110,7 @@ def test_calls_beyond_the_helpers_wait_for_one_and_give_up_after_their_own_limit
     config = ctx.config.model_copy(update={"order_id_pattern": CUBIC})
     try:
         box.run("extract_entities", {"subject": "warm", "body": "up"}, config, 10)
-        outcome: list[str] = []
-
-        def run_away() -> None:
-            try:
-                box.run("extract_entities", RUNAWAY, config, 3)
-            except RetryableToolError as exc:
-                outcome.append(str(exc))
-
-        runaway = threading.Thread(target=run_away)
-        runaway.start()
+        runaway, outcome = run_away_in_background(box, config, 3)
         wait_for(lambda: not box._idle, 5, "the runaway call to hold the one helper")
         with pytest.raises(RetryableToolError, match=r"all 1 tool processes stayed busy for 0.5s"):
             box.run("extract_entities", {"subject": "next", "body": "order 123456"}, config, 0.5)
