@@ -38,7 +38,7 @@ def message_not_stored(source: str, size: int) -> None:
     """Redis refused a message's bytes for want of memory; it was quarantined by reference."""
     with _never_fail("message_not_stored"):
         metrics.MESSAGES_NOT_STORED.inc()
-        log.warning("ingest not-stored source=%s bytes=%d reason=redis out of memory", source, size)
+        log.warning("ingest not-stored source=%s bytes=%d reason=no room in redis", source, size)
 
 
 def plan_made(run_id: str, planner: str, steps: int, notes: list[str] | None = None) -> None:

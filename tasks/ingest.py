@@ -68,19 +68,24 @@ def poll_source(source: MailSource) -> int:
 
 
 def _store_raw(rt: Runtime, message: RawMessage) -> RawMessage:
-    """Keep the message's bytes; when Redis refuses them for want of memory (a noeviction Redis at its
-    maxmemory), the message is quarantined by reference (it stays in the mailbox, where the reason
+    """Keep the message's bytes; when Redis has no room for them (or refuses them: a noeviction Redis at
+    its maxmemory), the message is quarantined by reference (it stays in the mailbox, where the reason
     points) so the poller moves on, and the refusal is counted (metric and alert)."""
     if message.raw is None:
         return message
+    size = len(message.raw)
     try:
-        rt.store.deliveries.save_raw(message.delivery_id, message.raw)
+        refused = rt.store.health.room_for(size)
+        if refused is None:
+            rt.store.deliveries.save_raw(message.delivery_id, message.raw)
     except OutOfMemoryError:
-        events.message_not_stored(message.source, len(message.raw))
-        why = (f"Redis refused its {len(message.raw)} bytes (out of memory: see TriageRedisMemoryHigh); "
-               f"not stored: the message stays in {message.source} under {message.key}")  # fmt: skip
-        return replace(message, raw=None, error=why)
-    return message
+        refused = f"Redis refused its {size} bytes (out of memory)"
+    if refused is None:
+        return message
+    events.message_not_stored(message.source, size)
+    where = f"{message.source} under {message.key}"
+    why = f"{refused}; see TriageRedisMemoryHigh: not stored, the message stays in {where}"
+    return replace(message, raw=None, error=why)
 
 
 def poll_once(source: MailSource) -> int:

@@ -9,6 +9,8 @@ import redis
 from agent.keys import Keys
 from agent.store.codec import as_text
 
+HEADROOM = 0.1  # of maxmemory, what stored mail may not take: room for the runs and the queues
+
 
 class StoreHealth:
     """Counts read at scrape time (runs in progress, dead letters, quarantine, mailboxes, memory)."""
@@ -24,6 +26,22 @@ class StoreHealth:
             return (f"Redis evicts keys when full (maxmemory {limit} bytes, maxmemory-policy {policy}): "
                     "tickets and queued steps could vanish. Set maxmemory-policy noeviction.")  # fmt: skip
         return None
+
+    def room_for(self, size: int) -> str | None:
+        """Why `size` more bytes should not go to this Redis now, or None when they fit.
+
+        Checked before the bytes are sent: Redis reads a whole command into its query buffer (which
+        grows by doubling, so up to twice the command) before it can refuse it, and that buffer counts as
+        used memory for a while; a big refused write can push a Redis over its maxmemory, where it refuses
+        every transaction, Celery's acknowledgements too, and the workers stop. So the bytes must fit
+        twice, and a tenth of maxmemory is kept free for the pipeline's own keys.
+        """
+        memory = self.redis.info("memory")
+        limit, used = int(memory.get("maxmemory", 0)), int(memory["used_memory"])
+        if not limit or used + 2 * size <= limit * (1 - HEADROOM):
+            return None
+        return (f"Redis has no room for its {size} bytes ({used} of {limit} bytes used, "
+                f"{HEADROOM:.0%} kept free)")  # fmt: skip
 
     def queue_depth(self, queue: str) -> int:
         """Messages waiting in a Celery queue."""
