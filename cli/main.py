@@ -9,9 +9,10 @@ import click
 import redis
 
 from cli import demo, measure, operate, runs, serve, settings
+from cli.settings import redact_url
 from workers.app import configure
 from workers.runtime import Runtime
-from workers.settings import ConfigError, load_settings, redact_url
+from workers.settings import ConfigError, load_settings
 
 
 class _TriageGroup(click.Group):

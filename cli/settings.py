@@ -1,14 +1,47 @@
-"""`triage config` and `triage jira check`: the configuration in effect, and whether Jira accepts it."""
+"""`triage config` and `triage jira check`: the configuration in effect, its reference, and whether
+Jira accepts it."""
 
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
 from tools.jira_client import JiraUnreachable, check_jira
 from workers.runtime import Runtime
-from workers.settings import reference_table
+from workers.settings import Settings
+
+_DOC_DEFAULTS = {  # defaults that read better in the reference than their Python repr
+    "categories_file": "tools/data/categories.json (shipped)",
+    "llm_api_key": "unused",
+    "llm_prices": "list prices of gpt-4o(-mini), gpt-4.1(-mini)",
+}
+
+
+def reference_table() -> str:
+    """The configuration reference as a Markdown table (the README's is generated from it)."""
+    rows = ["| variable | what it is | default |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = _DOC_DEFAULTS.get(name, "unset" if field.default is None else field.default)
+        rows.append(f"| `TRIAGE_{name.upper()}` | {field.description} | `{default}` |")
+    return "\n".join(rows)
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password in it masked (redis://:secret@host -> redis://:***@host)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def shown(settings: Settings) -> list[tuple[str, str]]:
+    """(variable, value) of every setting as it is safe to print: secrets and URL passwords masked."""
+    return [(f"TRIAGE_{name.upper()}", redact_url(str(value)) if name.endswith("_url") and value
+             else str(value)) for name, value in settings]  # fmt: skip
 
 
 @click.command()
@@ -19,7 +52,7 @@ def config(rt: Runtime, markdown: bool) -> None:
     if markdown:
         click.echo(reference_table())
         return
-    for name, value in rt.settings.shown():
+    for name, value in shown(rt.settings):
         click.echo(f"{name}={value}")
 
 

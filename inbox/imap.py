@@ -38,22 +38,23 @@ CONNECTION_ERRORS = (IMAPClientAbortError, imaplib.IMAP4.abort, OSError, ssl.SSL
 
 
 class ImapConfig(BaseModel):
-    """Where the mailbox is and what to do with a handled message; built from TRIAGE_IMAP_* settings."""
+    """Where the mailbox is and what to do with a handled message: built from the TRIAGE_IMAP_* settings,
+    which hold every default."""
 
     model_config = ConfigDict(frozen=True)
 
     host: str
-    port: int = 993
-    security: Literal["true", "starttls", "false"] = "true"
+    port: int
+    security: Literal["true", "starttls", "false"]
     user: str
-    password: SecretStr | None = None
-    oauth2_token: SecretStr | None = None
-    oauth2_token_file: Path | None = None
-    folder: str = "INBOX"
-    timeout_s: float = 30.0
-    processed: Literal["leave", "flag", "move"] = "flag"
-    processed_keyword: str = "$Triaged"
-    processed_folder: str = "Triaged"
+    password: SecretStr | None
+    oauth2_token: SecretStr | None
+    oauth2_token_file: Path | None
+    folder: str
+    timeout_s: float
+    processed: Literal["leave", "flag", "move"]
+    processed_keyword: str
+    processed_folder: str
     read_only: bool = False  # EXAMINE instead of SELECT: nothing in the folder changes (the demo)
     max_bytes: int | None = None  # a larger message is not fetched whole: only its head, for quarantine
 

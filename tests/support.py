@@ -164,3 +164,21 @@ def triage(*args: str) -> Any:
     from workers.runtime import runtime
 
     return CliRunner().invoke(main, list(args), obj=runtime())
+
+
+def imap_config(**imap: Any) -> Any:
+    """An ImapConfig as the settings build it: `imap` are the TRIAGE_IMAP_* values without the prefix."""
+    from workers.settings import load_settings
+
+    config = load_settings(**{f"imap_{name}": value for name, value in imap.items()}).imap_config()
+    assert config is not None, "an IMAP config needs a host and a user"
+    return config
+
+
+def llm_config(**llm: Any) -> Any:
+    """An LLMConfig as the settings build it: `llm` are the TRIAGE_LLM_* values without the prefix."""
+    from workers.settings import load_settings
+
+    config = load_settings(**{f"llm_{name}": value for name, value in llm.items()}).llm_config()
+    assert config is not None, "an LLM config needs a model"
+    return config

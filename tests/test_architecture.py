@@ -121,15 +121,11 @@ def test_imports_sit_at_the_top_of_a_module_unless_there_is_a_reason() -> None:
     assert local == set(LOCAL_IMPORTS_ALLOWED)
 
 
-# A module a newcomer cannot read in one sitting has more than one owner. Known exceptions, each with
-# the change that removes it:
-LONGER_FOR_NOW = {"workers/settings.py": "issue 14: Settings nests the tool, LLM and IMAP configs"}
-
-
 def test_no_product_module_is_over_300_lines() -> None:
+    """A module a newcomer cannot read in one sitting has more than one owner."""
     long = {
         str(path.relative_to(ROOT)): lines
         for path in _modules().values()
         if (lines := len(path.read_text().splitlines())) > 300
     }
-    assert set(long) == set(LONGER_FOR_NOW), long
+    assert long == {}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from cli.settings import reference_table
 from tests.support import ROOT, triage
-from workers.settings import reference_table
 
 README = (ROOT / "README.md").read_text()
 

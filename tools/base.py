@@ -92,28 +92,29 @@ class Ledger(Protocol):
 
 
 class ToolConfig(BaseModel):
-    """What the built-in tools need from configuration; built from the worker settings."""
+    """What the built-in tools need from configuration: built from the worker settings, which hold every
+    default and description (workers/settings.py)."""
 
     model_config = ConfigDict(frozen=True)
 
     categories_file: Path
-    classifier: Literal["tfidf", "embeddings"] = "tfidf"
-    review_threshold: float = 0.35
-    account_id_pattern: str = r"\bACC[-_ ]?\d{4,10}\b"
-    order_id_pattern: str = ORDER_ID_PATTERN
-    invoice_id_pattern: str = INVOICE_ID_PATTERN
-    outbox_path: Path = Path("var/outbox.jsonl")
-    jira_project: str = "SUP"
-    jira_issue_type: str = "Task"
-    jira_priorities: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
-    jira_labels: tuple[str, ...] = ("triage",)
-    jira_components: dict[str, str] = {}
-    jira_url: str | None = None  # None: the Jira tools run in dry-run mode
-    jira_user: str | None = None
-    jira_api_token: SecretStr | None = None
-    jira_timeout_s: float = 15.0
-    jira_search_lag_s: float = 30.0  # how long Jira's search may miss a just-created issue
-    run_link_template: str = "triage show {run_id}"
+    classifier: Literal["tfidf", "embeddings"]
+    review_threshold: float
+    account_id_pattern: str
+    order_id_pattern: str
+    invoice_id_pattern: str
+    outbox_path: Path
+    jira_project: str
+    jira_issue_type: str
+    jira_priorities: dict[str, str]
+    jira_labels: tuple[str, ...]
+    jira_components: dict[str, str]
+    jira_url: str | None  # None: the Jira tools run in dry-run mode
+    jira_user: str | None
+    jira_api_token: SecretStr | None
+    jira_timeout_s: float
+    jira_search_lag_s: float  # how long Jira's search may miss a just-created issue
+    run_link_template: str
 
     @property
     def jira_dry_run(self) -> bool:

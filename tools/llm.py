@@ -24,25 +24,21 @@ StructuredMode = Literal["json_schema", "json_object", "tools"]
 
 
 class LLMConfig(BaseModel):
-    """How to reach the model; built from the TRIAGE_LLM_* settings."""
+    """How to reach the model: built from the TRIAGE_LLM_* settings, which hold every default."""
 
     model_config = ConfigDict(frozen=True)
 
     base_url: str | None
     api_key: SecretStr
     model: str
-    temperature: float = 0.2
-    timeout_s: float = 30.0
-    max_output_tokens: int = 800
-    max_transport_retries: int = 2
-    structured_output: StructuredMode = "json_schema"
-    max_concurrency: int = (
-        4  # requests in flight from one process; more wait (a self-hosted model has one queue)
-    )
+    temperature: float
+    timeout_s: float
+    max_output_tokens: int
+    max_transport_retries: int
+    structured_output: StructuredMode
+    max_concurrency: int  # requests in flight from one process; more wait (a self-hosted model has one queue)
+    prices: dict[str, tuple[float, float]]  # model -> (USD per 1M prompt tokens, per 1M completion tokens)
     queue_timeout_s: float = 30.0  # longest a request waits for its turn before the caller falls back
-    prices: dict[
-        str, tuple[float, float]
-    ] = {}  # model -> (USD per 1M prompt tokens, per 1M completion tokens)
 
 
 @dataclass

@@ -39,3 +39,19 @@ def backtracks(pattern: str, flags: int = re.IGNORECASE) -> bool:
         child.join()
         return True
     return False
+
+
+def check_pattern(pattern: str, shipped: str) -> str:
+    """The pattern, when it compiles and (unless it is the shipped one) does not backtrack
+    catastrophically; else ValueError saying why."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    if pattern != shipped and backtracks(pattern):
+        raise ValueError(
+            f"backtracks catastrophically: {PROBE_CHARS} characters of crafted text kept it busy over "
+            f"{BUDGET_S:g}s (a stranger's mail could stall a worker); avoid nested or adjacent unbounded "
+            r"quantifiers such as (\w+)+ or \s*x?\s*"
+        )
+    return pattern

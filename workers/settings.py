@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 from redis.connection import parse_url
 
 from inbox.imap import ImapConfig
 from tools.base import INVOICE_ID_PATTERN, ORDER_ID_PATTERN, ToolConfig
 from tools.llm import LLMConfig
-from tools.patterns import BUDGET_S, PROBE_CHARS, backtracks
+from tools.patterns import check_pattern
 from tools.taxonomy import resolve_classifier
 
+Section = TypeVar("Section", bound=BaseModel)
 DEFAULT_CATEGORIES = Path(__file__).resolve().parent.parent / "tools" / "data" / "categories.json"
 
 
@@ -163,18 +171,7 @@ class Settings(BaseSettings):
     @field_validator("account_id_pattern", "order_id_pattern", "invoice_id_pattern")
     @classmethod
     def _compiles(cls, value: str, info: ValidationInfo) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from exc
-        shipped = cls.model_fields[str(info.field_name)].default
-        if value != shipped and backtracks(value):
-            raise ValueError(
-                f"backtracks catastrophically: {PROBE_CHARS} characters of crafted text kept it busy over "
-                f"{BUDGET_S:g}s (a stranger's mail could stall a worker); avoid nested or adjacent unbounded "
-                r"quantifiers such as (\w+)+ or \s*x?\s*"
-            )
-        return value
+        return check_pattern(value, shipped=cls.model_fields[str(info.field_name)].default)
 
     @field_validator("redis_url")
     @classmethod
@@ -249,96 +246,33 @@ class Settings(BaseSettings):
                 )
         return self
 
-    def shown(self) -> list[tuple[str, str]]:
-        """(variable, value) of every setting as it is safe to print: secrets and URL passwords masked."""
-        return [(f"TRIAGE_{name.upper()}", redact_url(str(value)) if name.endswith("_url") and value
-                 else str(value)) for name, value in self]  # fmt: skip
+    def _section(self, model: type[Section], prefix: str, **given: object) -> Section:
+        """A config model from the settings named `prefix` + its field names (the defaults live here
+        only); `given` holds the fields that are not a plain copy."""
+        names = [name for name in model.model_fields if name not in given and hasattr(self, prefix + name)]
+        return model(**{name: getattr(self, prefix + name) for name in names}, **given)
 
     def imap_config(self) -> ImapConfig | None:
         """The IMAP mailbox, or None when ingest reads no IMAP server."""
         if self.imap_host is None or self.imap_user is None:
             return None
-        return ImapConfig(
-            host=self.imap_host,
-            port=self.imap_port,
-            security=self.imap_ssl,
-            user=self.imap_user,
-            password=self.imap_password,
-            oauth2_token=self.imap_oauth2_token,
-            oauth2_token_file=self.imap_oauth2_token_file,
-            folder=self.imap_folder,
-            timeout_s=self.imap_timeout_s,
-            processed=self.imap_processed,
-            processed_keyword=self.imap_processed_keyword,
-            processed_folder=self.imap_processed_folder,
-            max_bytes=self.max_message_bytes,
-        )
+        return self._section(ImapConfig, "imap_", security=self.imap_ssl, max_bytes=self.max_message_bytes)
 
     def llm_config(self) -> LLMConfig | None:
         """How to reach the LLM, or None when no model is configured."""
         if not self.llm_model:
             return None
-        return LLMConfig(
-            base_url=self.llm_base_url,
-            api_key=self.llm_api_key,
-            model=self.llm_model,
-            temperature=self.llm_temperature,
-            timeout_s=self.llm_timeout_s,
-            max_output_tokens=self.llm_max_output_tokens,
-            max_transport_retries=self.llm_max_transport_retries,
-            structured_output=self.llm_structured_output,
-            prices=self.llm_prices,
-            max_concurrency=self.llm_max_concurrency,
-        )
+        return self._section(LLMConfig, "llm_")
 
     def tool_config(self) -> ToolConfig:
         """The part of the settings the tools read."""
-        return ToolConfig(
-            categories_file=self.categories_file,
+        return self._section(
+            ToolConfig,
+            "",
             classifier=resolve_classifier(self.classifier),
-            review_threshold=self.review_threshold,
-            account_id_pattern=self.account_id_pattern,
-            order_id_pattern=self.order_id_pattern,
-            invoice_id_pattern=self.invoice_id_pattern,
-            outbox_path=self.outbox_path,
-            jira_project=self.jira_project,
-            jira_issue_type=self.jira_issue_type,
-            jira_priorities=self.jira_priorities,
             jira_labels=tuple(self.jira_labels),
-            jira_components=self.jira_components,
             jira_url=self.jira_url.rstrip("/") if self.jira_url else None,
-            jira_user=self.jira_user,
-            jira_api_token=self.jira_api_token,
-            jira_timeout_s=self.jira_timeout_s,
-            jira_search_lag_s=self.jira_search_lag_s,
-            run_link_template=self.run_link_template,
         )
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password in it masked (redis://:secret@host -> redis://:***@host)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user = userinfo.partition(":")[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-
-
-_DOC_DEFAULTS = {  # defaults that read better in the reference than their Python repr
-    "categories_file": "tools/data/categories.json (shipped)",
-    "llm_api_key": "unused",
-    "llm_prices": "list prices of gpt-4o(-mini), gpt-4.1(-mini)",
-}
-
-
-def reference_table() -> str:
-    """The configuration reference as a Markdown table (the README's is generated from it)."""
-    rows = ["| variable | what it is | default |", "|---|---|---|"]
-    for name, field in Settings.model_fields.items():
-        default = _DOC_DEFAULTS.get(name, "unset" if field.default is None else field.default)
-        rows.append(f"| `TRIAGE_{name.upper()}` | {field.description} | `{default}` |")
-    return "\n".join(rows)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -21,13 +21,13 @@ from pydantic import SecretStr
 
 from agent.run import Delivery
 from agent.store import RunStore
-from inbox.imap import CONNECTION_ERRORS, ImapConfig, ImapSource
+from inbox.imap import CONNECTION_ERRORS, ImapSource
 from inbox.source import MailboxMisconfigured
 from tasks import ingest as ingest_module
 from tasks.ingest import follow_imap, poll_source
 from tests.conftest import Pipeline
 from tests.dovecot import PASSWORD, USER, Dovecot, TokenEndpoint, running_dovecot, running_token_endpoint
-from tests.support import CORPORA, TRIAGE, email_bytes, needs_corpora, wait_for
+from tests.support import CORPORA, TRIAGE, email_bytes, imap_config, needs_corpora, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -71,8 +71,8 @@ def append(dovecot: Dovecot, folder: str, *messages: bytes) -> None:
 
 
 def source_for(dovecot: Dovecot, folder: str, pipeline: Pipeline, **changes: Any) -> ImapSource:
-    config = ImapConfig(host="127.0.0.1", port=dovecot.port, security="false", user=USER,
-                        password=SecretStr(PASSWORD), folder=folder, timeout_s=5)  # fmt: skip
+    config = imap_config(host="127.0.0.1", port=dovecot.port, ssl="false", user=USER, password=PASSWORD,
+                         folder=folder, timeout_s=5)  # fmt: skip
     return ImapSource(config.model_copy(update=changes), pipeline.store.mailboxes)
 
 
@@ -287,8 +287,8 @@ def test_a_server_that_never_answers_times_out_instead_of_hanging(pipeline: Pipe
     with socket.socket() as silent:  # accepts connections, never sends a greeting
         silent.bind(("127.0.0.1", 0))
         silent.listen()
-        config = ImapConfig(host="127.0.0.1", port=silent.getsockname()[1], security="false", user=USER,
-                            password=SecretStr(PASSWORD), timeout_s=1)  # fmt: skip
+        config = imap_config(host="127.0.0.1", port=silent.getsockname()[1], ssl="false", user=USER,
+                             password=PASSWORD, timeout_s=1)  # fmt: skip
         source = ImapSource(config, pipeline.store.mailboxes)
         started = time.monotonic()
         with pytest.raises((TimeoutError, OSError)):

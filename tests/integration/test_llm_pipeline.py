@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from agent.llm_planner import LLMPlanner
 from agent.plan_schema import plan_to_answer
@@ -17,8 +16,9 @@ from agent.planner import RulePlanner
 from inbox.ticket import Ticket
 from tests.conftest import Pipeline
 from tests.llm_server import FakeOpenAI, running_openai
+from tests.support import llm_config
 from tools.catalog import CATALOG
-from tools.llm import LLMConfig, OpenAICompatibleLLM
+from tools.llm import OpenAICompatibleLLM
 
 pytestmark = pytest.mark.integration
 
@@ -41,8 +41,8 @@ def answer_like_a_model(request: dict[str, Any]) -> str:
 def llm_mode(pipeline: Pipeline, swap_runtime: Any) -> Iterator[FakeOpenAI]:
     """Configure the worker's planner and tools to use an LLM served by a local fake."""
     with running_openai() as server:
-        config = LLMConfig(base_url=server.url, api_key=SecretStr("test"), model="gpt-4o-mini", timeout_s=5,
-                           max_transport_retries=1, prices={"gpt-4o-mini": (0.15, 0.6)})  # fmt: skip
+        config = llm_config(base_url=server.url, api_key="test", model="gpt-4o-mini", timeout_s=5,
+                            max_transport_retries=1, prices={"gpt-4o-mini": (0.15, 0.6)})  # fmt: skip
         llm = OpenAICompatibleLLM(config)
         planner = LLMPlanner(llm, CATALOG, max_steps=10, max_repairs=1)
         swap_runtime(planner=planner, llm=llm)

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from agent.llm_planner import LLMPlanner
 from tests.conftest import Pipeline
+from tests.support import llm_config
 from tools.catalog import CATALOG
-from tools.llm import LLMConfig, OpenAICompatibleLLM
+from tools.llm import OpenAICompatibleLLM
 from workers.local_llm import MODEL_ALIAS, local_llm_available, local_llm_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm_local, pytest.mark.timeout(1800)]
@@ -34,9 +34,9 @@ def local_llm() -> Iterator[str]:
 def test_the_sample_mailbox_with_a_real_local_model(
     pipeline: Pipeline, local_llm: str, tmp_path: Path, swap_runtime: Any
 ) -> None:
-    config = LLMConfig(
+    config = llm_config(
         base_url=local_llm,
-        api_key=SecretStr("local"),
+        api_key="local",
         model=MODEL_ALIAS,
         timeout_s=100,
         max_concurrency=1,  # one model, one CPU queue: wait here (bounded), fall back when the wait is too long

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from pydantic import SecretStr
 
 from tests.llm_server import FakeOpenAI, Reply, running_openai
-from tools.llm import LLMConfig, LLMUnavailable, OpenAICompatibleLLM, StructuredMode
+from tests.support import llm_config
+from tools.llm import LLMUnavailable, OpenAICompatibleLLM, StructuredMode
 
 SCHEMA = {
     "type": "object",
@@ -26,8 +26,8 @@ def server() -> Iterator[FakeOpenAI]:
 
 
 def llm(server: FakeOpenAI, mode: StructuredMode = "json_schema", **changes: object) -> OpenAICompatibleLLM:
-    config = LLMConfig(base_url=server.url, api_key=SecretStr("k"), model="gpt-4o-mini", structured_output=mode,
-                       timeout_s=5, max_transport_retries=2, prices={"gpt-4o-mini": (0.15, 0.6)})  # fmt: skip
+    config = llm_config(base_url=server.url, api_key="k", model="gpt-4o-mini", structured_output=mode,
+                        timeout_s=5, max_transport_retries=2, prices={"gpt-4o-mini": (0.15, 0.6)})  # fmt: skip
     return OpenAICompatibleLLM(config.model_copy(update=changes))
 
 
