@@ -227,7 +227,7 @@ def run_demo(
 @click.option(
     "--outbox",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("var/demo-outbox.jsonl"),
+    default=DEMO_OUTBOX,
     show_default=True,
     help="Where the dry-run Jira payloads are written (anew each run).",
 )

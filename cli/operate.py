@@ -12,9 +12,8 @@ from pydantic import SecretStr
 
 from agent.run import Run
 from tasks.plan import plan_run
-from tools import jira_client
+from tools import jira_client, outbox
 from tools.errors import ToolError
-from tools.jira_issue import rewrite_outbox
 from workers.runtime import Runtime
 
 
@@ -95,9 +94,7 @@ def purge(rt: Runtime, sender: str, redact: bool) -> None:
     """
     erasure = rt.store.operations.purge_sender(sender)
     removed = dict(erasure.removed)
-    removed["outbox_lines"] = rewrite_outbox(
-        rt.tool_config.outbox_path, lambda line: line.get("run_id") not in erasure.run_ids
-    )
+    removed["outbox_lines"] = outbox.drop_runs(rt.tool_config.outbox_path, erasure.run_ids)
     redacted, failed = 0, []
     for issue_key, comment_id in erasure.in_jira if redact else []:
         note = f"[redacted on an erasure request, {time.strftime('%Y-%m-%d')}]"

@@ -6,17 +6,15 @@ side effects are in the ledger), so it errs on the side of sending.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 from agent.run import now
 from tasks.execute import dispatch, execute_step, time_limits
 from tasks.plan import plan_run
+from tools import outbox
 from tools.catalog import get_tool
-from tools.jira_issue import rewrite_outbox
 from workers.app import app
 from workers.runtime import runtime
 
@@ -64,24 +62,12 @@ def sweep_runs() -> dict[str, int]:
                     execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
                     sent["lost_steps"] += 1
     # Outbox lines expire with the runs they belong to.
-    sent["expired_outbox_lines"] = expire_outbox(
+    sent["expired_outbox_lines"] = outbox.expire(
         rt.tool_config.outbox_path, time.time() - rt.settings.retention_s
     )
     if any(sent.values()):
         log.warning("sweep sent work again: %s", " ".join(f"{k}={v}" for k, v in sent.items()))
     return sent
-
-
-def expire_outbox(path: Path, cutoff: float) -> int:
-    """Drop outbox lines older than the retention; lines are in time order, so the first tells."""
-    try:
-        with path.open(encoding="utf-8") as handle:
-            first = handle.readline()
-    except FileNotFoundError:
-        return 0
-    if not first or json.loads(first).get("at", cutoff) >= cutoff:
-        return 0
-    return rewrite_outbox(path, lambda line: line.get("at", cutoff) >= cutoff)
 
 
 @app.task(name="triage.sweep")

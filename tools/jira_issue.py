@@ -9,18 +9,13 @@ payload is recorded with the run and in an outbox file, under a local key such a
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 import re
 import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tools import jira_client, ledger_keys
+from tools import jira_client, ledger_keys, outbox
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import NotReadyYet, OutcomeUnknown, PermanentToolError, ToolError
 
@@ -34,33 +29,6 @@ _JIRA_RETRY = RetryPolicy(max_attempts=8, base_s=2, cap_s=120)
 def idempotency_label(ticket_id: str) -> str:
     """The label that marks a ticket's issue in Jira, so a retry can find it."""
     return f"triage-{ticket_id}"
-
-
-def append_outbox(ctx: ToolContext, kind: str, record: dict[str, Any]) -> None:
-    """Append one JSON line to the outbox file (O_APPEND under a lock: lines never interleave or vanish)."""
-    path = ctx.config.outbox_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    entry = {"kind": kind, "run_id": ctx.run_id, "key": ctx.idempotency_key, "at": time.time(), **record}
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, (json.dumps(entry) + "\n").encode())
-    finally:
-        os.close(fd)
-
-
-def rewrite_outbox(path: Path, keep: Callable[[dict[str, Any]], bool]) -> int:
-    """Drop the outbox lines `keep` rejects (in place, under the appenders' lock); return how many went."""
-    if not path.exists():
-        return 0
-    with path.open("r+", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        lines = handle.readlines()
-        kept = [line for line in lines if keep(json.loads(line))]
-        handle.seek(0)
-        handle.writelines(kept)
-        handle.truncate()
-    return len(lines) - len(kept)
 
 
 class CreateIssueArgs(BaseModel):
@@ -205,7 +173,8 @@ def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
         result = _record(ctx, record, created=True)
         if result.created:
             ctx.ledger.claim(ledger_keys.jira_issue(ctx.ticket_id), {"issue_key": result.issue_key})
-            append_outbox(ctx, "create_issue", {"issue_key": result.issue_key, "request": payload})
+            record = {"issue_key": result.issue_key, "request": payload}
+            outbox.append(ctx.config.outbox_path, "create_issue", ctx.run_id, ctx.idempotency_key, record)
         return result
     with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=ctx.hard_timeout_s):
         if (done := _recorded(ctx)) is not None:
@@ -266,7 +235,8 @@ def comment_jira_issue(args: CommentArgs, ctx: ToolContext) -> IssueResult:
         record = {"issue_key": issue_key, "comment_id": comment_id, "dry_run": True, "request": payload}
         result = _record(ctx, record, created=True)
         if result.created:
-            append_outbox(ctx, "comment", {"issue_key": issue_key, "request": payload})
+            record = {"issue_key": issue_key, "request": payload}
+            outbox.append(ctx.config.outbox_path, "comment", ctx.run_id, ctx.idempotency_key, record)
         return result
     with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=ctx.hard_timeout_s):
         if (done := _recorded(ctx)) is not None:

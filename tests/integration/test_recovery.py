@@ -176,15 +176,15 @@ def test_purge_finds_raw_mail_by_its_bytes_whatever_its_from_looks_like_and_keep
 
 
 def test_outbox_lines_expire_with_the_retention(tmp_path: Path) -> None:
-    from tasks.sweep import expire_outbox
+    from tools import outbox as outbox_file
 
     outbox = tmp_path / "outbox.jsonl"
     outbox.write_text(
         "".join(json.dumps({"run_id": f"T{i}", "at": at}) + "\n" for i, at in enumerate((100, 200, 300)))
     )
-    assert expire_outbox(outbox, cutoff=250) == 2
+    assert outbox_file.expire(outbox, cutoff=250) == 2
     assert [json.loads(line)["run_id"] for line in outbox.read_text().splitlines()] == ["T2"]
-    assert expire_outbox(outbox, cutoff=250) == 0
+    assert outbox_file.expire(outbox, cutoff=250) == 0
 
 
 def test_a_message_that_keeps_killing_the_ingest_worker_is_quarantined_as_poison(
