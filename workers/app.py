@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from celery import Celery
@@ -77,8 +75,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_default_queue": "plan",
         "include": TASK_MODULES,
         "beat_schedule": beat,
-        # Interval schedules need no persistent state; keep beat's file out of the working directory.
-        "beat_schedule_filename": str(Path(tempfile.gettempdir()) / f"triage-beat-{settings.namespace}"),
+        # Interval schedules need no persistent state: beat keeps them in memory. A schedule file shared
+        # by two beats of one namespace on one host (an ingest and an "all" worker) crashed one of them.
+        "beat_scheduler": "celery.beat:Scheduler",
         "worker_hijack_root_logger": False,
         # Task events feed Flower and celery-exporter; off by default (one Redis publish per transition).
         "worker_send_task_events": settings.task_events,

@@ -71,6 +71,9 @@ def test_the_broker_is_reliable_by_configuration() -> None:
     assert config["task_acks_late"] and config["task_reject_on_worker_lost"]
     assert config["worker_prefetch_multiplier"] == 1
     assert config["broker_transport_options"] == {"visibility_timeout": 3600, "global_keyprefix": "n1:kombu:"}
+    # Beat keeps its interval schedule in memory: two workers with beat on one host (ingest and "all")
+    # once shared a schedule file, and one beat died on it.
+    assert config["beat_scheduler"] == "celery.beat:Scheduler" and "beat_schedule_filename" not in config
 
 
 def test_a_categories_file_that_cannot_train_the_classifier_stops_start_up(tmp_path: Path) -> None:
