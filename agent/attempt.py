@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from agent.run import StepState
 from tools.base import RetryPolicy
-from tools.errors import NotReadyYet, PermanentToolError, RetryableToolError
+from tools.errors import NotReadyYet, PermanentToolError, RetryableToolError, field_errors
 
 WAIT_BACKOFF_CAP = 10  # waits back off like attempts, but never beyond the tenth attempt's delay
 
@@ -79,13 +79,8 @@ def decide(
         return Retry(retry.delay(state.attempts, error.retry_after, limits.retry_scale), str(error))
     if isinstance(error, PermanentToolError):
         return GiveUp(f"PermanentToolError: {error}")
-    if isinstance(
-        error, ValidationError
-    ):  # named by field, never with the value: it may be a customer's text
-        fields = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False)
-        )
-        return GiveUp(f"invalid arguments: {fields}")
+    if isinstance(error, ValidationError):
+        return GiveUp(f"invalid arguments: {field_errors(error)}")
     return GiveUp(f"unexpected {error!r}")  # a bug or an unexpected failure: fail fast and visibly
 
 

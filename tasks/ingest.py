@@ -104,11 +104,9 @@ def poll_once(source: MailSource) -> int:
 def poll_maildir() -> int:
     """Beat task: poll the configured Maildir once."""
     settings = runtime().settings
-    return (
-        0
-        if settings.maildir is None
-        else poll_once(MaildirSource(settings.maildir, settings.max_message_bytes))
-    )
+    if settings.maildir is None:
+        return 0
+    return poll_once(MaildirSource(settings.maildir, settings.max_message_bytes))
 
 
 @app.task(name="triage.poll_imap")

@@ -28,13 +28,11 @@ def plan_run(run_id: str) -> None:
         except PlanInvalid as exc:
             fail_run(rt, run, f"plan rejected: {exc}")
             return
-        if not rt.store.runs.save_plan(
-            run_id, planned
-        ):  # a redelivered task planned it meanwhile: use theirs
+        if rt.store.runs.save_plan(run_id, planned):
+            events.plan_made(run_id, planned.planner, len(planned.plan.steps), planned.notes)
+            run.plan, run.steps = planned.plan, {s.id: StepState() for s in planned.plan.steps}
+        else:  # a redelivered task planned it meanwhile: go on with theirs
             run = rt.store.runs.get(run_id)
             if run is None:
                 return
-        else:
-            events.plan_made(run_id, planned.planner, len(planned.plan.steps), planned.notes)
-            run.plan, run.steps = planned.plan, {s.id: StepState() for s in planned.plan.steps}
     dispatch(rt, run)

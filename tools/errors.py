@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class ToolError(Exception):
     """Base of every error a tool may raise on purpose."""
@@ -30,3 +32,9 @@ class NotReadyYet(RetryableToolError):
     Waiting is not failing: it is retried without using up the tool's attempts, for at most
     TRIAGE_DEPENDENCY_WAIT_S from the first wait; only then does the run go to the dead-letter list.
     """
+
+
+def field_errors(exc: ValidationError) -> str:
+    """What is wrong with arguments, named by field and never with the value (it may be a customer's
+    text): "body: Input should be a valid string; ..."."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from tools.base import ToolConfig, ToolContext
 from tools.catalog import CATALOG
-from tools.errors import PermanentToolError, RetryableToolError, ToolError
+from tools.errors import PermanentToolError, RetryableToolError, ToolError, field_errors
 
 
 class _NoLedger:
@@ -58,9 +58,8 @@ def _serve(conn: Connection) -> None:
         ctx = ToolContext(run_id="-", ticket_id="-", step_id="-", ledger=_NoLedger(), config=config)
         try:
             conn.send(("ok", CATALOG[name].run(args, ctx).model_dump(mode="json")))
-        except ValidationError as exc:  # the field names, never the values (a customer's text)
-            conn.send(("invalid", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                            for e in exc.errors(include_input=False))))  # fmt: skip
+        except ValidationError as exc:
+            conn.send(("invalid", field_errors(exc)))
         except RetryableToolError as exc:
             conn.send(("retry", str(exc)))
         except ToolError as exc:
