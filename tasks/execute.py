@@ -16,9 +16,9 @@ from typing import Any
 from celery import Task
 
 from agent.attempt import Decision, Done, GiveUp, Limits, Wait, after_crash, decide
-from agent.plan import Step, dependencies, resolve_args
+from agent.plan import Step, resolve_args
 from agent.run import Run, StepState, now
-from agent.store.runs import Runs
+from agent.store.runs import Progress, Runs
 from monitoring import events
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
@@ -36,23 +36,24 @@ def fail_run(rt: Runtime, run: Run, reason: str) -> None:
 
 
 def dispatch(rt: Runtime, run: Run) -> None:
-    """Enqueue every step whose dependencies are done (once each); finish the run when all are done.
-    The run's step states must be current (just read, or just written and read back)."""
-    if run.plan is None or run.is_final:
+    """Send every step whose dependencies are done (once each), or close the run when all are done."""
+    if run.plan is not None and not run.is_final:
+        follow(rt, run, rt.store.runs.advance(run.id, run.plan))
+
+
+def follow(rt: Runtime, run: Run, progress: Progress) -> None:
+    """Act on what advancing the run decided: send the steps this caller claimed, or say it closed."""
+    if progress.closed:
+        events.run_finished(run.id, "done", (now() - run.created_at).total_seconds())
+    plan = run.plan
+    if plan is None:
         return
-    done = {sid for sid, state in run.steps.items() if state.status == "done"}
-    if len(done) == len(run.plan.steps):
-        if rt.store.runs.finish(run.id, "done"):
-            events.run_finished(run.id, "done", (now() - run.created_at).total_seconds())
-        return
-    ready = [step.id for step in run.plan.steps if step.id not in done and dependencies(step) <= done]
-    claimed = rt.store.runs.claim_dispatch(run.id, ready) if ready else []
-    for sent, step_id in enumerate(claimed):
+    for sent, step_id in enumerate(progress.claimed):
         try:
-            soft, hard = time_limits(get_tool(rt.catalog, run.plan.step(step_id).tool))
+            soft, hard = time_limits(get_tool(rt.catalog, plan.step(step_id).tool))
             execute_step.apply_async((run.id, step_id), soft_time_limit=soft, time_limit=hard)
         except Exception:  # not sent: free the claims, so the sweeper or a redelivery can send them
-            for unsent in claimed[sent:]:
+            for unsent in progress.claimed[sent:]:
                 rt.store.runs.release_dispatch(run.id, unsent)
             raise
 
@@ -122,27 +123,39 @@ def run_with_timeout(tool: Tool[Any, Any], args: dict[str, Any], ctx: ToolContex
 def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
     """Run one step of a run's plan: load the run once, attempt the tool, apply the decision."""
     rt = runtime()
-    run = rt.store.runs.get(run_id)
+    first = StepState(status="running", attempts=1, started_at=now(), owner=_me())
+    run, started = rt.store.runs.start_step(run_id, step_id, first)  # a crash from here on is counted
     if run is None or run.plan is None or run.is_final:
-        return
-    state = run.steps.get(step_id, StepState())
-    if state.status == "done":  # a redelivered task: the work is recorded, just carry on
-        dispatch(rt, run)
         return
     step = run.plan.step(step_id)
     tool = get_tool(rt.catalog, step.tool)
     limits = Limits(rt.settings.dependency_wait_s, rt.settings.retry_scale, rt.settings.poison_threshold)
-    state, poisoned = after_crash(state, _owner_alive(state.owner), limits)
-    if poisoned is not None:
-        _give_up(rt, run, step_id, state, tool, 0.0, poisoned.why)
+    state = run.steps[step_id] if started else _begin_again(rt, run, step_id, tool, limits)
+    if state is None:
         return
-    state = state.model_copy(
-        update={"status": "running", "attempts": state.attempts + 1, "started_at": now(), "owner": _me()}
-    )
-    rt.store.runs.save_step(run_id, step_id, state)  # a crash from here on is counted by the next attempt
     result, error, elapsed = _attempt(rt, run, step, tool)
     decision = decide(error, state, tool.retry, limits, now())
     _apply(self, rt, run, step_id, tool, state, decision, result, elapsed, error)
+
+
+def _begin_again(
+    rt: Runtime, run: Run, step_id: str, tool: Tool[Any, Any], limits: Limits
+) -> StepState | None:
+    """A step attempted before (a retry, a redelivery, a crash): its state for this attempt, or None when
+    there is nothing to attempt (it is done, and what follows it was sent; or it was poison)."""
+    state = run.steps.get(step_id, StepState())
+    if state.status == "done":  # a redelivered task: the work is recorded, just carry on
+        dispatch(rt, run)
+        return None
+    state, poisoned = after_crash(state, _owner_alive(state.owner), limits)
+    if poisoned is not None:
+        _give_up(rt, run, step_id, state, tool, 0.0, poisoned.why)
+        return None
+    state = state.model_copy(
+        update={"status": "running", "attempts": state.attempts + 1, "started_at": now(), "owner": _me()}
+    )
+    rt.store.runs.save_step(run.id, step_id, state)  # a crash from here on is counted by the next attempt
+    return state
 
 
 def _attempt(
@@ -169,11 +182,10 @@ def _apply(
     if isinstance(decision, Done):
         done = {"status": "done", "finished_at": now(), "duration_s": round(elapsed, 6), "result": result,
                 "error": None}  # fmt: skip
-        finished = state.model_copy(update=done)
         assert run.plan is not None
-        run.steps = rt.store.runs.finish_step(run.id, step_id, finished, [s.id for s in run.plan.steps])
+        progress = rt.store.runs.advance(run.id, run.plan, step_id, state.model_copy(update=done))
         events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, "success", elapsed)
-        dispatch(rt, run)
+        follow(rt, run, progress)
     elif isinstance(decision, GiveUp):
         _give_up(rt, run, step_id, state, tool, elapsed, decision.why)
     elif isinstance(decision, Wait):  # not a failed attempt: the attempt is given back

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from agent.plan import PlanInvalid
 from agent.policy import review_plan
-from agent.run import StepState
 from monitoring import events
-from tasks.execute import dispatch, fail_run
+from tasks.execute import dispatch, fail_run, follow
 from workers.app import app
 from workers.runtime import runtime
 
@@ -28,11 +27,13 @@ def plan_run(run_id: str) -> None:
         except PlanInvalid as exc:
             fail_run(rt, run, f"plan rejected: {exc}")
             return
-        if rt.store.runs.save_plan(run_id, planned):
+        progress = rt.store.runs.save_plan(run_id, planned)
+        if progress is not None:
             events.plan_made(run_id, planned.planner, len(planned.plan.steps), planned.notes)
-            run.plan, run.steps = planned.plan, {s.id: StepState() for s in planned.plan.steps}
-        else:  # a redelivered task planned it meanwhile: go on with theirs
-            run = rt.store.runs.get(run_id)
-            if run is None:
-                return
+            run.plan = planned.plan
+            follow(rt, run, progress)
+            return
+        run = rt.store.runs.get(run_id)  # a redelivered task planned it meanwhile: go on with theirs
+        if run is None:
+            return
     dispatch(rt, run)

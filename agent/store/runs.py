@@ -9,37 +9,37 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import redis
 
 from agent.keys import Keys
+from agent.plan import Plan, dependencies
 from agent.planner import Planned
 from agent.run import Run, RunStatus, StepState, now
 from agent.store.codec import as_text
+from agent.store.run_scripts import ADVANCE, CREATE, FINISH, START
+from agent.store.run_scripts import DISPATCHED as _DISPATCHED
+from agent.store.run_scripts import STEP as _STEP
+from agent.store.run_scripts import USAGE as _USAGE
 from inbox.ticket import Ticket
 from tools.llm import Usage
 
-_CREATE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return 1
-"""
-# Close a run once: the caller whose HSETNX of finished_at wins sets the status and moves the indexes.
-_FINISH = """
-if redis.call('HSETNX', KEYS[1], 'finished_at', ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[3]) end
-redis.call('ZREM', KEYS[2], ARGV[5])
-if ARGV[2] == 'dead_letter' then
-  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
-  redis.call('PERSIST', KEYS[1])
-end
-return 1
-"""
-_STEP = "step:"
-_USAGE = "usage:"
-_DISPATCHED = "dispatched:"
+
+@dataclass(frozen=True)
+class Progress:
+    """What advancing a run decided: the steps this caller claimed (and must send), and whether it closed
+    the run (outcome 1; 0 otherwise, -1 the run is gone, -2 another plan was stored first)."""
+
+    outcome: int
+    claimed: list[str]
+
+    @property
+    def closed(self) -> bool:
+        """True for the one caller that found every step done and closed the run."""
+        return self.outcome == 1
 
 
 class Runs:
@@ -47,8 +47,10 @@ class Runs:
 
     def __init__(self, client: redis.Redis, keys: Keys, retention_s: int) -> None:
         self.redis, self.keys, self.retention_s = client, keys, retention_s
-        self._create = client.register_script(_CREATE)
-        self._finish = client.register_script(_FINISH)
+        self._create = client.register_script(CREATE)
+        self._finish = client.register_script(FINISH)
+        self._advance = client.register_script(ADVANCE)
+        self._start = client.register_script(START)
 
     def create(self, run_id: str, ticket: Ticket) -> bool:
         """Create a run for a ticket; False when it exists already (a redelivered ingest)."""
@@ -66,7 +68,19 @@ class Runs:
 
     def get(self, run_id: str) -> Run | None:
         """Load a whole run, or None if it does not exist (or has expired)."""
-        raw = {as_text(k): as_text(v) for k, v in self.redis.hgetall(self.keys.run(run_id)).items()}
+        return self._parse(run_id, self.redis.hgetall(self.keys.run(run_id)))
+
+    def start_step(self, run_id: str, step_id: str, running: StepState) -> tuple[Run | None, bool]:
+        """Load a run and, if the step was never attempted and the run is running, store `running` as its
+        state in the same atomic round trip. Returns the run as it now is, and whether `running` was
+        stored (if not, the caller decides from the state it finds)."""
+        field = f"{_STEP}{step_id}"
+        marked, flat = self._start(keys=[self.keys.run(run_id)], args=[field, running.model_dump_json()])
+        return self._parse(run_id, dict(zip(flat[::2], flat[1::2], strict=True))), bool(marked)
+
+    @staticmethod
+    def _parse(run_id: str, fields: Mapping[Any, Any]) -> Run | None:
+        raw = {as_text(k): as_text(v) for k, v in fields.items()}
         if "ticket" not in raw:
             return None
         steps = {
@@ -93,12 +107,10 @@ class Runs:
         """Move a run to a non-final status."""
         self.redis.hset(self.keys.run(run_id), "status", status)
 
-    def save_plan(self, run_id: str, planned: Planned) -> bool:
-        """Store the run's plan (first plan wins) with its planner and notes; True if ours was stored."""
-        key = self.keys.run(run_id)
-        if not self.redis.hsetnx(key, "plan", planned.plan.model_dump_json()):
-            return False
-        fields: dict[str | bytes, str] = {
+    def save_plan(self, run_id: str, planned: Planned) -> Progress | None:
+        """Store the run's plan with its planner and notes (the first plan wins) and claim the steps that
+        need no other; None when another plan was stored first (or the run is gone)."""
+        fields = {
             "planner": planned.planner,
             "planner_notes": json.dumps(planned.notes),
             "status": "running",
@@ -106,8 +118,8 @@ class Runs:
         }
         if planned.prompt_version:
             fields["prompt_version"] = planned.prompt_version
-        self.redis.hset(key, mapping=fields)  # type: ignore[arg-type]
-        return True
+        progress = self._advance_run(run_id, planned.plan, fields, ("plan", planned.plan.model_dump_json()))
+        return progress if progress.outcome >= 0 else None
 
     def record_usage(self, run_id: str, usage: Usage) -> None:
         """Add LLM usage to a run's totals (planner and tools add concurrently; each field atomically)."""
@@ -120,15 +132,6 @@ class Runs:
             if value := getattr(usage, name):
                 pipe.hincrbyfloat(key, f"{_USAGE}{name}", value)
         pipe.execute()
-
-    def claim_dispatch(self, run_id: str, step_ids: list[str]) -> list[str]:
-        """The steps of these whose dispatch this caller claimed (exactly one caller per step enqueues
-        it); one round trip for all of them."""
-        pipe = self.redis.pipeline(transaction=False)
-        stamp = time.time()
-        for step_id in step_ids:
-            pipe.hsetnx(self.keys.run(run_id), f"{_DISPATCHED}{step_id}", stamp)
-        return [step_id for step_id, won in zip(step_ids, pipe.execute(), strict=True) if won]
 
     def dispatched_at(self, run_id: str, step_id: str) -> float | None:
         """When a step was handed to the queue (unix seconds), or None if it was not."""
@@ -151,17 +154,30 @@ class Runs:
         """Write one step's state (each step's field is written only by that step's task)."""
         self.redis.hset(self.keys.run(run_id), f"{_STEP}{step_id}", state.model_dump_json())
 
-    def finish_step(
-        self, run_id: str, step_id: str, state: StepState, step_ids: list[str]
-    ) -> dict[str, StepState]:
-        """Write one step's final state and read every step's state back, in one atomic round trip: the
-        steps finishing at the same time each see the others, so one of them dispatches what follows."""
-        key = self.keys.run(run_id)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(key, f"{_STEP}{step_id}", state.model_dump_json())
-        pipe.hmget(key, [f"{_STEP}{s}" for s in step_ids])
-        _, values = pipe.execute()
-        return {s: StepState.model_validate_json(v) for s, v in zip(step_ids, values, strict=True) if v}
+    def advance(self, run_id: str, plan: Plan, step_id: str = "", state: StepState | None = None) -> Progress:
+        """Record a step's final state (if given), then, in the same atomic round trip, close the run when
+        every step is done or claim the steps now ready: the steps finishing at the same time each see the
+        others, so exactly one of them sends each next step, and one closes the run."""
+        fields = {f"{_STEP}{step_id}": state.model_dump_json()} if state is not None else {}
+        return self._advance_run(run_id, plan, fields)
+
+    def _advance_run(
+        self, run_id: str, plan: Plan, fields: dict[str, str], guard: tuple[str, str] = ("", "")
+    ) -> Progress:
+        finished = now()
+        graph = [x for step in plan.steps for x in (step.id, ",".join(sorted(dependencies(step))))]
+        pairs = [x for kv in fields.items() for x in kv]
+        args: list[str | float] = [
+            finished.isoformat(),
+            time.time(),
+            run_id,
+            *guard,
+            len(fields),
+            *pairs,
+            *graph,
+        ]
+        outcome, claimed = self._advance(keys=[self.keys.run(run_id), self.keys.active_runs], args=args)
+        return Progress(int(outcome), [as_text(c) for c in claimed])
 
     def finish(self, run_id: str, status: RunStatus, error: str | None = None) -> bool:
         """Close a run as done or dead_letter (a dead letter is kept until an operator acts); True for the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from agent.plan import Plan
 from agent.planner import RulePlanner
 from agent.run import Delivery, StepState
 from agent.store import RunStore
@@ -22,22 +23,79 @@ def test_a_run_is_created_once(store: RunStore) -> None:
     assert run is not None and run.status == "planning" and run.ticket == ticket()
 
 
-def test_the_first_plan_wins_and_initialises_every_step(store: RunStore) -> None:
+def test_the_first_plan_wins_initialises_every_step_and_claims_those_that_need_none(store: RunStore) -> None:
     store.runs.create("T1", ticket())
     planned = RulePlanner().make_plan(ticket())
-    assert store.runs.save_plan("T1", planned) is True
-    assert store.runs.save_plan("T1", planned) is False
+    progress = store.runs.save_plan("T1", planned)
+    assert progress is not None and progress.claimed == ["categorize", "extract"] and not progress.closed
+    assert store.runs.save_plan("T1", planned) is None
     run = store.runs.get("T1")
     assert run is not None and run.status == "running" and run.planner == "rule"
     assert set(run.steps) == {"categorize", "extract", "create_issue"}
 
 
-def test_each_step_is_dispatched_by_one_caller_only(store: RunStore) -> None:
+def planned_run(store: RunStore) -> Plan:
     store.runs.create("T1", ticket())
-    assert [store.runs.claim_dispatch("T1", ["a"]) for _ in range(3)] == [["a"], [], []]
-    assert store.runs.claim_dispatch("T1", ["a", "b"]) == ["b"]  # in one round trip, only the unclaimed
-    store.runs.release_dispatch("T1", "a")
-    assert store.runs.claim_dispatch("T1", ["a"]) == ["a"]
+    planned = RulePlanner().make_plan(ticket())
+    store.runs.save_plan("T1", planned)
+    return planned.plan
+
+
+def test_each_step_is_sent_by_one_caller_only(store: RunStore) -> None:
+    plan = planned_run(store)
+    assert [store.runs.advance("T1", plan).claimed for _ in range(2)] == [[], []]  # claimed by the plan
+    store.runs.release_dispatch("T1", "extract")  # its send failed
+    assert [store.runs.advance("T1", plan).claimed for _ in range(2)] == [["extract"], []]
+
+
+def test_the_step_that_completes_the_dependencies_claims_what_follows(store: RunStore) -> None:
+    plan = planned_run(store)
+    done = StepState(status="done", attempts=1, result={"category": "billing"})
+    assert store.runs.advance("T1", plan, "categorize", done).claimed == []  # extract is not done yet
+    assert store.runs.advance("T1", plan, "extract", done).claimed == ["create_issue"]
+    assert store.runs.advance("T1", plan, "extract", done).claimed == []  # a redelivery sends nothing
+
+
+def test_the_last_step_closes_the_run_once(store: RunStore) -> None:
+    plan = planned_run(store)
+    done = StepState(status="done", attempts=1)
+    outcomes = [store.runs.advance("T1", plan, step.id, done).closed for step in plan.steps]
+    assert outcomes == [False, False, True]
+    assert store.runs.advance("T1", plan).closed is False  # the sweeper finds it closed already
+    run = store.runs.get("T1")
+    assert run is not None and run.status == "done" and run.finished_at is not None
+    assert "T1" not in store.runs.active_ids()
+
+
+def test_a_closed_run_sends_nothing_more(store: RunStore) -> None:
+    plan = planned_run(store)
+    store.runs.finish("T1", "dead_letter", "categorize failed")
+    progress = store.runs.advance("T1", plan, "extract", StepState(status="done", attempts=1))
+    assert progress.claimed == [] and not progress.closed
+
+
+def test_advancing_an_expired_run_does_not_bring_it_back(store: RunStore) -> None:
+    plan = planned_run(store)
+    store.runs.erase("T1")
+    assert store.runs.advance("T1", plan, "extract", StepState(status="done")).outcome == -1
+    assert not store.redis.exists(store.keys.run("T1"))
+
+
+def test_only_a_first_attempt_is_marked_started_with_the_load(store: RunStore) -> None:
+    plan = planned_run(store)
+    running = StepState(status="running", attempts=1, owner="host:1")
+    run, marked = store.runs.start_step("T1", "categorize", running)
+    assert marked and run is not None and run.plan == plan and run.steps["categorize"] == running
+    run, marked = store.runs.start_step("T1", "categorize", running)  # a redelivery: the caller decides
+    assert not marked and run is not None and run.steps["categorize"] == running
+    assert store.runs.start_step("T2", "categorize", running) == (None, False)
+
+
+def test_a_step_of_a_run_not_running_is_not_marked(store: RunStore) -> None:
+    plan = planned_run(store)
+    store.runs.finish("T1", "dead_letter", "boom")
+    run, marked = store.runs.start_step("T1", plan.steps[0].id, StepState(status="running", attempts=1))
+    assert not marked and run is not None and run.steps[plan.steps[0].id].status == "pending"
 
 
 def test_a_run_is_finished_once_and_dead_letters_are_listed_and_kept(store: RunStore) -> None:
