@@ -130,11 +130,22 @@ class Sandbox:
             self._idle.append(helper)
 
     def prestart(self, count: int = 1) -> None:
-        """Start helpers now, in the background, so the first calls do not wait for their imports."""
+        """Start helpers now (side by side) and wait until they have imported the tools, so that a worker
+        says it is ready only once its first calls will not wait for imports, nor its helpers' imports
+        compete with the work for the cores. A helper that does not get ready is dropped (and said)."""
         self._mine()
         started = [_Helper() for _ in range(min(count, self.size) - len(self._idle))]
+        ready = []
+        for helper in started:
+            try:
+                helper.wait_ready()
+                ready.append(helper)
+            except (RetryableToolError, EOFError, OSError) as exc:
+                print(f"sandbox: a tool process did not start ({exc!r}); a call will start another",
+                      file=sys.stderr)  # fmt: skip
+                helper.kill()
         with self._lock:
-            self._idle.extend(started)
+            self._idle.extend(ready)
 
     def run(self, name: str, args: dict[str, Any], config: ToolConfig, timeout_s: float) -> dict[str, Any]:
         """The tool's result; RetryableToolError when it overran (its helper killed), its helper died, or
