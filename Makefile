@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 N ?= 500
 LATENCY ?= 0.05
 WORKERS ?= 2
+ROUNDS ?= 3
 
 # Every install goes through constraints.txt: the exact versions CI last proved (pyproject.toml has ranges).
 PIP := $(BIN)/pip install --quiet -c constraints.txt
@@ -85,7 +86,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.pipeline --tickets $(N) --latency $(LATENCY) --workers $(WORKERS)
+	$(BIN)/python -m bench.pipeline --tickets $(N) --latency $(LATENCY) --workers $(WORKERS) --rounds $(ROUNDS)
 
 # Fault injection: kills, a warm shutdown and a Redis restart while real workers process mail.
 MESSAGES ?= 512

@@ -11,18 +11,16 @@ from pathlib import Path
 def start_workers(
     commands: list[list[str]], env: dict[str, str], logs: Path, name: str
 ) -> tuple[list[subprocess.Popen[bytes]], float]:
-    """Start one worker per command; return them and the moment the first said it was ready."""
+    """Start one worker per command; return them and the moment (unix seconds) the last said it was
+    ready: from then on the whole fleet works, and its rate is what is compared."""
     procs, paths = [], [logs / f"{name}-{i}.log" for i in range(len(commands))]
     for cmd, path in zip(commands, paths, strict=True):
         log = open(path, "wb")  # noqa: SIM115 (lives as long as the worker)
         procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
-    deadline, first_ready = time.monotonic() + 120, None
+    deadline = time.monotonic() + 120
     while True:
-        ready = [b"ready." in path.read_bytes() for path in paths]
-        if any(ready) and first_ready is None:
-            first_ready = time.monotonic()
-        if all(ready) and first_ready is not None:
-            return procs, first_ready
+        if all(b"ready." in path.read_bytes() for path in paths):
+            return procs, time.time()
         if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
             stop(procs)
             raise RuntimeError(f"workers did not start; see {logs}")
@@ -35,6 +33,13 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
         proc.terminate()
     for proc in procs:
         proc.wait(60)
+
+
+def steady_rate(finished_at: list[float], since: float) -> float:
+    """Tickets per second finished from `since` (unix seconds) to the last one: the whole fleet's rate,
+    without its start-up (the first worker up works alone until the others are)."""
+    after = sorted(t for t in finished_at if t > since)
+    return round(len(after) / (after[-1] - since), 2) if after else float("nan")
 
 
 def percentile(values: list[float], q: float) -> float:

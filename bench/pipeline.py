@@ -1,11 +1,14 @@
 """`make bench`: N synthetic tickets through the real pipeline (worker processes on Redis), and the
 same through bare Celery chains of four tasks (bench/raw_celery.py) on the same Redis in the same run.
 
-Two phases each. Throughput: N tickets are queued first (the pipeline's ingested by this harness), then
-the workers start and drain them; tickets/s counts from the first worker's "ready". Latency: N/4 more
-tickets are fed at half the pipeline's throughput, and the p99 enqueue->done time of each is printed;
-the difference is what the pipeline adds to Celery under load. The last line is one JSON object with
-`ratio_to_raw_celery`. Each tool sleeps --latency seconds to stand in for real I/O.
+Throughput: N tickets are queued first (the pipeline's ingested by this harness), then the workers
+start and drain them; tickets/s counts the tickets finished once every worker said "ready". The two take
+turns for --rounds rounds and the medians are printed: a shared machine's speed drifts by more than the
+difference being measured, and a ratio is only meaningful between runs that saw the same machine.
+Latency (last round): N/4 more tickets are fed at half the pipeline's throughput, and the p99
+enqueue->done time of each is printed; the difference is what the pipeline adds to Celery under load.
+The last line is one JSON object with `ratio_to_raw_celery`. Each tool sleeps --latency seconds to stand
+in for real I/O.
 """
 
 from __future__ import annotations
@@ -14,16 +17,16 @@ import argparse
 import json
 import os
 import random
+import statistics
 import sys
 import tempfile
-import time
 import uuid
 from contextlib import ExitStack
 from email.message import EmailMessage
 from pathlib import Path
 
 from bench import raw_celery
-from bench.fleet import paced, percentile, start_workers, stop, wait_until
+from bench.fleet import paced, percentile, start_workers, steady_rate, stop, wait_until
 from workers.embedded_redis import embedded_redis, redis_answers
 from workers.settings import load_settings
 
@@ -59,13 +62,17 @@ def deliver(folder: Path, n: int) -> None:
     os.utime(path, (1_700_000_000 + n, 1_700_000_000 + n))
 
 
-def run_pipeline(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, float]:
-    """Both phases through `triage worker`s: tickets/s, tasks per ticket and p99 at half load."""
-    half = max(50, args.tickets // 4)
+def run_pipeline(
+    args: argparse.Namespace, url: str, namespace: str, tmp: Path, half_load: bool
+) -> dict[str, float]:
+    """N tickets through `triage worker`s: tickets/s, tasks per ticket, and the p99 at half load (when
+    asked for: NaN otherwise). Every round uses the same namespace (this process's runtime is built
+    once) and leaves it empty."""
+    half = max(50, args.tickets // 4) if half_load else 0
     env = {
         **os.environ,
         "TRIAGE_REDIS_URL": url,
-        "TRIAGE_NAMESPACE": f"bench-{uuid.uuid4().hex[:8]}",
+        "TRIAGE_NAMESPACE": namespace,
         "TRIAGE_SIMULATED_TOOL_LATENCY_S": str(args.latency),
         "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl"),
         "TRIAGE_MAX_PLAN_BACKLOG": str(args.tickets + half + 100),  # the harness queues all at once
@@ -76,15 +83,16 @@ def run_pipeline(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, flo
     from workers.runtime import runtime
 
     store = runtime().store
+    tmp = Path(tempfile.mkdtemp(dir=tmp))
     try:
         poll_source(MaildirSource(synthetic_mailbox(tmp / "mailbox", args.tickets)))
         triage = str(Path(sys.executable).parent / "triage")
         cmd = [triage, "worker", "--role", "all", "--pool", "threads", "-c", str(args.concurrency)]
-        procs, started = start_workers([[*cmd, "--loglevel", "INFO"]] * args.workers, env, tmp, "triage")
+        procs, ready = start_workers([[*cmd, "--loglevel", "INFO"]] * args.workers, env, tmp, "triage")
         try:
             wait_until(lambda: not store.health.state_counts()["active"], 600, "the tickets to be done")
-            wall = time.monotonic() - started
             runs = [store.runs.get(d.run_id) for d in store.deliveries.recent(args.tickets + 10) if d.run_id]
+            rate = steady_rate([r.finished_at.timestamp() for r in runs if r and r.finished_at], ready)
             folder = synthetic_mailbox(tmp / "half-load")
             later = MaildirSource(folder)
 
@@ -92,10 +100,11 @@ def run_pipeline(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, flo
                 deliver(folder, args.tickets + n)
                 poll_source(later)
 
-            paced(half, args.tickets / wall / 2, feed)
-            wait_until(
-                lambda: not store.health.state_counts()["active"], 600, "the half-load tickets to be done"
-            )
+            if half:
+                paced(half, rate / 2, feed)
+                wait_until(
+                    lambda: not store.health.state_counts()["active"], 600, "the half-load tickets to be done"
+                )
             fed = [store.runs.get(d.run_id) for d in store.deliveries.recent(half + 10)
                    if d.run_id and d.source == later.name]  # fmt: skip
         finally:
@@ -108,34 +117,46 @@ def run_pipeline(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, flo
     return {
         "tickets": len(done),
         "done": sum(r.status == "done" for r in done),
-        "tickets_per_s": round(len(done) / wall, 2),
+        "tickets_per_s": rate,
         "tasks_per_ticket": round(tasks / len(done), 2),
-        "wall_s": round(wall, 2),
         "half_load_p99_s": percentile(latencies, 0.99),
     }
 
 
 def main() -> None:
-    """Run the benchmark and its raw-Celery baseline and print both figures and their ratio."""
+    """Run the benchmark and its raw-Celery baseline by turns and print the medians and their ratio."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, default=500)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds each tool call sleeps")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=16, help="threads per worker")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of pipeline and baseline (medians)")
     args = parser.parse_args()
 
+    ours: dict[str, float] = {}
+    rounds: list[tuple[float, float]] = []
+    namespace = f"bench-{uuid.uuid4().hex[:8]}"
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="triage-bench-")))
         url = load_settings().redis_url
         if not redis_answers(url):
             url = stack.enter_context(embedded_redis())
         print(f"{args.tickets} tickets, {args.workers} worker(s) x {args.concurrency} threads, "
-              f"{args.latency}s per tool call, Redis {url}", file=sys.stderr)  # fmt: skip
-        ours = run_pipeline(args, url, tmp)
-        raw = raw_celery.measure(args.tickets, args.workers, args.concurrency, args.latency, url, tmp,
-                                 half_rate=ours["tickets_per_s"] / 2)  # fmt: skip
+              f"{args.latency}s per tool call, {args.rounds} round(s), Redis {url}",
+              file=sys.stderr)  # fmt: skip
+        for turn in range(1, args.rounds + 1):
+            last = turn == args.rounds
+            ours = run_pipeline(args, url, namespace, tmp, half_load=last)
+            raw = raw_celery.measure(args.tickets, args.workers, args.concurrency, args.latency, url,
+                                     f"raw-{namespace}", tmp,
+                                     half_rate=ours["tickets_per_s"] / 2 if last else None)  # fmt: skip
+            rounds.append((ours["tickets_per_s"], raw["tickets_per_s"]))
+            print(
+                f"round {turn}: triage {rounds[-1][0]} tickets/s, raw Celery {rounds[-1][1]}", file=sys.stderr
+            )
     result = {
         **ours,
+        "tickets_per_s": statistics.median(r[0] for r in rounds),
         "latency_per_tool_s": args.latency,
         "workers": args.workers,
         "threads_per_worker": args.concurrency,
@@ -143,14 +164,16 @@ def main() -> None:
         "concurrency_bound_tickets_per_s": round(args.workers * args.concurrency / (3 * args.latency), 2)
         if args.latency
         else None,
-        "raw_celery_tickets_per_s": raw["tickets_per_s"],
-        "ratio_to_raw_celery": round(ours["tickets_per_s"] / raw["tickets_per_s"], 2),
+        "raw_celery_tickets_per_s": statistics.median(r[1] for r in rounds),
+        "ratio_to_raw_celery": round(statistics.median(r[0] / r[1] for r in rounds), 2),
+        "ratio_by_round": [round(r[0] / r[1], 2) for r in rounds],
         "raw_celery_half_load_p99_s": raw["half_load_p99_s"],
         "half_load_p99_overhead_s": round(ours["half_load_p99_s"] - raw["half_load_p99_s"], 3),
     }
     print(
         f"triage: {result['tickets_per_s']} tickets/s ({result['tasks_per_ticket']} tasks/ticket); "
-        f"raw Celery: {raw['tickets_per_s']} tickets/s; ratio {result['ratio_to_raw_celery']}. "
+        f"raw Celery: {result['raw_celery_tickets_per_s']} tickets/s; ratio {result['ratio_to_raw_celery']} "
+        f"(median of {args.rounds} rounds: {result['ratio_by_round']}). "
         f"At half load ({ours['tickets_per_s'] / 2:.1f}/s) p99 enqueue->done {ours['half_load_p99_s']}s "
         f"against {raw['half_load_p99_s']}s raw: {result['half_load_p99_overhead_s']:+.3f}s overhead"
     )

@@ -18,13 +18,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import redis
 from celery import Celery
 
-from bench.fleet import paced, percentile, start_workers, stop, wait_until
+from bench.fleet import paced, percentile, start_workers, steady_rate, stop, wait_until
 
 STAGES = ("categorize", "extract", "create_issue")
 app = Celery("raw-bench")
@@ -65,13 +64,15 @@ def plan(ticket: int, enqueued_at: float) -> None:
 
 @app.task(name="raw.step")
 def step(ticket: int, enqueued_at: float, stage: str) -> None:
-    """One tool step: sleep the simulated latency; the last records the ticket's enqueue->done time."""
+    """One tool step: sleep the simulated latency; the last records the ticket's enqueue->done time and
+    when it finished."""
     time.sleep(float(os.environ.get("BENCH_LATENCY_S", "0")))
     if stage != STAGES[-1]:
         if _redis().incr(_key(f"join:{ticket}")) == 2:
             step.delay(ticket, enqueued_at, STAGES[-1])
         return
-    _redis().rpush(_key("finished"), time.time() - enqueued_at)
+    finished = time.time()
+    _redis().rpush(_key("finished"), f"{finished - enqueued_at} {finished}")
 
 
 def enqueue(first: int, count: int) -> None:
@@ -81,11 +82,19 @@ def enqueue(first: int, count: int) -> None:
 
 
 def measure(
-    tickets: int, workers: int, concurrency: int, latency: float, url: str, logs: Path, half_rate: float
+    tickets: int,
+    workers: int,
+    concurrency: int,
+    latency: float,
+    url: str,
+    prefix: str,
+    logs: Path,
+    half_rate: float | None,
 ) -> dict[str, float]:
-    """Drain `tickets` prefilled chains (tickets/s from the first worker's ready), then feed half as many
-    at `half_rate` per second and time each enqueue->done."""
-    prefix = f"raw-bench-{uuid.uuid4().hex[:8]}"
+    """Drain `tickets` prefilled chains (tickets/s once every worker is ready), then (given a
+    `half_rate`) feed a quarter as many at that rate per second and time each enqueue->done. Keys live
+    under `prefix` (the same in every round: this process's app keeps its first broker connection) and
+    are deleted after."""
     env = {**os.environ, "BENCH_REDIS_URL": url, "BENCH_PREFIX": prefix, "BENCH_LATENCY_S": str(latency)}
     os.environ.update(env)
     app.conf.update(broker_url=url, broker_transport_options={"global_keyprefix": f"{prefix}:kombu:"})
@@ -96,17 +105,19 @@ def measure(
            "-Q", "plan,execute", "--loglevel", "INFO"]  # fmt: skip
     enqueue(0, tickets)
     named = [[*cmd, "-n", f"{prefix}-{i}@%h"] for i in range(workers)]
-    procs, started = start_workers(named, env, logs, "raw")
+    procs, ready = start_workers(named, env, logs, "raw")
     try:
         wait_until(lambda: client.llen(finished) >= tickets, 600, "the raw chains to finish")
-        wall = time.monotonic() - started
+        rate = steady_rate([float(v.split()[1]) for v in client.lrange(finished, 0, -1)], ready)
         client.delete(finished)
-        half = max(50, tickets // 4)
-        paced(half, half_rate, lambda n: enqueue(tickets + n, 1))
-        wait_until(lambda: client.llen(finished) >= half, 600, "the half-load chains to finish")
-        latencies = [float(v) for v in client.lrange(finished, 0, -1)]
+        latencies: list[float] = []
+        if half_rate is not None:
+            half = max(50, tickets // 4)
+            paced(half, half_rate, lambda n: enqueue(tickets + n, 1))
+            wait_until(lambda: client.llen(finished) >= half, 600, "the half-load chains to finish")
+            latencies = [float(v.split()[0]) for v in client.lrange(finished, 0, -1)]
     finally:
         stop(procs)
         for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)
-    return {"tickets_per_s": round(tickets / wall, 2), "half_load_p99_s": percentile(latencies, 0.99)}
+    return {"tickets_per_s": rate, "half_load_p99_s": percentile(latencies, 0.99)}
