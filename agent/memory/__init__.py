@@ -1,0 +1,1 @@
+"""Long-term memory: past tickets in Chroma, recalled by similarity and by customer (agent/memory/)."""

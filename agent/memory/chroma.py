@@ -1,0 +1,166 @@
+"""Memory in Chroma: one collection of tickets per namespace, embedded (a folder) or on a server.
+
+`TRIAGE_MEMORY_PATH` is an embedded PersistentClient: one worker process per folder (Chroma's embedded
+index is per process; a fleet shares one `chroma run` server through `TRIAGE_MEMORY_URL`). Chroma is
+imported and the collection opened on first use, so a process that never touches memory never pays the
+second that takes. Telemetry is off.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from agent.memory.embedding import Embedder
+from agent.memory.recall import Contact, Neighbour, Recall
+from inbox.ticket import Ticket
+from tools.errors import RetryableToolError
+from tools.memory_port import Remembered
+
+DOCUMENT_CHARS = 2_000  # of a ticket's text, kept for people reading the memory; the vector has it all
+
+
+class MemoryUnavailable(RetryableToolError):
+    """Chroma could not be reached or failed; worth another attempt."""
+
+
+class Memory:
+    """Remember tickets, recall similar ones and a customer's history, forget on request or by age."""
+
+    def __init__(
+        self, embedder: Embedder, namespace: str, path: Path | None = None, url: str | None = None
+    ) -> None:
+        if (path is None) == (url is None):
+            raise ValueError("memory needs exactly one of a folder (path) or a Chroma server (url)")
+        self.embedder, self.path, self.url = embedder, path, url
+        self.name = re.sub(r"[^A-Za-z0-9_-]", "-", f"triage-{namespace}-tickets")[:60].strip("-_")
+        self._collection: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def where(self) -> str:
+        """Where the memory lives, for messages."""
+        return f"Chroma at {self.url}" if self.url else f"Chroma folder {self.path}"
+
+    def _tickets(self) -> Any:
+        with self._lock:
+            if self._collection is None:
+                self._collection = self._open()
+            return self._collection
+
+    def _open(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False)
+        try:
+            if self.url is not None:
+                parts = urlsplit(self.url)
+                client = chromadb.HttpClient(host=parts.hostname or "127.0.0.1", port=parts.port or 8000,
+                                             ssl=parts.scheme == "https", settings=settings)  # fmt: skip
+            else:
+                assert self.path is not None
+                self.path.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=str(self.path), settings=settings)
+            return client.get_or_create_collection(
+                self.name, embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedder": self.embedder.name},
+            )  # fmt: skip
+        except Exception as exc:
+            raise MemoryUnavailable(f"{self.where}: {type(exc).__name__}: {exc}") from exc
+
+    def _call(self, what: str, fn: Any, **kwargs: Any) -> Any:
+        """Call the collection; any failure of Chroma's is MemoryUnavailable (and the collection is
+        opened afresh next time: a restarted server, a recreated folder)."""
+        try:
+            return getattr(self._tickets(), fn)(**kwargs)
+        except MemoryUnavailable:
+            raise
+        except Exception as exc:
+            with self._lock:
+                self._collection = None
+            raise MemoryUnavailable(f"{self.where}: {what} failed: {type(exc).__name__}: {exc}") from exc
+
+    def remember(self, entry: Remembered) -> None:
+        """Store a ticket, replacing what memory had under its id."""
+        text = f"{entry.subject}\n{entry.body}"
+        meta = {k: v for k, v in entry.model_dump().items() if v is not None and k not in ("subject", "body")}
+        meta.update(subject=entry.subject[:200], sender=entry.sender.lower(), at=entry.seen_at.timestamp(),
+                    received_at=entry.received_at.isoformat(), seen_at=entry.seen_at.isoformat())  # fmt: skip
+        self._call("remember", "upsert", ids=[entry.ticket_id], embeddings=self.embedder.embed([text]),
+                   documents=[text[:DOCUMENT_CHARS]], metadatas=[meta])  # fmt: skip
+
+    def recall(self, ticket: Ticket, similar: int = 5, history_since: datetime | None = None) -> Recall:
+        """The ticket's most similar past tickets (itself excluded) and its sender's earlier tickets."""
+        vector = self.embedder.embed([f"{ticket.subject}\n{ticket.body}"])
+        found = self._call("recall similar", "query", query_embeddings=vector, n_results=similar + 1,
+                           include=["metadatas", "distances"])  # fmt: skip
+        neighbours = [
+            Neighbour(
+                ticket_id=i,
+                subject=m.get("subject", ""),
+                similarity=round(max(0.0, 1.0 - d), 4),
+                category=m.get("category"),
+                issue_key=m.get("issue_key"),
+                seen_at=_at(m),
+            )
+            for i, m, d in zip(found["ids"][0], found["metadatas"][0], found["distances"][0], strict=True)
+            if i != ticket.id
+        ][:similar]
+        where: dict[str, Any] = {"sender": ticket.sender.lower()}
+        if history_since is not None:
+            where = {"$and": [where, {"at": {"$gte": history_since.timestamp()}}]}
+        earlier = self._call("recall history", "get", where=where, include=["metadatas"])
+        contacts = sorted(
+            (
+                Contact(
+                    ticket_id=i,
+                    subject=m.get("subject", ""),
+                    seen_at=_at(m),
+                    category=m.get("category"),
+                    urgency=m.get("urgency"),
+                    issue_key=m.get("issue_key"),
+                )
+                for i, m in zip(earlier["ids"], earlier["metadatas"], strict=True)
+                if i != ticket.id
+            ),
+            key=lambda c: c.seen_at,
+            reverse=True,
+        )
+        return Recall(similar=neighbours, history=contacts)
+
+    def forget(self, ticket_ids: list[str]) -> int:
+        """Delete these tickets (an erasure request); how many memory had."""
+        if not ticket_ids:
+            return 0
+        there = self._call("forget", "get", ids=ticket_ids, include=[])["ids"]
+        if there:
+            self._call("forget", "delete", ids=there)
+        return len(there)
+
+    def forget_sender(self, sender: str) -> int:
+        """Delete every ticket of a sender (an erasure request); how many there were."""
+        there = self._call("forget", "get", where={"sender": sender.lower()}, include=[])["ids"]
+        if there:
+            self._call("forget", "delete", ids=there)
+        return len(there)
+
+    def expire(self, before: datetime) -> int:
+        """Delete the tickets handled before `before` (the retention); how many went."""
+        there = self._call("expire", "get", where={"at": {"$lt": before.timestamp()}}, include=[])["ids"]
+        if there:
+            self._call("expire", "delete", ids=there)
+        return len(there)
+
+    def count(self) -> int:
+        """How many tickets memory holds."""
+        return int(self._call("count", "count"))
+
+
+def _at(meta: Mapping[str, Any]) -> datetime:
+    return datetime.fromtimestamp(float(meta.get("at", 0.0)), UTC)
