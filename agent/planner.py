@@ -40,7 +40,11 @@ def _result(step: str, name: str) -> dict[str, str]:
 
 
 class RulePlanner:
-    """New ticket: categorize and extract (in parallel), then open an issue. Reply: comment on the issue."""
+    """New ticket: categorize and extract (in parallel), then open an issue, then (with memory on)
+    remember the ticket with what was found. Reply: comment on the issue."""
+
+    def __init__(self, remember: bool = False) -> None:
+        self.remember = remember
 
     def make_plan(self, ticket: Ticket) -> Planned:
         """The fixed plan for this kind of message."""
@@ -77,4 +81,22 @@ class RulePlanner:
                 },
             ),
         ]
-        return Planned(Plan(steps=steps, rationale="new ticket: categorize, extract, open an issue"), "rule")
+        if self.remember:
+            steps.append(Step(id="remember", tool="remember_ticket", args=_remember_args()))
+        rationale = "new ticket: categorize, extract, open an issue" + (", remember" if self.remember else "")
+        return Planned(Plan(steps=steps, rationale=rationale), "rule")
+
+
+def _remember_args() -> dict[str, object]:
+    return {
+        "ticket_id": _ticket("id"),
+        "subject": _ticket("subject"),
+        "body": _ticket("body"),
+        "sender": _ticket("sender"),
+        "received_at": _ticket("received_at"),
+        "category": _result("categorize", "category"),
+        "urgency": _result("extract", "urgency"),
+        "customer_name": _result("extract", "customer_name"),
+        "account_id": _result("extract", "account_id"),
+        "issue_key": _result("create_issue", "issue_key"),
+    }

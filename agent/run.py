@@ -7,12 +7,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from agent.memory.recall import Recall
 from agent.plan import Plan
 from inbox.ticket import Ticket
 from tools.llm import Usage
 
 RunStatus = Literal["planning", "running", "done", "dead_letter", "discarded"]
-StepStatus = Literal["pending", "running", "retrying", "done", "failed"]
+StepStatus = Literal["pending", "running", "retrying", "done", "skipped", "failed"]
+# A settled step is over and what depends on it may run: done, or skipped (a best-effort tool gave up).
+SETTLED_STEP_STATUSES: frozenset[str] = frozenset({"done", "skipped"})
 DeliveryOutcome = Literal["ticket", "threaded", "automated", "duplicate", "quarantined"]
 FINAL_RUN_STATUSES: frozenset[str] = frozenset({"done", "dead_letter", "discarded"})
 
@@ -51,6 +54,11 @@ class StepState(BaseModel):
     result: dict[str, Any] | None = None
     error: str | None = None
 
+    @property
+    def settled(self) -> bool:
+        """True once the step is over for good: done, or skipped by a best-effort tool that gave up."""
+        return self.status in SETTLED_STEP_STATUSES
+
 
 class Run(BaseModel):
     """Everything about processing one ticket: the ticket, its plan, each step, the final status."""
@@ -67,6 +75,7 @@ class Run(BaseModel):
     steps: dict[str, StepState] = Field(default_factory=dict)
     error: str | None = None
     usage: Usage = Field(default_factory=Usage)
+    recall: Recall | None = Field(default=None, description="what memory recalled when the run was planned")
 
     @property
     def is_final(self) -> bool:

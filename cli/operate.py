@@ -10,6 +10,7 @@ import time
 import click
 from pydantic import SecretStr
 
+from agent.memory.chroma import MemoryUnavailable
 from agent.run import Run
 from tasks.plan import plan_run
 from tools import jira_client, outbox
@@ -96,6 +97,11 @@ def purge(rt: Runtime, sender: str, redact: bool) -> None:
     removed = dict(erasure.removed)
     removed["outbox_lines"] = outbox.drop_runs(rt.tool_config.outbox_path, erasure.run_ids)
     redacted, failed = 0, []
+    if rt.memory is not None:
+        try:
+            removed["memory_entries"] = rt.memory.forget_sender(sender)
+        except MemoryUnavailable as exc:
+            failed.append(f"long-term memory: {exc} (run the purge again once it answers)")
     for issue_key, comment_id in erasure.in_jira if redact else []:
         note = f"[redacted on an erasure request, {time.strftime('%Y-%m-%d')}]"
         try:

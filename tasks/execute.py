@@ -144,7 +144,7 @@ def _begin_again(
     """A step attempted before (a retry, a redelivery, a crash): its state for this attempt, or None when
     there is nothing to attempt (it is done, and what follows it was sent; or it was poison)."""
     state = run.steps.get(step_id, StepState())
-    if state.status == "done":  # a redelivered task: the work is recorded, just carry on
+    if state.settled:  # a redelivered task: the work is recorded, just carry on
         dispatch(rt, run)
         return None
     state, poisoned = after_crash(state, _owner_alive(state.owner), limits)
@@ -163,7 +163,8 @@ def _attempt(
 ) -> tuple[dict[str, Any], Exception | None, float]:
     """Call the tool once with its time limit: (its result, or the error it raised; the seconds it took)."""
     ctx = ToolContext(run.id, run.ticket.id, step.id, rt.store.ledger, rt.tool_config, llm=rt.llm,
-                      usage=_Usage(rt.store.runs), hard_timeout_s=time_limits(tool)[1])  # fmt: skip
+                      usage=_Usage(rt.store.runs), hard_timeout_s=time_limits(tool)[1],
+                      memory=rt.memory)  # fmt: skip
     started = time.monotonic()
     try:
         if rt.settings.simulated_tool_latency_s:
@@ -185,6 +186,13 @@ def _apply(
         assert run.plan is not None
         progress = rt.store.runs.advance(run.id, run.plan, step_id, state.model_copy(update=done))
         events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, "success", elapsed)
+        follow(rt, run, progress)
+    elif isinstance(decision, GiveUp) and tool.best_effort:  # the run goes on without it, and says so
+        skipped = {"status": "skipped", "finished_at": now(), "duration_s": round(elapsed, 6),
+                   "error": f"went on without it: {decision.why}"}  # fmt: skip
+        assert run.plan is not None
+        progress = rt.store.runs.advance(run.id, run.plan, step_id, state.model_copy(update=skipped))
+        events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, "skipped", elapsed)
         follow(rt, run, progress)
     elif isinstance(decision, GiveUp):
         _give_up(rt, run, step_id, state, tool, elapsed, decision.why)

@@ -1,23 +1,37 @@
-"""Plan: ask the planner for a plan, validate it, store it, and dispatch the first steps."""
+"""Plan: recall what memory holds of the ticket, ask the planner for a plan, validate it, store both, and
+dispatch the first steps."""
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import Task
+
+from agent.memory.chroma import MemoryUnavailable
+from agent.memory.recall import Recall
 from agent.plan import PlanInvalid
 from agent.policy import review_plan
+from agent.run import now
+from inbox.ticket import Ticket
 from monitoring import events
 from tasks.execute import dispatch, fail_run, follow
 from workers.app import app
-from workers.runtime import runtime
+from workers.runtime import Runtime, runtime
+
+log = logging.getLogger("triage")
 
 
-@app.task(name="triage.plan")
-def plan_run(run_id: str) -> None:
+@app.task(bind=True, name="triage.plan", max_retries=None)
+def plan_run(self: Task[Any, Any], run_id: str) -> None:
     """Plan a run once (a redelivered task reuses the stored plan), then dispatch its ready steps."""
     rt = runtime()
     run = rt.store.runs.get(run_id)
     if run is None or run.is_final:
         return
     if run.plan is None:
+        recall = _recall(self, rt, run.ticket)
         planned = rt.planner.make_plan(run.ticket)
         if planned.usage is not None:
             rt.store.runs.record_usage(run_id, planned.usage)
@@ -27,7 +41,7 @@ def plan_run(run_id: str) -> None:
         except PlanInvalid as exc:
             fail_run(rt, run, f"plan rejected: {exc}")
             return
-        progress = rt.store.runs.save_plan(run_id, planned)
+        progress = rt.store.runs.save_plan(run_id, planned, recall)
         if progress is not None:
             events.plan_made(run_id, planned.planner, len(planned.plan.steps), planned.notes)
             run.plan = planned.plan
@@ -37,3 +51,21 @@ def plan_run(run_id: str) -> None:
         if run is None:
             return
     dispatch(rt, run)
+
+
+def _recall(task: Task[Any, Any], rt: Runtime, ticket: Ticket) -> Recall | None:
+    """What memory holds of the ticket (None with memory off). Unreachable, the task is retried; after
+    TRIAGE_MEMORY_ATTEMPTS the run is planned without memory, and its recall says why."""
+    if rt.memory is None:
+        return None
+    since = now() - timedelta(seconds=rt.settings.memory_history_s)
+    try:
+        return rt.memory.recall(ticket, rt.settings.memory_similar, since)
+    except MemoryUnavailable as exc:
+        attempt = task.request.retries + 1
+        if attempt < rt.settings.memory_attempts:
+            raise task.retry(countdown=min(30.0, 2.0**attempt) * rt.settings.retry_scale, exc=exc) from exc
+        log.warning(
+            "recall failed ticket=%s attempts=%d: %s; planning without memory", ticket.id, attempt, exc
+        )
+        return Recall(error=f"planned without memory after {attempt} attempts: {exc}")

@@ -38,7 +38,7 @@ def sweep_runs() -> dict[str, int]:
                 plan_run.apply_async((run_id,))
                 sent["plans"] += 1
             continue
-        if all(s.status == "done" for s in run.steps.values()):
+        if all(s.settled for s in run.steps.values()):
             dispatch(rt, run)  # the step that finished last died before closing the run
             sent["finished"] += 1
             continue
@@ -46,7 +46,7 @@ def sweep_runs() -> dict[str, int]:
             state = run.steps.get(step.id)
             tool = get_tool(rt.catalog, step.tool)
             soft, hard = time_limits(tool)
-            if state is None or state.status == "done":
+            if state is None or state.settled:
                 continue
             if state.status == "running" and state.started_at is not None:
                 if (now() - state.started_at).total_seconds() > hard + 30:  # no live attempt runs this long

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from tools import ledger_keys
 from tools.llm import LLM, Usage
+from tools.memory_port import MemoryWriter
 
 # The id is the pattern's last group when it has groups, else the whole match.
 # Each whitespace run is bounded and follows a word or sign of its own: no two runs can split the same
@@ -143,6 +144,7 @@ class ToolContext:
     llm: LLM | None = None  # set when the LLM versions of the judgement tools are on
     hard_timeout_s: float = 120.0  # when this attempt is killed at the latest (locks it takes live as long)
     usage: UsageSink | None = None
+    memory: MemoryWriter | None = None  # long-term memory, when TRIAGE_MEMORY is on
 
     @property
     def idempotency_key(self) -> str:
@@ -168,6 +170,8 @@ class Tool(Generic[A, R]):
     # ...except where this says the configured work is bounded by construction and too heavy to load
     # into a second process (the embeddings classifier: PyTorch and a model, per helper).
     in_worker_when: Callable[[ToolConfig], bool] | None = field(default=None, repr=False)
+    # When it gives up, the step is skipped with its reason and the run goes on (memory, not the ticket).
+    best_effort: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -210,6 +214,7 @@ def tool(
     retry: RetryPolicy | None = None,
     isolated_offline_s: float | None = None,
     in_worker_when: Callable[[ToolConfig], bool] | None = None,
+    best_effort: bool = False,
 ) -> Callable[[Callable[[A, ToolContext], R]], Tool[A, R]]:
     """Declare a tool from a function; unknown options fail at import, not at 3 a.m."""
 
@@ -225,6 +230,7 @@ def tool(
             retry=retry or RetryPolicy(),
             isolated_offline_s=isolated_offline_s,
             in_worker_when=in_worker_when,
+            best_effort=best_effort,
         )
 
     return wrap

@@ -13,6 +13,7 @@ from tools.base import Tool
 from tools.categorize import categorize_ticket
 from tools.extract import extract_entities
 from tools.jira_issue import comment_jira_issue, create_jira_issue
+from tools.remember import remember_ticket
 
 CATALOG: dict[str, Tool[Any, Any]] = {
     t.name: t
@@ -21,6 +22,7 @@ CATALOG: dict[str, Tool[Any, Any]] = {
         extract_entities,
         create_jira_issue,
         comment_jira_issue,
+        remember_ticket,
     )
 }
 

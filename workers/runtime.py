@@ -8,11 +8,14 @@ from typing import Any
 import redis
 
 from agent.llm_planner import LLMPlanner
+from agent.memory.chroma import Memory
+from agent.memory.embedding import HashedNgrams
 from agent.planner import Planner, RulePlanner
 from agent.store import RunStore
 from tools.base import Tool, ToolConfig
 from tools.catalog import with_timeouts
 from tools.llm import LLM, OpenAICompatibleLLM
+from tools.remember import remember_ticket
 from workers import checks
 from workers.settings import ConfigError, Settings, load_settings
 
@@ -27,6 +30,7 @@ class Runtime:
     tool_config: ToolConfig
     catalog: dict[str, Tool[Any, Any]]  # the tools with TRIAGE_TOOL_TIMEOUTS applied
     llm: LLM | None = None  # the tools use it when TRIAGE_LLM_TOOLS is on
+    memory: Memory | None = None  # long-term memory when TRIAGE_MEMORY is on (opened on first use)
 
 
 _current: Runtime | None = None
@@ -41,10 +45,12 @@ def build_runtime(settings: Settings) -> Runtime:
     llm = OpenAICompatibleLLM(llm_config) if llm_config is not None else None
     checks.refuse(checks.settings_problems(settings, catalog, llm))
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
-    planner: Planner = RulePlanner()
-    if llm is not None:
+    memory = memory_of(settings)
+    planner: Planner = RulePlanner(remember=memory is not None)
+    if llm is not None:  # it is not offered a memory it does not have
+        offered = {n: t for n, t in catalog.items() if memory is not None or n != remember_ticket.name}
         planner = LLMPlanner(
-            llm, catalog, max_steps=settings.max_plan_steps, max_repairs=settings.llm_max_repairs
+            llm, offered, max_steps=settings.max_plan_steps, max_repairs=settings.llm_max_repairs
         )
     return Runtime(
         settings=settings,
@@ -53,7 +59,17 @@ def build_runtime(settings: Settings) -> Runtime:
         tool_config=settings.tool_config(),
         catalog=catalog,
         llm=llm if settings.llm_tools else None,
+        memory=memory,
     )
+
+
+def memory_of(settings: Settings) -> Memory | None:
+    """Long-term memory as configured (nothing opens until first use), or None when it is off."""
+    if settings.memory == "off":
+        return None
+    if settings.memory_url is not None:
+        return Memory(HashedNgrams(), settings.namespace, url=settings.memory_url)
+    return Memory(HashedNgrams(), settings.namespace, path=settings.memory_path)
 
 
 def tool_catalog(settings: Settings) -> dict[str, Tool[Any, Any]]:

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(10 * 1024 * 1024, gt=0, description="larger messages are quarantined")
     max_plan_steps: int = Field(10, ge=1, le=50, description="longer plans are rejected")
     retention_s: int = Field(30 * 24 * 3600, ge=3600, description="how long runs and mail are kept")
+    memory: Literal["on", "off"] = Field("off", description="long-term memory of tickets (Chroma)")
+    memory_path: Path = Field(Path("var/memory"), description="embedded Chroma folder (one worker each)")
+    memory_url: str | None = Field(None, description="a `chroma run` server for a fleet (wins)")
+    memory_similar: int = Field(5, ge=1, le=50, description="similar past tickets recalled per ticket")
+    memory_history_s: int = Field(30 * 24 * 3600, ge=3600, description="how far back a customer is recalled")
+    memory_attempts: int = Field(3, ge=1, le=10, description="recall attempts before planning without memory")
     visibility_timeout_s: int = Field(3600, ge=60, description="unacked tasks are redelivered after this")
     dependency_wait_s: int = Field(
         6 * 3600, ge=60, description="how long a reply waits for its ticket's issue"

@@ -34,7 +34,8 @@ return 1
 
 # Record what happened and decide what follows, atomically: optionally store a plan (the first wins),
 # write fields (a step's final state), then read every step's state; when all are done close the run
-# (once), otherwise claim each step whose dependencies are done and that nobody dispatched yet.
+# (once), otherwise claim each step whose dependencies are done (or skipped: run.SETTLED_STEP_STATUSES)
+# and that nobody dispatched yet.
 # Steps finishing at the same moment each see the other's write, so exactly one of them goes on.
 # KEYS: run, active runs. ARGV: finished_at, dispatch stamp, run id, guard field ('' for none), guard
 # value, n, n field/value pairs, then per plan step: its id and its dependencies joined by ','.
@@ -56,7 +57,8 @@ local done, count = {{}}, 0
 if #fields > 0 then
   local states = redis.call('HMGET', KEYS[1], unpack(fields))
   for k, id in ipairs(ids) do
-    if states[k] and cjson.decode(states[k]).status == 'done' then
+    local status = states[k] and cjson.decode(states[k]).status
+    if status == 'done' or status == 'skipped' then
       done[id] = true
       count = count + 1
     end

@@ -16,6 +16,7 @@ from typing import Any
 import redis
 
 from agent.keys import Keys
+from agent.memory.recall import Recall
 from agent.plan import Plan, dependencies
 from agent.planner import Planned
 from agent.run import Run, RunStatus, StepState, now
@@ -99,6 +100,7 @@ class Runs:
                 "steps": steps,
                 "error": raw.get("error"),
                 "prompt_version": raw.get("prompt_version"),
+                "recall": json.loads(raw["recall"]) if "recall" in raw else None,
                 "usage": {k[len(_USAGE) :]: float(v) for k, v in raw.items() if k.startswith(_USAGE)},
             }
         )
@@ -107,9 +109,9 @@ class Runs:
         """Move a run to a non-final status."""
         self.redis.hset(self.keys.run(run_id), "status", status)
 
-    def save_plan(self, run_id: str, planned: Planned) -> Progress | None:
-        """Store the run's plan with its planner and notes (the first plan wins) and claim the steps that
-        need no other; None when another plan was stored first (or the run is gone)."""
+    def save_plan(self, run_id: str, planned: Planned, recall: Recall | None = None) -> Progress | None:
+        """Store the run's plan with its planner, notes and what memory recalled (the first plan wins) and
+        claim the steps that need no other; None when another plan was stored first (or the run is gone)."""
         fields = {
             "planner": planned.planner,
             "planner_notes": json.dumps(planned.notes),
@@ -118,6 +120,8 @@ class Runs:
         }
         if planned.prompt_version:
             fields["prompt_version"] = planned.prompt_version
+        if recall is not None:
+            fields["recall"] = recall.model_dump_json()
         progress = self._advance_run(run_id, planned.plan, fields, ("plan", planned.plan.model_dump_json()))
         return progress if progress.outcome >= 0 else None
 
@@ -203,7 +207,7 @@ class Runs:
         if run is None or run.status != "dead_letter":
             raise ValueError(f"run {run_id} is not in the dead-letter list")
         key = self.keys.run(run_id)
-        again = [sid for sid, state in run.steps.items() if state.status != "done"]
+        again = [sid for sid, state in run.steps.items() if not state.settled]
         pipe = self.redis.pipeline()
         pipe.hdel(key, "finished_at", "error", *(f"{_DISPATCHED}{sid}" for sid in again))
         for sid in again:

@@ -1,0 +1,54 @@
+"""remember_ticket: store what the run learned about a ticket in long-term memory (agent/memory/).
+
+Best effort: when memory stays unreachable through the retries, the step is skipped and the run goes on
+(a ticket is never dead-lettered for want of memory); the skip and its reason stay on the run.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from tools.base import RetryPolicy, ToolContext, tool
+from tools.errors import PermanentToolError
+from tools.memory_port import Remembered
+
+
+class RememberArgs(BaseModel):
+    """The ticket and what the earlier steps found out about it."""
+
+    ticket_id: str
+    subject: str
+    body: str
+    sender: str
+    received_at: datetime
+    category: str | None = None
+    urgency: str | None = None
+    customer_name: str | None = None
+    account_id: str | None = None
+    issue_key: str | None = None
+
+
+class RememberResult(BaseModel):
+    """Whether the ticket is in memory now."""
+
+    remembered: bool = Field(description="true once the ticket is stored")
+
+
+@tool(
+    name="remember_ticket",
+    description="Store the ticket with its category, urgency, customer and issue in long-term memory, so "
+    "later tickets recall it. Idempotent.",
+    args=RememberArgs,
+    result=RememberResult,
+    timeout_s=15.0,
+    retry=RetryPolicy(max_attempts=3, base_s=1.0, cap_s=10.0),
+    best_effort=True,
+)
+def remember_ticket(args: RememberArgs, ctx: ToolContext) -> RememberResult:
+    """Upsert the ticket into memory."""
+    if ctx.memory is None:
+        raise PermanentToolError("long-term memory is off (TRIAGE_MEMORY=off)")
+    ctx.memory.remember(Remembered(**args.model_dump(), seen_at=datetime.now(UTC)))
+    return RememberResult(remembered=True)
