@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
 from tests.support import wait_for
+
+CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent))
 
 
 def _free_port() -> int:

@@ -16,6 +16,7 @@ import redis
 from agent.run import Delivery, Run
 from agent.store import RunStore
 from inbox.maildir import MaildirSource
+from tests.chroma_server import CHROMA, ChromaServer
 from tests.support import wait_for
 from tools.base import Tool
 from tools.catalog import CATALOG
@@ -158,3 +159,16 @@ def add_tool(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Any:
         monkeypatch.setitem(runtime_module.runtime().catalog, tool.name, tool)
 
     return install
+
+
+@pytest.fixture
+def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
+    """A Chroma server of the test's own, stopped after it."""
+    if CHROMA is None:
+        pytest.skip("`chroma` is not installed beside this Python (make install installs chromadb)")
+    server = ChromaServer(tmp_path / "chroma", CHROMA)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

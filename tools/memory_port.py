@@ -11,20 +11,25 @@ from typing import Protocol
 from pydantic import BaseModel
 
 
-class Remembered(BaseModel):
-    """One ticket as memory keeps it (keyed by ticket id: storing it again replaces it)."""
+class TicketFacts(BaseModel):
+    """The ticket and what the earlier steps found out about it."""
 
     ticket_id: str
     subject: str
     body: str
     sender: str
     received_at: datetime  # as the mail's Date header says (the sender's clock: shown, never trusted)
-    seen_at: datetime  # when this system handled it (our clock: history windows and retention use it)
     category: str | None = None
     urgency: str | None = None
     customer_name: str | None = None
     account_id: str | None = None
     issue_key: str | None = None
+
+
+class Remembered(TicketFacts):
+    """One ticket as memory keeps it (keyed by ticket id: storing it again replaces it)."""
+
+    seen_at: datetime  # when this system handled it (our clock: history windows and retention use it)
 
 
 class MemoryWriter(Protocol):

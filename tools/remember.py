@@ -12,22 +12,11 @@ from pydantic import BaseModel, Field
 
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import PermanentToolError
-from tools.memory_port import Remembered
+from tools.memory_port import Remembered, TicketFacts
 
 
-class RememberArgs(BaseModel):
+class RememberArgs(TicketFacts):
     """The ticket and what the earlier steps found out about it."""
-
-    ticket_id: str
-    subject: str
-    body: str
-    sender: str
-    received_at: datetime
-    category: str | None = None
-    urgency: str | None = None
-    customer_name: str | None = None
-    account_id: str | None = None
-    issue_key: str | None = None
 
 
 class RememberResult(BaseModel):

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +14,6 @@ from inbox.ticket import Ticket
 from tests.chroma_server import ChromaServer
 from tools.memory_port import Remembered
 
-CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent))
 AT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
@@ -89,18 +85,6 @@ def test_two_namespaces_do_not_share_a_memory(tmp_path: Path) -> None:
     one = Memory(HashedNgrams(), "one", path=tmp_path / "memory")
     one.remember(remembered(ticket("T1", "Export is empty", "empty CSV")))
     assert Memory(HashedNgrams(), "two", path=tmp_path / "memory").count() == 0
-
-
-@pytest.fixture
-def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
-    if CHROMA is None:
-        pytest.skip("`chroma` is not installed beside this Python (make install installs chromadb)")
-    server = ChromaServer(tmp_path / "chroma", CHROMA)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.integration
