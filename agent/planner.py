@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
+from agent.memory.recall import Recall
 from agent.plan import REF, Plan, Step
 from inbox.ticket import Ticket
 from tools.llm import Usage
 
 PlannerName = Literal["rule", "llm", "fallback"]
+# The rule planner raises the urgency of a customer's issue one step on their third ticket within 7 days.
+REPEAT_CONTACTS = 3
+REPEAT_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -26,8 +31,8 @@ class Planned:
 class Planner(Protocol):
     """Anything that can plan a ticket; the plan is validated by the caller."""
 
-    def make_plan(self, ticket: Ticket) -> Planned:
-        """Write a plan for this ticket."""
+    def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
+        """Write a plan for this ticket, knowing what memory recalled of it (if anything)."""
         ...
 
 
@@ -46,8 +51,9 @@ class RulePlanner:
     def __init__(self, remember: bool = False) -> None:
         self.remember = remember
 
-    def make_plan(self, ticket: Ticket) -> Planned:
-        """The fixed plan for this kind of message."""
+    def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
+        """The fixed plan for this kind of message; a customer's REPEAT_CONTACTS-th ticket within
+        REPEAT_WINDOW (by memory's history) raises the urgency of their issue one step."""
         if ticket.thread_of:
             steps = [
                 Step(
@@ -64,6 +70,7 @@ class RulePlanner:
                 Plan(steps=steps, rationale="reply to an existing ticket: comment on its issue"), "rule"
             )
         text = {"subject": _ticket("subject"), "body": _ticket("body")}
+        raised = _repeat_contact(recall)
         everything = {**text, "signature": _ticket("signature"), "sender_name": _ticket("sender_name")}
         steps = [
             Step(id="categorize", tool="categorize_ticket", args=everything),
@@ -78,13 +85,26 @@ class RulePlanner:
                     "urgency": _result("extract", "urgency"),
                     "customer_name": _result("extract", "customer_name"),
                     "account_id": _result("extract", "account_id"),
+                    **({"raise_urgency": 1} if raised else {}),
                 },
             ),
         ]
         if self.remember:
             steps.append(Step(id="remember", tool="remember_ticket", args=_remember_args()))
         rationale = "new ticket: categorize, extract, open an issue" + (", remember" if self.remember else "")
+        rationale += f"; urgency raised one step: {raised}" if raised else ""
         return Planned(Plan(steps=steps, rationale=rationale), "rule")
+
+
+def _repeat_contact(recall: Recall | None) -> str | None:
+    """Why the urgency goes up (this is the customer's REPEAT_CONTACTS-th ticket within REPEAT_WINDOW),
+    or None."""
+    if recall is None:
+        return None
+    recent = [c for c in recall.history if c.seen_at >= datetime.now(UTC) - REPEAT_WINDOW]
+    if len(recent) + 1 < REPEAT_CONTACTS:
+        return None
+    return f"contact {len(recent) + 1} from this customer within {REPEAT_WINDOW.days} days"
 
 
 def _remember_args() -> dict[str, object]:

@@ -32,7 +32,7 @@ def plan_run(self: Task[Any, Any], run_id: str) -> None:
         return
     if run.plan is None:
         recall = _recall(self, rt, run.ticket)
-        planned = rt.planner.make_plan(run.ticket)
+        planned = rt.planner.make_plan(run.ticket, recall)
         if planned.usage is not None:
             rt.store.runs.record_usage(run_id, planned.usage)
             events.llm_used("plan", planned.usage)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
+from agent.memory.chroma import MemoryUnavailable
 from agent.run import now
 from tasks.execute import dispatch, execute_step, time_limits
 from tasks.plan import plan_run
@@ -61,10 +63,17 @@ def sweep_runs() -> dict[str, int]:
                 if dispatched is not None and time.time() - last > overdue:
                     execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
                     sent["lost_steps"] += 1
-    # Outbox lines expire with the runs they belong to.
+    # Outbox lines and memory entries expire with the runs they belong to.
     sent["expired_outbox_lines"] = outbox.expire(
         rt.tool_config.outbox_path, time.time() - rt.settings.retention_s
     )
+    if rt.memory is not None:
+        try:
+            sent["expired_memory_entries"] = rt.memory.expire(
+                now() - timedelta(seconds=rt.settings.retention_s)
+            )
+        except MemoryUnavailable as exc:  # the next sweep tries again
+            log.warning("sweep could not expire memory entries: %s", exc)
     if any(sent.values()):
         log.warning("sweep sent work again: %s", " ".join(f"{k}={v}" for k, v in sent.items()))
     return sent

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from agent.memory.recall import Recall
 from agent.plan import Plan
 from agent.planner import Planned
 from inbox.ticket import Ticket
@@ -126,7 +127,7 @@ class ScriptedPlanner:
     def __init__(self, steps: list[dict[str, Any]]) -> None:
         self.plan = Plan.model_validate({"steps": steps})
 
-    def make_plan(self, ticket: Ticket) -> Planned:
+    def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
         return Planned(self.plan, "rule")
 
 

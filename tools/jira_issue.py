@@ -44,6 +44,15 @@ class CreateIssueArgs(BaseModel):
     urgency: Literal["low", "medium", "high"]
     customer_name: str | None = None
     account_id: str | None = None
+    raise_urgency: int = Field(
+        0, ge=0, le=2, description="steps to raise the urgency by (a customer who keeps writing)"
+    )
+
+    @property
+    def effective_urgency(self) -> Literal["low", "medium", "high"]:
+        """The urgency the issue gets: the extracted one, raised `raise_urgency` steps (at most high)."""
+        levels: list[Literal["low", "medium", "high"]] = ["low", "medium", "high"]
+        return levels[min(len(levels) - 1, levels.index(self.urgency) + self.raise_urgency)]
 
 
 class IssueResult(BaseModel):
@@ -84,7 +93,12 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
         [
             f"From: {args.customer_name} <{args.sender}>" if args.customer_name else f"From: {args.sender}",
             f"Account: {args.account_id or 'unknown'}",
-            f"Urgency: {args.urgency}",
+            f"Urgency: {args.effective_urgency}"
+            + (
+                f" (raised from {args.urgency}: the customer wrote again and again)"
+                if args.raise_urgency
+                else ""
+            ),
             f"Triage run: {run_link(ctx)}",
             "",
             "{quote}",
@@ -97,7 +111,7 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
         "issuetype": {"name": config.jira_issue_type},
         "summary": summary_text(args.category, args.subject),
         "description": jira_text(description, DESCRIPTION_MAX, run_link(ctx)),
-        "priority": {"name": config.jira_priorities[args.urgency]},
+        "priority": {"name": config.jira_priorities[args.effective_urgency]},
         "labels": [*config.jira_labels, f"category-{args.category}", idempotency_label(ctx.ticket_id)],
     }
     if args.category in config.jira_components:

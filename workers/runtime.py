@@ -49,9 +49,8 @@ def build_runtime(settings: Settings) -> Runtime:
     planner: Planner = RulePlanner(remember=memory is not None)
     if llm is not None:  # it is not offered a memory it does not have
         offered = {n: t for n, t in catalog.items() if memory is not None or n != remember_ticket.name}
-        planner = LLMPlanner(
-            llm, offered, max_steps=settings.max_plan_steps, max_repairs=settings.llm_max_repairs
-        )
+        planner = LLMPlanner(llm, offered, max_steps=settings.max_plan_steps,
+                             max_repairs=settings.llm_max_repairs, fallback=planner)  # fmt: skip
     return Runtime(
         settings=settings,
         store=RunStore(client, settings.namespace, settings.retention_s),

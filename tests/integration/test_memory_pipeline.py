@@ -4,10 +4,8 @@ memory that does not answer costs the run its memory, never the ticket."""
 from __future__ import annotations
 
 import json
-import shutil
-import sys
 import uuid
-from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,25 +15,14 @@ from agent.memory.chroma import Memory
 from agent.memory.embedding import HashedNgrams
 from agent.planner import RulePlanner
 from agent.run import Run
+from tasks.sweep import sweep_runs
 from tests.chroma_server import ChromaServer
 from tests.conftest import Pipeline
 from tests.support import email_bytes, make_maildir
 from tests.support import triage as triage_command
+from tools.memory_port import Remembered
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
-CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent))
-
-
-@pytest.fixture
-def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
-    if CHROMA is None:
-        pytest.skip("`chroma` is not installed beside this Python (make install installs chromadb)")
-    server = ChromaServer(tmp_path / "chroma", CHROMA)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -91,3 +78,13 @@ def test_without_its_memory_a_run_still_ends_and_says_what_it_missed(
     remember = run.steps["remember"]
     assert remember.status == "skipped" and remember.attempts == 3
     assert remember.error is not None and "went on without it" in remember.error
+
+
+def test_memory_entries_expire_with_the_retention(pipeline: Pipeline, memory: Memory) -> None:
+    handled = datetime.now(UTC) - timedelta(seconds=pipeline.settings.retention_s + 60)
+    old = Remembered(ticket_id="Told", subject="Old", body="old news", sender="ann@example.com",
+                     received_at=handled, seen_at=handled)  # fmt: skip
+    memory.remember(old)
+    memory.remember(old.model_copy(update={"ticket_id": "Tnew", "seen_at": datetime.now(UTC)}))
+    assert sweep_runs()["expired_memory_entries"] == 1
+    assert memory.count() == 1

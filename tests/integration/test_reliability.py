@@ -162,7 +162,7 @@ def test_a_reply_waits_for_a_slow_ticket_without_using_up_its_attempts(
                   "args": {"parent_ticket_id": {"$ref": "ticket.thread_of"}, "body": {"$ref": "ticket.body"}, "sender": {"$ref": "ticket.sender"}}}  # fmt: skip
 
     class SlowParentPlanner(ScriptedPlanner):
-        def make_plan(self, ticket: Any) -> Any:
+        def make_plan(self, ticket: Any, recall: Any = None) -> Any:
             steps = [reply_plan] if ticket.thread_of else [
                 {"id": "slow", "tool": "slow_step", "args": {"seconds": 4}},
                 {"id": "create_issue", "tool": "create_jira_issue", "args": issue}]  # fmt: skip

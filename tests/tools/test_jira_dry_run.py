@@ -53,3 +53,14 @@ def test_a_reply_waits_for_the_parent_issue_then_comments_once(ctx: ToolContext)
     assert comment.issue_key == issue.issue_key and comment.created
     assert not comment_jira_issue.run(args, reply).created
     assert [line["kind"] for line in outbox(ctx)] == ["create_issue", "comment"]
+
+
+def test_a_raised_urgency_raises_the_priority_and_says_why(ctx: ToolContext) -> None:
+    raised = {**ARGS, "urgency": "low", "raise_urgency": 1}
+    fields = create_jira_issue.run(raised, ctx).request["fields"]
+    assert fields["priority"] == {"name": "Medium"}
+    assert "Urgency: medium (raised from low: the customer wrote again and again)" in fields["description"]
+    ctx = replace(ctx, step_id="again")
+    assert create_jira_issue.run({**raised, "urgency": "high"}, ctx).request["fields"]["priority"] == {
+        "name": "High"
+    }  # never above the top
