@@ -43,6 +43,16 @@ def test_each_worker_runs_a_real_triage_command_for_its_role(name: str) -> None:
     assert set(env) <= {f"TRIAGE_{f.upper()}" for f in Settings.model_fields}
 
 
+def test_planners_and_executors_share_one_chroma_server_run_from_the_same_image() -> None:
+    chroma = SERVICES["chroma"]
+    assert chroma["image"] == SERVICES["executor"]["image"] and chroma["entrypoint"] == ["chroma"]
+    assert chroma["command"][0] == "run" and "chroma-data" in COMPOSE["volumes"]
+    for name in ("planner", "executor"):
+        env = SERVICES[name]["environment"]
+        assert env["TRIAGE_MEMORY"] == "on" and env["TRIAGE_MEMORY_URL"] == "http://chroma:8000"
+        assert SERVICES[name]["depends_on"]["chroma"]["condition"] == "service_healthy"
+
+
 def test_every_setting_the_env_example_names_exists() -> None:
     lines = (ROOT / ".env.example").read_text().splitlines()
     named = {line.lstrip("# ").split("=")[0] for line in lines if line.lstrip("# ").startswith("TRIAGE_")}
