@@ -54,6 +54,13 @@ class JiraState:
     indexed_at: dict[str, float] = field(default_factory=dict)  # issue key -> when search finds it
     requests: list[tuple[str, str]] = field(default_factory=list)
     next_id: int = 10000
+    # Jira's default link types (name, inward, outward) and the links made: (id, type name, inward key,
+    # outward key), read "inward <outward verb> outward" ("A blocks B" is inwardIssue A, outwardIssue B).
+    link_types: list[tuple[str, str, str]] = field(default_factory=lambda: [
+        ("Blocks", "is blocked by", "blocks"), ("Cloners", "is cloned by", "clones"),
+        ("Duplicate", "is duplicated by", "duplicates"), ("Relates", "relates to", "relates to"),
+    ])  # fmt: skip
+    links: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 class FakeJira:
@@ -124,6 +131,11 @@ class FakeJira:
             self.state.comments[key].append(
                 {"id": str(self.state.next_id), "body": body, "author": self.author(user)}
             )
+
+    def links_of(self, key: str) -> list[tuple[str, str, str]]:
+        """The links at an issue, as (type name, inward key, outward key)."""
+        with self.lock:
+            return [(name, i, o) for _, name, i, o in self.state.links if key in (i, o)]
 
     def delete_issue(self, key: str) -> None:
         """Remove an issue (as if a user deleted it in Jira)."""
@@ -259,7 +271,13 @@ class _Handler(JsonHandler):
             return self._create_issue(body or {}, base)
         if method == "GET" and (m := re.fullmatch(r"/issue/([^/]+)", path)):
             issue = self._issue(m.group(1))
-            return (200, issue) if issue else (404, _error(["Issue Does Not Exist"]))
+            if issue is None:
+                return 404, _error(["Issue Does Not Exist"])
+            return 200, {**issue, "fields": {**issue["fields"], "issuelinks": self._links_of(issue, base)}}
+        if method == "GET" and path == "/issueLinkType":
+            return 200, {"issueLinkTypes": [self._link_type(name, base) for name, *_ in state.link_types]}
+        if method == "POST" and path == "/issueLink":
+            return self._link(body or {})
         if method == "PUT" and (m := re.fullmatch(r"/issue/([^/]+)", path)):
             issue = self._issue(m.group(1))
             if issue is None:
@@ -293,6 +311,47 @@ class _Handler(JsonHandler):
         """An issue by key (SUP-1) or by id (10001), as Jira's /issue/{issueIdOrKey} takes either."""
         issues = self.jira.state.issues
         return issues.get(id_or_key) or next((i for i in issues.values() if i["id"] == id_or_key), None)
+
+    def _link_type(self, name: str, base: str) -> dict[str, Any]:
+        number, (_, inward, outward) = next(
+            (i, t) for i, t in enumerate(self.jira.state.link_types, 10000) if t[0] == name
+        )
+        return {"id": str(number), "name": name, "inward": inward, "outward": outward,
+                "self": f"{base}/issueLinkType/{number}"}  # fmt: skip
+
+    def _link(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """POST /issueLink: 201 and no body; a link that exists already is not made twice (Jira says 201)."""
+        jira = self.jira
+        name = str((body.get("type") or {}).get("name", ""))
+        if name not in [t[0] for t in jira.state.link_types]:
+            return 404, _error([f"No issue link type with name '{name}' found."])
+        ends = [
+            self._issue(str((body.get(end) or {}).get("key", ""))) for end in ("inwardIssue", "outwardIssue")
+        ]
+        if any(issue is None for issue in ends):
+            return 404, _error(["Issue Does Not Exist"])
+        inward, outward = (str(issue["key"]) for issue in ends if issue is not None)
+        with jira.lock:
+            if not any(link[1:] == (name, inward, outward) for link in jira.state.links):
+                jira.state.next_id += 1
+                jira.state.links.append((str(jira.state.next_id), name, inward, outward))
+        return 201, None
+
+    def _links_of(self, issue: dict[str, Any], base: str) -> list[dict[str, Any]]:
+        """An issue's `issuelinks`: each link names the issue at its other end, as outwardIssue when this
+        issue is the link's inward end, as inwardIssue otherwise."""
+        found = []
+        for link_id, name, inward, outward in self.jira.state.links:
+            if issue["key"] not in (inward, outward):
+                continue
+            other_end, other = (
+                ("outwardIssue", outward) if inward == issue["key"] else ("inwardIssue", inward)
+            )
+            peer = self._issue(other) or {"id": "", "key": other, "fields": {}}
+            found.append({"id": link_id, "self": f"{base}/issueLink/{link_id}", "type": self._link_type(name, base),
+                          other_end: {"id": peer["id"], "key": other, "self": f"{base}/issue/{peer['id']}",
+                                      "fields": {k: peer["fields"].get(k) for k in ("summary", "priority")}}})  # fmt: skip
+        return found
 
     def _issue_types(self, base: str) -> list[dict[str, Any]]:
         return [{"id": str(i), "name": n, "subtask": False, "self": f"{base}/issuetype/{i}"}

@@ -104,6 +104,21 @@ def create_issue(config: ToolConfig, fields: dict[str, Any]) -> str:
     return str(issue.key)
 
 
+def link_issues(config: ToolConfig, link_type: str, inward_key: str, outward_key: str) -> None:
+    """Link two issues ("inward <the type's outward verb> outward"); linking them again changes nothing."""
+    with jira_errors(f"link {inward_key} to {outward_key}"):
+        client_for(config).create_issue_link(link_type, inward_key, outward_key)
+
+
+def issue_links(config: ToolConfig, issue_key: str) -> list[tuple[str, str]]:
+    """The links at an issue: (type name, key of the issue at the other end)."""
+    with jira_errors(f"read the links of {issue_key}"):
+        issue: Any = client_for(config).issue(issue_key, fields="issuelinks")
+    ends = [(link.type.name, getattr(link, "outwardIssue", None) or getattr(link, "inwardIssue", None))
+            for link in issue.fields.issuelinks]  # fmt: skip
+    return [(name, str(other.key)) for name, other in ends if other is not None]
+
+
 def _who(person: Any) -> set[str]:
     """The ids a Jira user goes by (accountId on Cloud; name and key on Server), from a user resource or
     the JSON of /myself."""

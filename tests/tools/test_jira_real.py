@@ -13,7 +13,14 @@ from tests.jira_server import FakeJira, running_jira
 from tests.support import wait_for
 from tools.base import ToolContext
 from tools.errors import NotReadyYet, PermanentToolError, RetryableToolError
-from tools.jira_client import JiraUnreachable, check_jira, create_issue, find_issue_by_label
+from tools.jira_client import (
+    JiraUnreachable,
+    check_jira,
+    create_issue,
+    find_issue_by_label,
+    issue_links,
+    link_issues,
+)
 from tools.jira_issue import IssueResult, comment_jira_issue, create_jira_issue
 
 ARGS = {
@@ -265,3 +272,25 @@ def test_jira_refuses_what_real_jira_refuses(jctx: ToolContext, jira: FakeJira) 
               "description": "z" * 32_768}  # fmt: skip
     with pytest.raises(PermanentToolError, match="newline characters.*|.*32,767 characters"):
         create_issue(jctx.config, fields)
+
+
+def test_issues_are_linked_once_and_each_end_sees_the_other(jctx: ToolContext, jira: FakeJira) -> None:
+    member = create_jira_issue.run(ARGS, jctx).issue_key
+    problem = create_issue(
+        jctx.config, {"project": {"key": "SUP"}, "summary": "Outage", "issuetype": {"name": "Task"}}
+    )
+    for _ in range(2):  # a retry after a lost answer links nothing twice
+        link_issues(jctx.config, "Relates", member, problem)
+    assert jira.links_of(problem) == [("Relates", member, problem)]
+    assert issue_links(jctx.config, member) == [("Relates", problem)]
+    assert issue_links(jctx.config, problem) == [("Relates", member)]
+
+
+def test_an_unknown_link_type_or_issue_is_a_permanent_error_in_jiras_words(
+    jctx: ToolContext, jira: FakeJira
+) -> None:
+    member = create_jira_issue.run(ARGS, jctx).issue_key
+    with pytest.raises(PermanentToolError, match="No issue link type with name 'Problem/Incident' found"):
+        link_issues(jctx.config, "Problem/Incident", member, member)
+    with pytest.raises(PermanentToolError, match="Issue Does Not Exist"):
+        link_issues(jctx.config, "Relates", member, "SUP-999")
