@@ -11,15 +11,23 @@ from collections import Counter
 from pathlib import Path
 
 from inbox.parse import parse_message
+from inbox.ticket import Ticket
 
 ROOT = Path(__file__).resolve().parent.parent / "examples" / "incidents"
+
+
+def incident_tickets() -> list[tuple[Ticket, str | None]]:
+    """Each ticket of the mailbox with the outage it reports (None: it reports none)."""
+    labels = json.loads((ROOT / "outages.json").read_text())["outages"]
+    parsed = [parse_message(p.read_bytes(), max_bytes=1_000_000) for p in sorted((ROOT / "cur").iterdir())]
+    return [(p.ticket, labels.get(f"<{p.ticket.message_id.strip('<>')}>", "?")) for p in parsed]
 
 
 def test_every_message_is_labelled_and_every_outage_has_several_customers() -> None:
     labels = json.loads((ROOT / "outages.json").read_text())["outages"]
     parsed = [parse_message(p.read_bytes(), max_bytes=1_000_000) for p in sorted((ROOT / "cur").iterdir())]
     tickets = [p.ticket for p in parsed if p.ticket is not None]
-    assert len(tickets) == len(parsed) == len(labels)
+    assert len(tickets) == len(parsed) == len(labels) == len(incident_tickets())
     assert {f"<{t.message_id.strip('<>')}>" for t in tickets} == set(labels)
     customers = Counter(
         label for label, sender in {(labels[f"<{t.message_id.strip('<>')}>"], t.sender) for t in tickets}

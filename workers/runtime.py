@@ -9,9 +9,10 @@ import redis
 
 from agent.llm_planner import LLMPlanner
 from agent.memory.chroma import Memory
-from agent.memory.embedding import HashedNgrams
+from agent.memory.embedding import Embedder, HashedNgrams, MiniLM
 from agent.planner import Planner, RulePlanner
 from agent.store import RunStore
+from tools import embeddings
 from tools.base import Tool, ToolConfig
 from tools.catalog import with_timeouts
 from tools.llm import LLM, OpenAICompatibleLLM
@@ -66,9 +67,12 @@ def memory_of(settings: Settings) -> Memory | None:
     """Long-term memory as configured (nothing opens until first use), or None when it is off."""
     if settings.memory == "off":
         return None
+    wanted = settings.memory_embedder  # auto: MiniLM when the embeddings extra is installed (README: Memory)
+    minilm = wanted == "minilm" or (wanted == "auto" and embeddings.available())
+    embedder: Embedder = MiniLM() if minilm else HashedNgrams()
     if settings.memory_url is not None:
-        return Memory(HashedNgrams(), settings.namespace, url=settings.memory_url)
-    return Memory(HashedNgrams(), settings.namespace, path=settings.memory_path)
+        return Memory(embedder, settings.namespace, url=settings.memory_url)
+    return Memory(embedder, settings.namespace, path=settings.memory_path)
 
 
 def tool_catalog(settings: Settings) -> dict[str, Tool[Any, Any]]:

@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     memory: Literal["on", "off"] = Field("off", description="long-term memory of tickets (Chroma)")
     memory_path: Path = Field(Path("var/memory"), description="embedded Chroma folder (one worker each)")
     memory_url: str | None = Field(None, description="a `chroma run` server for a fleet (wins)")
+    memory_embedder: Literal["auto", "minilm", "hashed"] = Field("auto", description="auto: minilm if there")
     memory_similar: int = Field(5, ge=1, le=50, description="similar past tickets recalled per ticket")
     memory_history_s: int = Field(30 * 24 * 3600, ge=3600, description="how far back a customer is recalled")
     memory_attempts: int = Field(3, ge=1, le=10, description="recall attempts before planning without memory")
@@ -92,9 +93,7 @@ class Settings(BaseSettings):
         3, ge=1, le=20, description="a step whose worker dies this often is dead-lettered"
     )
     sweep_interval_s: float = Field(60.0, gt=0, description="how often the sweeper looks for stranded runs")
-    sweep_stale_s: float = Field(
-        900.0, ge=1, description="a queued step not started after this is sent again"
-    )
+    sweep_stale_s: float = Field(900.0, ge=1, description="a queued step not started after this is resent")
     retry_scale: float = Field(1.0, gt=0, le=10, description="multiplies every retry delay (tests: small)")
     simulated_tool_latency_s: float = Field(0.0, ge=0, description="benchmark only: sleep before each tool")
     categories_file: Path = Field(DEFAULT_CATEGORIES, description="taxonomy for categorize_ticket")

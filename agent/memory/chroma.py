@@ -38,7 +38,10 @@ class Memory:
         if (path is None) == (url is None):
             raise ValueError("memory needs exactly one of a folder (path) or a Chroma server (url)")
         self.embedder, self.path, self.url = embedder, path, url
-        self.name = re.sub(r"[^A-Za-z0-9_-]", "-", f"triage-{namespace}-tickets")[:60].strip("-_")
+        # One collection per namespace and embedder: vectors of two embedders do not compare (nor have
+        # the same dimension), so a change of embedder starts an empty memory instead of a broken one.
+        name = f"triage-{namespace}-tickets-{embedder.name}"
+        self.name = re.sub(r"[^A-Za-z0-9_-]", "-", name)[:60].strip("-_")
         self._collection: Any = None
         self._lock = threading.Lock()
 

@@ -15,6 +15,8 @@ import zlib
 from collections import Counter
 from typing import Protocol
 
+from tools import embeddings
+
 MAX_CHARS = 8_000
 _WORD = re.compile(r"[^\W_]{2,}")  # letters and digits of any script, two or more
 # Words every support mail has: they would make unrelated tickets look alike.
@@ -81,6 +83,18 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One unit vector per text."""
         ...
+
+
+class MiniLM:
+    """Sentence embeddings of all-MiniLM-L6-v2 (the embeddings extra, as the categorizer uses): 384
+    dimensions, ~25 ms of CPU a ticket, meaning over wording."""
+
+    name = "all-MiniLM-L6-v2"
+    dimension = 384
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """One unit vector per text."""
+        return embeddings.encode(texts)
 
 
 class HashedNgrams:

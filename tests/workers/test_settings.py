@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.memory.embedding import HashedNgrams, MiniLM
+from agent.planner import RulePlanner
 from tools.catalog import CATALOG
 from workers.app import celery_config
 from workers.checks import longest_hold_s
@@ -88,3 +90,16 @@ def test_a_configured_pattern_that_backtracks_catastrophically_is_refused() -> N
     with pytest.raises(ConfigError, match="TRIAGE_ORDER_ID_PATTERN: .*backtracks catastrophically"):
         load_settings(order_id_pattern=cubic)
     assert load_settings(order_id_pattern=r"\border\s{0,5}#?(\d{5,})").order_id_pattern.startswith(r"\border")
+
+
+def test_memory_is_off_unless_asked_and_then_lives_where_it_is_told(tmp_path: Path) -> None:
+    assert build_runtime(load_settings()).memory is None
+    folder = build_runtime(load_settings(memory="on", memory_path=tmp_path, memory_embedder="hashed")).memory
+    assert folder is not None and folder.path == tmp_path and folder.url is None
+    assert isinstance(folder.embedder, HashedNgrams)
+    server = build_runtime(
+        load_settings(memory="on", memory_url="http://chroma:8000", memory_embedder="minilm")
+    )
+    assert server.memory is not None and server.memory.url == "http://chroma:8000"
+    assert isinstance(server.memory.embedder, MiniLM) and server.memory.name.endswith("all-MiniLM-L6-v2")
+    assert isinstance(server.planner, RulePlanner) and server.planner.remember
