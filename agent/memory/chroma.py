@@ -13,8 +13,10 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
+
+import httpx
 
 from agent.memory.embedding import Embedder
 from agent.memory.recall import Contact, Neighbour, Recall
@@ -33,11 +35,12 @@ class Memory:
     """Remember tickets, recall similar ones and a customer's history, forget on request or by age."""
 
     def __init__(
-        self, embedder: Embedder, namespace: str, path: Path | None = None, url: str | None = None
-    ) -> None:
+        self, embedder: Embedder, namespace: str, path: Path | None = None, url: str | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:  # fmt: skip
         if (path is None) == (url is None):
             raise ValueError("memory needs exactly one of a folder (path) or a Chroma server (url)")
-        self.embedder, self.path, self.url = embedder, path, url
+        self.embedder, self.path, self.url, self.timeout_s = embedder, path, url, timeout_s
         # One collection per namespace and embedder: vectors of two embedders do not compare (nor have
         # the same dimension), so a change of embedder starts an empty memory instead of a broken one.
         name = f"triage-{namespace}-tickets-{embedder.name}"
@@ -63,9 +66,16 @@ class Memory:
         settings = Settings(anonymized_telemetry=False)
         try:
             if self.url is not None:
+                # chromadb's HTTP client waits for ever (httpx, timeout=None), its constructor included:
+                # a server that accepts and never answers would hold the task. Ask it first with a
+                # deadline, then give the client's session one.
+                httpx.get(
+                    f"{self.url.rstrip('/')}/api/v2/heartbeat", timeout=self.timeout_s
+                ).raise_for_status()
                 parts = urlsplit(self.url)
                 client = chromadb.HttpClient(host=parts.hostname or "127.0.0.1", port=parts.port or 8000,
                                              ssl=parts.scheme == "https", settings=settings)  # fmt: skip
+                cast(Any, client)._server._session.timeout = httpx.Timeout(self.timeout_s)  # chromadb 1.5
             else:
                 assert self.path is not None
                 self.path.mkdir(parents=True, exist_ok=True)

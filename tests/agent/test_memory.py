@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -104,3 +105,15 @@ def test_a_server_that_stops_is_unavailable_until_it_is_back(chroma: ChromaServe
         memory.recall(t)
     chroma.start()
     assert memory.count() == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_accepts_and_never_answers_is_unavailable_within_the_deadline() -> None:
+    with socket.socket() as silent:  # the kernel completes the handshake; nobody ever reads or answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        memory = Memory(
+            HashedNgrams(), "test", url=f"http://127.0.0.1:{silent.getsockname()[1]}", timeout_s=1
+        )
+        with pytest.raises(MemoryUnavailable, match="ReadTimeout"):  # not a hang (the test's timeout)
+            memory.count()
