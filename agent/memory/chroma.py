@@ -24,6 +24,7 @@ from inbox.ticket import Ticket
 from tools.errors import RetryableToolError
 from tools.memory_port import Remembered
 
+HISTORY_LIMIT = 100  # of a sender's earlier tickets read per recall
 DOCUMENT_CHARS = 2_000  # of a ticket's text, kept for people reading the memory; the vector has it all
 
 
@@ -128,7 +129,8 @@ class Memory:
         where: dict[str, Any] = {"sender": ticket.sender.lower()}
         if history_since is not None:
             where = {"$and": [where, {"at": {"$gte": history_since.timestamp()}}]}
-        earlier = self._call("recall history", "get", where=where, include=["metadatas"])
+        # Bounded: a sender who wrote thousands of times costs one page, not their whole past.
+        earlier = self._call("recall history", "get", where=where, include=["metadatas"], limit=HISTORY_LIMIT)
         contacts = sorted(
             (
                 Contact(
@@ -149,25 +151,20 @@ class Memory:
 
     def forget(self, ticket_ids: list[str]) -> int:
         """Delete these tickets (an erasure request); how many memory had."""
-        if not ticket_ids:
-            return 0
-        there = self._call("forget", "get", ids=ticket_ids, include=[])["ids"]
-        if there:
-            self._call("forget", "delete", ids=there)
-        return len(there)
+        return self._delete("forget", ids=ticket_ids) if ticket_ids else 0
 
     def forget_sender(self, sender: str) -> int:
         """Delete every ticket of a sender (an erasure request); how many there were."""
-        there = self._call("forget", "get", where={"sender": sender.lower()}, include=[])["ids"]
-        if there:
-            self._call("forget", "delete", ids=there)
-        return len(there)
+        return self._delete("forget", where={"sender": sender.lower()})
 
     def expire(self, before: datetime) -> int:
         """Delete the tickets handled before `before` (the retention); how many went."""
-        there = self._call("expire", "get", where={"at": {"$lt": before.timestamp()}}, include=[])["ids"]
+        return self._delete("expire", where={"at": {"$lt": before.timestamp()}})
+
+    def _delete(self, what: str, **selection: Any) -> int:
+        there = self._call(what, "get", include=[], **selection)["ids"]
         if there:
-            self._call("expire", "delete", ids=there)
+            self._call(what, "delete", ids=there)
         return len(there)
 
     def count(self) -> int:
