@@ -85,6 +85,29 @@ class Keys:
         digest = hashlib.sha256(mailbox.encode()).hexdigest()[:16]
         return f"{self.prefix}cursor:{digest}"
 
+    def incident(self, incident_id: str) -> str:
+        """Hash: one incident (fields id, title, opened_at, problem_key, m:<ticket id> JSON members);
+        TTL retention, renewed as members join."""
+        return f"{self.incident_prefix}{incident_id}"
+
+    @property
+    def incident_prefix(self) -> str:
+        """Prefix of the incident hashes (the register's script builds the key of a found incident)."""
+        return f"{self.prefix}incident:"
+
+    def incident_unlinked(self, incident_id: str) -> str:
+        """Set: ticket ids of an incident's members whose issue is not linked to the problem issue yet."""
+        return f"{self.prefix}incident-unlinked:{incident_id}"
+
+    def incident_of(self, ticket_id: str) -> str:
+        """String: the id of the incident a ticket belongs to (set once); TTL retention."""
+        return f"{self.prefix}incident-of:{ticket_id}"
+
+    @property
+    def incidents(self) -> str:
+        """Sorted set: incident ids scored by their latest report (unix seconds); trimmed to the retention."""
+        return f"{self.prefix}incidents"
+
     @property
     def audit(self) -> str:
         """List: JSON records of operator actions (retry, discard, purge), newest first; kept."""

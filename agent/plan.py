@@ -165,7 +165,7 @@ def resolve_args(value: Any, ticket: Ticket, results: Mapping[str, Mapping[str, 
         path = value[REF].split(".")
         if path[0] == "ticket":
             return ticket.model_dump(mode="json")[path[1]]
-        return results[path[1]][path[2]]
+        return results[path[1]].get(path[2])  # None: the step was skipped (Run.results)
     if isinstance(value, dict):
         return {k: resolve_args(v, ticket, results) for k, v in value.items()}
     if isinstance(value, list):

@@ -46,10 +46,12 @@ def _result(step: str, name: str) -> dict[str, str]:
 
 class RulePlanner:
     """New ticket: categorize and extract (in parallel), then open an issue, then (with memory on)
-    remember the ticket with what was found. Reply: comment on the issue."""
+    remember the ticket with what was found and (with incidents on too) link it to an incident.
+    Reply: comment on the issue."""
 
-    def __init__(self, remember: bool = False) -> None:
+    def __init__(self, remember: bool = False, incidents: bool = False) -> None:
         self.remember = remember
+        self.incidents = remember and incidents
 
     def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
         """The fixed plan for this kind of message; a customer's REPEAT_CONTACTS-th ticket within
@@ -91,7 +93,10 @@ class RulePlanner:
         ]
         if self.remember:
             steps.append(Step(id="remember", tool="remember_ticket", args=_remember_args()))
+        if self.incidents:
+            steps.append(Step(id="incident", tool="link_incident", args=_incident_args()))
         rationale = "new ticket: categorize, extract, open an issue" + (", remember" if self.remember else "")
+        rationale += ", link to an incident" if self.incidents else ""
         rationale += f"; urgency raised one step: {raised}" if raised else ""
         return Planned(Plan(steps=steps, rationale=rationale), "rule")
 
@@ -105,6 +110,17 @@ def _repeat_contact(recall: Recall | None) -> str | None:
     if len(recent) + 1 < REPEAT_CONTACTS:
         return None
     return f"contact {len(recent) + 1} from this customer within {REPEAT_WINDOW.days} days"
+
+
+def _incident_args() -> dict[str, object]:
+    return {
+        "ticket_id": _ticket("id"),
+        "subject": _ticket("subject"),
+        "body": _ticket("body"),
+        "sender": _ticket("sender"),
+        "issue_key": _result("create_issue", "issue_key"),
+        "remembered": _result("remember", "remembered"),
+    }
 
 
 def _remember_args() -> dict[str, object]:

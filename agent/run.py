@@ -83,5 +83,7 @@ class Run(BaseModel):
         return self.status in FINAL_RUN_STATUSES
 
     def results(self) -> dict[str, dict[str, Any]]:
-        """Results of the finished steps, by step id: what later steps may reference."""
-        return {sid: s.result for sid, s in self.steps.items() if s.status == "done" and s.result is not None}
+        """Results of the finished steps, by step id: what later steps may reference. A skipped step
+        (a best-effort tool gave up) has none: each of its fields reads as null."""
+        done = {sid: s.result for sid, s in self.steps.items() if s.status == "done" and s.result is not None}
+        return {sid: {} for sid, s in self.steps.items() if s.status == "skipped"} | done

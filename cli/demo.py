@@ -54,8 +54,9 @@ def _result_of(run: Run, tool: str) -> dict[str, Any]:
     return {}
 
 
-def outcome_row(delivery: Delivery, run: Run | None) -> dict[str, Any] | None:
-    """One message's report row, or None while it is still being processed."""
+def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None) -> dict[str, Any] | None:
+    """One message's report row, or None while it is still being processed; `incident` is the problem
+    issue of the incident its ticket belongs to."""
     row: dict[str, Any] = {
         "message_id": delivery.message_id,
         "status": delivery.outcome,
@@ -65,6 +66,7 @@ def outcome_row(delivery: Delivery, run: Run | None) -> dict[str, Any] | None:
         "account_id": None,
         "issue_key": None,
         "thread_of": None,
+        "incident": None,
         "planner": None,
         "reason": delivery.reason,
     }
@@ -85,6 +87,7 @@ def outcome_row(delivery: Delivery, run: Run | None) -> dict[str, Any] | None:
         account_id=entities.get("account_id"),
         issue_key=issue.get("issue_key"),
         thread_of=run.ticket.thread_of,
+        incident=incident,
         planner=run.planner,
         reason=run.error or _fallback_reason(run) or delivery.reason,
     )
@@ -103,18 +106,28 @@ def wait_for_outcomes(store: RunStore, expected: int, timeout_s: float) -> list[
     deadline = time.monotonic() + timeout_s
     while True:
         deliveries = store.deliveries.recent()
-        rows = [outcome_row(d, store.runs.get(d.run_id) if d.run_id else None) for d in deliveries]
+        runs = [store.runs.get(d.run_id) if d.run_id else None for d in deliveries]
+        rows = [outcome_row(d, run, _problem_of(store, run)) for d, run in zip(deliveries, runs, strict=True)]
         if (len(deliveries) >= expected and all(rows)) or time.monotonic() > deadline:
             return [r or {"message_id": d.message_id, "status": "running", "reason": "timed out waiting"}
                     for r, d in zip(rows, deliveries, strict=True)]  # fmt: skip
         time.sleep(0.1)
 
 
+def _problem_of(store: RunStore, run: Run | None) -> str | None:
+    """The problem issue of the incident the run's ticket belongs to, if any."""
+    found = store.incidents.incident_of(run.ticket.id) if run is not None else None
+    incident = store.incidents.get(found, members=False) if found is not None else None
+    return incident.problem_key if incident is not None else None
+
+
 @contextmanager
 def demo_settings(
-    redis_url: str | None, workdir: Path, local_llm: bool = False, outbox: Path | None = None
-) -> Iterator[Settings]:
-    """Settings for one independent demo run: its own namespace, outbox and (if needed) Redis and LLM."""
+    redis_url: str | None, workdir: Path, local_llm: bool = False, outbox: Path | None = None,
+    memory: bool = False,
+) -> Iterator[Settings]:  # fmt: skip
+    """Settings for one independent demo run: its own namespace, outbox, memory (a folder of its own)
+    and (if needed) Redis and LLM."""
     with ExitStack() as stack:
         url = redis_url or load_settings().redis_url
         if not redis_answers(url):
@@ -131,6 +144,7 @@ def demo_settings(
             retry_scale=0.05,
             maildir=None,
             metrics_port=0,  # a demo serves no /metrics (a real worker on this host may own the port)
+            **({"memory": "on", "memory_path": workdir / "memory", "memory_url": None} if memory else {}),
             **llm,
         )
 
@@ -151,8 +165,9 @@ def mail_source(settings: Settings, store: RunStore, workdir: Path, imap: bool) 
 def render_table(rows: list[dict[str, Any]], console: Console) -> None:
     """Print the outcome table."""
     table = Table(title="triage demo: one row per message", show_lines=False)
+    incidents = ("incident",) if any(row.get("incident") for row in rows) else ()
     for column in ("message_id", "status", "category", "urgency", "customer_name", "account_id",
-                   "issue_key", "planner", "reason"):  # fmt: skip
+                   "issue_key", *incidents, "planner", "reason"):  # fmt: skip
         table.add_column(
             column, overflow="fold", max_width=38 if column in ("message_id", "reason") else None
         )
@@ -169,6 +184,7 @@ def run_demo(
     local_llm: bool = False,
     imap: bool = False,
     outbox: Path = DEMO_OUTBOX,
+    memory: bool = False,
 ) -> int:
     """Process a mailbox end to end and report; exit code 0 when every message reached a final status.
 
@@ -181,7 +197,7 @@ def run_demo(
         workdir = Path(tmp)
         if not imap:
             shutil.copytree(maildir or sample_mailbox(), workdir / "mailbox")  # the original is never marked
-        with demo_settings(redis_url, workdir, local_llm, outbox) as settings:
+        with demo_settings(redis_url, workdir, local_llm, outbox, memory) as settings:
             with_llm = settings.llm_model is not None
             store = configure(settings).store
             try:
@@ -224,6 +240,7 @@ def run_demo(
     "--local-llm", is_flag=True, help="Plan and analyse with the local SmolLM2 model (.[llm-local])."
 )
 @click.option("--imap", is_flag=True, help="Read the TRIAGE_IMAP_* folder (read-only) instead of a Maildir.")
+@click.option("--memory", is_flag=True, help="Remember tickets and link incidents (a fresh memory folder).")
 @click.option(
     "--outbox",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -232,9 +249,11 @@ def run_demo(
     help="Where the dry-run Jira payloads are written (anew each run).",
 )
 def demo(
-    maildir: Path | None, as_json: bool, timeout: float, local_llm: bool, imap: bool, outbox: Path
-) -> None:
+    maildir: Path | None, as_json: bool, timeout: float, local_llm: bool, imap: bool, memory: bool,
+    outbox: Path,
+) -> None:  # fmt: skip
     """Run a mailbox through the whole pipeline (real workers, Redis or an embedded one) and report."""
     if imap and maildir is not None:
         raise click.UsageError("give --maildir DIR or --imap, not both")
-    sys.exit(run_demo(maildir, as_json, timeout_s=timeout, local_llm=local_llm, imap=imap, outbox=outbox))
+    sys.exit(run_demo(maildir, as_json, timeout_s=timeout, local_llm=local_llm, imap=imap, outbox=outbox,
+                      memory=memory))  # fmt: skip

@@ -8,7 +8,7 @@ import sys
 import click
 import redis
 
-from cli import demo, measure, operate, runs, serve, settings
+from cli import demo, incidents, measure, operate, runs, serve, settings
 from cli.settings import redact_url
 from workers.app import configure
 from workers.runtime import Runtime
@@ -47,6 +47,7 @@ for command in (
     runs.runs,
     runs.show,
     runs.plan,
+    incidents.incidents,
     serve.worker,
     serve.ingest,
     serve.metrics_server,

@@ -71,6 +71,18 @@ def step_attempted(
               elapsed=f"{elapsed_s:.3f}s")  # fmt: skip
 
 
+def incident_progress(run_id: str, incident_id: str | None, opened: bool, linked: list[str]) -> None:
+    """A ticket's incident step ended: it opened an incident, joined one, or found none."""
+    with _never_fail("incident_progress"):
+        if opened:
+            metrics.INCIDENTS_OPENED.inc()
+        metrics.INCIDENT_LINKS.inc(len(linked))
+        if incident_id is not None:
+            level = logging.WARNING if opened else logging.INFO
+            log.log(level, "incident %s run=%s incident=%s linked=%s", "opened" if opened else "joined",
+                    run_id, incident_id, ",".join(linked) or "-")  # fmt: skip
+
+
 def mailbox_polled(source: str, ok: bool, count: int, error: str | None = None) -> None:
     """A mailbox poll ended; failures are logged as warnings (alerts watch the health in Redis)."""
     with _never_fail("mailbox_polled"):

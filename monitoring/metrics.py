@@ -57,6 +57,10 @@ LLM_TOKENS = Counter(
     "triage_llm_tokens_total", "LLM tokens, by purpose and kind (prompt, completion).", ["purpose", "kind"]
 )
 LLM_COST = Counter("triage_llm_cost_usd_total", "Estimated LLM spend in US dollars, by purpose.", ["purpose"])
+INCIDENTS_OPENED = Counter("triage_incidents_opened_total", "Incidents opened (one problem issue each).")
+INCIDENT_LINKS = Counter(
+    "triage_incident_links_total", "Customers' issues linked to an incident's problem issue."
+)
 LLM_LATENCY = Histogram(
     "triage_llm_request_duration_seconds", "Time spent waiting for one LLM answer, by purpose.", ["purpose"],
     buckets=(0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128),

@@ -23,6 +23,7 @@ from monitoring import events
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
 from tools.errors import RetryableToolError
+from tools.incident import link_incident
 from tools.llm import Usage
 from tools.sandbox import SANDBOX
 from workers.app import app
@@ -164,7 +165,7 @@ def _attempt(
     """Call the tool once with its time limit: (its result, or the error it raised; the seconds it took)."""
     ctx = ToolContext(run.id, run.ticket.id, step.id, rt.store.ledger, rt.tool_config, llm=rt.llm,
                       usage=_Usage(rt.store.runs), hard_timeout_s=time_limits(tool)[1],
-                      memory=rt.memory)  # fmt: skip
+                      memory=rt.memory, incidents=rt.store.incidents if rt.incidents else None)  # fmt: skip
     started = time.monotonic()
     try:
         if rt.settings.simulated_tool_latency_s:
@@ -186,6 +187,9 @@ def _apply(
         assert run.plan is not None
         progress = rt.store.runs.advance(run.id, run.plan, step_id, state.model_copy(update=done))
         events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, "success", elapsed)
+        if tool.name == link_incident.name:
+            events.incident_progress(run.id, result.get("incident_id"), result.get("opened", False),
+                                     result.get("linked", []))  # fmt: skip
         follow(rt, run, progress)
     elif isinstance(decision, GiveUp) and tool.best_effort:  # the run goes on without it, and says so
         skipped = {"status": "skipped", "finished_at": now(), "duration_s": round(elapsed, 6),

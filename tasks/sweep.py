@@ -63,10 +63,11 @@ def sweep_runs() -> dict[str, int]:
                 if dispatched is not None and time.time() - last > overdue:
                     execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
                     sent["lost_steps"] += 1
-    # Outbox lines and memory entries expire with the runs they belong to.
+    # Outbox lines, incidents and memory entries expire with the runs they belong to.
     sent["expired_outbox_lines"] = outbox.expire(
         rt.tool_config.outbox_path, time.time() - rt.settings.retention_s
     )
+    sent["expired_incidents"] = store.incidents.trim()
     if rt.memory is not None:
         try:
             sent["expired_memory_entries"] = rt.memory.expire(

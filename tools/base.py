@@ -13,8 +13,9 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from tools import ledger_keys
+from tools.incident_port import IncidentRegister
 from tools.llm import LLM, Usage
-from tools.memory_port import MemoryWriter
+from tools.memory_port import TicketMemory
 
 # The id is the pattern's last group when it has groups, else the whole match.
 # Each whitespace run is bounded and follows a word or sign of its own: no two runs can split the same
@@ -116,6 +117,10 @@ class ToolConfig(BaseModel):
     jira_timeout_s: float
     jira_search_lag_s: float  # how long Jira's search may miss a just-created issue
     run_link_template: str
+    incident_min_reports: int  # distinct customers whose like reports make an incident
+    incident_window_s: float  # within how long
+    incident_similarity: float | None  # how alike; None: the memory embedder's calibrated value
+    incident_link_type: str  # the Jira issue link type between the problem issue and each member's
 
     @property
     def jira_dry_run(self) -> bool:
@@ -144,7 +149,8 @@ class ToolContext:
     llm: LLM | None = None  # set when the LLM versions of the judgement tools are on
     hard_timeout_s: float = 120.0  # when this attempt is killed at the latest (locks it takes live as long)
     usage: UsageSink | None = None
-    memory: MemoryWriter | None = None  # long-term memory, when TRIAGE_MEMORY is on
+    memory: TicketMemory | None = None  # long-term memory, when TRIAGE_MEMORY is on
+    incidents: IncidentRegister | None = None  # the open incidents, when TRIAGE_INCIDENTS is on too
 
     @property
     def idempotency_key(self) -> str:

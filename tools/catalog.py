@@ -12,6 +12,7 @@ from typing import Any
 from tools.base import Tool
 from tools.categorize import categorize_ticket
 from tools.extract import extract_entities
+from tools.incident import link_incident
 from tools.jira_issue import comment_jira_issue, create_jira_issue
 from tools.remember import remember_ticket
 
@@ -23,6 +24,7 @@ CATALOG: dict[str, Tool[Any, Any]] = {
         create_jira_issue,
         comment_jira_issue,
         remember_ticket,
+        link_incident,
     )
 }
 

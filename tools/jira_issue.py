@@ -119,30 +119,26 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
     return {"fields": fields}
 
 
-def _create_attempt_key(ctx: ToolContext) -> str:
-    """Ledger key holding when the latest create of this step was sent (its answer may be lost)."""
-    return ledger_keys.create_sent(ctx.ticket_id, ctx.step_id)
-
-
-def _create_once(ctx: ToolContext, fields: dict[str, Any]) -> str:
-    """Create the issue, unless a create whose fate is unknown went out too recently for Jira's search
-    to show its issue (the label search just missed). The send is noted first, so a worker that dies
+def create_once(ctx: ToolContext, fields: dict[str, Any], sent_key: str) -> str:
+    """Create the issue (`sent_key`: the ledger key noting when its create went out), unless a create
+    whose fate is unknown went out too recently for Jira's search to show its issue (the label search
+    just missed). The send is noted first, so a worker that dies
     mid-request leaves the note too; an answer from Jira (an error status) clears it: nothing was made."""
-    _wait_out_the_search_lag(ctx)
-    ctx.ledger.note(_create_attempt_key(ctx), {"at": time.time()})
+    _wait_out_the_search_lag(ctx, sent_key)
+    ctx.ledger.note(sent_key, {"at": time.time()})
     try:
         return jira_client.create_issue(ctx.config, fields)
     except ToolError as exc:
         if not isinstance(exc, OutcomeUnknown):
-            ctx.ledger.note(_create_attempt_key(ctx), {"at": None})
+            ctx.ledger.note(sent_key, {"at": None})
         raise
 
 
-def _wait_out_the_search_lag(ctx: ToolContext) -> None:
+def _wait_out_the_search_lag(ctx: ToolContext, sent_key: str) -> None:
     """Jira Cloud's search is eventually consistent: an issue created moments ago may not be found by
     its label yet. When a create of unknown outcome was sent less than TRIAGE_JIRA_SEARCH_LAG_S ago,
     wait until that window has passed (the caller then searches again) before creating."""
-    sent = ctx.ledger.get(_create_attempt_key(ctx))
+    sent = ctx.ledger.get(sent_key)
     if sent is None or sent["at"] is None:
         return
     waited = time.time() - float(sent["at"])
@@ -196,7 +192,7 @@ def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
         key = jira_client.find_issue_by_label(ctx.config, idempotency_label(ctx.ticket_id))
         created = key is None
         if key is None:
-            key = _create_once(ctx, payload["fields"])
+            key = create_once(ctx, payload["fields"], ledger_keys.create_sent(ctx.ticket_id, ctx.step_id))
         result = _record(ctx, {"issue_key": key, "dry_run": False, "request": payload}, created)
         ctx.ledger.claim(ledger_keys.jira_issue(ctx.ticket_id), {"issue_key": key})
         return result

@@ -24,6 +24,21 @@ def llm_analysis(ticket_id: str) -> str:
     return f"llm-analysis:{ticket_id}"
 
 
+def incident_problem(incident_id: str) -> str:
+    """The problem issue of an incident (its idempotency key)."""
+    return f"incident:{incident_id}:problem"
+
+
+def incident_problem_sent(incident_id: str) -> str:
+    """When the latest create of an incident's problem issue was sent (its answer may be lost)."""
+    return f"{incident_problem(incident_id)}:create-sent"
+
+
+def incident_link(ticket_id: str) -> str:
+    """The link of a ticket's issue to its incident's problem issue."""
+    return f"incident-link:{ticket_id}"
+
+
 def of_ticket(ticket_id: str) -> tuple[list[str], str]:
     """Every record of a ticket: the keys by name, and the prefix of its steps' keys."""
-    return [jira_issue(ticket_id), llm_analysis(ticket_id)], step(ticket_id, "")
+    return [jira_issue(ticket_id), llm_analysis(ticket_id), incident_link(ticket_id)], step(ticket_id, "")

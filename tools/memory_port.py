@@ -1,4 +1,4 @@
-"""What the tools know of long-term memory: the entry they store and the port they store it through.
+"""What the tools know of long-term memory: the entry they store, what they ask of it, and the port.
 
 agent/memory implements the port; the tools never import it (tools/ sits below agent/).
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class TicketFacts(BaseModel):
@@ -32,9 +32,39 @@ class Remembered(TicketFacts):
     seen_at: datetime  # when this system handled it (our clock: history windows and retention use it)
 
 
-class MemoryWriter(Protocol):
-    """Where remember_ticket stores a ticket (agent/memory implements it)."""
+class Recent(BaseModel):
+    """A ticket handled lately whose text is like another's: what incident linking weighs."""
+
+    ticket_id: str
+    sender: str
+    similarity: float  # cosine similarity of the two texts' embeddings, 0..1
+    seen_at: datetime
+    issue_key: str | None = None
+    vector: list[float] = Field(default_factory=list, repr=False, description="its text's embedding")
+
+    def similarity_to(self, other: Recent) -> float:
+        """Cosine similarity of the two tickets' texts (embeddings are unit vectors)."""
+        return sum(a * b for a, b in zip(self.vector, other.vector, strict=True))
+
+
+class TicketMemory(Protocol):
+    """What the tools use of long-term memory (agent/memory implements it). Every method raises
+    RetryableToolError when memory cannot be reached."""
+
+    @property
+    def incident_similarity(self) -> float:
+        """How alike two reports of one outage are at least, for this memory's embedder."""
+        ...
 
     def remember(self, entry: Remembered) -> None:
-        """Store or replace the entry; raise RetryableToolError when memory cannot be reached."""
+        """Store or replace the entry."""
+        ...
+
+    def recent_like(self, ticket_id: str, text: str, since: datetime, at_least: float) -> list[Recent]:
+        """The tickets handled since `since` whose text is at least `at_least` alike, most alike first
+        (the ticket itself excluded; at most a page)."""
+        ...
+
+    def mark_incident(self, ticket_ids: list[str], incident_id: str) -> None:
+        """Note on these tickets the incident they belong to (recall shows it)."""
         ...

@@ -15,6 +15,7 @@ from agent.store import RunStore
 from tools import embeddings
 from tools.base import Tool, ToolConfig
 from tools.catalog import with_timeouts
+from tools.incident import link_incident
 from tools.llm import LLM, OpenAICompatibleLLM
 from tools.remember import remember_ticket
 from workers import checks
@@ -33,6 +34,11 @@ class Runtime:
     llm: LLM | None = None  # the tools use it when TRIAGE_LLM_TOOLS is on
     memory: Memory | None = None  # long-term memory when TRIAGE_MEMORY is on (opened on first use)
 
+    @property
+    def incidents(self) -> bool:
+        """True when reports of one outage are gathered (TRIAGE_INCIDENTS, which needs memory)."""
+        return self.memory is not None and self.settings.incidents == "on"
+
 
 _current: Runtime | None = None
 
@@ -47,9 +53,12 @@ def build_runtime(settings: Settings) -> Runtime:
     checks.refuse(checks.settings_problems(settings, catalog, llm))
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
     memory = memory_of(settings)
-    planner: Planner = RulePlanner(remember=memory is not None)
-    if llm is not None:  # it is not offered a memory it does not have
-        offered = {n: t for n, t in catalog.items() if memory is not None or n != remember_ticket.name}
+    incidents = memory is not None and settings.incidents == "on"
+    planner: Planner = RulePlanner(remember=memory is not None, incidents=incidents)
+    if llm is not None:  # it is not offered a memory (nor incidents) it does not have
+        absent = {remember_ticket.name} if memory is None else set()
+        absent |= set() if incidents else {link_incident.name}
+        offered = {n: t for n, t in catalog.items() if n not in absent}
         planner = LLMPlanner(llm, offered, max_steps=settings.max_plan_steps,
                              max_repairs=settings.llm_max_repairs, fallback=planner)  # fmt: skip
     return Runtime(

@@ -15,7 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic_settings import SettingsConfigDict, SettingsError
 from redis.connection import parse_url
 
 from inbox.imap import ImapConfig
@@ -23,6 +23,7 @@ from tools.base import INVOICE_ID_PATTERN, ORDER_ID_PATTERN, ToolConfig
 from tools.llm import LLMConfig
 from tools.patterns import check_pattern
 from tools.taxonomy import resolve_classifier
+from workers.memory_settings import MemorySettings
 
 Section = TypeVar("Section", bound=BaseModel)
 DEFAULT_CATEGORIES = Path(__file__).resolve().parent.parent / "tools" / "data" / "categories.json"
@@ -32,7 +33,7 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message names the environment variable to fix."""
 
 
-class Settings(BaseSettings):
+class Settings(MemorySettings):
     """Every setting of the system; each field is read from TRIAGE_<FIELD NAME>."""
 
     # The environment wins over a `.env` file in the working directory (as docker compose reads it).
@@ -75,13 +76,6 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(10 * 1024 * 1024, gt=0, description="larger messages are quarantined")
     max_plan_steps: int = Field(10, ge=1, le=50, description="longer plans are rejected")
     retention_s: int = Field(30 * 24 * 3600, ge=3600, description="how long runs and mail are kept")
-    memory: Literal["on", "off"] = Field("off", description="long-term memory of tickets (Chroma)")
-    memory_path: Path = Field(Path("var/memory"), description="embedded Chroma folder (one worker each)")
-    memory_url: str | None = Field(None, description="a `chroma run` server for a fleet (wins)")
-    memory_embedder: Literal["auto", "minilm", "hashed"] = Field("auto", description="auto: minilm if there")
-    memory_similar: int = Field(5, ge=1, le=50, description="similar past tickets recalled per ticket")
-    memory_history_s: int = Field(30 * 24 * 3600, ge=3600, description="how far back a customer is recalled")
-    memory_attempts: int = Field(3, ge=1, le=10, description="recall attempts before planning without memory")
     visibility_timeout_s: int = Field(3600, ge=60, description="unacked tasks are redelivered after this")
     dependency_wait_s: int = Field(
         6 * 3600, ge=60, description="how long a reply waits for its ticket's issue"

@@ -22,9 +22,10 @@ from agent.memory.embedding import Embedder
 from agent.memory.recall import Contact, Neighbour, Recall
 from inbox.ticket import Ticket
 from tools.errors import RetryableToolError
-from tools.memory_port import Remembered
+from tools.memory_port import Recent, Remembered
 
 HISTORY_LIMIT = 100  # of a sender's earlier tickets read per recall
+LIKE_LIMIT = 50  # of the recent tickets most like one, weighed for an incident
 DOCUMENT_CHARS = 2_000  # of a ticket's text, kept for people reading the memory; the vector has it all
 
 
@@ -122,6 +123,7 @@ class Memory:
                 category=m.get("category"),
                 issue_key=m.get("issue_key"),
                 seen_at=_at(m),
+                incident=m.get("incident"),
             )
             for i, m, d in zip(found["ids"][0], found["metadatas"][0], found["distances"][0], strict=True)
             if i != ticket.id
@@ -140,6 +142,7 @@ class Memory:
                     category=m.get("category"),
                     urgency=m.get("urgency"),
                     issue_key=m.get("issue_key"),
+                    incident=m.get("incident"),
                 )
                 for i, m in zip(earlier["ids"], earlier["metadatas"], strict=True)
                 if i != ticket.id
@@ -148,6 +151,40 @@ class Memory:
             reverse=True,
         )
         return Recall(similar=neighbours, history=contacts)
+
+    @property
+    def incident_similarity(self) -> float:
+        """How alike two reports of one outage are at least, for this memory's embedder."""
+        return self.embedder.incident_similarity
+
+    def recent_like(self, ticket_id: str, text: str, since: datetime, at_least: float) -> list[Recent]:
+        """The tickets handled since `since` at least `at_least` alike to `text`, most alike first (the
+        ticket itself excluded; at most LIKE_LIMIT)."""
+        found = self._call("recall recent", "query", query_embeddings=self.embedder.embed([text]),
+                           n_results=LIKE_LIMIT + 1, where={"at": {"$gte": since.timestamp()}},
+                           include=["metadatas", "distances", "embeddings"])  # fmt: skip
+        rows = zip(found["ids"][0], found["metadatas"][0], found["distances"][0], found["embeddings"][0],
+                   strict=True)  # fmt: skip
+        like = [
+            Recent(
+                ticket_id=i,
+                sender=m.get("sender", ""),
+                similarity=round(max(0.0, 1.0 - d), 4),
+                seen_at=_at(m),
+                issue_key=m.get("issue_key"),
+                vector=[float(x) for x in v],
+            )
+            for i, m, d, v in rows
+            if i != ticket_id
+        ]
+        return [r for r in like if r.similarity >= at_least][:LIKE_LIMIT]
+
+    def mark_incident(self, ticket_ids: list[str], incident_id: str) -> None:
+        """Note the incident on these tickets' entries (the ones memory still has)."""
+        there = self._call("mark incident", "get", ids=ticket_ids, include=["metadatas"])
+        if there["ids"]:
+            metas = [{**m, "incident": incident_id} for m in there["metadatas"]]
+            self._call("mark incident", "update", ids=there["ids"], metadatas=metas)
 
     def forget(self, ticket_ids: list[str]) -> int:
         """Delete these tickets (an erasure request); how many memory had."""

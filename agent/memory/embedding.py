@@ -79,6 +79,8 @@ class Embedder(Protocol):
 
     name: str
     dimension: int
+    # How alike two reports of one outage are at least (calibrated on examples/incidents: README, Memory).
+    incident_similarity: float
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One unit vector per text."""
@@ -91,6 +93,7 @@ class MiniLM:
 
     name = "all-MiniLM-L6-v2"
     dimension = 384
+    incident_similarity = 0.56
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One unit vector per text."""
@@ -103,6 +106,7 @@ class HashedNgrams:
     def __init__(self, dimension: int = 1024) -> None:
         self.dimension = dimension
         self.name = f"hashed-ngrams-{dimension}"
+        self.incident_similarity = 0.28
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One unit vector per text (all zeros for a text without words)."""

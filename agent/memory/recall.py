@@ -16,6 +16,7 @@ class Neighbour(BaseModel):
     category: str | None = None
     issue_key: str | None = None
     seen_at: datetime = Field(description="when this system handled it")
+    incident: str | None = Field(default=None, description="the incident it belongs to")
 
 
 class Contact(BaseModel):
@@ -27,6 +28,7 @@ class Contact(BaseModel):
     category: str | None = None
     urgency: str | None = None
     issue_key: str | None = None
+    incident: str | None = None
 
 
 class Recall(BaseModel):

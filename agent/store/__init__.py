@@ -4,6 +4,7 @@
 - `deliveries`: raw bytes, outcomes, Message-ID claims, quarantine (agent/store/deliveries.py)
 - `ledger`: the tools' side-effect records and locks (agent/store/ledger.py)
 - `mailboxes`: poller locks, IMAP cursors, poll health (agent/store/mailboxes.py)
+- `incidents`: incidents and their members (agent/store/incidents.py)
 - `health`: what the collector exports (agent/store/health.py)
 - `operations`: erasure and the audit trail, across rooms (agent/store/operations.py)
 
@@ -17,6 +18,7 @@ import redis
 from agent.keys import Keys
 from agent.store.deliveries import Deliveries
 from agent.store.health import StoreHealth
+from agent.store.incidents import Incidents
 from agent.store.ledger import SideEffectLedger
 from agent.store.mailboxes import Mailboxes
 from agent.store.operations import Erasure, Operations
@@ -36,8 +38,10 @@ class RunStore:
         self.deliveries = Deliveries(client, self.keys, retention_s)
         self.ledger = SideEffectLedger(client, self.keys, retention_s)
         self.mailboxes = Mailboxes(client, self.keys)
+        self.incidents = Incidents(client, self.keys, retention_s)
         self.health = StoreHealth(client, self.keys)
-        self.operations = Operations(client, self.keys, self.runs, self.deliveries, self.ledger)
+        rooms = (self.runs, self.deliveries, self.ledger, self.incidents)
+        self.operations = Operations(client, self.keys, *rooms)
 
     def erase_namespace(self) -> int:
         """Delete every key of this namespace (demo and test clean-up); return how many."""

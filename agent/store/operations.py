@@ -11,6 +11,7 @@ import redis
 from agent.keys import Keys
 from agent.run import Run, now
 from agent.store.deliveries import Deliveries
+from agent.store.incidents import Incidents
 from agent.store.ledger import SideEffectLedger
 from agent.store.runs import Runs
 from inbox.parse import address_in
@@ -32,9 +33,9 @@ class Operations:
     """Erasure (runs, deliveries, raw mail, ledger records) and the audit trail of operator actions."""
 
     def __init__(self, client: redis.Redis, keys: Keys, runs: Runs, deliveries: Deliveries,
-                 ledger: SideEffectLedger) -> None:  # fmt: skip
+                 ledger: SideEffectLedger, incidents: Incidents) -> None:  # fmt: skip
         self.redis, self.keys = client, keys
-        self.runs, self.deliveries, self.ledger = runs, deliveries, ledger
+        self.runs, self.deliveries, self.ledger, self.incidents = runs, deliveries, ledger, incidents
 
     def record_audit(self, action: str, run_id: str | None, reason: str, **details: Any) -> None:
         """Keep an operator action in the audit trail."""
@@ -49,13 +50,16 @@ class Operations:
         """Erase one sender's stored mail and run data (an erasure request); say what went, and where in
         Jira the sender's text still is (the issues and comments their runs made)."""
         address = address.strip().lower()
-        removed = {"runs": 0, "deliveries": 0, "raw_messages": 0, "ledger_entries": 0}
+        removed = dict.fromkeys(
+            ("runs", "deliveries", "raw_messages", "ledger_entries", "incident_memberships"), 0
+        )
         runs = {r.id: r for r in map(self.runs.get, self.runs.all_ids()) if r and r.ticket.sender == address}
         in_jira = sorted(
             {ref for run in runs.values() for ref in _jira_refs(run)}, key=lambda r: (r[0], r[1] or "")
         )
         for run in runs.values():
             removed["ledger_entries"] += self.ledger.erase_ticket(run.ticket.id)
+            removed["incident_memberships"] += self.incidents.forget_ticket(run.ticket.id)
             self.deliveries.erase_message_claim(run.ticket.message_id)
             self.runs.erase(run.id)
             removed["runs"] += 1

@@ -9,6 +9,7 @@ import pytest
 
 from agent.plan import Plan, PlanInvalid, dependencies, resolve_args, validate_plan
 from agent.planner import RulePlanner
+from agent.run import Run, StepState
 from inbox.ticket import Ticket
 from tools.catalog import CATALOG
 
@@ -151,3 +152,12 @@ def test_references_resolve_to_ticket_fields_and_earlier_results() -> None:
         "b": ["billing"],
         "c": 3,
     }
+
+
+def test_a_skipped_steps_results_read_as_null_for_the_steps_after_it() -> None:
+    run = Run(id="R1", ticket=ticket(), status="running", created_at=datetime.now(UTC),
+              steps={"remember": StepState(status="skipped", error="went on without it: memory down"),
+                     "cat": StepState(status="done", result={"category": "billing"})})  # fmt: skip
+    assert run.results() == {"remember": {}, "cat": {"category": "billing"}}
+    args = {"remembered": {"$ref": "steps.remember.remembered"}, "category": {"$ref": "steps.cat.category"}}
+    assert resolve_args(args, run.ticket, run.results()) == {"remembered": None, "category": "billing"}

@@ -17,13 +17,13 @@ pytestmark = pytest.mark.integration
 
 FINAL = {"done", "failed", "dead_letter", "quarantined", "automated", "duplicate", "threaded"}
 KEYS = {"message_id", "status", "category", "urgency", "customer_name", "account_id", "issue_key", "thread_of",
-        "planner", "reason"}  # fmt: skip
+        "incident", "planner", "reason"}  # fmt: skip
 
 
-def demo_json(redis_url: str) -> list[dict[str, Any]]:
+def demo_json(redis_url: str, *options: str) -> list[dict[str, Any]]:
     env = {**os.environ, "TRIAGE_REDIS_URL": redis_url}
     done = subprocess.run(
-        [TRIAGE, "demo", "--json"], env=env, capture_output=True, text=True, cwd=ROOT, timeout=240
+        [TRIAGE, "demo", "--json", *options], env=env, capture_output=True, text=True, cwd=ROOT, timeout=240
     )
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]
@@ -38,6 +38,18 @@ def test_the_demo_reports_every_sample_message_in_a_final_status_and_twice_the_s
     assert len(first) == 16 and all(set(row) == KEYS and row["status"] in FINAL for row in first)
     assert without_keys(first) == without_keys(second)  # issue numbers depend on which step finished first
     assert sum(row["status"] == "done" for row in first) == 9
+
+
+def test_with_memory_the_incident_mailbox_shows_one_problem_issue_per_outage(redis_url: str) -> None:
+    rows = demo_json(redis_url, "--maildir", "examples/incidents", "--memory")
+    outages = json.loads((ROOT / "examples" / "incidents" / "outages.json").read_text())["outages"]
+    linked = {
+        (outages[f"<{row['message_id'].strip('<>')}>"], row["incident"]) for row in rows if row["incident"]
+    }
+    assert len(rows) == 28 and all(row["status"] == "done" for row in rows)
+    # Four outages, each with one problem issue of its own; no unrelated ticket in any.
+    assert len(linked) == len({outage for outage, _ in linked}) == len({key for _, key in linked}) == 4
+    assert None not in {outage for outage, _ in linked}
 
 
 def test_the_demo_brings_its_own_redis_when_none_answers() -> None:

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 def memory(chroma: ChromaServer, swap_runtime: Any) -> Memory:
     """The worker's memory: a fresh collection on the Chroma server, and the plan's remember step."""
     remembering = Memory(HashedNgrams(), f"test-{uuid.uuid4().hex[:8]}", url=chroma.url)
-    swap_runtime(memory=remembering, planner=RulePlanner(remember=True))
+    swap_runtime(memory=remembering, planner=RulePlanner(remember=True, incidents=True))
     return remembering
 
 
@@ -78,6 +78,9 @@ def test_without_its_memory_a_run_still_ends_and_says_what_it_missed(
     remember = run.steps["remember"]
     assert remember.status == "skipped" and remember.attempts == 3
     assert remember.error is not None and "went on without it" in remember.error
+    incident = run.steps["incident"]  # no memory of the ticket, so no incident to judge: said, not retried
+    assert incident.status == "skipped" and incident.attempts == 1
+    assert incident.error is not None and "not in memory" in incident.error
 
 
 def test_memory_entries_expire_with_the_retention(pipeline: Pipeline, memory: Memory) -> None:

@@ -31,7 +31,11 @@ def test_every_catalog_tool_says_what_it_does_and_how_long_it_may_take() -> None
 
 
 def test_side_effecting_tools_are_marked() -> None:
-    assert {n for n, t in CATALOG.items() if t.side_effect} == {"create_jira_issue", "comment_jira_issue"}
+    assert {n for n, t in CATALOG.items() if t.side_effect} == {
+        "create_jira_issue",
+        "comment_jira_issue",
+        "link_incident",
+    }
 
 
 def test_an_unknown_tool_name_lists_the_known_ones() -> None:

@@ -1,0 +1,158 @@
+"""link_incident on a real memory (an embedded Chroma folder), the real register (Redis) and the real
+jira client against the Jira test server: one problem issue per incident, each member linked once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from agent.memory.chroma import Memory
+from agent.memory.embedding import HashedNgrams
+from agent.store import RunStore
+from inbox.ticket import Ticket
+from tests.jira_server import FakeJira, running_jira
+from tools import jira_client
+from tools.base import ToolContext
+from tools.errors import PermanentToolError, RetryableToolError
+from tools.incident import IncidentResult, link_incident, problem_label
+from tools.memory_port import Remembered
+
+REPORTS = {
+    "T1": ("ann@northwind.example", "CSV export is empty", "Since this morning the CSV export gives an empty file."),
+    "T2": ("tom@acme.example", "CSV export empty", "Our CSV export comes out as an empty file since today."),
+    "T3": ("lee@orbital.example", "Empty CSV export file", "The CSV export is an empty file this morning."),
+    "T4": ("kim@seoul.example", "CSV export gives empty file", "Every CSV export is an empty file today."),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def memory_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("memory")  # one embedded Chroma per process: shared by the module
+
+
+@pytest.fixture
+def ictx(ctx: ToolContext, store: RunStore, memory_folder: Path) -> ToolContext:
+    memory = Memory(HashedNgrams(), f"test-{uuid.uuid4().hex[:8]}", path=memory_folder)
+    return replace(ctx, step_id="incident", memory=memory, incidents=store.incidents)
+
+
+@pytest.fixture
+def jira() -> Iterator[FakeJira]:
+    with running_jira(FakeJira()) as server:
+        yield server
+
+
+def with_jira(ctx: ToolContext, jira: FakeJira, **changes: object) -> ToolContext:
+    config = ctx.config.model_copy(update={"jira_url": jira.url, "jira_user": jira.user,
+                                           "jira_api_token": SecretStr(jira.token), **changes})  # fmt: skip
+    return replace(ctx, config=config)
+
+
+def report(ctx: ToolContext, ticket: str, issue_key: str) -> IncidentResult:
+    """Remember the ticket (as the remember step does) and run its incident step."""
+    sender, subject, body = REPORTS[ticket]
+    assert ctx.memory is not None
+    ctx.memory.remember(Remembered(ticket_id=ticket, subject=subject, body=body, sender=sender,
+                                   received_at=datetime.now(UTC), seen_at=datetime.now(UTC),
+                                   issue_key=issue_key))  # fmt: skip
+    args = {"ticket_id": ticket, "subject": subject, "body": body, "sender": sender, "issue_key": issue_key,
+            "remembered": True}  # fmt: skip
+    return link_incident.run(args, replace(ctx, run_id=f"R{ticket}", ticket_id=ticket))
+
+
+def customer_issues(ctx: ToolContext, count: int) -> list[str]:
+    fields = {"project": {"key": "SUP"}, "issuetype": {"name": "Task"}, "summary": "report", "labels": []}
+    return [jira_client.create_issue(ctx.config, fields) for _ in range(count)]
+
+
+def test_the_third_customer_opens_one_problem_issue_and_every_report_is_linked_to_it(
+    ictx: ToolContext, jira: FakeJira
+) -> None:
+    jctx = with_jira(ictx, jira)
+    keys = customer_issues(jctx, 4)
+    assert report(jctx, "T1", keys[0]).incident_id is None
+    assert report(jctx, "T2", keys[1]).incident_id is None
+    third = report(jctx, "T3", keys[2])
+    assert third.opened and third.incident_id == "INC-T3" and sorted(third.linked) == sorted(keys[:3])
+    [problem] = jira.issues_with_label(problem_label("INC-T3"))
+    assert third.problem_key == problem["key"] and problem["fields"]["priority"] == {"name": "High"}
+    assert (
+        problem["fields"]["summary"].startswith("[incident] ") and "incident" in problem["fields"]["labels"]
+    )
+    fourth = report(jctx, "T4", keys[3])
+    assert not fourth.opened and fourth.incident_id == "INC-T3" and fourth.linked == [keys[3]]
+    assert sorted(outward for _, _, outward in jira.links_of(problem["key"])) == sorted(keys)
+    assert {name for name, _, _ in jira.links_of(problem["key"])} == {"Relates"}
+    assert len(jira.issues_with_label(problem_label("INC-T3"))) == 1
+    # Memory knows the incident of each report, for the planner and `triage show`.
+    assert ictx.memory is not None
+    sender, subject, body = REPORTS["T4"]
+    recalled = ictx.memory.recall(  # type: ignore[attr-defined]
+        Ticket(
+            id="T4",
+            message_id="T4@x",
+            subject=subject,
+            sender=sender,
+            sender_name="",
+            body=body,
+            received_at=datetime.now(UTC),
+            size=1,
+        )
+    )
+    assert {n.incident for n in recalled.similar} == {"INC-T3"}
+
+
+def test_a_lost_answer_to_the_problem_create_is_found_by_its_label_not_created_again(
+    ictx: ToolContext, jira: FakeJira
+) -> None:
+    jctx = with_jira(ictx, jira)
+    keys = customer_issues(jctx, 3)
+    report(jctx, "T1", keys[0])
+    report(jctx, "T2", keys[1])
+    jira.fail_next("POST", "/issue$", "drop_after_write")
+    with pytest.raises(RetryableToolError, match="no answer from Jira"):
+        report(jctx, "T3", keys[2])
+    again = report(jctx, "T3", keys[2])
+    assert again.opened and again.problem_key is not None
+    assert len(jira.issues_with_label(problem_label("INC-T3"))) == 1
+    assert sorted(o for _, _, o in jira.links_of(again.problem_key)) == sorted(keys)
+
+
+def test_the_link_type_is_configurable_and_an_unknown_one_is_named(ictx: ToolContext, jira: FakeJira) -> None:
+    jctx = with_jira(ictx, jira, incident_link_type="Problem/Incident")
+    keys = customer_issues(jctx, 3)
+    report(jctx, "T1", keys[0])
+    report(jctx, "T2", keys[1])
+    with pytest.raises(PermanentToolError, match="Problem/Incident"):
+        report(jctx, "T3", keys[2])
+    duplicate = report(with_jira(ictx, jira, incident_link_type="Duplicate"), "T3", keys[2])
+    assert duplicate.problem_key is not None
+    assert {name for name, _, _ in jira.links_of(duplicate.problem_key)} == {"Duplicate"}
+
+
+def test_in_dry_run_the_problem_issue_and_the_links_are_written_to_the_outbox_once(ictx: ToolContext) -> None:
+    for ticket in ("T1", "T2", "T3"):
+        report(ictx, ticket, f"DRY-{ticket}")
+    again = report(ictx, "T3", "DRY-T3")  # a retried step changes nothing
+    assert again.dry_run and again.linked == [] and again.problem_key is not None
+    lines = [json.loads(line) for line in ictx.config.outbox_path.read_text().splitlines()]
+    assert [line["kind"] for line in lines] == ["create_problem", "link", "link", "link"]
+    assert sorted(line["issue_key"] for line in lines[1:]) == ["DRY-T1", "DRY-T2", "DRY-T3"]
+    assert {line["problem_key"] for line in lines[1:]} == {again.problem_key}
+
+
+def test_without_memory_of_the_ticket_there_is_no_incident_to_judge(ictx: ToolContext) -> None:
+    sender, subject, body = REPORTS["T1"]
+    args = {"ticket_id": "T1", "subject": subject, "body": body, "sender": sender, "issue_key": "DRY-1",
+            "remembered": None}  # fmt: skip
+    with pytest.raises(PermanentToolError, match="not in memory"):
+        link_incident.run(args, ictx)
+    with pytest.raises(PermanentToolError, match="incidents are off"):
+        link_incident.run({**args, "remembered": True}, replace(ictx, incidents=None))
