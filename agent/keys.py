@@ -109,6 +109,11 @@ class Keys:
         return f"{self.prefix}incidents"
 
     @property
+    def read_back_cursor(self) -> str:
+        """String: when the corrections read-back last asked Jira what changed (unix seconds); kept."""
+        return f"{self.prefix}cursor:jira-read-back"
+
+    @property
     def audit(self) -> str:
         """List: JSON records of operator actions (retry, discard, purge), newest first; kept."""
         return f"{self.prefix}audit"

@@ -46,7 +46,8 @@ def memory_for_prompt(recall: Recall | None) -> str:
     if recall is None or (not recall.similar and not recall.history):
         return ""
     similar = [{"subject": n.subject[:200], "category": n.category, "issue_key": n.issue_key,
-                "similarity": n.similarity} for n in recall.similar]  # fmt: skip
+                "similarity": n.similarity, "incident": n.incident,
+                "category_a_person_gave_it": n.corrected_category} for n in recall.similar]  # fmt: skip
     history = [{"subject": c.subject[:200], "category": c.category, "urgency": c.urgency,
                 "issue_key": c.issue_key, "seen_at": c.seen_at.isoformat()}
                for c in recall.history[:10]]  # fmt: skip

@@ -1,6 +1,7 @@
 """Plan and Step, references between steps, and the validation every plan passes before it runs.
 
-One reference syntax: an argument value `{"$ref": "ticket.<field>"}` or `{"$ref": "steps.<id>.<field>"}`.
+One reference syntax: an argument value `{"$ref": "ticket.<field>"}`, `{"$ref": "steps.<id>.<field>"}` or
+`{"$ref": "recall.<field>"}` (what memory recalled for the ticket; empty when there is no memory).
 A step depends on the steps it references; steps that do not depend on each other run in parallel.
 """
 
@@ -13,10 +14,12 @@ from typing import Any, get_args
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from agent.arguments import fits, literal_ok
+from agent.memory.recall import Recall
 from inbox.ticket import Ticket
 from tools.base import Tool
 
 REF = "$ref"
+RECALLED = ("corrections",)  # the fields of what memory recalled that a plan may pass to a tool
 
 
 class Step(BaseModel):
@@ -83,6 +86,10 @@ def _check_ref(ref: Any, seen: Mapping[str, Tool[Any, Any]], where: str, target:
         if path[1] not in Ticket.model_fields:
             return [f"{where}: ticket has no field {path[1]!r} (fields: {', '.join(Ticket.model_fields)})"]
         source_type = Ticket.model_fields[path[1]].annotation
+    elif path[0] == "recall" and len(path) == 2:
+        if path[1] not in RECALLED:
+            return [f"{where}: recall has no field {path[1]!r} (fields: {', '.join(RECALLED)})"]
+        source_type = Recall.model_fields[path[1]].annotation
     elif path[0] == "steps" and len(path) == 3:
         source = seen.get(path[1])
         if source is None:
@@ -92,7 +99,8 @@ def _check_ref(ref: Any, seen: Mapping[str, Tool[Any, Any]], where: str, target:
             return [f"{where}: {source.name} results have no field {path[2]!r} (fields: {fields})"]
         source_type = source.result_model.model_fields[path[2]].annotation
     else:
-        return [f"{where}: cannot read reference {ref[REF]!r}; use 'ticket.<field>' or 'steps.<id>.<field>'"]
+        return [f"{where}: cannot read reference {ref[REF]!r}; use 'ticket.<field>', 'steps.<id>.<field>' "
+                "or 'recall.<field>'"]  # fmt: skip
     if target is not None and not fits(source_type, target):
         return [
             f"{where}: {ref[REF]!r} is {_type_name(source_type)}, which does not fit {_type_name(target)}"
@@ -159,15 +167,20 @@ def validate_plan(plan: Plan, catalog: Mapping[str, Tool[Any, Any]], *, max_step
         raise PlanInvalid(errors)
 
 
-def resolve_args(value: Any, ticket: Ticket, results: Mapping[str, Mapping[str, Any]]) -> Any:
-    """Replace every reference in an argument value by what it points to."""
+def resolve_args(
+    value: Any, ticket: Ticket, results: Mapping[str, Mapping[str, Any]], recall: Recall | None = None
+) -> Any:
+    """Replace every reference in an argument value by what it points to (recall None: nothing
+    recalled, so each recall field is empty)."""
     if _is_ref(value):
         path = value[REF].split(".")
         if path[0] == "ticket":
             return ticket.model_dump(mode="json")[path[1]]
+        if path[0] == "recall":
+            return (recall or Recall()).model_dump(mode="json")[path[1]]
         return results[path[1]].get(path[2])  # None: the step was skipped (Run.results)
     if isinstance(value, dict):
-        return {k: resolve_args(v, ticket, results) for k, v in value.items()}
+        return {k: resolve_args(v, ticket, results, recall) for k, v in value.items()}
     if isinstance(value, list):
-        return [resolve_args(v, ticket, results) for v in value]
+        return [resolve_args(v, ticket, results, recall) for v in value]
     return value

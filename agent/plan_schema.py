@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.arguments import literal_ok
-from agent.plan import REF, Plan
+from agent.plan import RECALLED, REF, Plan
 from inbox.ticket import Ticket
 from tools.base import Tool
 
@@ -25,7 +25,8 @@ def _ref_schema(catalog: Mapping[str, Tool[Any, Any]]) -> dict[str, Any]:
     results = sorted({f for t in catalog.values() for f in t.result_model.model_fields})
     # "[.]", not "\\.": llama-cpp-python's schema-to-grammar copies the escape into GBNF, which rejects it.
     pattern = (
-        rf"^(ticket[.]({'|'.join(Ticket.model_fields)})|steps[.][a-z][a-z0-9_]*[.]({'|'.join(results)}))$"
+        rf"^(ticket[.]({'|'.join(Ticket.model_fields)})|steps[.][a-z][a-z0-9_]*[.]({'|'.join(results)})"
+        rf"|recall[.]({'|'.join(RECALLED)}))$"
     )
     return {
         "type": "object",
@@ -33,7 +34,7 @@ def _ref_schema(catalog: Mapping[str, Tool[Any, Any]]) -> dict[str, Any]:
             LLM_REF: {
                 "type": "string",
                 "pattern": pattern,
-                "description": "ticket.<field> or steps.<id>.<field>",
+                "description": "ticket.<field>, steps.<id>.<field> or recall.<field>",
             }
         },
         "required": [LLM_REF],

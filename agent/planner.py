@@ -74,8 +74,9 @@ class RulePlanner:
         text = {"subject": _ticket("subject"), "body": _ticket("body")}
         raised = _repeat_contact(recall)
         everything = {**text, "signature": _ticket("signature"), "sender_name": _ticket("sender_name")}
+        corrections = {"corrections": {REF: "recall.corrections"}} if self.remember else {}
         steps = [
-            Step(id="categorize", tool="categorize_ticket", args=everything),
+            Step(id="categorize", tool="categorize_ticket", args={**everything, **corrections}),
             Step(id="extract", tool="extract_entities", args=everything),
             Step(
                 id="create_issue",

@@ -11,7 +11,8 @@ from celery.worker.worker import WorkController
 import tasks.execute
 import tasks.ingest
 import tasks.plan
-import tasks.sweep  # noqa: F401  (the tasks a worker runs: imported, so registered)
+import tasks.sweep
+import tasks.sync  # noqa: F401  (the tasks a worker runs: imported, so registered)
 from workers.app import QUEUES, app
 
 

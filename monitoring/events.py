@@ -71,6 +71,16 @@ def step_attempted(
               elapsed=f"{elapsed_s:.3f}s")  # fmt: skip
 
 
+def corrections_read_back(issues: int, corrected: list[tuple[str, str, str, str]]) -> None:
+    """The read-back compared `issues` changed issues with what this system set; `corrected` holds the
+    new corrections as (issue key, field, was, now)."""
+    with _never_fail("corrections_read_back"):
+        for issue_key, field, was, now in corrected:
+            metrics.CORRECTIONS.labels(field).inc()
+            _line("correction", issue=issue_key, field=field, was=was, now=now)
+        _line("read-back", issues=issues, corrections=len(corrected))
+
+
 def incident_progress(run_id: str, incident_id: str | None, opened: bool, linked: list[str]) -> None:
     """A ticket's incident step ended: it opened an incident, joined one, or found none."""
     with _never_fail("incident_progress"):

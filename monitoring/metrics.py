@@ -57,6 +57,9 @@ LLM_TOKENS = Counter(
     "triage_llm_tokens_total", "LLM tokens, by purpose and kind (prompt, completion).", ["purpose", "kind"]
 )
 LLM_COST = Counter("triage_llm_cost_usd_total", "Estimated LLM spend in US dollars, by purpose.", ["purpose"])
+CORRECTIONS = Counter(
+    "triage_corrections_total", "Fields of issues this system made that people changed in Jira.", ["field"]
+)
 INCIDENTS_OPENED = Counter("triage_incidents_opened_total", "Incidents opened (one problem issue each).")
 INCIDENT_LINKS = Counter(
     "triage_incident_links_total", "Customers' issues linked to an incident's problem issue."

@@ -170,7 +170,7 @@ def _attempt(
     try:
         if rt.settings.simulated_tool_latency_s:
             time.sleep(rt.settings.simulated_tool_latency_s)
-        args = resolve_args(step.args, run.ticket, run.results())
+        args = resolve_args(step.args, run.ticket, run.results(), run.recall)
         return run_with_timeout(tool, args, ctx), None, time.monotonic() - started
     except Exception as exc:  # every failure is decided on, none escapes unrecorded
         return {}, exc, time.monotonic() - started

@@ -20,13 +20,21 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from tests.http_peer import JsonHandler, serving
 
 API = "/rest/api/2"
-FIELDS = ["summary", "description", "labels", "priority", "issuetype", "project", "components", "status"]
+FIELDS = ["summary", "description", "labels", "priority", "issuetype", "project", "components", "status", "created",
+          "updated"]  # fmt: skip
+
+
+def jira_time(at: float | None = None) -> str:
+    """A time as Jira's REST API writes it: 2026-12-02T09:15:02.123+0000."""
+    stamp = datetime.fromtimestamp(time.time() if at is None else at, UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}+0000"
 
 
 @dataclass
@@ -137,6 +145,12 @@ class FakeJira:
         with self.lock:
             return [(name, i, o) for _, name, i, o in self.state.links if key in (i, o)]
 
+    def edit_as_person(self, key: str, **fields: Any) -> None:
+        """A person changes an issue in Jira's UI (labels, priority, components...): `updated` moves."""
+        with self.lock:
+            issue = self.state.issues[key]
+            issue["fields"].update(fields, updated=jira_time())
+
     def delete_issue(self, key: str) -> None:
         """Remove an issue (as if a user deleted it in Jira)."""
         with self.lock:
@@ -192,7 +206,8 @@ class _Handler(JsonHandler):
             self.send_json(404, _error(["Not found"]))
             return
         path = parsed.path[len(API) :]
-        query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+        # A repeated parameter (fields=a&fields=b, as requests sends a list) reads as Jira reads it: a,b.
+        query = {k: ",".join(v) for k, v in parse_qs(parsed.query).items()}
         self.jira.state.requests.append((method, path))
         body = (
             self.read_json() if method in ("POST", "PUT") else None
@@ -283,7 +298,7 @@ class _Handler(JsonHandler):
             if issue is None:
                 return 404, _error(["Issue Does Not Exist"])
             with jira.lock:
-                issue["fields"].update((body or {}).get("fields", {}))
+                issue["fields"].update((body or {}).get("fields", {}), updated=jira_time())
             return 204, None
         if m := re.fullmatch(r"/issue/([^/]+)/comment/([^/]+)", path):
             found = [c for c in state.comments.get(m.group(1), []) if c["id"] == m.group(2)]
@@ -301,8 +316,9 @@ class _Handler(JsonHandler):
                                 "https://developer.atlassian.com/changelog/#CHANGE-2046"])  # fmt: skip
         if method == "GET" and path == "/search":
             hits = self._search(query.get("jql", ""))
-            top = int(query.get("maxResults", 50))
-            return 200, {"startAt": 0, "maxResults": top, "total": len(hits), "issues": hits[:top]}
+            start, top = int(query.get("startAt", 0)), min(int(query.get("maxResults", 50)), 1000)
+            page = [self._with_fields(i, query.get("fields")) for i in hits[start : start + top]]
+            return 200, {"startAt": start, "maxResults": top, "total": len(hits), "issues": page}
         if path == "/search/jql" and jira.deployment == "Cloud" and method in ("GET", "POST"):
             return self._search_jql(body if method == "POST" else query)
         return 404, _error([f"No route for {method} {path}"])
@@ -396,7 +412,8 @@ class _Handler(JsonHandler):
             number = sum(1 for k in state.issues if k.startswith(project["key"] + "-")) + 1  # type: ignore[index]
             key = f"{project['key']}-{number}"  # type: ignore[index]
             issue = {"id": str(state.next_id), "key": key, "self": f"{base}/issue/{state.next_id}",
-                     "fields": {**fields, "labels": list(fields.get("labels", [])), "status": {"name": "Open"}}}  # fmt: skip
+                     "fields": {**fields, "labels": list(fields.get("labels", [])), "status": {"name": "Open"},
+                                "created": jira_time(), "updated": jira_time()}}  # fmt: skip
             state.issues[key] = issue
             state.indexed_at[key] = time.monotonic() + self.jira.search_lag_s
             state.comments[key] = []
@@ -425,15 +442,32 @@ class _Handler(JsonHandler):
         return 201, comment
 
     def _search(self, jql: str) -> list[dict[str, Any]]:
-        """Issues the search index holds that match the JQL's `field = value` clauses."""
+        """Issues the search index holds that match the JQL's `field = value` clauses and an
+        `updated >= "-<n>m"` clause (minutes ago: the relative form, free of the user's time zone), in
+        the order of `ORDER BY created|updated ASC|DESC` (default: created)."""
         state = self.jira.state
-        clauses = re.findall(r'(\w+)\s*=\s*"?([\w.-]+)"?', jql)
+        where, _, order = jql.partition(" ORDER BY ")
+        clauses = re.findall(r'(\w+)\s*=\s*"?([\w.-]+)"?', where)
+        since = re.search(r'updated\s*>=\s*"?-(\d+)m"?', where)
+        oldest = jira_time(time.time() - 60 * int(since.group(1))) if since else ""
         now = time.monotonic()
-        return [
+        hits = [
             issue for key, issue in state.issues.items()
-            if state.indexed_at.get(key, 0) <= now
+            if state.indexed_at.get(key, 0) <= now and issue["fields"]["updated"] >= oldest
             and all(self._matches(issue, name.lower(), value) for name, value in clauses)
         ]  # fmt: skip
+        by, _, direction = order.strip().partition(" ")
+        hits.sort(key=lambda i: i["fields"].get(by or "created", ""), reverse=direction.upper() == "DESC")
+        return hits
+
+    @staticmethod
+    def _with_fields(issue: dict[str, Any], wanted: Any) -> dict[str, Any]:
+        """An issue as search returns it: only the fields asked for (comma list or list; *all: every one)."""
+        names = wanted.split(",") if isinstance(wanted, str) else list(wanted or ["*all"])
+        fields = issue["fields"] if {"*all", "*navigable"} & set(names) else {
+            k: v for k, v in issue["fields"].items() if k in names
+        }  # fmt: skip
+        return {"id": issue["id"], "key": issue["key"], "self": issue["self"], "fields": fields}
 
     def _search_jql(self, params: dict[str, Any]) -> tuple[int, Any]:
         """Cloud's enhanced search: no total, pages chained by nextPageToken (an offset, here)."""
@@ -445,8 +479,7 @@ class _Handler(JsonHandler):
         start = int(params.get("nextPageToken") or 0)
         top = min(int(params.get("maxResults") or 50), 5000)
         page = hits[start : start + top]
-        answer: dict[str, Any] = {"issues": [{"id": i["id"], "key": i["key"], "self": i["self"],
-                                              "fields": i["fields"]} for i in page],
+        answer: dict[str, Any] = {"issues": [self._with_fields(i, params.get("fields")) for i in page],
                                   "isLast": start + top >= len(hits)}  # fmt: skip
         if not answer["isLast"]:
             answer["nextPageToken"] = str(start + top)

@@ -97,8 +97,8 @@ def test_the_dashboard_asks_for_its_data_source_and_uses_the_rate_interval() -> 
     exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
     windows = {w for e in exprs for w in re.findall(r"\[([^\]]+)\]", e)}
     # Per-second graphs follow the scrape interval; the fixed windows are deliberate: the same ratios the
-    # alerts evaluate (10m, 30m) and per-hour figures (1h).
-    assert windows == {"$__rate_interval", "10m", "30m", "1h"}
+    # alerts evaluate (10m, 30m, the override rate's 1d) and per-hour figures (1h).
+    assert windows == {"$__rate_interval", "10m", "30m", "1h", "1d"}
 
 
 def test_alerts_go_to_alertmanager_whose_configuration_amtool_accepts() -> None:

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import PermanentToolError
 from tools.llm_analysis import ANALYSIS_TIMEOUT_S, analyse_or_why_not
+from tools.memory_port import Correction
 from tools.taxonomy import classifier_for
 
 ABSTAIN = "other"
@@ -19,6 +20,10 @@ class CategorizeArgs(BaseModel):
     body: str = Field(description="the e-mail text, without quoted history")
     signature: str = Field(default="", description="the signature block (helps an LLM analysis)")
     sender_name: str = Field(default="", description="the From display name (helps an LLM analysis)")
+    corrections: list[Correction] = Field(
+        default_factory=list,
+        description="recall.corrections: people's categories of like tickets; the most alike one wins",
+    )
 
 
 class CategorizeResult(BaseModel):
@@ -44,7 +49,17 @@ class CategorizeResult(BaseModel):
     in_worker_when=lambda config: config.classifier == "embeddings",
 )
 def categorize_ticket(args: CategorizeArgs, ctx: ToolContext) -> CategorizeResult:
-    """Classify subject and body; below the review threshold the answer is `other`, flagged for review."""
+    """A person's category for a like ticket first; else classify subject and body (below the review
+    threshold the answer is `other`, flagged for review)."""
+    if args.corrections:
+        best = max(args.corrections, key=lambda c: c.similarity)
+        return CategorizeResult(
+            category=best.category,
+            confidence=round(min(1.0, max(0.0, best.similarity)), 4),
+            needs_review=False,
+            probabilities={best.category: round(min(1.0, max(0.0, best.similarity)), 4)},
+            source=f"correction: a person gave like ticket {best.ticket_id} this category",
+        )
     threshold = ctx.config.review_threshold
     analysis, failure = analyse_or_why_not(ctx, args.subject, args.body, args.signature, args.sender_name)
     source = f"offline (LLM failed: {failure})" if failure else "offline"

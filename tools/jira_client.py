@@ -12,6 +12,8 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -117,6 +119,39 @@ def issue_links(config: ToolConfig, issue_key: str) -> list[tuple[str, str]]:
     ends = [(link.type.name, getattr(link, "outwardIssue", None) or getattr(link, "inwardIssue", None))
             for link in issue.fields.issuelinks]  # fmt: skip
     return [(name, str(other.key)) for name, other in ends if other is not None]
+
+
+@dataclass(frozen=True)
+class IssueState:
+    """What an issue says now about the fields people correct: labels, components, priority."""
+
+    key: str
+    labels: tuple[str, ...]
+    components: tuple[str, ...]
+    priority: str | None
+    updated: datetime
+
+
+def changed_issues(config: ToolConfig, label: str, minutes: int, limit: int = 1000) -> list[IssueState]:
+    """The issues of the configured project carrying `label` that changed in the last `minutes`, oldest
+    change first (at most `limit`). JQL's relative time ("-90m") is free of the user's time zone, which
+    an absolute one is read in."""
+    jql = (f'project = "{config.jira_project}" AND labels = "{label}" AND updated >= "-{max(1, minutes)}m" '
+           "ORDER BY updated ASC")  # fmt: skip
+    with jira_errors("search changed issues"):
+        found: Any = client_for(config).search_issues(
+            jql, maxResults=limit, fields="labels,components,priority,updated", json_result=False
+        )
+    return [
+        IssueState(
+            key=str(issue.key),
+            labels=tuple(str(x) for x in getattr(issue.fields, "labels", None) or []),
+            components=tuple(str(c.name) for c in getattr(issue.fields, "components", None) or []),
+            priority=str(p.name) if (p := getattr(issue.fields, "priority", None)) is not None else None,
+            updated=datetime.strptime(str(issue.fields.updated), "%Y-%m-%dT%H:%M:%S.%f%z"),
+        )
+        for issue in found
+    ]
 
 
 def _who(person: Any) -> set[str]:

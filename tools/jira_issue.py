@@ -150,6 +150,11 @@ def _wait_out_the_search_lag(ctx: ToolContext, sent_key: str) -> None:
         )
 
 
+def _as_set(args: CreateIssueArgs, issue_key: str) -> dict[str, Any]:
+    """The ticket's issue as this system made it: what the corrections read-back compares Jira with."""
+    return {"issue_key": issue_key, "category": args.category, "urgency": args.effective_urgency}
+
+
 def _recorded(ctx: ToolContext) -> IssueResult | None:
     existing = ctx.ledger.get(ctx.idempotency_key)
     return IssueResult.model_validate({**existing, "created": False}) if existing is not None else None
@@ -182,7 +187,7 @@ def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
         }
         result = _record(ctx, record, created=True)
         if result.created:
-            ctx.ledger.claim(ledger_keys.jira_issue(ctx.ticket_id), {"issue_key": result.issue_key})
+            ctx.ledger.claim(ledger_keys.jira_issue(ctx.ticket_id), _as_set(args, result.issue_key))
             record = {"issue_key": result.issue_key, "request": payload}
             outbox.append(ctx.config.outbox_path, "create_issue", ctx.run_id, ctx.idempotency_key, record)
         return result
@@ -194,7 +199,7 @@ def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
         if key is None:
             key = create_once(ctx, payload["fields"], ledger_keys.create_sent(ctx.ticket_id, ctx.step_id))
         result = _record(ctx, {"issue_key": key, "dry_run": False, "request": payload}, created)
-        ctx.ledger.claim(ledger_keys.jira_issue(ctx.ticket_id), {"issue_key": key})
+        ctx.ledger.claim(ledger_keys.jira_issue(ctx.ticket_id), _as_set(args, key))
         return result
 
 

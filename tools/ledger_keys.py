@@ -15,7 +15,7 @@ def create_sent(ticket_id: str, step_id: str) -> str:
 
 
 def jira_issue(ticket_id: str) -> str:
-    """The Jira issue of a ticket, for the replies that comment on it."""
+    """The Jira issue of a ticket (key, category, urgency as made), for replies and the read-back."""
     return f"jira-issue:{ticket_id}"
 
 

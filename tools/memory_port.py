@@ -47,6 +47,14 @@ class Recent(BaseModel):
         return sum(a * b for a, b in zip(self.vector, other.vector, strict=True))
 
 
+class Correction(BaseModel):
+    """A person's correction of a ticket like this one: the category they gave its issue in Jira."""
+
+    ticket_id: str
+    category: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    similarity: float  # of that ticket's text to this one's
+
+
 class TicketMemory(Protocol):
     """What the tools use of long-term memory (agent/memory implements it). Every method raises
     RetryableToolError when memory cannot be reached."""

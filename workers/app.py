@@ -32,7 +32,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "execute": ("execute",),
     "all": QUEUES,
 }
-TASK_MODULES = ["tasks.ingest", "tasks.plan", "tasks.execute", "tasks.sweep"]
+TASK_MODULES = ["tasks.ingest", "tasks.plan", "tasks.execute", "tasks.sweep", "tasks.sync"]
 # Each role's /metrics port when TRIAGE_METRICS_PORT is unset: one worker of each role fits on one host.
 METRICS_PORTS = {"ingest": 9808, "all": 9808, "plan": 9809, "execute": 9810}
 
@@ -48,6 +48,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         beat["poll-maildir"] = {"task": "triage.poll_maildir", "schedule": settings.poll_interval_s}
     if settings.imap_host is not None:
         beat["poll-imap"] = {"task": "triage.poll_imap", "schedule": settings.poll_interval_s}
+    if settings.memory == "on" and settings.jira_url is not None:
+        beat["read-back"] = {
+            "task": "triage.read_back_corrections",
+            "schedule": settings.correction_read_back_s,
+        }
     return {
         "broker_url": settings.redis_url,
         "broker_transport_options": {
@@ -69,6 +74,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "triage.poll_maildir": {"queue": "ingest"},
             "triage.poll_imap": {"queue": "ingest"},
             "triage.sweep": {"queue": "plan"},
+            "triage.read_back_corrections": {"queue": "plan"},
             "triage.plan": {"queue": "plan"},
             "triage.execute_step": {"queue": "execute"},
         },

@@ -57,6 +57,10 @@ def settings_problems(
                     f"{name} gives up after {limit:.0f}s, but one LLM call can take {worst:.0f}s (queue "
                     "+ timeout x tries): lower TRIAGE_LLM_TIMEOUT_S or TRIAGE_LLM_MAX_TRANSPORT_RETRIES, "
                     "or raise TRIAGE_TOOL_TIMEOUTS")))  # fmt: skip
+    if settings.memory == "on" and settings.jira_url is not None and not settings.jira_labels:
+        problems.append(Problem("TRIAGE_JIRA_LABELS", (
+            "is empty, but the corrections read-back finds this system's issues in Jira by the first "
+            "label: set one (default [\"triage\"])")))  # fmt: skip
     hold = longest_hold_s(settings, catalog)
     if settings.visibility_timeout_s <= hold:
         problems.append(Problem(f"TRIAGE_VISIBILITY_TIMEOUT_S={settings.visibility_timeout_s}", (

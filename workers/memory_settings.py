@@ -1,4 +1,5 @@
-"""The settings of long-term memory and incidents (TRIAGE_MEMORY_*, TRIAGE_INCIDENT_*), part of Settings."""
+"""The settings of long-term memory, corrections and incidents (TRIAGE_MEMORY_*, TRIAGE_CORRECTION_*,
+TRIAGE_INCIDENT_*), part of Settings."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ class MemorySettings(BaseSettings):
     memory_similar: int = Field(5, ge=1, le=50, description="similar past tickets recalled per ticket")
     memory_history_s: int = Field(30 * 24 * 3600, ge=3600, description="how far back a customer is recalled")
     memory_attempts: int = Field(3, ge=1, le=10, description="recall attempts before planning without memory")
+    correction_read_back_s: float = Field(
+        300, ge=10, description="with memory and Jira: how often issues people changed are read back"
+    )
     incidents: Literal["on", "off"] = Field(
         "on", description="with memory on: like reports of several customers open one problem issue"
     )

@@ -22,10 +22,12 @@ from agent.memory.embedding import Embedder
 from agent.memory.recall import Contact, Neighbour, Recall
 from inbox.ticket import Ticket
 from tools.errors import RetryableToolError
-from tools.memory_port import Recent, Remembered
+from tools.memory_port import Correction, Recent, Remembered
 
 HISTORY_LIMIT = 100  # of a sender's earlier tickets read per recall
 LIKE_LIMIT = 50  # of the recent tickets most like one, weighed for an incident
+CORRECTED = "corrected_"  # metadata: what a person changed in Jira ("corrected_category": "billing")
+LEARNT = ("incident",)  # metadata learnt after the ticket was remembered, kept when it is remembered again
 DOCUMENT_CHARS = 2_000  # of a ticket's text, kept for people reading the memory; the vector has it all
 
 
@@ -102,9 +104,16 @@ class Memory:
             raise MemoryUnavailable(f"{self.where}: {what} failed: {type(exc).__name__}: {exc}") from exc
 
     def remember(self, entry: Remembered) -> None:
-        """Store a ticket, replacing what memory had under its id."""
+        """Store a ticket, replacing what memory had under its id but what was learnt of it since (its
+        incident, people's corrections)."""
         text = f"{entry.subject}\n{entry.body}"
-        meta = {k: v for k, v in entry.model_dump().items() if v is not None and k not in ("subject", "body")}
+        before = self._call("remember", "get", ids=[entry.ticket_id], include=["metadatas"])["metadatas"]
+        meta = {
+            k: v for k, v in (before[0] if before else {}).items() if k in LEARNT or k.startswith(CORRECTED)
+        }
+        meta |= {
+            k: v for k, v in entry.model_dump().items() if v is not None and k not in ("subject", "body")
+        }
         meta.update(subject=entry.subject[:200], sender=entry.sender.lower(), at=entry.seen_at.timestamp(),
                     received_at=entry.received_at.isoformat(), seen_at=entry.seen_at.isoformat())  # fmt: skip
         self._call("remember", "upsert", ids=[entry.ticket_id], embeddings=self.embedder.embed([text]),
@@ -124,10 +133,18 @@ class Memory:
                 issue_key=m.get("issue_key"),
                 seen_at=_at(m),
                 incident=m.get("incident"),
+                corrected_category=m.get(CORRECTED + "category") or None,
+                corrected_urgency=m.get(CORRECTED + "urgency") or None,
             )
             for i, m, d in zip(found["ids"][0], found["metadatas"][0], found["distances"][0], strict=True)
             if i != ticket.id
         ][:similar]
+        # People's corrections of like tickets come first for categorizing this one (recall.corrections).
+        corrections = [
+            Correction(ticket_id=n.ticket_id, category=n.corrected_category, similarity=n.similarity)
+            for n in neighbours
+            if n.corrected_category and n.similarity >= self.embedder.incident_similarity
+        ]
         where: dict[str, Any] = {"sender": ticket.sender.lower()}
         if history_since is not None:
             where = {"$and": [where, {"at": {"$gte": history_since.timestamp()}}]}
@@ -150,7 +167,7 @@ class Memory:
             key=lambda c: c.seen_at,
             reverse=True,
         )
-        return Recall(similar=neighbours, history=contacts)
+        return Recall(similar=neighbours, history=contacts, corrections=corrections)
 
     @property
     def incident_similarity(self) -> float:
@@ -185,6 +202,21 @@ class Memory:
         if there["ids"]:
             metas = [{**m, "incident": incident_id} for m in there["metadatas"]]
             self._call("mark incident", "update", ids=there["ids"], metadatas=metas)
+
+    def corrections_of(self, ticket_id: str) -> dict[str, str] | None:
+        """The corrections recorded for a ticket (field -> value), or None when memory does not have it."""
+        there = self._call("read corrections", "get", ids=[ticket_id], include=["metadatas"])
+        if not there["ids"]:
+            return None
+        meta = there["metadatas"][0] or {}
+        return {k.removeprefix(CORRECTED): str(v) for k, v in meta.items() if k.startswith(CORRECTED) and v}
+
+    def note_corrections(self, ticket_id: str, corrections: Mapping[str, str]) -> None:
+        """Record what a person set (field -> value; "" clears: the field is as this system set it)."""
+        there = self._call("note corrections", "get", ids=[ticket_id], include=["metadatas"])
+        if there["ids"]:
+            meta = {**(there["metadatas"][0] or {}), **{CORRECTED + k: v for k, v in corrections.items()}}
+            self._call("note corrections", "update", ids=[ticket_id], metadatas=[meta])
 
     def forget(self, ticket_ids: list[str]) -> int:
         """Delete these tickets (an erasure request); how many memory had."""

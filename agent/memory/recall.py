@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from tools.memory_port import Correction
+
 
 class Neighbour(BaseModel):
     """A past ticket whose text is like this one's."""
@@ -17,6 +19,8 @@ class Neighbour(BaseModel):
     issue_key: str | None = None
     seen_at: datetime = Field(description="when this system handled it")
     incident: str | None = Field(default=None, description="the incident it belongs to")
+    corrected_category: str | None = Field(default=None, description="the category a person gave it in Jira")
+    corrected_urgency: str | None = Field(default=None, description="the urgency a person gave it in Jira")
 
 
 class Contact(BaseModel):
@@ -36,4 +40,7 @@ class Recall(BaseModel):
 
     similar: list[Neighbour] = Field(default_factory=list)
     history: list[Contact] = Field(default_factory=list)
+    corrections: list[Correction] = Field(
+        default_factory=list, description="people's categories of like tickets, most alike first"
+    )
     error: str | None = Field(default=None, description="set when the run went on without memory")

@@ -1,4 +1,5 @@
-"""Mailboxes: the one poller's lock of each mailbox, each IMAP folder's cursor, and poll health."""
+"""Mailboxes: the one poller's lock of each mailbox, each IMAP folder's cursor, and poll health; and
+the cursor of the other thing polled, Jira, for people's corrections."""
 
 from __future__ import annotations
 
@@ -47,6 +48,15 @@ class Mailboxes:
         values = self.redis.hmget(self.keys.imap_cursor(mailbox), ["uidvalidity", "last_uid"])
         uidvalidity, last_uid = (int(v) if v is not None else None for v in values)
         return Cursor(uidvalidity=uidvalidity, last_uid=last_uid or 0)
+
+    def read_back_cursor(self) -> float | None:
+        """When the corrections read-back last asked Jira (unix seconds), or None: never."""
+        value = self.redis.get(self.keys.read_back_cursor)
+        return float(value) if value is not None else None
+
+    def save_read_back_cursor(self, at: float) -> None:
+        """Remember how far the corrections read-back got."""
+        self.redis.set(self.keys.read_back_cursor, at)
 
     def save_cursor(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
         """Move a folder's cursor forward (a new UIDVALIDITY may start it again from 0)."""
