@@ -12,7 +12,7 @@ ROUNDS ?= 3
 PIP := $(BIN)/pip install --quiet -c constraints.txt
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: install install-runtime install-llm install-embeddings system-packages demo demo-llm test test-llm \
+.PHONY: install install-runtime install-llm install-embeddings system-packages bench-memory demo demo-llm test test-llm \
 	test-embeddings lint format bench chaos constraints clean
 
 # pip is the last thing venv installs: a venv interrupted half-way is made again, not half-used.
@@ -87,6 +87,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.pipeline --tickets $(N) --latency $(LATENCY) --workers $(WORKERS) --rounds $(ROUNDS)
+
+# Memory's cost per ticket and per 10,000 tickets (an embedded Chroma folder; EMBEDDER=hashed|minilm).
+MEMORY_TICKETS ?= 10000
+EMBEDDER ?= hashed
+bench-memory: $(STAMP)
+	$(BIN)/python -m bench.memory --tickets $(MEMORY_TICKETS) --embedder $(EMBEDDER)
 
 # Fault injection: kills, a warm shutdown and a Redis restart while real workers process mail.
 MESSAGES ?= 512

@@ -49,7 +49,7 @@ def memory_for_prompt(recall: Recall | None) -> str:
                 "similarity": n.similarity, "incident": n.incident,
                 "category_a_person_gave_it": n.corrected_category} for n in recall.similar]  # fmt: skip
     history = [{"subject": c.subject[:200], "category": c.category, "urgency": c.urgency,
-                "issue_key": c.issue_key, "seen_at": c.seen_at.isoformat()}
+                "issue_key": c.issue_key, "seen_at": c.seen_at.isoformat(), "replies": c.replies}
                for c in recall.history[:10]]  # fmt: skip
     data = {"similar_past_tickets": similar, "this_customers_earlier_tickets": history}
     text = json.dumps(data, ensure_ascii=False, indent=1).replace("</memory", "<\\/memory")

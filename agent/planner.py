@@ -68,9 +68,13 @@ class RulePlanner:
                     },
                 )
             ]
-            return Planned(
-                Plan(steps=steps, rationale="reply to an existing ticket: comment on its issue"), "rule"
+            if self.remember:
+                reply = {"reply_ticket_id": _ticket("id"), "parent_ticket_id": _ticket("thread_of")}
+                steps.append(Step(id="remember_reply", tool="remember_reply", args=reply))
+            rationale = "reply to an existing ticket: comment on its issue" + (
+                ", remember" if self.remember else ""
             )
+            return Planned(Plan(steps=steps, rationale=rationale), "rule")
         text = {"subject": _ticket("subject"), "body": _ticket("body")}
         raised = _repeat_contact(recall)
         everything = {**text, "signature": _ticket("signature"), "sender_name": _ticket("sender_name")}

@@ -32,7 +32,12 @@ def plan_run(self: Task[Any, Any], run_id: str) -> None:
         return
     if run.plan is None:
         recall = _recall(self, rt, run.ticket)
-        planned = rt.planner.make_plan(run.ticket, recall)
+        try:
+            planned = rt.planner.make_plan(run.ticket, recall)
+        except Exception as exc:  # a planner's bug: dead-lettered with why, never a run left in planning
+            log.exception("planner failed run=%s", run_id)
+            fail_run(rt, run, f"the planner failed: {type(exc).__name__}: {exc}")
+            return
         if planned.usage is not None:
             rt.store.runs.record_usage(run_id, planned.usage)
             events.llm_used("plan", planned.usage)

@@ -14,7 +14,7 @@ from tools.categorize import categorize_ticket
 from tools.extract import extract_entities
 from tools.incident import link_incident
 from tools.jira_issue import comment_jira_issue, create_jira_issue
-from tools.remember import remember_ticket
+from tools.remember import remember_reply, remember_ticket
 
 CATALOG: dict[str, Tool[Any, Any]] = {
     t.name: t
@@ -24,6 +24,7 @@ CATALOG: dict[str, Tool[Any, Any]] = {
         create_jira_issue,
         comment_jira_issue,
         remember_ticket,
+        remember_reply,
         link_incident,
     )
 }

@@ -22,7 +22,7 @@ from tools import jira_client, ledger_keys, outbox
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import PermanentToolError
 from tools.incident_port import Incident, IncidentRegister, Member
-from tools.jira_issue import create_once, jira_text, run_link, summary_text
+from tools.jira_issue import DESCRIPTION_MAX, create_once, jira_text, run_link, summary_text
 from tools.memory_port import Recent
 
 # Two witnesses: a report joins an incident when it is alike to at least two of its members, and a like
@@ -128,7 +128,7 @@ def _problem_payload(incident: Incident, first: list[Member], ctx: ToolContext) 
             "project": {"key": config.jira_project},
             "issuetype": {"name": config.jira_issue_type},
             "summary": summary_text("incident", incident.title),
-            "description": jira_text(description, 32_000, run_link(ctx)),
+            "description": jira_text(description, DESCRIPTION_MAX, run_link(ctx)),
             "priority": {"name": config.jira_priorities["high"]},
             "labels": [*config.jira_labels, "incident", problem_label(incident.id)],
         }
@@ -182,7 +182,7 @@ def _link_members(
         elif ctx.ledger.get(key) is None:
             # Jira makes a link between the same two issues once, however often it is asked.
             jira_client.link_issues(ctx.config, ctx.config.incident_link_type, problem_key, member.issue_key)
-            ctx.ledger.claim(key, {"problem_key": problem_key})
-            linked.append(member.issue_key)
+            if ctx.ledger.claim(key, {"problem_key": problem_key})[0]:  # two steps at once: one counts it
+                linked.append(member.issue_key)
         register.note_linked(incident_id, member.ticket_id, member.issue_key)
     return linked

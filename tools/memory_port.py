@@ -73,6 +73,11 @@ class TicketMemory(Protocol):
         (the ticket itself excluded; at most a page)."""
         ...
 
+    def note_reply(self, ticket_id: str, reply_id: str, at: datetime) -> bool:
+        """Count a customer's reply on the ticket it answers (once per reply); False when memory does not
+        have that ticket."""
+        ...
+
     def mark_incident(self, ticket_ids: list[str], incident_id: str) -> None:
         """Note on these tickets the incident they belong to (recall shows it)."""
         ...

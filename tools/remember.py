@@ -25,6 +25,39 @@ class RememberResult(BaseModel):
     remembered: bool = Field(description="true once the ticket is stored")
 
 
+class ReplyArgs(BaseModel):
+    """A customer's reply and the ticket it answers."""
+
+    reply_ticket_id: str = Field(description="ticket.id of the reply")
+    parent_ticket_id: str | None = Field(description="ticket.thread_of: the ticket it answers")
+
+
+class ReplyResult(BaseModel):
+    """Whether memory counted the reply on the ticket it answers."""
+
+    counted: bool = Field(description="false when memory does not have that ticket (expired, erased)")
+
+
+@tool(
+    name="remember_reply",
+    description="Count a customer's reply on the remembered ticket it answers, so their history shows it.",
+    args=ReplyArgs,
+    result=ReplyResult,
+    timeout_s=15.0,
+    retry=RetryPolicy(max_attempts=3, base_s=1.0, cap_s=10.0),
+    best_effort=True,
+)
+def remember_reply(args: ReplyArgs, ctx: ToolContext) -> ReplyResult:
+    """Note the reply on the parent ticket's memory entry (once per reply)."""
+    if ctx.memory is None:
+        raise PermanentToolError("long-term memory is off (TRIAGE_MEMORY=off)")
+    if args.parent_ticket_id is None:
+        raise PermanentToolError("this ticket answers no earlier ticket")
+    return ReplyResult(
+        counted=ctx.memory.note_reply(args.parent_ticket_id, args.reply_ticket_id, datetime.now(UTC))
+    )
+
+
 @tool(
     name="remember_ticket",
     description="Store the ticket with its category, urgency, customer and issue in long-term memory, so "

@@ -17,7 +17,7 @@ from tools.base import Tool, ToolConfig
 from tools.catalog import with_timeouts
 from tools.incident import link_incident
 from tools.llm import LLM, OpenAICompatibleLLM
-from tools.remember import remember_ticket
+from tools.remember import remember_reply, remember_ticket
 from workers import checks
 from workers.settings import ConfigError, Settings, load_settings
 
@@ -56,7 +56,7 @@ def build_runtime(settings: Settings) -> Runtime:
     incidents = memory is not None and settings.incidents == "on"
     planner: Planner = RulePlanner(remember=memory is not None, incidents=incidents)
     if llm is not None:  # it is not offered a memory (nor incidents) it does not have
-        absent = {remember_ticket.name} if memory is None else set()
+        absent = {remember_ticket.name, remember_reply.name} if memory is None else set()
         absent |= set() if incidents else {link_incident.name}
         offered = {n: t for n, t in catalog.items() if n not in absent}
         planner = LLMPlanner(llm, offered, max_steps=settings.max_plan_steps,

@@ -27,7 +27,8 @@ from tools.memory_port import Correction, Recent, Remembered
 HISTORY_LIMIT = 100  # of a sender's earlier tickets read per recall
 LIKE_LIMIT = 50  # of the recent tickets most like one, weighed for an incident
 CORRECTED = "corrected_"  # metadata: what a person changed in Jira ("corrected_category": "billing")
-LEARNT = ("incident",)  # metadata learnt after the ticket was remembered, kept when it is remembered again
+# Metadata learnt after the ticket was remembered, kept when it is remembered again.
+LEARNT = ("incident", "replies", "last_reply_at", "last_reply_id")
 DOCUMENT_CHARS = 2_000  # of a ticket's text, kept for people reading the memory; the vector has it all
 
 
@@ -160,6 +161,7 @@ class Memory:
                     urgency=m.get("urgency"),
                     issue_key=m.get("issue_key"),
                     incident=m.get("incident"),
+                    replies=int(m.get("replies", 0)),
                 )
                 for i, m in zip(earlier["ids"], earlier["metadatas"], strict=True)
                 if i != ticket.id
@@ -195,6 +197,19 @@ class Memory:
             if i != ticket_id
         ]
         return [r for r in like if r.similarity >= at_least][:LIKE_LIMIT]
+
+    def note_reply(self, ticket_id: str, reply_id: str, at: datetime) -> bool:
+        """Count a customer's reply on the ticket it answers (a retried count of the same reply is not
+        counted again); False when memory does not have that ticket."""
+        there = self._call("note reply", "get", ids=[ticket_id], include=["metadatas"])
+        if not there["ids"]:
+            return False
+        meta = there["metadatas"][0] or {}
+        if meta.get("last_reply_id") != reply_id:
+            meta = {**meta, "replies": int(meta.get("replies", 0)) + 1, "last_reply_at": at.timestamp(),
+                    "last_reply_id": reply_id}  # fmt: skip
+            self._call("note reply", "update", ids=[ticket_id], metadatas=[meta])
+        return True
 
     def mark_incident(self, ticket_ids: list[str], incident_id: str) -> None:
         """Note the incident on these tickets' entries (the ones memory still has)."""

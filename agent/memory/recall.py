@@ -33,6 +33,7 @@ class Contact(BaseModel):
     urgency: str | None = None
     issue_key: str | None = None
     incident: str | None = None
+    replies: int = Field(default=0, description="the customer's replies on it since")
 
 
 class Recall(BaseModel):

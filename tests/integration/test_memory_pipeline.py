@@ -67,6 +67,23 @@ def test_a_ticket_is_remembered_and_recalled_for_the_next_one(
     assert memory.count() == 0
 
 
+def test_a_reply_is_counted_on_the_ticket_it_answers_and_shows_in_the_customers_history(
+    pipeline: Pipeline, memory: Memory, tmp_path: Path
+) -> None:
+    first = triage(pipeline, tmp_path / "one", "Export is empty", "The CSV export gives an empty file.")
+    reply_id = f"<{uuid.uuid4().hex}@example.com>"
+    raw = email_bytes(message_id=reply_id, subject="Re: Export is empty", body="Any news? Still empty.",
+                      sender="Ann Lee <ann@example.com>",
+                      headers={"In-Reply-To": f"<{first.ticket.message_id.strip('<>')}>"})  # fmt: skip
+    [delivery] = pipeline.feed(make_maildir(tmp_path / "reply", raw))
+    reply = pipeline.wait_final(str(delivery.run_id), timeout=60)
+    assert reply.ticket.thread_of == first.ticket.id and reply.steps["comment"].status == "done"
+    assert reply.steps["remember_reply"].result == {"counted": True}
+    third = triage(pipeline, tmp_path / "three", "Another question", "How do I add a seat?")
+    assert third.recall is not None
+    assert [(c.ticket_id, c.replies) for c in third.recall.history] == [(first.ticket.id, 1)]
+
+
 def test_without_its_memory_a_run_still_ends_and_says_what_it_missed(
     pipeline: Pipeline, memory: Memory, chroma: ChromaServer, tmp_path: Path
 ) -> None:

@@ -94,6 +94,22 @@ def test_the_sweeper_resends_a_retry_that_never_came(pipeline: Pipeline, tmp_pat
     assert pipeline.wait_final(run_id).status == "done"
 
 
+class BrokenPlanner:
+    """A planner with a bug: it raises instead of planning."""
+
+    def make_plan(self, ticket: Any, recall: Any = None) -> Any:
+        raise KeyError("subject_line")
+
+
+def test_a_planner_that_raises_dead_letters_the_run_with_why(
+    pipeline: Pipeline, tmp_path: Path, use_planner: Any
+) -> None:
+    use_planner(BrokenPlanner())
+    run = pipeline.wait_final(feed_one(pipeline, tmp_path, "broken-planner-1"))
+    assert run.status == "dead_letter" and run.error == "the planner failed: KeyError: 'subject_line'"
+    assert run.id in {r.id for r in pipeline.store.runs.dead_letters()}
+
+
 def test_retry_replays_a_dead_letter_after_the_fix_and_discard_closes_one(
     pipeline: Pipeline, tmp_path: Path, use_planner: Any, add_tool: Any
 ) -> None:
