@@ -76,6 +76,9 @@ def run_pipeline(
         "TRIAGE_SIMULATED_TOOL_LATENCY_S": str(args.latency),
         "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl"),
         "TRIAGE_MAX_PLAN_BACKLOG": str(args.tickets + half + 100),  # the harness queues all at once
+        # The same classifier wherever it runs: with the embeddings extra installed, `auto` would measure
+        # MiniLM (25 ms of CPU a ticket) instead of the engine room. TRIAGE_CLASSIFIER overrides it.
+        "TRIAGE_CLASSIFIER": os.environ.get("TRIAGE_CLASSIFIER", "tfidf"),
     }
     os.environ.update(env)
     from inbox.maildir import MaildirSource
