@@ -108,6 +108,19 @@ class Keys:
         """Sorted set: incident ids scored by their latest report (unix seconds); trimmed to the retention."""
         return f"{self.prefix}incidents"
 
+    def hold(self, run_id: str) -> str:
+        """String: JSON Hold, why and until when a run waits for a person; TTL retention."""
+        return f"{self.prefix}hold:{run_id}"
+
+    def decision(self, run_id: str) -> str:
+        """String: JSON Decision on a held run (approved, rejected), set once; TTL retention."""
+        return f"{self.prefix}decision:{run_id}"
+
+    @property
+    def review_queue(self) -> str:
+        """Sorted set: ids of held runs nobody decided on yet, scored by when they were held."""
+        return f"{self.prefix}review-queue"
+
     @property
     def read_back_cursor(self) -> str:
         """String: when the corrections read-back last asked Jira what changed (unix seconds); kept."""

@@ -12,12 +12,12 @@ from agent.plan import Plan
 from inbox.ticket import Ticket
 from tools.llm import Usage
 
-RunStatus = Literal["planning", "running", "done", "dead_letter", "discarded"]
+RunStatus = Literal["planning", "running", "held", "done", "dead_letter", "discarded", "rejected"]
 StepStatus = Literal["pending", "running", "retrying", "done", "skipped", "failed"]
 # A settled step is over and what depends on it may run: done, or skipped (a best-effort tool gave up).
 SETTLED_STEP_STATUSES: frozenset[str] = frozenset({"done", "skipped"})
 DeliveryOutcome = Literal["ticket", "threaded", "automated", "duplicate", "quarantined"]
-FINAL_RUN_STATUSES: frozenset[str] = frozenset({"done", "dead_letter", "discarded"})
+FINAL_RUN_STATUSES: frozenset[str] = frozenset({"done", "dead_letter", "discarded", "rejected"})
 
 
 def now() -> datetime:

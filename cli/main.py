@@ -8,7 +8,7 @@ import sys
 import click
 import redis
 
-from cli import demo, incidents, measure, operate, runs, serve, settings
+from cli import demo, incidents, measure, operate, review, runs, serve, settings
 from cli.settings import redact_url
 from workers.app import configure
 from workers.runtime import Runtime
@@ -48,6 +48,9 @@ for command in (
     runs.show,
     runs.plan,
     incidents.incidents,
+    review.review,
+    review.approve,
+    review.reject,
     serve.worker,
     serve.ingest,
     serve.metrics_server,

@@ -71,6 +71,13 @@ class RedisStateCollector(Collector):
             failures.add_metric([mailbox], health.get("failures", 0))
         yield last
         yield failures
+        yield GaugeMetricFamily(
+            "triage_review_queue", "Runs held for a person, not decided yet.", value=state["review_queue"]
+        )
+        yield GaugeMetricFamily(
+            "triage_review_oldest_age_seconds", "How long the oldest held run has waited (0: none).",
+            value=state["review_oldest_age_s"],
+        )  # fmt: skip
         memory = state["redis_memory"]
         yield GaugeMetricFamily("triage_redis_memory_used_bytes", "Memory Redis uses.", value=memory["used"])
         yield GaugeMetricFamily(

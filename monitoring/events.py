@@ -104,6 +104,20 @@ def mailbox_polled(source: str, ok: bool, count: int, error: str | None = None) 
             log.warning("poll " + " ".join(f"{k}={v}" for k, v in fields.items()), extra={"fields": fields})
 
 
+def run_held(run_id: str, mode: str, rules: tuple[str, ...]) -> None:
+    """The autonomy policy held a run for a person before its first side effect."""
+    with _never_fail("run_held"):
+        metrics.RUNS_HELD.labels(mode).inc()
+        _line("hold", run=run_id, mode=mode, rules=",".join(rules))
+
+
+def review_decided(run_id: str, action: str, by: str) -> None:
+    """A person (or the timeout) decided on a held run."""
+    with _never_fail("review_decided"):
+        metrics.REVIEWS_DECIDED.labels(action, "timeout" if by.startswith("policy:") else "person").inc()
+        _line("review", run=run_id, action=action, by=by)
+
+
 def run_finished(run_id: str, status: str, elapsed_s: float, error: str | None = None) -> None:
     """A run reached its final status."""
     with _never_fail("run_finished"):

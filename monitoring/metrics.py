@@ -57,6 +57,13 @@ LLM_TOKENS = Counter(
     "triage_llm_tokens_total", "LLM tokens, by purpose and kind (prompt, completion).", ["purpose", "kind"]
 )
 LLM_COST = Counter("triage_llm_cost_usd_total", "Estimated LLM spend in US dollars, by purpose.", ["purpose"])
+RUNS_HELD = Counter(
+    "triage_runs_held_total", "Runs the autonomy policy held for a person, by mode.", ["mode"]
+)
+REVIEWS_DECIDED = Counter(
+    "triage_reviews_decided_total", "Decisions on held runs, by action and by whom (person, timeout).",
+    ["action", "by"],
+)  # fmt: skip
 CORRECTIONS = Counter(
     "triage_corrections_total", "Fields of issues this system made that people changed in Jira.", ["field"]
 )

@@ -11,12 +11,15 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from celery import Task
 
 from agent.attempt import Decision, Done, GiveUp, Limits, Wait, after_crash, decide
+from agent.autonomy import Hold, facts_of, judge
 from agent.plan import Step, resolve_args
+from agent.planner import RulePlanner
 from agent.run import Run, StepState, now
 from agent.store.runs import Progress, Runs
 from monitoring import events
@@ -47,7 +50,7 @@ def follow(rt: Runtime, run: Run, progress: Progress) -> None:
     if progress.closed:
         events.run_finished(run.id, "done", (now() - run.created_at).total_seconds())
     plan = run.plan
-    if plan is None:
+    if plan is None or (progress.claimed and held_back(rt, run, progress.claimed)):
         return
     for sent, step_id in enumerate(progress.claimed):
         try:
@@ -57,6 +60,29 @@ def follow(rt: Runtime, run: Run, progress: Progress) -> None:
             for unsent in progress.claimed[sent:]:
                 rt.store.runs.release_dispatch(run.id, unsent)
             raise
+
+
+def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
+    """True when the claimed steps must wait for a person: the autonomy policy holds the run before its
+    first side effect (its claimed steps stay claimed, and are sent when a person approves). A run held
+    before goes on once approved."""
+    assert run.plan is not None
+    policy, plan = rt.policy, run.plan
+    if policy is None or not any(get_tool(rt.catalog, plan.step(s).tool).side_effect for s in claimed):
+        return False
+    if rt.store.reviews.held(run.id) is not None:
+        return rt.store.reviews.decision(run.id) is None
+    rules = RulePlanner(remember=rt.memory is not None, incidents=rt.incidents)
+    verdict = judge(policy, facts_of(run, rules.make_plan(run.ticket, run.recall).plan))
+    if verdict.mode == "autonomous":
+        return False
+    at, wait = now(), timedelta(seconds=rt.settings.approval_timeout_s)
+    hold = Hold(run_id=run.id, mode=verdict.mode, rules=list(verdict.rules), held_at=at, expires_at=at + wait,
+                on_timeout=policy.on_timeout, parked=claimed)  # fmt: skip
+    if rt.store.reviews.hold(hold):
+        rt.store.runs.set_status(run.id, "held")
+        events.run_held(run.id, verdict.mode, verdict.rules)
+    return True
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from agent.memory.chroma import MemoryUnavailable
 from agent.run import now
 from tasks.execute import dispatch, execute_step, time_limits
 from tasks.plan import plan_run
+from tasks.review import expire_holds
 from tools import outbox
 from tools.catalog import get_tool
 from workers.app import app
@@ -33,6 +34,8 @@ def sweep_runs() -> dict[str, int]:
         run = store.runs.get(run_id)
         if run is None or run.is_final:
             store.runs.forget_active(run_id)
+            continue
+        if run.status == "held":  # its claimed steps wait for a person (or the timeout below), not lost
             continue
         age = (now() - run.created_at).total_seconds()
         if run.plan is None:
@@ -68,6 +71,7 @@ def sweep_runs() -> dict[str, int]:
         rt.tool_config.outbox_path, time.time() - rt.settings.retention_s
     )
     sent["expired_incidents"] = store.incidents.trim()
+    sent["expired_holds"] = expire_holds(rt)
     if rt.memory is not None:
         try:
             sent["expired_memory_entries"] = rt.memory.expire(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -46,6 +46,14 @@ class CreateIssueArgs(BaseModel):
     account_id: str | None = None
     raise_urgency: int = Field(
         0, ge=0, le=2, description="steps to raise the urgency by (a customer who keeps writing)"
+    )
+    # A person's edits of a held plan (agent/autonomy.py), validated like any plan.
+    summary: str | None = Field(
+        None, max_length=240, description="the issue's one-line summary instead of the subject",
+        json_schema_extra={"literal": True},
+    )  # fmt: skip
+    labels: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,50}$")]] = Field(
+        default_factory=list, max_length=5, description="extra labels", json_schema_extra={"literal": True}
     )
 
     @property
@@ -109,10 +117,15 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
     fields: dict[str, Any] = {
         "project": {"key": config.jira_project},
         "issuetype": {"name": config.jira_issue_type},
-        "summary": summary_text(args.category, args.subject),
+        "summary": summary_text(args.category, args.summary or args.subject),
         "description": jira_text(description, DESCRIPTION_MAX, run_link(ctx)),
         "priority": {"name": config.jira_priorities[args.effective_urgency]},
-        "labels": [*config.jira_labels, f"category-{args.category}", idempotency_label(ctx.ticket_id)],
+        "labels": [
+            *config.jira_labels,
+            f"category-{args.category}",
+            idempotency_label(ctx.ticket_id),
+            *args.labels,
+        ],
     }
     if args.category in config.jira_components:
         fields["components"] = [{"name": config.jira_components[args.category]}]

@@ -7,6 +7,7 @@ from typing import Any
 
 import redis
 
+from agent.autonomy import Policy, PolicyError, load_policy
 from agent.llm_planner import LLMPlanner
 from agent.memory.chroma import Memory
 from agent.memory.embedding import Embedder, HashedNgrams, MiniLM
@@ -33,6 +34,7 @@ class Runtime:
     catalog: dict[str, Tool[Any, Any]]  # the tools with TRIAGE_TOOL_TIMEOUTS applied
     llm: LLM | None = None  # the tools use it when TRIAGE_LLM_TOOLS is on
     memory: Memory | None = None  # long-term memory when TRIAGE_MEMORY is on (opened on first use)
+    policy: Policy | None = None  # the autonomy policy (TRIAGE_POLICY_PATH); None: every run acts on its own
 
     @property
     def incidents(self) -> bool:
@@ -69,7 +71,18 @@ def build_runtime(settings: Settings) -> Runtime:
         catalog=catalog,
         llm=llm if settings.llm_tools else None,
         memory=memory,
+        policy=policy_of(settings),
     )
+
+
+def policy_of(settings: Settings) -> Policy | None:
+    """The autonomy policy file, read and checked (ConfigError names the setting, the rule, the fault)."""
+    if settings.policy_path is None:
+        return None
+    try:
+        return load_policy(settings.policy_path)
+    except PolicyError as exc:
+        raise ConfigError(f"TRIAGE_POLICY_PATH: {exc}") from None
 
 
 def memory_of(settings: Settings) -> Memory | None:

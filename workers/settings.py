@@ -76,6 +76,10 @@ class Settings(MemorySettings):
     max_message_bytes: int = Field(10 * 1024 * 1024, gt=0, description="larger messages are quarantined")
     max_plan_steps: int = Field(10, ge=1, le=50, description="longer plans are rejected")
     retention_s: int = Field(30 * 24 * 3600, ge=3600, description="how long runs and mail are kept")
+    policy_path: Path | None = Field(None, description="autonomy policy (YAML, examples/policy.yaml)")
+    approval_timeout_s: int = Field(
+        4 * 3600, ge=60, description="a hold not decided by then: policy's on_timeout"
+    )
     visibility_timeout_s: int = Field(3600, ge=60, description="unacked tasks are redelivered after this")
     dependency_wait_s: int = Field(
         6 * 3600, ge=60, description="how long a reply waits for its ticket's issue"

@@ -5,6 +5,7 @@
 - `ledger`: the tools' side-effect records and locks (agent/store/ledger.py)
 - `mailboxes`: poller locks, IMAP cursors, poll health (agent/store/mailboxes.py)
 - `incidents`: incidents and their members (agent/store/incidents.py)
+- `reviews`: runs held for a person and the decision on each (agent/store/reviews.py)
 - `health`: what the collector exports (agent/store/health.py)
 - `operations`: erasure and the audit trail, across rooms (agent/store/operations.py)
 
@@ -22,6 +23,7 @@ from agent.store.incidents import Incidents
 from agent.store.ledger import SideEffectLedger
 from agent.store.mailboxes import Mailboxes
 from agent.store.operations import Erasure, Operations
+from agent.store.reviews import Reviews
 from agent.store.runs import Runs
 
 __all__ = ["Erasure", "RunStore"]
@@ -39,6 +41,7 @@ class RunStore:
         self.ledger = SideEffectLedger(client, self.keys, retention_s)
         self.mailboxes = Mailboxes(client, self.keys)
         self.incidents = Incidents(client, self.keys, retention_s)
+        self.reviews = Reviews(client, self.keys, retention_s)
         self.health = StoreHealth(client, self.keys)
         rooms = (self.runs, self.deliveries, self.ledger, self.incidents)
         self.operations = Operations(client, self.keys, *rooms)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import redis
@@ -48,15 +49,17 @@ class StoreHealth:
         return int(self.redis.llen(self.keys.queue(queue)))
 
     def state_counts(self) -> dict[str, Any]:
-        """What the collector exports: runs in progress, dead letters, quarantine, mailbox health, and
-        Redis's memory against its limit (0: none)."""
+        """What the collector exports: runs in progress, dead letters, quarantine, mailbox health, Redis's
+        memory against its limit (0: none), and the review queue (its size and oldest hold's age)."""
         pipe = self.redis.pipeline()
         pipe.zcard(self.keys.active_runs)
         pipe.zcard(self.keys.dead_letters)
         pipe.zcard(self.keys.quarantine)
         pipe.hgetall(self.keys.mailbox_health)
         pipe.info("memory")
-        active, dead, quarantined, health, memory = pipe.execute()
+        pipe.zcard(self.keys.review_queue)
+        pipe.zrange(self.keys.review_queue, 0, 0, withscores=True)
+        active, dead, quarantined, health, memory, waiting, oldest = pipe.execute()
         mailboxes: dict[str, dict[str, float]] = {}
         for field, value in health.items():
             name, _, kind = as_text(field).rpartition(":")
@@ -67,4 +70,6 @@ class StoreHealth:
             "quarantined": int(quarantined),
             "mailboxes": mailboxes,
             "redis_memory": {"used": int(memory["used_memory"]), "max": int(memory.get("maxmemory", 0))},
+            "review_queue": int(waiting),
+            "review_oldest_age_s": time.time() - float(oldest[0][1]) if oldest else 0.0,
         }

@@ -125,6 +125,10 @@ class Runs:
         progress = self._advance_run(run_id, planned.plan, fields, ("plan", planned.plan.model_dump_json()))
         return progress if progress.outcome >= 0 else None
 
+    def replace_plan(self, run_id: str, plan: Plan) -> None:
+        """Store a person's edit of a held run's plan (validated by the caller; its steps are the same)."""
+        self.redis.hset(self.keys.run(run_id), "plan", plan.model_dump_json())
+
     def record_usage(self, run_id: str, usage: Usage) -> None:
         """Add LLM usage to a run's totals (planner and tools add concurrently; each field atomically)."""
         key = self.keys.run(run_id)
