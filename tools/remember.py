@@ -12,7 +12,16 @@ from pydantic import BaseModel, Field
 
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import PermanentToolError
-from tools.memory_port import Remembered, TicketFacts
+from tools.memory_port import Remembered, TicketFacts, TicketMemory
+
+MEMORY_RETRY = RetryPolicy(max_attempts=3, base_s=1.0, cap_s=10.0)  # a few tries, then the run goes on
+
+
+def memory_of(ctx: ToolContext) -> TicketMemory:
+    """The long-term memory a memory tool works with; a permanent error (the step is skipped) when off."""
+    if ctx.memory is None:
+        raise PermanentToolError("long-term memory is off (TRIAGE_MEMORY=off)")
+    return ctx.memory
 
 
 class RememberArgs(TicketFacts):
@@ -44,17 +53,16 @@ class ReplyResult(BaseModel):
     args=ReplyArgs,
     result=ReplyResult,
     timeout_s=15.0,
-    retry=RetryPolicy(max_attempts=3, base_s=1.0, cap_s=10.0),
+    retry=MEMORY_RETRY,
     best_effort=True,
 )
 def remember_reply(args: ReplyArgs, ctx: ToolContext) -> ReplyResult:
     """Note the reply on the parent ticket's memory entry (once per reply)."""
-    if ctx.memory is None:
-        raise PermanentToolError("long-term memory is off (TRIAGE_MEMORY=off)")
+    memory = memory_of(ctx)
     if args.parent_ticket_id is None:
         raise PermanentToolError("this ticket answers no earlier ticket")
     return ReplyResult(
-        counted=ctx.memory.note_reply(args.parent_ticket_id, args.reply_ticket_id, datetime.now(UTC))
+        counted=memory.note_reply(args.parent_ticket_id, args.reply_ticket_id, datetime.now(UTC))
     )
 
 
@@ -65,12 +73,10 @@ def remember_reply(args: ReplyArgs, ctx: ToolContext) -> ReplyResult:
     args=RememberArgs,
     result=RememberResult,
     timeout_s=15.0,
-    retry=RetryPolicy(max_attempts=3, base_s=1.0, cap_s=10.0),
+    retry=MEMORY_RETRY,
     best_effort=True,
 )
 def remember_ticket(args: RememberArgs, ctx: ToolContext) -> RememberResult:
     """Upsert the ticket into memory."""
-    if ctx.memory is None:
-        raise PermanentToolError("long-term memory is off (TRIAGE_MEMORY=off)")
-    ctx.memory.remember(Remembered(**args.model_dump(), seen_at=datetime.now(UTC)))
+    memory_of(ctx).remember(Remembered(**args.model_dump(), seen_at=datetime.now(UTC)))
     return RememberResult(remembered=True)

@@ -20,13 +20,12 @@ class Reviews:
         self.redis, self.keys, self.retention_s = client, keys, retention_s
 
     def hold(self, hold: Hold) -> bool:
-        """Put a run in the review queue (the first hold of a run wins); True when this call held it."""
-        if not self.redis.set(
-            self.keys.hold(hold.run_id), hold.model_dump_json(), nx=True, ex=self.retention_s
-        ):
-            return False
-        self.redis.zadd(self.keys.review_queue, {hold.run_id: hold.held_at.timestamp()})
-        return True
+        """Put a run in the review queue (the first hold of a run wins); True when this call held it. One
+        transaction: a hold is never stored without its place in the queue."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(self.keys.hold(hold.run_id), hold.model_dump_json(), nx=True, ex=self.retention_s)
+        pipe.zadd(self.keys.review_queue, {hold.run_id: hold.held_at.timestamp()}, nx=True)
+        return bool(pipe.execute()[0])
 
     def held(self, run_id: str) -> Hold | None:
         """The run's hold, if it was ever held."""
@@ -39,22 +38,14 @@ class Reviews:
         return [h for h in map(self.held, ids) if h is not None]
 
     def decide(self, run_id: str, decision: Decision) -> bool:
-        """Record what became of a hold; True for the one caller whose decision counts."""
-        if not self.redis.set(
-            self.keys.decision(run_id), decision.model_dump_json(), nx=True, ex=self.retention_s
-        ):
-            return False
-        self.redis.zrem(self.keys.review_queue, run_id)
-        return True
+        """Record what became of a hold; True for the one caller whose decision counts. One transaction:
+        a decided run never stays in the queue."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(self.keys.decision(run_id), decision.model_dump_json(), nx=True, ex=self.retention_s)
+        pipe.zrem(self.keys.review_queue, run_id)
+        return bool(pipe.execute()[0])
 
     def decision(self, run_id: str) -> Decision | None:
         """What became of the run's hold, if anything yet."""
         raw = self.redis.get(self.keys.decision(run_id))
         return Decision.model_validate_json(raw) if raw is not None else None
-
-    def undecide(self, run_id: str) -> None:
-        """Take a decision back when acting on it failed, so the hold waits again (and can be retried)."""
-        self.redis.delete(self.keys.decision(run_id))
-        hold = self.held(run_id)
-        if hold is not None:
-            self.redis.zadd(self.keys.review_queue, {run_id: hold.held_at.timestamp()})
