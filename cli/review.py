@@ -13,9 +13,16 @@ from agent.run import now
 from tasks.review import NotDecided, decide
 from workers.runtime import Runtime
 
-_BY = click.option(
-    "--by", default=getpass.getuser, show_default="the login name", help="Who decides (audit)."
-)
+
+def _login() -> str:
+    """The login name, where the system knows one (a container may not)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+_BY = click.option("--by", default=_login, show_default="the login name", help="Who decides (audit).")
 
 
 @click.command()
