@@ -74,7 +74,7 @@ def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
         return rt.store.reviews.decision(run.id) is None
     rules = RulePlanner(remember=rt.memory is not None, incidents=rt.incidents)
     verdict = judge(policy, facts_of(run, rules.make_plan(run.ticket, run.recall).plan))
-    if verdict.mode == "autonomous":
+    if not verdict.holds:
         return False
     at, wait = now(), timedelta(seconds=rt.settings.approval_timeout_s)
     hold = Hold(run_id=run.id, mode=verdict.mode, rules=list(verdict.rules), held_at=at, expires_at=at + wait,

@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 import math
 import time
+from contextlib import suppress
+
+from redis.exceptions import LockError
 
 from agent.corrections import read_back
 from monitoring import events
@@ -50,4 +53,5 @@ def read_back_corrections() -> dict[str, int]:
         events.corrections_read_back(len(issues), [(c.issue_key, c.field, c.was, c.now) for c in corrected])
         return {"issues": len(issues), "corrections": len(corrected)}
     finally:
-        lock.release()
+        with suppress(LockError):  # held past its 300 s: it expired, nothing left to release
+            lock.release()

@@ -108,10 +108,8 @@ class Memory:
         """Store a ticket, replacing what memory had under its id but what was learnt of it since (its
         incident, people's corrections)."""
         text = f"{entry.subject}\n{entry.body}"
-        before = self._call("remember", "get", ids=[entry.ticket_id], include=["metadatas"])["metadatas"]
-        meta = {
-            k: v for k, v in (before[0] if before else {}).items() if k in LEARNT or k.startswith(CORRECTED)
-        }
+        before = self._metadata("remember", [entry.ticket_id]).get(entry.ticket_id, {})
+        meta = {k: v for k, v in before.items() if k in LEARNT or k.startswith(CORRECTED)}
         meta |= {
             k: v for k, v in entry.model_dump().items() if v is not None and k not in ("subject", "body")
         }
@@ -201,37 +199,40 @@ class Memory:
     def note_reply(self, ticket_id: str, reply_id: str, at: datetime) -> bool:
         """Count a customer's reply on the ticket it answers (a retried count of the same reply is not
         counted again); False when memory does not have that ticket."""
-        there = self._call("note reply", "get", ids=[ticket_id], include=["metadatas"])
-        if not there["ids"]:
+        meta = self._metadata("note reply", [ticket_id]).get(ticket_id)
+        if meta is None:
             return False
-        meta = there["metadatas"][0] or {}
         if meta.get("last_reply_id") != reply_id:
-            meta = {**meta, "replies": int(meta.get("replies", 0)) + 1, "last_reply_at": at.timestamp(),
-                    "last_reply_id": reply_id}  # fmt: skip
-            self._call("note reply", "update", ids=[ticket_id], metadatas=[meta])
+            counted = {"replies": int(meta.get("replies", 0)) + 1, "last_reply_at": at.timestamp(),
+                       "last_reply_id": reply_id}  # fmt: skip
+            self._call("note reply", "update", ids=[ticket_id], metadatas=[meta | counted])
         return True
 
     def mark_incident(self, ticket_ids: list[str], incident_id: str) -> None:
         """Note the incident on these tickets' entries (the ones memory still has)."""
-        there = self._call("mark incident", "get", ids=ticket_ids, include=["metadatas"])
-        if there["ids"]:
-            metas = [{**m, "incident": incident_id} for m in there["metadatas"]]
-            self._call("mark incident", "update", ids=there["ids"], metadatas=metas)
+        there = self._metadata("mark incident", ticket_ids)
+        if there:
+            metas = [meta | {"incident": incident_id} for meta in there.values()]
+            self._call("mark incident", "update", ids=list(there), metadatas=metas)
 
     def corrections_of(self, ticket_id: str) -> dict[str, str] | None:
         """The corrections recorded for a ticket (field -> value), or None when memory does not have it."""
-        there = self._call("read corrections", "get", ids=[ticket_id], include=["metadatas"])
-        if not there["ids"]:
+        meta = self._metadata("read corrections", [ticket_id]).get(ticket_id)
+        if meta is None:
             return None
-        meta = there["metadatas"][0] or {}
         return {k.removeprefix(CORRECTED): str(v) for k, v in meta.items() if k.startswith(CORRECTED) and v}
 
     def note_corrections(self, ticket_id: str, corrections: Mapping[str, str]) -> None:
         """Record what a person set (field -> value; "" clears: the field is as this system set it)."""
-        there = self._call("note corrections", "get", ids=[ticket_id], include=["metadatas"])
-        if there["ids"]:
-            meta = {**(there["metadatas"][0] or {}), **{CORRECTED + k: v for k, v in corrections.items()}}
-            self._call("note corrections", "update", ids=[ticket_id], metadatas=[meta])
+        meta = self._metadata("note corrections", [ticket_id]).get(ticket_id)
+        if meta is not None:
+            noted = {CORRECTED + k: v for k, v in corrections.items()}
+            self._call("note corrections", "update", ids=[ticket_id], metadatas=[meta | noted])
+
+    def _metadata(self, what: str, ticket_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored metadata of those of these tickets that memory has, by ticket id."""
+        there = self._call(what, "get", ids=ticket_ids, include=["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(there["ids"], there["metadatas"], strict=True)}
 
     def forget(self, ticket_ids: list[str]) -> int:
         """Delete these tickets (an erasure request); how many memory had."""
