@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes
-from email.header import decode_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -72,15 +72,18 @@ def address_in(raw: bytes) -> str:
     """The sender address of raw mail as ingest reads it (decoded, unquoted forms too); '' if none."""
     try:
         headers = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True)
-        return sender_of(_text(headers.get("From")))[1].strip().lower()
+        return sender_of(header_text(headers.get("From")))[1].strip().lower()
     except Exception:  # unreadable headers: no address to match
         return ""
 
 
-def _text(value: object) -> str:
+def header_text(value: object) -> str:
     """A header value as clean text: RFC 2047 words decoded, raw 8-bit bytes read as UTF-8."""
     if value is None:
         return ""
+    if isinstance(value, Header):  # raw 8-bit bytes in the header (RFC 6532 UTF-8, mostly)
+        value = "".join(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
+                        for chunk, charset in decode_header(value))  # fmt: skip
     raw = str(value)[:MAX_HEADER_CHARS]
     if any("\udc80" <= ch <= "\udcff" for ch in raw):
         raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
@@ -135,7 +138,7 @@ def _filename(part: Message) -> str | None:
         name = part.get_filename()
     except Exception:
         return None
-    return _text(name) if name else None
+    return header_text(name) if name else None
 
 
 def _leaves(msg: Message) -> tuple[list[Message], int]:
@@ -206,7 +209,7 @@ def cut(text: str, limit: int) -> str:
 
 def message_id_of(msg: Message, raw: bytes) -> str:
     """The message's Message-ID, or a stable synthetic one derived from its bytes when it has none."""
-    found = _MSGID.search(_text(msg.get("Message-ID")))
+    found = _MSGID.search(header_text(msg.get("Message-ID")))
     if found:
         return found.group(1)
     return hashlib.sha256(raw).hexdigest()[:32] + "@synthetic.triage"
@@ -231,9 +234,9 @@ def parse_message(raw: bytes, *, max_bytes: int) -> Incoming:
         raise Unparseable(f"MIME parser failed: {exc!r}") from exc
     if not msg.keys():
         raise Unparseable("no header fields: not an e-mail message")
-    from_header = _text(msg.get("From"))
+    from_header = header_text(msg.get("From"))
     name, address = sender_of(from_header)
-    subject = _text(msg.get("Subject"))[:MAX_SUBJECT_CHARS]
+    subject = header_text(msg.get("Subject"))[:MAX_SUBJECT_CHARS]
     automated = automated_reason(msg, subject, address or from_header)
     if "@" not in address and automated is None:
         # The header's text stays out of the reason: reasons are logged, and it may be a person's name.
@@ -254,7 +257,9 @@ def parse_message(raw: bytes, *, max_bytes: int) -> Incoming:
             f"\n\n[{unread} more MIME part(s) not read: over {MAX_PARTS} parts or {MAX_DEPTH} levels deep]"
         )
     message_id = message_id_of(msg, raw)
-    replies_to = _MSGID.findall(_text(msg.get("In-Reply-To")) + " " + _text(msg.get("References")))
+    replies_to = _MSGID.findall(
+        header_text(msg.get("In-Reply-To")) + " " + header_text(msg.get("References"))
+    )
     ticket = Ticket(
         id=ticket_id_for(message_id),
         message_id=message_id,

@@ -116,3 +116,9 @@ def test_ingest_and_erasure_read_the_same_sender_from_any_from_header(from_heade
     raw = f"From: {from_header}\nSubject: erase me\nMessage-ID: <gdpr@x>\n\nPlease delete my data.\n".encode()
     assert parse_message(raw, max_bytes=10_000).ticket.sender == "gina.gdpr@example.com"
     assert address_in(raw) == "gina.gdpr@example.com"
+
+
+def test_raw_utf8_header_values_read_as_text_not_replacement_characters() -> None:
+    raw = "From: Renée Müller <renee@example.com>\r\nSubject: Rechnung für März\r\n\r\nHallo".encode()
+    ticket = parse_message(raw, max_bytes=10_000).ticket
+    assert (ticket.sender_name, ticket.subject) == ("Renée Müller", "Rechnung für März")
