@@ -20,6 +20,13 @@ def _members(annotation: Any) -> tuple[Any, ...]:
     return (annotation,)
 
 
+def person_only(info: FieldInfo) -> bool:
+    """Whether only a person may set this argument (approving a held run, agent/autonomy.py): no planner
+    is offered it, and a plan from one that sets it is refused (json_schema_extra={"person": True})."""
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and extra.get("person") is True
+
+
 def literal_ok(info: FieldInfo) -> bool:
     """Whether a plan may give this argument as a literal value: a closed set (Literal, Enum), a number
     or a flag. Free text must reference ticket or step data. A field may allow literals explicitly with

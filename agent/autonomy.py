@@ -110,14 +110,16 @@ class Hold(BaseModel):
 
 
 class Edits(BaseModel):
-    """What a person may change in a held plan: its issue's category, urgency (hence priority), summary
-    and extra labels. The edited plan is validated like any other."""
+    """What a person may change in a held plan: its issue's category, urgency (and with it the priority),
+    priority (a configured Jira priority, whatever the urgency), summary and extra labels. The edited plan
+    is validated like any other."""
 
     model_config = ConfigDict(extra="forbid")
 
     category: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,40}$")
     urgency: Literal["low", "medium", "high"] | None = None
     summary: str | None = Field(None, min_length=1, max_length=240)
+    priority: str | None = Field(None, pattern=r"^[A-Za-z0-9 _-]{1,40}$")
     labels: list[str] = Field(default_factory=list)
 
 

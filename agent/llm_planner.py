@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from agent.memory.recall import Recall
 from agent.plan import PlanInvalid
-from agent.plan_schema import compact_schema, plan_from_answer, plan_output_schema, plan_to_answer
+from agent.plan_schema import offered_arguments, plan_from_answer, plan_output_schema, plan_to_answer
 from agent.planner import Planned, Planner, RulePlanner
 from agent.policy import allowed_tools, review_plan
 from inbox.ticket import Ticket
@@ -62,23 +62,13 @@ def _example_ticket(**changes: Any) -> Ticket:
     return Ticket.model_validate({**fields, **changes})
 
 
-def _arguments(tool: Tool[Any, Any]) -> dict[str, Any]:
-    """A tool's argument schema as the prompt shows it: derived from the args model, without titles."""
-    schema = tool.args_schema()
-    return {
-        "properties": {name: compact_schema(prop) for name, prop in schema.get("properties", {}).items()},
-        "required": schema.get("required", []),
-    }
-
-
 def render_system_prompt(catalog: Mapping[str, Tool[Any, Any]], max_steps: int) -> str:
     """The planner's system prompt: catalog, reference syntax, rules and examples."""
     template = string.Template((_PROMPTS / f"{PROMPT_VERSION}.txt").read_text())
     rules = RulePlanner()
     return template.substitute(
         catalog="\n".join(
-            f"- {t.name}: {t.description}\n  {json.dumps(t.args_schema()['properties'])}"
-            for t in catalog.values()
+            f"- {t.name}: {t.description}\n  {json.dumps(offered_arguments(t))}" for t in catalog.values()
         ),
         ticket_fields=", ".join(Ticket.model_fields),
         result_fields="\n".join(

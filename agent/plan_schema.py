@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agent.arguments import literal_ok
+from agent.arguments import literal_ok, person_only
 from agent.plan import RECALLED, REF, Plan
 from inbox.ticket import Ticket
 from tools.base import Tool
@@ -47,6 +47,12 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k not in _DROP}
 
 
+def offered_arguments(tool: Tool[Any, Any]) -> dict[str, Any]:
+    """The properties of a tool's argument schema a planner may set (not the ones only a person may)."""
+    fields = tool.args_model.model_fields
+    return {n: p for n, p in tool.args_schema().get("properties", {}).items() if not person_only(fields[n])}
+
+
 def plan_output_schema(
     catalog: Mapping[str, Tool[Any, Any]], tools: list[str] | None = None
 ) -> dict[str, Any]:
@@ -62,7 +68,7 @@ def plan_output_schema(
         required = set(args.get("required", []))
         properties = {}
         fields = tool.args_model.model_fields
-        for name, prop in args.get("properties", {}).items():
+        for name, prop in offered_arguments(tool).items():
             literal = [compact_schema(prop)] if literal_ok(fields[name]) else []  # free text: references only
             options = [*literal, ref] + ([] if name in required else [{"type": "null"}])
             properties[name] = {"anyOf": options}

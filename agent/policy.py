@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from agent.arguments import person_only
 from agent.plan import REF, Plan, PlanInvalid, validate_plan
 from inbox.ticket import Ticket
 from tools.base import Tool
@@ -39,9 +40,22 @@ def policy_errors(plan: Plan, ticket: Ticket) -> list[str]:
     return errors
 
 
-def review_plan(plan: Plan, ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]], *, max_steps: int) -> None:
-    """Validate a plan and check it against policy; raise PlanInvalid listing every problem."""
+def person_only_errors(plan: Plan, catalog: Mapping[str, Tool[Any, Any]]) -> list[str]:
+    """The arguments a planner set that only a person may (agent/arguments.py: person_only)."""
+    return [
+        f"step {step.id!r}: {name} is set only by a person approving a held run"
+        for step in plan.steps
+        if step.tool in catalog
+        for name, info in catalog[step.tool].args_model.model_fields.items()
+        if person_only(info) and step.args.get(name) not in (None, [])
+    ]
+
+
+def review_plan(plan: Plan, ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]], *, max_steps: int,
+                by_person: bool = False) -> None:  # fmt: skip
+    """Validate a plan and check it against policy; raise PlanInvalid listing every problem. A plan a
+    person edited (`by_person`) may set the arguments only a person may."""
     validate_plan(plan, catalog, max_steps=max_steps)
-    errors = policy_errors(plan, ticket)
+    errors = policy_errors(plan, ticket) + ([] if by_person else person_only_errors(plan, catalog))
     if errors:
         raise PlanInvalid(errors)

@@ -22,7 +22,7 @@ def _login() -> str:
         return "cli"
 
 
-_BY = click.option("--by", default=_login, show_default="the login name", help="Who decides (audit).")
+BY = click.option("--by", default=_login, show_default="the login name", help="Who decides (audit).")
 
 
 @click.command()
@@ -51,16 +51,23 @@ def review(rt: Runtime, as_json: bool) -> None:
 @click.option("--category", default=None, help="The issue's category instead of the categorizer's.")
 @click.option("--urgency", type=click.Choice(["low", "medium", "high"]), default=None, help="And priority.")
 @click.option("--summary", default=None, help="The issue's summary instead of the mail's subject.")
+@click.option("--priority", default=None, help="The issue's Jira priority instead of the urgency's.")
 @click.option("--label", "labels", multiple=True, help="An extra label on the issue (repeatable).")
 @click.option("--reason", default="", help="Why (kept in the audit trail).")
-@_BY
+@BY
 @click.pass_obj
 def approve(rt: Runtime, run_id: str, category: str | None, urgency: str | None, summary: str | None,
-            labels: tuple[str, ...], reason: str, by: str) -> None:  # fmt: skip
+            priority: str | None, labels: tuple[str, ...], reason: str, by: str) -> None:  # fmt: skip
     """Let a held run go on, with a person's edits of the issue it opens (validated like any plan)."""
     try:
         edits = Edits.model_validate(
-            {"category": category, "urgency": urgency, "summary": summary, "labels": list(labels)}
+            {
+                "category": category,
+                "urgency": urgency,
+                "summary": summary,
+                "priority": priority,
+                "labels": list(labels),
+            }
         )
         decide(rt, run_id, Decision(action="approve", by=by, reason=reason, at=now(), edits=edits))
     except (NotDecided, ValueError) as exc:
@@ -72,7 +79,7 @@ def approve(rt: Runtime, run_id: str, category: str | None, urgency: str | None,
 @click.command()
 @click.argument("run_id")
 @click.option("--reason", required=True, help="Why (kept with the run and in the audit trail).")
-@_BY
+@BY
 @click.pass_obj
 def reject(rt: Runtime, run_id: str, reason: str, by: str) -> None:
     """Close a held run without its side effects."""

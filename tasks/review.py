@@ -29,9 +29,13 @@ def decide(rt: Runtime, run_id: str, decision: Decision) -> None:
     run = rt.store.runs.get(run_id)
     if run is None or run.plan is None or rt.store.reviews.held(run_id) is None:
         raise NotDecided(f"run {run_id} is not held for review")
+    priorities = set(rt.tool_config.jira_priorities.values())
+    if decision.edits.priority is not None and decision.edits.priority not in priorities:
+        raise NotDecided(f"priority {decision.edits.priority!r} is none of {', '.join(sorted(priorities))}"
+                         " (TRIAGE_JIRA_PRIORITIES)")  # fmt: skip
     plan = edited(run.plan, decision.edits) if decision.action == "approve" else run.plan
     try:
-        review_plan(plan, run.ticket, rt.catalog, max_steps=rt.settings.max_plan_steps)
+        review_plan(plan, run.ticket, rt.catalog, max_steps=rt.settings.max_plan_steps, by_person=True)
     except PlanInvalid as exc:
         raise NotDecided(f"the edited plan is refused: {exc}") from None
     if not rt.store.reviews.decide(run_id, decision):

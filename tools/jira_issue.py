@@ -47,13 +47,21 @@ class CreateIssueArgs(BaseModel):
     raise_urgency: int = Field(
         0, ge=0, le=2, description="steps to raise the urgency by (a customer who keeps writing)"
     )
-    # A person's edits of a held plan (agent/autonomy.py), validated like any plan.
+    # A person's edits of a held plan (agent/autonomy.py), validated like any plan; no planner sets them (a
+    # mail must not talk a model into a summary, a priority or labels of its choosing).
     summary: str | None = Field(
         None, max_length=240, description="the issue's one-line summary instead of the subject",
-        json_schema_extra={"literal": True},
+        json_schema_extra={"literal": True, "person": True},
+    )  # fmt: skip
+    priority: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9 _-]{1,40}$", description="the Jira priority instead of the urgency's",
+        json_schema_extra={"literal": True, "person": True},
     )  # fmt: skip
     labels: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,50}$")]] = Field(
-        default_factory=list, max_length=5, description="extra labels", json_schema_extra={"literal": True}
+        default_factory=list,
+        max_length=5,
+        description="extra labels",
+        json_schema_extra={"literal": True, "person": True},
     )
 
     @property
@@ -119,7 +127,7 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
         "issuetype": {"name": config.jira_issue_type},
         "summary": summary_text(args.category, args.summary or args.subject),
         "description": jira_text(description, DESCRIPTION_MAX, run_link(ctx)),
-        "priority": {"name": config.jira_priorities[args.effective_urgency]},
+        "priority": {"name": args.priority or config.jira_priorities[args.effective_urgency]},
         "labels": [
             *config.jira_labels,
             f"category-{args.category}",
