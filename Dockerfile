@@ -9,7 +9,8 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY constraints.txt /tmp/constraints.txt
 COPY --from=wheel /dist/ /tmp/dist/
-RUN pip install --no-cache-dir -c /tmp/constraints.txt /tmp/dist/*.whl && useradd --create-home triage
+RUN pip install --no-cache-dir -c /tmp/constraints.txt /tmp/dist/*.whl && useradd --create-home triage \
+    && install -d -o triage -m 700 /home/triage/console
 # `docker build --build-arg EMBEDDINGS=1 .` adds the embeddings classifier (PyTorch's CPU build, ~1 GB).
 ARG EMBEDDINGS=""
 RUN if [ -n "$EMBEDDINGS" ]; then \

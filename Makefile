@@ -13,6 +13,7 @@ PIP := $(BIN)/pip install --quiet -c constraints.txt
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
 .PHONY: install install-runtime install-llm install-embeddings system-packages bench-memory demo demo-llm test test-llm \
+	screenshots \
 	test-embeddings lint format bench chaos constraints clean
 
 # pip is the last thing venv installs: a venv interrupted half-way is made again, not half-used.
@@ -75,6 +76,10 @@ test-llm: $(LLM_STAMP)
 # categorize_ticket with the embeddings classifier: figures on the Bitext dev split, a prefork worker.
 test-embeddings: $(EMBEDDINGS_STAMP)
 	$(BIN)/pytest -q -m embeddings
+
+# The README's pictures of the console, taken by its browser test (Debian's chromium, via Playwright).
+screenshots: $(STAMP) system-packages
+	TRIAGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/console/test_browser.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

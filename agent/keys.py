@@ -126,6 +126,15 @@ class Keys:
         """String: when the corrections read-back last asked Jira what changed (unix seconds); kept."""
         return f"{self.prefix}cursor:jira-read-back"
 
+    def console_session(self, digest: str) -> str:
+        """A console login, by the SHA-256 of its cookie (a copy of Redis holds no usable session)."""
+        return f"{self.prefix}console-session:{digest}"
+
+    def login_failures(self, who: str) -> str:
+        """Failed console logins of one user name or address, counted for a window."""
+        digest = hashlib.sha256(who.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        return f"{self.prefix}console-failures:{digest}"
+
     @property
     def audit(self) -> str:
         """List: JSON records of operator actions (retry, discard, purge), newest first; kept."""

@@ -8,7 +8,7 @@ import sys
 import click
 import redis
 
-from cli import demo, incidents, measure, operate, review, runs, serve, settings
+from cli import console, demo, incidents, measure, operate, review, runs, serve, settings
 from cli.settings import redact_url
 from workers.app import configure
 from workers.runtime import Runtime
@@ -51,6 +51,7 @@ for command in (
     review.review,
     review.approve,
     review.reject,
+    console.console,
     serve.worker,
     serve.ingest,
     serve.metrics_server,
@@ -61,6 +62,8 @@ for command in (
     operate.discard,
     operate.purge,
     operate.quarantine,
+    operate.release,
+    operate.drop,
     measure.evaluate,
     measure.train_categorizer,
 ):

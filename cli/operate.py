@@ -12,7 +12,8 @@ from pydantic import SecretStr
 
 from agent.memory.chroma import MemoryUnavailable
 from agent.run import Run
-from tasks.plan import plan_run
+from cli.review import BY
+from tasks.operate import Refused, discard_run, drop_mail, release_mail, retry_run
 from tools import jira_client, outbox
 from tools.errors import ToolError
 from workers.runtime import Runtime
@@ -34,24 +35,23 @@ def dead_letters(rt: Runtime) -> None:
 @click.option("--all", "everything", is_flag=True, help="Every dead letter (narrow it with --tool).")
 @click.option("--tool", default=None, help="With --all: only runs whose failed step called this tool.")
 @click.option("--reason", default="replayed by an operator", show_default=True)
+@BY
 @click.pass_obj
-def retry(rt: Runtime, run_ids: tuple[str, ...], everything: bool, tool: str | None, reason: str) -> None:
+def retry(rt: Runtime, run_ids: tuple[str, ...], everything: bool, tool: str | None, reason: str,
+          by: str) -> None:  # fmt: skip
     """Replay dead-lettered runs after a fix: their unfinished steps run again (done steps are kept)."""
-    store = rt.store
     if everything:
-        run_ids = tuple(r.id for r in store.runs.dead_letters() if tool is None or _failed_tool(r) == tool)
+        run_ids = tuple(r.id for r in rt.store.runs.dead_letters() if tool is None or _failed_tool(r) == tool)
     elif not run_ids:
         raise click.UsageError("name RUN_IDs or use --all")
     refused = 0
     for run_id in run_ids:
         try:
-            again = store.runs.reopen(run_id)
-        except ValueError as exc:
+            again = retry_run(rt, run_id, by, reason)
+        except Refused as exc:
             click.echo(str(exc), err=True)
             refused += 1
             continue
-        store.operations.record_audit("retry", run_id, reason, steps=again)
-        plan_run.apply_async((run_id,))
         click.echo(f"{run_id}: sent again ({', '.join(again) or 'planning'})")
     if refused:
         sys.exit(1)
@@ -69,15 +69,14 @@ def _failed_tool(run: Run) -> str | None:
 @click.command()
 @click.argument("run_id")
 @click.option("--reason", required=True, help="Why: kept in the audit trail.")
+@BY
 @click.pass_obj
-def discard(rt: Runtime, run_id: str, reason: str) -> None:
+def discard(rt: Runtime, run_id: str, reason: str, by: str) -> None:
     """Close a dead-lettered run for good, keeping the reason in the audit trail."""
-    store = rt.store
     try:
-        store.runs.discard(run_id)
-    except ValueError as exc:
+        discard_run(rt, run_id, by, reason)
+    except Refused as exc:
         raise click.ClickException(str(exc)) from None
-    store.operations.record_audit("discard", run_id, reason)
     click.echo(f"{run_id}: discarded ({reason})")
 
 
@@ -149,3 +148,31 @@ def quarantine(rt: Runtime) -> None:
             f"{delivery.delivery_id}  {delivery.at:%Y-%m-%d %H:%M:%S}  {delivery.key}  {delivery.reason}"
         )
     click.echo(f"{len(held)} quarantined message(s)", err=True)
+
+
+@click.command()
+@click.argument("delivery_id")
+@click.option("--reason", required=True, help="Why it is a ticket after all (audit trail).")
+@BY
+@click.pass_obj
+def release(rt: Runtime, delivery_id: str, reason: str, by: str) -> None:
+    """Make a quarantined message a ticket after all (a worker parses it; `triage show` then tells)."""
+    try:
+        release_mail(rt, delivery_id, by, reason)
+    except Refused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{delivery_id}: sent to be made a ticket")
+
+
+@click.command()
+@click.argument("delivery_id")
+@click.option("--reason", required=True, help="Why it goes (audit trail).")
+@BY
+@click.pass_obj
+def drop(rt: Runtime, delivery_id: str, reason: str, by: str) -> None:
+    """Delete a quarantined message and its record for good."""
+    try:
+        drop_mail(rt, delivery_id, by, reason)
+    except Refused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{delivery_id}: dropped ({reason})")

@@ -209,3 +209,25 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
 def _unplanned(rt: Runtime, run_id: str) -> bool:
     run = rt.store.runs.get(run_id)
     return run is not None and run.plan is None
+
+
+@app.task(name="triage.release_quarantined")
+def release_quarantined(delivery_id: str, by: str) -> str:
+    """A person released a quarantined message: classify its kept copy again (of a message over the size
+    limit, its first 64 KB); its delivery then records the run it became, or stays in quarantine saying
+    why it still cannot be one."""
+    rt = runtime()
+    held = rt.store.deliveries.get(delivery_id)
+    if held is None or held.outcome != "quarantined":
+        return "not quarantined"
+    message = RawMessage(source=held.source, key=held.key, delivery_id=delivery_id, raw=None)
+    decided = classify_delivery(rt.store, message, rt.settings.max_message_bytes, rt.settings.thread_match)
+    if decided.outcome == "quarantined":
+        decided = held.model_copy(update={"reason": f"{held.reason} (released by {by}: {decided.reason})"})
+    else:
+        decided = decided.model_copy(update={"reason": f"released by {by}; was: {held.reason}"})
+    rt.store.deliveries.release(decided)
+    events.message_ingested(delivery_id, decided.outcome, decided.run_id, decided.reason)
+    if decided.run_id:
+        plan_run.apply_async((decided.run_id,))
+    return decided.outcome

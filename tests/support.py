@@ -153,7 +153,7 @@ class ScriptedLLM:
         )
 
 
-def triage(*args: str) -> Any:
+def triage(*args: str, stdin: str | None = None) -> Any:
     """Run a `triage` command in this process on the runtime the tests' worker uses (a click Result).
 
     The command gets that runtime as its context object, as the program gets the one it builds from the
@@ -164,7 +164,7 @@ def triage(*args: str) -> Any:
     from cli.main import main
     from workers.runtime import runtime
 
-    return CliRunner().invoke(main, list(args), obj=runtime())
+    return CliRunner().invoke(main, list(args), input=stdin, obj=runtime())
 
 
 def imap_config(**imap: Any) -> Any:

@@ -139,3 +139,14 @@ def test_every_alert_has_its_runbook_entry() -> None:
     for rule in (r for group in rules for r in group["rules"]):
         assert f"\n### {rule['alert']}\n" in runbook, rule["alert"]
         assert rule["annotations"]["runbook"] == f"docs/operations.md#{rule['alert'].lower()}"
+
+
+def test_the_console_service_serves_a_real_command_on_this_machine_only_with_its_users_kept() -> None:
+    console = SERVICES["console"]
+    assert console["command"][0] == "console" and triage(*console["command"], "--help").exit_code == 0
+    assert console["ports"] == ["127.0.0.1:8080:8080"]
+    users = console["environment"]["TRIAGE_CONSOLE_USERS"]
+    [volume] = console["volumes"]
+    name, mounted = volume.split(":")
+    assert name in COMPOSE["volumes"] and users.startswith(mounted + "/")
+    assert f"install -d -o triage -m 700 {mounted}" in (ROOT / "Dockerfile").read_text()

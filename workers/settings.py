@@ -23,6 +23,7 @@ from tools.base import INVOICE_ID_PATTERN, ORDER_ID_PATTERN, ToolConfig
 from tools.llm import LLMConfig
 from tools.patterns import check_pattern
 from tools.taxonomy import resolve_classifier
+from workers.console_settings import ConsoleSettings
 from workers.memory_settings import MemorySettings
 
 Section = TypeVar("Section", bound=BaseModel)
@@ -33,7 +34,7 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message names the environment variable to fix."""
 
 
-class Settings(MemorySettings):
+class Settings(MemorySettings, ConsoleSettings):
     """Every setting of the system; each field is read from TRIAGE_<FIELD NAME>."""
 
     # The environment wins over a `.env` file in the working directory (as docker compose reads it).

@@ -72,6 +72,16 @@ class Deliveries:
         assert stored is not None
         return stored
 
+    def release(self, delivery: Delivery) -> None:
+        """Replace a quarantined message's record with what a person's release made of it; it leaves the
+        quarantine unless it is quarantined still."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(self.keys.delivery(delivery.delivery_id), delivery.model_dump_json(), xx=True,
+                 ex=self.retention_s)  # fmt: skip
+        if delivery.outcome != "quarantined":
+            pipe.zrem(self.keys.quarantine, delivery.delivery_id)
+        pipe.execute()
+
     def recent(self, limit: int = 1000) -> list[Delivery]:
         """The most recent deliveries, oldest first."""
         ids = [as_text(i) for i in self.redis.zrange(self.keys.deliveries, -limit, -1)]

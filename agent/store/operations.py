@@ -17,6 +17,7 @@ from agent.store.runs import Runs
 from inbox.parse import address_in
 
 _HEADERS_READ = 64 * 1024  # of stored raw mail, what erasure reads to find the sender (not megabytes)
+AUDIT_KEPT = 100_000  # newest entries of the audit trail kept (failed logins from strangers land there too)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,10 @@ class Operations:
     def record_audit(self, action: str, run_id: str | None, reason: str, **details: Any) -> None:
         """Keep an operator action in the audit trail."""
         entry = {"at": now().isoformat(), "action": action, "run": run_id, "reason": reason, **details}
-        self.redis.lpush(self.keys.audit, json.dumps(entry))
+        pipe = self.redis.pipeline()
+        pipe.lpush(self.keys.audit, json.dumps(entry))
+        pipe.ltrim(self.keys.audit, 0, AUDIT_KEPT - 1)
+        pipe.execute()
 
     def audit_trail(self, limit: int = 100) -> list[dict[str, Any]]:
         """The newest operator actions."""

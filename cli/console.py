@@ -1,0 +1,110 @@
+"""`triage console`: serve the review console, and `add-user` / `add-token` for its users file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import get_args
+
+import click
+import uvicorn
+
+from console.app import create_app
+from console.users import DirectoryError, Role, add_token, add_user, load_directory
+from workers.runtime import Runtime
+
+MIN_PASSWORD = 10
+_ROLE = click.Choice(list(get_args(Role)))
+
+
+def _users_file(rt: Runtime, given: Path | None) -> Path:
+    path = given or rt.settings.console_users
+    if path is None:
+        raise click.UsageError("name the users file: --file, or TRIAGE_CONSOLE_USERS")
+    return path
+
+
+@click.group(invoke_without_command=True)
+@click.option("--host", default=None, help="Address to listen on [TRIAGE_CONSOLE_HOST].")
+@click.option("--port", default=None, type=int, help="Port to listen on [TRIAGE_CONSOLE_PORT].")
+@click.pass_context
+def console(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the review console: runs, the review queue, dead letters, quarantine, incidents (and /api).
+
+    Nobody gets in without an account in TRIAGE_CONSOLE_USERS (`triage console add-user` writes it).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    rt: Runtime = ctx.obj
+    if rt.settings.console_users is None:
+        click.echo(
+            "TRIAGE_CONSOLE_USERS is not set: create the users file with `triage console add-user "
+            "--file console-users.yaml NAME --role admin` and point the setting at it",
+            err=True,
+        )
+        sys.exit(2)
+    try:
+        directory = load_directory(rt.settings.console_users)
+    except DirectoryError as exc:
+        click.echo(f"TRIAGE_CONSOLE_USERS: {exc}", err=True)
+        sys.exit(2)
+    host, port = host or rt.settings.console_host, port or rt.settings.console_port
+    click.echo(
+        f"console on http://{host}:{port}/ ({len(directory.users)} user(s), "
+        f"{len(directory.tokens)} API token(s))",
+        err=True,
+    )
+    uvicorn.run(create_app(rt, directory), host=host, port=port, log_level="info", server_header=False)
+
+
+@console.command("add-user")
+@click.argument("name")
+@click.option(
+    "--role", type=_ROLE, required=True, help="viewer reads; approver decides held runs; admin all."
+)
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The users file [TRIAGE_CONSOLE_USERS].",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (scripts).")
+@click.pass_obj
+def add_user_command(rt: Runtime, name: str, role: Role, path: Path | None, password_stdin: bool) -> None:
+    """Add a console user (or set their role and password); the file keeps only an argon2id hash."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD:
+        raise click.BadParameter(f"at least {MIN_PASSWORD} characters", param_hint="password")
+    target = _users_file(rt, path)
+    try:
+        add_user(target, name, role, password)
+    except (DirectoryError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{name} ({role}) is in {target}")
+
+
+@console.command("add-token")
+@click.argument("name")
+@click.option("--role", type=_ROLE, required=True, help="The token's role.")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The users file [TRIAGE_CONSOLE_USERS].",
+)
+@click.pass_obj
+def add_token_command(rt: Runtime, name: str, role: Role, path: Path | None) -> None:
+    """Add an API token for automation (Authorization: Bearer ...); it is printed once, the file keeps
+    its SHA-256."""
+    target = _users_file(rt, path)
+    try:
+        token = add_token(target, name, role)
+    except (DirectoryError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(token)
+    click.echo(f"token {name} ({role}) is in {target}; the token is shown only now", err=True)

@@ -1,0 +1,93 @@
+"""The console as one ASGI application: pages, the JSON API and its OpenAPI schema, behind a login.
+
+Every response carries a Content-Security-Policy that allows no inline script and nothing from another
+origin: even a mail's text that escaped escaping could not run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from importlib.metadata import version
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from console.api import api_router
+from console.auth import auth_router
+from console.pages import pages_router
+from console.sessions import LoginThrottle, Sessions
+from console.users import Directory
+from console.web import Gate, LoginNeeded, render, templates
+from workers.runtime import Runtime
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(rt: Runtime, directory: Directory) -> FastAPI:
+    """The console for one runtime (its store, policy and settings) and the people in `directory`."""
+    settings = rt.settings
+    app = FastAPI(
+        title="Triage console",
+        version=version("ticket-triage"),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        description=__doc__,
+    )
+    env = templates()
+    gate = Gate(
+        directory,
+        Sessions(rt.store.redis, rt.store.keys, settings.console_session_s),
+        settings.console_secure_cookies,
+    )
+    throttle = LoginThrottle(
+        rt.store.redis, rt.store.keys, settings.console_login_attempts, settings.console_login_window_s
+    )
+    app.include_router(auth_router(gate, throttle, rt.store.operations, env, settings.console_session_s))
+    app.include_router(api_router(rt, gate))
+    app.include_router(pages_router(rt, gate, env))
+    app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi(request: Request) -> JSONResponse:
+        gate.require(request, "viewer")
+        return JSONResponse(app.openapi())
+
+    @app.exception_handler(LoginNeeded)
+    def login_needed(request: Request, _: LoginNeeded) -> Response:
+        if request.url.path.startswith("/api"):
+            return JSONResponse(
+                {"detail": "log in or send an API token"}, 401, {"WWW-Authenticate": "Bearer"}
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    def refused(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"detail": exc.detail}, exc.status_code, exc.headers)
+        html = render(
+            env, request, "refused.html", gate.caller(request), message=str(exc.detail), back="/runs"
+        )
+        return HTMLResponse(html, exc.status_code)
+
+    @app.middleware("http")
+    async def secure_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app

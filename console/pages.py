@@ -1,0 +1,247 @@
+"""The console's pages: runs (filtered, searched, one in full), the review queue, dead letters,
+quarantine, incidents and the audit trail; each action a form posted with the session's CSRF token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, get_args
+from urllib.parse import urlsplit
+
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from agent.autonomy import Decision, Edits
+from agent.run import RunStatus, now
+from console import views
+from console.web import Caller, Gate, render, viewer_zone
+from inbox.preview import PREVIEW_BYTES, preview
+from tasks.operate import Refused, discard_run, drop_mail, release_mail, retry_run
+from tasks.review import NotDecided, decide
+from tools.taxonomy import taxonomy_for
+from workers.runtime import Runtime
+
+STATUSES: tuple[str, ...] = get_args(RunStatus)
+DONE = {  # what a finished action says on the page it returns to (codes, so a link cannot put words there)
+    "approved": "Approved: the run goes on.",
+    "rejected": "Rejected: the run is closed without its side effects.",
+    "retried": "Sent again.",
+    "discarded": "Discarded.",
+    "released": "Sent to a worker to be made a ticket; its delivery will say what it became.",
+    "dropped": "Deleted.",
+}
+
+
+def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
+    """Every page but the login."""
+    router = APIRouter(include_in_schema=False)
+    store = rt.store
+
+    def page(request: Request, name: str, caller: Caller, status: int = 200, **context: Any) -> Response:
+        done = DONE.get(request.query_params.get("done", ""), "")
+        priorities = sorted(set(rt.tool_config.jira_priorities.values()))
+        shared = {"categories": _categories(rt), "priorities": priorities, "category_of": views.category_of}
+        return HTMLResponse(render(env, request, name, caller, done=done, **shared, **context), status)
+
+    def refused(request: Request, caller: Caller, message: str, status: int = 409) -> Response:
+        back = urlsplit(request.headers.get("referer", "")).path or "/runs"  # the page it was sent from
+        return page(request, "refused.html", caller, status, message=message, back=back)
+
+    async def act(
+        request: Request, needed: str, do: Callable[[Caller, dict[str, str]], None], back: str, done: str
+    ) -> Response:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        caller = gate.require(request, needed, form.get("csrf", ""))  # type: ignore[arg-type]
+        try:
+            do(caller, form)
+        except (Refused, NotDecided) as exc:
+            return refused(request, caller, str(exc))
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            return refused(request, caller, f"not a valid edit: {problems}", 422)
+        return RedirectResponse(f"{back}?done={done}", status_code=303)
+
+    @router.get("/")
+    def home() -> Response:
+        return RedirectResponse("/runs", status_code=303)
+
+    @router.get("/runs")
+    def runs(
+        request: Request,
+        status: str = "",
+        category: str = "",
+        since: str = "",
+        until: str = "",
+        q: str = "",
+        page_no: int = 0,
+    ) -> Response:
+        caller = gate.require(request, "viewer")
+        zone = viewer_zone(request)
+        try:
+            wanted = views.RunFilter(
+                status=status if status in STATUSES else None,  # type: ignore[arg-type]
+                category=category[:40] or None,
+                since=_day(since, zone),
+                until=_day(until, zone),
+                text=q[:200],
+            )
+        except ValueError:
+            return refused(request, caller, "dates are YYYY-MM-DD", 422)
+        found = views.find_runs(store, wanted, offset=max(0, page_no) * views.PAGE)
+        form = {"status": status, "category": category, "since": since, "until": until, "q": q}
+        return page(
+            request,
+            "runs.html",
+            caller,
+            found=found,
+            form=form,
+            statuses=STATUSES,
+            page_no=max(0, page_no),
+        )
+
+    @router.get("/runs/{run_id}")
+    def run(request: Request, run_id: str) -> Response:
+        caller = gate.require(request, "viewer")
+        shown = views.run_page(
+            store, run_id[:100], None if rt.tool_config.jira_dry_run else rt.tool_config.jira_url
+        )
+        if shown is None:
+            return refused(request, caller, f"no run {run_id[:100]}", 404)
+        return page(
+            request,
+            "run.html",
+            caller,
+            shown=shown,
+        )
+
+    @router.get("/review")
+    def review(request: Request) -> Response:
+        caller = gate.require(request, "viewer")
+        return page(
+            request,
+            "review.html",
+            caller,
+            queue=views.review_queue(store),
+            policy=rt.policy,
+        )
+
+    @router.post("/review/{run_id}/approve")
+    async def approve(request: Request, run_id: str) -> Response:
+        def do(caller: Caller, form: dict[str, str]) -> None:
+            fields = {
+                k: form.get(k, "").strip() or None for k in ("category", "urgency", "priority", "summary")
+            }
+            edits = Edits.model_validate(fields)
+            decide(
+                rt,
+                run_id,
+                Decision(
+                    action="approve",
+                    by=caller.name,
+                    reason=form.get("reason", "")[:500],
+                    at=now(),
+                    edits=edits,
+                ),
+            )
+
+        return await act(request, "approver", do, "/review", "approved")
+
+    @router.post("/review/{run_id}/reject")
+    async def reject(request: Request, run_id: str) -> Response:
+        def do(caller: Caller, form: dict[str, str]) -> None:
+            reason = _reason(form)
+            decide(rt, run_id, Decision(action="reject", by=caller.name, reason=reason, at=now()))
+
+        return await act(request, "approver", do, "/review", "rejected")
+
+    @router.get("/dead-letters")
+    def dead_letters(request: Request) -> Response:
+        caller = gate.require(request, "viewer")
+        return page(request, "dead_letters.html", caller, letters=store.runs.dead_letters())
+
+    @router.post("/dead-letters/{run_id}/retry")
+    async def retry(request: Request, run_id: str) -> Response:
+        def do(caller: Caller, form: dict[str, str]) -> None:
+            retry_run(rt, run_id, caller.name, form.get("reason", "")[:500] or "replayed from the console")
+
+        return await act(request, "admin", do, "/dead-letters", "retried")
+
+    @router.post("/dead-letters/{run_id}/discard")
+    async def discard(request: Request, run_id: str) -> Response:
+        return await act(
+            request,
+            "admin",
+            lambda c, f: discard_run(rt, run_id, c.name, _reason(f)),
+            "/dead-letters",
+            "discarded",
+        )
+
+    @router.get("/quarantine")
+    def quarantine(request: Request) -> Response:
+        caller = gate.require(request, "viewer")
+        return page(request, "quarantine.html", caller, held=views.quarantined(store))
+
+    @router.get("/quarantine/{delivery_id}")
+    def mail(request: Request, delivery_id: str) -> Response:
+        caller = gate.require(request, "viewer")
+        delivery = store.deliveries.get(delivery_id[:100])
+        if delivery is None:
+            return refused(request, caller, f"no mail {delivery_id[:100]}", 404)
+        head = store.deliveries.raw_head(delivery.delivery_id, PREVIEW_BYTES + 1)
+        shown = preview(head, len(head)) if head else None
+        return page(request, "mail.html", caller, delivery=delivery, shown=shown)
+
+    @router.post("/quarantine/{delivery_id}/release")
+    async def release(request: Request, delivery_id: str) -> Response:
+        return await act(
+            request,
+            "admin",
+            lambda c, f: release_mail(rt, delivery_id, c.name, _reason(f)),
+            "/quarantine",
+            "released",
+        )
+
+    @router.post("/quarantine/{delivery_id}/drop")
+    async def drop(request: Request, delivery_id: str) -> Response:
+        return await act(
+            request,
+            "admin",
+            lambda c, f: drop_mail(rt, delivery_id, c.name, _reason(f)),
+            "/quarantine",
+            "dropped",
+        )
+
+    @router.get("/incidents")
+    def incidents(request: Request, days: int = 7) -> Response:
+        caller = gate.require(request, "viewer")
+        found = store.incidents.recent(now() - timedelta(days=min(max(days, 1), 366)), 200)
+        return page(
+            request, "incidents.html", caller, incidents=found, days=days, memory=rt.memory is not None
+        )
+
+    @router.get("/audit")
+    def audit(request: Request) -> Response:
+        caller = gate.require(request, "admin")
+        return page(request, "audit.html", caller, entries=store.operations.audit_trail(500))
+
+    return router
+
+
+def _reason(form: dict[str, str]) -> str:
+    reason = form.get("reason", "").strip()[:500]
+    if not reason:
+        raise Refused("say why (the reason is kept in the audit trail)")
+    return reason
+
+
+def _day(text: str, zone: Any) -> datetime | None:
+    """A YYYY-MM-DD date in the viewer's zone, as the instant its day starts."""
+    if not text:
+        return None
+    return datetime.strptime(text[:10], "%Y-%m-%d").replace(tzinfo=zone).astimezone(UTC)
+
+
+def _categories(rt: Runtime) -> list[str]:
+    return [c.name for c in taxonomy_for(rt.tool_config.categories_file).categories]

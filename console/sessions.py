@@ -1,0 +1,100 @@
+"""Console logins kept in Redis, and the throttle on failed ones.
+
+The browser holds a random session id; Redis holds only its SHA-256, with the user, role and the CSRF
+token of that login. A session ends at logout, after TRIAGE_CONSOLE_SESSION_S, or when idle for half of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+import redis
+
+from agent.keys import Keys
+
+
+@dataclass(frozen=True)
+class Session:
+    """One login: who, with which role, and the token every state-changing request must carry."""
+
+    user: str
+    role: str
+    csrf: str
+    started: float
+
+
+class Sessions:
+    """Start, find and end logins."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, lifetime_s: int) -> None:
+        self.redis, self.keys, self.lifetime_s = client, keys, lifetime_s
+
+    def start(self, user: str, role: str) -> tuple[str, Session]:
+        """A new login: its id (for the cookie, never stored) and the session."""
+        session_id = secrets.token_urlsafe(32)
+        session = Session(user, role, secrets.token_urlsafe(32), time.time())
+        key = self._key(session_id)
+        self.redis.set(key, json.dumps(session.__dict__), ex=self.lifetime_s // 2)
+        return session_id, session
+
+    def find(self, session_id: str) -> Session | None:
+        """The live session of that id, its idle time renewed; None when unknown, ended or expired."""
+        if not session_id or len(session_id) > 100:
+            return None
+        key = self._key(session_id)
+        raw = self.redis.get(key)
+        if raw is None:
+            return None
+        session = Session(**json.loads(raw))
+        left = self.lifetime_s - (time.time() - session.started)
+        if left <= 0:
+            self.redis.delete(key)
+            return None
+        self.redis.expire(key, max(1, int(min(left, self.lifetime_s // 2))))
+        return session
+
+    def end(self, session_id: str) -> None:
+        """Log out."""
+        self.redis.delete(self._key(session_id))
+
+    def _key(self, session_id: str) -> str:
+        return self.keys.console_session(hashlib.sha256(session_id.encode()).hexdigest())
+
+
+class LoginThrottle:
+    """Failed logins counted per user name and per client address over a window: past the limit, that
+    name or address waits for the window to pass (a guesser gets a few tries per window, not thousands)."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, attempts: int, window_s: int) -> None:
+        self.redis, self.keys, self.attempts, self.window_s = client, keys, attempts, window_s
+
+    def wait_s(self, name: str, address: str) -> int:
+        """Seconds before this name or address may try again; 0 when it may now."""
+        keys = [self.keys.login_failures(f"user:{name}"), self.keys.login_failures(f"addr:{address}")]
+        pipe = self.redis.pipeline()
+        for key in keys:
+            pipe.get(key)
+            pipe.ttl(key)
+        answers = pipe.execute()
+        waits = [
+            max(int(ttl), 1)
+            for count, ttl in zip(answers[::2], answers[1::2], strict=True)
+            if count is not None and int(count) >= self.attempts
+        ]
+        return max(waits, default=0)
+
+    def failed(self, name: str, address: str) -> None:
+        """Count a failed login against the name and the address."""
+        pipe = self.redis.pipeline()
+        for key in (self.keys.login_failures(f"user:{name}"), self.keys.login_failures(f"addr:{address}")):
+            pipe.set(key, 0, nx=True, ex=self.window_s)  # the window starts at the first failure
+            pipe.incr(key)
+        pipe.execute()
+
+    def succeeded(self, name: str) -> None:
+        """A good login clears the name's count (the address's stays: it may be guessing other names)."""
+        self.redis.delete(self.keys.login_failures(f"user:{name}"))

@@ -1,0 +1,147 @@
+"""Who may use the console: users with argon2id password hashes and API tokens, each with a role, read
+from one YAML file (TRIAGE_CONSOLE_USERS). Roles rank viewer < approver < admin."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Role = Literal["viewer", "approver", "admin"]
+_RANK: dict[str, int] = {"viewer": 0, "approver": 1, "admin": 2}
+# argon2id, memory-hard: 64 MiB and 3 passes per guess (RFC 9106's second recommended option).
+HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
+_NAME = r"^[A-Za-z0-9_.@-]{1,64}$"
+
+
+class DirectoryError(Exception):
+    """The users file cannot be used; the message names the file, the entry and what is wrong."""
+
+
+class User(BaseModel):
+    """A person who logs in: a name, a role and the argon2id hash of their password."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=_NAME)
+    role: Role
+    password_hash: str = Field(pattern=r"^\$argon2id\$")
+
+
+class ApiToken(BaseModel):
+    """Automation's credential: a name (the audit trail's `by`), a role and the token's SHA-256."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=_NAME)
+    role: Role
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class Directory(BaseModel):
+    """Everyone the console knows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    users: list[User] = Field(default_factory=list)
+    tokens: list[ApiToken] = Field(default_factory=list)
+
+    def user(self, name: str) -> User | None:
+        """The user of that name, if any."""
+        return next((u for u in self.users if u.name == name), None)
+
+    def token(self, presented: str) -> ApiToken | None:
+        """The API token whose hash matches, compared in constant time."""
+        digest = token_digest(presented)
+        return next((t for t in self.tokens if hmac.compare_digest(t.sha256, digest)), None)
+
+
+def allowed(role: str, needed: Role) -> bool:
+    """True when `role` ranks at least `needed`."""
+    return _RANK.get(role, -1) >= _RANK[needed]
+
+
+_DUMMY_HASH = HASHER.hash(secrets.token_hex(16))
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """True when the password is the user's. An unknown user costs the same hash, so the time taken does
+    not tell which names exist."""
+    try:
+        return HASHER.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh API token and the SHA-256 the users file keeps (the token itself is shown once)."""
+    token = "tt_" + secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 of a token: tokens are random and long, so a fast hash suffices for them."""
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def load_directory(path: Path) -> Directory:
+    """Read and check the users file; DirectoryError names the file, the entry and the fault."""
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    except (OSError, yaml.YAMLError) as exc:
+        raise DirectoryError(f"{path}: cannot read it as YAML: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise DirectoryError(f"{path}: must be a mapping with `users` (`triage console add-user` writes one)")
+    try:
+        directory = Directory.model_validate(data)
+    except ValidationError as exc:
+        raise DirectoryError(f"{path}: " + "; ".join(_where(data, e) for e in exc.errors())) from None
+    names = [u.name for u in directory.users] + [t.name for t in directory.tokens]
+    if twice := sorted({n for n in names if names.count(n) > 1}):
+        raise DirectoryError(f"{path}: names must be unique among users and tokens: {', '.join(twice)}")
+    if not directory.users and not directory.tokens:
+        raise DirectoryError(f"{path}: no users and no tokens: nobody could use the console")
+    return directory
+
+
+def _where(data: Mapping[str, Any], error: Any) -> str:
+    loc = list(error["loc"])
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        entries = data.get(loc[0]) or []
+        entry = entries[loc[1]] if loc[1] < len(entries) else {}
+        name = entry.get("name", "?") if isinstance(entry, Mapping) else "?"
+        rest = ".".join(str(p) for p in loc[2:])
+        return f"{loc[0]}[{loc[1]}] ({name!r}){'.' + rest if rest else ''}: {error['msg']}"
+    return f"{'.'.join(str(p) for p in loc) or 'the file'}: {error['msg']}"
+
+
+def add_user(path: Path, name: str, role: Role, password: str) -> None:
+    """Add a user to the users file, or set an existing user's role and password (the file is created
+    when missing, readable by its owner only)."""
+    user = User(name=name, role=role, password_hash=HASHER.hash(password))
+    existing = load_directory(path) if path.exists() else Directory()
+    users = [u for u in existing.users if u.name != name] + [user]
+    _write(path, existing.model_copy(update={"users": users}))
+
+
+def add_token(path: Path, name: str, role: Role) -> str:
+    """Add an API token to the users file (replacing one of that name); return the token, shown once."""
+    token, digest = new_token()
+    existing = load_directory(path) if path.exists() else Directory()
+    tokens = [t for t in existing.tokens if t.name != name] + [ApiToken(name=name, role=role, sha256=digest)]
+    _write(path, existing.model_copy(update={"tokens": tokens}))
+    return token
+
+
+def _write(path: Path, directory: Directory) -> None:
+    path.touch(mode=0o600, exist_ok=True)
+    text = "# Console users and API tokens: `triage console add-user` and `add-token` write this file.\n"
+    path.write_text(text + yaml.safe_dump(directory.model_dump(), sort_keys=False), encoding="utf-8")

@@ -1,0 +1,104 @@
+"""What the console shows, read from the store: runs found by a filter, one run in full, the queues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from agent.autonomy import Decision, Hold
+from agent.run import Delivery, Run, RunStatus
+from agent.store import RunStore
+
+PAGE = 50
+SCAN_LIMIT = 5000  # runs a search reads at most, newest first; narrow by date to reach older ones
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs a person asks for: by status, category, creation date (in their zone), and a search of
+    the id, sender, subject and Message-ID."""
+
+    status: RunStatus | None = None
+    category: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str = ""
+
+    def matches(self, run: Run) -> bool:
+        """True when the run is one the filter asks for (the dates are applied by the store)."""
+        if self.status and run.status != self.status:
+            return False
+        if self.category and category_of(run) != self.category:
+            return False
+        needle = self.text.strip().casefold()
+        haystack = (run.id, run.ticket.sender, run.ticket.subject, run.ticket.message_id)
+        return not needle or any(needle in value.casefold() for value in haystack)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of runs, whether there are more, and whether the search stopped at SCAN_LIMIT."""
+
+    runs: list[Run]
+    more: bool
+    scanned_all: bool
+
+
+def find_runs(store: RunStore, wanted: RunFilter, offset: int = 0, page: int = PAGE) -> Found:
+    """The runs matching the filter, newest first, `page` of them after skipping `offset` matches."""
+    newest = (wanted.until + timedelta(days=1)).timestamp() if wanted.until else float("inf")
+    oldest = wanted.since.timestamp() if wanted.since else 0.0
+    matched: list[Run] = []
+    scanned, batch = 0, 250
+    while scanned < SCAN_LIMIT:
+        runs = store.runs.page(newest, oldest, scanned, batch)
+        scanned += batch
+        matched.extend(r for r in runs if wanted.matches(r))
+        if len(matched) > offset + page or len(runs) < batch:
+            return Found(matched[offset : offset + page], len(matched) > offset + page, True)
+    return Found(matched[offset : offset + page], len(matched) > offset + page, False)
+
+
+def category_of(run: Run) -> str | None:
+    """The category the run's steps found (or a person set), if any."""
+    edited = run.plan and next(
+        (s.args.get("category") for s in run.plan.steps if isinstance(s.args.get("category"), str)), None
+    )
+    found = next((r["category"] for r in run.results().values() if isinstance(r.get("category"), str)), None)
+    return edited or found
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One run in full, with what people decided about it and what the audit trail says of it."""
+
+    run: Run
+    hold: Hold | None
+    decision: Decision | None
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    issue_links: dict[str, str] = field(default_factory=dict)
+
+
+def run_page(store: RunStore, run_id: str, jira_url: str | None) -> RunPage | None:
+    """Everything the console shows about one run, or None when there is no such run."""
+    run = store.runs.get(run_id)
+    if run is None:
+        return None
+    links = {}
+    for state in run.steps.values():
+        key = (state.result or {}).get("issue_key")
+        if isinstance(key, str) and jira_url and (state.result or {}).get("dry_run") is False:
+            links[key] = f"{jira_url.rstrip('/')}/browse/{key}"
+    audit = [e for e in store.operations.audit_trail(500) if e.get("run") == run_id]
+    return RunPage(run, store.reviews.held(run_id), store.reviews.decision(run_id), audit, links)
+
+
+def review_queue(store: RunStore) -> list[tuple[Hold, Run | None]]:
+    """The holds waiting for a person, oldest first, each with its run."""
+    return [(hold, store.runs.get(hold.run_id)) for hold in store.reviews.waiting()]
+
+
+def quarantined(store: RunStore) -> list[Delivery]:
+    """The quarantined messages, newest first."""
+    return list(reversed(store.deliveries.quarantined()))
