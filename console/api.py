@@ -15,9 +15,9 @@ from agent.run import Delivery, Run, RunStatus, now
 from console import views
 from console.users import Role
 from console.web import Caller, Gate
-from inbox.preview import PREVIEW_BYTES, preview
-from tasks.operate import Refused, discard_run, drop_mail, release_mail, retry_run
-from tasks.review import NotDecided, decide
+from inbox.preview import preview
+from tasks.operate import discard_run, drop_mail, release_mail, retry_run
+from tasks.review import decide
 from tools.incident_port import Incident
 from workers.runtime import Runtime
 
@@ -131,9 +131,6 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
     viewer, approver, admin = role("viewer"), role("approver"), role("admin")
     router = APIRouter(prefix="/api", tags=["console"])
 
-    def refused(exc: Exception) -> HTTPException:
-        return HTTPException(409, str(exc))
-
     @router.get("/me")
     def me(caller: Caller = viewer) -> Me:
         """Who the credential belongs to, and their role."""
@@ -173,23 +170,17 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
     @router.post("/reviews/{run_id}/approve", responses={409: {"description": "not held, or decided"}})
     def approve(run_id: _ID, body: Approval, caller: Caller = approver) -> Done:
         """Approve a held run, with edits; approving twice runs once (the second gets 409)."""
-        try:
-            decide(
-                rt,
-                run_id,
-                Decision(action="approve", by=caller.name, reason=body.reason, at=now(), edits=body.edits),
-            )
-        except NotDecided as exc:
-            raise refused(exc) from None
+        decide(
+            rt,
+            run_id,
+            Decision(action="approve", by=caller.name, reason=body.reason, at=now(), edits=body.edits),
+        )
         return Done(id=run_id, action="approve")
 
     @router.post("/reviews/{run_id}/reject", responses={409: {"description": "not held, or decided"}})
     def reject(run_id: _ID, body: Because, caller: Caller = approver) -> Done:
         """Close a held run without its side effects."""
-        try:
-            decide(rt, run_id, Decision(action="reject", by=caller.name, reason=body.reason, at=now()))
-        except NotDecided as exc:
-            raise refused(exc) from None
+        decide(rt, run_id, Decision(action="reject", by=caller.name, reason=body.reason, at=now()))
         return Done(id=run_id, action="reject")
 
     @router.get("/dead-letters")
@@ -200,18 +191,12 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
     @router.post("/dead-letters/{run_id}/retry", responses={409: {"description": "not a dead letter"}})
     def retry(run_id: _ID, body: Because, caller: Caller = admin) -> Done:
         """Replay a dead letter: its unfinished steps run again."""
-        try:
-            return Done(id=run_id, action="retry", steps=retry_run(rt, run_id, caller.name, body.reason))
-        except Refused as exc:
-            raise refused(exc) from None
+        return Done(id=run_id, action="retry", steps=retry_run(rt, run_id, caller.name, body.reason))
 
     @router.post("/dead-letters/{run_id}/discard", responses={409: {"description": "not a dead letter"}})
     def discard(run_id: _ID, body: Because, caller: Caller = admin) -> Done:
         """Close a dead letter for good."""
-        try:
-            discard_run(rt, run_id, caller.name, body.reason)
-        except Refused as exc:
-            raise refused(exc) from None
+        discard_run(rt, run_id, caller.name, body.reason)
         return Done(id=run_id, action="discard")
 
     @router.get("/quarantine")
@@ -222,11 +207,11 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
     @router.get("/quarantine/{delivery_id}", responses={404: {"description": "no such mail"}})
     def mail(delivery_id: _ID, _: Caller = viewer) -> MailPreview:
         """A quarantined message's header fields and the start of its body, as text."""
-        delivery = store.deliveries.get(delivery_id)
-        if delivery is None:
+        found = views.quarantined_mail(store, delivery_id)
+        if found is None:
             raise HTTPException(404, f"no mail {delivery_id}")
-        head = store.deliveries.raw_head(delivery_id, PREVIEW_BYTES + 1)
-        shown = preview(head, len(head))
+        delivery, shown = found
+        shown = shown or preview(b"", 0)
         return MailPreview(
             delivery=delivery,
             fields=shown.fields,
@@ -238,19 +223,13 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
     @router.post("/quarantine/{delivery_id}/release", responses={409: {"description": "not quarantined"}})
     def release(delivery_id: _ID, body: Because, caller: Caller = admin) -> Done:
         """Send a quarantined message to a worker to be made a ticket after all."""
-        try:
-            release_mail(rt, delivery_id, caller.name, body.reason)
-        except Refused as exc:
-            raise refused(exc) from None
+        release_mail(rt, delivery_id, caller.name, body.reason)
         return Done(id=delivery_id, action="release")
 
     @router.post("/quarantine/{delivery_id}/drop", responses={409: {"description": "not quarantined"}})
     def drop(delivery_id: _ID, body: Because, caller: Caller = admin) -> Done:
         """Delete a quarantined message for good."""
-        try:
-            drop_mail(rt, delivery_id, caller.name, body.reason)
-        except Refused as exc:
-            raise refused(exc) from None
+        drop_mail(rt, delivery_id, caller.name, body.reason)
         return Done(id=delivery_id, action="drop")
 
     @router.get("/incidents")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from console.api import api_router
 from console.auth import auth_router
@@ -21,6 +22,7 @@ from console.pages import pages_router
 from console.sessions import LoginThrottle, Sessions
 from console.users import Directory
 from console.web import Gate, LoginNeeded, render, templates
+from tasks.operate import Refused
 from workers.runtime import Runtime
 
 SECURITY_HEADERS = {
@@ -76,10 +78,13 @@ def create_app(rt: Runtime, directory: Directory) -> FastAPI:
     def refused(request: Request, exc: HTTPException) -> Response:
         if request.url.path.startswith("/api"):
             return JSONResponse({"detail": exc.detail}, exc.status_code, exc.headers)
-        html = render(
-            env, request, "refused.html", gate.caller(request), message=str(exc.detail), back="/runs"
-        )
+        back = urlsplit(request.headers.get("referer", "")).path or "/runs"  # the page it was sent from
+        html = render(env, request, "refused.html", gate.caller(request), message=str(exc.detail), back=back)
         return HTMLResponse(html, exc.status_code)
+
+    @app.exception_handler(Refused)
+    def not_done(request: Request, exc: Refused) -> Response:
+        return refused(request, HTTPException(409, str(exc)))
 
     @app.middleware("http")
     async def secure_headers(

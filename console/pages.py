@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
-from urllib.parse import urlsplit
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -17,9 +16,8 @@ from agent.autonomy import Decision, Edits
 from agent.run import RunStatus, now
 from console import views
 from console.web import Caller, Gate, render, viewer_zone
-from inbox.preview import PREVIEW_BYTES, preview
 from tasks.operate import Refused, discard_run, drop_mail, release_mail, retry_run
-from tasks.review import NotDecided, decide
+from tasks.review import decide
 from tools.taxonomy import taxonomy_for
 from workers.runtime import Runtime
 
@@ -45,22 +43,16 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
         shared = {"categories": _categories(rt), "priorities": priorities, "category_of": views.category_of}
         return HTMLResponse(render(env, request, name, caller, done=done, **shared, **context), status)
 
-    def refused(request: Request, caller: Caller, message: str, status: int = 409) -> Response:
-        back = urlsplit(request.headers.get("referer", "")).path or "/runs"  # the page it was sent from
-        return page(request, "refused.html", caller, status, message=message, back=back)
-
     async def act(
         request: Request, needed: str, do: Callable[[Caller, dict[str, str]], None], back: str, done: str
     ) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
         caller = gate.require(request, needed, form.get("csrf", ""))  # type: ignore[arg-type]
         try:
-            do(caller, form)
-        except (Refused, NotDecided) as exc:
-            return refused(request, caller, str(exc))
+            do(caller, form)  # Refused (and NotDecided) answer 409: console/app.py
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            return refused(request, caller, f"not a valid edit: {problems}", 422)
+            raise HTTPException(422, f"not a valid edit: {problems}") from None
         return RedirectResponse(f"{back}?done={done}", status_code=303)
 
     @router.get("/")
@@ -88,7 +80,7 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
                 text=q[:200],
             )
         except ValueError:
-            return refused(request, caller, "dates are YYYY-MM-DD", 422)
+            raise HTTPException(422, "dates are YYYY-MM-DD") from None
         found = views.find_runs(store, wanted, offset=max(0, page_no) * views.PAGE)
         form = {"status": status, "category": category, "since": since, "until": until, "q": q}
         return page(
@@ -108,7 +100,7 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
             store, run_id[:100], None if rt.tool_config.jira_dry_run else rt.tool_config.jira_url
         )
         if shown is None:
-            return refused(request, caller, f"no run {run_id[:100]}", 404)
+            raise HTTPException(404, f"no run {run_id[:100]}")
         return page(
             request,
             "run.html",
@@ -186,12 +178,10 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
     @router.get("/quarantine/{delivery_id}")
     def mail(request: Request, delivery_id: str) -> Response:
         caller = gate.require(request, "viewer")
-        delivery = store.deliveries.get(delivery_id[:100])
-        if delivery is None:
-            return refused(request, caller, f"no mail {delivery_id[:100]}", 404)
-        head = store.deliveries.raw_head(delivery.delivery_id, PREVIEW_BYTES + 1)
-        shown = preview(head, len(head)) if head else None
-        return page(request, "mail.html", caller, delivery=delivery, shown=shown)
+        found = views.quarantined_mail(store, delivery_id[:100])
+        if found is None:
+            raise HTTPException(404, f"no mail {delivery_id[:100]}")
+        return page(request, "mail.html", caller, delivery=found[0], shown=found[1])
 
     @router.post("/quarantine/{delivery_id}/release")
     async def release(request: Request, delivery_id: str) -> Response:

@@ -9,6 +9,7 @@ from typing import Any
 from agent.autonomy import Decision, Hold
 from agent.run import Delivery, Run, RunStatus
 from agent.store import RunStore
+from inbox.preview import PREVIEW_BYTES, Preview, preview
 
 PAGE = 50
 SCAN_LIMIT = 5000  # runs a search reads at most, newest first; narrow by date to reach older ones
@@ -97,6 +98,15 @@ def run_page(store: RunStore, run_id: str, jira_url: str | None) -> RunPage | No
 def review_queue(store: RunStore) -> list[tuple[Hold, Run | None]]:
     """The holds waiting for a person, oldest first, each with its run."""
     return [(hold, store.runs.get(hold.run_id)) for hold in store.reviews.waiting()]
+
+
+def quarantined_mail(store: RunStore, delivery_id: str) -> tuple[Delivery, Preview | None] | None:
+    """A message's delivery record and the safe preview of its kept bytes (None once they are gone)."""
+    delivery = store.deliveries.get(delivery_id)
+    if delivery is None:
+        return None
+    head = store.deliveries.raw_head(delivery_id, PREVIEW_BYTES + 1)
+    return delivery, preview(head, len(head)) if head else None
 
 
 def quarantined(store: RunStore) -> list[Delivery]:

@@ -9,7 +9,8 @@ from workers.runtime import Runtime
 
 
 class Refused(Exception):
-    """The action does not apply (the run is not a dead letter, the mail is not quarantined); says why."""
+    """The action does not apply (the run is not a dead letter, the mail is not quarantined, the run is
+    not held or decided already: tasks/review.py's NotDecided); says why."""
 
 
 def retry_run(rt: Runtime, run_id: str, by: str, reason: str) -> list[str]:

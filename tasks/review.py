@@ -15,12 +15,13 @@ from agent.run import now
 from agent.store.runs import Progress
 from monitoring import events
 from tasks.execute import follow
+from tasks.operate import Refused
 from workers.runtime import Runtime
 
 _EDITABLE_TOOL = "create_jira_issue"
 
 
-class NotDecided(Exception):
+class NotDecided(Refused):
     """The decision could not be taken (not held, decided already, an edit the plan refuses); says why."""
 
 

@@ -136,3 +136,10 @@ def test_logging_out_ends_the_session_for_good(app: FastAPI) -> None:
     replay = TestClient(app, base_url="https://testserver", follow_redirects=False)
     replay.cookies.set("__Host-triage_session", cookie or "")
     assert replay.get("/runs").status_code == 303
+
+
+def test_an_unknown_page_is_a_page_and_an_unknown_api_path_is_json(app: FastAPI) -> None:
+    vera = login(app, "vera")
+    page = vera.get("/no-such-page")
+    assert page.status_code == 404 and "<h1>Not done</h1>" in page.text and "vera" in page.text
+    assert vera.get("/api/no-such-thing").json() == {"detail": "Not Found"}
