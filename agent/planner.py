@@ -49,9 +49,10 @@ class RulePlanner:
     remember the ticket with what was found and (with incidents on too) link it to an incident.
     Reply: comment on the issue."""
 
-    def __init__(self, remember: bool = False, incidents: bool = False) -> None:
+    def __init__(self, remember: bool = False, incidents: bool = False, acknowledge: bool = False) -> None:
         self.remember = remember
         self.incidents = remember and incidents
+        self.acknowledge = acknowledge
 
     def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
         """The fixed plan for this kind of message; a customer's REPEAT_CONTACTS-th ticket within
@@ -100,8 +101,11 @@ class RulePlanner:
             steps.append(Step(id="remember", tool="remember_ticket", args=_remember_args()))
         if self.incidents:
             steps.append(Step(id="incident", tool="link_incident", args=_incident_args()))
+        if self.acknowledge:
+            steps.append(Step(id="acknowledge", tool="acknowledge", args=ACKNOWLEDGE_ARGS))
         rationale = "new ticket: categorize, extract, open an issue" + (", remember" if self.remember else "")
         rationale += ", link to an incident" if self.incidents else ""
+        rationale += ", acknowledge" if self.acknowledge else ""
         rationale += f"; urgency raised one step: {raised}" if raised else ""
         return Planned(Plan(steps=steps, rationale=rationale), "rule")
 
@@ -115,6 +119,17 @@ def _repeat_contact(recall: Recall | None) -> str | None:
     if len(recent) + 1 < REPEAT_CONTACTS:
         return None
     return f"contact {len(recent) + 1} from this customer within {REPEAT_WINDOW.days} days"
+
+
+# The acknowledgement answers the ticket's own sender about its own message: plan policy allows no other.
+ACKNOWLEDGE_ARGS: dict[str, object] = {
+    "to": _ticket("sender"),
+    "name": _result("extract", "customer_name"),
+    "subject": _ticket("subject"),
+    "message_id": _ticket("message_id"),
+    "issue_key": _result("create_issue", "issue_key"),
+    "category": _result("categorize", "category"),
+}
 
 
 def _incident_args() -> dict[str, object]:

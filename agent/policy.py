@@ -15,11 +15,16 @@ from agent.plan import REF, Plan, PlanInvalid, validate_plan
 from inbox.ticket import Ticket
 from tools.base import Tool
 
+# An acknowledgement answers the ticket's own sender about the ticket's own message, nobody else: a mail
+# must not talk a model into sending the system's mail to an address of its choosing.
+_PINNED = {"acknowledge": {"to": {REF: "ticket.sender"}, "message_id": {REF: "ticket.message_id"}}}
+
 
 def allowed_tools(ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]]) -> list[str]:
-    """The tools a plan for this ticket may use: a reply comments, a new ticket creates."""
-    forbidden = "create_jira_issue" if ticket.thread_of else "comment_jira_issue"
-    return [name for name in catalog if name != forbidden]
+    """The tools a plan for this ticket may use: a reply comments, a new ticket creates (and may be
+    acknowledged)."""
+    forbidden = {"create_jira_issue", "acknowledge"} if ticket.thread_of else {"comment_jira_issue"}
+    return [name for name in catalog if name not in forbidden]
 
 
 def policy_errors(plan: Plan, ticket: Ticket) -> list[str]:
@@ -37,6 +42,12 @@ def policy_errors(plan: Plan, ticket: Ticket) -> list[str]:
                 )
     elif tools["create_jira_issue"] != 1 or tools["comment_jira_issue"]:
         errors.append("a new ticket must create exactly one issue (create_jira_issue) and comment on none")
+    if tools["acknowledge"] > (0 if ticket.thread_of else 1):
+        errors.append("only a new ticket is acknowledged, once")
+    for step in plan.steps:
+        for name, wanted in _PINNED.get(step.tool, {}).items():
+            if step.args.get(name) != wanted:
+                errors.append(f"step {step.id!r}: {name} must be {wanted} (the ticket's own)")
     return errors
 
 

@@ -16,7 +16,8 @@ RunStatus = Literal["planning", "running", "held", "done", "dead_letter", "disca
 StepStatus = Literal["pending", "running", "retrying", "done", "skipped", "failed"]
 # A settled step is over and what depends on it may run: done, or skipped (a best-effort tool gave up).
 SETTLED_STEP_STATUSES: frozenset[str] = frozenset({"done", "skipped"})
-DeliveryOutcome = Literal["ticket", "threaded", "automated", "duplicate", "quarantined"]
+DeliveryOutcome = Literal["ticket", "threaded", "automated", "duplicate", "quarantined", "spam"]
+HELD_OUTCOMES: frozenset[str] = frozenset({"quarantined", "spam"})  # kept for a person to look at
 FINAL_RUN_STATUSES: frozenset[str] = frozenset({"done", "dead_letter", "discarded", "rejected"})
 
 

@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 from agent.store.deliveries import Deliveries
 from agent.store.runs import Runs
 from inbox.ticket import Ticket
+from tools.mail_out import ticket_of_acknowledgement
 
 ThreadMatch = Literal["address", "domain"]
 
@@ -60,6 +61,9 @@ def find_thread(store: ThreadReads, ticket: Ticket, match: ThreadMatch) -> Threa
     (with the reason) when the thread belongs to another customer."""
     for message_id in ticket.in_reply_to:
         parent = ticket_of_delivery(store, store.deliveries.message_owner(message_id))
+        if parent is None and (acknowledged := ticket_of_acknowledgement(message_id)) is not None:
+            run = store.runs.get(acknowledged)  # a reply to the system's acknowledgement of that ticket
+            parent = run.ticket if run is not None else None
         if parent is None:
             continue
         root_id = parent.thread_of or parent.id

@@ -79,6 +79,8 @@ def run_pipeline(
         # The same classifier wherever it runs: with the embeddings extra installed, `auto` would measure
         # MiniLM (25 ms of CPU a ticket) instead of the engine room. TRIAGE_CLASSIFIER overrides it.
         "TRIAGE_CLASSIFIER": os.environ.get("TRIAGE_CLASSIFIER", "tfidf"),
+        # The baseline has the plan's shape without an acknowledgement: compare like with like.
+        "TRIAGE_ACK": "off",
     }
     os.environ.update(env)
     from inbox.maildir import MaildirSource

@@ -25,6 +25,7 @@ from inbox.imap import ImapSource
 from inbox.maildir import MaildirSource
 from inbox.source import MailSource
 from tasks.ingest import poll_source
+from tools.outbox import mail_path
 from workers.app import configure
 from workers.embedded_redis import embedded_redis, redis_answers
 from workers.local_llm import MODEL_ALIAS, local_llm_server
@@ -65,6 +66,7 @@ def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None
         "customer_name": None,
         "account_id": None,
         "issue_key": None,
+        "ack": None,
         "thread_of": None,
         "incident": None,
         "planner": None,
@@ -77,6 +79,7 @@ def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None
     category = _result_of(run, "categorize_ticket")
     entities = _result_of(run, "extract_entities")
     issue = _result_of(run, "create_jira_issue") or _result_of(run, "comment_jira_issue")
+    ack = _result_of(run, "acknowledge")
     row.update(
         status={"dead_letter": "dead_letter", "discarded": "failed"}.get(
             run.status, delivery.outcome.replace("ticket", "done")
@@ -86,6 +89,7 @@ def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None
         customer_name=entities.get("customer_name"),
         account_id=entities.get("account_id"),
         issue_key=issue.get("issue_key"),
+        ack=("sent" if ack.get("sent") else ack.get("skipped")) if ack else None,
         thread_of=run.ticket.thread_of,
         incident=incident,
         planner=run.planner,
@@ -167,7 +171,7 @@ def render_table(rows: list[dict[str, Any]], console: Console) -> None:
     table = Table(title="triage demo: one row per message", show_lines=False)
     incidents = ("incident",) if any(row.get("incident") for row in rows) else ()
     for column in ("message_id", "status", "category", "urgency", "customer_name", "account_id",
-                   "issue_key", *incidents, "planner", "reason"):  # fmt: skip
+                   "issue_key", "ack", *incidents, "planner", "reason"):  # fmt: skip
         table.add_column(
             column, overflow="fold", max_width=38 if column in ("message_id", "reason") else None
         )
@@ -192,7 +196,9 @@ def run_demo(
     """
     console = Console(stderr=as_json, width=None if sys.stdout.isatty() else 160)
     outbox.parent.mkdir(parents=True, exist_ok=True)
+    mail_outbox = mail_path(outbox)
     outbox.unlink(missing_ok=True)
+    mail_outbox.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="triage-demo-") as tmp:
         workdir = Path(tmp)
         if not imap:
@@ -225,6 +231,8 @@ def run_demo(
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         console.print(f"{len(rows)} messages in {elapsed:.1f}s: {summary}")
         console.print(f"dry-run Jira: {outbox_lines} payloads written to {outbox} (no Jira configured)")
+        acks = mail_outbox.read_text().count("\n") if mail_outbox.exists() else 0
+        console.print(f"dry-run mail: {acks} acknowledgements written to {mail_outbox} (no SMTP configured)")
     if with_llm and rows and model_answers == 0:
         console.print("the model answered nothing: every plan fell back to the rules (see each reason)")
         return 1

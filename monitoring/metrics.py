@@ -14,7 +14,7 @@ _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120
 
 MESSAGES_INGESTED = Counter(
     "triage_messages_ingested_total",
-    "Inbound messages by outcome (ticket, threaded, automated, duplicate, quarantined).",
+    "Inbound messages by outcome (ticket, threaded, automated, duplicate, quarantined, spam).",
     ["outcome"],
 )
 MESSAGES_NOT_STORED = Counter(

@@ -19,7 +19,6 @@ from celery import Task
 from agent.attempt import Decision, Done, GiveUp, Limits, Wait, after_crash, decide
 from agent.autonomy import Hold, facts_of, judge
 from agent.plan import Step, resolve_args
-from agent.planner import RulePlanner
 from agent.run import Run, StepState, now
 from agent.store.runs import Progress, Runs
 from monitoring import events
@@ -72,8 +71,7 @@ def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
         return False
     if rt.store.reviews.held(run.id) is not None:
         return rt.store.reviews.decision(run.id) is None
-    rules = RulePlanner(remember=rt.memory is not None, incidents=rt.incidents)
-    verdict = judge(policy, facts_of(run, rules.make_plan(run.ticket, run.recall).plan))
+    verdict = judge(policy, facts_of(run, rt.rules().make_plan(run.ticket, run.recall).plan))
     if not verdict.holds:
         return False
     at, wait = now(), timedelta(seconds=rt.settings.approval_timeout_s)

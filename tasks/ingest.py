@@ -11,13 +11,14 @@ from imapclient.exceptions import IMAPClientError
 from redis.exceptions import OutOfMemoryError
 
 from agent.locks import kept_alive
-from agent.run import Delivery
+from agent.run import HELD_OUTCOMES, Delivery
 from agent.store import RunStore
 from agent.threads import ThreadMatch, find_thread, same_message, ticket_of_delivery
 from inbox.imap import CONNECTION_ERRORS, ImapSource
 from inbox.maildir import MaildirSource
 from inbox.parse import Unparseable, parse_message
 from inbox.source import MailboxMisconfigured, MailSource, RawMessage
+from inbox.spam import DEFAULT_SCORE
 from inbox.ticket import ticket_id_for
 from monitoring import events
 from tasks.plan import plan_run
@@ -144,10 +145,12 @@ def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls:
 
 
 def classify_delivery(
-    store: RunStore, message: RawMessage, max_bytes: int, thread_match: ThreadMatch = "address"
-) -> Delivery:
+    store: RunStore, message: RawMessage, max_bytes: int, thread_match: ThreadMatch = "address",
+    spam_score: float | None = DEFAULT_SCORE,
+) -> Delivery:  # fmt: skip
     """Decide what one message becomes and create its run; idempotent for a redelivered task. The
-    bytes are the ones the poll read (and stored), or the stored copy when the poll did not keep them."""
+    bytes are the ones the poll read (and stored), or the stored copy when the poll did not keep them.
+    `spam_score` None: the spam gate is off (a person released the message)."""
     delivery_id = message.delivery_id
     base = {"delivery_id": delivery_id, "source": message.source, "key": message.key}
     if message.error is not None:
@@ -156,13 +159,15 @@ def classify_delivery(
     if raw is None:
         return Delivery(**base, outcome="quarantined", reason="raw message missing from the store (expired?)")
     try:
-        incoming = parse_message(raw, max_bytes=max_bytes)
+        incoming = parse_message(raw, max_bytes=max_bytes, spam_score=spam_score or DEFAULT_SCORE)
     except Unparseable as exc:
         return Delivery(**base, outcome="quarantined", reason=exc.reason)
     ticket = incoming.ticket
     base["message_id"] = ticket.message_id
     if incoming.automated:
         return Delivery(**base, outcome="automated", reason=incoming.automated)
+    if incoming.spam and spam_score is not None:
+        return Delivery(**base, outcome="spam", reason=incoming.spam)
     notes = []
     owner = store.deliveries.claim_message_id(ticket.message_id, delivery_id)
     if owner != delivery_id:
@@ -195,8 +200,9 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
         events.message_ingested(delivery_id, recorded.outcome, None, recorded.reason)
     fresh = False
     if recorded is None:
+        settings = rt.settings
         decided = classify_delivery(
-            rt.store, message, rt.settings.max_message_bytes, rt.settings.thread_match
+            rt.store, message, settings.max_message_bytes, settings.thread_match, settings.spam_score
         )
         recorded = rt.store.deliveries.record(decided)
         fresh = recorded is decided  # ours stands: its run was created just now and has no plan yet
@@ -218,10 +224,11 @@ def release_quarantined(delivery_id: str, by: str) -> str:
     why it still cannot be one."""
     rt = runtime()
     held = rt.store.deliveries.get(delivery_id)
-    if held is None or held.outcome != "quarantined":
+    if held is None or held.outcome not in HELD_OUTCOMES:
         return "not quarantined"
     message = RawMessage(source=held.source, key=held.key, delivery_id=delivery_id, raw=None)
-    decided = classify_delivery(rt.store, message, rt.settings.max_message_bytes, rt.settings.thread_match)
+    decided = classify_delivery(rt.store, message, rt.settings.max_message_bytes, rt.settings.thread_match,
+                                spam_score=None)  # fmt: skip
     if decided.outcome == "quarantined":
         decided = held.model_copy(update={"reason": f"{held.reason} (released by {by}: {decided.reason})"})
     else:

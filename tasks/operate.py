@@ -3,6 +3,7 @@ that it applies, is kept in the audit trail with who did it, and sends what must
 
 from __future__ import annotations
 
+from agent.run import HELD_OUTCOMES
 from tasks.ingest import release_quarantined
 from tasks.plan import plan_run
 from workers.runtime import Runtime
@@ -53,5 +54,5 @@ def drop_mail(rt: Runtime, delivery_id: str, by: str, reason: str) -> None:
 
 def _quarantined(rt: Runtime, delivery_id: str) -> None:
     delivery = rt.store.deliveries.get(delivery_id)
-    if delivery is None or delivery.outcome != "quarantined":
+    if delivery is None or delivery.outcome not in HELD_OUTCOMES:
         raise Refused(f"mail {delivery_id} is not in quarantine")

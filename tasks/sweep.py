@@ -67,9 +67,8 @@ def sweep_runs() -> dict[str, int]:
                     execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
                     sent["lost_steps"] += 1
     # Outbox lines, incidents and memory entries expire with the runs they belong to.
-    sent["expired_outbox_lines"] = outbox.expire(
-        rt.tool_config.outbox_path, time.time() - rt.settings.retention_s
-    )
+    cutoff = time.time() - rt.settings.retention_s
+    sent["expired_outbox_lines"] = sum(outbox.expire(path, cutoff) for path in rt.tool_config.outboxes)
     sent["expired_incidents"] = store.incidents.trim()
     sent["expired_holds"] = expire_holds(rt)
     if rt.memory is not None:

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ import redis
 
 from agent.store import RunStore
 from tests.jira_server import FakeJira, running_jira
+from tests.smtp_server import PASSWORD, USER, running_smtp
 from tests.support import CORPORA, TRIAGE, variant_mailbox
 from workers.embedded_redis import redis_answers, redis_server_binary
 from workers.servers import free_port
@@ -184,7 +185,9 @@ def main() -> None:
     redis_server = PrivateRedis(work)
     redis_server.start()
     # Jira Cloud, whose search finds a new issue only a second after it was created.
-    with running_jira(FakeJira(failure_rate=0.1, deployment="Cloud", search_lag_s=1.0)) as jira:
+    # Acknowledgements go through a real SMTP server (STARTTLS, AUTH): one per ticket, whatever dies.
+    jira_server = running_jira(FakeJira(failure_rate=0.1, deployment="Cloud", search_lag_s=1.0))
+    with jira_server as jira, running_smtp(work) as smtp:
         # Jira refuses Sven's tickets every time (a field error repeats): a refusal whose answer a kill lost
         # is refused again on the retry, as real Jira would, so those tickets always end dead-lettered.
         jira.always_refuse("POST", "/issue", "400", body_contains="Sven Lindqvist")
@@ -196,7 +199,9 @@ def main() -> None:
                "TRIAGE_JIRA_SEARCH_LAG_S": "2",
                "TRIAGE_TOOL_TIMEOUTS": json.dumps({"categorize_ticket": 5, "extract_entities": 5,
                                                    "create_jira_issue": 10, "comment_jira_issue": 10}),
-               "TRIAGE_OUTBOX_PATH": str(work / "outbox.jsonl")}  # fmt: skip
+               "TRIAGE_OUTBOX_PATH": str(work / "outbox.jsonl"), "TRIAGE_SMTP_HOST": "localhost",
+               "TRIAGE_SMTP_PORT": str(smtp.port), "TRIAGE_SMTP_USER": USER, "TRIAGE_SMTP_PASSWORD": PASSWORD,
+               "TRIAGE_SMTP_CA_FILE": str(smtp.ca_file), "TRIAGE_ACK_PER_SENDER_HOUR": "100"}  # fmt: skip
         fleet = Fleet([["--role", "ingest", "--pool", "threads", "-c", "2"],
                        ["--role", "all", "--pool", "prefork", "-c", "2"],
                        ["--role", "all", "--pool", "threads", "-c", "8"],
@@ -263,6 +268,12 @@ def main() -> None:
                                if label.startswith("triage-T"))  # fmt: skip
         comment_markers = Counter(c["body"].rsplit("[triage-ref ", 1)[-1] for cs in jira.state.comments.values()
                                   for c in cs)  # fmt: skip
+        acks: Counter[str] = Counter()  # deliveries of an acknowledgement, by the message it answers
+        ack_ids: dict[str, set[str]] = defaultdict(set)  # and its Message-IDs (a resend keeps its own)
+        for message in smtp.messages():
+            acks[message["In-Reply-To"]] += 1
+            ack_ids[message["In-Reply-To"]].add(message["Message-ID"])
+        answered = {f"<{r.ticket.message_id}>" for r in tickets}
         wrong = {
             n: (current[n], want)
             for n, want in expected.items()
@@ -281,6 +292,10 @@ def main() -> None:
             replies_done=len(replies),
             jira_comments=sum(comment_markers.values()),
             jira_random_failures=jira.random_failures,
+            acknowledgements=sum(acks.values()),
+            tickets_without_one_ack=sum(1 for parent in answered if len(ack_ids.get(parent, ())) != 1),
+            acks_not_for_a_ticket=sum(1 for parent in acks if parent not in answered),
+            ack_redeliveries=sum(n - 1 for n in acks.values() if n > 1),  # the same Message-ID again
             dead_letters=[f"{r.id}: {r.error}" for r in store.runs.dead_letters()],
             seconds=round(time.monotonic() - started, 1),
         )  # fmt: skip
@@ -300,6 +315,8 @@ def main() -> None:
         "wrong_outcome",
         "undesigned_dead_letters",
         "tickets_without_issue",
+        "tickets_without_one_ack",
+        "acks_not_for_a_ticket",
     )
     ok = not any(figures[name] for name in broken)
     print(f"{'PASSED' if ok else 'FAILED'}: {figures['messages']} messages, {figures['kills']} kills "

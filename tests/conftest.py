@@ -122,6 +122,7 @@ def pipeline(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         retry_scale=0.01,
         maildir=None,
         metrics_port=0,  # the monitoring tests run their own workers and exporters
+        ack_per_sender_hour=100,  # the session sends the sample mailbox's customers many tickets
     )
     configure(settings)
     rt = runtime_module.runtime()

@@ -12,9 +12,10 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from tools import ledger_keys
+from tools import ledger_keys, outbox
 from tools.incident_port import IncidentRegister
 from tools.llm import LLM, Usage
+from tools.mail_out import SmtpConfig
 from tools.memory_port import TicketMemory
 
 # The id is the pattern's last group when it has groups, else the whole match.
@@ -85,6 +86,11 @@ class Ledger(Protocol):
         """A fresh number from the named counter (for local dry-run keys)."""
         ...
 
+    def count_within(self, key: str, window_s: int) -> int:
+        """Count one more event under key; how many there were in the window that began with the first
+        (for rate limits: the count is forgotten when the window ends)."""
+        ...
+
     def exclusive(self, key: str, ttl_s: float, wait_s: float = 5) -> AbstractContextManager[None]:
         """Hold a lock on key while checking-then-acting on an external system (expires after ttl_s).
 
@@ -121,6 +127,26 @@ class ToolConfig(BaseModel):
     incident_window_s: float  # within how long
     incident_similarity: float | None  # how alike; None: the memory embedder's calibrated value
     incident_link_type: str  # the Jira issue link type between the problem issue and each member's
+    ack: Literal["on", "off"]  # acknowledge new tickets by mail
+    ack_from: str
+    ack_skip_categories: list[str]
+    ack_per_sender_hour: int
+    smtp: SmtpConfig | None  # None: acknowledgements go to the dry-run outbox
+
+    @property
+    def mail_outbox_path(self) -> Path:
+        """The dry-run outbox of mail (acknowledgements), beside the Jira outbox."""
+        return outbox.mail_path(self.outbox_path)
+
+    @property
+    def outboxes(self) -> tuple[Path, Path]:
+        """Every dry-run outbox: Jira's and mail's."""
+        return self.outbox_path, self.mail_outbox_path
+
+    @property
+    def ack_dry_run(self) -> bool:
+        """True when no SMTP server is configured: acknowledgements are recorded, not sent."""
+        return self.smtp is None
 
     @property
     def jira_dry_run(self) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from tools.acknowledge import acknowledge
 from tools.base import Tool
 from tools.categorize import categorize_ticket
 from tools.extract import extract_entities
@@ -26,6 +27,7 @@ CATALOG: dict[str, Tool[Any, Any]] = {
         remember_ticket,
         remember_reply,
         link_incident,
+        acknowledge,
     )
 }
 

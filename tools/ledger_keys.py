@@ -3,6 +3,8 @@ ticket's records both build them here, so neither retypes the other's strings.""
 
 from __future__ import annotations
 
+import hashlib
+
 
 def step(ticket_id: str, step_id: str) -> str:
     """A step's side effect (its idempotency key): the issue it created, the comment it posted."""
@@ -12,6 +14,17 @@ def step(ticket_id: str, step_id: str) -> str:
 def create_sent(ticket_id: str, step_id: str) -> str:
     """When a step last sent a create request whose answer it may not have seen."""
     return f"{step(ticket_id, step_id)}:create-sent"
+
+
+def ack_sending(ticket_id: str, step_id: str) -> str:
+    """The Message-ID an acknowledgement went out with, noted before it was handed to the server (a
+    retry sends it again under the same Message-ID, which mail clients show once)."""
+    return f"{step(ticket_id, step_id)}:ack-sending"
+
+
+def acks_to(address: str) -> str:
+    """The count of acknowledgements to one address within the hour (the loop guard); a hash of it."""
+    return f"acks-to:{hashlib.sha256(address.strip().lower().encode()).hexdigest()[:32]}"
 
 
 def jira_issue(ticket_id: str) -> str:

@@ -1,4 +1,4 @@
-"""The dry-run outbox: one JSON line per Jira request the system would have sent, in time order.
+"""The dry-run outboxes: one JSON line per Jira request (or mail) the system would have sent, in time order.
 
 The only module that knows its format: each line has `kind`, `run_id`, `key` (the idempotency key),
 `at` (unix seconds) and the request. Lines are appended under an exclusive lock (O_APPEND), so
@@ -14,6 +14,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+
+def mail_path(jira_outbox: Path) -> Path:
+    """The dry-run outbox of mail beside the Jira one: outbox.jsonl -> outbox-mail.jsonl."""
+    return jira_outbox.with_name(f"{jira_outbox.stem}-mail{jira_outbox.suffix}")
 
 
 def append(path: Path, kind: str, run_id: str, key: str, record: dict[str, Any]) -> None:

@@ -40,6 +40,9 @@ class _NoLedger:
     def next_number(self, name: str) -> int:
         raise PermanentToolError("an isolated tool cannot count")
 
+    def count_within(self, key: str, window_s: int) -> int:
+        raise PermanentToolError("an isolated tool cannot count")
+
     def exclusive(self, key: str, ttl_s: float, wait_s: float = 5) -> Any:
         raise PermanentToolError("an isolated tool cannot lock")
 

@@ -36,10 +36,19 @@ class Runtime:
     memory: Memory | None = None  # long-term memory when TRIAGE_MEMORY is on (opened on first use)
     policy: Policy | None = None  # the autonomy policy (TRIAGE_POLICY_PATH); None: every run acts on its own
 
+    def rules(self) -> RulePlanner:
+        """The rule planner as this runtime configures it (memory, incidents, acknowledgements)."""
+        return rule_planner(self.memory is not None, self.incidents, self.settings.ack == "on")
+
     @property
     def incidents(self) -> bool:
         """True when reports of one outage are gathered (TRIAGE_INCIDENTS, which needs memory)."""
         return self.memory is not None and self.settings.incidents == "on"
+
+
+def rule_planner(memory: bool, incidents: bool, acknowledge: bool) -> RulePlanner:
+    """The rule plan's steps follow what is on: remembering, incidents, acknowledgements."""
+    return RulePlanner(remember=memory, incidents=incidents, acknowledge=acknowledge)
 
 
 _current: Runtime | None = None
@@ -56,10 +65,12 @@ def build_runtime(settings: Settings) -> Runtime:
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
     memory = memory_of(settings)
     incidents = memory is not None and settings.incidents == "on"
-    planner: Planner = RulePlanner(remember=memory is not None, incidents=incidents)
+    acknowledge = settings.ack == "on"
+    planner: Planner = rule_planner(memory is not None, incidents, acknowledge)
     if llm is not None:  # it is not offered a memory (nor incidents) it does not have
         absent = {remember_ticket.name, remember_reply.name} if memory is None else set()
         absent |= set() if incidents else {link_incident.name}
+        absent |= set() if acknowledge else {"acknowledge"}
         offered = {n: t for n, t in catalog.items() if n not in absent}
         planner = LLMPlanner(llm, offered, max_steps=settings.max_plan_steps,
                              max_repairs=settings.llm_max_repairs, fallback=planner)  # fmt: skip

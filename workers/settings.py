@@ -9,6 +9,7 @@ from typing import Literal, TypeVar
 from pydantic import (
     BaseModel,
     Field,
+    FilePath,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -25,6 +26,7 @@ from tools.patterns import check_pattern
 from tools.taxonomy import resolve_classifier
 from workers.console_settings import ConsoleSettings
 from workers.memory_settings import MemorySettings
+from workers.reply_settings import ReplySettings
 
 Section = TypeVar("Section", bound=BaseModel)
 DEFAULT_CATEGORIES = Path(__file__).resolve().parent.parent / "tools" / "data" / "categories.json"
@@ -34,7 +36,7 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message names the environment variable to fix."""
 
 
-class Settings(MemorySettings, ConsoleSettings):
+class Settings(MemorySettings, ReplySettings, ConsoleSettings):
     """Every setting of the system; each field is read from TRIAGE_<FIELD NAME>."""
 
     # The environment wins over a `.env` file in the working directory (as docker compose reads it).
@@ -75,6 +77,7 @@ class Settings(MemorySettings, ConsoleSettings):
     max_plan_backlog: int = Field(1000, ge=1, description="ingest pauses while the plan queue is longer")
     poll_interval_s: float = Field(30.0, gt=0, description="seconds between mailbox polls")
     max_message_bytes: int = Field(10 * 1024 * 1024, gt=0, description="larger messages are quarantined")
+    spam_score: float = Field(15.0, gt=0, description="rspamd score (X-Spamd-Result) from which mail is spam")
     max_plan_steps: int = Field(10, ge=1, le=50, description="longer plans are rejected")
     retention_s: int = Field(30 * 24 * 3600, ge=3600, description="how long runs and mail are kept")
     policy_path: Path | None = Field(None, description="autonomy policy (YAML, examples/policy.yaml)")
@@ -95,7 +98,7 @@ class Settings(MemorySettings, ConsoleSettings):
     sweep_stale_s: float = Field(900.0, ge=1, description="a queued step not started after this is resent")
     retry_scale: float = Field(1.0, gt=0, le=10, description="multiplies every retry delay (tests: small)")
     simulated_tool_latency_s: float = Field(0.0, ge=0, description="benchmark only: sleep before each tool")
-    categories_file: Path = Field(DEFAULT_CATEGORIES, description="taxonomy for categorize_ticket")
+    categories_file: FilePath = Field(DEFAULT_CATEGORIES, description="taxonomy for categorize_ticket")
     classifier: Literal["auto", "tfidf", "embeddings"] = Field(
         "auto", description="offline categorizer; auto: embeddings when that extra is installed, else tfidf"
     )
@@ -209,13 +212,6 @@ class Settings(MemorySettings, ConsoleSettings):
         resolve_classifier(value)
         return value
 
-    @field_validator("categories_file")
-    @classmethod
-    def _exists(cls, value: Path) -> Path:
-        if not value.is_file():
-            raise ValueError(f"no such file: {value}")
-        return value
-
     @field_validator("jira_priorities")
     @classmethod
     def _all_urgencies(cls, value: dict[str, str]) -> dict[str, str]:
@@ -276,6 +272,7 @@ class Settings(MemorySettings, ConsoleSettings):
             classifier=resolve_classifier(self.classifier),
             jira_labels=tuple(self.jira_labels),
             jira_url=self.jira_url.rstrip("/") if self.jira_url else None,
+            smtp=self.smtp_config(),
         )
 
 

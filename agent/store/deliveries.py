@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import redis
 
 from agent.keys import Keys
-from agent.run import Delivery
+from agent.run import HELD_OUTCOMES, Delivery
 from agent.store.codec import as_text
 
 
@@ -61,7 +61,7 @@ class Deliveries:
             pipe = self.redis.pipeline()
             pipe.zadd(self.keys.deliveries, {delivery.delivery_id: stamp})
             pipe.zremrangebyscore(self.keys.deliveries, 0, stamp - self.retention_s)
-            if delivery.outcome == "quarantined":
+            if delivery.outcome in HELD_OUTCOMES:
                 # Kept for a human to look at for the retention, like the delivery record and the raw
                 # copy (a stranger's junk must not fill Redis for good), then forgotten together.
                 pipe.zadd(self.keys.quarantine, {delivery.delivery_id: stamp})
@@ -78,7 +78,7 @@ class Deliveries:
         pipe = self.redis.pipeline(transaction=True)
         pipe.set(self.keys.delivery(delivery.delivery_id), delivery.model_dump_json(), xx=True,
                  ex=self.retention_s)  # fmt: skip
-        if delivery.outcome != "quarantined":
+        if delivery.outcome not in HELD_OUTCOMES:
             pipe.zrem(self.keys.quarantine, delivery.delivery_id)
         pipe.execute()
 
@@ -89,7 +89,7 @@ class Deliveries:
         return [Delivery.model_validate_json(v) for v in values if v]
 
     def quarantined(self) -> list[Delivery]:
-        """Deliveries that could not become tickets, newest last."""
+        """Deliveries kept for a person to look at (quarantined, or spam), newest last."""
         ids = [as_text(i) for i in self.redis.zrange(self.keys.quarantine, 0, -1)]
         return [d for d in (self.get(i) for i in ids) if d is not None]
 

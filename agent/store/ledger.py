@@ -45,6 +45,13 @@ class SideEffectLedger:
         """A fresh number from a named counter."""
         return int(self.redis.incr(self.keys.counter(name)))
 
+    def count_within(self, key: str, window_s: int) -> int:
+        """Count one more event under key in a window that starts with the first; the count so far."""
+        pipe = self.redis.pipeline()
+        pipe.set(self.keys.ledger(key), 0, nx=True, ex=window_s)
+        pipe.incr(self.keys.ledger(key))
+        return int(pipe.execute()[1])
+
     @contextmanager
     def exclusive(self, key: str, ttl_s: float, wait_s: float = 5) -> Iterator[None]:
         """Hold the lock of an idempotency key; a holder that dies releases it after ttl_s."""

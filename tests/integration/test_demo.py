@@ -16,7 +16,7 @@ from tests.support import ROOT, TRIAGE
 pytestmark = pytest.mark.integration
 
 FINAL = {"done", "failed", "dead_letter", "quarantined", "automated", "duplicate", "threaded"}
-KEYS = {"message_id", "status", "category", "urgency", "customer_name", "account_id", "issue_key", "thread_of",
+KEYS = {"message_id", "status", "category", "urgency", "customer_name", "account_id", "issue_key", "ack", "thread_of",
         "incident", "planner", "reason"}  # fmt: skip
 
 
@@ -38,6 +38,8 @@ def test_the_demo_reports_every_sample_message_in_a_final_status_and_twice_the_s
     assert len(first) == 16 and all(set(row) == KEYS and row["status"] in FINAL for row in first)
     assert without_keys(first) == without_keys(second)  # issue numbers depend on which step finished first
     assert sum(row["status"] == "done" for row in first) == 9
+    assert [row["ack"] for row in first if row["status"] == "done"] == ["sent"] * 9  # to the mail outbox
+    assert all(row["ack"] is None for row in first if row["status"] != "done")
 
 
 def test_with_memory_the_incident_mailbox_shows_one_problem_issue_per_outage(redis_url: str) -> None:

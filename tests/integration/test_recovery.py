@@ -153,15 +153,18 @@ def test_purge_erases_one_senders_mail_and_runs_and_says_what_went(
         pipeline.wait_final(d.run_id or "")
     result = triage("purge", "--sender", "JANE.purge@example.com")
     assert result.exit_code == 0, result.output
-    assert "2 runs, 2 deliveries, 2 raw messages" in result.output and "2 outbox lines" in result.output
+    # Each of Jane's tickets left a Jira line and an acknowledgement in the dry-run outboxes.
+    assert "2 runs, 2 deliveries, 2 raw messages" in result.output and "4 outbox lines" in result.output
     store = pipeline.store
     assert (
         store.runs.get(deliveries[0].run_id or "") is None
         and store.deliveries.raw(deliveries[0].delivery_id) is None
     )
     assert store.runs.get(deliveries[2].run_id or "") is not None  # Bob's stays
-    outbox = [json.loads(line) for line in pipeline.settings.outbox_path.read_text().splitlines()]
-    assert not {d.run_id for d in deliveries[:2]} & {line["run_id"] for line in outbox}
+    for path in pipeline.settings.tool_config().outboxes:
+        outbox = [json.loads(line) for line in path.read_text().splitlines()]
+        assert not {d.run_id for d in deliveries[:2]} & {line["run_id"] for line in outbox}
+        assert deliveries[2].run_id in {line["run_id"] for line in outbox}
     assert "jane" not in json.dumps(
         store.operations.audit_trail()[0]
     )  # the trail proves the erasure, not the address

@@ -1,0 +1,68 @@
+"""Acknowledgements through the real pipeline and a real SMTP server (aiosmtpd, STARTTLS and AUTH):
+every new ticket of the sample mailbox gets exactly one, nothing else gets one, and a customer's reply to
+an acknowledgement joins their ticket."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from tests.conftest import Pipeline
+from tests.smtp_server import PASSWORD, USER, SmtpServer, running_smtp
+from tests.support import email_bytes, make_maildir
+from tools.mail_out import SmtpConfig
+from workers import runtime as runtime_module
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def smtp(pipeline: Pipeline, swap_runtime: Any, tmp_path: Path) -> Iterator[SmtpServer]:
+    with running_smtp(tmp_path) as server:
+        config = SmtpConfig(host="localhost", port=server.port, starttls=True, user=USER,
+                            password=SecretStr(PASSWORD), timeout_s=10, ca_file=server.ca_file)  # fmt: skip
+        swap_runtime(tool_config=runtime_module.runtime().tool_config.model_copy(update={"smtp": config}))
+        yield server
+
+
+def test_each_new_ticket_gets_one_acknowledgement_and_a_reply_to_it_joins_the_ticket(
+    pipeline: Pipeline, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    runs = pipeline.run_variant_mailbox(tmp_path / "box")
+    tickets = [r for r in runs if not r.ticket.thread_of]
+    assert len(tickets) == 9 and len(runs) == 11  # the two replies get none
+    messages = smtp.messages()
+    assert sorted(m["In-Reply-To"] for m in messages) == sorted(f"<{r.ticket.message_id}>" for r in tickets)
+    for run in tickets:
+        [ack] = [m for m in messages if m["In-Reply-To"] == f"<{run.ticket.message_id}>"]
+        issue_key = run.steps["create_issue"].result["issue_key"]  # type: ignore[index]
+        assert ack["To"].addresses[0].addr_spec == run.ticket.sender and f"[{issue_key}]" in ack["Subject"]
+        assert run.steps["acknowledge"].result["message_id"] == ack["Message-ID"].strip("<>")  # type: ignore[index]
+
+    first = tickets[0]
+    [ack] = [m for m in messages if m["In-Reply-To"] == f"<{first.ticket.message_id}>"]
+    reply = email_bytes(sender=first.ticket.sender, subject=f"Re: {ack['Subject']}", body="Any news?",
+                        message_id=f"<{uuid.uuid4().hex}@example.com>",
+                        headers={"In-Reply-To": ack["Message-ID"], "References": ack["Message-ID"]})  # fmt: skip
+    [delivery] = pipeline.feed(make_maildir(tmp_path / "reply", reply))
+    assert delivery.outcome == "threaded" and delivery.reason == f"reply to ticket {first.ticket.id}"
+    assert pipeline.wait_final(delivery.run_id or "").status == "done"
+    assert len(smtp.messages()) == len(messages)  # a reply is not acknowledged
+
+
+def test_a_stranger_replying_to_someone_elses_acknowledgement_gets_a_ticket_of_their_own(
+    pipeline: Pipeline, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    raw = email_bytes(sender="owner@customer.example", message_id=f"<{uuid.uuid4().hex}@example.com>")
+    [delivery] = pipeline.feed(make_maildir(tmp_path / "box", raw))
+    pipeline.wait_final(delivery.run_id or "")
+    [ack] = [m for m in smtp.messages() if m["To"].addresses[0].addr_spec == "owner@customer.example"]
+    forged = email_bytes(sender="mallory@elsewhere.example", message_id=f"<{uuid.uuid4().hex}@example.com>",
+                         headers={"In-Reply-To": ack["Message-ID"]})  # fmt: skip
+    [theirs] = pipeline.feed(make_maildir(tmp_path / "forged", forged))
+    assert theirs.outcome == "ticket" and "of another customer" in (theirs.reason or "")

@@ -1,0 +1,135 @@
+"""acknowledge against a real SMTP server (aiosmtpd: STARTTLS, AUTH): one message per ticket that
+answers the customer's and names the issue, never to robots, at most N an hour to one address, the same
+Message-ID when a retry sends again; without SMTP, the exact message in the mail outbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from agent.store import RunStore
+from tests.smtp_server import PASSWORD, USER, SmtpServer, running_smtp
+from tools.acknowledge import AckArgs, acknowledge, compose
+from tools.base import ToolContext
+from tools.errors import PermanentToolError, RetryableToolError
+from tools.mail_out import ticket_of_acknowledgement
+from workers.settings import load_settings
+
+ARGS = {"to": "jane@example.com", "name": "Jane Doe", "subject": "Invoice wrong", "issue_key": "SUP-7",
+        "message_id": "m1@example.com", "category": "billing"}  # fmt: skip
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
+    with running_smtp(tmp_path) as server:
+        yield server
+
+
+def context(
+    store: RunStore, tmp_path: Path, ticket: str = "T0123456789abcde", **settings: Any
+) -> ToolContext:
+    config = load_settings(outbox_path=tmp_path / "outbox.jsonl", ack_from="help@support.example",
+                           **settings).tool_config()  # fmt: skip
+    return ToolContext(
+        run_id=ticket, ticket_id=ticket, step_id="acknowledge", ledger=store.ledger, config=config
+    )
+
+
+def over_smtp(store: RunStore, tmp_path: Path, smtp: SmtpServer, ticket: str = "T0123456789abcde",
+              **settings: Any) -> ToolContext:  # fmt: skip
+    server = {"smtp_host": "localhost", "smtp_port": smtp.port, "smtp_user": USER,
+              "smtp_password": SecretStr(PASSWORD), "smtp_ca_file": smtp.ca_file}  # fmt: skip
+    return context(store, tmp_path, ticket, **{**server, **settings})
+
+
+def test_one_acknowledgement_answers_the_customers_message_and_names_the_issue(
+    store: RunStore, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    ctx = over_smtp(store, tmp_path, smtp)
+    first = acknowledge.run(ARGS, ctx)
+    again = acknowledge.run(ARGS, ctx)
+    assert first == again and first.sent and not first.dry_run
+    [message] = smtp.messages()
+    assert message["To"] == "Jane Doe <jane@example.com>" and message["From"] == "help@support.example"
+    assert message["Subject"] == "[SUP-7] We received your request: Invoice wrong"
+    assert message["In-Reply-To"] == message["References"] == "<m1@example.com>"
+    assert message["Auto-Submitted"] == "auto-replied"
+    assert message["Message-ID"] == f"<{first.message_id}>"
+    assert ticket_of_acknowledgement(first.message_id or "") == "T0123456789abcde"
+    assert "Hello Jane Doe," in message.get_content() and "tracked as SUP-7" in message.get_content()
+
+
+def test_a_refused_send_is_retried_under_the_same_message_id_and_a_rejection_is_final(
+    store: RunStore, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    ctx = over_smtp(store, tmp_path, smtp)
+    smtp.refusals.append("451 4.3.0 try again later")
+    with pytest.raises(RetryableToolError, match="451"):
+        acknowledge.run(ARGS, ctx)
+    sent = acknowledge.run(ARGS, ctx)
+    assert [m["Message-ID"] for m in smtp.messages()] == [f"<{sent.message_id}>"]
+    smtp.refusals.append("554 5.7.1 rejected")
+    with pytest.raises(PermanentToolError, match="554"):
+        acknowledge.run(ARGS, over_smtp(store, tmp_path, smtp, ticket="T0000000000000aa"))
+
+
+def test_a_wrong_password_is_a_permanent_error_naming_the_setting(
+    store: RunStore, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    ctx = over_smtp(store, tmp_path, smtp, smtp_password=SecretStr("wrong"))
+    with pytest.raises(PermanentToolError, match="TRIAGE_SMTP_USER"):
+        acknowledge.run(ARGS, ctx)
+    assert smtp.messages() == []
+
+
+@pytest.mark.parametrize(
+    "address", ["noreply@shop.example", "no-reply+x@a.example", "MAILER-DAEMON@mx.example", "postmaster@x.example",
+                "list-bounces@lists.example", "<>", ""],
+)  # fmt: skip
+def test_robots_and_no_reply_addresses_are_never_answered(
+    address: str, store: RunStore, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    result = acknowledge.run({**ARGS, "to": address}, over_smtp(store, tmp_path, smtp))
+    assert not result.sent and result.skipped and smtp.messages() == []
+
+
+def test_one_address_gets_at_most_n_an_hour_and_skipped_categories_none(
+    store: RunStore, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    results = [acknowledge.run(ARGS, over_smtp(store, tmp_path, smtp, f"T{i:015x}", ack_per_sender_hour=2))
+               for i in range(4)]  # fmt: skip
+    assert [r.sent for r in results] == [True, True, False, False]
+    assert "loop guard" in (results[2].skipped or "") and len(smtp.messages()) == 2
+    skipped = acknowledge.run(ARGS, over_smtp(store, tmp_path, smtp, ack_skip_categories=["billing"]))
+    assert not skipped.sent and "TRIAGE_ACK_SKIP_CATEGORIES" in (skipped.skipped or "")
+
+
+def test_without_smtp_the_exact_message_is_kept_in_the_mail_outbox_once(
+    store: RunStore, tmp_path: Path
+) -> None:
+    ctx = context(store, tmp_path)
+    first, again = acknowledge.run(ARGS, ctx), acknowledge.run(ARGS, ctx)
+    assert first == again and first.sent and first.dry_run
+    [line] = [json.loads(x) for x in ctx.config.mail_outbox_path.read_text().splitlines()]
+    assert line["kind"] == "acknowledgement" and line["to"] == "jane@example.com"
+    assert f"Message-ID: <{first.message_id}>" in line["message"]
+    assert not ctx.config.outbox_path.exists()  # Jira's outbox is Jira's
+
+
+def test_the_customers_language_is_used_where_a_template_exists_and_english_otherwise() -> None:
+    german = compose(AckArgs(**{**ARGS, "language": "de"}), "help@support.example", "x@y", "de")
+    assert german["Subject"].startswith("[SUP-7] Wir haben Ihre Anfrage erhalten")
+    assert "Guten Tag Jane Doe," in german.get_content()
+
+
+def test_a_customers_subject_and_name_cannot_add_header_lines() -> None:
+    hostile = AckArgs(**{**ARGS, "subject": "hi\r\nBcc: victim@example.com", "name": "Eve\nX-Evil: 1"})
+    message = compose(hostile, "help@support.example", "x@y", "en")
+    assert message["Bcc"] is None and message["X-Evil"] is None
+    assert message["Subject"] == "[SUP-7] We received your request: hi Bcc: victim@example.com"
+    assert message.as_bytes().count(b"\nBcc:") == 0

@@ -1,0 +1,145 @@
+"""acknowledge: answer a new ticket at once with its reference, by mail, once (RFC 3834 auto-reply).
+
+The message says the request arrived and names the Jira issue; it replies to the customer's message
+(In-Reply-To, References) under a Message-ID the system recognises, so a reply to it joins the ticket. It
+never goes to a robot or a no-reply address, nor more than TRIAGE_ACK_PER_SENDER_HOUR times an hour to
+one address. Without an SMTP server the exact message is kept in the dry-run outbox.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from tools import ledger_keys, mail_out, outbox
+from tools.base import RetryPolicy, ToolContext, tool
+
+_TEMPLATES = Path(__file__).resolve().parent / "data" / "acknowledgements"
+_FLAT = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+_SMTP_RETRY = RetryPolicy(max_attempts=6, base_s=5, cap_s=300)
+FALLBACK_LANGUAGE = "en"
+
+
+class AckArgs(BaseModel):
+    """Whom to answer and about what: the ticket's own sender and Message-ID (plan policy allows nothing
+    else there), its subject, and the issue that tracks it."""
+
+    to: str = Field(description="the customer's address (ticket.sender)")
+    name: str | None = Field(None, description="the customer's name, if known")
+    subject: str
+    message_id: str = Field(description="the customer's Message-ID (ticket.message_id): the reply's parent")
+    issue_key: str = Field(description="the reference the customer is given (the Jira issue key)")
+    category: str | None = Field(None, description="the ticket's category (some get no acknowledgement)")
+    language: str | None = Field(None, description="the customer's language (ISO 639-1); English if none")
+
+
+class AckResult(BaseModel):
+    """Whether an acknowledgement went out, under which Message-ID and in which language, or why not."""
+
+    sent: bool
+    dry_run: bool
+    message_id: str | None = None
+    language: str | None = None
+    skipped: str | None = Field(None, description="why no acknowledgement was sent")
+
+
+def _skip(why: str, ctx: ToolContext) -> AckResult:
+    return AckResult(sent=False, dry_run=ctx.config.ack_dry_run, skipped=why)
+
+
+@tool(
+    name="acknowledge",
+    description="Answer a new ticket's sender by mail at once with its reference (the issue key), once; "
+    "never to robots or no-reply addresses. Only for new tickets, after the issue exists.",
+    args=AckArgs,
+    result=AckResult,
+    side_effect=True,
+    timeout_s=60.0,
+    retry=_SMTP_RETRY,
+    best_effort=True,  # a ticket whose acknowledgement cannot go out is still a ticket, and says so
+)
+def acknowledge(args: AckArgs, ctx: ToolContext) -> AckResult:
+    """Send the acknowledgement once; later attempts get the first one's result back."""
+    config = ctx.config
+    if config.ack == "off":
+        return _skip("acknowledgements are off (TRIAGE_ACK)", ctx)
+    if args.category in config.ack_skip_categories:
+        return _skip(f"category {args.category} gets none (TRIAGE_ACK_SKIP_CATEGORIES)", ctx)
+    if why := mail_out.never_answered(args.to):
+        return _skip(why, ctx)
+    if (done := ctx.ledger.get(ctx.idempotency_key)) is not None:
+        return AckResult.model_validate(done)
+    with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=ctx.hard_timeout_s):
+        if (done := ctx.ledger.get(ctx.idempotency_key)) is not None:
+            return AckResult.model_validate(done)
+        sending = ledger_keys.ack_sending(ctx.ticket_id, ctx.step_id)
+        earlier = ctx.ledger.get(sending)  # an attempt that may have reached the server: same message again
+        if earlier is None:
+            if ctx.ledger.count_within(ledger_keys.acks_to(args.to), 3600) > config.ack_per_sender_hour:
+                limit = config.ack_per_sender_hour
+                return _record(ctx, _skip(f"over {limit} to this address in an hour (loop guard)", ctx))
+            earlier = {
+                "message_id": mail_out.acknowledgement_id(ctx.ticket_id, config.ack_from.rpartition("@")[2])
+            }
+            ctx.ledger.note(sending, earlier)
+        message_id = str(earlier["message_id"])
+        language = args.language if args.language in _templates() else FALLBACK_LANGUAGE
+        message = compose(args, config.ack_from, message_id, language)
+        sent = AckResult(sent=True, dry_run=config.smtp is None, message_id=message_id, language=language)
+        if config.smtp is None:  # at most once: the record is claimed before the line is written
+            result = _record(ctx, sent)
+            line = {"to": args.to, "message_id": message_id, "message": message.as_string()}
+            outbox.append(config.mail_outbox_path, "acknowledgement", ctx.run_id, ctx.idempotency_key, line)
+            return result
+        mail_out.send(config.smtp, message.as_bytes(), config.ack_from, args.to)
+        return _record(ctx, sent)
+
+
+def _record(ctx: ToolContext, result: AckResult) -> AckResult:
+    _, stored = ctx.ledger.claim(ctx.idempotency_key, result.model_dump(mode="json"))
+    return AckResult.model_validate(stored)
+
+
+def compose(args: AckArgs, sender: str, message_id: str, language: str) -> EmailMessage:
+    """The acknowledgement in `language`: a plain-text reply to the customer's message (RFC 3834)."""
+    subject_line, _, body = _templates()[language].partition("\n\n")
+    greetings = _greetings()[language]
+    name = _flat(args.name or "", 80)
+    greeting = string.Template(greetings["named" if name else "anonymous"]).safe_substitute(name=name)
+    fill = {"issue_key": _flat(args.issue_key, 40), "subject": _flat(args.subject, 150) or "-",
+            "greeting": greeting}  # fmt: skip
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = formataddr((name, args.to)) if name else args.to
+    message["Subject"] = string.Template(subject_line.removeprefix("Subject: ")).safe_substitute(fill)
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = f"<{message_id}>"
+    message["In-Reply-To"] = f"<{args.message_id}>"
+    message["References"] = f"<{args.message_id}>"
+    message["Auto-Submitted"] = "auto-replied"  # RFC 3834: no machine answers this one
+    message["X-Auto-Response-Suppress"] = "All"  # Exchange's out-of-office replies stay away
+    message.set_content(string.Template(body).safe_substitute(fill))
+    return message
+
+
+def _flat(text: str, limit: int) -> str:
+    """A customer's text made fit for one header line: no control or direction-override characters."""
+    return " ".join(_FLAT.sub(" ", text).split())[:limit]
+
+
+@cache
+def _templates() -> dict[str, str]:
+    return {path.stem: path.read_text(encoding="utf-8") for path in sorted(_TEMPLATES.glob("*.txt"))}
+
+
+@cache
+def _greetings() -> dict[str, dict[str, str]]:
+    greetings: dict[str, dict[str, str]] = json.loads((_TEMPLATES / "greetings.json").read_text("utf-8"))
+    return greetings

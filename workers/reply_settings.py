@@ -1,0 +1,41 @@
+"""The settings of what the system sends back (TRIAGE_ACK_*, TRIAGE_SMTP_*), part of Settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings
+
+from tools.mail_out import SmtpConfig
+
+
+class ReplySettings(BaseSettings):
+    """Acknowledgement mail and the SMTP server it goes through; workers/settings.py's Settings has these
+    fields. Without TRIAGE_SMTP_HOST, acknowledgements are kept in the dry-run outbox instead."""
+
+    ack: Literal["on", "off"] = Field("on", description="acknowledge each new ticket by mail")
+    ack_from: str = Field(
+        "support@example.com", pattern=r"^[^@\s<>]+@[^@\s<>]+$", description="the acknowledgements' sender"
+    )
+    ack_skip_categories: list[str] = Field(
+        default_factory=list, description="categories that get no acknowledgement (JSON list)"
+    )
+    ack_per_sender_hour: int = Field(
+        3, ge=1, le=100, description="acknowledgements to one address per hour at most (a loop guard)"
+    )
+    smtp_host: str | None = Field(None, description="SMTP server for acknowledgements; unset: dry-run outbox")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")
+    smtp_starttls: bool = Field(True, description="upgrade the SMTP connection with STARTTLS")
+    smtp_user: str | None = Field(None, description="SMTP user (AUTH), if the server wants one")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password; never logged")
+    smtp_timeout_s: float = Field(20.0, gt=0, le=300, description="SMTP connect and command timeout")
+    smtp_ca_file: Path | None = Field(None, description="CA certificates to trust for STARTTLS (PEM)")
+
+    def smtp_config(self) -> SmtpConfig | None:
+        """How to reach the SMTP server, or None when acknowledgements are a dry run."""
+        if self.smtp_host is None:
+            return None
+        fields = ("port", "starttls", "user", "password", "timeout_s", "ca_file")
+        return SmtpConfig(host=self.smtp_host, **{name: getattr(self, f"smtp_{name}") for name in fields})
