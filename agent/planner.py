@@ -93,6 +93,8 @@ class RulePlanner:
                     "urgency": _result("extract", "urgency"),
                     "customer_name": _result("extract", "customer_name"),
                     "account_id": _result("extract", "account_id"),
+                    "language": _ticket("language"),
+                    "evidence": _result("extract", "evidence"),
                     **({"raise_urgency": 1} if raised else {}),
                 },
             ),
@@ -129,6 +131,7 @@ ACKNOWLEDGE_ARGS: dict[str, object] = {
     "message_id": _ticket("message_id"),
     "issue_key": _result("create_issue", "issue_key"),
     "category": _result("categorize", "category"),
+    "language": _ticket("language"),
 }
 
 

@@ -13,6 +13,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import parseaddr, parsedate_to_datetime
 
+from inbox.language import detect_language
 from inbox.loops import automated_reason
 from inbox.spam import DEFAULT_SCORE, spam_reason
 from inbox.text import html_to_text, split_reply
@@ -274,5 +275,6 @@ def parse_message(raw: bytes, *, max_bytes: int, spam_score: float = DEFAULT_SCO
         in_reply_to=list(dict.fromkeys(reversed(replies_to))),
         received_at=_received_at(msg),
         size=len(raw),
+        language=detect_language(subject, body),
     )
     return Incoming(ticket=ticket, automated=automated, spam=spam_reason(msg, spam_score))

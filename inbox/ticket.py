@@ -31,6 +31,9 @@ class Ticket(BaseModel):
     received_at: datetime
     size: int = Field(description="raw message size in bytes")
     thread_of: str | None = Field(default=None, description="id of the ticket this message replies to")
+    language: str | None = Field(
+        default=None, description="the language it is written in (ISO 639-1), when it can be told"
+    )
 
 
 def ticket_id_for(message_id: str) -> str:

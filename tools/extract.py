@@ -56,6 +56,10 @@ class ExtractResult(BaseModel):
     invoice_id: str | None = None
     account_type: str | None = None
     people: list[str] = Field(default_factory=list, description="other people the text names")
+    evidence: dict[str, str] = Field(
+        default_factory=dict,
+        description="field -> the words of the mail it was read from (quoted as written)",
+    )
 
 
 def _name_near_closing(lines: list[str]) -> str | None:
@@ -70,6 +74,20 @@ def _name_near_closing(lines: list[str]) -> str | None:
         if following and _NAME_LINE.match(following[0]) and len(following[0]) <= 40:
             return following[0]
     return None
+
+
+EVIDENCE_CHARS = 120  # of each quoted span
+
+
+def quoted(span: str | None, *texts: str) -> str | None:
+    """The span as the mail wrote it, when it occurs in one of the texts (case aside), else None: what is
+    shown as evidence was checked to be in the mail, whoever claimed it (the rules or a model)."""
+    needle = " ".join((span or "").split())
+    if not needle or len(needle) > EVIDENCE_CHARS:
+        return None
+    literal = re.compile(re.escape(needle), re.IGNORECASE)  # a literal: linear in the text
+    found = (literal.search(" ".join(text.split())) for text in texts)
+    return next((match.group(0) for match in found if match), None)
 
 
 def find_customer_name(body: str, signature: str, sender_name: str) -> tuple[str | None, str | None]:
@@ -106,11 +124,12 @@ _TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s+[A-Z][a-z'\u2019-]
 _FROM_NAME = re.compile(r"\bfrom\s+([A-Z][a-z'\u2019-]+\s+[A-Z][a-z'\u2019-]+)\b")
 
 
-def _first_group(pattern: str, text: str) -> str | None:
+def _first_group(pattern: str, text: str) -> tuple[str | None, str | None]:
+    """The pattern's (last) group in its first match, and the whole match as written."""
     found = _pattern(pattern).search(text)
     if not found:
-        return None
-    return found.group(found.lastindex or 0)
+        return None, None
+    return found.group(found.lastindex or 0), found.group(0)
 
 
 def find_people(text: str) -> list[str]:
@@ -121,24 +140,26 @@ def find_people(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def find_account_id(pattern: str, **texts: str) -> tuple[str | None, str | None]:
-    """The first account id matching the configured pattern, normalised (upper case, no separators)."""
+def find_account_id(pattern: str, **texts: str) -> tuple[str | None, str | None, str | None]:
+    """The first account id matching the configured pattern, normalised (upper case, no separators);
+    where it was found, and the words as written."""
     for where, text in texts.items():
         found = _pattern(pattern).search(text)
         if found:
-            return re.sub(r"[-_ ]", "", found.group(0)).upper(), where
-    return None, None
+            return re.sub(r"[-_ ]", "", found.group(0)).upper(), where, found.group(0)
+    return None, None, None
 
 
-def find_urgency(subject: str, body: str) -> tuple[Urgency, str]:
-    """low / medium / high from the wording of subject and body; medium when nothing says otherwise."""
+def find_urgency(subject: str, body: str) -> tuple[Urgency, str, str | None]:
+    """low / medium / high from the wording of subject and body, where, and the words; medium when
+    nothing says otherwise."""
     folded = {"subject": " ".join(subject.split()), "body": " ".join(body.split())}  # wrapped lines
     for level, rule in _URGENCY_RULES:
         for where, text in folded.items():
             found = rule.search(text)
             if found:
-                return level, f"{where}: {found.group(0)!r}"
-    return "medium", "default (no urgency wording)"
+                return level, f"{where}: {found.group(0)!r}", found.group(0)
+    return "medium", "default (no urgency wording)", None
 
 
 @tool(
@@ -152,16 +173,19 @@ def find_urgency(subject: str, body: str) -> tuple[Urgency, str]:
 )
 def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
     """Extract the entities (the LLM's answer when there is one, else rules); each says where it came from."""
+    texts = (args.subject, args.body, args.signature, args.sender_name)
     name, name_source = find_customer_name(args.body, args.signature, args.sender_name)
-    account, account_source = find_account_id(
+    account, account_source, account_words = find_account_id(
         ctx.config.account_id_pattern, subject=args.subject, body=args.body, signature=args.signature
     )
-    urgency, urgency_source = find_urgency(args.subject, args.body)
+    urgency, urgency_source, urgency_words = find_urgency(args.subject, args.body)
     text = f"{args.subject}\n{args.body}"
     account_type = _ACCOUNT_TYPE.search(text)
+    order_id, order_words = _first_group(ctx.config.order_id_pattern, text)
+    invoice_id, invoice_words = _first_group(ctx.config.invoice_id_pattern, text)
     others = {
-        "order_id": _first_group(ctx.config.order_id_pattern, text),
-        "invoice_id": _first_group(ctx.config.invoice_id_pattern, text),
+        "order_id": order_id,
+        "invoice_id": invoice_id,
         "account_type": account_type.group(1).lower() if account_type else None,
         "people": find_people(text),
     }
@@ -169,11 +193,20 @@ def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
     if failure:
         urgency_source += f" (LLM failed: {failure})"
     if analysis is not None:
-        if analysis.customer_name:
+        # A model's name or account id counts only when the mail says it: a mail must not talk the model
+        # into a customer or an account of its choosing.
+        if analysis.customer_name and quoted(analysis.customer_name, *texts):
             name, name_source = analysis.customer_name, "llm"
-        if analysis.account_id:
+        if analysis.account_id and quoted(analysis.account_id, *texts):
             account, account_source = re.sub(r"[-_ ]", "", analysis.account_id).upper(), "llm"
+            account_words = analysis.account_id
+        if analysis.urgency != urgency:  # the rule's words do not say the model's urgency
+            urgency_words = None
         urgency, urgency_source = analysis.urgency, "llm"
+    words = {"customer_name": name if name_source != "From display name" else args.sender_name,
+             "account_id": account_words, "urgency": urgency_words, "order_id": order_words,
+             "invoice_id": invoice_words}  # fmt: skip
+    evidence = {field: q for field, span in words.items() if span and (q := quoted(span, *texts))}
     return ExtractResult(
         customer_name=name,
         customer_name_source=name_source,
@@ -182,4 +215,5 @@ def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
         urgency=urgency,
         urgency_source=urgency_source,
         **others,
+        evidence=evidence,
     )

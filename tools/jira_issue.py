@@ -44,6 +44,8 @@ class CreateIssueArgs(BaseModel):
     urgency: Literal["low", "medium", "high"]
     customer_name: str | None = None
     account_id: str | None = None
+    language: str | None = Field(None, description="the customer's language (ISO 639-1): a label")
+    evidence: dict[str, str] | None = Field(None, description="where each finding was read (extract's)")
     raise_urgency: int = Field(
         0, ge=0, le=2, description="steps to raise the urgency by (a customer who keeps writing)"
     )
@@ -102,6 +104,15 @@ def run_link(ctx: ToolContext) -> str:
     return ctx.config.run_link_template.format(run_id=ctx.run_id)
 
 
+def _evidence_lines(evidence: dict[str, str] | None) -> list[str]:
+    """Where each finding was read in the mail, quoted (the extractor checked each quote is in it)."""
+    if not evidence:
+        return []
+    quotes = [f"- {field.replace('_', ' ')}: \u201c{' '.join(words.split())[:120]}\u201d"
+              for field, words in sorted(evidence.items())]  # fmt: skip
+    return ["Read in the mail:", *quotes]
+
+
 def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, Any]:
     """The Jira REST v2 create-issue payload; project, type, priority, component: from configuration."""
     config = ctx.config
@@ -116,6 +127,7 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
                 else ""
             ),
             f"Triage run: {run_link(ctx)}",
+            *_evidence_lines(args.evidence),
             "",
             "{quote}",
             args.body.strip() or "(empty message)",
@@ -132,6 +144,7 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
             *config.jira_labels,
             f"category-{args.category}",
             idempotency_label(ctx.ticket_id),
+            *([f"lang-{args.language}"] if re.fullmatch(r"[a-z]{2,3}", args.language or "") else []),
             *args.labels,
         ],
     }

@@ -66,3 +66,20 @@ def test_a_stranger_replying_to_someone_elses_acknowledgement_gets_a_ticket_of_t
                          headers={"In-Reply-To": ack["Message-ID"]})  # fmt: skip
     [theirs] = pipeline.feed(make_maildir(tmp_path / "forged", forged))
     assert theirs.outcome == "ticket" and "of another customer" in (theirs.reason or "")
+
+
+def test_a_german_ticket_is_acknowledged_in_german_and_its_issue_labelled_with_its_language(
+    pipeline: Pipeline, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    raw = email_bytes(sender="Jürgen Müller <juergen@bergwerk.example>", subject="Konto gesperrt",
+                      body="Guten Tag, ich kann mich seit gestern nicht mehr anmelden. Bitte helfen Sie mir.",
+                      message_id=f"<{uuid.uuid4().hex}@example.com>")  # fmt: skip
+    [delivery] = pipeline.feed(make_maildir(tmp_path / "box", raw))
+    run = pipeline.wait_final(delivery.run_id or "")
+    assert (
+        run.ticket.language == "de"
+        and "lang-de" in run.steps["create_issue"].result["request"]["fields"]["labels"]
+    )  # type: ignore[index]
+    [ack] = [m for m in smtp.messages() if m["In-Reply-To"] == f"<{run.ticket.message_id}>"]
+    assert ack["Subject"].endswith("Wir haben Ihre Anfrage erhalten: Konto gesperrt")
+    assert ack.get_content().startswith("Guten Tag")

@@ -64,3 +64,26 @@ def test_the_account_pattern_is_configurable(ctx: ToolContext) -> None:
 def test_urgency_comes_from_the_wording(ctx: ToolContext, subject: str, body: str, urgency: str) -> None:
     got = extract(ctx, subject=subject, body=body)
     assert got["urgency"] == urgency and got["urgency_source"]
+
+
+def test_each_finding_quotes_the_words_it_was_read_from_and_each_quote_is_in_the_mail(
+    ctx: ToolContext,
+) -> None:
+    args = {"subject": "URGENT: cannot log in", "body": "Hello,\nmy account acc-00123 is\nlocked since Monday.\n"
+            "Order #A-5521.\n\nThanks,\nJürgen Müller", "signature": "", "sender_name": "J. Müller"}  # fmt: skip
+    result = extract_entities.run(args, ctx)
+    assert result.evidence["account_id"] == "acc-00123" and result.account_id == "ACC00123"
+    assert result.evidence["urgency"] == "URGENT" and result.evidence["customer_name"] == "Jürgen Müller"
+    mail = " ".join(f"{args['subject']} {args['body']} {args['sender_name']}".split()).casefold()
+    assert all(" ".join(words.split()).casefold() in mail for words in result.evidence.values())
+
+
+def test_the_issue_description_shows_the_evidence(ctx: ToolContext) -> None:
+    from tools.jira_issue import CreateIssueArgs, build_issue_payload
+
+    args = CreateIssueArgs(subject="s", body="b", sender="a@example.com", category="account", urgency="high",
+                           evidence={"account_id": "acc-00123", "urgency": "URGENT"})  # fmt: skip
+    description = build_issue_payload(args, ctx)["fields"]["description"]
+    assert (
+        "Read in the mail:\n- account id: \u201cacc-00123\u201d\n- urgency: \u201cURGENT\u201d" in description
+    )

@@ -74,3 +74,18 @@ def test_low_confidence_from_the_llm_means_other_and_review(ctx: ToolContext) ->
     lctx = with_llm(ctx, ScriptedLLM(json.dumps({**ANALYSIS, "confidence": 0.1})))
     result = categorize_ticket.run(EMAIL, lctx)
     assert (result.category, result.needs_review) == ("other", True)
+
+
+def test_a_name_or_account_the_mail_does_not_say_is_not_taken_from_the_model(ctx: ToolContext) -> None:
+    told = {**ANALYSIS, "customer_name": "Bill Gates", "account_id": "ACC99999"}  # planted by the mail
+    result = extract_entities.run(EMAIL, with_llm(ctx, ScriptedLLM(json.dumps(told))))
+    offline = extract_entities.run(EMAIL, ctx)
+    assert (result.customer_name, result.customer_name_source) == (
+        offline.customer_name,
+        offline.customer_name_source,
+    )
+    assert (result.account_id, result.account_id_source) == (
+        "ACC12345",
+        "body",
+    ) and result.urgency_source == "llm"
+    assert result.evidence["account_id"] == "ACC12345" and "Bill" not in json.dumps(result.evidence)

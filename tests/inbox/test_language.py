@@ -1,0 +1,45 @@
+"""The customer's language: told from the subject and the start of the body, or None when it cannot be."""
+
+from __future__ import annotations
+
+import pytest
+
+from inbox.language import READ_CHARS, detect_language
+from inbox.parse import parse_message
+from tests.support import email_bytes
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "language"),
+    [
+        ("Rechnung falsch", "Guten Tag, meine Rechnung ist falsch. Bitte korrigieren Sie den Betrag.", "de"),
+        (
+            "Facture erronée",
+            "Bonjour, ma facture est fausse, pouvez-vous la corriger s'il vous plaît ?",
+            "fr",
+        ),
+        ("Factura incorrecta", "Hola, mi factura tiene un error en el importe. ¿Pueden corregirla?", "es"),
+        (
+            "Fattura sbagliata",
+            "Buongiorno, la mia fattura ha un importo sbagliato. Potete correggerla?",
+            "it",
+        ),
+        ("Invoice wrong", "Hello, the amount on my invoice is wrong. Could you correct it, please?", "en"),
+        ("ok", "", None),
+        ("", "12345 !!! ---", None),
+    ],
+)
+def test_the_language_is_told_from_subject_and_body(subject: str, body: str, language: str | None) -> None:
+    assert detect_language(subject, body) == language
+
+
+def test_only_the_start_of_a_long_body_is_read() -> None:
+    body = "Guten Tag, mein Konto ist gesperrt und ich brauche Hilfe. " * 20 + "x " * 500_000
+    assert detect_language("Konto", body) == "de" and len(body) > 100 * READ_CHARS
+
+
+def test_a_parsed_ticket_carries_its_language() -> None:
+    raw = email_bytes(
+        subject="Konto gesperrt", body="Guten Tag, ich kann mich seit gestern nicht mehr anmelden."
+    )
+    assert parse_message(raw, max_bytes=10_000).ticket.language == "de"
