@@ -95,6 +95,7 @@ class RulePlanner:
                     "account_id": _result("extract", "account_id"),
                     "language": _ticket("language"),
                     "evidence": _result("extract", "evidence"),
+                    "attachments": _ticket("attachments"),
                     **({"raise_urgency": 1} if raised else {}),
                 },
             ),
@@ -103,10 +104,14 @@ class RulePlanner:
             steps.append(Step(id="remember", tool="remember_ticket", args=_remember_args()))
         if self.incidents:
             steps.append(Step(id="incident", tool="link_incident", args=_incident_args()))
+        if any(a.refused is None for a in ticket.attachments):
+            steps.append(Step(id="attach", tool="attach_files",
+                              args={"issue_key": _result("create_issue", "issue_key")}))  # fmt: skip
         if self.acknowledge:
             steps.append(Step(id="acknowledge", tool="acknowledge", args=ACKNOWLEDGE_ARGS))
         rationale = "new ticket: categorize, extract, open an issue" + (", remember" if self.remember else "")
         rationale += ", link to an incident" if self.incidents else ""
+        rationale += ", attach its files" if any(s.tool == "attach_files" for s in steps) else ""
         rationale += ", acknowledge" if self.acknowledge else ""
         rationale += f"; urgency raised one step: {raised}" if raised else ""
         return Planned(Plan(steps=steps, rationale=rationale), "rule")

@@ -44,7 +44,13 @@ def policy_errors(plan: Plan, ticket: Ticket) -> list[str]:
         errors.append("a new ticket must create exactly one issue (create_jira_issue) and comment on none")
     if tools["acknowledge"] > (0 if ticket.thread_of else 1):
         errors.append("only a new ticket is acknowledged, once")
+    issue_steps = {s.id for s in plan.steps if s.tool in ("create_jira_issue", "comment_jira_issue")}
     for step in plan.steps:
+        target = step.args.get("issue_key") if step.tool == "attach_files" else None
+        if target is not None and target not in [{REF: f"steps.{sid}.issue_key"} for sid in issue_steps]:
+            errors.append(
+                f"step {step.id!r}: files go only to this plan's own issue (steps.<its step>.issue_key)"
+            )
         for name, wanted in _PINNED.get(step.tool, {}).items():
             if step.args.get(name) != wanted:
                 errors.append(f"step {step.id!r}: {name} must be {wanted} (the ticket's own)")

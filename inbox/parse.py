@@ -13,6 +13,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import parseaddr, parsedate_to_datetime
 
+from inbox.attachments import File, judged
 from inbox.language import detect_language
 from inbox.loops import automated_reason
 from inbox.spam import DEFAULT_SCORE, spam_reason
@@ -168,31 +169,43 @@ def _leaves(msg: Message) -> tuple[list[Message], int]:
 
 
 def _walk(msg: Message, plain: list[str], html: list[str], attachments: list[Attachment]) -> int:
-    """Collect body texts and attachment metadata; return how many parts were left unread."""
-    leaves, skipped = _leaves(msg)
-    for part in leaves:
-        _read_leaf(part, plain, html, attachments)
+    """Collect body texts and the attachments (metadata, and whether each may go to the issue); return
+    how many parts were left unread."""
+    parts, skipped = _leaves(msg)
+    files = [found for part in parts if (found := _read_leaf(part, plain, html)) is not None]
+    verdicts = judged([(f.name, len(f.data), f.data) for f in files])
+    attachments.extend(Attachment(filename=f.name, content_type=f.content_type, size=len(f.data), refused=why)
+                       for f, why in zip(files, verdicts, strict=True))  # fmt: skip
     return skipped
 
 
-def _read_leaf(msg: Message, plain: list[str], html: list[str], attachments: list[Attachment]) -> None:
-    """One part: text to the body, anything else to the attachment list (metadata only)."""
+def _read_leaf(msg: Message, plain: list[str], html: list[str]) -> File | None:
+    """One part: text to the body; anything else is an attached file, returned."""
     ctype = msg.get_content_type().lower()
     disposition = str(msg.get("Content-Disposition", "")).lower()
-    if ctype.startswith("message/"):
-        payload = msg.get_payload()
-        size = len(str(payload)) if not isinstance(payload, list) else sum(len(str(p)) for p in payload)
-        attachments.append(Attachment(filename=_filename(msg), content_type=ctype, size=size))
-        return
     name = _filename(msg)
+    if ctype.startswith("message/"):  # an attached e-mail, kept as it came
+        payload = msg.get_payload()
+        text = "".join(str(p) for p in payload) if isinstance(payload, list) else str(payload)
+        return File(name or "attached-message.eml", ctype, text.encode("utf-8", "surrogateescape"))
     if disposition.startswith("attachment") or (name and not ctype.startswith("text/")):
         data = msg.get_payload(decode=True)
-        size = len(data) if isinstance(data, bytes) else 0
-        attachments.append(Attachment(filename=name, content_type=ctype, size=size))
-    elif ctype == "text/plain" or ctype == "text":
+        return File(name or "(unnamed)", ctype, data if isinstance(data, bytes) else b"")
+    if ctype == "text/plain" or ctype == "text":
         plain.append(_decode_payload(msg))
     elif ctype == "text/html":
         html.append(_decode_payload(msg))
+    return None
+
+
+def attachable_files(raw: bytes) -> tuple[list[File], int]:
+    """The files of a message that may go to its issue (judged as its ticket's `attachments` were, by
+    the same walk), and how many may not."""
+    msg = message_from_bytes(raw, policy=compat32)
+    files = [found for part in _leaves(msg)[0] if (found := _read_leaf(part, [], [])) is not None]
+    verdicts = judged([(f.name, len(f.data), f.data) for f in files])
+    fit = [f for f, why in zip(files, verdicts, strict=True) if why is None]
+    return fit, len(files) - len(fit)
 
 
 def _received_at(msg: Message) -> datetime:

@@ -14,6 +14,7 @@ class Attachment(BaseModel):
     filename: str | None
     content_type: str
     size: int = Field(description="decoded size in bytes")
+    refused: str | None = Field(None, description="why it does not go to the issue (a program, too big, ...)")
 
 
 class Ticket(BaseModel):

@@ -18,6 +18,7 @@ from celery import Task
 
 from agent.attempt import Decision, Done, GiveUp, Limits, Wait, after_crash, decide
 from agent.autonomy import Hold, facts_of, judge
+from agent.mail_files import StoredMail
 from agent.plan import Step, resolve_args
 from agent.run import Run, StepState, now
 from agent.store.runs import Progress, Runs
@@ -189,7 +190,8 @@ def _attempt(
     """Call the tool once with its time limit: (its result, or the error it raised; the seconds it took)."""
     ctx = ToolContext(run.id, run.ticket.id, step.id, rt.store.ledger, rt.tool_config, llm=rt.llm,
                       usage=_Usage(rt.store.runs), hard_timeout_s=time_limits(tool)[1],
-                      memory=rt.memory, incidents=rt.store.incidents if rt.incidents else None)  # fmt: skip
+                      memory=rt.memory, incidents=rt.store.incidents if rt.incidents else None,
+                      files=StoredMail(rt.store))  # fmt: skip
     started = time.monotonic()
     try:
         if rt.settings.simulated_tool_latency_s:

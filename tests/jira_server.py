@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import default as email_policy
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -69,6 +71,7 @@ class JiraState:
         ("Duplicate", "is duplicated by", "duplicates"), ("Relates", "relates to", "relates to"),
     ])  # fmt: skip
     links: list[tuple[str, str, str, str]] = field(default_factory=list)
+    attachments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # issue key -> files
 
 
 class FakeJira:
@@ -176,7 +179,7 @@ class _Handler(JsonHandler):
 
     def _take_fault(self, method: str, path: str, body: Any) -> Fault | None:
         jira = self.jira
-        text = json.dumps(body) if body is not None else ""
+        text = json.dumps(body, default=lambda v: "<bytes>") if body is not None else ""
         with jira.lock:
             for i, fault in enumerate(jira.state.faults):
                 wanted = fault.body_contains is None or fault.body_contains in text
@@ -209,9 +212,9 @@ class _Handler(JsonHandler):
         # A repeated parameter (fields=a&fields=b, as requests sends a list) reads as Jira reads it: a,b.
         query = {k: ",".join(v) for k, v in parse_qs(parsed.query).items()}
         self.jira.state.requests.append((method, path))
-        body = (
-            self.read_json() if method in ("POST", "PUT") else None
-        )  # always consume it: the connection is kept alive
+        uploading = method == "POST" and re.fullmatch(r"/issue/[^/]+/attachments", path) is not None
+        # Always consume the body: the connection is kept alive.
+        body = self._read_files() if uploading else self.read_json() if method in ("POST", "PUT") else None
         fault = self._take_fault(method, path, body) or self._random_fault(method, path)
         if fault and fault.kind in ("429", "503", "500"):
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
@@ -230,6 +233,15 @@ class _Handler(JsonHandler):
             self._drop()
             return
         self.send_json(status, payload)
+
+    def _read_files(self) -> list[dict[str, Any]]:
+        """The files of a multipart/form-data upload, as Jira reads them from the field `file`."""
+        length = int(self.headers.get("Content-Length") or 0)
+        data = self.rfile.read(length)
+        head = f"Content-Type: {self.headers.get('Content-Type', '')}\r\n\r\n".encode()
+        form = BytesParser(policy=email_policy).parsebytes(head + data)
+        return [{"filename": part.get_filename(), "content": part.get_payload(decode=True) or b""}
+                for part in form.iter_parts() if part.get_param("name", header="content-disposition") == "file"]  # fmt: skip
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -288,7 +300,12 @@ class _Handler(JsonHandler):
             issue = self._issue(m.group(1))
             if issue is None:
                 return 404, _error(["Issue Does Not Exist"])
-            return 200, {**issue, "fields": {**issue["fields"], "issuelinks": self._links_of(issue, base)}}
+            files = state.attachments.get(issue["key"], [])
+            fields = {**issue["fields"], "issuelinks": self._links_of(issue, base),
+                      "attachment": [{k: v for k, v in f.items() if k != "content"} for f in files]}  # fmt: skip
+            return 200, {**issue, "fields": fields}
+        if method == "POST" and (m := re.fullmatch(r"/issue/([^/]+)/attachments", path)):
+            return self._attach(m.group(1), body or [], base)
         if method == "GET" and path == "/issueLinkType":
             return 200, {"issueLinkTypes": [self._link_type(name, base) for name, *_ in state.link_types]}
         if method == "POST" and path == "/issueLink":
@@ -322,6 +339,25 @@ class _Handler(JsonHandler):
         if path == "/search/jql" and jira.deployment == "Cloud" and method in ("GET", "POST"):
             return self._search_jql(body if method == "POST" else query)
         return 404, _error([f"No route for {method} {path}"])
+
+    def _attach(self, key: str, files: list[dict[str, Any]], base: str) -> tuple[int, Any]:
+        """Jira refuses an upload without X-Atlassian-Token: no-check (its XSRF guard), answers 404 for an
+        unknown issue, else keeps the files and answers the list of what it attached."""
+        if self.headers.get("X-Atlassian-Token") != "no-check":
+            return 403, _error(["XSRF check failed"])
+        issue = self._issue(key)
+        if issue is None:
+            return 404, _error(["Issue Does Not Exist"])
+        made = []
+        with self.jira.lock:
+            for f in files:
+                self.jira.state.next_id += 1
+                file_id = str(self.jira.state.next_id)
+                made.append({"self": f"{base}/attachment/{file_id}", "id": file_id, "filename": f["filename"],
+                             "author": self.jira.author(), "created": jira_time(), "size": len(f["content"]),
+                             "mimeType": "application/octet-stream", "content": f["content"]})  # fmt: skip
+            self.jira.state.attachments.setdefault(issue["key"], []).extend(made)
+        return 200, [{k: v for k, v in a.items() if k != "content"} for a in made]
 
     def _issue(self, id_or_key: str) -> dict[str, Any] | None:
         """An issue by key (SUP-1) or by id (10001), as Jira's /issue/{issueIdOrKey} takes either."""

@@ -64,7 +64,9 @@ def test_the_installed_demo_runs_the_sample_mailbox(installed: Path, tmp_path: P
     assert done.returncode == 0, done.stderr[-3000:]
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(rows) == 16 and sum(r["status"] == "done" for r in rows) == 9
-    assert (tmp_path / "var" / "demo-outbox.jsonl").read_text().count("\n") == 11  # kept for reading
+    # Kept for reading: nine issues, two comments and the invoice's PDF; the nine acknowledgements beside.
+    assert (tmp_path / "var" / "demo-outbox.jsonl").read_text().count("\n") == 12
+    assert (tmp_path / "var" / "demo-outbox-mail.jsonl").read_text().count("\n") == 9
 
 
 def test_the_installed_planner_reads_its_prompt(installed: Path, tmp_path: Path) -> None:

@@ -154,6 +154,15 @@ class ToolConfig(BaseModel):
         return self.jira_url is None
 
 
+class MailFiles(Protocol):
+    """The files attached to a ticket's mail (the run store's raw copy, read again): the ones that may go
+    to its issue as (name, content type, bytes), and how many were left out; None when the mail is gone."""
+
+    def files_of(self, ticket_id: str) -> tuple[list[tuple[str, str, bytes]], int] | None:
+        """The ticket's attachable files and the count of those left out, or None without the mail."""
+        ...
+
+
 class UsageSink(Protocol):
     """Where tools report the LLM usage of a run (the execute task passes one that adds it to the run's
     totals and to the LLM metrics)."""
@@ -177,6 +186,7 @@ class ToolContext:
     usage: UsageSink | None = None
     memory: TicketMemory | None = None  # long-term memory, when TRIAGE_MEMORY is on
     incidents: IncidentRegister | None = None  # the open incidents, when TRIAGE_INCIDENTS is on too
+    files: MailFiles | None = None  # the files attached to the ticket's mail
 
     @property
     def idempotency_key(self) -> str:

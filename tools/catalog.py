@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from tools.acknowledge import acknowledge
+from tools.attach import attach_files
 from tools.base import Tool
 from tools.categorize import categorize_ticket
 from tools.extract import extract_entities
@@ -28,6 +29,7 @@ CATALOG: dict[str, Tool[Any, Any]] = {
         remember_reply,
         link_incident,
         acknowledge,
+        attach_files,
     )
 }
 

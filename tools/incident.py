@@ -22,7 +22,8 @@ from tools import jira_client, ledger_keys, outbox
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import PermanentToolError
 from tools.incident_port import Incident, IncidentRegister, Member
-from tools.jira_issue import DESCRIPTION_MAX, create_once, jira_text, run_link, summary_text
+from tools.jira_issue import create_once, run_link
+from tools.jira_text import DESCRIPTION_MAX, jira_text, summary_text
 from tools.memory_port import Recent
 
 # Two witnesses: a report joins an incident when it is alike to at least two of its members, and a like

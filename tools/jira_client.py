@@ -8,6 +8,7 @@ rebuilt from the status code and Jira's `errorMessages` / `errors`).
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -104,6 +105,19 @@ def create_issue(config: ToolConfig, fields: dict[str, Any]) -> str:
     with jira_errors("create issue"):
         issue = client_for(config).create_issue(fields=fields, prefetch=False)
     return str(issue.key)
+
+
+def attachments_of(config: ToolConfig, issue_key: str) -> set[tuple[str, int]]:
+    """(file name, size) of every file attached to an issue."""
+    with jira_errors("read attachments"):
+        issue: Any = client_for(config).issue(issue_key, fields="attachment")
+    return {(str(a.filename), int(a.size)) for a in getattr(issue.fields, "attachment", None) or []}
+
+
+def add_attachment(config: ToolConfig, issue_key: str, filename: str, data: bytes) -> None:
+    """Attach one file to an issue (multipart, X-Atlassian-Token: no-check, as Jira wants)."""
+    with jira_errors("add attachment"):
+        client_for(config).add_attachment(issue_key, io.BytesIO(data), filename=filename)
 
 
 def link_issues(config: ToolConfig, link_type: str, inward_key: str, outward_key: str) -> None:

@@ -18,10 +18,8 @@ from pydantic import BaseModel, Field
 from tools import jira_client, ledger_keys, outbox
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import NotReadyYet, OutcomeUnknown, PermanentToolError, ToolError
+from tools.jira_text import DESCRIPTION_MAX, attachment_lines, evidence_lines, jira_text, summary_text
 
-_SUMMARY_MAX = 255  # Jira refuses longer summaries
-DESCRIPTION_MAX = 32_767  # Jira refuses longer text fields (descriptions, comments)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # control characters but tab and newline
 _JIRA_TIMEOUT_S = 60  # several HTTP calls (search, create) at TRIAGE_JIRA_TIMEOUT_S each at most
 _JIRA_RETRY = RetryPolicy(max_attempts=8, base_s=2, cap_s=120)
 
@@ -46,6 +44,7 @@ class CreateIssueArgs(BaseModel):
     account_id: str | None = None
     language: str | None = Field(None, description="the customer's language (ISO 639-1): a label")
     evidence: dict[str, str] | None = Field(None, description="where each finding was read (extract's)")
+    attachments: list[Any] | None = Field(None, description="the mail's attachments (ticket.attachments)")
     raise_urgency: int = Field(
         0, ge=0, le=2, description="steps to raise the urgency by (a customer who keeps writing)"
     )
@@ -83,34 +82,9 @@ class IssueResult(BaseModel):
     request: dict[str, Any] = Field(description="the exact payload sent (or that would be sent)")
 
 
-def jira_text(text: str, limit: int, where: str) -> str:
-    """Text Jira takes: no control characters (a NUL or an escape sequence from a mail), and at most
-    `limit` characters, cut with a note that says where the whole text is."""
-    text = _CONTROL.sub("", text)
-    if len(text) <= limit:
-        return text
-    note = f"\n{{quote}}\n[cut: {len(text) - limit + 200} more characters; the whole message: {where}]"
-    return text[: limit - len(note)] + note
-
-
-def summary_text(category: str, subject: str) -> str:
-    """The issue's one-line summary: category and subject, no control characters, at most 255."""
-    one_line = " ".join(_CONTROL.sub(" ", subject).split()) or "(no subject)"
-    return f"[{category}] {one_line}"[:_SUMMARY_MAX]
-
-
 def run_link(ctx: ToolContext) -> str:
     """Where this run can be read in full (TRIAGE_RUN_LINK_TEMPLATE)."""
     return ctx.config.run_link_template.format(run_id=ctx.run_id)
-
-
-def _evidence_lines(evidence: dict[str, str] | None) -> list[str]:
-    """Where each finding was read in the mail, quoted (the extractor checked each quote is in it)."""
-    if not evidence:
-        return []
-    quotes = [f"- {field.replace('_', ' ')}: \u201c{' '.join(words.split())[:120]}\u201d"
-              for field, words in sorted(evidence.items())]  # fmt: skip
-    return ["Read in the mail:", *quotes]
 
 
 def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, Any]:
@@ -127,7 +101,8 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
                 else ""
             ),
             f"Triage run: {run_link(ctx)}",
-            *_evidence_lines(args.evidence),
+            *evidence_lines(args.evidence),
+            *attachment_lines(args.attachments),
             "",
             "{quote}",
             args.body.strip() or "(empty message)",

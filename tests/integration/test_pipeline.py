@@ -66,7 +66,8 @@ def test_one_dry_run_issue_per_ticket_and_one_comment_per_reply(
 ) -> None:
     mine = {str(r["issue_key"]) for r in sample_rows.values() if r["issue_key"]}
     lines = [line for line in pipeline.outbox() if line["issue_key"] in mine]
-    assert sorted(line["kind"] for line in lines) == ["comment"] * 2 + ["create_issue"] * 9
+    # The invoice's PDF goes to its issue too.
+    assert sorted(line["kind"] for line in lines) == ["attach"] + ["comment"] * 2 + ["create_issue"] * 9
     assert len({line["key"] for line in lines}) == len(lines)
 
 

@@ -36,11 +36,12 @@ def test_side_effecting_tools_are_marked() -> None:
         "comment_jira_issue",
         "link_incident",
         "acknowledge",
+        "attach_files",
     }
 
 
 def test_an_unknown_tool_name_lists_the_known_ones() -> None:
-    with pytest.raises(KeyError, match="known tools: acknowledge, categorize_ticket"):
+    with pytest.raises(KeyError, match="known tools: acknowledge, attach_files, categorize_ticket"):
         get_tool(CATALOG, "nope")
 
 
