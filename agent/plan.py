@@ -19,7 +19,7 @@ from inbox.ticket import Ticket
 from tools.base import Tool
 
 REF = "$ref"
-RECALLED = ("corrections",)  # the fields of what memory recalled that a plan may pass to a tool
+RECALLED = ("corrections", "similar")  # the fields of what memory recalled that a plan may pass to a tool
 
 
 class Step(BaseModel):

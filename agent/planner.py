@@ -49,10 +49,13 @@ class RulePlanner:
     remember the ticket with what was found and (with incidents on too) link it to an incident.
     Reply: comment on the issue."""
 
-    def __init__(self, remember: bool = False, incidents: bool = False, acknowledge: bool = False) -> None:
+    def __init__(
+        self, remember: bool = False, incidents: bool = False, acknowledge: bool = False, draft: bool = False
+    ) -> None:
         self.remember = remember
         self.incidents = remember and incidents
         self.acknowledge = acknowledge
+        self.draft = draft
 
     def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
         """The fixed plan for this kind of message; a customer's REPEAT_CONTACTS-th ticket within
@@ -107,11 +110,14 @@ class RulePlanner:
         if any(a.refused is None for a in ticket.attachments):
             steps.append(Step(id="attach", tool="attach_files",
                               args={"issue_key": _result("create_issue", "issue_key")}))  # fmt: skip
+        if self.draft:
+            steps.append(Step(id="draft", tool="draft_reply", args=DRAFT_ARGS))
         if self.acknowledge:
             steps.append(Step(id="acknowledge", tool="acknowledge", args=ACKNOWLEDGE_ARGS))
         rationale = "new ticket: categorize, extract, open an issue" + (", remember" if self.remember else "")
         rationale += ", link to an incident" if self.incidents else ""
         rationale += ", attach its files" if any(s.tool == "attach_files" for s in steps) else ""
+        rationale += ", draft an answer" if self.draft else ""
         rationale += ", acknowledge" if self.acknowledge else ""
         rationale += f"; urgency raised one step: {raised}" if raised else ""
         return Planned(Plan(steps=steps, rationale=rationale), "rule")
@@ -137,6 +143,15 @@ ACKNOWLEDGE_ARGS: dict[str, object] = {
     "issue_key": _result("create_issue", "issue_key"),
     "category": _result("categorize", "category"),
     "language": _ticket("language"),
+}
+
+
+DRAFT_ARGS: dict[str, object] = {
+    "subject": _ticket("subject"),
+    "body": _ticket("body"),
+    "issue_key": _result("create_issue", "issue_key"),
+    "language": _ticket("language"),
+    "similar": {REF: "recall.similar"},
 }
 
 

@@ -32,12 +32,12 @@ from workers.local_llm import MODEL_ALIAS, local_llm_server
 from workers.settings import Settings, load_settings
 
 
-def sample_mailbox() -> Path:
-    """The sample Maildir shipped with the program (examples/mailbox, installed as triage_examples)."""
+def sample(folder: str) -> Path:
+    """A sample shipped with the program (examples/, installed as triage_examples): `mailbox`, `kb`."""
     spec = importlib.util.find_spec("triage_examples")
     if spec is None or spec.origin is None:
-        raise RuntimeError("the sample mailbox is not installed (package triage_examples): reinstall")
-    return Path(spec.origin).parent / "mailbox"
+        raise RuntimeError("the samples are not installed (package triage_examples): reinstall")
+    return Path(spec.origin).parent / folder
 
 
 DEMO_OUTBOX = Path("var/demo-outbox.jsonl")  # relative to where the demo runs; rewritten by each run
@@ -67,6 +67,7 @@ def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None
         "account_id": None,
         "issue_key": None,
         "ack": None,
+        "draft": None,
         "thread_of": None,
         "incident": None,
         "planner": None,
@@ -80,6 +81,7 @@ def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None
     entities = _result_of(run, "extract_entities")
     issue = _result_of(run, "create_jira_issue") or _result_of(run, "comment_jira_issue")
     ack = _result_of(run, "acknowledge")
+    draft = _result_of(run, "draft_reply")
     row.update(
         status={"dead_letter": "dead_letter", "discarded": "failed"}.get(
             run.status, delivery.outcome.replace("ticket", "done")
@@ -90,12 +92,20 @@ def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None
         account_id=entities.get("account_id"),
         issue_key=issue.get("issue_key"),
         ack=("sent" if ack.get("sent") else ack.get("skipped")) if ack else None,
+        draft=_draft_cell(draft),
         thread_of=run.ticket.thread_of,
         incident=incident,
         planner=run.planner,
         reason=run.error or _fallback_reason(run) or delivery.reason,
     )
     return row
+
+
+def _draft_cell(draft: dict[str, Any]) -> str | None:
+    """What the draft step did: the articles it drew on, or none."""
+    if not draft:
+        return None
+    return ", ".join(Path(s).stem for s in draft["sources"]) if draft.get("drafted") else "none"
 
 
 def _fallback_reason(run: Run) -> str | None:
@@ -141,6 +151,13 @@ def demo_settings(
             llm = {"llm_base_url": stack.enter_context(local_llm_server()), "llm_model": MODEL_ALIAS,
                    "llm_structured_output": "json_object", "llm_timeout_s": 100,
                    "llm_max_transport_retries": 0, "llm_max_concurrency": 1}  # fmt: skip
+        # With memory, the sample knowledge base too: drafted answers for the tickets it answers.
+        with_memory = {
+            "memory": "on",
+            "memory_path": workdir / "memory",
+            "memory_url": None,
+            "kb_path": sample("kb"),
+        }
         yield load_settings(
             redis_url=url,
             namespace=f"demo-{uuid.uuid4().hex[:10]}",
@@ -148,7 +165,7 @@ def demo_settings(
             retry_scale=0.05,
             maildir=None,
             metrics_port=0,  # a demo serves no /metrics (a real worker on this host may own the port)
-            **({"memory": "on", "memory_path": workdir / "memory", "memory_url": None} if memory else {}),
+            **(with_memory if memory else {}),
             **llm,
         )
 
@@ -170,8 +187,9 @@ def render_table(rows: list[dict[str, Any]], console: Console) -> None:
     """Print the outcome table."""
     table = Table(title="triage demo: one row per message", show_lines=False)
     incidents = ("incident",) if any(row.get("incident") for row in rows) else ()
+    drafts = ("draft",) if any(row.get("draft") for row in rows) else ()
     for column in ("message_id", "status", "category", "urgency", "customer_name", "account_id",
-                   "issue_key", "ack", *incidents, "planner", "reason"):  # fmt: skip
+                   "issue_key", "ack", *drafts, *incidents, "planner", "reason"):  # fmt: skip
         table.add_column(
             column, overflow="fold", max_width=38 if column in ("message_id", "reason") else None
         )
@@ -202,7 +220,7 @@ def run_demo(
     with tempfile.TemporaryDirectory(prefix="triage-demo-") as tmp:
         workdir = Path(tmp)
         if not imap:
-            shutil.copytree(maildir or sample_mailbox(), workdir / "mailbox")  # the original is never marked
+            shutil.copytree(maildir or sample("mailbox"), workdir / "mailbox")  # the original is never marked
         with demo_settings(redis_url, workdir, local_llm, outbox, memory) as settings:
             with_llm = settings.llm_model is not None
             store = configure(settings).store

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import redis
+from pydantic import SecretStr
 
 from agent.run import Delivery, Run
 from agent.store import RunStore
@@ -143,6 +144,19 @@ def swap_runtime(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Any:
         )
 
     return install
+
+
+@pytest.fixture
+def point_at_jira(swap_runtime: Any) -> Any:
+    """Point the worker's tools at a Jira test server for this test (more tool settings may change)."""
+
+    def point(server: Any, **changes: Any) -> None:
+        update = {"jira_url": server.url, "jira_user": server.user, "jira_api_token": SecretStr(server.token)}
+        swap_runtime(
+            tool_config=runtime_module.runtime().tool_config.model_copy(update={**update, **changes})
+        )
+
+    return point
 
 
 @pytest.fixture

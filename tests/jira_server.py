@@ -473,7 +473,8 @@ class _Handler(JsonHandler):
         with self.jira.lock:
             state.next_id += 1
             comment = {"id": str(state.next_id), "self": f"{base}/issue/{key}/comment/{state.next_id}",
-                       "body": body["body"], "author": self.jira.author()}  # fmt: skip
+                       "body": body["body"], "author": self.jira.author(),
+                       **({"visibility": body["visibility"]} if body.get("visibility") else {})}  # fmt: skip
             comments.append(comment)
         return 201, comment
 

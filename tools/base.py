@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from tools import ledger_keys, outbox
 from tools.incident_port import IncidentRegister
+from tools.kb_port import KnowledgeSearch
 from tools.llm import LLM, Usage
 from tools.mail_out import SmtpConfig
 from tools.memory_port import TicketMemory
@@ -132,6 +133,7 @@ class ToolConfig(BaseModel):
     ack_skip_categories: list[str]
     ack_per_sender_hour: int
     smtp: SmtpConfig | None  # None: acknowledgements go to the dry-run outbox
+    draft_visible_to: str  # the Jira project role that sees drafted answers (internal comments)
 
     @property
     def mail_outbox_path(self) -> Path:
@@ -187,6 +189,7 @@ class ToolContext:
     memory: TicketMemory | None = None  # long-term memory, when TRIAGE_MEMORY is on
     incidents: IncidentRegister | None = None  # the open incidents, when TRIAGE_INCIDENTS is on too
     files: MailFiles | None = None  # the files attached to the ticket's mail
+    kb: KnowledgeSearch | None = None  # the knowledge base, when TRIAGE_KB_PATH is set (and memory on)
 
     @property
     def idempotency_key(self) -> str:

@@ -13,6 +13,7 @@ from tools.acknowledge import acknowledge
 from tools.attach import attach_files
 from tools.base import Tool
 from tools.categorize import categorize_ticket
+from tools.draft import draft_reply
 from tools.extract import extract_entities
 from tools.incident import link_incident
 from tools.jira_issue import comment_jira_issue, create_jira_issue
@@ -30,6 +31,7 @@ CATALOG: dict[str, Tool[Any, Any]] = {
         link_incident,
         acknowledge,
         attach_files,
+        draft_reply,
     )
 }
 

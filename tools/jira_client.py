@@ -196,10 +196,11 @@ def own_comments(config: ToolConfig, issue_key: str) -> list[tuple[str, str]]:
     return [(str(c.id), str(c.body)) for c in found if _who(getattr(c, "author", None)) & me]
 
 
-def add_comment(config: ToolConfig, issue_key: str, body: str) -> str:
-    """Add a comment and return its id."""
+def add_comment(config: ToolConfig, issue_key: str, body: str, visible_to_role: str | None = None) -> str:
+    """Add a comment (seen only by a project role's members when given: an internal note); its id."""
+    visibility = {"type": "role", "value": visible_to_role} if visible_to_role else None
     with jira_errors(f"comment on {issue_key}"):
-        return str(client_for(config).add_comment(issue_key, body).id)
+        return str(client_for(config).add_comment(issue_key, body, visibility=visibility).id)
 
 
 def redact_issue(config: ToolConfig, issue_key: str, summary: str, description: str) -> None:

@@ -25,6 +25,12 @@ class ReplySettings(BaseSettings):
     ack_per_sender_hour: int = Field(
         3, ge=1, le=100, description="acknowledgements to one address per hour at most (a loop guard)"
     )
+    kb_path: Path | None = Field(
+        None, description="folder of Markdown articles for drafted answers (needs TRIAGE_MEMORY=on)"
+    )
+    draft_visible_to: str = Field(
+        "Administrators", min_length=1, description="the Jira project role that sees drafted answers"
+    )
     smtp_host: str | None = Field(None, description="SMTP server for acknowledgements; unset: dry-run outbox")
     smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")
     smtp_starttls: bool = Field(True, description="upgrade the SMTP connection with STARTTLS")

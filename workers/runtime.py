@@ -11,12 +11,14 @@ from agent.autonomy import Policy, PolicyError, load_policy
 from agent.llm_planner import LLMPlanner
 from agent.memory.chroma import Memory
 from agent.memory.embedding import Embedder, HashedNgrams, MiniLM
+from agent.memory.kb import KnowledgeBase
 from agent.planner import Planner, RulePlanner
 from agent.store import RunStore
 from tools import embeddings
 from tools.base import Tool, ToolConfig
 from tools.catalog import with_timeouts
 from tools.incident import link_incident
+from tools.kb_port import KnowledgeSearch
 from tools.llm import LLM, OpenAICompatibleLLM
 from tools.remember import remember_reply, remember_ticket
 from workers import checks
@@ -35,10 +37,13 @@ class Runtime:
     llm: LLM | None = None  # the tools use it when TRIAGE_LLM_TOOLS is on
     memory: Memory | None = None  # long-term memory when TRIAGE_MEMORY is on (opened on first use)
     policy: Policy | None = None  # the autonomy policy (TRIAGE_POLICY_PATH); None: every run acts on its own
+    kb: KnowledgeSearch | None = None  # the knowledge base (TRIAGE_KB_PATH, in memory)
 
     def rules(self) -> RulePlanner:
-        """The rule planner as this runtime configures it (memory, incidents, acknowledgements)."""
-        return rule_planner(self.memory is not None, self.incidents, self.settings.ack == "on")
+        """The rule planner as this runtime configures it (memory, incidents, acknowledgements, drafts)."""
+        return rule_planner(
+            self.memory is not None, self.incidents, self.settings.ack == "on", self.kb is not None
+        )
 
     @property
     def incidents(self) -> bool:
@@ -46,9 +51,9 @@ class Runtime:
         return self.memory is not None and self.settings.incidents == "on"
 
 
-def rule_planner(memory: bool, incidents: bool, acknowledge: bool) -> RulePlanner:
-    """The rule plan's steps follow what is on: remembering, incidents, acknowledgements."""
-    return RulePlanner(remember=memory, incidents=incidents, acknowledge=acknowledge)
+def rule_planner(memory: bool, incidents: bool, acknowledge: bool, draft: bool = False) -> RulePlanner:
+    """The rule plan's steps follow what is on: remembering, incidents, acknowledgements, drafts."""
+    return RulePlanner(remember=memory, incidents=incidents, acknowledge=acknowledge, draft=draft)
 
 
 _current: Runtime | None = None
@@ -66,11 +71,13 @@ def build_runtime(settings: Settings) -> Runtime:
     memory = memory_of(settings)
     incidents = memory is not None and settings.incidents == "on"
     acknowledge = settings.ack == "on"
-    planner: Planner = rule_planner(memory is not None, incidents, acknowledge)
+    kb = knowledge_base_of(settings, memory)
+    planner: Planner = rule_planner(memory is not None, incidents, acknowledge, kb is not None)
     if llm is not None:  # it is not offered a memory (nor incidents) it does not have
         absent = {remember_ticket.name, remember_reply.name} if memory is None else set()
         absent |= set() if incidents else {link_incident.name}
         absent |= set() if acknowledge else {"acknowledge"}
+        absent |= set() if kb is not None else {"draft_reply"}
         offered = {n: t for n, t in catalog.items() if n not in absent}
         planner = LLMPlanner(llm, offered, max_steps=settings.max_plan_steps,
                              max_repairs=settings.llm_max_repairs, fallback=planner)  # fmt: skip
@@ -83,6 +90,7 @@ def build_runtime(settings: Settings) -> Runtime:
         llm=llm if settings.llm_tools else None,
         memory=memory,
         policy=policy_of(settings),
+        kb=kb,
     )
 
 
@@ -106,6 +114,15 @@ def memory_of(settings: Settings) -> Memory | None:
     if settings.memory_url is not None:
         return Memory(embedder, settings.namespace, url=settings.memory_url)
     return Memory(embedder, settings.namespace, path=settings.memory_path)
+
+
+def knowledge_base_of(settings: Settings, memory: Memory | None) -> KnowledgeBase | None:
+    """The knowledge base (TRIAGE_KB_PATH), indexed in memory; None when there is none."""
+    if settings.kb_path is None:
+        return None
+    if memory is None or not settings.kb_path.is_dir():
+        raise ConfigError(f"TRIAGE_KB_PATH={settings.kb_path}: needs TRIAGE_MEMORY=on and an existing folder")
+    return KnowledgeBase(memory, settings.kb_path)
 
 
 def tool_catalog(settings: Settings) -> dict[str, Tool[Any, Any]]:

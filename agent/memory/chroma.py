@@ -51,6 +51,7 @@ class Memory:
         name = f"triage-{namespace}-tickets-{embedder.name}"
         self.name = re.sub(r"[^A-Za-z0-9_-]", "-", name)[:60].strip("-_")
         self._collection: Any = None
+        self._others: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     @property
@@ -61,10 +62,23 @@ class Memory:
     def _tickets(self) -> Any:
         with self._lock:
             if self._collection is None:
-                self._collection = self._open()
+                self._collection = self._open(self.name)
             return self._collection
 
-    def _open(self) -> Any:
+    def collection(self, what: str) -> Any:
+        """Another collection beside the tickets, on the same Chroma and embedder (the knowledge base)."""
+        name = re.sub(r"[^A-Za-z0-9_-]", "-", self.name.replace("-tickets-", f"-{what}-"))[:60].strip("-_")
+        with self._lock:
+            if name not in self._others:
+                self._others[name] = self._open(name)
+            return self._others[name]
+
+    def forget_collection(self, what: str) -> None:
+        """Open that collection afresh next time (after a failure: a restarted server)."""
+        with self._lock:
+            self._others.clear()
+
+    def _open(self, name: str) -> Any:
         import chromadb
         from chromadb.config import Settings
 
@@ -86,7 +100,7 @@ class Memory:
                 self.path.mkdir(parents=True, exist_ok=True)
                 client = chromadb.PersistentClient(path=str(self.path), settings=settings)
             return client.get_or_create_collection(
-                self.name, embedding_function=None,
+                name, embedding_function=None,
                 metadata={"hnsw:space": "cosine", "embedder": self.embedder.name},
             )  # fmt: skip
         except Exception as exc:

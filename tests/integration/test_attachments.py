@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from agent.plan import Plan, PlanInvalid, Step
 from agent.policy import review_plan
@@ -26,16 +25,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def jira(pipeline: Pipeline, swap_runtime: Any) -> Iterator[FakeJira]:
+def jira(pipeline: Pipeline, point_at_jira: Any) -> Iterator[FakeJira]:
     with running_jira(FakeJira()) as server:
-        config = runtime_module.runtime().tool_config.model_copy(
-            update={
-                "jira_url": server.url,
-                "jira_user": server.user,
-                "jira_api_token": SecretStr(server.token),
-            }
-        )
-        swap_runtime(tool_config=config)
+        point_at_jira(server)
         yield server
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
-from pydantic import SecretStr
 
 from agent.memory.chroma import Memory
 from agent.memory.embedding import HashedNgrams
@@ -22,24 +21,19 @@ from tests.chroma_server import ChromaServer
 from tests.conftest import Pipeline
 from tests.jira_server import FakeJira, running_jira
 from tests.support import email_bytes, make_maildir
-from workers import runtime as runtime_module
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
 @pytest.fixture
-def jira(pipeline: Pipeline, swap_runtime: Any, chroma: ChromaServer) -> Iterator[FakeJira]:
+def jira(
+    pipeline: Pipeline, swap_runtime: Any, point_at_jira: Any, chroma: ChromaServer
+) -> Iterator[FakeJira]:
     """A Jira the worker's tools use, and a memory on a Chroma server of the test's own."""
     with running_jira(FakeJira()) as server:
-        config = runtime_module.runtime().tool_config.model_copy(
-            update={
-                "jira_url": server.url,
-                "jira_user": server.user,
-                "jira_api_token": SecretStr(server.token),
-            }
-        )
+        point_at_jira(server)
         memory = Memory(HashedNgrams(), f"test-{uuid.uuid4().hex[:8]}", url=chroma.url)
-        swap_runtime(tool_config=config, memory=memory, planner=RulePlanner(remember=True))
+        swap_runtime(memory=memory, planner=RulePlanner(remember=True))
         pipeline.store.mailboxes.save_read_back_cursor(0)  # this Jira is new: read it all
         yield server
 

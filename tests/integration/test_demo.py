@@ -16,7 +16,7 @@ from tests.support import ROOT, TRIAGE
 pytestmark = pytest.mark.integration
 
 FINAL = {"done", "failed", "dead_letter", "quarantined", "automated", "duplicate", "threaded"}
-KEYS = {"message_id", "status", "category", "urgency", "customer_name", "account_id", "issue_key", "ack", "thread_of",
+KEYS = {"message_id", "status", "category", "urgency", "customer_name", "account_id", "issue_key", "ack", "draft", "thread_of",
         "incident", "planner", "reason"}  # fmt: skip
 
 

@@ -20,19 +20,11 @@ TICKETS, REPLIES = 9, 2
 
 
 @pytest.fixture
-def jira(pipeline: Pipeline, swap_runtime: Any) -> Iterator[FakeJira]:
+def jira(pipeline: Pipeline, point_at_jira: Any) -> Iterator[FakeJira]:
     """A Jira Cloud-compatible server whose search finds a new issue only after 0.5 s (Cloud's search
     is eventually consistent), and the worker's tools configured to use it."""
     with running_jira(FakeJira(deployment="Cloud", search_lag_s=0.5)) as server:
-        config = runtime_module.runtime().tool_config.model_copy(
-            update={
-                "jira_url": server.url,
-                "jira_user": server.user,
-                "jira_api_token": SecretStr(server.token),
-                "jira_search_lag_s": 1.0,
-            }
-        )
-        swap_runtime(tool_config=config)
+        point_at_jira(server, jira_search_lag_s=1.0)
         yield server
 
 

@@ -37,6 +37,7 @@ def test_side_effecting_tools_are_marked() -> None:
         "link_incident",
         "acknowledge",
         "attach_files",
+        "draft_reply",
     }
 
 
