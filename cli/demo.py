@@ -66,6 +66,7 @@ def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None
         "customer_name": None,
         "account_id": None,
         "issue_key": None,
+        "files": None,
         "ack": None,
         "draft": None,
         "thread_of": None,
@@ -82,6 +83,7 @@ def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None
     issue = _result_of(run, "create_jira_issue") or _result_of(run, "comment_jira_issue")
     ack = _result_of(run, "acknowledge")
     draft = _result_of(run, "draft_reply")
+    files = _result_of(run, "attach_files")
     row.update(
         status={"dead_letter": "dead_letter", "discarded": "failed"}.get(
             run.status, delivery.outcome.replace("ticket", "done")
@@ -92,6 +94,9 @@ def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None
         account_id=entities.get("account_id"),
         issue_key=issue.get("issue_key"),
         ack=("sent" if ack.get("sent") else ack.get("skipped")) if ack else None,
+        files=f"{len(files.get('attached', []))} attached, {files.get('left_out', 0)} left out"
+        if files
+        else None,
         draft=_draft_cell(draft),
         thread_of=run.ticket.thread_of,
         incident=incident,
@@ -189,7 +194,7 @@ def render_table(rows: list[dict[str, Any]], console: Console) -> None:
     incidents = ("incident",) if any(row.get("incident") for row in rows) else ()
     drafts = ("draft",) if any(row.get("draft") for row in rows) else ()
     for column in ("message_id", "status", "category", "urgency", "customer_name", "account_id",
-                   "issue_key", "ack", *drafts, *incidents, "planner", "reason"):  # fmt: skip
+                   "issue_key", "files", "ack", *drafts, *incidents, "planner", "reason"):  # fmt: skip
         table.add_column(
             column, overflow="fold", max_width=38 if column in ("message_id", "reason") else None
         )
