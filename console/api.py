@@ -146,7 +146,7 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
         page: Annotated[int, Query(ge=0, le=1000)] = 0,
         _: Caller = viewer,
     ) -> RunList:
-        """Runs, newest first, by status, category, creation time (`until` takes its whole day) and text."""
+        """Runs, newest first, by status, category, creation time (from `since` up to `until`) and text."""
         wanted = views.RunFilter(status=status, category=category, since=since, until=until, text=q)
         found = views.find_runs(store, wanted, offset=page * views.PAGE)
         return RunList(runs=[_summary(r) for r in found.runs], more=found.more)

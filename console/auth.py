@@ -87,7 +87,7 @@ def auth_router(
             throttle.failed(name, address)
             audit.record_audit("login_failed", None, f"from {address}", by=name)
             return login_page(request, 401, "wrong name or password", name)
-        throttle.succeeded(name)
+        throttle.succeeded(name, address)
         session_id, _ = gate.sessions.start(user.name, user.role)
         audit.record_audit("login", None, f"from {address}", by=user.name)
         target = safe_next(str(form.get("next", "")))

@@ -76,7 +76,7 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
                 status=status if status in STATUSES else None,  # type: ignore[arg-type]
                 category=category[:40] or None,
                 since=_day(since, zone),
-                until=_day(until, zone),
+                until=_day(until, zone, end=True),
                 text=q[:200],
             )
         except ValueError:
@@ -226,11 +226,12 @@ def _reason(form: dict[str, str]) -> str:
     return reason
 
 
-def _day(text: str, zone: Any) -> datetime | None:
-    """A YYYY-MM-DD date in the viewer's zone, as the instant its day starts."""
+def _day(text: str, zone: Any, end: bool = False) -> datetime | None:
+    """A YYYY-MM-DD date in the viewer's zone, as the instant its day starts (or, `end`, ends)."""
     if not text:
         return None
-    return datetime.strptime(text[:10], "%Y-%m-%d").replace(tzinfo=zone).astimezone(UTC)
+    start = datetime.strptime(text[:10], "%Y-%m-%d").replace(tzinfo=zone)
+    return (start + timedelta(days=1) if end else start).astimezone(UTC)
 
 
 def _categories(rt: Runtime) -> list[str]:

@@ -66,17 +66,17 @@ class Sessions:
 
 
 class LoginThrottle:
-    """Failed logins counted per user name and per client address over a window: past the limit, that
-    name or address waits for the window to pass (a guesser gets a few tries per window, not thousands)."""
+    """Failed logins counted per client address, and per user name from that address, over a window:
+    past the limit, that address (or that name from it) waits for the window to pass. A guesser gets a few
+    tries per window, not thousands; and nobody elsewhere can lock a person out of their own account."""
 
     def __init__(self, client: redis.Redis, keys: Keys, attempts: int, window_s: int) -> None:
         self.redis, self.keys, self.attempts, self.window_s = client, keys, attempts, window_s
 
     def wait_s(self, name: str, address: str) -> int:
         """Seconds before this name or address may try again; 0 when it may now."""
-        keys = [self.keys.login_failures(f"user:{name}"), self.keys.login_failures(f"addr:{address}")]
         pipe = self.redis.pipeline()
-        for key in keys:
+        for key in self._counted(name, address):
             pipe.get(key)
             pipe.ttl(key)
         answers = pipe.execute()
@@ -90,11 +90,15 @@ class LoginThrottle:
     def failed(self, name: str, address: str) -> None:
         """Count a failed login against the name and the address."""
         pipe = self.redis.pipeline()
-        for key in (self.keys.login_failures(f"user:{name}"), self.keys.login_failures(f"addr:{address}")):
+        for key in self._counted(name, address):
             pipe.set(key, 0, nx=True, ex=self.window_s)  # the window starts at the first failure
             pipe.incr(key)
         pipe.execute()
 
-    def succeeded(self, name: str) -> None:
-        """A good login clears the name's count (the address's stays: it may be guessing other names)."""
-        self.redis.delete(self.keys.login_failures(f"user:{name}"))
+    def _counted(self, name: str, address: str) -> tuple[str, str]:
+        """The counters a login attempt counts against: the name from that address, and the address."""
+        return self.keys.login_failures(f"user:{name}@{address}"), self.keys.login_failures(f"addr:{address}")
+
+    def succeeded(self, name: str, address: str) -> None:
+        """A good login clears the name's count there (the address's stays: it may guess other names)."""
+        self.redis.delete(self._counted(name, address)[0])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from agent.autonomy import Decision, Hold
@@ -17,8 +17,8 @@ SCAN_LIMIT = 5000  # runs a search reads at most, newest first; narrow by date t
 
 @dataclass(frozen=True)
 class RunFilter:
-    """Which runs a person asks for: by status, category, creation date (in their zone), and a search of
-    the id, sender, subject and Message-ID."""
+    """Which runs a person asks for: by status, category, creation time (from `since` up to `until`),
+    and a search of the id, sender, subject and Message-ID."""
 
     status: RunStatus | None = None
     category: str | None = None
@@ -48,7 +48,7 @@ class Found:
 
 def find_runs(store: RunStore, wanted: RunFilter, offset: int = 0, page: int = PAGE) -> Found:
     """The runs matching the filter, newest first, `page` of them after skipping `offset` matches."""
-    newest = (wanted.until + timedelta(days=1)).timestamp() if wanted.until else float("inf")
+    newest = wanted.until.timestamp() if wanted.until else float("inf")
     oldest = wanted.since.timestamp() if wanted.since else 0.0
     matched: list[Run] = []
     scanned, batch = 0, 250

@@ -24,6 +24,6 @@ class ConsoleSettings(BaseSettings):
         True, description="session cookies only over HTTPS (browsers allow http://localhost too)"
     )
     console_login_attempts: int = Field(
-        5, ge=1, le=100, description="failed logins per user or address before it must wait"
+        5, ge=1, le=100, description="failed logins from an address (per name, and in all) before it waits"
     )
     console_login_window_s: int = Field(900, ge=60, description="how long failed logins are counted")
