@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from console.api import api_router
 from console.auth import auth_router
+from console.limits import BodyLimit
 from console.pages import pages_router
 from console.sessions import LoginThrottle, Sessions
 from console.users import Directory
@@ -55,6 +56,7 @@ def create_app(rt: Runtime, directory: Directory) -> FastAPI:
     throttle = LoginThrottle(
         rt.store.redis, rt.store.keys, settings.console_login_attempts, settings.console_login_window_s
     )
+    app.add_middleware(BodyLimit)
     app.include_router(auth_router(gate, throttle, rt.store.operations, env, settings.console_session_s))
     app.include_router(api_router(rt, gate))
     app.include_router(pages_router(rt, gate, env))

@@ -4,6 +4,7 @@ state-changing request from a browser carries its CSRF token, and failed logins 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -143,3 +144,19 @@ def test_an_unknown_page_is_a_page_and_an_unknown_api_path_is_json(app: FastAPI)
     page = vera.get("/no-such-page")
     assert page.status_code == 404 and "<h1>Not done</h1>" in page.text and "vera" in page.text
     assert vera.get("/api/no-such-thing").json() == {"detail": "Not Found"}
+
+
+def test_a_request_body_over_64_kb_or_of_unsaid_length_is_refused_before_it_is_read(
+    anonymous: TestClient,
+) -> None:
+    big = {"name": "ada", "password": "x" * 100_000, "login_csrf": "x"}
+    assert anonymous.post("/login", data=big).status_code == 413
+
+    def streamed() -> Any:
+        for _ in range(20):
+            yield b"a" * 10_000
+
+    answer = anonymous.post(
+        "/api/reviews/T1/reject", content=streamed(), headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 411
