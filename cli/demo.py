@@ -94,9 +94,7 @@ def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None
         account_id=entities.get("account_id"),
         issue_key=issue.get("issue_key"),
         ack=("sent" if ack.get("sent") else ack.get("skipped")) if ack else None,
-        files=f"{len(files.get('attached', []))} attached, {files.get('left_out', 0)} left out"
-        if files
-        else None,
+        files=_files_cell(files),
         draft=_draft_cell(draft),
         thread_of=run.ticket.thread_of,
         incident=incident,
@@ -104,6 +102,14 @@ def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None
         reason=run.error or _fallback_reason(run) or delivery.reason,
     )
     return row
+
+
+def _files_cell(files: dict[str, Any]) -> str | None:
+    """What became of the ticket's files: how many are on the issue, and how many were left out."""
+    if not files:
+        return None
+    left_out = int(files.get("left_out") or 0)
+    return f"{len(files.get('attached') or [])} attached" + (f", {left_out} left out" if left_out else "")
 
 
 def _draft_cell(draft: dict[str, Any]) -> str | None:
