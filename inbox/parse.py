@@ -138,11 +138,14 @@ def sender_of(from_header: str) -> tuple[str, str]:
 
 
 def _filename(part: Message) -> str | None:
+    """The part's file name as a plain name: no folders ("../../x" is "x"), no control characters, at
+    most 200 characters; None when it has none."""
     try:
         name = part.get_filename()
     except Exception:
         return None
-    return header_text(name) if name else None
+    plain = re.sub(r"[\x00-\x1f\x7f]", "", header_text(name)).replace("\\", "/").rpartition("/")[2].strip()
+    return plain[:200] or None if name else None
 
 
 def _leaves(msg: Message) -> tuple[list[Message], int]:

@@ -70,3 +70,10 @@ def test_a_ticket_lists_every_file_with_its_verdict_and_the_mail_yields_the_fit_
         ("report.pdf", None), ("tool.exe", "a program or script (exe)")]  # fmt: skip
     fit, left_out = attachable_files(raw)
     assert [(f.name, f.data) for f in fit] == [("report.pdf", b"%PDF-1.7")] and left_out == 1
+
+
+def test_a_file_name_is_a_plain_name_without_folders_or_control_characters() -> None:
+    raw = mail_with(("../../etc/pass\x01wd.pdf", "application/pdf", b"%PDF"),
+                    ("C:\\Users\\x\\report.pdf", "application/pdf", b"%PDF"))  # fmt: skip
+    names = [a.filename for a in parse_message(raw, max_bytes=100_000).ticket.attachments]
+    assert names == ["passwd.pdf", "report.pdf"]
