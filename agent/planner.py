@@ -72,12 +72,14 @@ class RulePlanner:
                     },
                 )
             ]
+            steps += _attach(ticket, "comment")
             if self.remember:
                 reply = {"reply_ticket_id": _ticket("id"), "parent_ticket_id": _ticket("thread_of")}
                 steps.append(Step(id="remember_reply", tool="remember_reply", args=reply))
             rationale = "reply to an existing ticket: comment on its issue" + (
                 ", remember" if self.remember else ""
             )
+            rationale += ", attach its files" if any(s.tool == "attach_files" for s in steps) else ""
             return Planned(Plan(steps=steps, rationale=rationale), "rule")
         text = {"subject": _ticket("subject"), "body": _ticket("body")}
         raised = _repeat_contact(recall)
@@ -107,9 +109,7 @@ class RulePlanner:
             steps.append(Step(id="remember", tool="remember_ticket", args=_remember_args()))
         if self.incidents:
             steps.append(Step(id="incident", tool="link_incident", args=_incident_args()))
-        if any(a.refused is None for a in ticket.attachments):
-            steps.append(Step(id="attach", tool="attach_files",
-                              args={"issue_key": _result("create_issue", "issue_key")}))  # fmt: skip
+        steps += _attach(ticket, "create_issue")
         if self.draft:
             steps.append(Step(id="draft", tool="draft_reply", args=DRAFT_ARGS))
         if self.acknowledge:
@@ -144,6 +144,14 @@ ACKNOWLEDGE_ARGS: dict[str, object] = {
     "category": _result("categorize", "category"),
     "language": _ticket("language"),
 }
+
+
+def _attach(ticket: Ticket, issue_step: str) -> list[Step]:
+    """The step that attaches the ticket's files to the issue `issue_step` made or commented on, when
+    any of them may go there."""
+    if not any(a.refused is None for a in ticket.attachments):
+        return []
+    return [Step(id="attach", tool="attach_files", args={"issue_key": _result(issue_step, "issue_key")})]
 
 
 DRAFT_ARGS: dict[str, object] = {

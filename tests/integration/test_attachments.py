@@ -76,3 +76,20 @@ def test_a_plan_that_attaches_to_an_issue_not_its_own_is_refused() -> None:
     with pytest.raises(PlanInvalid, match="files go only to this plan's own issue"):
         review_plan(bad, ticket, CATALOG, max_steps=8)
     review_plan(plan, ticket, CATALOG, max_steps=8)
+
+
+def test_the_files_of_a_reply_go_to_the_issue_of_the_ticket_it_answers(
+    pipeline: Pipeline, jira: FakeJira, tmp_path: Path
+) -> None:
+    first = mail(("report.pdf", "application/pdf", b"%PDF first"))
+    [delivery] = pipeline.feed(make_maildir(tmp_path / "first", first))
+    ticket = pipeline.wait_final(delivery.run_id or "")
+    message_id = ticket.ticket.message_id
+    reply = mail(("screenshot.png", "image/png", b"\x89PNG later")).replace(
+        b"Subject: files", f"Subject: Re: files\nIn-Reply-To: <{message_id}>".encode()
+    )
+    [answered] = pipeline.feed(make_maildir(tmp_path / "reply", reply))
+    run = pipeline.wait_final(answered.run_id or "")
+    assert answered.outcome == "threaded" and run.status == "done" and run.steps["attach"].status == "done"
+    key = ticket.steps["create_issue"].result["issue_key"]  # type: ignore[index]
+    assert sorted(f["filename"] for f in jira.state.attachments[key]) == ["report.pdf", "screenshot.png"]
