@@ -61,10 +61,10 @@ class Gate:
             token = self.directory.token(credential.strip())
             return Caller(token.name, token.role, None) if token else None
         session = self.sessions.find(request.cookies.get(self.cookie_name, ""))
-        if session is None or self.directory.user(session.user) is None:  # a removed user is logged out
+        user = self.directory.user(session.user) if session is not None else None
+        if session is None or user is None:  # a removed user is logged out
             return None
-        role = self.directory.user(session.user).role  # type: ignore[union-attr]  # checked above
-        return Caller(session.user, role, session)
+        return Caller(session.user, user.role, session)
 
     def require(self, request: Request, needed: Role, csrf: str | None = None) -> Caller:
         """The caller if they may do what needs `needed`. A state-changing request from a session must

@@ -175,11 +175,16 @@ def _walk(msg: Message, plain: list[str], html: list[str], attachments: list[Att
     """Collect body texts and the attachments (metadata, and whether each may go to the issue); return
     how many parts were left unread."""
     parts, skipped = _leaves(msg)
-    files = [found for part in parts if (found := _read_leaf(part, plain, html)) is not None]
-    verdicts = judged([(f.name, len(f.data), f.data) for f in files])
     attachments.extend(Attachment(filename=f.name, content_type=f.content_type, size=len(f.data), refused=why)
-                       for f, why in zip(files, verdicts, strict=True))  # fmt: skip
+                       for f, why in _judged_files(parts, plain, html))  # fmt: skip
     return skipped
+
+
+def _judged_files(parts: list[Message], plain: list[str], html: list[str]) -> list[tuple[File, str | None]]:
+    """The attached files among these parts (their texts go to `plain` and `html`), each with why it is
+    left out of the issue, or None."""
+    files = [found for part in parts if (found := _read_leaf(part, plain, html)) is not None]
+    return list(zip(files, judged([(f.name, len(f.data), f.data) for f in files]), strict=True))
 
 
 def _read_leaf(msg: Message, plain: list[str], html: list[str]) -> File | None:
@@ -204,11 +209,9 @@ def _read_leaf(msg: Message, plain: list[str], html: list[str]) -> File | None:
 def attachable_files(raw: bytes) -> tuple[list[File], int]:
     """The files of a message that may go to its issue (judged as its ticket's `attachments` were, by
     the same walk), and how many may not."""
-    msg = message_from_bytes(raw, policy=compat32)
-    files = [found for part in _leaves(msg)[0] if (found := _read_leaf(part, [], [])) is not None]
-    verdicts = judged([(f.name, len(f.data), f.data) for f in files])
-    fit = [f for f, why in zip(files, verdicts, strict=True) if why is None]
-    return fit, len(files) - len(fit)
+    judged_files = _judged_files(_leaves(message_from_bytes(raw, policy=compat32))[0], [], [])
+    fit = [f for f, why in judged_files if why is None]
+    return fit, len(judged_files) - len(fit)
 
 
 def _received_at(msg: Message) -> datetime:

@@ -39,7 +39,7 @@ def release_mail(rt: Runtime, delivery_id: str, by: str, reason: str) -> None:
     message that killed an ingest worker must not take the console with it), with the size limit lifted
     for it; the delivery then says what it became, or why it is still in quarantine."""
     _quarantined(rt, delivery_id)
-    if rt.store.deliveries.raw(delivery_id) is None:
+    if not rt.store.deliveries.raw_head(delivery_id, 1):  # kept? (without reading megabytes)
         raise Refused(f"mail {delivery_id}: its raw copy is gone (expired, or it was never stored)")
     rt.store.operations.record_audit("release", None, reason, by=by, delivery=delivery_id)
     release_quarantined.apply_async((delivery_id, by))

@@ -9,9 +9,8 @@ import hashlib
 from pydantic import BaseModel, Field
 
 from tools import jira_client, outbox
-from tools.base import RetryPolicy, ToolContext, tool
-
-_RETRY = RetryPolicy(max_attempts=8, base_s=2, cap_s=120)
+from tools.base import ToolContext, tool
+from tools.jira_issue import JIRA_RETRY
 
 
 class AttachArgs(BaseModel):
@@ -37,7 +36,7 @@ class AttachResult(BaseModel):
     result=AttachResult,
     side_effect=True,
     timeout_s=120.0,
-    retry=_RETRY,
+    retry=JIRA_RETRY,
     best_effort=True,  # the issue exists without its files; the step says why they are missing
 )
 def attach_files(args: AttachArgs, ctx: ToolContext) -> AttachResult:

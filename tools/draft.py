@@ -14,7 +14,7 @@ from tools import jira_client, outbox
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.jira_text import DESCRIPTION_MAX, jira_text
 from tools.kb_port import Article
-from tools.llm import parse_json_object
+from tools.llm import LLMUnavailable, parse_json_object
 
 ARTICLES = 3  # weighed per ticket
 _SCHEMA = {"type": "object", "properties": {"draft": {"type": "string"}}, "required": ["draft"],
@@ -39,6 +39,7 @@ class DraftResult(BaseModel):
     comment_id: str | None = None
     dry_run: bool
     skipped: str | None = None
+    written_by: str | None = Field(None, description="the model, or the best article (and why not the model)")
 
 
 @tool(
@@ -70,15 +71,16 @@ def draft_reply(args: DraftArgs, ctx: ToolContext) -> DraftResult:
         return DraftResult(drafted=False, dry_run=config.jira_dry_run, skipped=why)
     like = [s for s in args.similar or [] if isinstance(s, dict) and s.get("issue_key")][:3]
     sources = [a.path for a in close] + [str(s["issue_key"]) for s in like]
-    text = _written(args, close, ctx) or close[0].answer
+    text, writer = _written(args, close, ctx)
     marker = f"[triage-draft {ctx.idempotency_key}]"
     sourced = "\n".join(f"- {a.title} ({a.path}, {a.similarity:.2f})" for a in close)
     sourced += "".join(f"\n- like ticket {s['issue_key']}: {str(s.get('subject', ''))[:80]}" for s in like)
-    body = jira_text(f"Drafted answer (not sent; check it before using it):\n\n{text}\n\nSources:\n{sourced}",
+    body = jira_text(f"Drafted answer (not sent; check it before using it):\n\n{text}\n\nWritten by {writer}."
+                     f"\nSources:\n{sourced}",
                      DESCRIPTION_MAX - 200, "the run") + f"\n{marker}"  # fmt: skip
     if config.jira_dry_run:
-        ours, stored = ctx.ledger.claim(ctx.idempotency_key, {"drafted": True, "sources": sources,
-                                                               "dry_run": True})  # fmt: skip
+        record = {"drafted": True, "sources": sources, "dry_run": True, "written_by": writer}
+        ours, stored = ctx.ledger.claim(ctx.idempotency_key, record)
         if ours:
             line = {"issue_key": args.issue_key, "visible_to": config.draft_visible_to, "body": body}
             outbox.append(config.outbox_path, "draft", ctx.run_id, ctx.idempotency_key, line)
@@ -89,15 +91,17 @@ def draft_reply(args: DraftArgs, ctx: ToolContext) -> DraftResult:
         existing = [cid for cid, text in jira_client.own_comments(config, args.issue_key) if marker in text]
         comment_id = existing[0] if existing else jira_client.add_comment(
             config, args.issue_key, body, visible_to_role=config.draft_visible_to)  # fmt: skip
-        result = DraftResult(drafted=True, sources=sources, comment_id=comment_id, dry_run=False)
+        result = DraftResult(drafted=True, sources=sources, comment_id=comment_id, dry_run=False,
+                             written_by=writer)  # fmt: skip
         _, stored = ctx.ledger.claim(ctx.idempotency_key, result.model_dump(mode="json"))
         return DraftResult.model_validate(stored)
 
 
-def _written(args: DraftArgs, articles: list[Article], ctx: ToolContext) -> str | None:
-    """The model's draft from the articles (None without a model, or when it fails: the article stands)."""
+def _written(args: DraftArgs, articles: list[Article], ctx: ToolContext) -> tuple[str, str]:
+    """The draft and who wrote it: the model from the articles, or (without a model, or when it fails or
+    answers nothing usable) the best article's answer, saying why."""
     if ctx.llm is None:
-        return None
+        return articles[0].answer, "the best article (no LLM configured)"
     context = "\n\n".join(
         f"<article title={json.dumps(a.title)}>\n{a.answer[:4000]}\n</article>" for a in articles
     )
@@ -110,12 +114,14 @@ def _written(args: DraftArgs, articles: list[Article], ctx: ToolContext) -> str 
     try:
         reply = ctx.llm.complete([{"role": "system", "content": system}, {"role": "user", "content": user}],
                                  _SCHEMA, "draft")  # fmt: skip
-    except Exception:
-        return None
+    except LLMUnavailable as exc:
+        return articles[0].answer, f"the best article (the model failed: {exc})"
     if ctx.usage is not None:
         ctx.usage.record_usage(ctx.run_id, reply.usage)
     try:
-        draft = parse_json_object(reply.content).get("draft")
-    except ValueError:
-        return None
-    return str(draft).strip() or None if draft else None
+        draft = str(parse_json_object(reply.content).get("draft") or "").strip()
+    except ValueError as exc:
+        return articles[0].answer, f"the best article (the model's answer was not JSON: {exc})"
+    if not draft:
+        return articles[0].answer, "the best article (the model's draft was empty)"
+    return draft, "the model, from the articles"

@@ -79,14 +79,19 @@ def _name_near_closing(lines: list[str]) -> str | None:
 EVIDENCE_CHARS = 120  # of each quoted span
 
 
-def quoted(span: str | None, *texts: str) -> str | None:
-    """The span as the mail wrote it, when it occurs in one of the texts (case aside), else None: what is
-    shown as evidence was checked to be in the mail, whoever claimed it (the rules or a model)."""
+def flattened(*texts: str) -> tuple[str, ...]:
+    """The texts with every run of whitespace one space (wrapped lines read as one), for `quoted`."""
+    return tuple(" ".join(text.split()) for text in texts)
+
+
+def quoted(span: str | None, flat_texts: tuple[str, ...]) -> str | None:
+    """The span as the mail wrote it, when it occurs in one of the (flattened) texts, case aside, else
+    None: what is shown as evidence was checked to be in the mail, whoever claimed it (rules or a model)."""
     needle = " ".join((span or "").split())
     if not needle or len(needle) > EVIDENCE_CHARS:
         return None
     literal = re.compile(re.escape(needle), re.IGNORECASE)  # a literal: linear in the text
-    found = (literal.search(" ".join(text.split())) for text in texts)
+    found = (literal.search(text) for text in flat_texts)
     return next((match.group(0) for match in found if match), None)
 
 
@@ -173,7 +178,7 @@ def find_urgency(subject: str, body: str) -> tuple[Urgency, str, str | None]:
 )
 def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
     """Extract the entities (the LLM's answer when there is one, else rules); each says where it came from."""
-    texts = (args.subject, args.body, args.signature, args.sender_name)
+    texts = flattened(args.subject, args.body, args.signature, args.sender_name)
     name, name_source = find_customer_name(args.body, args.signature, args.sender_name)
     account, account_source, account_words = find_account_id(
         ctx.config.account_id_pattern, subject=args.subject, body=args.body, signature=args.signature
@@ -195,9 +200,9 @@ def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
     if analysis is not None:
         # A model's name or account id counts only when the mail says it: a mail must not talk the model
         # into a customer or an account of its choosing.
-        if analysis.customer_name and quoted(analysis.customer_name, *texts):
+        if analysis.customer_name and quoted(analysis.customer_name, texts):
             name, name_source = analysis.customer_name, "llm"
-        if analysis.account_id and quoted(analysis.account_id, *texts):
+        if analysis.account_id and quoted(analysis.account_id, texts):
             account, account_source = re.sub(r"[-_ ]", "", analysis.account_id).upper(), "llm"
             account_words = analysis.account_id
         if analysis.urgency != urgency:  # the rule's words do not say the model's urgency
@@ -206,7 +211,7 @@ def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
     words = {"customer_name": name if name_source != "From display name" else args.sender_name,
              "account_id": account_words, "urgency": urgency_words, "order_id": order_words,
              "invoice_id": invoice_words}  # fmt: skip
-    evidence = {field: q for field, span in words.items() if span and (q := quoted(span, *texts))}
+    evidence = {field: q for field, span in words.items() if span and (q := quoted(span, texts))}
     return ExtractResult(
         customer_name=name,
         customer_name_source=name_source,

@@ -21,7 +21,7 @@ from tools.errors import NotReadyYet, OutcomeUnknown, PermanentToolError, ToolEr
 from tools.jira_text import DESCRIPTION_MAX, attachment_lines, evidence_lines, jira_text, summary_text
 
 _JIRA_TIMEOUT_S = 60  # several HTTP calls (search, create) at TRIAGE_JIRA_TIMEOUT_S each at most
-_JIRA_RETRY = RetryPolicy(max_attempts=8, base_s=2, cap_s=120)
+JIRA_RETRY = RetryPolicy(max_attempts=8, base_s=2, cap_s=120)  # what every tool that writes to Jira uses
 
 
 def idempotency_label(ticket_id: str) -> str:
@@ -181,7 +181,7 @@ def _record(ctx: ToolContext, record: dict[str, Any], created: bool) -> IssueRes
     result=IssueResult,
     side_effect=True,
     timeout_s=_JIRA_TIMEOUT_S,
-    retry=_JIRA_RETRY,
+    retry=JIRA_RETRY,
 )
 def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
     """Create the issue once: a ticket that already has an issue gets the existing one back."""
@@ -241,7 +241,7 @@ def _parent_issue(parent_ticket_id: str, ctx: ToolContext) -> str:
     result=IssueResult,
     side_effect=True,
     timeout_s=_JIRA_TIMEOUT_S,
-    retry=_JIRA_RETRY,
+    retry=JIRA_RETRY,
 )
 def comment_jira_issue(args: CommentArgs, ctx: ToolContext) -> IssueResult:
     """Comment once (a marker in the comment finds a comment whose response was lost)."""

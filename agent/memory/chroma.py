@@ -67,16 +67,16 @@ class Memory:
 
     def collection(self, what: str) -> Any:
         """Another collection beside the tickets, on the same Chroma and embedder (the knowledge base)."""
-        name = re.sub(r"[^A-Za-z0-9_-]", "-", self.name.replace("-tickets-", f"-{what}-"))[:60].strip("-_")
         with self._lock:
-            if name not in self._others:
-                self._others[name] = self._open(name)
-            return self._others[name]
+            if what not in self._others:
+                name = re.sub(r"[^A-Za-z0-9_-]", "-", self.name.replace("-tickets-", f"-{what}-"))
+                self._others[what] = self._open(name[:60].strip("-_"))
+            return self._others[what]
 
     def forget_collection(self, what: str) -> None:
         """Open that collection afresh next time (after a failure: a restarted server)."""
         with self._lock:
-            self._others.clear()
+            self._others.pop(what, None)
 
     def _open(self, name: str) -> Any:
         import chromadb
