@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from agent.memory.recall import Recall
-from agent.plan import PlanInvalid
+from agent.plan import Plan, PlanInvalid
 from agent.plan_schema import offered_arguments, plan_from_answer, plan_output_schema, plan_to_answer
 from agent.planner import Planned, Planner, RulePlanner
 from agent.policy import allowed_tools, review_plan
@@ -21,7 +22,7 @@ from tools.base import Tool
 from tools.llm import LLM, LLMUnavailable, Usage, parse_json_object
 
 PROMPT_VERSION = "planner-v1"
-_PROMPTS = Path(__file__).resolve().parent / "prompts"
+PROMPTS = Path(__file__).resolve().parent / "prompts"
 _BODY_LIMIT = 4000  # characters of the e-mail a model sees; the tools read the whole ticket
 
 
@@ -62,18 +63,26 @@ def _example_ticket(**changes: Any) -> Ticket:
     return Ticket.model_validate({**fields, **changes})
 
 
-def render_system_prompt(catalog: Mapping[str, Tool[Any, Any]], max_steps: int) -> str:
-    """The planner's system prompt: catalog, reference syntax, rules and examples."""
-    template = string.Template((_PROMPTS / f"{PROMPT_VERSION}.txt").read_text())
-    rules = RulePlanner()
-    return template.substitute(
-        catalog="\n".join(
+def catalog_for_prompt(catalog: Mapping[str, Tool[Any, Any]]) -> dict[str, str]:
+    """The parts of a planning prompt that describe the tools: each tool with what a planner may pass it
+    (`catalog`), the ticket's fields (`ticket_fields`) and each tool's result fields (`result_fields`)."""
+    return {
+        "catalog": "\n".join(
             f"- {t.name}: {t.description}\n  {json.dumps(offered_arguments(t))}" for t in catalog.values()
         ),
-        ticket_fields=", ".join(Ticket.model_fields),
-        result_fields="\n".join(
+        "ticket_fields": ", ".join(Ticket.model_fields),
+        "result_fields": "\n".join(
             f"  {t.name}: {', '.join(t.result_model.model_fields)}" for t in catalog.values()
         ),
+    }
+
+
+def render_system_prompt(catalog: Mapping[str, Tool[Any, Any]], max_steps: int) -> str:
+    """The planner's system prompt: catalog, reference syntax, rules and examples."""
+    template = string.Template((PROMPTS / f"{PROMPT_VERSION}.txt").read_text())
+    rules = RulePlanner()
+    return template.substitute(
+        **catalog_for_prompt(catalog),
         max_steps=max_steps,
         example_new=json.dumps(plan_to_answer(rules.make_plan(_example_ticket()).plan)),
         example_reply=json.dumps(plan_to_answer(rules.make_plan(_example_ticket(thread_of="T0")).plan)),
@@ -118,36 +127,62 @@ class LLMPlanner:
                 f"{memory_for_prompt(recall)}",
             },
         ]
-        usage = Usage()
-        notes: list[str] = []
         schema = plan_output_schema(self.catalog, allowed_tools(ticket, self.catalog))
-        for attempt in range(1, self.max_repairs + 2):
-            try:
-                reply = self.llm.complete(messages, schema, "plan")
-            except LLMUnavailable as exc:
-                usage.add(exc.usage)
-                return self._fall_back(ticket, recall, notes, usage, f"model unavailable: {exc}")
-            usage.add(reply.usage)
-            try:
-                plan = plan_from_answer(parse_json_object(reply.content))
-                review_plan(plan, ticket, self.catalog, max_steps=self.max_steps)
-            except (ValueError, ValidationError, PlanInvalid) as exc:
-                errors = exc.errors if isinstance(exc, PlanInvalid) else [_short(exc)]
-                notes.append(f"attempt {attempt} rejected: " + "; ".join(str(e) for e in errors))
-                rejection = "Your plan was rejected:\n- " + "\n- ".join(str(e) for e in errors)
-                messages += [
-                    {"role": "assistant", "content": reply.content},
-                    {"role": "user", "content": rejection + "\nReturn a corrected plan as one JSON object."},
-                ]
-                continue
-            usage.repairs += attempt - 1
-            if attempt > 1:
-                notes.append(f"repaired after {attempt - 1} rejected attempt(s)")
-            return Planned(plan, "llm", notes, usage, PROMPT_VERSION)
-        usage.repairs += self.max_repairs
-        return self._fall_back(
-            ticket, recall, notes, usage, f"no valid plan after {self.max_repairs + 1} attempts"
-        )
+
+        def check(plan: Plan) -> Plan:
+            review_plan(plan, ticket, self.catalog, max_steps=self.max_steps)
+            return plan
+
+        asked = ask_for_plan(self.llm, messages, schema, "plan", check, self.max_repairs)
+        if asked.plan is None:
+            return self._fall_back(ticket, recall, asked.notes, asked.usage, asked.failure or "no plan")
+        return Planned(asked.plan, "llm", asked.notes, asked.usage, PROMPT_VERSION)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What asking a model for a plan came to: the plan that passed the check (None when none did), the
+    notes (each rejected attempt, a repair), the usage, and why there is no plan."""
+
+    plan: Plan | None
+    notes: list[str]
+    usage: Usage
+    failure: str | None = None
+    unavailable: bool = False
+
+
+def ask_for_plan(
+    llm: LLM, messages: list[dict[str, str]], schema: dict[str, Any], name: str,
+    check: Callable[[Plan], Plan], max_repairs: int,
+) -> Asked:  # fmt: skip
+    """Ask for a plan in the model form (`name`: the answer schema's name) and pass it to `check`, which
+    raises PlanInvalid with every problem; each rejected answer goes back with its errors, up to
+    `max_repairs` times."""
+    usage, notes, messages = Usage(), list[str](), list(messages)
+    for attempt in range(1, max_repairs + 2):
+        try:
+            reply = llm.complete(messages, schema, name)
+        except LLMUnavailable as exc:
+            usage.add(exc.usage)
+            return Asked(None, notes, usage, f"model unavailable: {exc}", unavailable=True)
+        usage.add(reply.usage)
+        try:
+            plan = check(plan_from_answer(parse_json_object(reply.content)))
+        except (ValueError, ValidationError, PlanInvalid) as exc:
+            errors = exc.errors if isinstance(exc, PlanInvalid) else [_short(exc)]
+            notes.append(f"attempt {attempt} rejected: " + "; ".join(str(e) for e in errors))
+            rejection = "Your plan was rejected:\n- " + "\n- ".join(str(e) for e in errors)
+            messages += [
+                {"role": "assistant", "content": reply.content},
+                {"role": "user", "content": rejection + "\nReturn a corrected plan as one JSON object."},
+            ]
+            continue
+        usage.repairs += attempt - 1
+        if attempt > 1:
+            notes.append(f"repaired after {attempt - 1} rejected attempt(s)")
+        return Asked(plan, notes, usage)
+    usage.repairs += max_repairs
+    return Asked(None, notes, usage, f"no valid plan after {max_repairs + 1} attempts")
 
 
 def _short(exc: Exception) -> str:

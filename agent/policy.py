@@ -76,3 +76,16 @@ def review_plan(plan: Plan, ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]
     errors = policy_errors(plan, ticket) + ([] if by_person else person_only_errors(plan, catalog))
     if errors:
         raise PlanInvalid(errors)
+
+
+def review_extension(plan: Plan, added: Plan, ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]], *,
+                     max_steps: int) -> None:  # fmt: skip
+    """Validate steps a planner wants to append to a plan that has run, judged as the whole plan they
+    make (ids unique, references to earlier steps, policy, the step count); raise PlanInvalid listing
+    every problem. Only the added steps are held to what a planner may not set: the plan may carry a
+    person's edit."""
+    whole = Plan(steps=[*plan.steps, *added.steps], rationale=plan.rationale)
+    validate_plan(whole, catalog, max_steps=max_steps)
+    errors = policy_errors(whole, ticket) + person_only_errors(added, catalog)
+    if errors:
+        raise PlanInvalid(errors)

@@ -61,6 +61,18 @@ class StepState(BaseModel):
         return self.status in SETTLED_STEP_STATUSES
 
 
+class Observation(BaseModel):
+    """One look the planner took at a run's results before the run closed (observe, then act), and what
+    it added to the plan: steps, or nothing (it saw no need, or its proposals broke policy, or the model
+    could not be asked), with the reasons."""
+
+    round: int = Field(ge=1)
+    at: datetime
+    outcome: Literal["extended", "nothing", "rejected", "unavailable"]
+    added: list[str] = Field(default_factory=list, description="ids of the steps appended to the plan")
+    notes: list[str] = Field(default_factory=list, description="rejected proposals and other reasons")
+
+
 class Run(BaseModel):
     """Everything about processing one ticket: the ticket, its plan, each step, the final status."""
 
@@ -77,6 +89,9 @@ class Run(BaseModel):
     error: str | None = None
     usage: Usage = Field(default_factory=Usage)
     recall: Recall | None = Field(default=None, description="what memory recalled when the run was planned")
+    observations: list[Observation] = Field(
+        default_factory=list, description="the planner's looks at the results, oldest first"
+    )
 
     @property
     def is_final(self) -> bool:

@@ -48,6 +48,16 @@ def plan_made(run_id: str, planner: str, steps: int, notes: list[str] | None = N
         _line("plan", run=run_id, planner=planner, steps=steps, notes=" | ".join(notes or []) or "-")
 
 
+def plan_observed(run_id: str, outcome: str, added: list[tuple[str, str]], notes: list[str]) -> None:
+    """The planner looked at a run's results: what it added (step id, tool), or why nothing."""
+    with _never_fail("plan_observed"):
+        metrics.PLAN_OBSERVATIONS.labels(outcome).inc()
+        for _, tool in added:
+            metrics.OBSERVED_STEPS.labels(tool).inc()
+        _line("observe", run=run_id, outcome=outcome, added=",".join(s for s, _ in added) or "-",
+              notes=" | ".join(notes) or "-")  # fmt: skip
+
+
 def llm_used(purpose: str, usage: Usage) -> None:
     """LLM calls were made for a purpose (plan, analysis): tokens, cost, latency, repairs."""
     with _never_fail("llm_used"):

@@ -51,8 +51,16 @@ RUN_DURATION = Histogram(
     buckets=(*_SECONDS, 900, 1800),
 )
 PLANS = Counter("triage_plans_total", "Plans made, by planner (rule, llm, fallback).", ["planner"])
+PLAN_OBSERVATIONS = Counter(
+    "triage_plan_observations_total",
+    "Looks the LLM planner took at a plan's results, by outcome (extended, nothing, rejected, unavailable).",
+    ["outcome"],
+)
+OBSERVED_STEPS = Counter(
+    "triage_observed_steps_total", "Steps the LLM planner added after seeing results, by tool.", ["tool"]
+)
 PLAN_REPAIRS = Counter("triage_plan_repairs_total", "Rejected LLM plans sent back to the model for repair.")
-LLM_CALLS = Counter("triage_llm_calls_total", "LLM calls, by purpose (plan, analysis).", ["purpose"])
+LLM_CALLS = Counter("triage_llm_calls_total", "LLM calls, by purpose (plan, observe, analysis).", ["purpose"])
 LLM_TOKENS = Counter(
     "triage_llm_tokens_total", "LLM tokens, by purpose and kind (prompt, completion).", ["purpose", "kind"]
 )

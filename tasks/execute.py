@@ -30,7 +30,9 @@ from tools.incident import link_incident
 from tools.llm import Usage
 from tools.sandbox import SANDBOX
 from workers.app import app
-from workers.runtime import Runtime, runtime
+from workers.runtime import Runtime, observe_time_limit, runtime
+
+OBSERVE_TASK = "triage.observe"  # tasks/observe.py, which builds on this module: sent by name
 
 
 def fail_run(rt: Runtime, run: Run, reason: str) -> None:
@@ -46,9 +48,18 @@ def dispatch(rt: Runtime, run: Run) -> None:
 
 
 def follow(rt: Runtime, run: Run, progress: Progress) -> None:
-    """Act on what advancing the run decided: send the steps this caller claimed, or say it closed."""
+    """Act on what advancing the run decided: send the steps this caller claimed, send the planner's look
+    at the results, or say the run closed."""
     if progress.closed:
         events.run_finished(run.id, "done", (now() - run.created_at).total_seconds())
+    if progress.observe:
+        soft = observe_time_limit(rt.settings)
+        try:
+            app.send_task(OBSERVE_TASK, (run.id,), soft_time_limit=soft, time_limit=soft + 10)
+        except Exception:  # not sent: free the claim for the sweeper or a redelivery
+            rt.store.runs.release_observe(run.id)
+            raise
+        return
     plan = run.plan
     if plan is None or (progress.claimed and held_back(rt, run, progress.claimed)):
         return

@@ -46,7 +46,7 @@ def plan_run(self: Task[Any, Any], run_id: str) -> None:
         except PlanInvalid as exc:
             fail_run(rt, run, f"plan rejected: {exc}")
             return
-        progress = rt.store.runs.save_plan(run_id, planned, recall)
+        progress = rt.store.runs.save_plan(run_id, planned, recall, rt.observing(planned.planner))
         if progress is not None:
             events.plan_made(run_id, planned.planner, len(planned.plan.steps), planned.notes)
             run.plan = planned.plan

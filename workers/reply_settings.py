@@ -1,4 +1,5 @@
-"""The settings of what the system sends back (TRIAGE_ACK_*, TRIAGE_SMTP_*), part of Settings."""
+"""The settings of what the system sends back and how it decides to (TRIAGE_ACK_*, TRIAGE_SMTP_*,
+TRIAGE_KB_PATH, TRIAGE_DRAFT_*, TRIAGE_OBSERVE_ROUNDS), part of Settings."""
 
 from __future__ import annotations
 
@@ -30,6 +31,12 @@ class ReplySettings(BaseSettings):
     )
     draft_visible_to: str = Field(
         "Administrators", min_length=1, description="the Jira project role that sees drafted answers"
+    )
+    observe_rounds: int = Field(
+        1,
+        ge=0,
+        le=5,
+        description="LLM mode: times the planner sees a plan's results and may add steps (0: off)",
     )
     smtp_host: str | None = Field(None, description="SMTP server for acknowledgements; unset: dry-run outbox")
     smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")

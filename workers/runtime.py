@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from agent.llm_planner import LLMPlanner
 from agent.memory.chroma import Memory
 from agent.memory.embedding import Embedder, HashedNgrams, MiniLM
 from agent.memory.kb import KnowledgeBase
+from agent.observer import Observer
 from agent.planner import Planner, RulePlanner
 from agent.store import RunStore
 from tools import embeddings
@@ -38,12 +40,20 @@ class Runtime:
     memory: Memory | None = None  # long-term memory when TRIAGE_MEMORY is on (opened on first use)
     policy: Policy | None = None  # the autonomy policy (TRIAGE_POLICY_PATH); None: every run acts on its own
     kb: KnowledgeSearch | None = None  # the knowledge base (TRIAGE_KB_PATH, in memory)
+    observer: Observer | None = None  # LLM mode: looks at a model plan's results (TRIAGE_OBSERVE_ROUNDS)
 
     def rules(self) -> RulePlanner:
         """The rule planner as this runtime configures it (memory, incidents, acknowledgements, drafts)."""
         return rule_planner(
             self.memory is not None, self.incidents, self.settings.ack == "on", self.kb is not None
         )
+
+    def observing(self, planner: str) -> tuple[int, float]:
+        """(rounds, seconds per look) in which a run planned by `planner` is looked at again before it
+        closes: only a model's plan is (rules and fallbacks are fixed plans), and only with an observer."""
+        if self.observer is None or planner != "llm":
+            return 0, 0.0
+        return self.settings.observe_rounds, observe_time_limit(self.settings) + 30
 
     @property
     def incidents(self) -> bool:
@@ -73,6 +83,7 @@ def build_runtime(settings: Settings) -> Runtime:
     acknowledge = settings.ack == "on"
     kb = knowledge_base_of(settings, memory)
     planner: Planner = rule_planner(memory is not None, incidents, acknowledge, kb is not None)
+    observer = None
     if llm is not None:  # it is not offered a memory (nor incidents) it does not have
         absent = {remember_ticket.name, remember_reply.name} if memory is None else set()
         absent |= set() if incidents else {link_incident.name}
@@ -81,6 +92,9 @@ def build_runtime(settings: Settings) -> Runtime:
         offered = {n: t for n, t in catalog.items() if n not in absent}
         planner = LLMPlanner(llm, offered, max_steps=settings.max_plan_steps,
                              max_repairs=settings.llm_max_repairs, fallback=planner)  # fmt: skip
+        if settings.observe_rounds:
+            observer = Observer(llm, offered, kb, max_steps=settings.max_plan_steps,
+                                max_repairs=settings.llm_max_repairs)  # fmt: skip
     return Runtime(
         settings=settings,
         store=RunStore(client, settings.namespace, settings.retention_s),
@@ -91,7 +105,14 @@ def build_runtime(settings: Settings) -> Runtime:
         memory=memory,
         policy=policy_of(settings),
         kb=kb,
+        observer=observer,
     )
+
+
+def observe_time_limit(settings: Settings) -> int:
+    """Seconds one look at a run's results may take at most: each answer, repaired and retried."""
+    asks = (settings.llm_max_repairs + 1) * (settings.llm_max_transport_retries + 1)
+    return math.ceil(asks * settings.llm_timeout_s) + 30
 
 
 def policy_of(settings: Settings) -> Policy | None:

@@ -1,15 +1,13 @@
 """The Lua scripts of agent/store/runs.py: each decision about a run in one atomic round trip.
 
-Part of the runs room (the hash layout is runs.py's; the field prefixes come from there). Each script
+Part of the runs room (the hash layout and its field names are run_layout.py's). Each script
 checks the run still exists first, so a late write never resurrects an expired run as a hash without
 a ticket or a TTL.
 """
 
 from __future__ import annotations
 
-STEP = "step:"
-USAGE = "usage:"
-DISPATCHED = "dispatched:"
+from agent.store.run_layout import DISPATCHED, OBSERVE_LEFT, OBSERVE_WITHIN, OBSERVING, PLAN_SIZE, STEP
 
 CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -36,11 +34,13 @@ return 1
 # write fields (a step's final state), then read every step's state; when all are done close the run
 # (once), otherwise claim each step whose dependencies are done (or skipped: run.SETTLED_STEP_STATUSES)
 # and that nobody dispatched yet.
+# When all are done but the planner may still look at the results (observe rounds left), the caller
+# claims that look instead of closing (outcome 2); a claim older than the look may take is claimed again.
 # Steps finishing at the same moment each see the other's write, so exactly one of them goes on.
 # KEYS: run, active runs. ARGV: finished_at, dispatch stamp, run id, guard field ('' for none), guard
 # value, n, n field/value pairs, then per plan step: its id and its dependencies joined by ','.
-# Returns {outcome, claimed}: outcome 1 closed the run, 0 otherwise, -1 the run is gone, -2 another
-# plan was stored first.
+# Returns {outcome, claimed}: outcome 1 closed the run, 2 claimed the look, 0 otherwise, -1 the run is
+# gone, -2 the guard field was written first (another plan, or another look's extension).
 ADVANCE = f"""
 if redis.call('HEXISTS', KEYS[1], 'ticket') == 0 then return {{-1, {{}}}} end
 if ARGV[4] ~= '' and redis.call('HSETNX', KEYS[1], ARGV[4], ARGV[5]) == 0 then return {{-2, {{}}}} end
@@ -65,6 +65,15 @@ if #fields > 0 then
   end
 end
 if count == #ids then
+  local size = redis.call('HGET', KEYS[1], '{PLAN_SIZE}')
+  if size and tonumber(size) ~= #ids then return {{0, {{}}}} end
+  if tonumber(redis.call('HGET', KEYS[1], '{OBSERVE_LEFT}') or '0') > 0 then
+    local since = tonumber(redis.call('HGET', KEYS[1], '{OBSERVING}') or '0')
+    local within = tonumber(redis.call('HGET', KEYS[1], '{OBSERVE_WITHIN}') or '0')
+    if since > 0 and tonumber(ARGV[2]) - since < within then return {{0, {{}}}} end
+    redis.call('HSET', KEYS[1], '{OBSERVING}', ARGV[2])
+    return {{2, {{}}}}
+  end
   if redis.call('HSETNX', KEYS[1], 'finished_at', ARGV[1]) == 0 then return {{0, {{}}}} end
   redis.call('HSET', KEYS[1], 'status', 'done')
   redis.call('ZREM', KEYS[2], ARGV[3])

@@ -1,30 +1,28 @@
 """Runs: one Redis hash per run (its ticket, plan, each step's state) and the indexes of runs.
 
-The only owner of the run hash's layout. Every write that decides something (the plan of a run, who
-dispatches a step, who finishes a run) is a single atomic Redis command, so concurrent or redelivered
-tasks agree on one winner.
+The runs room: this module, the hash's layout (run_layout.py) and its Lua scripts (run_scripts.py) are
+the only code that touches a run's keys. Every write that decides something (the plan of a run, who
+dispatches a step, who looks at the results, who finishes a run) is a single atomic Redis command, so
+concurrent or redelivered tasks agree on one winner.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import redis
 
+import agent.store.run_layout as layout
 from agent.keys import Keys
 from agent.memory.recall import Recall
 from agent.plan import Plan, dependencies
 from agent.planner import Planned
-from agent.run import Run, RunStatus, StepState, now
+from agent.run import Observation, Run, RunStatus, StepState, now
 from agent.store.codec import as_text
+from agent.store.run_layout import parse_run
 from agent.store.run_scripts import ADVANCE, CREATE, FINISH, START
-from agent.store.run_scripts import DISPATCHED as _DISPATCHED
-from agent.store.run_scripts import STEP as _STEP
-from agent.store.run_scripts import USAGE as _USAGE
 from inbox.ticket import Ticket
 from tools.llm import Usage
 
@@ -32,7 +30,8 @@ from tools.llm import Usage
 @dataclass(frozen=True)
 class Progress:
     """What advancing a run decided: the steps this caller claimed (and must send), and whether it closed
-    the run (outcome 1; 0 otherwise, -1 the run is gone, -2 another plan was stored first)."""
+    the run (outcome 1), claimed the planner's look at the results (2; 0 otherwise, -1 the run is gone,
+    -2 another plan or another look's extension was stored first)."""
 
     outcome: int
     claimed: list[str]
@@ -41,6 +40,12 @@ class Progress:
     def closed(self) -> bool:
         """True for the one caller that found every step done and closed the run."""
         return self.outcome == 1
+
+    @property
+    def observe(self) -> bool:
+        """True for the one caller that found every step done while the planner may still look at the
+        results: it must send the look (tasks/observe.py) instead of closing the run."""
+        return self.outcome == 2
 
 
 class Runs:
@@ -69,61 +74,66 @@ class Runs:
 
     def get(self, run_id: str) -> Run | None:
         """Load a whole run, or None if it does not exist (or has expired)."""
-        return self._parse(run_id, self.redis.hgetall(self.keys.run(run_id)))
+        return parse_run(run_id, self.redis.hgetall(self.keys.run(run_id)))
 
     def start_step(self, run_id: str, step_id: str, running: StepState) -> tuple[Run | None, bool]:
         """Load a run and, if the step was never attempted and the run is running, store `running` as its
         state in the same atomic round trip. Returns the run as it now is, and whether `running` was
         stored (if not, the caller decides from the state it finds)."""
-        field = f"{_STEP}{step_id}"
+        field = f"{layout.STEP}{step_id}"
         marked, flat = self._start(keys=[self.keys.run(run_id)], args=[field, running.model_dump_json()])
-        return self._parse(run_id, dict(zip(flat[::2], flat[1::2], strict=True))), bool(marked)
-
-    @staticmethod
-    def _parse(run_id: str, fields: Mapping[Any, Any]) -> Run | None:
-        raw = {as_text(k): as_text(v) for k, v in fields.items()}
-        if "ticket" not in raw:
-            return None
-        steps = {
-            k[len(_STEP) :]: StepState.model_validate_json(v) for k, v in raw.items() if k.startswith(_STEP)
-        }
-        return Run.model_validate(
-            {
-                "id": run_id,
-                "ticket": json.loads(raw["ticket"]),
-                "status": raw["status"],
-                "created_at": raw["created_at"],
-                "finished_at": raw.get("finished_at"),
-                "planner": raw.get("planner"),
-                "planner_notes": json.loads(raw.get("planner_notes", "[]")),
-                "plan": json.loads(raw["plan"]) if "plan" in raw else None,
-                "steps": steps,
-                "error": raw.get("error"),
-                "prompt_version": raw.get("prompt_version"),
-                "recall": json.loads(raw["recall"]) if "recall" in raw else None,
-                "usage": {k[len(_USAGE) :]: float(v) for k, v in raw.items() if k.startswith(_USAGE)},
-            }
-        )
+        return parse_run(run_id, dict(zip(flat[::2], flat[1::2], strict=True))), bool(marked)
 
     def set_status(self, run_id: str, status: RunStatus) -> None:
         """Move a run to a non-final status."""
         self.redis.hset(self.keys.run(run_id), "status", status)
 
-    def save_plan(self, run_id: str, planned: Planned, recall: Recall | None = None) -> Progress | None:
+    def save_plan(
+        self, run_id: str, planned: Planned, recall: Recall | None = None, observe: tuple[int, float] = (0, 0)
+    ) -> Progress | None:
         """Store the run's plan with its planner, notes and what memory recalled (the first plan wins) and
-        claim the steps that need no other; None when another plan was stored first (or the run is gone)."""
+        claim the steps that need no other; None when another plan was stored first (or the run is gone).
+        `observe`: the rounds in which the planner may look at the results and extend the plan before
+        the run closes, and the seconds one look may take before another process may take it over."""
         fields = {
             "planner": planned.planner,
             "planner_notes": json.dumps(planned.notes),
             "status": "running",
-            **{f"{_STEP}{s.id}": StepState().model_dump_json() for s in planned.plan.steps},
+            layout.PLAN_SIZE: str(len(planned.plan.steps)),
+            **{f"{layout.STEP}{s.id}": StepState().model_dump_json() for s in planned.plan.steps},
         }
+        if observe[0] > 0:
+            fields |= {
+                layout.OBSERVE_LEFT: str(observe[0]),
+                layout.OBSERVE_WITHIN: str(observe[1]),
+                layout.OBSERVING: "0",
+            }
         if planned.prompt_version:
             fields["prompt_version"] = planned.prompt_version
         if recall is not None:
             fields["recall"] = recall.model_dump_json()
         progress = self._advance_run(run_id, planned.plan, fields, ("plan", planned.plan.model_dump_json()))
         return progress if progress.outcome >= 0 else None
+
+    def extend_plan(self, run_id: str, plan: Plan, look: Observation, rounds_left: int) -> Progress | None:
+        """Record the planner's look at the results (`look.round`, once: the first to record it wins) with
+        the plan it leads to (the old steps and any it added, pending), then claim the added steps that
+        are ready, or close the run when nothing was added. None when this round was recorded already.
+        `rounds_left`: the looks still allowed after this one (0 once the planner added nothing)."""
+        fields = {
+            "plan": plan.model_dump_json(),
+            layout.PLAN_SIZE: str(len(plan.steps)),
+            layout.OBSERVE_LEFT: str(rounds_left if look.added else 0),
+            layout.OBSERVING: "0",
+            **{f"{layout.STEP}{sid}": StepState().model_dump_json() for sid in look.added},
+        }
+        guard = (f"{layout.OBSERVATION}{look.round}", look.model_dump_json())
+        progress = self._advance_run(run_id, plan, fields, guard)
+        return progress if progress.outcome >= 0 else None
+
+    def release_observe(self, run_id: str) -> None:
+        """Undo a claim of the planner's look whose task could not be sent, so it can be claimed again."""
+        self.redis.hset(self.keys.run(run_id), layout.OBSERVING, "0")
 
     def replace_plan(self, run_id: str, plan: Plan) -> None:
         """Store a person's edit of a held run's plan (validated by the caller; its steps are the same)."""
@@ -135,20 +145,20 @@ class Runs:
         pipe = self.redis.pipeline()
         for name in ("calls", "prompt_tokens", "completion_tokens", "repairs", "fallbacks"):
             if value := getattr(usage, name):
-                pipe.hincrby(key, f"{_USAGE}{name}", value)
+                pipe.hincrby(key, f"{layout.USAGE}{name}", value)
         for name in ("latency_s", "cost_usd"):
             if value := getattr(usage, name):
-                pipe.hincrbyfloat(key, f"{_USAGE}{name}", value)
+                pipe.hincrbyfloat(key, f"{layout.USAGE}{name}", value)
         pipe.execute()
 
     def dispatched_at(self, run_id: str, step_id: str) -> float | None:
         """When a step was handed to the queue (unix seconds), or None if it was not."""
-        value = self.redis.hget(self.keys.run(run_id), f"{_DISPATCHED}{step_id}")
+        value = self.redis.hget(self.keys.run(run_id), f"{layout.DISPATCHED}{step_id}")
         return float(value) if value is not None else None
 
     def release_dispatch(self, run_id: str, step_id: str) -> None:
         """Undo a dispatch claim whose enqueue failed, so the step can be dispatched again."""
-        self.redis.hdel(self.keys.run(run_id), f"{_DISPATCHED}{step_id}")
+        self.redis.hdel(self.keys.run(run_id), f"{layout.DISPATCHED}{step_id}")
 
     def active_ids(self) -> list[str]:
         """Runs not yet final (the sweeper's work list)."""
@@ -160,13 +170,13 @@ class Runs:
 
     def save_step(self, run_id: str, step_id: str, state: StepState) -> None:
         """Write one step's state (each step's field is written only by that step's task)."""
-        self.redis.hset(self.keys.run(run_id), f"{_STEP}{step_id}", state.model_dump_json())
+        self.redis.hset(self.keys.run(run_id), f"{layout.STEP}{step_id}", state.model_dump_json())
 
     def advance(self, run_id: str, plan: Plan, step_id: str = "", state: StepState | None = None) -> Progress:
         """Record a step's final state (if given), then, in the same atomic round trip, close the run when
         every step is done or claim the steps now ready: the steps finishing at the same time each see the
         others, so exactly one of them sends each next step, and one closes the run."""
-        fields = {f"{_STEP}{step_id}": state.model_dump_json()} if state is not None else {}
+        fields = {f"{layout.STEP}{step_id}": state.model_dump_json()} if state is not None else {}
         return self._advance_run(run_id, plan, fields)
 
     def _advance_run(
@@ -208,7 +218,7 @@ class Runs:
         pipe = self.redis.pipeline(transaction=False)
         for run_id in ids:
             pipe.hgetall(self.keys.run(run_id))
-        return [r for r in map(self._parse, ids, pipe.execute() if ids else []) if r is not None]
+        return [r for r in map(parse_run, ids, pipe.execute() if ids else []) if r is not None]
 
     def dead_letters(self) -> list[Run]:
         """Runs in the dead-letter list, oldest first."""
@@ -223,9 +233,9 @@ class Runs:
         key = self.keys.run(run_id)
         again = [sid for sid, state in run.steps.items() if not state.settled]
         pipe = self.redis.pipeline()
-        pipe.hdel(key, "finished_at", "error", *(f"{_DISPATCHED}{sid}" for sid in again))
+        pipe.hdel(key, "finished_at", "error", *(f"{layout.DISPATCHED}{sid}" for sid in again))
         for sid in again:
-            pipe.hset(key, f"{_STEP}{sid}", StepState().model_dump_json())
+            pipe.hset(key, f"{layout.STEP}{sid}", StepState().model_dump_json())
         pipe.hset(key, "status", "running" if run.plan is not None else "planning")
         pipe.zrem(self.keys.dead_letters, run_id)
         pipe.zadd(self.keys.active_runs, {run_id: time.time()})

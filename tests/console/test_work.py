@@ -13,7 +13,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from agent.autonomy import Policy
-from agent.run import Delivery, Run
+from agent.plan import Plan, Step
+from agent.planner import Planned, RulePlanner
+from agent.run import Delivery, Observation, Run, StepState, now
+from tests.agent.test_plan import ticket
 from tests.conftest import Pipeline
 from tests.console.conftest import VIP, People, csrf_of, login, send_mail
 from tests.integration.test_reliability import flaky
@@ -218,3 +221,23 @@ def test_runs_are_found_by_status_category_date_and_text_with_times_in_the_viewe
         )
         detail = client.get(f"/api/runs/{run_id}", headers=bot).json()
         assert detail["run"]["ticket"]["subject"] == f"Refund {marker}" and detail["hold"] is None
+
+
+def test_a_run_page_shows_each_look_at_the_results_and_the_steps_it_added(
+    pipeline: Pipeline, app: FastAPI, people: People
+) -> None:
+    runs, seen = pipeline.store.runs, ticket(id=f"T{uuid.uuid4().hex[:8]}")
+    plan = RulePlanner().make_plan(seen).plan
+    runs.create(seen.id, seen)
+    runs.save_plan(seen.id, Planned(plan, "llm"), observe=(1, 60))
+    for step in plan.steps:
+        runs.advance(seen.id, plan, step.id, StepState(status="done", attempts=1, result={}))
+    draft = Step(id="draft", tool="draft_reply", args={"issue_key": {"$ref": "steps.create_issue.issue_key"}})
+    look = Observation(round=1, at=now(), outcome="extended", added=["draft"], notes=["repaired after 1"])
+    longer = Plan(steps=[*plan.steps, draft])
+    runs.extend_plan(seen.id, longer, look, rounds_left=0)
+    runs.advance(seen.id, longer, "draft", StepState(status="done", attempts=1, result={"drafted": True}))
+    page = login(app, "vera").get(f"/runs/{seen.id}").text
+    assert "draft_reply, added after seeing the results" in page
+    assert "Look 1 at the results" in page and "<strong>extended</strong> (added draft)" in page
+    assert "<li>repaired after 1</li>" in page
