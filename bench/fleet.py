@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def start_workers(
@@ -65,3 +68,26 @@ def wait_until(done: Callable[[], bool], timeout_s: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} did not happen within {timeout_s:.0f}s")
         time.sleep(0.05)
+
+
+def cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> float:
+    """CPU seconds the workers and their live child processes (the tools' helper processes) have used so
+    far, read from /proc (NaN where there is none): the cost of a ticket, steadier than a rate on a
+    shared machine."""
+    if not Path("/proc/self/stat").exists():
+        return float("nan")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+    ours, found = {p.pid for p in procs}, True
+    while found:  # the workers, their children, their children's children
+        found = False
+        for pid, fields in stats.items():
+            if pid not in ours and int(fields[1]) in ours:
+                ours.add(pid)
+                found = True
+    return sum(int(stats[pid][11]) + int(stats[pid][12]) for pid in ours if pid in stats) / _TICK

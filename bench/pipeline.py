@@ -26,7 +26,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from bench import raw_celery
-from bench.fleet import paced, percentile, start_workers, steady_rate, stop, wait_until
+from bench.fleet import cpu_seconds, paced, percentile, start_workers, steady_rate, stop, wait_until
 from workers.embedded_redis import embedded_redis, redis_answers
 from workers.settings import load_settings
 
@@ -95,7 +95,9 @@ def run_pipeline(
         cmd = [triage, "worker", "--role", "all", "--pool", "threads", "-c", str(args.concurrency)]
         procs, ready = start_workers([[*cmd, "--loglevel", "INFO"]] * args.workers, env, tmp, "triage")
         try:
+            cpu = cpu_seconds(procs)
             wait_until(lambda: not store.health.state_counts()["active"], 600, "the tickets to be done")
+            cpu = cpu_seconds(procs) - cpu
             runs = [store.runs.get(d.run_id) for d in store.deliveries.recent(args.tickets + 10) if d.run_id]
             rate = steady_rate([r.finished_at.timestamp() for r in runs if r and r.finished_at], ready)
             folder = synthetic_mailbox(tmp / "half-load")
@@ -124,6 +126,7 @@ def run_pipeline(
         "done": sum(r.status == "done" for r in done),
         "tickets_per_s": rate,
         "tasks_per_ticket": round(tasks / len(done), 2),
+        "cpu_ms_per_ticket": round(cpu * 1000 / len(done), 2),
         "half_load_p99_s": percentile(latencies, 0.99),
     }
 
@@ -156,8 +159,10 @@ def main() -> None:
                                      f"raw-{namespace}", tmp,
                                      half_rate=ours["tickets_per_s"] / 2 if last else None)  # fmt: skip
             rounds.append((ours["tickets_per_s"], raw["tickets_per_s"]))
+            cpu = f"{ours['cpu_ms_per_ticket']} ms of CPU a ticket; raw Celery {raw['cpu_ms_per_ticket']} ms"
             print(
-                f"round {turn}: triage {rounds[-1][0]} tickets/s, raw Celery {rounds[-1][1]}", file=sys.stderr
+                f"round {turn}: triage {rounds[-1][0]} tickets/s, raw Celery {rounds[-1][1]} ({cpu})",
+                file=sys.stderr,
             )
     result = {
         **ours,
@@ -170,14 +175,17 @@ def main() -> None:
         if args.latency
         else None,
         "raw_celery_tickets_per_s": statistics.median(r[1] for r in rounds),
+        "raw_celery_cpu_ms_per_ticket": raw["cpu_ms_per_ticket"],
         "ratio_to_raw_celery": round(statistics.median(r[0] / r[1] for r in rounds), 2),
         "ratio_by_round": [round(r[0] / r[1], 2) for r in rounds],
         "raw_celery_half_load_p99_s": raw["half_load_p99_s"],
         "half_load_p99_overhead_s": round(ours["half_load_p99_s"] - raw["half_load_p99_s"], 3),
     }
     print(
-        f"triage: {result['tickets_per_s']} tickets/s ({result['tasks_per_ticket']} tasks/ticket); "
-        f"raw Celery: {result['raw_celery_tickets_per_s']} tickets/s; ratio {result['ratio_to_raw_celery']} "
+        f"triage: {result['tickets_per_s']} tickets/s ({result['tasks_per_ticket']} tasks, "
+        f"{result['cpu_ms_per_ticket']} ms of CPU a ticket); raw Celery: "
+        f"{result['raw_celery_tickets_per_s']} tickets/s ({result['raw_celery_cpu_ms_per_ticket']} ms); "
+        f"ratio {result['ratio_to_raw_celery']} "
         f"(median of {args.rounds} rounds: {result['ratio_by_round']}). "
         f"At half load ({ours['tickets_per_s'] / 2:.1f}/s) p99 enqueue->done {ours['half_load_p99_s']}s "
         f"against {raw['half_load_p99_s']}s raw: {result['half_load_p99_overhead_s']:+.3f}s overhead"

@@ -23,7 +23,7 @@ from pathlib import Path
 import redis
 from celery import Celery
 
-from bench.fleet import paced, percentile, start_workers, steady_rate, stop, wait_until
+from bench.fleet import cpu_seconds, paced, percentile, start_workers, steady_rate, stop, wait_until
 
 STAGES = ("categorize", "extract", "create_issue")
 app = Celery("raw-bench")
@@ -107,7 +107,9 @@ def measure(
     named = [[*cmd, "-n", f"{prefix}-{i}@%h"] for i in range(workers)]
     procs, ready = start_workers(named, env, logs, "raw")
     try:
+        cpu = cpu_seconds(procs)
         wait_until(lambda: client.llen(finished) >= tickets, 600, "the raw chains to finish")
+        cpu = cpu_seconds(procs) - cpu
         rate = steady_rate([float(v.split()[1]) for v in client.lrange(finished, 0, -1)], ready)
         client.delete(finished)
         latencies: list[float] = []
@@ -120,4 +122,5 @@ def measure(
         stop(procs)
         for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)
-    return {"tickets_per_s": rate, "half_load_p99_s": percentile(latencies, 0.99)}
+    return {"tickets_per_s": rate, "half_load_p99_s": percentile(latencies, 0.99),
+            "cpu_ms_per_ticket": round(cpu * 1000 / tickets, 2)}  # fmt: skip

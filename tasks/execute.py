@@ -1,14 +1,15 @@
-"""Execute: one task per plan step. Load the run once, attempt the tool with its time limit, ask
+"""Execute: a task per plan step. Load the run once, attempt the tool with its time limit, ask
 agent/attempt.py what that means (done, retry, wait, give up) and apply it: record, then dispatch what
 follows, schedule the retry, or dead-letter the run.
+
+A step that this task's own advance claimed is run here next instead of being sent (when what is left of
+the message's time limit covers it): it saves a publish, a delivery and an ack per step, the bulk of
+what a step costs. The others are sent to the queue as before; a retry or a wait is always sent.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import math
-import os
-import socket
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,12 +24,11 @@ from agent.plan import Step, resolve_args
 from agent.run import Run, StepState, now
 from agent.store.runs import Progress, Runs
 from monitoring import events
+from tasks.tool_call import me, message_limits, owner_alive, run_with_timeout, time_limits
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
-from tools.errors import RetryableToolError
 from tools.incident import link_incident
 from tools.llm import Usage
-from tools.sandbox import SANDBOX
 from workers.app import app
 from workers.runtime import Runtime, observe_time_limit, runtime
 
@@ -47,9 +47,10 @@ def dispatch(rt: Runtime, run: Run) -> None:
         follow(rt, run, rt.store.runs.advance(run.id, run.plan))
 
 
-def follow(rt: Runtime, run: Run, progress: Progress) -> None:
+def follow(rt: Runtime, run: Run, progress: Progress, room_s: float = 0.0) -> str | None:
     """Act on what advancing the run decided: send the steps this caller claimed, send the planner's look
-    at the results, or say the run closed."""
+    at the results, or say the run closed. A claimed step whose hard time limit fits in `room_s` (what
+    the caller's message has left) is kept, not sent: returned for the caller to run itself."""
     if progress.closed:
         events.run_finished(run.id, "done", (now() - run.created_at).total_seconds())
     if progress.observe:
@@ -59,18 +60,22 @@ def follow(rt: Runtime, run: Run, progress: Progress) -> None:
         except Exception:  # not sent: free the claim for the sweeper or a redelivery
             rt.store.runs.release_observe(run.id)
             raise
-        return
+        return None
     plan = run.plan
     if plan is None or (progress.claimed and held_back(rt, run, progress.claimed)):
-        return
-    for sent, step_id in enumerate(progress.claimed):
+        return None
+    fits = (s for s in progress.claimed if time_limits(get_tool(rt.catalog, plan.step(s).tool))[1] <= room_s)
+    kept = next(fits, None)
+    to_send = [s for s in progress.claimed if s != kept]
+    for sent, step_id in enumerate(to_send):
         try:
-            soft, hard = time_limits(get_tool(rt.catalog, plan.step(step_id).tool))
+            soft, hard = message_limits(rt.catalog, plan, step_id)
             execute_step.apply_async((run.id, step_id), soft_time_limit=soft, time_limit=hard)
         except Exception:  # not sent: free the claims, so the sweeper or a redelivery can send them
-            for unsent in progress.claimed[sent:]:
+            for unsent in [*to_send[sent:], *([kept] if kept else [])]:
                 rt.store.runs.release_dispatch(run.id, unsent)
             raise
+    return kept
 
 
 def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
@@ -107,72 +112,53 @@ class _Usage:
         events.llm_used("analysis", usage)
 
 
-def _me() -> str:
-    """host:pid of this process, asked at each attempt: a prefork child is not the parent it forked
-    from, so an owner computed at import named the parent, and a dead child looked alive."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _owner_alive(owner: str | None) -> bool:
-    """True when the process that ran the last attempt still lives on this host: it did not crash, its
-    attempt ended some other way (Redis went away under it). A process on another host counts as dead."""
-    host, _, pid = (owner or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, just not ours
-        return True
-    return True
-
-
-def time_limits(tool: Tool[Any, Any]) -> tuple[int, int]:
-    """Celery's (soft, hard) time limits for a step of this tool (enforced by the prefork pool)."""
-    return math.ceil(tool.timeout_s) + 2, math.ceil(tool.hard_timeout_s)
-
-
-def run_with_timeout(tool: Tool[Any, Any], args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
-    """Call the tool, giving up after its timeout (works in every pool; the hard limit backs it up).
-
-    A CPU-bound tool with no LLM to ask runs in a helper process that is killed when it overruns: a
-    thread cannot be stopped, and a regex holding the GIL would freeze every thread of the worker.
-    """
-    limit = tool.isolation_limit(ctx)
-    if limit is not None:
-        return SANDBOX.run(tool.name, args, ctx.config, limit)
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"tool-{tool.name}")
-    try:
-        future = pool.submit(tool.run, args, ctx)
-        try:
-            result = future.result(timeout=tool.timeout_s)
-        except concurrent.futures.TimeoutError:
-            raise RetryableToolError(f"{tool.name} timed out after {tool.timeout_s}s") from None
-        return dict(result.model_dump(mode="json"))
-    finally:
-        pool.shutdown(wait=False)
-
-
 @app.task(bind=True, name="triage.execute_step", max_retries=None)
 def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
-    """Run one step of a run's plan: load the run once, attempt the tool, apply the decision."""
-    rt = runtime()
-    first = StepState(status="running", attempts=1, started_at=now(), owner=_me())
+    """Run one step of a run's plan (load the run once, attempt the tool, apply the decision), then each
+    step that it claimed and that fits in what is left of this message's hard time limit."""
+    hard = (self.request.timelimit or (None, None))[0]
+    run_steps(self, runtime(), run_id, step_id, time.monotonic() + hard if hard else math.inf)
+
+
+def run_steps(task: Task[Any, Any], rt: Runtime, run_id: str, step_id: str, deadline: float,
+              inline: bool = False) -> None:  # fmt: skip
+    """Run a step, then the steps it claimed one after another while they fit before `deadline`
+    (time.monotonic()). `inline`: the step is not the one the task's message names (the plan task runs
+    the first step it claimed this way), so its retry is sent as a message of its own."""
+    next_id: str | None = step_id
+    while next_id is not None:
+        next_id = _run_step(task, rt, run_id, next_id, deadline, inline)
+        inline = True
+
+
+def _run_step(
+    task: Task[Any, Any], rt: Runtime, run_id: str, step_id: str, deadline: float, inline: bool
+) -> str | None:
+    """One step: load the run once, attempt the tool, apply the decision; the next step to run here."""
+    first = StepState(status="running", attempts=1, started_at=now(), owner=me())
     run, started = rt.store.runs.start_step(run_id, step_id, first)  # a crash from here on is counted
     if run is None or run.plan is None or run.is_final:
-        return
+        return None
     step = run.plan.step(step_id)
     tool = get_tool(rt.catalog, step.tool)
     limits = Limits(rt.settings.dependency_wait_s, rt.settings.retry_scale, rt.settings.poison_threshold)
     state = run.steps[step_id] if started else _begin_again(rt, run, step_id, tool, limits)
     if state is None:
-        return
+        return None
     result, error, elapsed = _attempt(rt, run, step, tool)
     decision = decide(error, state, tool.retry, limits, now())
-    _apply(self, rt, run, step_id, tool, state, decision, result, elapsed, error)
+    outcome = _Outcome(decision, result, elapsed, error)
+    return _apply(task, rt, run, step_id, tool, state, outcome, deadline, inline)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one attempt came to: the decision on it, the tool's result or error, and the seconds it took."""
+
+    decision: Decision
+    result: dict[str, Any]
+    elapsed: float
+    error: Exception | None
 
 
 def _begin_again(
@@ -184,12 +170,12 @@ def _begin_again(
     if state.settled:  # a redelivered task: the work is recorded, just carry on
         dispatch(rt, run)
         return None
-    state, poisoned = after_crash(state, _owner_alive(state.owner), limits)
+    state, poisoned = after_crash(state, owner_alive(state.owner), limits)
     if poisoned is not None:
         _give_up(rt, run, step_id, state, tool, 0.0, poisoned.why)
         return None
     state = state.model_copy(
-        update={"status": "running", "attempts": state.attempts + 1, "started_at": now(), "owner": _me()}
+        update={"status": "running", "attempts": state.attempts + 1, "started_at": now(), "owner": me()}
     )
     rt.store.runs.save_step(run.id, step_id, state)  # a crash from here on is counted by the next attempt
     return state
@@ -215,51 +201,46 @@ def _attempt(
 
 def _apply(
     task: Task[Any, Any], rt: Runtime, run: Run, step_id: str, tool: Tool[Any, Any], state: StepState,
-    decision: Decision, result: dict[str, Any], elapsed: float, error: Exception | None,
-) -> None:  # fmt: skip
-    """Record what the decision says and act on it: dispatch what follows, retry, wait, or dead-letter."""
-    if isinstance(decision, Done):
-        done = {"status": "done", "finished_at": now(), "duration_s": round(elapsed, 6), "result": result,
-                "error": None}  # fmt: skip
-        assert run.plan is not None
-        progress = rt.store.runs.advance(run.id, run.plan, step_id, state.model_copy(update=done))
-        events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, "success", elapsed)
-        if tool.name == link_incident.name:
+    outcome: _Outcome, deadline: float, inline: bool,
+) -> str | None:  # fmt: skip
+    """Record what the decision says and act on it: dispatch what follows (returning the step to run
+    here next, if any), retry, wait, or dead-letter."""
+    decision, elapsed, error = outcome.decision, outcome.elapsed, outcome.error
+    assert run.plan is not None
+    if isinstance(decision, Done) or (isinstance(decision, GiveUp) and tool.best_effort):
+        final: dict[str, Any]
+        if isinstance(decision, Done):
+            final = {"status": "done", "result": outcome.result, "error": None}
+        else:  # a best-effort tool gave up: the run goes on without it, and says so
+            final = {"status": "skipped", "error": f"went on without it: {decision.why}"}
+        final |= {"finished_at": now(), "duration_s": round(elapsed, 6)}
+        progress = rt.store.runs.advance(run.id, run.plan, step_id, state.model_copy(update=final))
+        said = "success" if final["status"] == "done" else "skipped"
+        events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, said, elapsed)
+        if tool.name == link_incident.name and said == "success":
+            result = outcome.result
             events.incident_progress(run.id, result.get("incident_id"), result.get("opened", False),
                                      result.get("linked", []))  # fmt: skip
-        follow(rt, run, progress)
-    elif isinstance(decision, GiveUp) and tool.best_effort:  # the run goes on without it, and says so
-        skipped = {"status": "skipped", "finished_at": now(), "duration_s": round(elapsed, 6),
-                   "error": f"went on without it: {decision.why}"}  # fmt: skip
-        assert run.plan is not None
-        progress = rt.store.runs.advance(run.id, run.plan, step_id, state.model_copy(update=skipped))
-        events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, "skipped", elapsed)
-        follow(rt, run, progress)
-    elif isinstance(decision, GiveUp):
+        return follow(rt, run, progress, deadline - time.monotonic())
+    if isinstance(decision, GiveUp):
         _give_up(rt, run, step_id, state, tool, elapsed, decision.why)
-    elif isinstance(decision, Wait):  # not a failed attempt: the attempt is given back
+        return None
+    if isinstance(decision, Wait):  # not a failed attempt: the attempt is given back
         given_back = {"status": "retrying", "attempts": state.attempts - 1, "waiting_since": decision.since,
                       "error": decision.why}  # fmt: skip
-        waiting = state.model_copy(update=given_back)
-        raise _retry_later(
-            task, rt, run, step_id, tool, waiting, "waiting", elapsed, decision.delay_s
-        ) from error
+        later, said = state.model_copy(update=given_back), "waiting"
     else:
-        retrying = state.model_copy(update={"status": "retrying", "error": decision.why})
-        raise _retry_later(
-            task, rt, run, step_id, tool, retrying, "retry", elapsed, decision.delay_s
-        ) from error
-
-
-def _retry_later(
-    task: Task[Any, Any], rt: Runtime, run: Run, step_id: str, tool: Tool[Any, Any], state: StepState,
-    outcome: str, elapsed: float, delay: float,
-) -> Exception:  # fmt: skip
-    """Record the step as waiting for its next attempt and schedule it (the caller raises the result)."""
-    rt.store.runs.save_step(run.id, step_id, state)
-    events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, outcome, elapsed)
-    soft, hard = time_limits(tool)
-    return task.retry(countdown=delay, soft_time_limit=soft, time_limit=hard, throw=False)
+        later, said = state.model_copy(update={"status": "retrying", "error": decision.why}), "retry"
+    rt.store.runs.save_step(run.id, step_id, later)
+    events.step_attempted(run.id, run.ticket.id, step_id, tool.name, later.attempts, said, elapsed)
+    soft, hard = message_limits(rt.catalog, run.plan, step_id)
+    if inline:  # this message is another step's: the retry goes as a message of its own
+        execute_step.apply_async((run.id, step_id), countdown=decision.delay_s, soft_time_limit=soft,
+                                 time_limit=hard)  # fmt: skip
+        return None
+    raise task.retry(
+        countdown=decision.delay_s, soft_time_limit=soft, time_limit=hard, throw=False
+    ) from error
 
 
 def _give_up(

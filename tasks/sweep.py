@@ -13,9 +13,10 @@ from typing import Any
 
 from agent.memory.chroma import MemoryUnavailable
 from agent.run import now
-from tasks.execute import dispatch, execute_step, time_limits
+from tasks.execute import dispatch, execute_step
 from tasks.plan import plan_run
 from tasks.review import expire_holds
+from tasks.tool_call import message_limits, time_limits
 from tools import outbox
 from tools.catalog import get_tool
 from workers.app import app
@@ -50,11 +51,12 @@ def sweep_runs() -> dict[str, int]:
         for step in run.plan.steps:
             state = run.steps.get(step.id)
             tool = get_tool(rt.catalog, step.tool)
-            soft, hard = time_limits(tool)
+            soft, hard = message_limits(rt.catalog, run.plan, step.id)
             if state is None or state.settled:
                 continue
             if state.status == "running" and state.started_at is not None:
-                if (now() - state.started_at).total_seconds() > hard + 30:  # no live attempt runs this long
+                own = time_limits(tool)[1]
+                if (now() - state.started_at).total_seconds() > own + 30:  # no live attempt runs this long
                     execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
                     sent["crashed_steps"] += 1
             elif state.status in ("pending", "retrying"):

@@ -131,6 +131,11 @@ def _consumed_queues(sender: Any) -> list[str]:
     return list(getattr(sender, "app", app).amqp.queues.consume_from or QUEUES)
 
 
+def consumes(queue: str) -> bool:
+    """True when this worker takes tasks from `queue` (a process that is no worker counts as all)."""
+    return queue in _consumed_queues(None)
+
+
 @worker_init.connect
 def _serve_metrics(sender: Any = None, **_: Any) -> None:
     """Each worker serves /metrics (all its processes' counters plus the shared state in Redis)."""

@@ -148,9 +148,9 @@ def test_ingest_outcomes_plans_and_mailbox_health_are_exported(
 def test_queue_depth_wait_and_stage_durations_are_measured(processed: str) -> None:
     depths = query(processed, "triage_queue_depth")["data"]["result"]
     assert {r["metric"]["queue"] for r in depths} == {"ingest", "plan", "execute"}
-    assert (
-        value(processed, 'sum(triage_queue_wait_seconds_count{queue="execute"})') >= 9 * 3 + 2
-    )  # 9 x 3 + 2 + retries
+    # One execute message per new ticket (extract; the plan task runs categorize, and the step finishing
+    # second runs create_issue), none for a reply (the plan task comments), plus retries.
+    assert value(processed, 'sum(triage_queue_wait_seconds_count{queue="execute"})') >= 9
     stages = {
         r["metric"]["stage"]
         for r in query(processed, "triage_stage_duration_seconds_count")["data"]["result"]
