@@ -4,14 +4,15 @@ MailFiles port): only the ones judged fit for the issue at ingest, and only from
 from __future__ import annotations
 
 from agent.store import RunStore
+from inbox.attachments import FileLimits
 from inbox.parse import attachable_files
 
 
 class StoredMail:
     """A ticket's attachable files, from the delivery that made the ticket."""
 
-    def __init__(self, store: RunStore) -> None:
-        self.store = store
+    def __init__(self, store: RunStore, limits: FileLimits) -> None:
+        self.store, self.limits = store, limits
 
     def files_of(self, ticket_id: str) -> tuple[list[tuple[str, str, bytes]], int] | None:
         """(name, content type, bytes) of the files that may go to the issue, and how many may not; None
@@ -26,5 +27,5 @@ class StoredMail:
         raw = self.store.deliveries.raw(delivery.delivery_id)
         if raw is None:
             return None
-        fit, left_out = attachable_files(raw)
+        fit, left_out = attachable_files(raw, self.limits)
         return [(f.name, f.content_type, f.data) for f in fit], left_out

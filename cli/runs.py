@@ -58,7 +58,9 @@ def show(rt: Runtime, ident: str) -> None:
 def plan(rt: Runtime, email: Path) -> None:
     """Print the plan the configured planner makes for one e-mail, with the repair history."""
     try:
-        incoming = parse_message(email.read_bytes(), max_bytes=rt.settings.max_message_bytes)
+        incoming = parse_message(
+            email.read_bytes(), max_bytes=rt.settings.max_message_bytes, files=rt.settings.file_limits()
+        )
     except Unparseable as exc:
         click.echo(f"quarantined: {exc.reason}", err=True)
         sys.exit(1)

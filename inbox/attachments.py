@@ -9,8 +9,6 @@ import io
 import zipfile
 from dataclasses import dataclass
 
-MAX_FILE_BYTES = 10 * 1024 * 1024  # of one file (Jira Cloud takes more; a support issue needs less)
-MAX_TICKET_BYTES = 25 * 1024 * 1024  # of all a ticket's files together
 MAX_ZIP_ENTRIES = 1000  # a zip with more is not looked into, and not attached
 _EXECUTABLE_NAMES = (
     ".exe", ".dll", ".com", ".scr", ".pif", ".cpl", ".msi", ".msp", ".bat", ".cmd", ".ps1", ".psm1", ".vbs",
@@ -21,6 +19,23 @@ _EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf"
                      b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")  # fmt: skip
 _OPAQUE_ARCHIVES = {b"Rar!": "a RAR archive", b"7z\xbc\xaf": "a 7-Zip archive"}
 _ARCHIVE_NAMES = (".zip", ".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".cab", ".arj", ".ace")
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """How much of a ticket's files may go to its issue (TRIAGE_ATTACH_MAX_FILE_BYTES and
+    TRIAGE_ATTACH_MAX_TICKET_BYTES): each file at most `per_file` bytes, all attached together at most
+    `per_ticket` (Jira Cloud takes more; a support issue needs less)."""
+
+    per_file: int = 10 * 1024 * 1024
+    per_ticket: int = 25 * 1024 * 1024
+
+
+DEFAULT_LIMITS = FileLimits()
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MB" if n % (1024 * 1024) == 0 else f"{n} bytes"
 
 
 @dataclass(frozen=True)
@@ -66,17 +81,17 @@ def _zip_refusal(data: bytes) -> str | None:
     return None
 
 
-def judged(files: list[tuple[str, int, bytes]]) -> list[str | None]:
+def judged(files: list[tuple[str, int, bytes]], limits: FileLimits) -> list[str | None]:
     """For (name, size, bytes) of a ticket's files in order: why each is left out, or None to attach it
-    (each must be within MAX_FILE_BYTES, and all attached together within MAX_TICKET_BYTES)."""
+    (each within the limit of a file, all attached together within the limit of a ticket)."""
     verdicts: list[str | None] = []
     total = 0
     for name, size, data in files:
         why = refusal(name, data)
-        if why is None and size > MAX_FILE_BYTES:
-            why = f"over {MAX_FILE_BYTES // (1024 * 1024)} MB"
-        if why is None and total + size > MAX_TICKET_BYTES:
-            why = f"the ticket's files would pass {MAX_TICKET_BYTES // (1024 * 1024)} MB"
+        if why is None and size > limits.per_file:
+            why = f"over {_size(limits.per_file)}"
+        if why is None and total + size > limits.per_ticket:
+            why = f"the ticket's files would pass {_size(limits.per_ticket)}"
         if why is None:
             total += size
         verdicts.append(why)

@@ -13,11 +13,11 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import parseaddr, parsedate_to_datetime
 
-from inbox.attachments import File, judged
+from inbox.attachments import DEFAULT_LIMITS, File, FileLimits, judged
 from inbox.language import detect_language
 from inbox.loops import automated_reason
 from inbox.spam import DEFAULT_SCORE, spam_reason
-from inbox.text import html_to_text, split_reply
+from inbox.text import cut, html_to_text, split_reply
 from inbox.ticket import Attachment, Ticket, ticket_id_for
 
 _MSGID = re.compile(r"<([^<>\s]{1,998})>")
@@ -171,20 +171,24 @@ def _leaves(msg: Message) -> tuple[list[Message], int]:
     return leaves, skipped
 
 
-def _walk(msg: Message, plain: list[str], html: list[str], attachments: list[Attachment]) -> int:
+def _walk(
+    msg: Message, plain: list[str], html: list[str], attachments: list[Attachment], limits: FileLimits
+) -> int:
     """Collect body texts and the attachments (metadata, and whether each may go to the issue); return
     how many parts were left unread."""
     parts, skipped = _leaves(msg)
     attachments.extend(Attachment(filename=f.name, content_type=f.content_type, size=len(f.data), refused=why)
-                       for f, why in _judged_files(parts, plain, html))  # fmt: skip
+                       for f, why in _judged_files(parts, plain, html, limits))  # fmt: skip
     return skipped
 
 
-def _judged_files(parts: list[Message], plain: list[str], html: list[str]) -> list[tuple[File, str | None]]:
+def _judged_files(
+    parts: list[Message], plain: list[str], html: list[str], limits: FileLimits
+) -> list[tuple[File, str | None]]:
     """The attached files among these parts (their texts go to `plain` and `html`), each with why it is
     left out of the issue, or None."""
     files = [found for part in parts if (found := _read_leaf(part, plain, html)) is not None]
-    return list(zip(files, judged([(f.name, len(f.data), f.data) for f in files]), strict=True))
+    return list(zip(files, judged([(f.name, len(f.data), f.data) for f in files], limits), strict=True))
 
 
 def _read_leaf(msg: Message, plain: list[str], html: list[str]) -> File | None:
@@ -206,10 +210,10 @@ def _read_leaf(msg: Message, plain: list[str], html: list[str]) -> File | None:
     return None
 
 
-def attachable_files(raw: bytes) -> tuple[list[File], int]:
+def attachable_files(raw: bytes, limits: FileLimits) -> tuple[list[File], int]:
     """The files of a message that may go to its issue (judged as its ticket's `attachments` were, by
-    the same walk), and how many may not."""
-    judged_files = _judged_files(_leaves(message_from_bytes(raw, policy=compat32))[0], [], [])
+    the same walk and the same limits), and how many may not."""
+    judged_files = _judged_files(_leaves(message_from_bytes(raw, policy=compat32))[0], [], [], limits)
     fit = [f for f, why in judged_files if why is None]
     return fit, len(judged_files) - len(fit)
 
@@ -222,13 +226,6 @@ def _received_at(msg: Message) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def cut(text: str, limit: int) -> str:
-    """The text, or its first `limit` characters with a note saying how much was cut."""
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n[... {len(text) - limit} more characters not kept]"
-
-
 def message_id_of(msg: Message, raw: bytes) -> str:
     """The message's Message-ID, or a stable synthetic one derived from its bytes when it has none."""
     found = _MSGID.search(header_text(msg.get("Message-ID")))
@@ -237,7 +234,9 @@ def message_id_of(msg: Message, raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()[:32] + "@synthetic.triage"
 
 
-def parse_message(raw: bytes, *, max_bytes: int, spam_score: float = DEFAULT_SCORE) -> Incoming:
+def parse_message(
+    raw: bytes, *, max_bytes: int, spam_score: float = DEFAULT_SCORE, files: FileLimits = DEFAULT_LIMITS
+) -> Incoming:
     """Parse one raw e-mail into a Ticket; raise Unparseable when it cannot become one."""
     if not raw.strip():
         raise Unparseable("empty message")
@@ -267,7 +266,7 @@ def parse_message(raw: bytes, *, max_bytes: int, spam_score: float = DEFAULT_SCO
     html: list[str] = []
     attachments: list[Attachment] = []
     try:
-        unread = _walk(msg, plain, html, attachments)
+        unread = _walk(msg, plain, html, attachments, files)
     except Exception as exc:
         raise Unparseable(f"cannot read the MIME structure: {exc!r}") from exc
     text = "\n\n".join(t for t in plain if t.strip()) or "\n\n".join(html_to_text(h) for h in html)

@@ -51,6 +51,13 @@ class _TextExtractor(HTMLParser):
         self.parts.append(text)
 
 
+def cut(text: str, limit: int) -> str:
+    """The text, or its first `limit` characters with a note saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit} more characters not kept]"
+
+
 def html_to_text(html: str) -> str:
     """Convert an HTML body to plain readable text (visible text, one block per line)."""
     parser = _TextExtractor()

@@ -23,8 +23,10 @@ def _never_fail(event: str) -> Iterator[None]:
         log.exception("monitoring hook %s failed", event)
 
 
-def _line(event: str, **fields: object) -> None:
-    log.info(event + " " + " ".join(f"{k}={v}" for k, v in fields.items()), extra={"fields": fields})
+def _line(event: str, level: int = logging.INFO, **fields: object) -> None:
+    if log.isEnabledFor(level):
+        text = event + " " + " ".join(f"{k}={v}" for k, v in fields.items())
+        log.log(level, text, extra={"fields": fields})
 
 
 def message_ingested(delivery_id: str, outcome: str, run_id: str | None, reason: str | None) -> None:
@@ -73,12 +75,15 @@ def llm_used(purpose: str, usage: Usage) -> None:
 def step_attempted(
     run_id: str, ticket_id: str, step: str, tool: str, attempt: int, outcome: str, elapsed_s: float
 ) -> None:
-    """A tool step attempt ended: success, retry or dead_letter."""
+    """A tool step attempt ended: success, skipped, retry, waiting or dead_letter. A success is logged at
+    DEBUG: a run's plan and its end are logged at INFO, the metrics count every step and `triage show`
+    has each; what went wrong (or waits) is logged at INFO."""
     with _never_fail("step_attempted"):
         metrics.TOOL_CALLS.labels(tool, outcome).inc()
         metrics.TOOL_DURATION.labels(tool).observe(elapsed_s)
-        _line("step", run=run_id, ticket=ticket_id, step=step, tool=tool, attempt=attempt, outcome=outcome,
-              elapsed=f"{elapsed_s:.3f}s")  # fmt: skip
+        level = logging.DEBUG if outcome == "success" else logging.INFO
+        _line("step", level, run=run_id, ticket=ticket_id, step=step, tool=tool, attempt=attempt,
+              outcome=outcome, elapsed=f"{elapsed_s:.3f}s")  # fmt: skip
 
 
 def corrections_read_back(issues: int, corrected: list[tuple[str, str, str, str]]) -> None:

@@ -188,7 +188,7 @@ def _attempt(
     ctx = ToolContext(run.id, run.ticket.id, step.id, rt.store.ledger, rt.tool_config, llm=rt.llm,
                       usage=_Usage(rt.store.runs), hard_timeout_s=time_limits(tool)[1],
                       memory=rt.memory, incidents=rt.store.incidents if rt.incidents else None,
-                      files=StoredMail(rt.store), kb=rt.kb)  # fmt: skip
+                      files=StoredMail(rt.store, rt.settings.file_limits()), kb=rt.kb)  # fmt: skip
     started = time.monotonic()
     try:
         if rt.settings.simulated_tool_latency_s:

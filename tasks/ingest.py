@@ -14,6 +14,7 @@ from agent.locks import kept_alive
 from agent.run import HELD_OUTCOMES, Delivery
 from agent.store import RunStore
 from agent.threads import ThreadMatch, find_thread, same_message, ticket_of_delivery
+from inbox.attachments import DEFAULT_LIMITS, FileLimits
 from inbox.imap import CONNECTION_ERRORS, ImapSource
 from inbox.maildir import MaildirSource
 from inbox.parse import Unparseable, parse_message
@@ -146,7 +147,7 @@ def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls:
 
 def classify_delivery(
     store: RunStore, message: RawMessage, max_bytes: int, thread_match: ThreadMatch = "address",
-    spam_score: float | None = DEFAULT_SCORE,
+    spam_score: float | None = DEFAULT_SCORE, files: FileLimits = DEFAULT_LIMITS,
 ) -> Delivery:  # fmt: skip
     """Decide what one message becomes and create its run; idempotent for a redelivered task. The
     bytes are the ones the poll read (and stored), or the stored copy when the poll did not keep them.
@@ -159,7 +160,9 @@ def classify_delivery(
     if raw is None:
         return Delivery(**base, outcome="quarantined", reason="raw message missing from the store (expired?)")
     try:
-        incoming = parse_message(raw, max_bytes=max_bytes, spam_score=spam_score or DEFAULT_SCORE)
+        incoming = parse_message(
+            raw, max_bytes=max_bytes, spam_score=spam_score or DEFAULT_SCORE, files=files
+        )
     except Unparseable as exc:
         return Delivery(**base, outcome="quarantined", reason=exc.reason)
     ticket = incoming.ticket
@@ -201,9 +204,8 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
     fresh = False
     if recorded is None:
         settings = rt.settings
-        decided = classify_delivery(
-            rt.store, message, settings.max_message_bytes, settings.thread_match, settings.spam_score
-        )
+        decided = classify_delivery(rt.store, message, settings.max_message_bytes, settings.thread_match,
+                                    settings.spam_score, settings.file_limits())  # fmt: skip
         recorded = rt.store.deliveries.record(decided)
         fresh = recorded is decided  # ours stands: its run was created just now and has no plan yet
         events.message_ingested(delivery_id, recorded.outcome, recorded.run_id, recorded.reason)
@@ -228,7 +230,7 @@ def release_quarantined(delivery_id: str, by: str) -> str:
         return "not quarantined"
     message = RawMessage(source=held.source, key=held.key, delivery_id=delivery_id, raw=None)
     decided = classify_delivery(rt.store, message, rt.settings.max_message_bytes, rt.settings.thread_match,
-                                spam_score=None)  # fmt: skip
+                                spam_score=None, files=rt.settings.file_limits())  # fmt: skip
     if decided.outcome == "quarantined":
         decided = held.model_copy(update={"reason": f"{held.reason} (released by {by}: {decided.reason})"})
     else:

@@ -1,5 +1,5 @@
 """The settings of what the system sends back and how it decides to (TRIAGE_ACK_*, TRIAGE_SMTP_*,
-TRIAGE_KB_PATH, TRIAGE_DRAFT_*, TRIAGE_OBSERVE_ROUNDS), part of Settings."""
+TRIAGE_KB_PATH, TRIAGE_DRAFT_*, TRIAGE_ATTACH_*, TRIAGE_OBSERVE_ROUNDS), part of Settings."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
+from inbox.attachments import FileLimits
 from tools.mail_out import SmtpConfig
 
 
@@ -32,6 +33,12 @@ class ReplySettings(BaseSettings):
     draft_visible_to: str = Field(
         "Administrators", min_length=1, description="the Jira project role that sees drafted answers"
     )
+    attach_max_file_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="a customer's file larger than this is not put on the issue"
+    )
+    attach_max_ticket_bytes: int = Field(
+        25 * 1024 * 1024, ge=1024, description="a ticket's files put on its issue together at most (bytes)"
+    )
     observe_rounds: int = Field(
         1,
         ge=0,
@@ -45,6 +52,10 @@ class ReplySettings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password; never logged")
     smtp_timeout_s: float = Field(20.0, gt=0, le=300, description="SMTP connect and command timeout")
     smtp_ca_file: Path | None = Field(None, description="CA certificates to trust for STARTTLS (PEM)")
+
+    def file_limits(self) -> FileLimits:
+        """How much of a ticket's files may go to its issue (judged at ingest, and again when attaching)."""
+        return FileLimits(per_file=self.attach_max_file_bytes, per_ticket=self.attach_max_ticket_bytes)
 
     def smtp_config(self) -> SmtpConfig | None:
         """How to reach the SMTP server, or None when acknowledgements are a dry run."""

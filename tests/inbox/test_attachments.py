@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from inbox.attachments import MAX_FILE_BYTES, MAX_TICKET_BYTES, judged, refusal
+from inbox.attachments import FileLimits, judged, refusal
 from inbox.parse import attachable_files, parse_message
 
 
@@ -45,10 +45,16 @@ def test_programs_and_archives_that_hold_or_hide_them_are_refused(
 
 
 def test_a_file_over_the_limit_and_files_past_the_tickets_total_are_left_out() -> None:
-    files = [("a.pdf", MAX_FILE_BYTES + 1, b"%PDF"), ("b.pdf", MAX_FILE_BYTES, b"%PDF"),
-             ("c.pdf", MAX_FILE_BYTES, b"%PDF"), ("d.pdf", MAX_TICKET_BYTES - 2 * MAX_FILE_BYTES + 1, b"%PDF"),
+    limits = FileLimits()  # the defaults: 10 MB a file, 25 MB a ticket
+    per_file, per_ticket = limits.per_file, limits.per_ticket
+    files = [("a.pdf", per_file + 1, b"%PDF"), ("b.pdf", per_file, b"%PDF"),
+             ("c.pdf", per_file, b"%PDF"), ("d.pdf", per_ticket - 2 * per_file + 1, b"%PDF"),
              ("e.pdf", 10, b"%PDF")]  # fmt: skip
-    assert judged(files) == ["over 10 MB", None, None, "the ticket's files would pass 25 MB", None]
+    assert judged(files, limits) == ["over 10 MB", None, None, "the ticket's files would pass 25 MB", None]
+    smaller = FileLimits(per_file=2048, per_ticket=3000)  # TRIAGE_ATTACH_MAX_FILE_BYTES, _TICKET_BYTES
+    assert judged(
+        [("a.pdf", 2049, b"%PDF"), ("b.pdf", 2048, b"%PDF"), ("c.pdf", 1000, b"%PDF")], smaller
+    ) == ["over 2048 bytes", None, "the ticket's files would pass 3000 bytes"]
 
 
 def mail_with(*files: tuple[str, str, bytes]) -> bytes:
@@ -68,7 +74,7 @@ def test_a_ticket_lists_every_file_with_its_verdict_and_the_mail_yields_the_fit_
     ticket = parse_message(raw, max_bytes=100_000).ticket
     assert [(a.filename, a.refused) for a in ticket.attachments] == [
         ("report.pdf", None), ("tool.exe", "a program or script (exe)")]  # fmt: skip
-    fit, left_out = attachable_files(raw)
+    fit, left_out = attachable_files(raw, FileLimits())
     assert [(f.name, f.data) for f in fit] == [("report.pdf", b"%PDF-1.7")] and left_out == 1
 
 

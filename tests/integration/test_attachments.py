@@ -93,3 +93,24 @@ def test_the_files_of_a_reply_go_to_the_issue_of_the_ticket_it_answers(
     assert answered.outcome == "threaded" and run.status == "done" and run.steps["attach"].status == "done"
     key = ticket.steps["create_issue"].result["issue_key"]  # type: ignore[index]
     assert sorted(f["filename"] for f in jira.state.attachments[key]) == ["report.pdf", "screenshot.png"]
+
+
+def test_the_size_limits_are_settings_and_hold_at_ingest_and_at_upload(
+    pipeline: Pipeline, jira: FakeJira, swap_runtime: Any, tmp_path: Path
+) -> None:
+    settings = runtime_module.runtime().settings.model_copy(
+        update={"attach_max_file_bytes": 2048, "attach_max_ticket_bytes": 3000}  # TRIAGE_ATTACH_MAX_*
+    )
+    swap_runtime(settings=settings)
+    raw = mail(("big.pdf", "application/pdf", b"%PDF-1.7\n" + b"x" * 2100),
+               ("small.pdf", "application/pdf", b"%PDF-1.7\n" + b"y" * 1500),
+               ("more.pdf", "application/pdf", b"%PDF-1.7\n" + b"z" * 1600))  # fmt: skip
+    [delivery] = pipeline.feed(make_maildir(tmp_path / "box", raw))
+    run = pipeline.wait_final(delivery.run_id or "", timeout=30)
+    assert [(a.filename, a.refused) for a in run.ticket.attachments] == [
+        ("big.pdf", "over 2048 bytes"),
+        ("small.pdf", None),
+        ("more.pdf", "the ticket's files would pass 3000 bytes"),
+    ]
+    key = run.steps["create_issue"].result["issue_key"]  # type: ignore[index]
+    assert [a["filename"] for a in jira.state.attachments[key]] == ["small.pdf"]

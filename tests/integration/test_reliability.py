@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from celery.signals import task_postrun
 from pydantic import BaseModel
 
 from agent.run import StepState
 from tests.conftest import Pipeline
-from tests.support import ScriptedPlanner, email_bytes, make_maildir
+from tests.support import ScriptedPlanner, email_bytes, make_maildir, wait_for
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import PermanentToolError, RetryableToolError
 
@@ -119,8 +120,19 @@ def test_a_redelivered_side_effect_step_does_not_create_a_second_issue(
     store.redis.hdel(store.keys.run(run_id), "finished_at")
     store.runs.set_status(run_id, "running")
     store.runs.save_step(run_id, "create_issue", StepState(status="running", attempts=1))
-    for _ in range(3):
-        execute_step.apply_async((run_id, "create_issue"))
+    ended: list[object] = []
+
+    def count(args: Any = None, **_: Any) -> None:
+        if list(args or []) == [run_id, "create_issue"]:
+            ended.append(args)
+
+    task_postrun.connect(count, weak=False)
+    try:
+        for _ in range(3):
+            execute_step.apply_async((run_id, "create_issue"))
+        wait_for(lambda: len(ended) == 3, 30, "the three redeliveries to end")  # each may see the others
+    finally:
+        task_postrun.disconnect(count)
     again = pipeline.wait_final(run_id)
     result = again.steps["create_issue"].result or {}
     assert again.status == "done" and result["issue_key"] == issue_key and result["created"] is False
