@@ -1,4 +1,4 @@
-"""Execute: a task per plan step. Load the run once, attempt the tool with its time limit, ask
+"""Execute a plan's steps. For each: load the run once, attempt the tool with its time limit, ask
 agent/attempt.py what that means (done, retry, wait, give up) and apply it: record, then dispatch what
 follows, schedule the retry, or dead-letter the run.
 

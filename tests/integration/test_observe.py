@@ -28,9 +28,10 @@ from agent.run import StepState
 from tasks.sweep import sweep_runs
 from tests.agent.test_plan import ticket
 from tests.conftest import Pipeline
+from tests.integration.test_drafts import send
 from tests.jira_server import FakeJira, running_jira
 from tests.llm_server import FakeOpenAI, running_openai
-from tests.support import ROOT, email_bytes, llm_config, make_maildir
+from tests.support import ROOT, llm_config
 from tools.catalog import CATALOG
 from tools.llm import OpenAICompatibleLLM
 
@@ -81,13 +82,6 @@ def world(
         swap_runtime(planner=LLMPlanner(llm, CATALOG, max_steps=10, max_repairs=1), llm=llm, memory=memory,
                      kb=kb, observer=Observer(llm, CATALOG, kb, max_steps=10, max_repairs=1))  # fmt: skip
         yield jira, openai
-
-
-def send(pipeline: Pipeline, folder: Path, subject: str, body: str) -> Any:
-    raw = email_bytes(subject=subject, body=body, message_id=f"<{uuid.uuid4().hex}@example.com>",
-                      sender=f"c{uuid.uuid4().hex[:6]}@customer.example")  # fmt: skip
-    [delivery] = pipeline.feed(make_maildir(folder, raw))
-    return pipeline.wait_final(delivery.run_id or "", timeout=60)
 
 
 def test_a_ticket_an_article_answers_gets_a_draft_the_model_added_after_seeing_the_results(
