@@ -20,7 +20,7 @@ from celery import Task
 from agent.attempt import Decision, Done, GiveUp, Limits, Wait, after_crash, decide
 from agent.autonomy import Hold, facts_of, judge
 from agent.mail_files import StoredMail
-from agent.plan import Step, resolve_args
+from agent.plan import Plan, Step, resolve_args
 from agent.run import Run, StepState, now
 from agent.store.runs import Progress, Runs
 from monitoring import events
@@ -47,10 +47,10 @@ def dispatch(rt: Runtime, run: Run) -> None:
         follow(rt, run, rt.store.runs.advance(run.id, run.plan))
 
 
-def follow(rt: Runtime, run: Run, progress: Progress, room_s: float = 0.0) -> str | None:
+def follow(rt: Runtime, run: Run, progress: Progress, room_s: float = 0.0) -> list[str]:
     """Act on what advancing the run decided: send the steps this caller claimed, send the planner's look
-    at the results, or say the run closed. A claimed step whose hard time limit fits in `room_s` (what
-    the caller's message has left) is kept, not sent: returned for the caller to run itself."""
+    at the results, or say the run closed. Claimed steps that fit in `room_s` (what the caller's message
+    has left) are kept, not sent: returned for the caller to run itself (see _kept)."""
     if progress.closed:
         events.run_finished(run.id, "done", (now() - run.created_at).total_seconds())
     if progress.observe:
@@ -60,22 +60,33 @@ def follow(rt: Runtime, run: Run, progress: Progress, room_s: float = 0.0) -> st
         except Exception:  # not sent: free the claim for the sweeper or a redelivery
             rt.store.runs.release_observe(run.id)
             raise
-        return None
+        return []
     plan = run.plan
     if plan is None or (progress.claimed and held_back(rt, run, progress.claimed)):
-        return None
-    fits = (s for s in progress.claimed if time_limits(get_tool(rt.catalog, plan.step(s).tool))[1] <= room_s)
-    kept = next(fits, None)
-    to_send = [s for s in progress.claimed if s != kept]
+        return []
+    kept = _kept(rt, plan, progress.claimed, room_s)
+    to_send = [s for s in progress.claimed if s not in kept]
     for sent, step_id in enumerate(to_send):
         try:
             soft, hard = message_limits(rt.catalog, plan, step_id)
             execute_step.apply_async((run.id, step_id), soft_time_limit=soft, time_limit=hard)
         except Exception:  # not sent: free the claims, so the sweeper or a redelivery can send them
-            for unsent in [*to_send[sent:], *([kept] if kept else [])]:
+            for unsent in [*to_send[sent:], *kept]:
                 rt.store.runs.release_dispatch(run.id, unsent)
             raise
     return kept
+
+
+def _kept(rt: Runtime, plan: Plan, claimed: list[str], room_s: float) -> list[str]:
+    """The claimed steps the caller runs itself, in order: the first whose hard time limit fits in
+    `room_s`; with no limit on the caller's message, also every other step of quick local work (a tool
+    with no model to ask: the plan's categorize and extract), which costs less than a message. (With
+    TRIAGE_SIMULATED_TOOL_LATENCY_S every tool stands in for I/O: none is local work then.)"""
+    tools = {s: get_tool(rt.catalog, plan.step(s).tool) for s in claimed}
+    first = next((s for s in claimed if time_limits(tools[s])[1] <= room_s), None)
+    quick = room_s == math.inf and not rt.settings.simulated_tool_latency_s
+    local = [s for s in claimed if s != first and quick and tools[s].local(rt.llm)]
+    return ([first] if first is not None else []) + local
 
 
 def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
@@ -117,34 +128,34 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
     """Run one step of a run's plan (load the run once, attempt the tool, apply the decision), then each
     step that it claimed and that fits in what is left of this message's hard time limit."""
     hard = (self.request.timelimit or (None, None))[0]
-    run_steps(self, runtime(), run_id, step_id, time.monotonic() + hard if hard else math.inf)
+    run_steps(self, runtime(), run_id, [step_id], time.monotonic() + hard if hard else math.inf)
 
 
-def run_steps(task: Task[Any, Any], rt: Runtime, run_id: str, step_id: str, deadline: float,
+def run_steps(task: Task[Any, Any], rt: Runtime, run_id: str, steps: list[str], deadline: float,
               inline: bool = False) -> None:  # fmt: skip
-    """Run a step, then the steps it claimed one after another while they fit before `deadline`
-    (time.monotonic()). `inline`: the step is not the one the task's message names (the plan task runs
-    the first step it claimed this way), so its retry is sent as a message of its own."""
-    next_id: str | None = step_id
-    while next_id is not None:
-        next_id = _run_step(task, rt, run_id, next_id, deadline, inline)
+    """Run these steps, and the steps each kept for itself, one after another, while they fit before
+    `deadline` (time.monotonic()). `inline`: the first step is not the one the task's message names (the
+    plan task runs the steps it claimed this way), so its retry is sent as a message of its own."""
+    queue = list(steps)
+    while queue:
+        queue += _run_step(task, rt, run_id, queue.pop(0), deadline, inline)
         inline = True
 
 
 def _run_step(
     task: Task[Any, Any], rt: Runtime, run_id: str, step_id: str, deadline: float, inline: bool
-) -> str | None:
-    """One step: load the run once, attempt the tool, apply the decision; the next step to run here."""
+) -> list[str]:
+    """One step: load the run once, attempt the tool, apply the decision; the steps to run here next."""
     first = StepState(status="running", attempts=1, started_at=now(), owner=me())
     run, started = rt.store.runs.start_step(run_id, step_id, first)  # a crash from here on is counted
     if run is None or run.plan is None or run.is_final:
-        return None
+        return []
     step = run.plan.step(step_id)
     tool = get_tool(rt.catalog, step.tool)
     limits = Limits(rt.settings.dependency_wait_s, rt.settings.retry_scale, rt.settings.poison_threshold)
     state = run.steps[step_id] if started else _begin_again(rt, run, step_id, tool, limits)
     if state is None:
-        return None
+        return []
     result, error, elapsed = _attempt(rt, run, step, tool)
     decision = decide(error, state, tool.retry, limits, now())
     outcome = _Outcome(decision, result, elapsed, error)
@@ -202,9 +213,9 @@ def _attempt(
 def _apply(
     task: Task[Any, Any], rt: Runtime, run: Run, step_id: str, tool: Tool[Any, Any], state: StepState,
     outcome: _Outcome, deadline: float, inline: bool,
-) -> str | None:  # fmt: skip
-    """Record what the decision says and act on it: dispatch what follows (returning the step to run
-    here next, if any), retry, wait, or dead-letter."""
+) -> list[str]:  # fmt: skip
+    """Record what the decision says and act on it: dispatch what follows (returning the steps to run
+    here next), retry, wait, or dead-letter."""
     decision, elapsed, error = outcome.decision, outcome.elapsed, outcome.error
     assert run.plan is not None
     if isinstance(decision, Done) or (isinstance(decision, GiveUp) and tool.best_effort):
@@ -224,7 +235,7 @@ def _apply(
         return follow(rt, run, progress, deadline - time.monotonic())
     if isinstance(decision, GiveUp):
         _give_up(rt, run, step_id, state, tool, elapsed, decision.why)
-        return None
+        return []
     if isinstance(decision, Wait):  # not a failed attempt: the attempt is given back
         given_back = {"status": "retrying", "attempts": state.attempts - 1, "waiting_since": decision.since,
                       "error": decision.why}  # fmt: skip
@@ -237,7 +248,7 @@ def _apply(
     if inline:  # this message is another step's: the retry goes as a message of its own
         execute_step.apply_async((run.id, step_id), countdown=decision.delay_s, soft_time_limit=soft,
                                  time_limit=hard)  # fmt: skip
-        return None
+        return []
     raise task.retry(
         countdown=decision.delay_s, soft_time_limit=soft, time_limit=hard, throw=False
     ) from error

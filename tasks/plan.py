@@ -1,6 +1,6 @@
 """Plan: recall what memory holds of the ticket, ask the planner for a plan, validate it, store both, and
-dispatch the first steps. A worker that also executes runs the first of them itself (tasks/execute.py)
-rather than sending it: one message less per ticket."""
+dispatch the first steps. A worker that also executes runs the first of them itself, and any other of
+quick local work (tasks/execute.py), rather than sending them: a message less for each."""
 
 from __future__ import annotations
 
@@ -56,8 +56,7 @@ def plan_run(self: Task[Any, Any], run_id: str) -> None:
             hard = (self.request.timelimit or (None, None))[0]
             deadline = time.monotonic() + hard if hard else math.inf
             kept = follow(rt, run, progress, deadline - time.monotonic() if consumes("execute") else 0.0)
-            if kept is not None:
-                run_steps(self, rt, run_id, kept, deadline, inline=True)
+            run_steps(self, rt, run_id, kept, deadline, inline=True)
             return
         run = rt.store.runs.get(run_id)  # a redelivered task planned it meanwhile: go on with theirs
         if run is None:

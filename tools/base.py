@@ -231,9 +231,14 @@ class Tool(Generic[A, R]):
         """When the worker kills the task outright: the soft timeout plus a grace period."""
         return self.timeout_s * 1.5 + 5
 
+    def local(self, llm: object | None) -> bool:
+        """True when a call is CPU work on the ticket's text and nothing else (no model is configured to
+        ask, no network): quick enough to run beside another step rather than in parallel with it."""
+        return self.isolated_offline_s is not None and llm is None
+
     def isolation_limit(self, ctx: ToolContext) -> float | None:
         """The time limit of this call in a killable helper process, or None when it runs in the worker."""
-        if self.isolated_offline_s is None or ctx.llm is not None:
+        if self.isolated_offline_s is None or not self.local(ctx.llm):
             return None
         if self.in_worker_when is not None and self.in_worker_when(ctx.config):
             return None

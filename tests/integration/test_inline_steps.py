@@ -1,7 +1,9 @@
 """A step that a task's own advance claimed runs in that task instead of going to the queue as a message
-of its own: through the real worker, a new ticket's whole plan costs one execute message (the plan task
-runs categorize, the second of categorize and extract to finish runs create_issue and acknowledge).
-A step whose time limit does not fit what is left of the message's, and every retry, is still sent."""
+of its own: through the real worker (which also executes), a new ticket's whole plan costs no execute
+message: the plan task runs categorize and extract (quick local work, no model to ask), then what they
+unlock, create_issue and acknowledge. Work that waits on something (a model, simulated I/O) still runs in
+parallel; a step whose time limit does not fit what is left of the message's, and every retry, is
+still sent."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from tests.conftest import Pipeline
 from tests.jira_server import FakeJira, running_jira
 from tests.support import email_bytes, make_maildir
 from tools.catalog import CATALOG
+from workers import runtime as runtime_module
 
 pytestmark = pytest.mark.integration
 
@@ -48,13 +51,26 @@ def send(pipeline: Pipeline, folder: Path) -> Any:
     return pipeline.wait_final(delivery.run_id or "", timeout=60)
 
 
-def test_a_new_tickets_plan_costs_one_execute_message(pipeline: Pipeline, tmp_path: Path) -> None:
+def steps_sent(sent: list[tuple[str, list[Any], dict[str, Any]]], run_id: str) -> list[str]:
+    return [args[1] for name, args, _ in sent if name == "triage.execute_step" and args[0] == run_id]
+
+
+def test_a_new_tickets_plan_costs_no_execute_message(pipeline: Pipeline, tmp_path: Path) -> None:
     with published() as sent:
         run = send(pipeline, tmp_path / "box")
     assert run.status == "done" and all(s.status == "done" and s.attempts == 1 for s in run.steps.values())
     assert set(run.steps) == {"categorize", "extract", "create_issue", "acknowledge"}
-    steps_sent = [args[1] for name, args, _ in sent if name == "triage.execute_step" and args[0] == run.id]
-    assert steps_sent == ["extract"]
+    assert steps_sent(sent, run.id) == []
+
+
+def test_steps_that_wait_on_something_still_run_in_parallel(
+    pipeline: Pipeline, swap_runtime: Any, tmp_path: Path
+) -> None:
+    settings = runtime_module.runtime().settings.model_copy(update={"simulated_tool_latency_s": 0.01})
+    swap_runtime(settings=settings)  # every tool stands in for I/O
+    with published() as sent:
+        run = send(pipeline, tmp_path / "box")
+    assert run.status == "done" and steps_sent(sent, run.id) == ["extract"]  # categorize ran in the plan task
 
 
 def test_a_retry_of_a_step_run_in_another_steps_message_goes_as_its_own_message(

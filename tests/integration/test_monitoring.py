@@ -52,7 +52,10 @@ def worker(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     env = {**os.environ, "TRIAGE_REDIS_URL": redis_url, "TRIAGE_NAMESPACE": namespace,
            "TRIAGE_MAILDIR": str(tmp / "mailbox"), "TRIAGE_POLL_INTERVAL_S": "1", "TRIAGE_METRICS_PORT": str(port),
            "TRIAGE_METRICS_HOST": "127.0.0.1", "TRIAGE_METRICS_DIR": str(tmp / "metrics"),
-           "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl"), "TRIAGE_RETRY_SCALE": "0.01"}  # fmt: skip
+           "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl"), "TRIAGE_RETRY_SCALE": "0.01",
+           # Tools stand in for I/O (1 ms): the plan's parallel steps go through the execute queue, as they
+           # do with a model to ask; quick local work would run in the plan task (tasks/execute.py).
+           "TRIAGE_SIMULATED_TOOL_LATENCY_S": "0.001"}  # fmt: skip
     log = open(tmp / "worker.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([TRIAGE, "worker", "--role", "all", "--pool", "prefork", "-c", "2"], env=env,
                             stdout=log, stderr=subprocess.STDOUT, cwd=tmp)  # fmt: skip
@@ -148,7 +151,7 @@ def test_ingest_outcomes_plans_and_mailbox_health_are_exported(
 def test_queue_depth_wait_and_stage_durations_are_measured(processed: str) -> None:
     depths = query(processed, "triage_queue_depth")["data"]["result"]
     assert {r["metric"]["queue"] for r in depths} == {"ingest", "plan", "execute"}
-    # One execute message per new ticket (extract; the plan task runs categorize, and the step finishing
+    # One execute message per new ticket (extract: the plan task runs categorize, and the step finishing
     # second runs create_issue), none for a reply (the plan task comments), plus retries.
     assert value(processed, 'sum(triage_queue_wait_seconds_count{queue="execute"})') >= 9
     stages = {
