@@ -18,6 +18,11 @@ from tools.base import Tool
 # An acknowledgement answers the ticket's own sender about the ticket's own message, nobody else: a mail
 # must not talk a model into sending the system's mail to an address of its choosing.
 _PINNED = {"acknowledge": {"to": {REF: "ticket.sender"}, "message_id": {REF: "ticket.message_id"}}}
+# The tools whose `issue_key` names the issue they write to (or, for an acknowledgement, the reference a
+# customer is given): only this plan's own issue, never a key a mail or a model chose (a subject that
+# reads "SUP-1" would otherwise put a draft, files or an incident link on another customer's issue).
+_OWN_ISSUE = {"attach_files": "files go", "draft_reply": "drafts go", "link_incident": "incident links go",
+              "acknowledge": "acknowledgements refer"}  # fmt: skip
 
 
 def allowed_tools(ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]]) -> list[str]:
@@ -46,11 +51,10 @@ def policy_errors(plan: Plan, ticket: Ticket) -> list[str]:
         errors.append("only a new ticket is acknowledged, once")
     issue_steps = {s.id for s in plan.steps if s.tool in ("create_jira_issue", "comment_jira_issue")}
     for step in plan.steps:
-        target = step.args.get("issue_key") if step.tool == "attach_files" else None
+        target = step.args.get("issue_key") if step.tool in _OWN_ISSUE else None
         if target is not None and target not in [{REF: f"steps.{sid}.issue_key"} for sid in issue_steps]:
-            errors.append(
-                f"step {step.id!r}: files go only to this plan's own issue (steps.<its step>.issue_key)"
-            )
+            errors.append(f"step {step.id!r}: {_OWN_ISSUE[step.tool]} only to this plan's own issue "
+                          "(steps.<its step>.issue_key)")  # fmt: skip
         for name, wanted in _PINNED.get(step.tool, {}).items():
             if step.args.get(name) != wanted:
                 errors.append(f"step {step.id!r}: {name} must be {wanted} (the ticket's own)")

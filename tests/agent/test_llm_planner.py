@@ -181,3 +181,19 @@ def test_the_plan_schema_holds_no_pattern_a_grammar_compiler_chokes_on() -> None
     schema = json.dumps(plan_output_schema(CATALOG))
     patterns = [p for p in re.findall(r'"pattern": "((?:[^"\\]|\\.)*)"', schema)]
     assert patterns and not [p for p in patterns if "\\" in p]
+
+
+@pytest.mark.parametrize(
+    ("step_id", "refused"),
+    [("draft", "drafts go only to this plan's own issue"), ("incident", "incident links go only to this plan's own issue"),
+     ("acknowledge", "acknowledgements refer only to this plan's own issue")],
+)  # fmt: skip
+def test_a_step_naming_an_issue_may_name_only_its_plans_own(step_id: str, refused: str) -> None:
+    """A subject reading "SUP-1" must not put a draft, an incident link or an acknowledgement's reference
+    on another customer's issue, whoever wrote the plan."""
+    plan = RulePlanner(remember=True, incidents=True, acknowledge=True, draft=True).make_plan(NEW).plan
+    assert review_plan(plan, NEW, CATALOG, max_steps=10) is None
+    moved = [s.model_copy(update={"args": {**s.args, "issue_key": {"$ref": "ticket.subject"}}}) if s.id == step_id
+             else s for s in plan.steps]  # fmt: skip
+    with pytest.raises(PlanInvalid, match=refused):
+        review_plan(plan.model_copy(update={"steps": moved}), NEW, CATALOG, max_steps=10)
