@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from agent.memory.chroma import MemoryUnavailable
+from agent.plan import Plan
 from agent.run import now
 from tasks.execute import dispatch, execute_step
 from tasks.plan import plan_run
@@ -20,7 +21,7 @@ from tasks.tool_call import message_limits, time_limits
 from tools import outbox
 from tools.catalog import get_tool
 from workers.app import app
-from workers.runtime import runtime
+from workers.runtime import Runtime, runtime
 
 log = logging.getLogger("triage")
 
@@ -51,13 +52,12 @@ def sweep_runs() -> dict[str, int]:
         for step in run.plan.steps:
             state = run.steps.get(step.id)
             tool = get_tool(rt.catalog, step.tool)
-            soft, hard = message_limits(rt.catalog, run.plan, step.id)
             if state is None or state.settled:
                 continue
             if state.status == "running" and state.started_at is not None:
                 own = time_limits(tool)[1]
                 if (now() - state.started_at).total_seconds() > own + 30:  # no live attempt runs this long
-                    execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
+                    _resend(rt, run_id, run.plan, step.id)
                     sent["crashed_steps"] += 1
             elif state.status in ("pending", "retrying"):
                 # Queued (or due for a retry) but nothing happened for longer than any backoff: the
@@ -66,7 +66,7 @@ def sweep_runs() -> dict[str, int]:
                 last = max(dispatched or 0.0, state.started_at.timestamp() if state.started_at else 0.0)
                 overdue = stale_s + tool.retry.cap_s * rt.settings.retry_scale
                 if dispatched is not None and time.time() - last > overdue:
-                    execute_step.apply_async((run_id, step.id), soft_time_limit=soft, time_limit=hard)
+                    _resend(rt, run_id, run.plan, step.id)
                     sent["lost_steps"] += 1
     # Outbox lines, incidents and memory entries expire with the runs they belong to.
     cutoff = time.time() - rt.settings.retention_s
@@ -83,6 +83,12 @@ def sweep_runs() -> dict[str, int]:
     if any(sent.values()):
         log.warning("sweep sent work again: %s", " ".join(f"{k}={v}" for k, v in sent.items()))
     return sent
+
+
+def _resend(rt: Runtime, run_id: str, plan: Plan, step_id: str) -> None:
+    """Send a step's message again, with the time limits a message of that step has."""
+    soft, hard = message_limits(rt.catalog, plan, step_id)
+    execute_step.apply_async((run_id, step_id), soft_time_limit=soft, time_limit=hard)
 
 
 @app.task(name="triage.sweep")
