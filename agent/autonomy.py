@@ -11,17 +11,18 @@ categorizer's and the extractor's findings are known by then.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent.plan import Plan
+from agent.plan import FINDING_TOOLS, REF, Plan
 from agent.run import Run
+from tools.extract import normalised_account
 
 Mode = Literal["autonomous", "supervised", "manual"]
 OnTimeout = Literal["run", "needs_triage", "reject"]
@@ -46,6 +47,17 @@ class Conditions(BaseModel):
     sender_in: list[str] | None = Field(None, description="addresses (a VIP list)")
     account_in: list[str] | None = Field(None, description="account ids (a VIP list)")
     incident: bool | None = Field(None, description="a like ticket recalled belongs to an incident")
+
+    @field_validator("account_in")
+    @classmethod
+    def _as_extracted(cls, accounts: list[str] | None) -> list[str] | None:
+        """Account ids as the extractor writes them (ACC-00042 is ACC00042), so a rule matches them."""
+        return None if accounts is None else [normalised_account(a) for a in accounts]
+
+    @field_validator("sender_in")
+    @classmethod
+    def _lower_case(cls, senders: list[str] | None) -> list[str] | None:
+        return None if senders is None else [s.strip().lower() for s in senders]
 
 
 class Rule(BaseModel):
@@ -81,6 +93,7 @@ class Facts:
     confidence: float | None = None
     urgency: str | None = None
     account_id: str | None = None
+    customer: str | None = None
     incident: bool = False
 
 
@@ -135,13 +148,16 @@ class Decision(BaseModel):
 
 def facts_of(run: Run, rule_plan: Plan) -> Facts:
     """What the policy looks at in a run whose first side effect is due: the categorizer's and the
-    extractor's results (whatever the steps are called), its planner, whether its plan is the rule plan,
-    its sender, and whether a like ticket recalled belongs to an incident."""
+    extractor's results (whatever the steps are called), else what the plan's issue step names itself (a
+    model's plan may give the category as a literal); its planner, whether its plan is the rule plan, its
+    sender, and whether a like ticket recalled belongs to an incident."""
     found: dict[str, Any] = {}
     for step in run.plan.steps if run.plan else []:
+        if step.tool == "create_jira_issue":
+            found = {k: v for k, v in step.args.items() if not (isinstance(v, dict) and REF in v)} | found
         result = run.steps[step.id].result if step.id in run.steps else None
-        if result and step.tool in ("categorize_ticket", "extract_entities"):
-            found.update(result)
+        if result and step.tool in FINDING_TOOLS:
+            found.update({k: v for k, v in result.items() if v is not None})
     mine = run.plan.model_dump(include={"steps"}) if run.plan else None
     return Facts(
         sender=run.ticket.sender,
@@ -151,6 +167,7 @@ def facts_of(run: Run, rule_plan: Plan) -> Facts:
         confidence=found.get("confidence"),
         urgency=found.get("urgency"),
         account_id=found.get("account_id"),
+        customer=found.get("customer_name"),
         incident=any(n.incident for n in run.recall.similar) if run.recall else False,
     )
 
@@ -172,15 +189,16 @@ def _matches(when: Conditions, facts: Facts) -> bool:
         when.confidence_below is None
         or (facts.confidence is not None and facts.confidence < when.confidence_below),
         when.differs_from_rule_plan is None or facts.differs_from_rule_plan == when.differs_from_rule_plan,
-        when.sender_in is None or facts.sender.lower() in {s.lower() for s in when.sender_in},
-        when.account_in is None or (facts.account_id or "").upper() in {a.upper() for a in when.account_in},
+        when.sender_in is None or facts.sender.lower() in when.sender_in,
+        when.account_in is None or normalised_account(facts.account_id or "") in when.account_in,
         when.incident is None or facts.incident == when.incident,
     ]
     return all(checks)
 
 
-def load_policy(path: Path) -> Policy:
-    """Read and check a policy file; PolicyError names the file, the rule and what is wrong with it."""
+def load_policy(path: Path, categories: Collection[str] | None = None) -> Policy:
+    """Read and check a policy file; PolicyError names the file, the rule and what is wrong with it.
+    `categories`: the taxonomy's, which a rule's categories must be among (a typo would never match)."""
     try:
         data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -196,6 +214,13 @@ def load_policy(path: Path) -> Policy:
         raise PolicyError(f"{path}: rule names must be unique: {', '.join(twice)}")
     if empty := [rule.name for rule in policy.rules if not rule.when.model_dump(exclude_none=True)]:
         raise PolicyError(f"{path}: rule {empty[0]!r} has no condition (it would hold every run)")
+    for rule in policy.rules:
+        unknown = [c for c in rule.when.category or [] if categories is not None and c not in categories]
+        if unknown:
+            raise PolicyError(
+                f"{path}: rule {rule.name!r}: category {unknown[0]!r} is not in the taxonomy "
+                f"(categories: {', '.join(sorted(categories or []))})"
+            )
     return policy
 
 

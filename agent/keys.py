@@ -62,6 +62,11 @@ class Keys:
         """Sorted set: delivery ids of quarantined messages scored by time; trimmed to the retention."""
         return f"{self.prefix}quarantine"
 
+    def issue_runs(self, issue_key: str) -> str:
+        """Sorted set: ids of the runs that opened or commented on one issue (SUP-6), scored by when;
+        TTL retention, renewed with each run. A reply by subject key and a search by issue key read it."""
+        return f"{self.prefix}issue-runs:{issue_key.upper()}"
+
     @property
     def dead_letters(self) -> str:
         """Sorted set: run ids that could not complete, scored by time; kept until retried or discarded."""

@@ -19,6 +19,10 @@ from inbox.ticket import Ticket
 from tools.base import Tool
 
 REF = "$ref"
+# The tools whose findings the autonomy policy judges a run on (agent/autonomy.py: facts_of). Every later
+# step of a plan waits for them, so the policy is judged with their results stored before anything
+# that follows them can act.
+FINDING_TOOLS: frozenset[str] = frozenset({"categorize_ticket", "extract_entities"})
 RECALLED = ("corrections", "similar")  # the fields of what memory recalled that a plan may pass to a tool
 
 
@@ -76,6 +80,15 @@ def dependencies(step: Step) -> set[str]:
         if len(path) == 3 and path[0] == "steps":
             found.add(path[1])
     return found
+
+
+def waits_for(plan: Plan, step: Step) -> set[str]:
+    """Ids of the steps that must be settled before this one may start: those it references and, unless
+    it finds facts itself, every step before it that does (FINDING_TOOLS)."""
+    if step.tool in FINDING_TOOLS:
+        return dependencies(step)
+    earlier = plan.steps[: plan.steps.index(step)]
+    return dependencies(step) | {s.id for s in earlier if s.tool in FINDING_TOOLS}
 
 
 def _check_ref(ref: Any, seen: Mapping[str, Tool[Any, Any]], where: str, target: Any) -> list[str]:

@@ -103,3 +103,8 @@ class Run(BaseModel):
         (a best-effort tool gave up) has none: each of its fields reads as null."""
         done = {sid: s.result for sid, s in self.steps.items() if s.status == "done" and s.result is not None}
         return {sid: {} for sid, s in self.steps.items() if s.status == "skipped"} | done
+
+    def issue_keys(self) -> list[str]:
+        """The Jira issues (or dry-run keys) the run's steps opened or commented on, in plan order."""
+        found = [(s.result or {}).get("issue_key") for s in self.steps.values() if s.status == "done"]
+        return list(dict.fromkeys(k for k in found if isinstance(k, str) and k))

@@ -12,18 +12,17 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from celery import Task
 
 from agent.attempt import Decision, Done, GiveUp, Limits, Wait, after_crash, decide
-from agent.autonomy import Hold, facts_of, judge
 from agent.mail_files import StoredMail
 from agent.plan import Plan, Step, resolve_args
 from agent.run import Run, StepState, now
 from agent.store.runs import Progress, Runs
 from monitoring import events
+from tasks.gate import held_back
 from tasks.tool_call import me, message_limits, owner_alive, run_with_timeout, time_limits
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
@@ -87,28 +86,6 @@ def _kept(rt: Runtime, plan: Plan, claimed: list[str], room_s: float) -> list[st
     quick = room_s == math.inf and not rt.settings.simulated_tool_latency_s
     local = [s for s in claimed if s != first and quick and tools[s].local(rt.llm)]
     return ([first] if first is not None else []) + local
-
-
-def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
-    """True when the claimed steps must wait for a person: the autonomy policy holds the run before its
-    first side effect (its claimed steps stay claimed, and are sent when a person approves). A run held
-    before goes on once approved."""
-    assert run.plan is not None
-    policy, plan = rt.policy, run.plan
-    if policy is None or not any(get_tool(rt.catalog, plan.step(s).tool).side_effect for s in claimed):
-        return False
-    if rt.store.reviews.held(run.id) is not None:
-        return rt.store.reviews.decision(run.id) is None
-    verdict = judge(policy, facts_of(run, rt.rules().make_plan(run.ticket, run.recall).plan))
-    if not verdict.holds:
-        return False
-    at, wait = now(), timedelta(seconds=rt.settings.approval_timeout_s)
-    hold = Hold(run_id=run.id, mode=verdict.mode, rules=list(verdict.rules), held_at=at, expires_at=at + wait,
-                on_timeout=policy.on_timeout, parked=claimed)  # fmt: skip
-    if rt.store.reviews.hold(hold):
-        rt.store.runs.set_status(run.id, "held")
-        events.run_held(run.id, verdict.mode, verdict.rules)
-    return True
 
 
 @dataclass(frozen=True)
@@ -220,6 +197,8 @@ def _apply(
     assert run.plan is not None
     if isinstance(decision, Done) or (isinstance(decision, GiveUp) and tool.best_effort):
         final: dict[str, Any]
+        if isinstance(decision, Done) and isinstance(issue_key := outcome.result.get("issue_key"), str):
+            rt.store.runs.index_issue(issue_key, run.id)  # before the result: a rerun notes it again
         if isinstance(decision, Done):
             final = {"status": "done", "result": outcome.result, "error": None}
         else:  # a best-effort tool gave up: the run goes on without it, and says so

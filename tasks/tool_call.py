@@ -10,7 +10,7 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
-from agent.plan import Plan, dependencies
+from agent.plan import Plan, waits_for
 from tools.base import Tool, ToolContext
 from tools.errors import RetryableToolError
 from tools.sandbox import SANDBOX
@@ -49,7 +49,7 @@ def message_limits(catalog: Mapping[str, Tool[Any, Any]], plan: Plan, step_id: s
     longest of the steps that depend on it, which the task may run next in the same message (see
     execute.py: a step its own task claimed is run there, not sent)."""
     soft, hard = time_limits(catalog[plan.step(step_id).tool])
-    after = [time_limits(catalog[s.tool]) for s in plan.steps if step_id in dependencies(s)]
+    after = [time_limits(catalog[s.tool]) for s in plan.steps if step_id in waits_for(plan, s)]
     return soft + max((a[0] for a in after), default=0), hard + max((a[1] for a in after), default=0)
 
 

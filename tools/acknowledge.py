@@ -36,7 +36,12 @@ class AckArgs(BaseModel):
     subject: str
     message_id: str = Field(description="the customer's Message-ID (ticket.message_id): the reply's parent")
     issue_key: str = Field(description="the reference the customer is given (the Jira issue key)")
-    category: str | None = Field(None, description="the ticket's category (some get no acknowledgement)")
+    category: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_-]{1,40}$",
+        description="the ticket's category (some get no acknowledgement)",
+        json_schema_extra={"literal": True},  # a closed choice: a person's edit of a held run names one
+    )
     language: str | None = Field(None, description="the customer's language (ISO 639-1); English if none")
 
 

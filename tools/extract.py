@@ -145,13 +145,19 @@ def find_people(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def normalised_account(words: str) -> str:
+    """An account id as the system stores and compares it: upper case, no separators (acc-00042 is
+    ACC00042)."""
+    return re.sub(r"[-_ ]", "", words).upper()
+
+
 def find_account_id(pattern: str, **texts: str) -> tuple[str | None, str | None, str | None]:
     """The first account id matching the configured pattern, normalised (upper case, no separators);
     where it was found, and the words as written."""
     for where, text in texts.items():
         found = _pattern(pattern).search(text)
         if found:
-            return re.sub(r"[-_ ]", "", found.group(0)).upper(), where, found.group(0)
+            return normalised_account(found.group(0)), where, found.group(0)
     return None, None, None
 
 
@@ -203,7 +209,7 @@ def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
         if analysis.customer_name and quoted(analysis.customer_name, texts):
             name, name_source = analysis.customer_name, "llm"
         if analysis.account_id and quoted(analysis.account_id, texts):
-            account, account_source = re.sub(r"[-_ ]", "", analysis.account_id).upper(), "llm"
+            account, account_source = normalised_account(analysis.account_id), "llm"
             account_words = analysis.account_id
         if analysis.urgency != urgency:  # the rule's words do not say the model's urgency
             urgency_words = None

@@ -6,7 +6,7 @@ agent/memory implements the port; the tools never import it (tools/ sits below a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -19,8 +19,9 @@ class TicketFacts(BaseModel):
     body: str
     sender: str
     received_at: datetime  # as the mail's Date header says (the sender's clock: shown, never trusted)
-    category: str | None = None
-    urgency: str | None = None
+    # Closed choices a person's edit of a held run may name (agent/autonomy.py: Edits).
+    category: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,40}$", json_schema_extra={"literal": True})
+    urgency: Literal["low", "medium", "high"] | None = None
     customer_name: str | None = None
     account_id: str | None = None
     issue_key: str | None = None

@@ -23,6 +23,7 @@ from tools.incident import link_incident
 from tools.kb_port import KnowledgeSearch
 from tools.llm import LLM, OpenAICompatibleLLM
 from tools.remember import remember_reply, remember_ticket
+from tools.taxonomy import taxonomy_for
 from workers import checks
 from workers.settings import ConfigError, Settings, load_settings
 
@@ -120,7 +121,8 @@ def policy_of(settings: Settings) -> Policy | None:
     if settings.policy_path is None:
         return None
     try:
-        return load_policy(settings.policy_path)
+        categories = [c.name for c in taxonomy_for(settings.categories_file).categories]
+        return load_policy(settings.policy_path, categories)
     except PolicyError as exc:
         raise ConfigError(f"TRIAGE_POLICY_PATH: {exc}") from None
 

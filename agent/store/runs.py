@@ -17,7 +17,7 @@ import redis
 import agent.store.run_layout as layout
 from agent.keys import Keys
 from agent.memory.recall import Recall
-from agent.plan import Plan, dependencies
+from agent.plan import Plan, waits_for
 from agent.planner import Planned
 from agent.run import Observation, Run, RunStatus, StepState, now
 from agent.store.codec import as_text
@@ -151,6 +151,19 @@ class Runs:
                 pipe.hincrbyfloat(key, f"{layout.USAGE}{name}", value)
         pipe.execute()
 
+    def index_issue(self, issue_key: str, run_id: str) -> None:
+        """Note that this run opened or commented on the issue (idempotent: a redelivered step notes it
+        again)."""
+        key = self.keys.issue_runs(issue_key)
+        pipe = self.redis.pipeline()
+        pipe.zadd(key, {run_id: time.time()}, nx=True)
+        pipe.expire(key, self.retention_s)
+        pipe.execute()
+
+    def with_issue(self, issue_key: str) -> list[str]:
+        """Ids of the runs that opened or commented on the issue, oldest first (the opener first)."""
+        return [as_text(i) for i in self.redis.zrange(self.keys.issue_runs(issue_key), 0, -1)]
+
     def dispatched_at(self, run_id: str, step_id: str) -> float | None:
         """When a step was handed to the queue (unix seconds), or None if it was not."""
         value = self.redis.hget(self.keys.run(run_id), f"{layout.DISPATCHED}{step_id}")
@@ -183,7 +196,7 @@ class Runs:
         self, run_id: str, plan: Plan, fields: dict[str, str], guard: tuple[str, str] = ("", "")
     ) -> Progress:
         finished = now()
-        graph = [x for step in plan.steps for x in (step.id, ",".join(sorted(dependencies(step))))]
+        graph = [x for step in plan.steps for x in (step.id, ",".join(sorted(waits_for(plan, step))))]
         pairs = [x for kv in fields.items() for x in kv]
         args: list[str | float] = [
             finished.isoformat(),
@@ -263,8 +276,11 @@ class Runs:
 
     def erase(self, run_id: str) -> None:
         """Delete a run and its place in every index (an erasure request)."""
+        run = self.get(run_id)
         pipe = self.redis.pipeline()
         pipe.delete(self.keys.run(run_id))
         for index in (self.keys.runs, self.keys.active_runs, self.keys.dead_letters):
             pipe.zrem(index, run_id)
+        for issue_key in run.issue_keys() if run is not None else []:
+            pipe.zrem(self.keys.issue_runs(issue_key), run_id)
         pipe.execute()

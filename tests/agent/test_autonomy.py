@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,25 @@ def test_a_policy_that_cannot_be_used_is_refused_naming_the_rule(
     with pytest.raises(PolicyError) as caught:
         load_policy(policy_file(tmp_path, text))
     assert says in str(caught.value) and str(tmp_path) in str(caught.value)
+
+
+def test_policy_values_are_read_as_the_extractor_writes_them() -> None:
+    policy = load_policy(EXAMPLE, categories=["billing", "technical", "account", "other"])
+    assert judge(policy, facts(account_id="ACC31337")).rules == ("vip-accounts",)  # ACC-31337 in the file
+    assert judge(policy, facts(account_id="ACC00042")).rules == ("vip-accounts",)
+    assert judge(policy, facts(account_id="ACC00043")).mode == "autonomous"
+
+
+@pytest.mark.parametrize(
+    ("when", "says"),
+    [
+        ("{category: [biling]}", "rule 'r': category 'biling' is not in the taxonomy (categories: billing"),
+        ("{urgency: [urgent]}", "rule 'r' (rules[0]).when.urgency.0: Input should be 'low', 'medium' or"),
+    ],
+)
+def test_a_value_nothing_can_ever_match_is_refused_naming_the_rule_and_the_value(
+    tmp_path: Path, when: str, says: str
+) -> None:
+    text = f"rules:\n  - name: r\n    when: {when}\n    then: supervised\n"
+    with pytest.raises(PolicyError, match=re.escape(says)):
+        load_policy(policy_file(tmp_path, text), categories=["billing", "technical"])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent.plan import Plan, PlanInvalid, dependencies, resolve_args, validate_plan
+from agent.plan import Plan, PlanInvalid, dependencies, resolve_args, validate_plan, waits_for
 from agent.planner import RulePlanner
 from agent.run import Run, StepState
 from inbox.ticket import Ticket
@@ -161,3 +161,17 @@ def test_a_skipped_steps_results_read_as_null_for_the_steps_after_it() -> None:
     assert run.results() == {"remember": {}, "cat": {"category": "billing"}}
     args = {"remembered": {"$ref": "steps.remember.remembered"}, "category": {"$ref": "steps.cat.category"}}
     assert resolve_args(args, run.ticket, run.results()) == {"remembered": None, "category": "billing"}
+
+
+def test_every_step_after_a_finding_step_waits_for_it_so_the_gate_sees_its_findings() -> None:
+    # A model's issue step that names its own urgency still starts only once extract has run.
+    own = plan(
+        CATEGORIZE,
+        {"id": "ext", "tool": "extract_entities", "args": {"subject": SUBJECT, "body": BODY}},
+        {"id": "cat2", "tool": "categorize_ticket", "args": {"subject": SUBJECT, "body": BODY}},
+    )
+    assert [waits_for(own, s) for s in own.steps] == [set(), set(), set()]  # finding steps stay parallel
+    rule = RulePlanner(remember=True, draft=True, acknowledge=True).make_plan(ticket()).plan
+    later = {s.id: waits_for(rule, s) for s in rule.steps}
+    assert later["acknowledge"] == {"create_issue", "categorize", "extract"}
+    assert later["draft"] == {"create_issue", "categorize", "extract"}

@@ -5,29 +5,15 @@ an acknowledgement joins their ticket."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from tests.conftest import Pipeline
-from tests.smtp_server import PASSWORD, USER, SmtpServer, running_smtp
+from tests.smtp_server import SmtpServer
 from tests.support import email_bytes, make_maildir
-from tools.mail_out import SmtpConfig
-from workers import runtime as runtime_module
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def smtp(pipeline: Pipeline, swap_runtime: Any, tmp_path: Path) -> Iterator[SmtpServer]:
-    with running_smtp(tmp_path) as server:
-        config = SmtpConfig(host="localhost", port=server.port, starttls=True, user=USER,
-                            password=SecretStr(PASSWORD), timeout_s=10, ca_file=server.ca_file)  # fmt: skip
-        swap_runtime(tool_config=runtime_module.runtime().tool_config.model_copy(update={"smtp": config}))
-        yield server
 
 
 def test_each_new_ticket_gets_one_acknowledgement_and_a_reply_to_it_joins_the_ticket(

@@ -1,0 +1,59 @@
+"""The gate: before a run's first side effect, the autonomy policy (agent/autonomy.py) decides whether it
+acts on its own or waits for a person.
+
+It is judged in one place, whatever the tool: when a step that has a side effect is claimed, on the run
+as it is after the last result was stored (re-read, not the copy the caller loaded before its own step
+ran), with every finding step before it settled (agent/plan.py: waits_for). Judged once: a run that
+acted on its own keeps doing so; a held run's claimed steps stay claimed until a person decides.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from agent.autonomy import Hold, facts_of, judge
+from agent.run import Run, now
+from monitoring import events
+from tools.catalog import get_tool
+from workers.runtime import Runtime
+
+
+def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
+    """True when the claimed steps must wait for a person: the policy holds the run before its first side
+    effect (its claimed steps stay claimed, and are sent when a person approves). A run held before goes
+    on once approved."""
+    if rt.policy is None or not any(_acts(rt, run, s) for s in claimed):
+        return False
+    if rt.store.reviews.held(run.id) is not None:
+        return rt.store.reviews.decision(run.id) is None
+    current = rt.store.runs.get(run.id)  # with the result its caller just stored
+    if current is None or current.plan is None or _acted_already(rt, current):
+        return False
+    verdict = judge(rt.policy, facts_of(current, rt.rules().make_plan(current.ticket, current.recall).plan))
+    if not verdict.holds:
+        return False
+    at, wait = now(), timedelta(seconds=rt.settings.approval_timeout_s)
+    hold = Hold(
+        run_id=run.id,
+        mode=verdict.mode,
+        rules=list(verdict.rules),
+        held_at=at,
+        expires_at=at + wait,
+        on_timeout=rt.policy.on_timeout,
+        parked=claimed,
+    )
+    if rt.store.reviews.hold(hold):
+        rt.store.runs.set_status(run.id, "held")
+        events.run_held(run.id, verdict.mode, verdict.rules)
+    return True
+
+
+def _acts(rt: Runtime, run: Run, step_id: str) -> bool:
+    """Whether this step of the run's plan has a side effect."""
+    assert run.plan is not None
+    return get_tool(rt.catalog, run.plan.step(step_id).tool).side_effect
+
+
+def _acted_already(rt: Runtime, run: Run) -> bool:
+    """True when a side-effecting step of the run was attempted: the gate let it act on its own then."""
+    return any(_acts(rt, run, sid) and state.status != "pending" for sid, state in run.steps.items())
