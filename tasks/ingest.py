@@ -13,7 +13,7 @@ from redis.exceptions import OutOfMemoryError
 from agent.locks import kept_alive
 from agent.run import HELD_OUTCOMES, Delivery
 from agent.store import RunStore
-from agent.threads import ThreadMatch, find_thread, same_message, ticket_of_delivery
+from agent.threads import ThreadRules, find_thread, same_message, ticket_of_delivery
 from inbox.attachments import DEFAULT_LIMITS, FileLimits
 from inbox.imap import CONNECTION_ERRORS, ImapSource
 from inbox.maildir import MaildirSource
@@ -28,6 +28,7 @@ from workers.runtime import Runtime, runtime
 
 log = logging.getLogger("triage")
 
+DEFAULT_THREADS = ThreadRules()  # the same address, project SUP, dry-run
 POLLER_LOCK_S = 60  # the mailbox lock's life; renewed after every message (an IMAP fetch times out sooner)
 
 
@@ -146,9 +147,13 @@ def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls:
 
 
 def classify_delivery(
-    store: RunStore, message: RawMessage, max_bytes: int, thread_match: ThreadMatch = "address",
-    spam_score: float | None = DEFAULT_SCORE, files: FileLimits = DEFAULT_LIMITS,
-) -> Delivery:  # fmt: skip
+    store: RunStore,
+    message: RawMessage,
+    max_bytes: int,
+    threads: ThreadRules = DEFAULT_THREADS,
+    spam_score: float | None = DEFAULT_SCORE,
+    files: FileLimits = DEFAULT_LIMITS,
+) -> Delivery:
     """Decide what one message becomes and create its run; idempotent for a redelivered task. The
     bytes are the ones the poll read (and stored), or the stored copy when the poll did not keep them.
     `spam_score` None: the spam gate is off (a person released the message)."""
@@ -180,13 +185,14 @@ def classify_delivery(
         # A leaked Message-ID reused by another sender or text: a ticket of its own, never a duplicate.
         ticket = ticket.model_copy(update={"id": ticket_id_for(f"{ticket.message_id}\n{delivery_id}")})
         notes.append(f"its Message-ID was first used by {owner} for another message")
-    thread = find_thread(store, ticket, thread_match)
+    thread = find_thread(store, ticket, threads)
     if thread.refused:
         notes.append(thread.refused)
     ticket = ticket.model_copy(update={"thread_of": thread.root})
     store.runs.create(ticket.id, ticket)
     if thread.root:
-        return Delivery(**base, outcome="threaded", run_id=ticket.id, reason=f"reply to ticket {thread.root}")
+        reason = f"reply to ticket {thread.root}{thread.how}"
+        return Delivery(**base, outcome="threaded", run_id=ticket.id, reason=reason)
     return Delivery(**base, outcome="ticket", run_id=ticket.id, reason="; ".join(notes) or None)
 
 
@@ -204,14 +210,26 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
     fresh = False
     if recorded is None:
         settings = rt.settings
-        decided = classify_delivery(rt.store, message, settings.max_message_bytes, settings.thread_match,
-                                    settings.spam_score, settings.file_limits())  # fmt: skip
+        decided = classify_delivery(
+            rt.store,
+            message,
+            settings.max_message_bytes,
+            thread_rules(rt),
+            settings.spam_score,
+            settings.file_limits(),
+        )
         recorded = rt.store.deliveries.record(decided)
         fresh = recorded is decided  # ours stands: its run was created just now and has no plan yet
         events.message_ingested(delivery_id, recorded.outcome, recorded.run_id, recorded.reason)
     if recorded.run_id and (fresh or _unplanned(rt, recorded.run_id)):  # also after a crash before enqueue
         plan_run.apply_async((recorded.run_id,))
     return recorded
+
+
+def thread_rules(rt: Runtime) -> ThreadRules:
+    """How this runtime tells replies: TRIAGE_THREAD_MATCH, the Jira project, dry-run or Jira."""
+    config = rt.tool_config
+    return ThreadRules(rt.settings.thread_match, config.jira_project, jira=not config.jira_dry_run)
 
 
 def _unplanned(rt: Runtime, run_id: str) -> bool:
@@ -229,8 +247,14 @@ def release_quarantined(delivery_id: str, by: str) -> str:
     if held is None or held.outcome not in HELD_OUTCOMES:
         return "not quarantined"
     message = RawMessage(source=held.source, key=held.key, delivery_id=delivery_id, raw=None)
-    decided = classify_delivery(rt.store, message, rt.settings.max_message_bytes, rt.settings.thread_match,
-                                spam_score=None, files=rt.settings.file_limits())  # fmt: skip
+    decided = classify_delivery(
+        rt.store,
+        message,
+        rt.settings.max_message_bytes,
+        thread_rules(rt),
+        spam_score=None,
+        files=rt.settings.file_limits(),
+    )
     if decided.outcome == "quarantined":
         decided = held.model_copy(update={"reason": f"{held.reason} (released by {by}: {decided.reason})"})
     else:
