@@ -10,11 +10,18 @@ import click
 import uvicorn
 
 from console.app import create_app
-from console.users import DirectoryError, Role, add_token, add_user, load_directory
+from console.users import DirectoryError, Role, UsersFile, add_token, add_user, remove_token, remove_user
 from workers.runtime import Runtime
 
 MIN_PASSWORD = 10
 _ROLE = click.Choice(list(get_args(Role)))
+_FILE_OPTION = click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The users file [TRIAGE_CONSOLE_USERS].",
+)
 
 
 def _users_file(rt: Runtime, given: Path | None) -> Path:
@@ -44,17 +51,18 @@ def console(ctx: click.Context, host: str | None, port: int | None) -> None:
         )
         sys.exit(2)
     try:
-        directory = load_directory(rt.settings.console_users)
+        users = UsersFile(rt.settings.console_users)
     except DirectoryError as exc:
         click.echo(f"TRIAGE_CONSOLE_USERS: {exc}", err=True)
         sys.exit(2)
     host, port = host or rt.settings.console_host, port or rt.settings.console_port
+    now = users.current()
     click.echo(
-        f"console on http://{host}:{port}/ ({len(directory.users)} user(s), "
-        f"{len(directory.tokens)} API token(s))",
+        f"console on http://{host}:{port}/ ({len(now.users)} user(s), {len(now.tokens)} API token(s); "
+        "the users file is read again when it changes)",
         err=True,
     )
-    uvicorn.run(create_app(rt, directory), host=host, port=port, log_level="info", server_header=False)
+    uvicorn.run(create_app(rt, users), host=host, port=port, log_level="info", server_header=False)
 
 
 @console.command("add-user")
@@ -62,13 +70,7 @@ def console(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.option(
     "--role", type=_ROLE, required=True, help="viewer reads; approver decides held runs; admin all."
 )
-@click.option(
-    "--file",
-    "path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The users file [TRIAGE_CONSOLE_USERS].",
-)
+@_FILE_OPTION
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (scripts).")
 @click.pass_obj
 def add_user_command(rt: Runtime, name: str, role: Role, path: Path | None, password_stdin: bool) -> None:
@@ -90,13 +92,7 @@ def add_user_command(rt: Runtime, name: str, role: Role, path: Path | None, pass
 @console.command("add-token")
 @click.argument("name")
 @click.option("--role", type=_ROLE, required=True, help="The token's role.")
-@click.option(
-    "--file",
-    "path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The users file [TRIAGE_CONSOLE_USERS].",
-)
+@_FILE_OPTION
 @click.pass_obj
 def add_token_command(rt: Runtime, name: str, role: Role, path: Path | None) -> None:
     """Add an API token for automation (Authorization: Bearer ...); it is printed once, the file keeps
@@ -108,3 +104,31 @@ def add_token_command(rt: Runtime, name: str, role: Role, path: Path | None) -> 
         raise click.ClickException(str(exc)) from None
     click.echo(token)
     click.echo(f"token {name} ({role}) is in {target}; the token is shown only now", err=True)
+
+
+@console.command("remove-user")
+@click.argument("name")
+@_FILE_OPTION
+@click.pass_obj
+def remove_user_command(rt: Runtime, name: str, path: Path | None) -> None:
+    """Take a console user out (a running console logs them out at once)."""
+    target = _users_file(rt, path)
+    try:
+        remove_user(target, name)
+    except (DirectoryError, KeyError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from None
+    click.echo(f"{name} is no longer in {target}")
+
+
+@console.command("remove-token")
+@click.argument("name")
+@_FILE_OPTION
+@click.pass_obj
+def remove_token_command(rt: Runtime, name: str, path: Path | None) -> None:
+    """Take an API token out (a running console refuses it at once)."""
+    target = _users_file(rt, path)
+    try:
+        remove_token(target, name)
+    except (DirectoryError, KeyError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from None
+    click.echo(f"token {name} is no longer in {target}")

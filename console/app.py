@@ -6,6 +6,7 @@ origin: even a mail's text that escaped escaping could not run.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -21,10 +22,12 @@ from console.auth import auth_router
 from console.limits import BodyLimit
 from console.pages import pages_router
 from console.sessions import LoginThrottle, Sessions
-from console.users import Directory
+from console.users import UsersFile
 from console.web import Gate, LoginNeeded, render, templates
 from tasks.operate import Refused
 from workers.runtime import Runtime
+
+log = logging.getLogger("triage")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -36,8 +39,8 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(rt: Runtime, directory: Directory) -> FastAPI:
-    """The console for one runtime (its store, policy and settings) and the people in `directory`."""
+def create_app(rt: Runtime, users: UsersFile) -> FastAPI:
+    """The console for one runtime (its store, policy and settings) and the people in the users file."""
     settings = rt.settings
     app = FastAPI(
         title="Triage console",
@@ -49,7 +52,7 @@ def create_app(rt: Runtime, directory: Directory) -> FastAPI:
     )
     env = templates()
     gate = Gate(
-        directory,
+        users,
         Sessions(rt.store.redis, rt.store.keys, settings.console_session_s),
         settings.console_secure_cookies,
     )
@@ -87,6 +90,19 @@ def create_app(rt: Runtime, directory: Directory) -> FastAPI:
     @app.exception_handler(Refused)
     def not_done(request: Request, exc: Refused) -> Response:
         return refused(request, HTTPException(409, str(exc)))
+
+    @app.exception_handler(Exception)
+    def failed(request: Request, exc: Exception) -> Response:
+        # Starlette answers a 500 outside every middleware: the security headers are set here too.
+        log.error("console error %s %s: %r", request.method, request.url.path, exc, exc_info=exc)
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"detail": "internal error (logged)"}, 500, SECURITY_HEADERS)
+        return HTMLResponse(
+            "<!doctype html><title>Error · Triage console</title><h1>Something went wrong</h1>"
+            '<p>It is logged. <a href="/runs">Back to the runs</a></p>',
+            500,
+            SECURITY_HEADERS,
+        )
 
     @app.middleware("http")
     async def secure_headers(

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from agent.store.operations import Operations
 from console.sessions import LoginThrottle
-from console.users import check_password
+from console.users import check_password, password_mark
 from console.web import Gate, render
 
 LOGIN_CSRF_COOKIE = "triage_login_csrf"
@@ -82,13 +82,13 @@ def auth_router(
                 name,
                 {"Retry-After": str(wait)},
             )
-        user = gate.directory.user(name)
+        user = gate.users.current().user(name)
         if user is None or not check_password(user, password):
             throttle.failed(name, address)
             audit.record_audit("login_failed", None, f"from {address}", by=name)
             return login_page(request, 401, "wrong name or password", name)
         throttle.succeeded(name, address)
-        session_id, _ = gate.sessions.start(user.name, user.role)
+        session_id, _ = gate.sessions.start(user.name, user.role, password_mark(user))
         audit.record_audit("login", None, f"from {address}", by=user.name)
         target = safe_next(str(form.get("next", "")))
         response = RedirectResponse(target, status_code=303)

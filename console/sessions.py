@@ -25,6 +25,7 @@ class Session:
     role: str
     csrf: str
     started: float
+    mark: str = ""  # users.password_mark at login: a changed password ends the session
 
 
 class Sessions:
@@ -33,10 +34,10 @@ class Sessions:
     def __init__(self, client: redis.Redis, keys: Keys, lifetime_s: int) -> None:
         self.redis, self.keys, self.lifetime_s = client, keys, lifetime_s
 
-    def start(self, user: str, role: str) -> tuple[str, Session]:
+    def start(self, user: str, role: str, mark: str) -> tuple[str, Session]:
         """A new login: its id (for the cookie, never stored) and the session."""
         session_id = secrets.token_urlsafe(32)
-        session = Session(user, role, secrets.token_urlsafe(32), time.time())
+        session = Session(user, role, secrets.token_urlsafe(32), time.time(), mark)
         key = self._key(session_id)
         self.redis.set(key, json.dumps(session.__dict__), ex=self.lifetime_s // 2)
         return session_id, session

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import os
 import secrets
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +17,8 @@ import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+log = logging.getLogger("triage")
 
 Role = Literal["viewer", "approver", "admin"]
 _RANK: dict[str, int] = {"viewer": 0, "approver": 1, "admin": 2}
@@ -62,6 +67,46 @@ class Directory(BaseModel):
         """The API token whose hash matches, compared in constant time."""
         digest = token_digest(presented)
         return next((t for t in self.tokens if hmac.compare_digest(t.sha256, digest)), None)
+
+
+def password_mark(user: User) -> str:
+    """A short fingerprint of the user's password hash: a session keeps the one it logged in with, so a
+    changed password ends every session started with the old one."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+class UsersFile:
+    """The users file as it is now: read again whenever it changes on disk (a new user logs in, a demoted
+    one loses the role, a removed one is logged out, at once, without a restart). A file changed into one
+    that cannot be used is reported, and the last good one stays in force until it is mended."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._seen: tuple[int, int, int] | None = None
+        self._directory = load_directory(path)  # DirectoryError at start: nothing to fall back on
+        self._seen = self._stamp()
+
+    def current(self) -> Directory:
+        """The users and tokens in force (one stat() a call; a read only after a change)."""
+        stamp = self._stamp()
+        if stamp == self._seen:
+            return self._directory
+        with self._lock:
+            if stamp != self._seen:
+                try:
+                    self._directory = load_directory(self.path)
+                except DirectoryError as exc:
+                    log.error("console users file not reloaded, the last good one stays: %s", exc)
+                self._seen = stamp
+        return self._directory
+
+    def _stamp(self) -> tuple[int, int, int]:
+        try:
+            found = os.stat(self.path)
+        except OSError:
+            return (0, 0, 0)
+        return (found.st_mtime_ns, found.st_size, found.st_ino)
 
 
 def allowed(role: str, needed: Role) -> bool:
@@ -141,7 +186,37 @@ def add_token(path: Path, name: str, role: Role) -> str:
     return token
 
 
+def remove_user(path: Path, name: str) -> None:
+    """Take a user out of the users file (a running console logs them out at once); KeyError if absent."""
+    existing = load_directory(path)
+    if existing.user(name) is None:
+        raise KeyError(f"no user {name!r} in {path}")
+    _write_usable(path, existing.model_copy(update={"users": [u for u in existing.users if u.name != name]}))
+
+
+def remove_token(path: Path, name: str) -> None:
+    """Take an API token out of the users file (it stops working at once); KeyError if absent."""
+    existing = load_directory(path)
+    if not any(t.name == name for t in existing.tokens):
+        raise KeyError(f"no token {name!r} in {path}")
+    _write_usable(
+        path, existing.model_copy(update={"tokens": [t for t in existing.tokens if t.name != name]})
+    )
+
+
+def _write_usable(path: Path, directory: Directory) -> None:
+    """Write a file that still lets somebody in; DirectoryError instead of an empty one."""
+    if not directory.users and not directory.tokens:
+        raise DirectoryError(f"{path}: that would leave no users and no tokens: nobody could use the console")
+    _write(path, directory)
+
+
 def _write(path: Path, directory: Directory) -> None:
-    path.touch(mode=0o600, exist_ok=True)
+    """Replace the file in one step (a console reading it meanwhile sees the old or the new, never half),
+    readable by its owner only."""
     text = "# Console users and API tokens: `triage console add-user` and `add-token` write this file.\n"
-    path.write_text(text + yaml.safe_dump(directory.model_dump(), sort_keys=False), encoding="utf-8")
+    staged = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text + yaml.safe_dump(directory.model_dump(), sort_keys=False))
+    os.replace(staged, path)

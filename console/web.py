@@ -16,7 +16,7 @@ from fastapi import HTTPException, Request
 from markupsafe import Markup
 
 from console.sessions import Session, Sessions
-from console.users import Directory, Role, allowed
+from console.users import Role, UsersFile, allowed, password_mark
 
 SESSION_COOKIE = "triage_session"
 ZONE_COOKIE = "tz"  # the browser's IANA time zone, set by static/console.js
@@ -45,7 +45,7 @@ class LoginNeeded(Exception):
 class Gate:
     """Finds the caller of a request and checks what they may do."""
 
-    directory: Directory
+    users: UsersFile
     sessions: Sessions
     secure_cookies: bool
 
@@ -58,13 +58,13 @@ class Gate:
         """The caller, or None when the request carries no valid credential."""
         scheme, _, credential = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and credential:
-            token = self.directory.token(credential.strip())
+            token = self.users.current().token(credential.strip())
             return Caller(token.name, token.role, None) if token else None
         session = self.sessions.find(request.cookies.get(self.cookie_name, ""))
-        user = self.directory.user(session.user) if session is not None else None
-        if session is None or user is None:  # a removed user is logged out
-            return None
-        return Caller(session.user, user.role, session)
+        user = self.users.current().user(session.user) if session is not None else None
+        if session is None or user is None or session.mark != password_mark(user):
+            return None  # a removed user, or one whose password changed, is logged out
+        return Caller(session.user, user.role, session)  # the role as the users file says now
 
     def require(self, request: Request, needed: Role, csrf: str | None = None) -> Caller:
         """The caller if they may do what needs `needed`. A state-changing request from a session must

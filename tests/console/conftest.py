@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from agent.autonomy import Decision, Policy
 from agent.run import now
 from console.app import create_app
-from console.users import Directory, add_token, add_user, load_directory
+from console.users import Directory, UsersFile, add_token, add_user, load_directory
 from tasks.review import decide
 from tests.conftest import Pipeline
 from tests.support import email_bytes, make_maildir
@@ -66,7 +66,7 @@ def held_policy(swap_runtime: Any) -> Iterator[Policy]:
 @pytest.fixture
 def app(pipeline: Pipeline, people: People) -> FastAPI:
     """The console on the worker's runtime (as swapped by the test's fixtures before this one)."""
-    return create_app(runtime_module.runtime(), people.directory)
+    return create_app(runtime_module.runtime(), UsersFile(people.path))
 
 
 @pytest.fixture

@@ -160,3 +160,40 @@ def test_a_request_body_over_64_kb_or_of_unsaid_length_is_refused_before_it_is_r
         "/api/reviews/T1/reject", content=streamed(), headers={"Content-Type": "application/json"}
     )
     assert answer.status_code == 411
+
+
+def test_the_audit_page_shows_logins_logouts_and_failed_logins(app: FastAPI, anonymous: TestClient) -> None:
+    token = re.search(r'name="login_csrf" value="([^"]+)"', anonymous.get("/login").text)
+    assert token is not None
+    wrong = {"name": "ada", "password": "not it", "login_csrf": token.group(1)}
+    assert anonymous.post("/login", data=wrong).status_code in (401, 403)
+    vera = login(app, "vera")
+    vera.post("/logout", data={"csrf": csrf_of(vera)})
+    ada = login(app, "ada")
+    page = ada.get("/audit")
+    assert page.status_code == 200, page.text
+    for action in ("login_failed", "logout", "login"):
+        assert f"<td>{action}</td>" in page.text
+    for name, value in SECURITY_HEADERS.items():
+        assert page.headers[name] == value
+
+
+def test_an_error_page_carries_the_security_headers_too(
+    app: FastAPI, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = login(app, "ada")
+    failing = TestClient(
+        app, base_url="https://testserver", follow_redirects=False, raise_server_exceptions=False
+    )
+    failing.cookies = ada.cookies
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the store cannot be read")
+
+    monkeypatch.setattr(pipeline.store.operations, "audit_trail", broken)
+    monkeypatch.setattr(pipeline.store.runs, "page", broken)
+    for path in ("/audit", "/api/runs"):
+        answer = failing.get(path)
+        assert answer.status_code == 500 and "cannot be read" not in answer.text, path
+        for name, value in SECURITY_HEADERS.items():
+            assert answer.headers[name] == value, (path, name)

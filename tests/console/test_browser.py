@@ -16,6 +16,7 @@ import pytest
 
 from agent.autonomy import Policy
 from console.app import create_app
+from console.users import UsersFile
 from tests.conftest import Pipeline
 from tests.console.conftest import PASSWORD, VIP, People, send_mail
 from tests.console.server import serving
@@ -37,7 +38,7 @@ def jira(pipeline: Pipeline, point_at_jira: Any) -> Iterator[FakeJira]:
 
 @pytest.fixture
 def console_url(jira: FakeJira, held_policy: Policy, people: People) -> Iterator[str]:
-    with serving(create_app(runtime_module.runtime(), people.directory)) as url:
+    with serving(create_app(runtime_module.runtime(), UsersFile(people.path))) as url:
         yield url
 
 

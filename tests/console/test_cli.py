@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import urllib.error
 import urllib.request
@@ -10,11 +11,15 @@ import uuid
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
-from console.users import check_password, load_directory
+from console.app import create_app
+from console.users import UsersFile, add_user, check_password, load_directory
 from tests.conftest import Pipeline
+from tests.console.conftest import People, login
 from tests.console.test_work import quarantine
 from tests.support import TRIAGE, email_bytes, triage, wait_for
+from workers import runtime as runtime_module
 from workers.servers import free_port
 
 pytestmark = pytest.mark.integration
@@ -107,3 +112,36 @@ def test_release_and_drop_from_the_command_line(pipeline: Pipeline) -> None:
         if e.get("delivery") in (kept, junk)
     ]
     assert trail[-1] == ("release", "tom") and trail[0][0] == "drop"
+
+
+def test_a_running_console_follows_the_users_file_at_once(
+    tmp_path: Path, pipeline: Pipeline, people: People
+) -> None:
+    path = tmp_path / "users.yaml"
+    shutil.copy(people.path, path)
+    app = create_app(runtime_module.runtime(), UsersFile(path))
+    maria, ada = login(app, "maria"), login(app, "ada")
+    assert maria.get("/api/me").json()["role"] == "approver"
+
+    add_user(path, "newbie", "viewer", "a new long password")
+    assert login(app, "newbie", "a new long password").get("/runs").status_code == 200
+    demoted = path.read_text().replace("name: maria\n  role: approver", "name: maria\n  role: viewer")
+    path.write_text(demoted)  # edited by hand: her session stays, the role goes
+    assert maria.get("/api/me").json()["role"] == "viewer"
+    add_user(path, "ada", "admin", "a changed long password")  # the old password's session ends
+    assert ada.get("/runs").status_code == 303
+    assert login(app, "ada", "a changed long password").get("/audit").status_code == 200
+
+    removed = triage("console", "remove-user", "maria", "--file", str(path))
+    assert removed.exit_code == 0 and "maria is no longer in" in removed.output
+    assert maria.get("/runs").status_code == 303
+    bot = {"Authorization": f"Bearer {people.tokens['viewer']}"}
+    with TestClient(app, base_url="https://testserver") as client:
+        assert client.get("/api/runs", headers=bot).status_code == 200
+        assert triage("console", "remove-token", "bot-viewer", "--file", str(path)).exit_code == 0
+        assert client.get("/api/runs", headers=bot).status_code == 401
+    missing = triage("console", "remove-user", "nobody", "--file", str(path))
+    assert missing.exit_code == 1 and "no user 'nobody'" in missing.output
+
+    path.write_text("users: [")  # a broken edit: reported, and the last good file stays in force
+    assert login(app, "newbie", "a new long password").get("/runs").status_code == 200
