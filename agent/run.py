@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from agent.memory.recall import Recall
 from agent.plan import Plan
@@ -18,6 +18,7 @@ StepStatus = Literal["pending", "running", "retrying", "done", "skipped", "faile
 SETTLED_STEP_STATUSES: frozenset[str] = frozenset({"done", "skipped"})
 DeliveryOutcome = Literal["ticket", "threaded", "automated", "duplicate", "quarantined", "spam"]
 HELD_OUTCOMES: frozenset[str] = frozenset({"quarantined", "spam"})  # kept for a person to look at
+SUBJECT_KEPT = 200  # characters of a subject a delivery record keeps (for finding it, not reading it)
 FINAL_RUN_STATUSES: frozenset[str] = frozenset({"done", "dead_letter", "discarded", "rejected"})
 
 
@@ -33,10 +34,17 @@ class Delivery(BaseModel):
     source: str
     key: str
     message_id: str | None = None
+    sender: str | None = Field(None, description="the From address, as ingest read it")
+    subject: str | None = Field(None, description=f"the first {SUBJECT_KEPT} characters of the subject")
     outcome: DeliveryOutcome
     run_id: str | None = None
     reason: str | None = None
     at: datetime = Field(default_factory=now)
+
+    @field_validator("subject")
+    @classmethod
+    def _cut(cls, subject: str | None) -> str | None:
+        return subject[:SUBJECT_KEPT] if subject is not None else None
 
 
 class StepState(BaseModel):

@@ -16,10 +16,10 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from agent.run import Delivery, Run
 from agent.store import RunStore
+from cli.demo_report import FINAL_STATUSES, outcome_row, render_table
 from cli.inprocess import running_worker
 from inbox.imap import ImapSource
 from inbox.maildir import MaildirSource
@@ -41,102 +41,27 @@ def sample(folder: str) -> Path:
 
 
 DEMO_OUTBOX = Path("var/demo-outbox.jsonl")  # relative to where the demo runs; rewritten by each run
-FINAL_STATUSES = ("done", "failed", "dead_letter", "quarantined", "automated", "duplicate", "threaded")
-
-
-def _result_of(run: Run, tool: str) -> dict[str, Any]:
-    """The result of the run's step that called `tool` (whatever the planner named the step)."""
-    if run.plan is None:
-        return {}
-    for step in run.plan.steps:
-        state = run.steps.get(step.id)
-        if step.tool == tool and state is not None and state.result is not None:
-            return state.result
-    return {}
-
-
-def outcome_row(delivery: Delivery, run: Run | None, incident: str | None = None) -> dict[str, Any] | None:
-    """One message's report row, or None while it is still being processed; `incident` is the problem
-    issue of the incident its ticket belongs to."""
-    row: dict[str, Any] = {
-        "message_id": delivery.message_id,
-        "status": delivery.outcome,
-        "category": None,
-        "urgency": None,
-        "customer_name": None,
-        "account_id": None,
-        "issue_key": None,
-        "files": None,
-        "ack": None,
-        "draft": None,
-        "thread_of": None,
-        "incident": None,
-        "planner": None,
-        "reason": delivery.reason,
-    }
-    if delivery.outcome not in ("ticket", "threaded"):
-        return row
-    if run is None or not run.is_final:
-        return None
-    category = _result_of(run, "categorize_ticket")
-    entities = _result_of(run, "extract_entities")
-    issue = _result_of(run, "create_jira_issue") or _result_of(run, "comment_jira_issue")
-    ack = _result_of(run, "acknowledge")
-    draft = _result_of(run, "draft_reply")
-    files = _result_of(run, "attach_files")
-    row.update(
-        status={"dead_letter": "dead_letter", "discarded": "failed"}.get(
-            run.status, delivery.outcome.replace("ticket", "done")
-        ),
-        category=category.get("category"),
-        urgency=entities.get("urgency"),
-        customer_name=entities.get("customer_name"),
-        account_id=entities.get("account_id"),
-        issue_key=issue.get("issue_key"),
-        ack=("sent" if ack.get("sent") else ack.get("skipped")) if ack else None,
-        files=_files_cell(files),
-        draft=_draft_cell(draft),
-        thread_of=run.ticket.thread_of,
-        incident=incident,
-        planner=run.planner,
-        reason=run.error or _fallback_reason(run) or delivery.reason,
-    )
-    return row
-
-
-def _files_cell(files: dict[str, Any]) -> str | None:
-    """What became of the ticket's files: how many are on the issue, and how many were left out."""
-    if not files:
-        return None
-    left_out = int(files.get("left_out") or 0)
-    return f"{len(files.get('attached') or [])} attached" + (f", {left_out} left out" if left_out else "")
-
-
-def _draft_cell(draft: dict[str, Any]) -> str | None:
-    """What the draft step did: the articles it drew on, or none."""
-    if not draft:
-        return None
-    return ", ".join(Path(s).stem for s in draft["sources"]) if draft.get("drafted") else "none"
-
-
-def _fallback_reason(run: Run) -> str | None:
-    """Why the LLM planner's plan was not used, when the rule plan stood in for it."""
-    if run.planner != "fallback":
-        return None
-    return next((n for n in reversed(run.planner_notes) if n.startswith("fallback")), "fallback to rules")
 
 
 def wait_for_outcomes(store: RunStore, expected: int, timeout_s: float) -> list[dict[str, Any]]:
-    """Poll the run store until every delivered message has a final row (or the time is up)."""
+    """Poll the run store until every delivered message has a final row (or the time is up); a run held
+    for a person counts as final: the demo does not wait for people."""
     deadline = time.monotonic() + timeout_s
     while True:
         deliveries = store.deliveries.recent()
-        runs = [store.runs.get(d.run_id) if d.run_id else None for d in deliveries]
-        rows = [outcome_row(d, run, _problem_of(store, run)) for d, run in zip(deliveries, runs, strict=True)]
+        rows = [_row(store, d) for d in deliveries]
         if (len(deliveries) >= expected and all(rows)) or time.monotonic() > deadline:
-            return [r or {"message_id": d.message_id, "status": "running", "reason": "timed out waiting"}
-                    for r, d in zip(rows, deliveries, strict=True)]  # fmt: skip
+            return [
+                r or {"message_id": d.message_id, "status": "running", "reason": "timed out waiting"}
+                for r, d in zip(rows, deliveries, strict=True)
+            ]
         time.sleep(0.1)
+
+
+def _row(store: RunStore, delivery: Delivery) -> dict[str, Any] | None:
+    run = store.runs.get(delivery.run_id) if delivery.run_id else None
+    hold = store.reviews.held(run.id) if run is not None and run.status == "held" else None
+    return outcome_row(delivery, run, _problem_of(store, run), hold)
 
 
 def _problem_of(store: RunStore, run: Run | None) -> str | None:
@@ -194,21 +119,6 @@ def mail_source(settings: Settings, store: RunStore, workdir: Path, imap: bool) 
     return ImapSource(config.model_copy(update={"processed": "leave", "read_only": True}), store.mailboxes)
 
 
-def render_table(rows: list[dict[str, Any]], console: Console) -> None:
-    """Print the outcome table."""
-    table = Table(title="triage demo: one row per message", show_lines=False)
-    incidents = ("incident",) if any(row.get("incident") for row in rows) else ()
-    drafts = ("draft",) if any(row.get("draft") for row in rows) else ()
-    for column in ("message_id", "status", "category", "urgency", "customer_name", "account_id",
-                   "issue_key", "files", "ack", *drafts, *incidents, "planner", "reason"):  # fmt: skip
-        table.add_column(
-            column, overflow="fold", max_width=38 if column in ("message_id", "reason") else None
-        )
-    for row in rows:
-        table.add_row(*(str(row.get(str(col.header)) or "-") for col in table.columns))
-    console.print(table)
-
-
 def run_demo(
     maildir: Path | None,
     as_json: bool,
@@ -218,12 +128,13 @@ def run_demo(
     imap: bool = False,
     outbox: Path = DEMO_OUTBOX,
     memory: bool = False,
+    wide: bool = False,
 ) -> int:
     """Process a mailbox end to end and report; exit code 0 when every message reached a final status.
 
     The dry-run outbox (the exact Jira payloads) is written anew to `outbox` and kept for reading.
     """
-    console = Console(stderr=as_json, width=None if sys.stdout.isatty() else 160)
+    console = Console(stderr=as_json, width=None if sys.stdout.isatty() else (200 if wide else 100))
     outbox.parent.mkdir(parents=True, exist_ok=True)
     mail_outbox = mail_path(outbox)
     outbox.unlink(missing_ok=True)
@@ -253,7 +164,7 @@ def run_demo(
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
     else:
-        render_table(rows, console)
+        render_table(rows, console, wide)
         counts: dict[str, int] = {}
         for row in rows:
             counts[row["status"]] = counts.get(row["status"], 0) + 1
@@ -278,6 +189,7 @@ def run_demo(
 )
 @click.option("--imap", is_flag=True, help="Read the TRIAGE_IMAP_* folder (read-only) instead of a Maildir.")
 @click.option("--memory", is_flag=True, help="Remember tickets and link incidents (a fresh memory folder).")
+@click.option("--wide", is_flag=True, help="Every column (the default fits 100 columns).")
 @click.option(
     "--outbox",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -286,11 +198,26 @@ def run_demo(
     help="Where the dry-run Jira payloads are written (anew each run).",
 )
 def demo(
-    maildir: Path | None, as_json: bool, timeout: float, local_llm: bool, imap: bool, memory: bool,
+    maildir: Path | None,
+    as_json: bool,
+    timeout: float,
+    local_llm: bool,
+    imap: bool,
+    memory: bool,
+    wide: bool,
     outbox: Path,
-) -> None:  # fmt: skip
+) -> None:
     """Run a mailbox through the whole pipeline (real workers, Redis or an embedded one) and report."""
     if imap and maildir is not None:
         raise click.UsageError("give --maildir DIR or --imap, not both")
-    sys.exit(run_demo(maildir, as_json, timeout_s=timeout, local_llm=local_llm, imap=imap, outbox=outbox,
-                      memory=memory))  # fmt: skip
+    code = run_demo(
+        maildir,
+        as_json,
+        timeout_s=timeout,
+        local_llm=local_llm,
+        imap=imap,
+        outbox=outbox,
+        memory=memory,
+        wide=wide,
+    )
+    sys.exit(code)

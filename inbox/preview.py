@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from inbox.parse import header_text
+from inbox.parse import address_in, header_text
 
 PREVIEW_BYTES = 64 * 1024  # of the raw copy, what a preview reads
 MAX_FIELDS = 60  # header fields shown; the rest are counted
@@ -51,3 +51,22 @@ def preview(head: bytes, size: int) -> Preview:
 
 def _clean(text: str) -> str:
     return _CONTROL.sub("", text)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who sent a message, about what, under which Message-ID: read from its first bytes alone, so a
+    message that never became a ticket can still be found."""
+
+    sender: str | None
+    subject: str | None
+    message_id: str | None
+
+
+def envelope_of(head: bytes) -> Envelope:
+    """The envelope of a message whose first bytes are `head` (at most PREVIEW_BYTES are read); a field
+    the headers do not have, or that cannot be read, is None."""
+    head = head[:PREVIEW_BYTES]
+    fields = {name.lower(): value for name, value in reversed(preview(head, len(head)).fields)}
+    message_id = fields.get("message-id", "").strip().strip("<>").strip()[:MAX_VALUE_CHARS]
+    return Envelope(address_in(head) or None, fields.get("subject") or None, message_id or None)

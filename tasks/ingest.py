@@ -18,6 +18,7 @@ from inbox.attachments import DEFAULT_LIMITS, FileLimits
 from inbox.imap import CONNECTION_ERRORS, ImapSource
 from inbox.maildir import MaildirSource
 from inbox.parse import Unparseable, parse_message
+from inbox.preview import PREVIEW_BYTES, envelope_of
 from inbox.source import MailboxMisconfigured, MailSource, RawMessage
 from inbox.spam import DEFAULT_SCORE
 from inbox.ticket import ticket_id_for
@@ -159,8 +160,9 @@ def classify_delivery(
     `spam_score` None: the spam gate is off (a person released the message)."""
     delivery_id = message.delivery_id
     base = {"delivery_id": delivery_id, "source": message.source, "key": message.key}
-    if message.error is not None:
-        return Delivery(**base, outcome="quarantined", reason=message.error)
+    if message.error is not None:  # found again by what the head it read says (over the limit: 64 KB)
+        found = envelope_of(message.raw or store.deliveries.raw_head(delivery_id, PREVIEW_BYTES))
+        return Delivery(**base, **vars(found), outcome="quarantined", reason=message.error)
     raw = message.raw if message.raw is not None else store.deliveries.raw(delivery_id)
     if raw is None:
         return Delivery(**base, outcome="quarantined", reason="raw message missing from the store (expired?)")
@@ -168,10 +170,11 @@ def classify_delivery(
         incoming = parse_message(
             raw, max_bytes=max_bytes, spam_score=spam_score or DEFAULT_SCORE, files=files
         )
-    except Unparseable as exc:
-        return Delivery(**base, outcome="quarantined", reason=exc.reason)
+    except Unparseable as exc:  # found again by what its first bytes say, without parsing the rest
+        found = envelope_of(raw)
+        return Delivery(**base, **vars(found), outcome="quarantined", reason=exc.reason)
     ticket = incoming.ticket
-    base["message_id"] = ticket.message_id
+    base |= {"message_id": ticket.message_id, "sender": ticket.sender, "subject": ticket.subject}
     if incoming.automated:
         return Delivery(**base, outcome="automated", reason=incoming.automated)
     if incoming.spam and spam_score is not None:
@@ -203,8 +206,15 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
     if recorded is None and rt.store.deliveries.count_attempt(delivery_id) > rt.settings.poison_threshold:
         # Every earlier attempt died before recording an outcome: this message kills its worker.
         reason = f"poison: the ingest worker died {rt.settings.poison_threshold} times on this message"
-        poison = Delivery(delivery_id=delivery_id, source=message.source, key=message.key,
-                          outcome="quarantined", reason=reason)  # fmt: skip
+        found = envelope_of(rt.store.deliveries.raw_head(delivery_id, PREVIEW_BYTES))
+        poison = Delivery(
+            delivery_id=delivery_id,
+            source=message.source,
+            key=message.key,
+            **vars(found),
+            outcome="quarantined",
+            reason=reason,
+        )
         recorded = rt.store.deliveries.record(poison)
         events.message_ingested(delivery_id, recorded.outcome, None, recorded.reason)
     fresh = False

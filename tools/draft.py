@@ -31,6 +31,9 @@ class DraftArgs(BaseModel):
     similar: list[Any] | None = Field(None, description="like past tickets (recall.similar)")
 
 
+TEXT_KEPT = 4000  # characters of the draft kept with the run, for the people who read it there
+
+
 class DraftResult(BaseModel):
     """The draft left on the issue and its sources, or why there is none."""
 
@@ -40,6 +43,7 @@ class DraftResult(BaseModel):
     dry_run: bool
     skipped: str | None = None
     written_by: str | None = Field(None, description="the model, or the best article (and why not the model)")
+    text: str | None = Field(None, description=f"the drafted answer (its first {TEXT_KEPT} characters)")
 
 
 @tool(
@@ -79,7 +83,13 @@ def draft_reply(args: DraftArgs, ctx: ToolContext) -> DraftResult:
                      f"\nSources:\n{sourced}",
                      DESCRIPTION_MAX - 200, "the run") + f"\n{marker}"  # fmt: skip
     if config.jira_dry_run:
-        record = {"drafted": True, "sources": sources, "dry_run": True, "written_by": writer}
+        record = {
+            "drafted": True,
+            "sources": sources,
+            "dry_run": True,
+            "written_by": writer,
+            "text": text[:TEXT_KEPT],
+        }
         ours, stored = ctx.ledger.claim(ctx.idempotency_key, record)
         if ours:
             line = {"issue_key": args.issue_key, "visible_to": config.draft_visible_to, "body": body}
@@ -91,8 +101,14 @@ def draft_reply(args: DraftArgs, ctx: ToolContext) -> DraftResult:
         existing = [cid for cid, text in jira_client.own_comments(config, args.issue_key) if marker in text]
         comment_id = existing[0] if existing else jira_client.add_comment(
             config, args.issue_key, body, visible_to_role=config.draft_visible_to)  # fmt: skip
-        result = DraftResult(drafted=True, sources=sources, comment_id=comment_id, dry_run=False,
-                             written_by=writer)  # fmt: skip
+        result = DraftResult(
+            drafted=True,
+            sources=sources,
+            comment_id=comment_id,
+            dry_run=False,
+            written_by=writer,
+            text=text[:TEXT_KEPT],
+        )
         _, stored = ctx.ledger.claim(ctx.idempotency_key, result.model_dump(mode="json"))
         return DraftResult.model_validate(stored)
 

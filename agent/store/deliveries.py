@@ -88,6 +88,14 @@ class Deliveries:
         values = self.redis.mget([self.keys.delivery(i) for i in ids]) if ids else []
         return [Delivery.model_validate_json(v) for v in values if v]
 
+    def page(self, newest: float, oldest: float, offset: int, count: int) -> list[Delivery]:
+        """Deliveries recorded between two times (unix seconds), newest first, `count` of them from
+        `offset`: one round trip for the ids and one for the records."""
+        found = self.redis.zrevrangebyscore(self.keys.deliveries, newest, oldest, start=offset, num=count)
+        ids = [as_text(i) for i in found]
+        values = self.redis.mget([self.keys.delivery(i) for i in ids]) if ids else []
+        return [Delivery.model_validate_json(v) for v in values if v]
+
     def quarantined(self) -> list[Delivery]:
         """Deliveries kept for a person to look at (quarantined, or spam), newest last."""
         ids = [as_text(i) for i in self.redis.zrange(self.keys.quarantine, 0, -1)]

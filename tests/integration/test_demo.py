@@ -11,22 +11,30 @@ from typing import Any
 import pytest
 
 from tests.llm_server import FakeOpenAI, running_openai
-from tests.support import ROOT, TRIAGE
+from tests.support import ROOT, TRIAGE, email_bytes, make_maildir
 
 pytestmark = pytest.mark.integration
 
 FINAL = {"done", "failed", "dead_letter", "quarantined", "automated", "duplicate", "threaded"}
-KEYS = {"message_id", "status", "category", "urgency", "customer_name", "account_id", "issue_key", "files", "ack", "draft", "thread_of",
-        "incident", "planner", "reason"}  # fmt: skip
+KEYS = {
+    *("message_id", "sender", "subject", "status", "category", "urgency", "customer_name", "account_id"),
+    *("issue_key", "files", "files_left_out", "ack", "draft", "thread_of", "incident", "planner", "hold"),
+    "reason",
+}
 
 
-def demo_json(redis_url: str, *options: str) -> list[dict[str, Any]]:
-    env = {**os.environ, "TRIAGE_REDIS_URL": redis_url}
+def demo(redis_url: str, *options: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`triage demo` as a newcomer runs it (with these options and settings); it must exit 0."""
+    env = {**os.environ, "TRIAGE_REDIS_URL": redis_url, **env}
     done = subprocess.run(
-        [TRIAGE, "demo", "--json", *options], env=env, capture_output=True, text=True, cwd=ROOT, timeout=240
+        [TRIAGE, "demo", *options], env=env, capture_output=True, text=True, cwd=ROOT, timeout=240
     )
     assert done.returncode == 0, done.stderr
-    return [json.loads(line) for line in done.stdout.splitlines()]
+    return done
+
+
+def demo_json(redis_url: str, *options: str, **env: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in demo(redis_url, "--json", *options, **env).stdout.splitlines()]
 
 
 def without_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -40,6 +48,9 @@ def test_the_demo_reports_every_sample_message_in_a_final_status_and_twice_the_s
     assert sum(row["status"] == "done" for row in first) == 9
     assert [row["ack"] for row in first if row["status"] == "done"] == ["sent"] * 9  # to the mail outbox
     assert all(row["ack"] is None for row in first if row["status"] != "done")
+    [quarantined] = [row for row in first if row["status"] == "quarantined"]
+    assert quarantined["reason"] == "no header fields: not an e-mail message"  # no sender to name
+    assert all(row["sender"] and row["subject"] for row in first if row["status"] != "quarantined")
     assert [row["files"] for row in first if row["files"]] == ["1 attached"]  # the invoice's PDF
 
 
@@ -73,3 +84,34 @@ def test_with_a_model_that_never_answers_each_row_says_why_and_the_demo_fails(
     planned = [json.loads(line) for line in done.stdout.splitlines() if '"planner": "fallback"' in line]
     assert len(planned) == 11  # every ticket and reply fell back, and says why
     assert all(row["reason"].startswith("fallback to rules: model unavailable") for row in planned)
+
+
+def test_a_held_run_is_reported_with_its_rule_and_the_demo_does_not_wait_for_it(redis_url: str) -> None:
+    policy = {"TRIAGE_POLICY_PATH": str(ROOT / "examples" / "policy.yaml")}
+    rows = demo_json(redis_url, **policy)
+    [held] = [row for row in rows if row["status"] == "held"]
+    assert held["hold"] == "supervised by urgent-billing" and held["issue_key"] is None
+    assert (held["category"], held["urgency"]) == ("billing", "high")
+    assert held["ack"] == "not sent: waiting for a person's decision"
+    table = demo(redis_url, **policy).stdout
+    assert all(len(line) <= 100 for line in table.splitlines())
+    [line] = [line for line in table.splitlines() if " held " in line]
+    assert "rule urgent-billing" in line and "1 held" in table
+
+
+def test_spam_and_quarantined_mail_with_headers_are_final_and_name_their_sender(
+    redis_url: str, tmp_path: Path
+) -> None:
+    spam = email_bytes(message_id="<spam-1@bulk.example>", subject="WIN NOW", body="Click.",
+                       sender="promo@bulk.example", headers={"X-Spam-Flag": "YES"})  # fmt: skip
+    huge = email_bytes(message_id="<huge-1@example.com>", subject="Logs attached", body="x" * 300_000,
+                       sender="ops@example.com")  # fmt: skip
+    box = make_maildir(tmp_path / "box", spam, huge)
+    rows = demo_json(redis_url, "--maildir", str(box), TRIAGE_MAX_MESSAGE_BYTES="200000")
+    by_status = {row["status"]: row for row in rows}
+    assert set(by_status) == {"spam", "quarantined"}
+    assert by_status["spam"]["sender"] == "promo@bulk.example"
+    assert (by_status["quarantined"]["sender"], by_status["quarantined"]["message_id"]) == (
+        "ops@example.com",
+        "huge-1@example.com",
+    )

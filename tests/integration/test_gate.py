@@ -19,6 +19,7 @@ from agent.memory.recall import Recall
 from agent.plan import Plan
 from agent.planner import Planned, RulePlanner
 from agent.run import Run, StepState, now
+from cli.demo_report import outcome_row
 from console.views import category_of
 from inbox.ticket import Ticket
 from tasks.review import NotDecided, decide, edited
@@ -218,6 +219,12 @@ def test_a_rejected_run_leaves_nothing_in_jira_nor_with_the_customer(
     assert all(
         state.status != "done" for sid, state in run.steps.items() if sid not in ("categorize", "extract")
     )
+    delivery = pipeline.store.deliveries.get(
+        pipeline.store.deliveries.message_owner(run.ticket.message_id) or ""
+    )
+    assert delivery is not None
+    row = outcome_row(delivery, run)  # what the demo says of it
+    assert row is not None and row["status"] == "rejected" and row["ack"] == "not sent: the run was rejected"
 
 
 def test_an_edit_of_what_the_run_does_not_do_is_refused_with_the_reason(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.demo import outcome_row
+from cli.demo_report import outcome_row
 from tests.conftest import Pipeline
 from tests.support import SAMPLE_MAILBOX, email_bytes, make_maildir
 

@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from agent.store import RunStore
-from cli.demo import outcome_row
+from cli.demo_report import outcome_row
 from tests.support import SAMPLE_MAILBOX, TRIAGE, needs_corpora, wait_for
 from tests.test_evaluation import DEV, triage_eval
 from tests.tools.test_categorize import SUPPORT_REQUESTS
