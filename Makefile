@@ -79,7 +79,7 @@ test-embeddings: $(EMBEDDINGS_STAMP)
 
 # The README's pictures of the console, taken by its browser test (Debian's chromium, via Playwright).
 screenshots: $(STAMP) system-packages
-	TRIAGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/console/test_browser.py
+	TRIAGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/console/test_browser.py tests/console/test_browser_desk.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

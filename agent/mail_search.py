@@ -59,8 +59,9 @@ def find_mail(store: RunStore, wanted: MailFilter, offset: int = 0, page: int = 
     newest = wanted.until.timestamp() if wanted.until else float("inf")
     oldest = wanted.since.timestamp() if wanted.since else float("-inf")
     runs = set(store.runs.with_issue(wanted.issue_key)) if wanted.issue_key else None
-    if wanted.message_id and (owner := store.deliveries.message_owner(wanted.message_id.strip("<>"))):
-        found = store.deliveries.get(owner)  # one look-up, no scan
+    owner = store.deliveries.message_owner(wanted.message_id.strip("<>")) if wanted.message_id else None
+    if owner is not None:  # a ticket's Message-ID: one look-up (mail that became no ticket claimed none)
+        found = store.deliveries.get(owner)
         hits = [found] if found is not None and wanted.matches(found, runs) else []
         return FoundMail(hits[offset : offset + page], False, True)
     matched: list[Delivery] = []

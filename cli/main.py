@@ -8,7 +8,7 @@ import sys
 import click
 import redis
 
-from cli import console, demo, incidents, measure, operate, review, runs, serve, settings
+from cli import console, demo, incidents, mail, measure, operate, review, runs, serve, settings
 from cli.settings import redact_url
 from workers.app import configure
 from workers.runtime import Runtime
@@ -46,6 +46,7 @@ for command in (
     demo.demo,
     runs.runs,
     runs.show,
+    mail.deliveries,
     runs.plan,
     incidents.incidents,
     review.review,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import sys
 import time
 
@@ -12,6 +13,7 @@ from pydantic import SecretStr
 
 from agent.memory.chroma import MemoryUnavailable
 from agent.run import Run
+from cli.mail import mail_line, run_document
 from cli.review import BY
 from tasks.operate import Refused, discard_run, drop_mail, release_mail, retry_run
 from tools import jira_client, outbox
@@ -20,13 +22,18 @@ from workers.runtime import Runtime
 
 
 @click.command("dead-letters")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
 @click.pass_obj
-def dead_letters(rt: Runtime) -> None:
-    """Runs that could not complete, with the reason."""
+def dead_letters(rt: Runtime, as_json: bool) -> None:
+    """Runs that could not complete, with the sender, the subject and the reason."""
     letters = rt.store.runs.dead_letters()
     for run in letters:
+        if as_json:
+            click.echo(json.dumps(run_document(run), ensure_ascii=False))
+            continue
         finished = f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "-"
-        click.echo(f"{run.id}  {finished}  {run.ticket.message_id}  {run.error}")
+        subject = run.ticket.subject[:40] or "(no subject)"
+        click.echo(f"{run.id}  {finished}  {run.ticket.sender:<32}  {subject:<40}  {run.error}")
     click.echo(f"{len(letters)} dead letter(s)", err=True)
 
 
@@ -139,13 +146,14 @@ def _keyed_hash(address: str, key: SecretStr | None) -> str | None:
 
 
 @click.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
 @click.pass_obj
-def quarantine(rt: Runtime) -> None:
-    """Messages that could not become tickets, or that the spam filter marked, with the reason (raw bytes
-    are kept; `triage release` makes one a ticket after all)."""
+def quarantine(rt: Runtime, as_json: bool) -> None:
+    """Messages that could not become tickets, or that the spam filter marked, with the sender, the
+    subject and the reason (raw bytes are kept; `triage release` makes one a ticket after all)."""
     held = rt.store.deliveries.quarantined()
     for d in held:
-        click.echo(f"{d.delivery_id}  {d.at:%Y-%m-%d %H:%M:%S}  {d.outcome:<11}  {d.key}  {d.reason}")
+        click.echo(json.dumps(d.model_dump(mode="json"), ensure_ascii=False) if as_json else mail_line(d))
     click.echo(f"{len(held)} quarantined message(s)", err=True)
 
 

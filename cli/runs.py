@@ -4,36 +4,53 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import get_args
 
 import click
 
+from agent.mail_search import MailFilter, find_mail, looks_like_issue_key
 from agent.plan import PlanInvalid
 from agent.policy import review_plan
+from agent.run import Delivery, Run, RunStatus
+from agent.run_summary import summarize
+from cli.mail import mail_line, run_document
 from inbox.parse import Unparseable, parse_message
 from workers.runtime import Runtime
 
 
 @click.command()
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--issue", "issue_key", default=None, help="Only the runs that opened or commented on this issue."
+)
+@click.option("--status", type=click.Choice(list(get_args(RunStatus))), default=None, help="Only runs in it.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
 @click.pass_obj
-def runs(rt: Runtime, limit: int) -> None:
-    """Recent runs, newest first, one line each."""
-    for run in rt.store.runs.recent(limit):
-        subject = run.ticket.subject[:50] or "(no subject)"
-        click.echo(
-            f"{run.id}  {run.created_at:%Y-%m-%d %H:%M:%S}  {run.status:<11}  {run.planner or '-':<8}  "
-            f"{run.ticket.sender:<32}  {subject}"
-        )
+def runs(rt: Runtime, limit: int, issue_key: str | None, status: str | None, as_json: bool) -> None:
+    """Recent runs, newest first, one line each: issue, urgency and customer beside sender and subject."""
+    if issue_key is not None:
+        found = [r for r in map(rt.store.runs.get, reversed(rt.store.runs.with_issue(issue_key))) if r]
+    else:
+        found = rt.store.runs.recent(limit if status is None else 100_000)
+    chosen = [r for r in found if status is None or r.status == status][:limit]
+    for run in chosen:
+        if as_json:
+            click.echo(json.dumps(run_document(run), ensure_ascii=False))
+            continue
+        click.echo(run_line(run))
 
 
 @click.command()
 @click.argument("ident")
 @click.pass_obj
 def show(rt: Runtime, ident: str) -> None:
-    """Everything about one run, by run id, Message-ID or delivery id: one JSON document.
+    """Everything about one run or mail, by run id, delivery id, Message-ID or issue key (one JSON
+    document); a sender, subject words or a date (2026-12-01) list the mail they find.
 
-    A run id prints the run; a Message-ID or delivery id prints {"delivery": ..., "run": ... or null}.
+    A run id prints the run; a Message-ID or delivery id prints {"delivery": ..., "run": ... or null}; an
+    issue key prints {"issue_key": ..., "runs": [...]}, the run that opened it first.
     """
     store = rt.store
     run = store.runs.get(ident)
@@ -43,10 +60,58 @@ def show(rt: Runtime, ident: str) -> None:
     delivery = store.deliveries.get(ident) or store.deliveries.get(
         store.deliveries.message_owner(ident.strip("<>")) or ""
     )
-    if delivery is None:
-        click.echo(f"no run, message or delivery {ident!r} in namespace {store.keys.prefix[:-1]!r}", err=True)
-        sys.exit(1)
-    run = store.runs.get(delivery.run_id) if delivery.run_id else None
+    if delivery is not None:
+        _show_delivery(rt, delivery)
+        return
+    if looks_like_issue_key(ident) and (ids := store.runs.with_issue(ident.upper())):
+        issue_runs = [r.model_dump(mode="json") for r in map(store.runs.get, ids) if r]
+        click.echo(json.dumps({"issue_key": ident.upper(), "runs": issue_runs}, indent=2, ensure_ascii=False))
+        return
+    by_id = find_mail(store, MailFilter(message_id=ident), page=1).deliveries if "@" in ident else []
+    found = by_id or find_mail(store, _guess(ident), page=50).deliveries
+    if len(found) == 1:
+        _show_delivery(rt, found[0])
+        return
+    for match in found:
+        click.echo(mail_line(match))
+    if found:
+        click.echo(f"{len(found)} mails match: `triage show DELIVERY_ID` shows one", err=True)
+        return
+    where = store.keys.prefix[:-1]
+    click.echo(f"no run, mail, issue, sender or subject matches {ident!r} in namespace {where!r}", err=True)
+    sys.exit(1)
+
+
+def run_line(run: Run) -> str:
+    """One run on one line: id, when, status, issue, urgency, customer, sender, subject."""
+    summary = summarize(run)
+    issue, urgency, customer = (
+        summary.issue_key or "-",
+        summary.urgency or "-",
+        (summary.customer or "-")[:20],
+    )
+    when = f"{run.created_at:%Y-%m-%d %H:%M:%S}"
+    subject = run.ticket.subject[:40] or "(no subject)"
+    return (
+        f"{run.id}  {when}  {run.status:<11}  {issue:<10}  {urgency:<6}  {customer:<20}  "
+        f"{run.ticket.sender[:32]:<32}  {subject}"
+    )
+
+
+def _guess(ident: str) -> MailFilter:
+    """What a word typed to `show` most likely is: a date, an address (or a part with @), subject words."""
+    try:
+        day = datetime.fromisoformat(ident) if len(ident) == len("2026-12-01") else None
+    except ValueError:
+        day = None
+    if day is not None:
+        start = day.replace(tzinfo=UTC)
+        return MailFilter(since=start, until=start + timedelta(days=1))
+    return MailFilter(sender=ident) if "@" in ident else MailFilter(words=ident)
+
+
+def _show_delivery(rt: Runtime, delivery: Delivery) -> None:
+    run = rt.store.runs.get(delivery.run_id) if delivery.run_id else None
     document = {"delivery": delivery.model_dump(mode="json"), "run": run and run.model_dump(mode="json")}
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 

@@ -32,6 +32,18 @@ class Me(BaseModel):
     role: str
 
 
+class Live(BaseModel):
+    """The desk's numbers now: the runs of the last `window_s` by status, the review queue's size and
+    its oldest hold's age in seconds, dead letters and quarantined mail."""
+
+    window_s: int
+    runs: dict[str, int]
+    review_queue: int
+    review_oldest_age_s: float
+    dead_letters: int
+    quarantined: int
+
+
 class RunSummary(BaseModel):
     """One line of a run list."""
 
@@ -130,6 +142,11 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
 
     viewer, approver, admin = role("viewer"), role("approver"), role("admin")
     router = APIRouter(prefix="/api", tags=["console"])
+
+    @router.get("/live")
+    def live(caller: Caller = viewer) -> Live:
+        """Counts for the live view (the console's pages refresh them without a reload)."""
+        return Live.model_validate(views.live(rt.store))
 
     @router.get("/me")
     def me(caller: Caller = viewer) -> Me:

@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from agent.autonomy import Decision, Edits
-from agent.run import RunStatus, now
+from agent.mail_search import MailFilter, find_mail
+from agent.run import DeliveryOutcome, RunStatus, now
+from agent.run_summary import summarize
 from console import views
 from console.web import Caller, Gate, render, viewer_zone
 from tasks.operate import Refused, discard_run, drop_mail, release_mail, retry_run
@@ -22,6 +24,7 @@ from tools.taxonomy import taxonomy_for
 from workers.runtime import Runtime
 
 STATUSES: tuple[str, ...] = get_args(RunStatus)
+OUTCOMES: tuple[str, ...] = get_args(DeliveryOutcome)
 DONE = {  # what a finished action says on the page it returns to (codes, so a link cannot put words there)
     "approved": "Approved: the run goes on.",
     "rejected": "Rejected: the run is closed without its side effects.",
@@ -40,7 +43,12 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
     def page(request: Request, name: str, caller: Caller, status: int = 200, **context: Any) -> Response:
         done = DONE.get(request.query_params.get("done", ""), "")
         priorities = sorted(set(rt.tool_config.jira_priorities.values()))
-        shared = {"categories": _categories(rt), "priorities": priorities, "category_of": views.category_of}
+        shared = {
+            "categories": _categories(rt),
+            "priorities": priorities,
+            "category_of": views.category_of,
+            "summary_of": summarize,
+        }
         return HTMLResponse(render(env, request, name, caller, done=done, **shared, **context), status)
 
     async def act(
@@ -87,11 +95,47 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
             request,
             "runs.html",
             caller,
+            live=views.live(store),
             found=found,
             form=form,
             statuses=STATUSES,
             page_no=max(0, page_no),
         )
+
+    @router.get("/mail")
+    def all_mail(
+        request: Request,
+        sender: str = "",
+        subject: str = "",
+        issue: str = "",
+        outcome: str = "",
+        since: str = "",
+        until: str = "",
+        page_no: int = 0,
+    ) -> Response:
+        caller = gate.require(request, "viewer")
+        zone = viewer_zone(request)
+        try:
+            wanted = MailFilter(
+                sender=sender[:200] or None,
+                words=subject[:200],
+                issue_key=issue.strip().upper()[:40] or None,
+                outcome=outcome if outcome in OUTCOMES else None,  # type: ignore[arg-type]
+                since=_day(since, zone),
+                until=_day(until, zone, end=True),
+            )
+        except ValueError:
+            raise HTTPException(422, "dates are YYYY-MM-DD") from None
+        found = find_mail(store, wanted, offset=max(0, page_no) * views.PAGE, page=views.PAGE)
+        form = {"sender": sender, "subject": subject, "issue": issue, "outcome": outcome}
+        form |= {"since": since, "until": until}
+        shown: dict[str, Any] = {
+            "found": found,
+            "form": form,
+            "outcomes": OUTCOMES,
+            "page_no": max(0, page_no),
+        }
+        return page(request, "all_mail.html", caller, **shown)
 
     @router.get("/runs/{run_id}")
     def run(request: Request, run_id: str) -> Response:

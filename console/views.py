@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ SCAN_LIMIT = 5000  # runs a search reads at most, newest first; narrow by date t
 @dataclass(frozen=True)
 class RunFilter:
     """Which runs a person asks for: by status, category, creation time (from `since` up to `until`),
-    and a search of the id, sender, subject and Message-ID."""
+    and a search of the id, sender, subject, Message-ID and issue key."""
 
     status: RunStatus | None = None
     category: str | None = None
@@ -33,7 +34,7 @@ class RunFilter:
         if self.category and category_of(run) != self.category:
             return False
         needle = self.text.strip().casefold()
-        haystack = (run.id, run.ticket.sender, run.ticket.subject, run.ticket.message_id)
+        haystack = (run.id, run.ticket.sender, run.ticket.subject, run.ticket.message_id, *run.issue_keys())
         return not needle or any(needle in value.casefold() for value in haystack)
 
 
@@ -112,3 +113,20 @@ def quarantined_mail(store: RunStore, delivery_id: str) -> tuple[Delivery, Previ
 def quarantined(store: RunStore) -> list[Delivery]:
     """The quarantined messages, newest first."""
     return list(reversed(store.deliveries.quarantined()))
+
+
+LIVE_WINDOW_S = 24 * 3600  # the live view counts the runs of the last day
+
+
+def live(store: RunStore) -> dict[str, Any]:
+    """What the live view shows and refreshes: the runs of the last day by status, the review queue's
+    size and its oldest hold's age, dead letters and quarantine."""
+    state = store.health.state_counts()
+    return {
+        "window_s": LIVE_WINDOW_S,
+        "runs": store.runs.status_counts(time.time() - LIVE_WINDOW_S),
+        "review_queue": state["review_queue"],
+        "review_oldest_age_s": round(state["review_oldest_age_s"], 1),
+        "dead_letters": state["dead_letters"],
+        "quarantined": state["quarantined"],
+    }

@@ -233,6 +233,19 @@ class Runs:
             pipe.hgetall(self.keys.run(run_id))
         return [r for r in map(parse_run, ids, pipe.execute() if ids else []) if r is not None]
 
+    def status_counts(self, since: float, limit: int = 10_000) -> dict[str, int]:
+        """How many runs created since `since` (unix seconds) are in each status: the newest `limit` of
+        them, two round trips."""
+        ids = self.redis.zrevrangebyscore(self.keys.runs, "+inf", since, start=0, num=limit)
+        pipe = self.redis.pipeline(transaction=False)
+        for run_id in ids:
+            pipe.hget(self.keys.run(as_text(run_id)), "status")
+        counts: dict[str, int] = {}
+        for status in pipe.execute() if ids else []:
+            if status is not None:
+                counts[as_text(status)] = counts.get(as_text(status), 0) + 1
+        return counts
+
     def dead_letters(self) -> list[Run]:
         """Runs in the dead-letter list, oldest first."""
         ids = [as_text(i) for i in self.redis.zrange(self.keys.dead_letters, 0, -1)]

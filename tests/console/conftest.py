@@ -3,6 +3,7 @@ on the runtime of the tests' real worker (its Redis namespace, its queues)."""
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,8 @@ from console.app import create_app
 from console.users import Directory, UsersFile, add_token, add_user, load_directory
 from tasks.review import decide
 from tests.conftest import Pipeline
-from tests.support import email_bytes, make_maildir
+from tests.jira_server import FakeJira, running_jira
+from tests.support import email_bytes, make_maildir, require_program
 from workers import runtime as runtime_module
 
 PASSWORD = "correct horse battery"
@@ -101,3 +103,43 @@ def send_mail(pipeline: Pipeline, folder: Path, sender: str, subject: str, body:
     [delivery] = pipeline.feed(make_maildir(folder, raw))
     assert delivery.run_id is not None
     return delivery.run_id
+
+
+@pytest.fixture
+def jira(pipeline: Pipeline, point_at_jira: Any) -> Iterator[FakeJira]:
+    """A Jira test server the worker writes to for this test."""
+    with running_jira(FakeJira()) as server:
+        point_at_jira(server)
+        yield server
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (the test skips without them)."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = require_program("chromium", "chromium")
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: TRIAGE_SCREENSHOTS (make screenshots: docs/screenshots), else the test's."""
+    folder = Path(os.environ.get("TRIAGE_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def log_in_browser(browser: Any, url: str, name: str, **options: Any) -> Any:
+    """A browser page logged in as `name` (by the login form, as a person does)."""
+    context = browser.new_context(timezone_id="Europe/Berlin", **options)
+    page = context.new_page()
+    page.goto(f"{url}/review")
+    assert page.url.startswith(f"{url}/login?next=")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{url}/review")
+    return page

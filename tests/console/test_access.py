@@ -19,6 +19,7 @@ pytestmark = pytest.mark.integration
 PAGES = [
     "/runs",
     "/runs/T1",
+    "/mail",
     "/review",
     "/dead-letters",
     "/quarantine",
@@ -42,7 +43,7 @@ def test_anonymous_callers_reach_only_the_login_page(app: FastAPI, anonymous: Te
         answer = anonymous.get(path)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next="), path
     routes = api_routes(app)
-    assert len(routes) == 14
+    assert len(routes) == 15
     for method, path in routes:
         answer = anonymous.request(method, path, json={"reason": "x"})
         assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer", (method, path)

@@ -6,7 +6,6 @@ the CSRF token is refused, and a mail's <script> shows as text. Screenshots of t
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,56 +17,21 @@ from agent.autonomy import Policy
 from console.app import create_app
 from console.users import UsersFile
 from tests.conftest import Pipeline
-from tests.console.conftest import PASSWORD, VIP, People, send_mail
+from tests.console.conftest import VIP, People, log_in_browser, send_mail
 from tests.console.server import serving
 from tests.console.test_work import quarantine, wait_status
-from tests.jira_server import FakeJira, running_jira
-from tests.support import email_bytes, require_program
+from tests.jira_server import FakeJira
+from tests.support import email_bytes
 from workers import runtime as runtime_module
 
 pytestmark = pytest.mark.integration
-playwright = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def jira(pipeline: Pipeline, point_at_jira: Any) -> Iterator[FakeJira]:
-    with running_jira(FakeJira()) as server:
-        point_at_jira(server)
-        yield server
+pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture
 def console_url(jira: FakeJira, held_policy: Policy, people: People) -> Iterator[str]:
     with serving(create_app(runtime_module.runtime(), UsersFile(people.path))) as url:
         yield url
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    chromium = require_program("chromium", "chromium")
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("TRIAGE_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def log_in(browser: Any, url: str, name: str, **options: Any) -> Any:
-    context = browser.new_context(timezone_id="Europe/Berlin", **options)
-    page = context.new_page()
-    page.goto(f"{url}/review")
-    assert page.url.startswith(f"{url}/login?next=")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{url}/review")
-    return page
 
 
 HOSTILE_BODY = (
@@ -86,7 +50,7 @@ def test_an_approver_edits_and_approves_a_held_plan_in_the_browser_and_jira_gets
     quarantine(pipeline, email_bytes(subject="Invoice <b>overdue</b>", message_id="<q@example.com>"),
                "poison: the ingest worker died 3 times on this message")  # fmt: skip
 
-    page = log_in(browser, console_url, "maria")
+    page = log_in_browser(browser, console_url, "maria")
     held = page.locator("article.held", has_text=subject)
     held.get_by_label("Category").select_option(edited)
     page.screenshot(path=shots / "review.png", full_page=True)
@@ -130,7 +94,9 @@ def test_a_viewer_sees_the_queue_but_cannot_approve(
 ) -> None:
     run_id = send_mail(pipeline, tmp_path / "box", VIP, f"Held for a viewer {uuid.uuid4().hex[:6]}")
     wait_status(pipeline, run_id, "held")
-    page = log_in(browser, console_url, "vera", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = log_in_browser(
+        browser, console_url, "vera", viewport={"width": 390, "height": 844}, is_mobile=True
+    )
     held = page.locator("article.held", has_text=run_id[:0] or "Held for a viewer")
     assert held.count() >= 1 and held.get_by_role("button", name="Approve").count() == 0
     assert "Only an approver decides" in held.first.inner_text()

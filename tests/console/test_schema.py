@@ -46,7 +46,7 @@ def test_no_operation_answers_an_admin_with_a_server_error_or_off_its_schema(
     def answered(case: Any) -> None:
         case.call_and_validate(headers=bearer(people, "admin"))
 
-    assert len(fuzz_every_operation(app, people, answered)) == 14
+    assert len(fuzz_every_operation(app, people, answered)) == 15
 
 
 def test_every_operation_refuses_a_caller_without_a_credential(app: FastAPI, people: People) -> None:
@@ -55,4 +55,4 @@ def test_every_operation_refuses_a_caller_without_a_credential(app: FastAPI, peo
         response = case.call()
         assert response.status_code == 401, (case.method, case.formatted_path, response.text)
 
-    assert len(fuzz_every_operation(app, people, refused)) == 14
+    assert len(fuzz_every_operation(app, people, refused)) == 15

@@ -11,7 +11,7 @@ from console.sessions import LoginThrottle, Sessions
 
 def test_a_session_is_found_by_its_id_until_logout_and_redis_holds_only_its_hash(store: RunStore) -> None:
     sessions = Sessions(store.redis, store.keys, lifetime_s=3600)
-    session_id, session = sessions.start("maria", "approver")
+    session_id, session = sessions.start("maria", "approver", "mark")
     assert sessions.find(session_id) == session and sessions.find(session_id + "x") is None
     keys = [k.decode() for k in store.redis.scan_iter(match=f"{store.keys.prefix}console-session:*")]
     assert keys == [store.keys.console_session(hashlib.sha256(session_id.encode()).hexdigest())]
@@ -22,7 +22,7 @@ def test_a_session_is_found_by_its_id_until_logout_and_redis_holds_only_its_hash
 
 def test_a_session_older_than_its_lifetime_is_over_however_busy(store: RunStore) -> None:
     sessions = Sessions(store.redis, store.keys, lifetime_s=3600)
-    session_id, _ = sessions.start("maria", "approver")
+    session_id, _ = sessions.start("maria", "approver", "mark")
     key = next(iter(store.redis.scan_iter(match=f"{store.keys.prefix}console-session:*")))
     stored = json.loads(store.redis.get(key))  # type: ignore[arg-type]
     store.redis.set(key, json.dumps({**stored, "started": stored["started"] - 3601}))  # kept busy since
