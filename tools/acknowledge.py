@@ -8,23 +8,18 @@ one address. Without an SMTP server the exact message is kept in the dry-run out
 
 from __future__ import annotations
 
-import json
 import re
-import string
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
-from functools import cache
-from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from tools import ledger_keys, mail_out, outbox
-from tools.base import RetryPolicy, ToolContext, tool
+from tools.ack_templates import templates
+from tools.base import RetryPolicy, ToolConfig, ToolContext, tool
 
-_TEMPLATES = Path(__file__).resolve().parent / "data" / "acknowledgements"
 _FLAT = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 _SMTP_RETRY = RetryPolicy(max_attempts=6, base_s=5, cap_s=300)
-FALLBACK_LANGUAGE = "en"
 
 
 class AckArgs(BaseModel):
@@ -95,8 +90,8 @@ def acknowledge(args: AckArgs, ctx: ToolContext) -> AckResult:
             }
             ctx.ledger.note(sending, earlier)
         message_id = str(earlier["message_id"])
-        language = args.language if args.language in _templates() else FALLBACK_LANGUAGE
-        message = compose(args, config.ack_from, message_id, language)
+        language = templates(config.ack_templates_dir).language(args.language)
+        message = compose(args, config, message_id, language)
         sent = AckResult(sent=True, dry_run=config.smtp is None, message_id=message_id, language=language)
         if config.smtp is None:  # at most once: the record is claimed before the line is written
             result = _record(ctx, sent)
@@ -112,39 +107,37 @@ def _record(ctx: ToolContext, result: AckResult) -> AckResult:
     return AckResult.model_validate(stored)
 
 
-def compose(args: AckArgs, sender: str, message_id: str, language: str) -> EmailMessage:
-    """The acknowledgement in `language`: a plain-text reply to the customer's message (RFC 3834)."""
-    subject_line, _, body = _templates()[language].partition("\n\n")
-    greetings = _greetings()[language]
+def compose(args: AckArgs, config: ToolConfig, message_id: str, language: str) -> EmailMessage:
+    """The acknowledgement in `language`, in the company's voice (its templates, sender name and
+    signature): a plain-text reply to the customer's message (RFC 3834)."""
+    words = templates(config.ack_templates_dir)
+    template = words.by_language[language]
     name = _flat(args.name or "", 80)
-    greeting = string.Template(greetings["named" if name else "anonymous"]).safe_substitute(name=name)
-    fill = {"issue_key": _flat(args.issue_key, 40), "subject": _flat(args.subject, 150) or "-",
-            "greeting": greeting}  # fmt: skip
+    fill = {
+        "issue_key": _flat(args.issue_key, 40),
+        "subject": _flat(args.subject, 150) or "-",
+        "greeting": words.greeting(language, name),
+        "signature": config.ack_signature,
+    }
+    body = template.body.safe_substitute(fill).rstrip() + "\n"
+    if config.ack_signature and "signature" not in template.body.get_identifiers():
+        body = f"{body}\n-- \n{config.ack_signature}\n"
     message = EmailMessage()
-    message["From"] = sender
+    message["From"] = (
+        formataddr((config.ack_from_name, config.ack_from)) if config.ack_from_name else config.ack_from
+    )
     message["To"] = formataddr((name, args.to)) if name else args.to
-    message["Subject"] = string.Template(subject_line.removeprefix("Subject: ")).safe_substitute(fill)
+    message["Subject"] = template.subject.safe_substitute(fill)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = f"<{message_id}>"
     message["In-Reply-To"] = f"<{args.message_id}>"
     message["References"] = f"<{args.message_id}>"
     message["Auto-Submitted"] = "auto-replied"  # RFC 3834: no machine answers this one
     message["X-Auto-Response-Suppress"] = "All"  # Exchange's out-of-office replies stay away
-    message.set_content(string.Template(body).safe_substitute(fill))
+    message.set_content(body)
     return message
 
 
 def _flat(text: str, limit: int) -> str:
     """A customer's text made fit for one header line: no control or direction-override characters."""
     return " ".join(_FLAT.sub(" ", text).split())[:limit]
-
-
-@cache
-def _templates() -> dict[str, str]:
-    return {path.stem: path.read_text(encoding="utf-8") for path in sorted(_TEMPLATES.glob("*.txt"))}
-
-
-@cache
-def _greetings() -> dict[str, dict[str, str]]:
-    greetings: dict[str, dict[str, str]] = json.loads((_TEMPLATES / "greetings.json").read_text("utf-8"))
-    return greetings

@@ -130,6 +130,9 @@ class ToolConfig(BaseModel):
     incident_link_type: str  # the Jira issue link type between the problem issue and each member's
     ack: Literal["on", "off"]  # acknowledge new tickets by mail
     ack_from: str
+    ack_from_name: str | None  # the acknowledgements' sender name (From: "Acme Support <...>")
+    ack_signature: str  # appended to every acknowledgement (or where a template says ${signature})
+    ack_templates_dir: Path | None  # the operator's templates over the built-in ones
     ack_skip_categories: list[str]
     ack_per_sender_hour: int
     smtp: SmtpConfig | None  # None: acknowledgements go to the dry-run outbox

@@ -14,10 +14,12 @@ from typing import Any
 import redis
 
 from agent.store.health import StoreHealth
+from tools.ack_templates import TemplateError, templates
 from tools.base import Tool, ToolConfig
 from tools.jira_client import JiraUnreachable, check_jira
 from tools.llm import OpenAICompatibleLLM
 from tools.taxonomy import classifier_for
+from workers.reply_settings import ReplySettings
 from workers.settings import ConfigError, Settings
 
 
@@ -61,11 +63,32 @@ def settings_problems(
         problems.append(Problem("TRIAGE_JIRA_LABELS", (
             "is empty, but the corrections read-back finds this system's issues in Jira by the first "
             "label: set one (default [\"triage\"])")))  # fmt: skip
+    problems += acknowledgement_problems(settings)
     hold = longest_hold_s(settings, catalog)
     if settings.visibility_timeout_s <= hold:
         problems.append(Problem(f"TRIAGE_VISIBILITY_TIMEOUT_S={settings.visibility_timeout_s}", (
             f"must exceed {hold:.0f}s, the longest a task can stay unacknowledged (hard time limit or "
             "retry delay); otherwise Redis redelivers running tasks and work is done twice")))  # fmt: skip
+    return problems
+
+
+EXAMPLE_SENDER = ReplySettings.model_fields["ack_from"].default  # support@example.com
+
+
+def acknowledgement_problems(settings: Settings) -> list[Problem]:
+    """Acknowledgements that would go out wrong: from the example address through a real SMTP server, or
+    with a template that cannot be used (TemplateError names the file)."""
+    problems = []
+    if settings.ack == "on" and settings.smtp_host is not None and settings.ack_from == EXAMPLE_SENDER:
+        why = (
+            f"is still the example address {EXAMPLE_SENDER}, and TRIAGE_SMTP_HOST would send customers mail "
+            "from it: set your support address (or TRIAGE_ACK=off)"
+        )
+        problems.append(Problem("TRIAGE_ACK_FROM", why))
+    try:
+        templates(settings.ack_templates_dir)
+    except (TemplateError, OSError) as exc:
+        problems.append(Problem("TRIAGE_ACK_TEMPLATES_DIR", str(exc)))
     return problems
 
 

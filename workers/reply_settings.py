@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import DirectoryPath, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
 from inbox.attachments import FileLimits
@@ -20,6 +20,18 @@ class ReplySettings(BaseSettings):
     ack: Literal["on", "off"] = Field("on", description="acknowledge each new ticket by mail")
     ack_from: str = Field(
         "support@example.com", pattern=r"^[^@\s<>]+@[^@\s<>]+$", description="the acknowledgements' sender"
+    )
+    ack_from_name: str | None = Field(
+        None,
+        max_length=80,
+        pattern=r"^[^\x00-\x1f\x7f<>@]+$",
+        description='the acknowledgements\' sender name (From: "Acme Support <support@acme.example>")',
+    )
+    ack_signature: str = Field(
+        "", max_length=1000, description="signature appended to each acknowledgement (\\n for new lines)"
+    )
+    ack_templates_dir: DirectoryPath | None = Field(
+        None, description="folder of acknowledgement templates per language (de.txt, ...) over the built-in"
     )
     ack_skip_categories: list[str] = Field(
         default_factory=list, description="categories that get no acknowledgement (JSON list)"
@@ -52,6 +64,12 @@ class ReplySettings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password; never logged")
     smtp_timeout_s: float = Field(20.0, gt=0, le=300, description="SMTP connect and command timeout")
     smtp_ca_file: Path | None = Field(None, description="CA certificates to trust for STARTTLS (PEM)")
+
+    @field_validator("ack_signature")
+    @classmethod
+    def _lines(cls, signature: str) -> str:
+        """An environment variable holds one line: `\\n` in it starts a new one."""
+        return signature.replace("\\n", "\n").strip()
 
     def file_limits(self) -> FileLimits:
         """How much of a ticket's files may go to its issue (judged at ingest, and again when attaching)."""

@@ -18,10 +18,15 @@ from tools.acknowledge import AckArgs, acknowledge, compose
 from tools.base import ToolContext
 from tools.errors import PermanentToolError, RetryableToolError
 from tools.mail_out import ticket_of_acknowledgement
-from workers.settings import load_settings
+from workers.checks import acknowledgement_problems
+from workers.runtime import build_runtime
+from workers.settings import ConfigError, load_settings
 
 ARGS = {"to": "jane@example.com", "name": "Jane Doe", "subject": "Invoice wrong", "issue_key": "SUP-7",
         "message_id": "m1@example.com", "category": "billing"}  # fmt: skip
+
+
+CONFIG = load_settings(ack_from="help@support.example").tool_config()
 
 
 @pytest.fixture
@@ -122,14 +127,67 @@ def test_without_smtp_the_exact_message_is_kept_in_the_mail_outbox_once(
 
 
 def test_the_customers_language_is_used_where_a_template_exists_and_english_otherwise() -> None:
-    german = compose(AckArgs(**{**ARGS, "language": "de"}), "help@support.example", "x@y", "de")
+    german = compose(AckArgs(**{**ARGS, "language": "de"}), CONFIG, "x@y", "de")
     assert german["Subject"].startswith("[SUP-7] Wir haben Ihre Anfrage erhalten")
     assert "Guten Tag Jane Doe," in german.get_content()
 
 
 def test_a_customers_subject_and_name_cannot_add_header_lines() -> None:
     hostile = AckArgs(**{**ARGS, "subject": "hi\r\nBcc: victim@example.com", "name": "Eve\nX-Evil: 1"})
-    message = compose(hostile, "help@support.example", "x@y", "en")
+    message = compose(hostile, CONFIG, "x@y", "en")
     assert message["Bcc"] is None and message["X-Evil"] is None
     assert message["Subject"] == "[SUP-7] We received your request: hi Bcc: victim@example.com"
     assert message.as_bytes().count(b"\nBcc:") == 0
+
+
+def test_the_company_voice_its_templates_sender_name_and_signature_reach_the_customer(
+    store: RunStore, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "de.txt").write_text(
+        "Subject: [${issue_key}] Acme hat Ihre Nachricht: ${subject}\n\n${greeting}\n\nDanke! Ihre Nummer: "
+        "${issue_key}.\n\n${signature}\n"
+    )
+    voice = {"ack_templates_dir": own, "ack_from_name": "Acme Support", "ack_signature": "Acme GmbH\\nBerlin"}
+    ctx = over_smtp(store, tmp_path, smtp, **voice)
+    acknowledge.run({**ARGS, "language": "de"}, ctx)
+    acknowledge.run({**ARGS, "language": "fr"}, over_smtp(store, tmp_path, smtp, "T0123456789abcdf", **voice))
+    german, french = smtp.messages()
+    assert german["From"] == "Acme Support <help@support.example>"
+    assert german["Subject"] == "[SUP-7] Acme hat Ihre Nachricht: Invoice wrong"
+    text = german.get_content().replace("\r\n", "\n").rstrip()
+    assert text == "Guten Tag Jane Doe,\n\nDanke! Ihre Nummer: SUP-7.\n\nAcme GmbH\nBerlin"
+    assert french["Subject"].startswith("[SUP-7] ")  # the built-in French template
+    assert french.get_content().replace("\r\n", "\n").rstrip().endswith("-- \nAcme GmbH\nBerlin")  # appended where none says
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("de.txt", "Subject: [${issue_key}] x\n\nHallo ${isue_key}\n", "unknown placeholder ${isue_key}"),
+        ("de.txt", "Subject: Danke\n\nHallo\n", "the subject must carry ${issue_key}"),
+        ("de.txt", "Hallo\n", "starts with one `Subject: ...` line"),
+        ("german.txt", "Subject: [${issue_key}]\n\nHallo\n", "name a template by its language"),
+        ("de.txt", "Subject: [${issue_key}] 5 $\n\nHallo\n", "write $$ for a dollar sign"),
+    ],
+)
+def test_a_template_that_cannot_be_used_stops_the_start_naming_the_file(
+    tmp_path: Path, name: str, text: str, says: str
+) -> None:
+    (tmp_path / name).write_text(text)
+    settings = load_settings(ack_templates_dir=tmp_path)
+    [problem] = acknowledgement_problems(settings)
+    assert problem.where == "TRIAGE_ACK_TEMPLATES_DIR" and says in problem.message and name in problem.message
+
+
+def test_a_worker_with_smtp_refuses_to_send_from_the_example_address() -> None:
+    [problem] = acknowledgement_problems(load_settings(smtp_host="smtp.acme.example"))
+    assert problem.where == "TRIAGE_ACK_FROM" and "example address support@example.com" in problem.message
+    assert (
+        acknowledgement_problems(load_settings(smtp_host="smtp.acme.example", ack_from="help@acme.example"))
+        == []
+    )
+    assert acknowledgement_problems(load_settings()) == []  # the dry run may keep the example
+    with pytest.raises(ConfigError, match="TRIAGE_ACK_FROM: is still the example address"):
+        build_runtime(load_settings(smtp_host="smtp.acme.example"))
