@@ -101,6 +101,7 @@ class RulePlanner:
                     "language": _ticket("language"),
                     "evidence": _result("extract", "evidence"),
                     "attachments": _ticket("attachments"),
+                    "participants": _ticket("cc"),
                     **({"raise_urgency": 1} if raised else {}),
                 },
             ),

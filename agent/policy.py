@@ -18,6 +18,8 @@ from tools.base import Tool
 # An acknowledgement answers the ticket's own sender about the ticket's own message, nobody else: a mail
 # must not talk a model into sending the system's mail to an address of its choosing.
 _PINNED = {"acknowledge": {"to": {REF: "ticket.sender"}, "message_id": {REF: "ticket.message_id"}}}
+# Whom a service desk request lets in: only the mail's own Cc (and of it, the tool keeps colleagues).
+_PINNED_IF_GIVEN = {"create_jira_issue": {"participants": {REF: "ticket.cc"}}}
 # The tools whose `issue_key` names the issue they write to (or, for an acknowledgement, the reference a
 # customer is given): only this plan's own issue, never a key a mail or a model chose (a subject that
 # reads "SUP-1" would otherwise put a draft, files or an incident link on another customer's issue).
@@ -58,6 +60,9 @@ def policy_errors(plan: Plan, ticket: Ticket) -> list[str]:
         for name, wanted in _PINNED.get(step.tool, {}).items():
             if step.args.get(name) != wanted:
                 errors.append(f"step {step.id!r}: {name} must be {wanted} (the ticket's own)")
+        for name, wanted in _PINNED_IF_GIVEN.get(step.tool, {}).items():
+            if name in step.args and step.args[name] != wanted:
+                errors.append(f"step {step.id!r}: {name} may only be {wanted} (the ticket's own)")
     return errors
 
 

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 
-from tools.jira_client import JiraUnreachable, check_jira
+from tools.jira_client import JiraUnreachable
+from tools.jira_site import check_site
 from workers.runtime import Runtime
 from workers.settings import Settings
 
@@ -71,7 +72,7 @@ def jira_check(rt: Runtime) -> None:
                    f"{config.outbox_path}")  # fmt: skip
         return
     try:
-        problems = check_jira(config)
+        problems = check_site(config)
     except JiraUnreachable as exc:
         click.echo(f"cannot reach Jira at {config.jira_url} (TRIAGE_JIRA_URL): {exc}", err=True)
         sys.exit(2)

@@ -7,13 +7,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes
-from email.header import Header, decode_header
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from email.utils import parseaddr, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
+from inbox.addresses import copied, sender_of
 from inbox.attachments import DEFAULT_LIMITS, File, FileLimits, judged
+from inbox.headers import decode_bytes, header_text
 from inbox.language import detect_language
 from inbox.loops import automated_reason
 from inbox.spam import DEFAULT_SCORE, spam_reason
@@ -23,7 +24,6 @@ from inbox.ticket import Attachment, Ticket, ticket_id_for
 _MSGID = re.compile(r"<([^<>\s]{1,998})>")
 
 # Bounds on untrusted input, applied before any work on it: every later step is linear in what is kept.
-MAX_HEADER_CHARS = 4096  # of one header's value; RFC 5322 lines stop at 998, folded headers rarely pass 4 KB
 MAX_SUBJECT_CHARS = 1000
 MAX_BODY_CHARS = 100_000  # of the text kept as the ticket's body (Jira takes 32,767 per description)
 MAX_PARTS = 500  # MIME parts read; the rest are counted, not read
@@ -47,94 +47,10 @@ class Incoming:
     spam: str | None = None
 
 
-# Senders label text with a charset narrower than what they wrote; decode with the superset.
-_CHARSET_SUPERSETS = {
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "ks_c_5601-1987": "cp949",
-    "euc-kr": "cp949",
-    "iso-8859-1": "cp1252",
-    "us-ascii": "utf-8",
-    "ascii": "utf-8",
-    "iso-8859-8-i": "iso-8859-8",
-    "unknown-8bit": "utf-8",
-}
-
-
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode bytes in a declared charset, tolerating unknown names, codecs that are no text encoding
-    (idna, rot13 raise instead of replacing) and bad bytes: anything else is read as UTF-8."""
-    name = (charset or "utf-8").strip().strip('"').lower()
-    name = _CHARSET_SUPERSETS.get(name, name)
-    try:
-        return data.decode(name, "replace")
-    except Exception:
-        return data.decode("utf-8", "replace")
-
-
-def address_in(raw: bytes) -> str:
-    """The sender address of raw mail as ingest reads it (decoded, unquoted forms too); '' if none."""
-    try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True)
-        return sender_of(header_text(headers.get("From")))[1].strip().lower()
-    except Exception:  # unreadable headers: no address to match
-        return ""
-
-
-def header_text(value: object) -> str:
-    """A header value as clean text: RFC 2047 words decoded, raw 8-bit bytes read as UTF-8."""
-    if value is None:
-        return ""
-    if isinstance(value, Header):  # raw 8-bit bytes in the header (RFC 6532 UTF-8, mostly)
-        value = "".join(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
-                        for chunk, charset in decode_header(value))  # fmt: skip
-    raw = str(value)[:MAX_HEADER_CHARS]
-    if any("\udc80" <= ch <= "\udcff" for ch in raw):
-        raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    try:
-        chunks = decode_header(raw)
-        decoded = "".join(
-            decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk for chunk, charset in chunks
-        )
-    except Exception:  # a broken encoded-word: keep the raw text
-        decoded = raw
-    return re.sub(r"\s+", " ", decoded).strip()
-
-
 def _decode_payload(part: Message) -> str:
     """The decoded text of a leaf part, in its declared charset (falling back to UTF-8)."""
     payload = part.get_payload(decode=True)
     return decode_bytes(payload, part.get_content_charset()) if isinstance(payload, bytes) else ""
-
-
-_LOCAL_PART = re.compile(r"[\w.+'=-]{1,64}\Z")
-_DOMAIN = re.compile(r"[\w-]{1,63}(?:\.[\w-]{1,63})+")
-
-
-def _bare_address(text: str) -> tuple[int, str] | None:
-    """The first address-like `local@domain` in free text and where it starts. Linear: it looks only
-    around each '@', in windows as long as an address part may be (local 64, domain 255)."""
-    at = text.find("@")
-    while at != -1:
-        local = _LOCAL_PART.search(text, max(0, at - 64), at)
-        domain = _DOMAIN.match(text, at + 1, at + 256)
-        if local and domain:
-            return local.start(), f"{local.group(0)}@{domain.group(0)}"
-        at = text.find("@", at + 1)
-    return None
-
-
-def sender_of(from_header: str) -> tuple[str, str]:
-    """(display name, address) from a From header, even when the display name is unquoted
-    (`Gina Gdpr gina@example.com`). The one reading of From: ingest and erasure both use it."""
-    from_header = from_header[:MAX_HEADER_CHARS]
-    name, address = parseaddr(from_header)
-    if "@" not in address or any(ch.isspace() for ch in address):  # no address, or words glued to one
-        found = _bare_address(from_header)
-        if found:
-            start, address = found
-            name = from_header[:start].strip().strip('"<').strip()
-    return name, address
 
 
 def _filename(part: Message) -> str | None:
@@ -291,6 +207,7 @@ def parse_message(
         signature=signature,
         attachments=attachments,
         in_reply_to=list(dict.fromkeys(reversed(replies_to))),
+        cc=copied(header_text(msg.get("Cc")), address.lower()),
         received_at=_received_at(msg),
         size=len(raw),
         language=detect_language(subject, body),

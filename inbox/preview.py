@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from inbox.parse import address_in, header_text
+from inbox.addresses import address_in
+from inbox.headers import header_text
 
 PREVIEW_BYTES = 64 * 1024  # of the raw copy, what a preview reads
 MAX_FIELDS = 60  # header fields shown; the rest are counted

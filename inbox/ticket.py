@@ -29,6 +29,7 @@ class Ticket(BaseModel):
     signature: str = Field(default="", description="the signature block trimmed from the body")
     attachments: list[Attachment] = Field(default_factory=list)
     in_reply_to: list[str] = Field(default_factory=list, description="Message-IDs this message replies to")
+    cc: list[str] = Field(default_factory=list, description="the other addresses in Cc (at most 20)")
     received_at: datetime
     size: int = Field(description="raw message size in bytes")
     thread_of: str | None = Field(default=None, description="id of the ticket this message replies to")

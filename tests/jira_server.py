@@ -26,9 +26,11 @@ from email.policy import default as email_policy
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from tests import jira_service_desk as service_desk
 from tests.http_peer import JsonHandler, serving
 
 API = "/rest/api/2"
+SERVICE_DESK_API = "/rest/servicedeskapi"
 FIELDS = ["summary", "description", "labels", "priority", "issuetype", "project", "components", "status", "created",
           "updated"]  # fmt: skip
 
@@ -93,9 +95,15 @@ class FakeJira:
         self.random = random.Random(1)
         self.random_failures = 0
         self.state = JiraState()
+        self.service_desk = service_desk.ServiceDeskState()
         self.lock = threading.Lock()
         self.add_project("SUP", components=["Billing", "Platform"])
         self.url = ""
+
+    def add_service_desk(self, desk_id: str, project: str, request_types: dict[str, list[str]]) -> None:
+        """A service desk on a project of its own, with request types (id -> the fields each shows)."""
+        self.add_project(project)
+        self.service_desk.desks[desk_id] = service_desk.Desk(project, request_types)
 
     def add_project(self, key: str, components: list[str] | None = None) -> None:
         """Create a project with the default issue types."""
@@ -205,10 +213,13 @@ class _Handler(JsonHandler):
 
     def _dispatch(self, method: str) -> None:
         parsed = urlparse(self.path)
-        if not parsed.path.startswith(API):
+        if parsed.path.startswith(SERVICE_DESK_API):  # faults match it as /servicedeskapi/...
+            path = parsed.path[len("/rest") :]
+        elif parsed.path.startswith(API):
+            path = parsed.path[len(API) :]
+        else:
             self.send_json(404, _error(["Not found"]))
             return
-        path = parsed.path[len(API) :]
         # A repeated parameter (fields=a&fields=b, as requests sends a list) reads as Jira reads it: a,b.
         query = {k: ",".join(v) for k, v in parse_qs(parsed.query).items()}
         self.jira.state.requests.append((method, path))
@@ -254,10 +265,19 @@ class _Handler(JsonHandler):
 
     # -- the API ----------------------------------------------------------------------------------
 
+    def create(self, fields: dict[str, Any]) -> tuple[int, Any]:
+        """Make an issue as POST /issue does (for the service desk's requests): (201, the issue)."""
+        status, answer = self._create_issue({"fields": fields}, self.jira.url + API)
+        return (status, self.jira.state.issues[answer["key"]]) if status == 201 else (status, answer)
+
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
         jira = self.jira
         state = jira.state
         base = jira.url + API
+        if path.startswith("/servicedeskapi/"):
+            return service_desk.route(
+                jira.service_desk, self, method, path.removeprefix("/servicedeskapi"), body
+            )
         if method == "GET" and path == "/serverInfo":
             if jira.deployment == "Cloud":
                 return 200, {"baseUrl": jira.url, "version": "1001.0.0-SNAPSHOT", "versionNumbers": [1001, 0, 0],

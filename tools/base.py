@@ -118,6 +118,8 @@ class ToolConfig(BaseModel):
     jira_priorities: dict[str, str]
     jira_labels: tuple[str, ...]
     jira_components: dict[str, str]
+    jira_service_desk: str | None  # a JSM service desk id: requests raised on the customer's behalf
+    jira_request_type: str | None  # its request type id for new requests
     jira_url: str | None  # None: the Jira tools run in dry-run mode
     jira_user: str | None
     jira_api_token: SecretStr | None

@@ -156,8 +156,9 @@ def _problem_issue(
         with ctx.ledger.exclusive(key, ttl_s=ctx.hard_timeout_s):
             if (done := ctx.ledger.get(key)) is None:
                 found = jira_client.find_issue_by_label(ctx.config, problem_label(incident.id))
+                sent = ledger_keys.incident_problem_sent(incident.id)
                 issue_key = found or create_once(
-                    ctx, payload["fields"], ledger_keys.incident_problem_sent(incident.id)
+                    ctx, sent, lambda: jira_client.create_issue(ctx.config, payload["fields"])
                 )
                 done = ctx.ledger.claim(key, {"issue_key": issue_key})[1]
             record = done

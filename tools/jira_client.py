@@ -33,6 +33,7 @@ def _jira_messages(exc: JIRAError) -> str:
     except (ValueError, AttributeError):
         body = {}
     parts = [str(m) for m in body.get("errorMessages", [])]
+    parts += [str(body["errorMessage"])] if body.get("errorMessage") else []  # the service desk API's
     parts += [f"{name}: {text}" for name, text in (body.get("errors") or {}).items()]
     return "; ".join(parts) or "no error details"
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tools import jira_client, ledger_keys, outbox
+from tools import jira_client, jira_service_desk, ledger_keys, outbox
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import NotReadyYet, OutcomeUnknown, PermanentToolError, ToolError
 from tools.jira_text import DESCRIPTION_MAX, attachment_lines, evidence_lines, jira_text, summary_text
 
+MAX_PARTICIPANTS = 10  # request participants a service desk request gets at most
 _JIRA_TIMEOUT_S = 60  # several HTTP calls (search, create) at TRIAGE_JIRA_TIMEOUT_S each at most
 JIRA_RETRY = RetryPolicy(max_attempts=8, base_s=2, cap_s=120)  # what every tool that writes to Jira uses
 
@@ -45,6 +47,10 @@ class CreateIssueArgs(BaseModel):
     language: str | None = Field(None, description="the customer's language (ISO 639-1): a label")
     evidence: dict[str, str] | None = Field(None, description="where each finding was read (extract's)")
     attachments: list[Any] | None = Field(None, description="the mail's attachments (ticket.attachments)")
+    participants: list[str] | None = Field(
+        None,
+        description="the mail's Cc addresses (ticket.cc): on a service desk, colleagues join the request",
+    )
     raise_urgency: int = Field(
         0, ge=0, le=2, description="steps to raise the urgency by (a customer who keeps writing)"
     )
@@ -94,6 +100,7 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
         [
             f"From: {args.customer_name} <{args.sender}>" if args.customer_name else f"From: {args.sender}",
             f"Account: {args.account_id or 'unknown'}",
+            *([f"Cc: {', '.join(args.participants[:MAX_PARTICIPANTS])}"] if args.participants else []),
             f"Urgency: {args.effective_urgency}"
             + (
                 f" (raised from {args.urgency}: the customer wrote again and again)"
@@ -128,15 +135,15 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
     return {"fields": fields}
 
 
-def create_once(ctx: ToolContext, fields: dict[str, Any], sent_key: str) -> str:
-    """Create the issue (`sent_key`: the ledger key noting when its create went out), unless a create
-    whose fate is unknown went out too recently for Jira's search to show its issue (the label search
-    just missed). The send is noted first, so a worker that dies
-    mid-request leaves the note too; an answer from Jira (an error status) clears it: nothing was made."""
+def create_once(ctx: ToolContext, sent_key: str, create: Callable[[], str]) -> str:
+    """Create the issue with `create` (`sent_key`: the ledger key noting when its create went out),
+    unless a create whose fate is unknown went out too recently for Jira's search to show its issue (the
+    label search just missed). The send is noted first, so a worker that dies mid-request leaves the note
+    too; an answer from Jira (an error status) clears it: nothing was made."""
     _wait_out_the_search_lag(ctx, sent_key)
     ctx.ledger.note(sent_key, {"at": time.time()})
     try:
-        return jira_client.create_issue(ctx.config, fields)
+        return create()
     except ToolError as exc:
         if not isinstance(exc, OutcomeUnknown):
             ctx.ledger.note(sent_key, {"at": None})
@@ -206,10 +213,28 @@ def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
         key = jira_client.find_issue_by_label(ctx.config, idempotency_label(ctx.ticket_id))
         created = key is None
         if key is None:
-            key = create_once(ctx, payload["fields"], ledger_keys.create_sent(ctx.ticket_id, ctx.step_id))
+            key = create_once(
+                ctx, ledger_keys.create_sent(ctx.ticket_id, ctx.step_id), _creator(args, ctx, payload)
+            )
+        if ctx.config.jira_service_desk is not None:
+            jira_service_desk.set_fields(ctx.config, key, payload["fields"])
         result = _record(ctx, {"issue_key": key, "dry_run": False, "request": payload}, created)
         ctx.ledger.claim(ledger_keys.jira_issue(ctx.ticket_id), _as_set(args, key))
         return result
+
+
+def _creator(args: CreateIssueArgs, ctx: ToolContext, payload: dict[str, Any]) -> Callable[[], str]:
+    """What creates the issue: a plain Jira issue, or with a service desk the customer's own request
+    (the customer its reporter; only colleagues in Cc, of the sender's own domain, its participants: a
+    stranger's Cc must not make the desk mail third parties)."""
+    config, fields = ctx.config, payload["fields"]
+    if config.jira_service_desk is None:
+        return lambda: jira_client.create_issue(config, fields)
+    domain = args.sender.rpartition("@")[2]
+    colleagues = [a for a in args.participants or [] if a.rpartition("@")[2] == domain][:MAX_PARTICIPANTS]
+    return lambda: jira_service_desk.raise_request(
+        config, fields, args.sender, args.customer_name, colleagues
+    )
 
 
 class CommentArgs(BaseModel):

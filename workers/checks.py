@@ -16,7 +16,8 @@ import redis
 from agent.store.health import StoreHealth
 from tools.ack_templates import TemplateError, templates
 from tools.base import Tool, ToolConfig
-from tools.jira_client import JiraUnreachable, check_jira
+from tools.jira_client import JiraUnreachable
+from tools.jira_site import check_site
 from tools.llm import OpenAICompatibleLLM
 from tools.taxonomy import classifier_for
 from workers.reply_settings import ReplySettings
@@ -115,7 +116,7 @@ def jira_problems(config: ToolConfig) -> list[Problem]:
     if config.jira_dry_run:
         return []
     try:
-        return [Problem("jira", problem) for problem in check_jira(config)]
+        return [Problem("jira", problem) for problem in check_site(config)]
     except JiraUnreachable as exc:
         message = f"cannot reach {config.jira_url} (TRIAGE_JIRA_URL): {exc}; tasks retry until it answers"
         return [Problem("jira", message, fatal=False)]

@@ -25,6 +25,7 @@ from tools.llm import LLMConfig
 from tools.patterns import check_pattern
 from tools.taxonomy import resolve_classifier
 from workers.console_settings import ConsoleSettings
+from workers.jira_settings import JiraSettings
 from workers.memory_settings import MemorySettings
 from workers.reply_settings import ReplySettings
 
@@ -36,7 +37,7 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message names the environment variable to fix."""
 
 
-class Settings(MemorySettings, ReplySettings, ConsoleSettings):
+class Settings(MemorySettings, ReplySettings, JiraSettings, ConsoleSettings):
     """Every setting of the system; each field is read from TRIAGE_<FIELD NAME>."""
 
     # The environment wins over a `.env` file in the working directory (as docker compose reads it).
@@ -111,24 +112,6 @@ class Settings(MemorySettings, ReplySettings, ConsoleSettings):
     outbox_path: Path = Field(
         Path("var/outbox.jsonl"), description="dry-run Jira payloads, one JSON per line"
     )
-    jira_project: str = Field("SUP", description="Jira project key for new issues")
-    jira_issue_type: str = Field("Task", description="Jira issue type for new issues")
-    jira_priorities: dict[str, str] = Field(
-        {"low": "Low", "medium": "Medium", "high": "High"}, description="urgency -> Jira priority (JSON)"
-    )
-    jira_labels: list[str] = Field(["triage"], description="labels on every issue (JSON list)")
-    jira_components: dict[str, str] = Field({}, description="category -> Jira component (JSON), optional")
-    jira_url: str | None = Field(None, description="Jira base URL; unset: dry-run mode (outbox file)")
-    jira_user: str | None = Field(None, description="Jira user (e-mail for Jira Cloud)")
-    jira_api_token: SecretStr | None = Field(None, description="Jira API token or password; never logged")
-    jira_timeout_s: float = Field(15.0, gt=0, le=120, description="timeout of each Jira HTTP request")
-    jira_search_lag_s: float = Field(
-        30.0,
-        ge=0,
-        le=3600,
-        description="how long Jira's search may miss a new issue (Cloud indexes late): a retried create "
-        "waits this long after an attempt whose answer was lost before searching again and creating",
-    )
     audit_key: SecretStr | None = Field(
         None, description="secret for the keyed hash (HMAC) the audit trail keeps of an erased address"
     )
@@ -198,40 +181,11 @@ class Settings(MemorySettings, ReplySettings, ConsoleSettings):
             raise ValueError(f"only the field {{run_id}} can be filled in, not {exc}") from None
         return value
 
-    @field_validator("jira_labels")
-    @classmethod
-    def _labels(cls, value: list[str]) -> list[str]:
-        bad = [label for label in value if not label or any(ch.isspace() for ch in label)]
-        if bad:
-            raise ValueError(f"Jira labels cannot be empty or contain spaces: {bad}")
-        return value
-
     @field_validator("classifier")
     @classmethod
     def _installed(cls, value: str) -> str:
         resolve_classifier(value)
         return value
-
-    @field_validator("jira_priorities")
-    @classmethod
-    def _all_urgencies(cls, value: dict[str, str]) -> dict[str, str]:
-        missing = {"low", "medium", "high"} - value.keys()
-        if missing:
-            raise ValueError(f"needs a priority for {', '.join(sorted(missing))}")
-        return value
-
-    @model_validator(mode="after")
-    def _jira_credentials(self) -> Settings:
-        if self.jira_url is not None:
-            given = {
-                "jira_user": self.jira_user,
-                "jira_api_token": self.jira_api_token and self.jira_api_token.get_secret_value(),
-            }
-            missing = [name for name, value in given.items() if not value]
-            if missing:
-                names = ", ".join("TRIAGE_" + m.upper() for m in missing)
-                raise ValueError(f"TRIAGE_JIRA_URL is set, so {names} must be too")
-        return self
 
     @model_validator(mode="after")
     def _imap_credentials(self) -> Settings:

@@ -14,7 +14,7 @@ from agent.store.deliveries import Deliveries
 from agent.store.incidents import Incidents
 from agent.store.ledger import SideEffectLedger
 from agent.store.runs import Runs
-from inbox.parse import address_in
+from inbox.addresses import address_in
 
 _HEADERS_READ = 64 * 1024  # of stored raw mail, what erasure reads to find the sender (not megabytes)
 AUDIT_KEPT = 100_000  # newest entries of the audit trail kept (failed logins from strangers land there too)

@@ -197,3 +197,22 @@ def test_a_step_naming_an_issue_may_name_only_its_plans_own(step_id: str, refuse
              else s for s in plan.steps]  # fmt: skip
     with pytest.raises(PlanInvalid, match=refused):
         review_plan(plan.model_copy(update={"steps": moved}), NEW, CATALOG, max_steps=10)
+
+
+def test_a_requests_participants_may_only_be_the_mails_own_cc() -> None:
+    """A model told to lie must not make in_reply_to (or any other list) the request's participants."""
+    plan = RulePlanner().make_plan(NEW).plan
+    assert plan.step("create_issue").args["participants"] == {"$ref": "ticket.cc"}
+    elsewhere = [
+        s.model_copy(update={"args": {**s.args, "participants": {"$ref": "ticket.in_reply_to"}}})
+        if s.tool == "create_jira_issue"
+        else s
+        for s in plan.steps
+    ]
+    with pytest.raises(PlanInvalid, match="participants may only be"):
+        review_plan(plan.model_copy(update={"steps": elsewhere}), NEW, CATALOG, max_steps=10)
+    without = [
+        s.model_copy(update={"args": {k: v for k, v in s.args.items() if k != "participants"}})
+        for s in plan.steps
+    ]
+    assert review_plan(plan.model_copy(update={"steps": without}), NEW, CATALOG, max_steps=10) is None

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from inbox.parse import Incoming, Unparseable, address_in, parse_message
+from inbox.addresses import address_in, copied
+from inbox.parse import Incoming, Unparseable, parse_message
 from tests.support import CORPORA, SAMPLE_MAILBOX, email_bytes, needs_corpora
 
 MIME_CORPUS = sorted(
@@ -122,3 +123,12 @@ def test_raw_utf8_header_values_read_as_text_not_replacement_characters() -> Non
     raw = "From: Renée Müller <renee@example.com>\r\nSubject: Rechnung für März\r\n\r\nHallo".encode()
     ticket = parse_message(raw, max_bytes=10_000).ticket
     assert (ticket.sender_name, ticket.subject) == ("Renée Müller", "Rechnung für März")
+
+
+def test_the_cc_addresses_are_kept_plain_once_each_without_the_sender_and_bounded() -> None:
+    cc = 'Bob <Bob@Acme.example>, "Lee, Ann" <ann@acme.example>, bob@acme.example, not an address, <a b@c.d>'
+    assert copied(cc, "ann@acme.example") == ["bob@acme.example"]
+    many = ", ".join(f"p{i}@acme.example" for i in range(50_000))  # about 1 MB of Cc
+    assert copied(many, "ann@acme.example") == [f"p{i}@acme.example" for i in range(20)]
+    raw = b"From: ann@acme.example\r\nCc: Bob <bob@acme.example>\r\nSubject: hi\r\n\r\nbody\r\n"
+    assert parse_message(raw, max_bytes=10_000).ticket.cc == ["bob@acme.example"]

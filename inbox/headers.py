@@ -1,0 +1,54 @@
+"""Header values as text: RFC 2047 words and raw 8-bit bytes decoded, bounded, in the charset the sender
+meant (or UTF-8). The one way the inbox reads a header or a declared charset."""
+
+from __future__ import annotations
+
+import re
+from email.header import Header, decode_header
+
+MAX_HEADER_CHARS = 4096  # of one header's value; RFC 5322 lines stop at 998, folded headers rarely pass 4 KB
+
+
+# Senders label text with a charset narrower than what they wrote; decode with the superset.
+_CHARSET_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "iso-8859-1": "cp1252",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+    "iso-8859-8-i": "iso-8859-8",
+    "unknown-8bit": "utf-8",
+}
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode bytes in a declared charset, tolerating unknown names, codecs that are no text encoding
+    (idna, rot13 raise instead of replacing) and bad bytes: anything else is read as UTF-8."""
+    name = (charset or "utf-8").strip().strip('"').lower()
+    name = _CHARSET_SUPERSETS.get(name, name)
+    try:
+        return data.decode(name, "replace")
+    except Exception:
+        return data.decode("utf-8", "replace")
+
+
+def header_text(value: object) -> str:
+    """A header value as clean text: RFC 2047 words decoded, raw 8-bit bytes read as UTF-8."""
+    if value is None:
+        return ""
+    if isinstance(value, Header):  # raw 8-bit bytes in the header (RFC 6532 UTF-8, mostly)
+        chunks = decode_header(value)
+        value = "".join(decode_bytes(c, charset) if isinstance(c, bytes) else c for c, charset in chunks)
+    raw = str(value)[:MAX_HEADER_CHARS]
+    if any("\udc80" <= ch <= "\udcff" for ch in raw):
+        raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    try:
+        chunks = decode_header(raw)
+        decoded = "".join(
+            decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk for chunk, charset in chunks
+        )
+    except Exception:  # a broken encoded-word: keep the raw text
+        decoded = raw
+    return re.sub(r"\s+", " ", decoded).strip()
