@@ -159,7 +159,9 @@ def test_the_company_voice_its_templates_sender_name_and_signature_reach_the_cus
     text = german.get_content().replace("\r\n", "\n").rstrip()
     assert text == "Guten Tag Jane Doe,\n\nDanke! Ihre Nummer: SUP-7.\n\nAcme GmbH\nBerlin"
     assert french["Subject"].startswith("[SUP-7] ")  # the built-in French template
-    assert french.get_content().replace("\r\n", "\n").rstrip().endswith("-- \nAcme GmbH\nBerlin")  # appended where none says
+    assert (
+        french.get_content().replace("\r\n", "\n").rstrip().endswith("-- \nAcme GmbH\nBerlin")
+    )  # appended where none says
 
 
 @pytest.mark.parametrize(
