@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import get_args
 
@@ -113,10 +114,7 @@ def add_token_command(rt: Runtime, name: str, role: Role, path: Path | None) -> 
 def remove_user_command(rt: Runtime, name: str, path: Path | None) -> None:
     """Take a console user out (a running console logs them out at once)."""
     target = _users_file(rt, path)
-    try:
-        remove_user(target, name)
-    except (DirectoryError, KeyError) as exc:
-        raise click.ClickException(str(exc).strip("'\"")) from None
+    _removed(lambda: remove_user(target, name))
     click.echo(f"{name} is no longer in {target}")
 
 
@@ -127,8 +125,13 @@ def remove_user_command(rt: Runtime, name: str, path: Path | None) -> None:
 def remove_token_command(rt: Runtime, name: str, path: Path | None) -> None:
     """Take an API token out (a running console refuses it at once)."""
     target = _users_file(rt, path)
+    _removed(lambda: remove_token(target, name))
+    click.echo(f"token {name} is no longer in {target}")
+
+
+def _removed(remove: Callable[[], None]) -> None:
+    """Run a removal; what stops it (no such entry, the last one) ends the command with why."""
     try:
-        remove_token(target, name)
+        remove()
     except (DirectoryError, KeyError) as exc:
         raise click.ClickException(str(exc).strip("'\"")) from None
-    click.echo(f"token {name} is no longer in {target}")

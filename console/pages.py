@@ -78,17 +78,14 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
         page_no: int = 0,
     ) -> Response:
         caller = gate.require(request, "viewer")
-        zone = viewer_zone(request)
-        try:
-            wanted = views.RunFilter(
-                status=status if status in STATUSES else None,  # type: ignore[arg-type]
-                category=category[:40] or None,
-                since=_day(since, zone),
-                until=_day(until, zone, end=True),
-                text=q[:200],
-            )
-        except ValueError:
-            raise HTTPException(422, "dates are YYYY-MM-DD") from None
+        start, end = _days(since, until, viewer_zone(request))
+        wanted = views.RunFilter(
+            status=status if status in STATUSES else None,  # type: ignore[arg-type]
+            category=category[:40] or None,
+            since=start,
+            until=end,
+            text=q[:200],
+        )
         found = views.find_runs(store, wanted, offset=max(0, page_no) * views.PAGE)
         form = {"status": status, "category": category, "since": since, "until": until, "q": q}
         return page(
@@ -114,18 +111,15 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
         page_no: int = 0,
     ) -> Response:
         caller = gate.require(request, "viewer")
-        zone = viewer_zone(request)
-        try:
-            wanted = MailFilter(
-                sender=sender[:200] or None,
-                words=subject[:200],
-                issue_key=issue.strip().upper()[:40] or None,
-                outcome=outcome if outcome in OUTCOMES else None,  # type: ignore[arg-type]
-                since=_day(since, zone),
-                until=_day(until, zone, end=True),
-            )
-        except ValueError:
-            raise HTTPException(422, "dates are YYYY-MM-DD") from None
+        start, end = _days(since, until, viewer_zone(request))
+        wanted = MailFilter(
+            sender=sender[:200] or None,
+            words=subject[:200],
+            issue_key=issue.strip().upper()[:40] or None,
+            outcome=outcome if outcome in OUTCOMES else None,  # type: ignore[arg-type]
+            since=start,
+            until=end,
+        )
         found = find_mail(store, wanted, offset=max(0, page_no) * views.PAGE, page=views.PAGE)
         form = {"sender": sender, "subject": subject, "issue": issue, "outcome": outcome}
         form |= {"since": since, "until": until}
@@ -268,6 +262,14 @@ def _reason(form: dict[str, str]) -> str:
     if not reason:
         raise Refused("say why (the reason is kept in the audit trail)")
     return reason
+
+
+def _days(since: str, until: str, zone: Any) -> tuple[datetime | None, datetime | None]:
+    """A filter's From and To dates as the instants the first starts and the last ends; 422 otherwise."""
+    try:
+        return _day(since, zone), _day(until, zone, end=True)
+    except ValueError:
+        raise HTTPException(422, "dates are YYYY-MM-DD") from None
 
 
 def _day(text: str, zone: Any, end: bool = False) -> datetime | None:

@@ -18,6 +18,7 @@ from agent.run import Delivery, Run
 from agent.store import RunStore
 from inbox.maildir import MaildirSource
 from tests.chroma_server import CHROMA, ChromaServer
+from tests.jira_server import FakeJira, running_jira
 from tests.support import wait_for
 from tools.base import Tool
 from tools.catalog import CATALOG
@@ -157,6 +158,14 @@ def point_at_jira(swap_runtime: Any) -> Any:
         )
 
     return point
+
+
+@pytest.fixture
+def jira(pipeline: Pipeline, point_at_jira: Any) -> Iterator[FakeJira]:
+    """A Jira test server (the real jira client's peer) the worker's tools write to for this test."""
+    with running_jira(FakeJira()) as server:
+        point_at_jira(server)
+        yield server
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from console.app import create_app
 from console.users import Directory, UsersFile, add_token, add_user, load_directory
 from tasks.review import decide
 from tests.conftest import Pipeline
-from tests.jira_server import FakeJira, running_jira
 from tests.support import email_bytes, make_maildir, require_program
 from workers import runtime as runtime_module
 
@@ -103,14 +102,6 @@ def send_mail(pipeline: Pipeline, folder: Path, sender: str, subject: str, body:
     [delivery] = pipeline.feed(make_maildir(folder, raw))
     assert delivery.run_id is not None
     return delivery.run_id
-
-
-@pytest.fixture
-def jira(pipeline: Pipeline, point_at_jira: Any) -> Iterator[FakeJira]:
-    """A Jira test server the worker writes to for this test."""
-    with running_jira(FakeJira()) as server:
-        point_at_jira(server)
-        yield server
 
 
 @pytest.fixture

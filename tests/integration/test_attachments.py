@@ -5,7 +5,6 @@ are listed in the description with why; a plan cannot send them to another issue
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +15,12 @@ from agent.policy import review_plan
 from inbox.parse import parse_message
 from tests.conftest import Pipeline
 from tests.inbox.test_attachments import mail_with
-from tests.jira_server import FakeJira, running_jira
+from tests.jira_server import FakeJira
 from tests.support import make_maildir
 from tools.catalog import CATALOG
 from workers import runtime as runtime_module
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def jira(pipeline: Pipeline, point_at_jira: Any) -> Iterator[FakeJira]:
-    with running_jira(FakeJira()) as server:
-        point_at_jira(server)
-        yield server
 
 
 def mail(*files: tuple[str, str, bytes]) -> bytes:

@@ -26,7 +26,7 @@ from tasks.review import NotDecided, decide, edited
 from tasks.sweep import sweep_runs
 from tests.chroma_server import ChromaServer
 from tests.conftest import Pipeline
-from tests.jira_server import FakeJira, running_jira
+from tests.jira_server import FakeJira
 from tests.smtp_server import SmtpServer
 from tests.support import email_bytes, make_maildir, triage, wait_for
 from tools.catalog import CATALOG
@@ -58,14 +58,6 @@ class ModelLikePlanner:
             if step.tool != "acknowledge":
                 steps.append(step)
         return Planned(Plan(steps=steps, rationale="a model's own plan"), "llm")
-
-
-@pytest.fixture
-def jira(pipeline: Pipeline, point_at_jira: Any) -> Iterator[FakeJira]:
-    """A Jira test server the worker's tools write to for this test."""
-    with running_jira(FakeJira()) as server:
-        point_at_jira(server)
-        yield server
 
 
 @pytest.fixture
