@@ -76,7 +76,6 @@ def test_an_approver_edits_and_approves_a_held_plan_in_the_browser_and_jira_gets
         page.get_by_role("link", name=issue["key"]).get_attribute("href")
         == f"{jira.url}/browse/{issue['key']}"
     )
-    page.screenshot(path=shots / "run.png", full_page=True)
     page.goto(f"{console_url}/runs")
     page.screenshot(path=shots / "runs.png", full_page=True)
     page.goto(f"{console_url}/quarantine")

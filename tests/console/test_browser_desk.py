@@ -76,9 +76,9 @@ def test_a_run_opens_with_its_summary_and_keeps_the_steps_behind_details(
     assert "supervised by rule(s) vip" in page.inner_text("main") and "approve" in page.inner_text("main")
     steps = page.get_by_role("heading", name="Plan and steps")
     assert not steps.is_visible()  # the steps' JSON waits behind the details control
+    page.screenshot(path=shots / "run.png", full_page=True)
     page.get_by_text("Details: the plan").click()
     assert steps.is_visible()
-    page.screenshot(path=shots / "run.png", full_page=True)
 
 
 def test_on_a_phone_the_runs_list_is_cards_that_fit_and_its_counts_refresh_without_a_reload(
