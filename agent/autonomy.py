@@ -93,7 +93,6 @@ class Facts:
     confidence: float | None = None
     urgency: str | None = None
     account_id: str | None = None
-    customer: str | None = None
     incident: bool = False
 
 
@@ -167,7 +166,6 @@ def facts_of(run: Run, rule_plan: Plan) -> Facts:
         confidence=found.get("confidence"),
         urgency=found.get("urgency"),
         account_id=found.get("account_id"),
-        customer=found.get("customer_name"),
         incident=any(n.incident for n in run.recall.similar) if run.recall else False,
     )
 

@@ -16,6 +16,7 @@ from agent.autonomy import Policy
 from agent.plan import Plan, Step
 from agent.planner import Planned, RulePlanner
 from agent.run import Delivery, Observation, Run, StepState, now
+from inbox.preview import envelope_of
 from tests.agent.test_plan import ticket
 from tests.conftest import Pipeline
 from tests.console.conftest import VIP, People, csrf_of, login, send_mail
@@ -122,6 +123,7 @@ def quarantine(pipeline: Pipeline, raw: bytes, reason: str) -> str:
             delivery_id=delivery_id,
             source="maildir:test",
             key=delivery_id,
+            **vars(envelope_of(raw)),
             outcome="quarantined",
             reason=reason,
         )
