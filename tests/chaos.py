@@ -201,7 +201,8 @@ def main() -> None:
                                                    "create_jira_issue": 10, "comment_jira_issue": 10}),
                "TRIAGE_OUTBOX_PATH": str(work / "outbox.jsonl"), "TRIAGE_SMTP_HOST": "localhost",
                "TRIAGE_SMTP_PORT": str(smtp.port), "TRIAGE_SMTP_USER": USER, "TRIAGE_SMTP_PASSWORD": PASSWORD,
-               "TRIAGE_SMTP_CA_FILE": str(smtp.ca_file), "TRIAGE_ACK_PER_SENDER_HOUR": "100"}  # fmt: skip
+               "TRIAGE_SMTP_CA_FILE": str(smtp.ca_file), "TRIAGE_ACK_PER_SENDER_HOUR": "100",
+               "TRIAGE_ACK_FROM": "help@support.example"}  # fmt: skip
         fleet = Fleet([["--role", "ingest", "--pool", "threads", "-c", "2"],
                        ["--role", "all", "--pool", "prefork", "-c", "2"],
                        ["--role", "all", "--pool", "threads", "-c", "8"],
