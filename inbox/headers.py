@@ -3,8 +3,12 @@ meant (or UTF-8). The one way the inbox reads a header or a declared charset."""
 
 from __future__ import annotations
 
+import encodings
+import pkgutil
 import re
 from email.header import Header, decode_header
+from encodings import normalize_encoding
+from encodings.aliases import aliases
 
 MAX_HEADER_CHARS = 4096  # of one header's value; RFC 5322 lines stop at 998, folded headers rarely pass 4 KB
 
@@ -25,13 +29,48 @@ _CHARSET_SUPERSETS = {
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """Decode bytes in a declared charset, tolerating unknown names, codecs that are no text encoding
-    (idna, rot13 raise instead of replacing) and bad bytes: anything else is read as UTF-8."""
-    name = (charset or "utf-8").strip().strip('"').lower()
-    name = _CHARSET_SUPERSETS.get(name, name)
+    (idna, rot13 raise instead of replacing) and bad bytes: anything else is read as UTF-8. Only a
+    charset the standard library ships is looked up (an invented name would stay in its codec cache for
+    good), and never one whose decoder takes quadratic time (punycode) or runs escapes."""
+    name = _known_charset(charset)
     try:
         return data.decode(name, "replace")
     except Exception:
         return data.decode("utf-8", "replace")
+
+
+def _known_charset(charset: str | None) -> str:
+    """The codec to decode with: the declared charset (or its superset) when it is a plain text encoding
+    the standard library ships, else UTF-8."""
+    declared = (charset or "utf-8").strip().strip('"').lower()[:40]
+    declared = _CHARSET_SUPERSETS.get(declared, declared)
+    name = normalize_encoding(declared).lower()
+    codec = aliases.get(name, name)
+    return declared if codec in _TEXT_CODECS else "utf-8"
+
+
+# The codecs the standard library ships, less those that are no charset a mail may declare: quadratic
+# (punycode), escape interpreters, binary transforms, platform-only ones.
+_NOT_CHARSETS = {
+    "punycode",
+    "idna",
+    "raw_unicode_escape",
+    "unicode_escape",
+    "undefined",
+    "charmap",
+    "aliases",
+}
+_NOT_CHARSETS |= {
+    "uu_codec",
+    "rot_13",
+    "base64_codec",
+    "hex_codec",
+    "zlib_codec",
+    "bz2_codec",
+    "quopri_codec",
+}
+_NOT_CHARSETS |= {"mbcs", "oem"}  # Windows only
+_TEXT_CODECS = {m.name for m in pkgutil.iter_modules(encodings.__path__)} - _NOT_CHARSETS
 
 
 def header_text(value: object) -> str:

@@ -185,7 +185,8 @@ def parse_message(
         unread = _walk(msg, plain, html, attachments, files)
     except Exception as exc:
         raise Unparseable(f"cannot read the MIME structure: {exc!r}") from exc
-    text = "\n\n".join(t for t in plain if t.strip()) or "\n\n".join(html_to_text(h) for h in html)
+    text = "\n\n".join(t for t in plain if t.strip())
+    text = text or "\n\n".join(html_to_text(h, MAX_BODY_CHARS) for h in html)
     body, signature = split_reply(cut(text, MAX_BODY_CHARS))
     if unread_note:
         body = unread_note

@@ -2,53 +2,114 @@
 
 from __future__ import annotations
 
+import html
 import re
-from html.parser import HTMLParser
 
 _BLOCK_TAGS = {
     "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
     "blockquote", "pre", "table", "ul", "ol", "hr", "section", "article",
 }  # fmt: skip
 _SKIP_TAGS = {"script", "style", "head", "title"}
+_TAG_NAME = re.compile(r"/?([A-Za-z][A-Za-z0-9-]{0,40})")
+_TAG_END_OR_QUOTE = re.compile(r"[>\"']")
+_SKIPPED_UNTIL = {tag: re.compile(rf"</{tag}\s*>", re.IGNORECASE) for tag in ("script", "style", "title")}
 
 
-class _TextExtractor(HTMLParser):
-    """Collects the visible text of an HTML document, with line breaks at block boundaries."""
+MAX_HTML_CHARS = 2_000_000  # of an HTML body, what is read (its text is kept to far less: parse.py)
+
+
+class _Text:
+    """The visible text being collected, with line breaks at block boundaries and quoted blocks marked."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self._skipping = 0
-        self._quote_depth = 0
+        self.size = 0
+        self.quote_depth = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self._skipping += 1
-        elif tag == "blockquote":
-            self._quote_depth += 1
-            self.parts.append("\n")
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-        if tag == "li":
-            self.parts.append("- ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag == "blockquote":
-            self._quote_depth = max(0, self._quote_depth - 1)
-            self.parts.append("\n")
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._skipping:
-            return
-        text = re.sub(r"\s+", " ", data)
-        if self._quote_depth:
-            # Quoted history in HTML mail lives in <blockquote>; mark it like plain-text quoting.
+    def data(self, raw: str) -> None:
+        text = re.sub(r"\s+", " ", html.unescape(raw))
+        if self.quote_depth:  # quoted history in HTML mail lives in <blockquote>: mark it as text quotes
             text = "\n".join("> " + line for line in text.split("\n"))
+        self._add(text)
+
+    def tag(self, name: str, closing: bool) -> None:
+        if name == "blockquote":
+            self.quote_depth = max(0, self.quote_depth + (-1 if closing else 1))
+        if name in _BLOCK_TAGS:
+            self._add("\n")
+        if name == "li" and not closing:
+            self._add("- ")
+
+    def _add(self, text: str) -> None:
         self.parts.append(text)
+        self.size += len(text)
+
+
+def html_to_text(document: str, limit: int = MAX_HTML_CHARS) -> str:
+    """Convert an HTML body to plain readable text (visible text, one block per line).
+
+    Linear in the document, whatever it holds: the standard library's HTMLParser takes quadratic time on
+    constructs that never end (1 MB of `<!--` or `<a ` took minutes), so this reads tags with forward
+    searches only, and a construct that never ends (a comment, a tag, a quoted attribute, a script) ends
+    the document there, as a browser hides what follows it. It reads the first MAX_HTML_CHARS and stops
+    once it has `limit` characters of text."""
+    document = document[:MAX_HTML_CHARS]
+    text, pos, head = _Text(), 0, False
+    while pos < len(document) and text.size <= limit:
+        lt = document.find("<", pos)
+        if lt == -1:
+            text.data(document[pos:])
+            break
+        if not head:
+            text.data(document[pos:lt])
+        pos = _after_markup(document, lt, text)
+        if pos < 0:
+            break
+        head = _in_head(document, lt, head)
+    lines = [line.strip() for line in "".join(text.parts).splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _in_head(document: str, lt: int, head: bool) -> bool:
+    """Whether the markup at `lt` leaves the reader inside <head> (whose text is never shown)."""
+    found = _TAG_NAME.match(document, lt + 1)
+    if found is None or found.group(1).lower() != "head":
+        return head
+    return not found.group(0).startswith("/")
+
+
+def _after_markup(document: str, lt: int, text: _Text) -> int:
+    """Read the markup starting at `lt` (a tag, a comment, a declaration, or a plain `<`); where reading
+    goes on, or -1 when it never ends."""
+    if document.startswith("<!--", lt):
+        end = document.find("-->", lt + 4)
+        return end + 3 if end != -1 else -1
+    name = _TAG_NAME.match(document, lt + 1)
+    if name is None and not document.startswith(("<!", "<?"), lt):
+        text.data("<")  # "a < b": a plain character
+        return lt + 1
+    end = _tag_end(document, lt + 1)
+    if end == -1 or name is None:  # a declaration or processing instruction shows nothing
+        return end
+    tag, closing = name.group(1).lower(), name.group(0).startswith("/")
+    text.tag(tag, closing)
+    if tag in _SKIPPED_UNTIL and not closing:  # its content is never text, whatever it looks like
+        found = _SKIPPED_UNTIL[tag].search(document, end)
+        return found.end() if found else -1
+    return end
+
+
+def _tag_end(document: str, start: int) -> int:
+    """Where the tag from `start` ends (after its `>`, quoted attribute values skipped), or -1."""
+    pos = start
+    while (found := _TAG_END_OR_QUOTE.search(document, pos)) is not None:
+        if found.group() == ">":
+            return found.end()
+        close = document.find(found.group(), found.end())
+        if close == -1:
+            return -1
+        pos = close + 1
+    return -1
 
 
 def cut(text: str, limit: int) -> str:
@@ -56,18 +117,6 @@ def cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[:limit] + f"\n[... {len(text) - limit} more characters not kept]"
-
-
-def html_to_text(html: str) -> str:
-    """Convert an HTML body to plain readable text (visible text, one block per line)."""
-    parser = _TextExtractor()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # a broken document still yields whatever text was read
-        pass
-    lines = [line.strip() for line in "".join(parser.parts).splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 _REPLY_HEADER = re.compile(
