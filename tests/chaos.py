@@ -192,17 +192,37 @@ def main() -> None:
         # is refused again on the retry, as real Jira would, so those tickets always end dead-lettered.
         jira.always_refuse("POST", "/issue", "400", body_contains="Sven Lindqvist")
         namespace = f"chaos-{uuid.uuid4().hex[:6]}"
-        env = {**os.environ, "TRIAGE_REDIS_URL": redis_server.url, "TRIAGE_NAMESPACE": namespace,
-               "TRIAGE_MAILDIR": str(work / "mailbox"), "TRIAGE_POLL_INTERVAL_S": "1", "TRIAGE_METRICS_PORT": "0",
-               "TRIAGE_JIRA_URL": jira.url, "TRIAGE_JIRA_USER": jira.user, "TRIAGE_JIRA_API_TOKEN": jira.token,
-               "TRIAGE_RETRY_SCALE": "0.05", "TRIAGE_SWEEP_INTERVAL_S": "5", "TRIAGE_SWEEP_STALE_S": "20",
-               "TRIAGE_JIRA_SEARCH_LAG_S": "2",
-               "TRIAGE_TOOL_TIMEOUTS": json.dumps({"categorize_ticket": 5, "extract_entities": 5,
-                                                   "create_jira_issue": 10, "comment_jira_issue": 10}),
-               "TRIAGE_OUTBOX_PATH": str(work / "outbox.jsonl"), "TRIAGE_SMTP_HOST": "localhost",
-               "TRIAGE_SMTP_PORT": str(smtp.port), "TRIAGE_SMTP_USER": USER, "TRIAGE_SMTP_PASSWORD": PASSWORD,
-               "TRIAGE_SMTP_CA_FILE": str(smtp.ca_file), "TRIAGE_ACK_PER_SENDER_HOUR": "100",
-               "TRIAGE_ACK_FROM": "help@support.example"}  # fmt: skip
+        env = {
+            **os.environ,
+            "TRIAGE_REDIS_URL": redis_server.url,
+            "TRIAGE_NAMESPACE": namespace,
+            "TRIAGE_MAILDIR": str(work / "mailbox"),
+            "TRIAGE_POLL_INTERVAL_S": "1",
+            "TRIAGE_METRICS_PORT": "0",
+            "TRIAGE_JIRA_URL": jira.url,
+            "TRIAGE_JIRA_USER": jira.user,
+            "TRIAGE_JIRA_API_TOKEN": jira.token,
+            "TRIAGE_RETRY_SCALE": "0.05",
+            "TRIAGE_SWEEP_INTERVAL_S": "5",
+            "TRIAGE_SWEEP_STALE_S": "20",
+            "TRIAGE_JIRA_SEARCH_LAG_S": "2",
+            "TRIAGE_TOOL_TIMEOUTS": json.dumps(
+                {
+                    "categorize_ticket": 5,
+                    "extract_entities": 5,
+                    "create_jira_issue": 10,
+                    "comment_jira_issue": 10,
+                }
+            ),
+            "TRIAGE_OUTBOX_PATH": str(work / "outbox.jsonl"),
+            "TRIAGE_SMTP_HOST": "localhost",
+            "TRIAGE_SMTP_PORT": str(smtp.port),
+            "TRIAGE_SMTP_USER": USER,
+            "TRIAGE_SMTP_PASSWORD": PASSWORD,
+            "TRIAGE_SMTP_CA_FILE": str(smtp.ca_file),
+            "TRIAGE_ACK_PER_SENDER_HOUR": "100",
+            "TRIAGE_ACK_FROM": "help@support.example",
+        }
         fleet = Fleet([["--role", "ingest", "--pool", "threads", "-c", "2"],
                        ["--role", "all", "--pool", "prefork", "-c", "2"],
                        ["--role", "all", "--pool", "threads", "-c", "8"],

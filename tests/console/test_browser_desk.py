@@ -52,8 +52,13 @@ def test_a_run_opens_with_its_summary_and_keeps_the_steps_behind_details(
     tmp_path: Path,
 ) -> None:
     subject = f"Invoice charged twice {uuid.uuid4().hex[:6]}"
-    run_id = send_mail(pipeline, tmp_path / "box", f"Chief Financial <{VIP}>", subject,
-                       "We were charged twice for invoice INV-1. Account ACC-31337.")  # fmt: skip
+    run_id = send_mail(
+        pipeline,
+        tmp_path / "box",
+        f"Chief Financial <{VIP}>",
+        subject,
+        "We were charged twice for invoice INV-1. Account ACC-31337.",
+    )
     wait_status(pipeline, run_id, "held")
     page = log_in_browser(browser, desk_url, "maria")
     held = page.locator("article.held", has_text=subject)

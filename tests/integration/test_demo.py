@@ -76,10 +76,21 @@ def test_with_a_model_that_never_answers_each_row_says_why_and_the_demo_fails(
     redis_url: str, tmp_path: Path
 ) -> None:
     with running_openai(FakeOpenAI()) as fake:  # every request answers 500
-        env = {**os.environ, "TRIAGE_REDIS_URL": redis_url, "TRIAGE_LLM_MODEL": "gpt-4o-mini",
-               "TRIAGE_LLM_BASE_URL": fake.url, "TRIAGE_LLM_MAX_TRANSPORT_RETRIES": "0"}  # fmt: skip
-        done = subprocess.run([TRIAGE, "demo", "--json", "--outbox", str(tmp_path / "outbox.jsonl")], env=env,
-                              capture_output=True, text=True, cwd=tmp_path, timeout=240)  # fmt: skip
+        env = {
+            **os.environ,
+            "TRIAGE_REDIS_URL": redis_url,
+            "TRIAGE_LLM_MODEL": "gpt-4o-mini",
+            "TRIAGE_LLM_BASE_URL": fake.url,
+            "TRIAGE_LLM_MAX_TRANSPORT_RETRIES": "0",
+        }
+        done = subprocess.run(
+            [TRIAGE, "demo", "--json", "--outbox", str(tmp_path / "outbox.jsonl")],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=240,
+        )
     assert done.returncode == 1 and "the model answered nothing" in done.stderr
     planned = [json.loads(line) for line in done.stdout.splitlines() if '"planner": "fallback"' in line]
     assert len(planned) == 11  # every ticket and reply fell back, and says why
@@ -102,10 +113,19 @@ def test_a_held_run_is_reported_with_its_rule_and_the_demo_does_not_wait_for_it(
 def test_spam_and_quarantined_mail_with_headers_are_final_and_name_their_sender(
     redis_url: str, tmp_path: Path
 ) -> None:
-    spam = email_bytes(message_id="<spam-1@bulk.example>", subject="WIN NOW", body="Click.",
-                       sender="promo@bulk.example", headers={"X-Spam-Flag": "YES"})  # fmt: skip
-    huge = email_bytes(message_id="<huge-1@example.com>", subject="Logs attached", body="x" * 300_000,
-                       sender="ops@example.com")  # fmt: skip
+    spam = email_bytes(
+        message_id="<spam-1@bulk.example>",
+        subject="WIN NOW",
+        body="Click.",
+        sender="promo@bulk.example",
+        headers={"X-Spam-Flag": "YES"},
+    )
+    huge = email_bytes(
+        message_id="<huge-1@example.com>",
+        subject="Logs attached",
+        body="x" * 300_000,
+        sender="ops@example.com",
+    )
     box = make_maildir(tmp_path / "box", spam, huge)
     rows = demo_json(redis_url, "--maildir", str(box), TRIAGE_MAX_MESSAGE_BYTES="200000")
     by_status = {row["status"]: row for row in rows}

@@ -29,12 +29,26 @@ def lines(*args: str) -> list[dict[str, Any]]:
 def mailbox(pipeline: Pipeline, tmp_path: Path) -> dict[str, Any]:
     """One of each kind of mail from senders of this test only; what each became."""
     tag = uuid.uuid4().hex[:8]
-    ticket = email_bytes(message_id=f"<t-{tag}@acme.example>", subject=f"Export broken {tag}",
-                         body="The CSV export is empty.", sender=f"Ann Lee <ann-{tag}@acme.example>")  # fmt: skip
-    away = email_bytes(message_id=f"<a-{tag}@acme.example>", subject=f"Out of office {tag}", body="Back Monday.",
-                       sender=f"bob-{tag}@acme.example", headers={"Auto-Submitted": "auto-replied"})  # fmt: skip
-    spam = email_bytes(message_id=f"<s-{tag}@bulk.example>", subject=f"WIN {tag}", body="Click here.",
-                       sender=f"promo-{tag}@bulk.example", headers={"X-Spam-Flag": "YES"})  # fmt: skip
+    ticket = email_bytes(
+        message_id=f"<t-{tag}@acme.example>",
+        subject=f"Export broken {tag}",
+        body="The CSV export is empty.",
+        sender=f"Ann Lee <ann-{tag}@acme.example>",
+    )
+    away = email_bytes(
+        message_id=f"<a-{tag}@acme.example>",
+        subject=f"Out of office {tag}",
+        body="Back Monday.",
+        sender=f"bob-{tag}@acme.example",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    spam = email_bytes(
+        message_id=f"<s-{tag}@bulk.example>",
+        subject=f"WIN {tag}",
+        body="Click here.",
+        sender=f"promo-{tag}@bulk.example",
+        headers={"X-Spam-Flag": "YES"},
+    )
     broken = (
         f"From: eve-{tag}@odd.example\nSubject: broken {tag}\nMessage-ID: <q-{tag}@odd.example>\n".encode()
     )
@@ -42,8 +56,12 @@ def mailbox(pipeline: Pipeline, tmp_path: Path) -> dict[str, Any]:
     delivered = pipeline.feed(make_maildir(tmp_path / "box", ticket, away, spam, broken))
     run = pipeline.wait_final(delivered[0].run_id or "")
     key = run.steps["create_issue"].result["issue_key"]  # type: ignore[index]
-    reply = email_bytes(message_id=f"<r-{tag}@acme.example>", subject=f"Re: [{key}] Export broken {tag}",
-                        body="Still empty.", sender=f"ann-{tag}@acme.example")  # fmt: skip
+    reply = email_bytes(
+        message_id=f"<r-{tag}@acme.example>",
+        subject=f"Re: [{key}] Export broken {tag}",
+        body="Still empty.",
+        sender=f"ann-{tag}@acme.example",
+    )
     [threaded] = pipeline.feed(make_maildir(tmp_path / "reply", reply))
     pipeline.wait_final(threaded.run_id or "")
     return {"tag": tag, "key": key, "run": run, "deliveries": [*delivered, threaded]}

@@ -71,8 +71,13 @@ def test_a_ticket_is_the_customers_own_request_with_colleagues_as_participants(
 def test_a_request_whose_answer_was_lost_is_not_raised_twice(
     pipeline: Pipeline, desk: FakeJira, point_at_jira: Any, tmp_path: Path
 ) -> None:
-    point_at_jira(desk, jira_project="HELP", jira_service_desk=DESK, jira_request_type=REQUEST_TYPE,
-                  jira_search_lag_s=0.5)  # fmt: skip
+    point_at_jira(
+        desk,
+        jira_project="HELP",
+        jira_service_desk=DESK,
+        jira_request_type=REQUEST_TYPE,
+        jira_search_lag_s=0.5,
+    )
     desk.fail_next("POST", "/servicedeskapi/request", "drop_after_write")
     desk.fail_next("POST", "/servicedeskapi/request", "429", retry_after=1)
     run = pipeline.wait_final(mail(pipeline, tmp_path / "box", ""), timeout=60)

@@ -24,8 +24,12 @@ CUSTOMER = "Ann Lee <ann@example.com>"
 
 def deliver(pipeline: Pipeline, folder: Path, subject: str, sender: str = CUSTOMER) -> Delivery:
     """One new mail with no thread headers, through the real ingest path."""
-    raw = email_bytes(message_id=f"<{uuid.uuid4().hex}@example.com>", subject=subject,
-                      body="The CSV export is still empty.", sender=sender)  # fmt: skip
+    raw = email_bytes(
+        message_id=f"<{uuid.uuid4().hex}@example.com>",
+        subject=subject,
+        body="The CSV export is still empty.",
+        sender=sender,
+    )
     [delivery] = pipeline.feed(make_maildir(folder, raw))
     return delivery
 
@@ -38,8 +42,10 @@ def first_ticket(pipeline: Pipeline, folder: Path) -> tuple[Run, str]:
     return run, run.steps["create_issue"].result["issue_key"]  # type: ignore[index]
 
 
-@pytest.mark.parametrize("written", ["[{key}] Export is empty", "AW: [{key}] Export is empty",
-                                     "RE: {key} export", "Fwd: re: [{key}]"])  # fmt: skip
+@pytest.mark.parametrize(
+    "written",
+    ["[{key}] Export is empty", "AW: [{key}] Export is empty", "RE: {key} export", "Fwd: re: [{key}]"],
+)
 def test_a_new_mail_naming_its_issue_in_the_subject_joins_the_ticket_without_a_second_ack(
     pipeline: Pipeline, smtp: SmtpServer, tmp_path: Path, written: str
 ) -> None:
