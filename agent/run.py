@@ -114,5 +114,6 @@ class Run(BaseModel):
 
     def issue_keys(self) -> list[str]:
         """The Jira issues (or dry-run keys) the run's steps opened or commented on, in plan order."""
-        found = [(s.result or {}).get("issue_key") for s in self.steps.values() if s.status == "done"]
+        states = [self.steps.get(step.id) for step in self.plan.steps] if self.plan else []
+        found = [(s.result or {}).get("issue_key") for s in states if s is not None and s.status == "done"]
         return list(dict.fromkeys(k for k in found if isinstance(k, str) and k))

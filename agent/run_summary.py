@@ -58,7 +58,7 @@ def summarize(run: Run) -> RunSummary:
     return RunSummary(
         issue_key=issue.get("issue_key"),
         dry_run=bool(issue.get("dry_run")),
-        category=edited.get("category") or found.get("category"),
+        category=category_of(run),
         urgency=edited.get("urgency") or found.get("urgency"),
         priority=(fields.get("priority") or {}).get("name"),
         customer=found.get("customer_name"),
@@ -68,6 +68,13 @@ def summarize(run: Run) -> RunSummary:
         draft=draft.get("text") if draft.get("drafted") else None,
         draft_sources=list(draft.get("sources") or []),
     )
+
+
+def category_of(run: Run) -> str | None:
+    """The run's category: a person's edit (or a plan's own literal) on its issue step, else what the
+    categorizer found."""
+    found = _results(run, "categorize_ticket").get("category")
+    return _edited(run).get("category") or (found if isinstance(found, str) else None)
 
 
 def _results(run: Run, tool: str) -> dict[str, Any]:
@@ -109,7 +116,4 @@ def _files(run: Run) -> list[FileFate]:
     """Each file of the mail, and why it was left out where it was (the attach step's own skip too)."""
     attach = _results(run, "attach_files")
     skipped = attach.get("skipped")
-    return [
-        FileFate(a.filename or "(no name)", a.refused or (skipped if a.refused is None and skipped else None))
-        for a in run.ticket.attachments
-    ]
+    return [FileFate(a.filename or "(no name)", a.refused or skipped) for a in run.ticket.attachments]

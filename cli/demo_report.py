@@ -68,7 +68,7 @@ def outcome_row(
         "incident": incident,
         "planner": run.planner,
         "hold": f"{hold.mode} by {', '.join(hold.rules)}" if hold is not None else None,
-        "reason": _reason(delivery, run, hold),
+        "reason": _reason(delivery, run, hold, summary.ack),
     }
     return row
 
@@ -79,12 +79,11 @@ def _status(delivery: Delivery, run: Run) -> str:
     return "failed" if run.status == "discarded" else delivery.outcome.replace("ticket", "done")
 
 
-def _reason(delivery: Delivery, run: Run, hold: Hold | None) -> str | None:
+def _reason(delivery: Delivery, run: Run, hold: Hold | None, ack: str | None) -> str | None:
     """Why the row reads as it does: a hold, an error, a fallback, an acknowledgement not sent, or why
     the delivery became what it did."""
     if run.status == "held" and hold is not None:
         return f"rule {', '.join(hold.rules)} ({hold.mode}): waits for a person's decision"
-    ack = summarize(run).ack
     unsent = ack if ack is not None and ack != "sent" and run.status == "done" else None
     fallback = None
     if run.planner == "fallback":

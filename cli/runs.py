@@ -16,6 +16,7 @@ from agent.policy import review_plan
 from agent.run import Delivery, Run, RunStatus
 from agent.run_summary import summarize
 from cli.mail import mail_line, run_document
+from console.views import RunFilter, find_runs
 from inbox.parse import Unparseable, parse_message
 from workers.runtime import Runtime
 
@@ -28,13 +29,13 @@ from workers.runtime import Runtime
 @click.option("--status", type=click.Choice(list(get_args(RunStatus))), default=None, help="Only runs in it.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
 @click.pass_obj
-def runs(rt: Runtime, limit: int, issue_key: str | None, status: str | None, as_json: bool) -> None:
+def runs(rt: Runtime, limit: int, issue_key: str | None, status: RunStatus | None, as_json: bool) -> None:
     """Recent runs, newest first, one line each: issue, urgency and customer beside sender and subject."""
     if issue_key is not None:
         found = [r for r in map(rt.store.runs.get, reversed(rt.store.runs.with_issue(issue_key))) if r]
-    else:
-        found = rt.store.runs.recent(limit if status is None else 100_000)
-    chosen = [r for r in found if status is None or r.status == status][:limit]
+        chosen = [r for r in found if status is None or r.status == status][:limit]
+    else:  # the console's search: paged reads, bounded (views.SCAN_LIMIT)
+        chosen = find_runs(rt.store, RunFilter(status=status), page=limit).runs
     for run in chosen:
         if as_json:
             click.echo(json.dumps(run_document(run), ensure_ascii=False))

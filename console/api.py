@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.autonomy import Decision, Edits, Hold
 from agent.run import Delivery, Run, RunStatus, now
+from agent.run_summary import category_of
 from console import views
 from console.users import Role
 from console.web import Caller, Gate
@@ -123,7 +124,7 @@ def _summary(run: Run) -> RunSummary:
         planner=run.planner,
         sender=run.ticket.sender,
         subject=run.ticket.subject,
-        category=views.category_of(run),
+        category=category_of(run),
         error=run.error,
     )
 
@@ -180,7 +181,7 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
     def reviews(_: Caller = viewer) -> list[Waiting]:
         """The review queue, oldest first."""
         return [
-            Waiting(hold=h, subject=r.ticket.subject if r else None, category=r and views.category_of(r))
+            Waiting(hold=h, subject=r.ticket.subject if r else None, category=r and category_of(r))
             for h, r in views.review_queue(store)
         ]
 

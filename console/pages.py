@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from agent.autonomy import Decision, Edits
 from agent.mail_search import MailFilter, find_mail
 from agent.run import DeliveryOutcome, RunStatus, now
-from agent.run_summary import summarize
+from agent.run_summary import category_of, summarize
 from console import views
 from console.web import Caller, Gate, render, viewer_zone
 from tasks.operate import Refused, discard_run, drop_mail, release_mail, retry_run
@@ -46,7 +46,7 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
         shared = {
             "categories": _categories(rt),
             "priorities": priorities,
-            "category_of": views.category_of,
+            "category_of": category_of,
             "summary_of": summarize,
         }
         return HTMLResponse(render(env, request, name, caller, done=done, **shared, **context), status)

@@ -9,6 +9,7 @@ from typing import Any
 
 from agent.autonomy import Decision, Hold
 from agent.run import Delivery, Run, RunStatus
+from agent.run_summary import category_of
 from agent.store import RunStore
 from inbox.preview import PREVIEW_BYTES, Preview, preview
 
@@ -60,15 +61,6 @@ def find_runs(store: RunStore, wanted: RunFilter, offset: int = 0, page: int = P
         if len(matched) > offset + page or len(runs) < batch:
             return Found(matched[offset : offset + page], len(matched) > offset + page, True)
     return Found(matched[offset : offset + page], len(matched) > offset + page, False)
-
-
-def category_of(run: Run) -> str | None:
-    """The category the run's steps found (or a person set), if any."""
-    edited = run.plan and next(
-        (s.args.get("category") for s in run.plan.steps if isinstance(s.args.get("category"), str)), None
-    )
-    found = next((r["category"] for r in run.results().values() if isinstance(r.get("category"), str)), None)
-    return edited or found
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ _BLOCK_TAGS = {
     "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
     "blockquote", "pre", "table", "ul", "ol", "hr", "section", "article",
 }  # fmt: skip
-_SKIP_TAGS = {"script", "style", "head", "title"}
 _TAG_NAME = re.compile(r"/?([A-Za-z][A-Za-z0-9-]{0,40})")
 _TAG_END_OR_QUOTE = re.compile(r"[>\"']")
 _SKIPPED_UNTIL = {tag: re.compile(rf"</{tag}\s*>", re.IGNORECASE) for tag in ("script", "style", "title")}
@@ -25,14 +24,19 @@ class _Text:
         self.parts: list[str] = []
         self.size = 0
         self.quote_depth = 0
+        self.in_head = False  # the <head>'s text is never shown
 
     def data(self, raw: str) -> None:
+        if self.in_head:
+            return
         text = re.sub(r"\s+", " ", html.unescape(raw))
         if self.quote_depth:  # quoted history in HTML mail lives in <blockquote>: mark it as text quotes
             text = "\n".join("> " + line for line in text.split("\n"))
         self._add(text)
 
     def tag(self, name: str, closing: bool) -> None:
+        if name == "head":
+            self.in_head = not closing
         if name == "blockquote":
             self.quote_depth = max(0, self.quote_depth + (-1 if closing else 1))
         if name in _BLOCK_TAGS:
@@ -54,28 +58,18 @@ def html_to_text(document: str, limit: int = MAX_HTML_CHARS) -> str:
     the document there, as a browser hides what follows it. It reads the first MAX_HTML_CHARS and stops
     once it has `limit` characters of text."""
     document = document[:MAX_HTML_CHARS]
-    text, pos, head = _Text(), 0, False
+    text, pos = _Text(), 0
     while pos < len(document) and text.size <= limit:
         lt = document.find("<", pos)
         if lt == -1:
             text.data(document[pos:])
             break
-        if not head:
-            text.data(document[pos:lt])
+        text.data(document[pos:lt])
         pos = _after_markup(document, lt, text)
         if pos < 0:
             break
-        head = _in_head(document, lt, head)
     lines = [line.strip() for line in "".join(text.parts).splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def _in_head(document: str, lt: int, head: bool) -> bool:
-    """Whether the markup at `lt` leaves the reader inside <head> (whose text is never shown)."""
-    found = _TAG_NAME.match(document, lt + 1)
-    if found is None or found.group(1).lower() != "head":
-        return head
-    return not found.group(0).startswith("/")
 
 
 def _after_markup(document: str, lt: int, text: _Text) -> int:

@@ -51,8 +51,9 @@ def set_fields(config: ToolConfig, issue_key: str, fields: dict[str, Any]) -> No
     """Set the issue fields a request type does not take (priority, components): an edit, idempotent."""
     rest = {k: v for k, v in fields.items() if k in ("priority", "components")}
     if rest:
+        session = client_for(config)._session
         with jira_errors("set the request's priority and components"):
-            client_for(config).issue(issue_key, fields="key").update(fields=rest)
+            session.put(f"{config.jira_url}/rest/api/2/issue/{issue_key}", data=json.dumps({"fields": rest}))
 
 
 def check_service_desk(config: ToolConfig) -> list[str]:

@@ -19,8 +19,8 @@ from agent.memory.recall import Recall
 from agent.plan import Plan
 from agent.planner import Planned, RulePlanner
 from agent.run import Run, StepState, now
+from agent.run_summary import category_of
 from cli.demo_report import outcome_row
-from console.views import category_of
 from inbox.ticket import Ticket
 from tasks.review import NotDecided, decide, edited
 from tasks.sweep import sweep_runs
@@ -269,3 +269,20 @@ def test_an_edit_reaches_every_step_still_to_run_and_none_that_ran() -> None:
         NotDecided, match=r"category of step 'create_issue' \(create_jira_issue\), which is done"
     ):
         edited(planned, Edits(category="billing"), ran, CATALOG)
+
+
+def test_an_edit_reaches_what_memory_keeps_too() -> None:
+    mail = Ticket(
+        id="T2",
+        message_id="n@x",
+        subject="s",
+        sender="a@x",
+        sender_name="",
+        body="b",
+        received_at=now(),
+        size=1,
+    )
+    planned = RulePlanner(remember=True, acknowledge=True).make_plan(mail).plan
+    pending = edited(planned, Edits(category="billing", urgency="high"), {}, CATALOG)
+    assert pending.step("remember").args["category"] == "billing"
+    assert pending.step("remember").args["urgency"] == pending.step("create_issue").args["urgency"] == "high"
