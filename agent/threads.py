@@ -106,6 +106,11 @@ def find_thread(store: ThreadReads, ticket: Ticket, rules: ThreadRules) -> Threa
 def _join(store: ThreadReads, root_id: str, ticket: Ticket, rules: ThreadRules, how: str) -> Thread:
     """Join the thread of `root_id` if the sender is its customer and its issue can take a comment."""
     root = store.runs.get(root_id)
+    if ticket.sender_doubt:
+        return Thread(
+            None,
+            f"claims to continue ticket {root_id}{how}, but its sender is not trusted: a ticket of its own",
+        )
     if root is None:
         return Thread(
             None, f"claims to continue ticket {root_id}, which is no longer kept: a ticket of its own"

@@ -73,8 +73,9 @@ _NOT_CHARSETS |= {"mbcs", "oem"}  # Windows only
 _TEXT_CODECS = {m.name for m in pkgutil.iter_modules(encodings.__path__)} - _NOT_CHARSETS
 
 
-def header_text(value: object) -> str:
-    """A header value as clean text: RFC 2047 words decoded, raw 8-bit bytes read as UTF-8."""
+def raw_header(value: object) -> str:
+    """A header value as sent, bounded: raw 8-bit bytes read (as UTF-8, RFC 6532), RFC 2047 words not
+    decoded (what an address parser must see: a decoded word could pose as an address)."""
     if value is None:
         return ""
     if isinstance(value, Header):  # raw 8-bit bytes in the header (RFC 6532 UTF-8, mostly)
@@ -83,6 +84,12 @@ def header_text(value: object) -> str:
     raw = str(value)[:MAX_HEADER_CHARS]
     if any("\udc80" <= ch <= "\udcff" for ch in raw):
         raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return raw
+
+
+def header_text(value: object) -> str:
+    """A header value as clean text: RFC 2047 words decoded, raw 8-bit bytes read as UTF-8."""
+    raw = raw_header(value)
     try:
         chunks = decode_header(raw)
         decoded = "".join(

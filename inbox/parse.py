@@ -12,11 +12,13 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import parsedate_to_datetime
 
-from inbox.addresses import copied, sender_of
+from inbox.addresses import copied
 from inbox.attachments import DEFAULT_LIMITS, File, FileLimits, judged
-from inbox.headers import decode_bytes, header_text
+from inbox.authentication import dmarc_doubt
+from inbox.headers import decode_bytes, header_text, raw_header
 from inbox.language import detect_language
 from inbox.loops import automated_reason
+from inbox.sender import Sender, read_sender
 from inbox.spam import DEFAULT_SCORE, spam_reason
 from inbox.text import cut, html_to_text, split_reply
 from inbox.ticket import Attachment, Ticket, ticket_id_for
@@ -151,9 +153,15 @@ def message_id_of(msg: Message, raw: bytes) -> str:
 
 
 def parse_message(
-    raw: bytes, *, max_bytes: int, spam_score: float = DEFAULT_SCORE, files: FileLimits = DEFAULT_LIMITS
+    raw: bytes,
+    *,
+    max_bytes: int,
+    spam_score: float = DEFAULT_SCORE,
+    files: FileLimits = DEFAULT_LIMITS,
+    authserv_id: str | None = None,
 ) -> Incoming:
-    """Parse one raw e-mail into a Ticket; raise Unparseable when it cannot become one."""
+    """Parse one raw e-mail into a Ticket; raise Unparseable when it cannot become one. With
+    `authserv_id`, that mail server's DMARC verdict decides whether the sender is trusted."""
     if not raw.strip():
         raise Unparseable("empty message")
     if len(raw) > max_bytes:
@@ -171,11 +179,11 @@ def parse_message(
         raise Unparseable(f"MIME parser failed: {exc!r}") from exc
     if not msg.keys():
         raise Unparseable("no header fields: not an e-mail message")
+    sender = read_sender(msg.get_all("From") or [])
     from_header = header_text(msg.get("From"))
-    name, address = sender_of(from_header)
     subject = header_text(msg.get("Subject"))[:MAX_SUBJECT_CHARS]
-    automated = automated_reason(msg, subject, address or from_header)
-    if "@" not in address and automated is None:
+    automated = automated_reason(msg, subject, sender.address or from_header)
+    if not sender.address and automated is None:
         # The header's text stays out of the reason: reasons are logged, and it may be a person's name.
         raise Unparseable(f"no sender address in From: ({len(from_header)} characters, no address in them)")
     plain: list[str] = []
@@ -195,6 +203,7 @@ def parse_message(
             f"\n\n[{unread} more MIME part(s) not read: over {MAX_PARTS} parts or {MAX_DEPTH} levels deep]"
         )
     message_id = message_id_of(msg, raw)
+    doubt = _doubt(msg, sender, authserv_id)
     replies_to = _MSGID.findall(
         header_text(msg.get("In-Reply-To")) + " " + header_text(msg.get("References"))
     )
@@ -202,15 +211,26 @@ def parse_message(
         id=ticket_id_for(message_id),
         message_id=message_id,
         subject=subject,
-        sender=address.lower(),
-        sender_name=name.strip().strip('"'),
+        sender=sender.address,
+        sender_name=sender.name,
+        sender_doubt=doubt,
+        sender_authenticated=bool(authserv_id) and doubt is None,
         body=body,
         signature=signature,
         attachments=attachments,
         in_reply_to=list(dict.fromkeys(reversed(replies_to))),
-        cc=copied(header_text(msg.get("Cc")), address.lower()),
+        cc=copied(raw_header(msg.get("Cc")), sender.address),
         received_at=_received_at(msg),
         size=len(raw),
         language=detect_language(subject, body),
     )
     return Incoming(ticket=ticket, automated=automated, spam=spam_reason(msg, spam_score))
+
+
+def _doubt(msg: Message, sender: Sender, authserv_id: str | None) -> str | None:
+    """Why the sender address is not to be trusted: the From header's own reading, then, when the
+    operator names their mail server, its DMARC verdict."""
+    if sender.doubt or not authserv_id or not sender.address:
+        return sender.doubt
+    results = [header_text(value) for value in msg.get_all("Authentication-Results") or []]
+    return dmarc_doubt(results, authserv_id, sender.address.rpartition("@")[2])

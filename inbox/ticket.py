@@ -25,6 +25,15 @@ class Ticket(BaseModel):
     subject: str
     sender: str = Field(description="the sender's address")
     sender_name: str = Field(description="the From display name, empty when absent")
+    sender_doubt: str | None = Field(
+        default=None,
+        description="why the From address is not trusted as the sender's (two addresses, a name that is "
+        "another address, the mail server's DMARC verdict): such a ticket is never threaded, answered or "
+        "counted as a customer's; None when it is trusted",
+    )
+    sender_authenticated: bool = Field(
+        default=False, description="the operator's mail server proved the From domain (an aligned dmarc=pass)"
+    )
     body: str = Field(description="the new text of the message: no quoted history, no signature")
     signature: str = Field(default="", description="the signature block trimmed from the body")
     attachments: list[Attachment] = Field(default_factory=list)

@@ -154,10 +154,12 @@ def classify_delivery(
     threads: ThreadRules = DEFAULT_THREADS,
     spam_score: float | None = DEFAULT_SCORE,
     files: FileLimits = DEFAULT_LIMITS,
+    authserv_id: str | None = None,
 ) -> Delivery:
     """Decide what one message becomes and create its run; idempotent for a redelivered task. The
     bytes are the ones the poll read (and stored), or the stored copy when the poll did not keep them.
-    `spam_score` None: the spam gate is off (a person released the message)."""
+    `spam_score` None: the spam gate is off (a person released the message). `authserv_id`: whose
+    Authentication-Results decide whether a sender is trusted."""
     delivery_id = message.delivery_id
     base = {"delivery_id": delivery_id, "source": message.source, "key": message.key}
     if message.error is not None:  # found again by what the head it read says (over the limit: 64 KB)
@@ -168,7 +170,11 @@ def classify_delivery(
         return Delivery(**base, outcome="quarantined", reason="raw message missing from the store (expired?)")
     try:
         incoming = parse_message(
-            raw, max_bytes=max_bytes, spam_score=spam_score or DEFAULT_SCORE, files=files
+            raw,
+            max_bytes=max_bytes,
+            spam_score=spam_score or DEFAULT_SCORE,
+            files=files,
+            authserv_id=authserv_id,
         )
     except Unparseable as exc:  # found again by what its first bytes say, without parsing the rest
         found = envelope_of(raw)
@@ -179,7 +185,7 @@ def classify_delivery(
         return Delivery(**base, outcome="automated", reason=incoming.automated)
     if incoming.spam and spam_score is not None:
         return Delivery(**base, outcome="spam", reason=incoming.spam)
-    notes = []
+    notes = [f"its sender is not trusted: {ticket.sender_doubt}"] if ticket.sender_doubt else []
     owner = store.deliveries.claim_message_id(ticket.message_id, delivery_id)
     if owner != delivery_id:
         first = ticket_of_delivery(store, owner)
@@ -227,6 +233,7 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
             thread_rules(rt),
             settings.spam_score,
             settings.file_limits(),
+            settings.trusted_authserv_id,
         )
         recorded = rt.store.deliveries.record(decided)
         fresh = recorded is decided  # ours stands: its run was created just now and has no plan yet
@@ -264,6 +271,7 @@ def release_quarantined(delivery_id: str, by: str) -> str:
         thread_rules(rt),
         spam_score=None,
         files=rt.settings.file_limits(),
+        authserv_id=rt.settings.trusted_authserv_id,
     )
     if decided.outcome == "quarantined":
         decided = held.model_copy(update={"reason": f"{held.reason} (released by {by}: {decided.reason})"})

@@ -1,9 +1,15 @@
 """acknowledge: answer a new ticket at once with its reference, by mail, once (RFC 3834 auto-reply).
 
 The message says the request arrived and names the Jira issue; it replies to the customer's message
-(In-Reply-To, References) under a Message-ID the system recognises, so a reply to it joins the ticket. It
-never goes to a robot or a no-reply address, nor more than TRIAGE_ACK_PER_SENDER_HOUR times an hour to
-one address. Without an SMTP server the exact message is kept in the dry-run outbox.
+(In-Reply-To, References) under a Message-ID the system recognises, so a reply to it joins the ticket.
+
+A support address is public and a From can be forged, so an acknowledgement must not be a way to mail a
+stranger's words to a third party: it goes to no sender the inbox does not trust (inbox/sender.py), to
+no robot or no-reply address, and to no mailbox, domain or anyone beyond the hourly caps
+(TRIAGE_ACK_PER_SENDER_HOUR, TRIAGE_ACK_PER_DOMAIN_HOUR, TRIAGE_ACK_PER_HOUR). It quotes nothing of the
+mail but the issue key and a short subject without addresses or links, and greets a sender by name only
+when the operator's mail server authenticated them. Without an SMTP server the exact message is kept in
+the dry-run outbox.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from tools.ack_templates import templates
 from tools.base import RetryPolicy, ToolConfig, ToolContext, tool
 
 _FLAT = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+# Addresses, links and anything that reads as a host name (`buy-now.example/x`, `www.x`, `a@b.c`).
+_LINKS = re.compile(r"\S*@\S+|\S*://\S*|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}\b\S*", re.IGNORECASE)
 _SMTP_RETRY = RetryPolicy(max_attempts=6, base_s=5, cap_s=300)
 
 
@@ -72,6 +80,8 @@ def acknowledge(args: AckArgs, ctx: ToolContext) -> AckResult:
         return _skip("acknowledgements are off (TRIAGE_ACK)", ctx)
     if args.category in config.ack_skip_categories:
         return _skip(f"category {args.category} gets none (TRIAGE_ACK_SKIP_CATEGORIES)", ctx)
+    if ctx.sender_doubt:
+        return _skip(f"the sender is not trusted: {ctx.sender_doubt}", ctx)
     if why := mail_out.never_answered(args.to):
         return _skip(why, ctx)
     if (done := ctx.ledger.get(ctx.idempotency_key)) is not None:
@@ -82,16 +92,16 @@ def acknowledge(args: AckArgs, ctx: ToolContext) -> AckResult:
         sending = ledger_keys.ack_sending(ctx.ticket_id, ctx.step_id)
         earlier = ctx.ledger.get(sending)  # an attempt that may have reached the server: same message again
         if earlier is None:
-            if ctx.ledger.count_within(ledger_keys.acks_to(args.to), 3600) > config.ack_per_sender_hour:
-                limit = config.ack_per_sender_hour
-                return _record(ctx, _skip(f"over {limit} to this address in an hour (loop guard)", ctx))
+            if over := _over_cap(args.to, ctx):
+                return _record(ctx, _skip(over, ctx))
             earlier = {
                 "message_id": mail_out.acknowledgement_id(ctx.ticket_id, config.ack_from.rpartition("@")[2])
             }
             ctx.ledger.note(sending, earlier)
         message_id = str(earlier["message_id"])
         language = templates(config.ack_templates_dir).language(args.language)
-        message = compose(args, config, message_id, language)
+        greeted = args if ctx.sender_authenticated else args.model_copy(update={"name": None})
+        message = compose(greeted, config, message_id, language)
         sent = AckResult(sent=True, dry_run=config.smtp is None, message_id=message_id, language=language)
         if config.smtp is None:  # at most once: the record is claimed before the line is written
             result = _record(ctx, sent)
@@ -100,6 +110,23 @@ def acknowledge(args: AckArgs, ctx: ToolContext) -> AckResult:
             return result
         mail_out.send(config.smtp, message.as_bytes(), config.ack_from, args.to)
         return _record(ctx, sent)
+
+
+def _over_cap(address: str, ctx: ToolContext) -> str | None:
+    """Why one more acknowledgement to this address would pass a cap (its mailbox's, its domain's, the
+    whole system's), or None. Each cap counts only what passed the narrower ones."""
+    config = ctx.config
+    mailbox = mail_out.mailbox_of(address)
+    domain = mailbox.rpartition("@")[2]
+    caps = (
+        (ledger_keys.acks_to(mailbox), config.ack_per_sender_hour, "to this mailbox"),
+        (ledger_keys.acks_to_domain(domain), config.ack_per_domain_hour, "to this domain"),
+        (ledger_keys.ACKS_ALL, config.ack_per_hour, "in all"),
+    )
+    for key, limit, whom in caps:
+        if ctx.ledger.count_within(key, 3600) > limit:
+            return f"over {limit} acknowledgements {whom} in an hour (TRIAGE_ACK_PER_*)"
+    return None
 
 
 def _record(ctx: ToolContext, result: AckResult) -> AckResult:
@@ -115,7 +142,7 @@ def compose(args: AckArgs, config: ToolConfig, message_id: str, language: str) -
     name = _flat(args.name or "", 80)
     fill = {
         "issue_key": _flat(args.issue_key, 40),
-        "subject": _flat(args.subject, 150) or "-",
+        "subject": quoted_subject(args.subject) or "-",
         "greeting": words.greeting(language, name),
         "signature": config.ack_signature,
     }
@@ -136,6 +163,12 @@ def compose(args: AckArgs, config: ToolConfig, message_id: str, language: str) -
     message["X-Auto-Response-Suppress"] = "All"  # Exchange's out-of-office replies stay away
     message.set_content(body)
     return message
+
+
+def quoted_subject(subject: str) -> str:
+    """What an acknowledgement may quote of a stranger's subject: at most 60 characters on one line,
+    with addresses, links and host names taken out (an acknowledgement must not carry spam)."""
+    return _flat(_LINKS.sub(" ", subject[:2000]), 60)
 
 
 def _flat(text: str, limit: int) -> str:

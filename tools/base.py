@@ -136,7 +136,9 @@ class ToolConfig(BaseModel):
     ack_signature: str  # appended to every acknowledgement (or where a template says ${signature})
     ack_templates_dir: Path | None  # the operator's templates over the built-in ones
     ack_skip_categories: list[str]
-    ack_per_sender_hour: int
+    ack_per_sender_hour: int  # to one mailbox (tools/mail_out.py: mailbox_of)
+    ack_per_domain_hour: int
+    ack_per_hour: int  # the whole system's
     smtp: SmtpConfig | None  # None: acknowledgements go to the dry-run outbox
     draft_visible_to: str  # the Jira project role that sees drafted answers (internal comments)
 
@@ -195,6 +197,8 @@ class ToolContext:
     incidents: IncidentRegister | None = None  # the open incidents, when TRIAGE_INCIDENTS is on too
     files: MailFiles | None = None  # the files attached to the ticket's mail
     kb: KnowledgeSearch | None = None  # the knowledge base, when TRIAGE_KB_PATH is set (and memory on)
+    sender_doubt: str | None = None  # why the ticket's sender is not trusted (inbox/sender.py)
+    sender_authenticated: bool = False  # the operator's mail server proved the From domain (DMARC)
 
     @property
     def idempotency_key(self) -> str:

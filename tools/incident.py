@@ -23,7 +23,7 @@ from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import PermanentToolError
 from tools.incident_port import Incident, IncidentRegister, Member
 from tools.jira_issue import create_once, run_link
-from tools.jira_text import DESCRIPTION_MAX, jira_text, summary_text
+from tools.jira_text import DESCRIPTION_MAX, inline, jira_text, summary_text
 from tools.memory_port import Recent
 
 # Two witnesses: a report joins an incident when it is alike to at least two of its members, and a like
@@ -80,6 +80,8 @@ def link_incident(args: LinkIncidentArgs, ctx: ToolContext) -> IncidentResult:
     """Open or join an incident for the ticket; make sure its problem issue exists and links every member."""
     if ctx.memory is None or ctx.incidents is None:
         raise PermanentToolError("incidents are off (TRIAGE_MEMORY or TRIAGE_INCIDENTS)")
+    if ctx.sender_doubt:
+        raise PermanentToolError(f"the sender is not trusted ({ctx.sender_doubt}): not counted as a report")
     if not args.remembered:
         raise PermanentToolError("the ticket is not in memory (remembering it was skipped): no incident")
     register, config = ctx.incidents, ctx.config
@@ -117,7 +119,9 @@ def _corroborated(like: list[Recent], at_least: float) -> list[Recent]:
 
 def _problem_payload(incident: Incident, first: list[Member], ctx: ToolContext) -> dict[str, Any]:
     config = ctx.config
-    reports = "\n".join(f"* {m.issue_key or '(no issue yet)'} from {m.sender}" for m in first[:50])
+    reports = "\n".join(
+        f"* {m.issue_key or '(no issue yet)'} from {inline(m.sender, 320)}" for m in first[:50]
+    )
     description = (
         f"Several customers report the same problem (incident {incident.id}, opened "
         f"{incident.opened_at:%Y-%m-%d %H:%M} UTC). Their issues are linked here as they arrive; each "

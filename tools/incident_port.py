@@ -58,7 +58,8 @@ class IncidentRegister(Protocol):
         """Atomically: the incident `candidates[0]` (this ticket) belongs to, if any; else the first
         incident (in the candidates' order) that at least `quorum` other candidates belong to, which
         this ticket joins; else, when the candidates in no incident come from at least `min_reports`
-        distinct senders, `incident` opened with them as members. Return the incident's id, or None
+        distinct mailboxes (tools/mail_out.py: mailbox_of) of two domains at least, `incident` opened
+        with them as members. Return the incident's id, or None
         when there is none (yet)."""
         ...
 

@@ -22,9 +22,21 @@ def ack_sending(ticket_id: str, step_id: str) -> str:
     return f"{step(ticket_id, step_id)}:ack-sending"
 
 
-def acks_to(address: str) -> str:
-    """The count of acknowledgements to one address within the hour (the loop guard); a hash of it."""
-    return f"acks-to:{hashlib.sha256(address.strip().lower().encode()).hexdigest()[:32]}"
+def acks_to(mailbox: str) -> str:
+    """The count of acknowledgements to one mailbox within the hour (the loop guard); a hash of it."""
+    return f"acks-to:{_hashed(mailbox)}"
+
+
+def acks_to_domain(domain: str) -> str:
+    """The count of acknowledgements to one domain within the hour; a hash of it."""
+    return f"acks-to-domain:{_hashed(domain)}"
+
+
+ACKS_ALL = "acks-all"  # the count of the whole system's acknowledgements within the hour
+
+
+def _hashed(text: str) -> str:
+    return hashlib.sha256(text.strip().lower().encode()).hexdigest()[:32]
 
 
 def jira_issue(ticket_id: str) -> str:

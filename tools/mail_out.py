@@ -16,10 +16,14 @@ from tools.errors import PermanentToolError, RetryableToolError
 # Null, role and robot senders that must never get an automatic answer (RFC 3834 section 2, and the
 # mailbox names of RFC 2142 that belong to machines).
 _NO_REPLY = re.compile(
-    r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?|listserv|majordomo"
-    r"|owner-[^@]*|[^@]*-(?:request|bounces|owner))(?:[+][^@]*)?@",
+    r"^(?:(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?|notifications?|alerts?)(?:[-_.+][^@]*)?"
+    r"|mailer[-_.]?daemon|postmaster|listserv|majordomo|owner-[^@]*"
+    r"|[^@]*-(?:request|bounces|owner))(?:[+][^@]*)?@",
     re.IGNORECASE,
 )
+# Providers that deliver `j.doe@` and `jdoe@` to one mailbox; the canonical domain of each.
+_DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+_UNSENDABLE = re.compile(r"[\x00-\x20\x7f<>,;\"\\]")
 _OWN_ID = re.compile(r"^triage-ack\.(T[0-9a-f]{15})\.[0-9a-f]{12}@")
 
 
@@ -42,9 +46,21 @@ def never_answered(address: str) -> str | None:
     address = address.strip()
     if not address or address == "<>" or "@" not in address:
         return "no sender address to answer"
+    if _UNSENDABLE.search(address):
+        return "the address holds control characters, spaces or brackets"
     if _NO_REPLY.match(address):
         return f"{address.rpartition('@')[0]}@ is a no-reply or robot address"
     return None
+
+
+def mailbox_of(address: str) -> str:
+    """The mailbox an address delivers to, for counting: lower case, without a +tag, and without dots
+    where the provider ignores them (`J.Doe+x@googlemail.com` is `jdoe@gmail.com`)."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    local = local.partition("+")[0]
+    if domain in _DOTLESS_DOMAINS:
+        return f"{local.replace('.', '')}@{_DOTLESS_DOMAINS[domain]}"
+    return f"{local}@{domain}"
 
 
 def acknowledgement_id(ticket_id: str, sender_domain: str) -> str:

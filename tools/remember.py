@@ -77,6 +77,9 @@ def remember_reply(args: ReplyArgs, ctx: ToolContext) -> ReplyResult:
     best_effort=True,
 )
 def remember_ticket(args: RememberArgs, ctx: ToolContext) -> RememberResult:
-    """Upsert the ticket into memory."""
+    """Upsert the ticket into memory; not a ticket whose sender is not trusted (it would stand for a
+    customer it may not be)."""
+    if ctx.sender_doubt:
+        raise PermanentToolError(f"the sender is not trusted ({ctx.sender_doubt}): nothing is remembered")
     memory_of(ctx).remember(Remembered(**args.model_dump(), seen_at=datetime.now(UTC)))
     return RememberResult(remembered=True)

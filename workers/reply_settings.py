@@ -37,7 +37,17 @@ class ReplySettings(BaseSettings):
         default_factory=list, description="categories that get no acknowledgement (JSON list)"
     )
     ack_per_sender_hour: int = Field(
-        3, ge=1, le=100, description="acknowledgements to one address per hour at most (a loop guard)"
+        3,
+        ge=1,
+        le=100,
+        description="acknowledgements to one mailbox per hour at most (plus-tags, and dots where the "
+        "provider ignores them, are the same mailbox): a loop guard",
+    )
+    ack_per_domain_hour: int = Field(
+        50, ge=1, description="acknowledgements to one domain per hour at most (many forged victims)"
+    )
+    ack_per_hour: int = Field(
+        2000, ge=1, description="acknowledgements the whole system sends per hour at most"
     )
     kb_path: Path | None = Field(
         None, description="folder of Markdown articles for drafted answers (needs TRIAGE_MEMORY=on)"

@@ -79,6 +79,11 @@ class Settings(MemorySettings, ReplySettings, JiraSettings, ConsoleSettings):
     poll_interval_s: float = Field(30.0, gt=0, description="seconds between mailbox polls")
     max_message_bytes: int = Field(10 * 1024 * 1024, gt=0, description="larger messages are quarantined")
     spam_score: float = Field(15.0, gt=0, description="rspamd score (X-Spamd-Result) from which mail is spam")
+    trusted_authserv_id: str | None = Field(
+        None,
+        description="your mail server's authserv-id: its Authentication-Results decide whether a sender is "
+        "trusted (an aligned dmarc=pass); others' are ignored",
+    )
     max_plan_steps: int = Field(10, ge=1, le=50, description="longer plans are rejected")
     retention_s: int = Field(30 * 24 * 3600, ge=3600, description="how long runs and mail are kept")
     policy_path: Path | None = Field(None, description="autonomy policy (YAML, examples/policy.yaml)")

@@ -18,16 +18,18 @@ import redis
 from agent.keys import Keys
 from agent.store.codec import as_text
 from tools.incident_port import Incident, Member
+from tools.mail_out import mailbox_of
 
 _HEAD = ("id", "title", "opened_at", "problem_key")
 _MEMBER = "m:"
 
 # KEYS: incidents index, the new incident's hash, its unlinked set, then each candidate's membership key
 # (this ticket's first). ARGV: retention, min reports, join quorum, new id, now (unix), incident key
-# prefix, unlinked key prefix, head fields as JSON object, then per candidate: ticket id, sender, member
+# prefix, unlinked key prefix, head fields as JSON object, then per candidate: ticket id, mailbox, member
 # JSON. This ticket already in one: that one. Else the first live incident (by the candidates' order)
 # that at least `quorum` candidates are in: this ticket joins it. Else, when the candidates in no
-# incident come from at least `min reports` distinct senders, the new incident opens with them.
+# incident come from at least `min reports` distinct mailboxes, and from two domains at least (one
+# stranger's many addresses are one reporter), the new incident opens with them.
 OPEN_OR_JOIN = """
 local retention, now, prefix = ARGV[1], ARGV[5], ARGV[6]
 local function arg(i, k) return ARGV[8 + (i - 1) * 3 + k] end
@@ -57,12 +59,14 @@ for _, id in ipairs(order) do
     return id
   end
 end
-local senders, distinct = {}, 0
+local senders, distinct, domains, places = {}, 0, {}, 0
 for i = 1, n do
   local sender = arg(i, 2)
+  local domain = string.match(sender, '@(.*)$') or sender
   if not taken[i] and not senders[sender] then senders[sender] = true; distinct = distinct + 1 end
+  if not taken[i] and not domains[domain] then domains[domain] = true; places = places + 1 end
 end
-if distinct < tonumber(ARGV[2]) then return false end
+if distinct < tonumber(ARGV[2]) or places < math.min(2, tonumber(ARGV[2])) then return false end
 for field, value in pairs(cjson.decode(ARGV[8])) do redis.call('HSET', KEYS[2], field, value) end
 for i = 1, n do if not taken[i] then join(ARGV[4], i) end end
 redis.call('ZADD', KEYS[1], now, ARGV[4])
@@ -89,7 +93,7 @@ class Incidents:
         head = {"id": incident.id, "title": incident.title, "opened_at": incident.opened_at.isoformat()}
         members: list[str] = []
         for member in candidates:
-            members += [member.ticket_id, member.sender.lower(), member.model_dump_json()]
+            members += [member.ticket_id, mailbox_of(member.sender), member.model_dump_json()]
         own = (self.keys.incident(incident.id), self.keys.incident_unlinked(incident.id))
         keys = [self.keys.incidents, *own, *(self.keys.incident_of(m.ticket_id) for m in candidates)]
         args: list[str | int | float] = [self.retention_s, min_reports, quorum, incident.id, time.time(),

@@ -13,8 +13,12 @@ NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
 def member(ticket: str, sender: str | None = None) -> Member:
-    return Member(ticket_id=ticket, sender=sender or f"{ticket}@example.com", issue_key=f"SUP-{ticket[1:]}",
-                  joined_at=NOW)  # fmt: skip
+    return Member(
+        ticket_id=ticket,
+        sender=sender or f"someone@{ticket.lower()}.example",
+        issue_key=f"SUP-{ticket[1:]}",
+        joined_at=NOW,
+    )
 
 
 def fresh(ticket: str) -> Incident:
@@ -43,6 +47,15 @@ def test_one_customer_writing_three_times_is_not_an_incident(store: RunStore) ->
     assert judge(store, "T3", ["T1", "T2"], same) is None
     assert judge(store, "T4", ["T1", "T2", "T3"], same) is None  # two customers, four mails
     assert store.incidents.incident_of("T4") is None
+
+
+def test_one_strangers_many_addresses_are_one_reporter(store: RunStore) -> None:
+    tagged = {"T1": "eve+1@gmail.com", "T2": "E.V.E+2@googlemail.com", "T3": "ann@shop.example"}
+    assert judge(store, "T3", ["T1", "T2"], tagged) is None  # two mailboxes: eve's and ann's
+    one_domain = {"T4": "a@evil.example", "T5": "b@evil.example", "T6": "c@evil.example"}
+    assert judge(store, "T6", ["T4", "T5"], one_domain) is None  # three mailboxes of one domain
+    two_domains = {**one_domain, "T7": "ann@shop.example"}
+    assert judge(store, "T7", ["T4", "T5"], two_domains) == "INC-T7"
 
 
 def test_a_later_report_joins_when_two_members_are_like_it_and_not_on_one_look_alike(store: RunStore) -> None:

@@ -78,3 +78,29 @@ def test_the_customers_own_reply_still_threads(pipeline: Pipeline, tmp_path: Pat
                         headers={"In-Reply-To": victim_id})  # fmt: skip
     first, second = pipeline.feed(make_maildir(tmp_path / "box", victim, reply))
     assert second.outcome == "threaded" and second.reason == f"reply to ticket {first.run_id}"
+
+
+@pytest.mark.parametrize(
+    "from_header",
+    [
+        "=?utf-8?b?dmVyYUBjdXN0b21lci5leGFtcGxl?= <mallory@evil.example>",  # the name is vera's address
+        "vera@customer.example <mallory@evil.example>",
+        "vera@customer.example, mallory@evil.example",
+    ],
+)
+def test_a_from_that_poses_as_the_customer_never_joins_their_thread(
+    pipeline: Pipeline, tmp_path: Path, from_header: str
+) -> None:
+    victim_id, reply_id = ids()
+    victim = email_bytes(sender="Vera <vera@customer.example>", message_id=victim_id, subject="Refund")
+    forged = (
+        f"From: {from_header}\r\nTo: support@example.com\r\nSubject: Re: Refund\r\n"
+        f"Message-ID: {reply_id}\r\nIn-Reply-To: {victim_id}\r\nReferences: {victim_id}\r\n\r\n"
+        "Please send the refund to IBAN XX00 0000 instead.\r\n"
+    ).encode()
+    first, second = pipeline.feed(make_maildir(tmp_path / "box", victim, forged))
+    assert second.outcome == "ticket" and second.run_id != first.run_id
+    assert "its sender is not trusted" in (second.reason or "")
+    run = pipeline.wait_final(second.run_id or "")
+    assert run.ticket.thread_of is None and run.ticket.sender_doubt
+    assert run.steps["acknowledge"].result["skipped"].startswith("the sender is not trusted")  # type: ignore[index]

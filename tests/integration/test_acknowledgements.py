@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import Pipeline
 from tests.smtp_server import SmtpServer
 from tests.support import email_bytes, make_maildir
+from workers import runtime as runtime_module
 
 pytestmark = pytest.mark.integration
 
@@ -69,3 +71,51 @@ def test_a_german_ticket_is_acknowledged_in_german_and_its_issue_labelled_with_i
     [ack] = [m for m in smtp.messages() if m["In-Reply-To"] == f"<{run.ticket.message_id}>"]
     assert ack["Subject"].endswith("Wir haben Ihre Anfrage erhalten: Konto gesperrt")
     assert ack.get_content().startswith("Guten Tag")
+
+
+MAIL_SERVER = "mx.support.example"
+
+
+@pytest.mark.parametrize(
+    ("results", "answered"),
+    [
+        (
+            [
+                f"{MAIL_SERVER}; spf=pass smtp.mailfrom=bergwerk.example; dmarc=pass header.from=bergwerk.example"
+            ],
+            True,
+        ),
+        (
+            [f"{MAIL_SERVER}; spf=fail smtp.mailfrom=evil.example; dmarc=fail header.from=bergwerk.example"],
+            False,
+        ),
+        (["mx.evil.example; dmarc=pass header.from=bergwerk.example"], False),  # a foreign server's word
+    ],
+    ids=["pass", "fail", "foreign"],
+)
+def test_the_trusted_mail_servers_dmarc_verdict_decides_who_is_answered(
+    pipeline: Pipeline,
+    smtp: SmtpServer,
+    swap_runtime: Any,
+    tmp_path: Path,
+    results: list[str],
+    answered: bool,
+) -> None:
+    rt = runtime_module.runtime()
+    swap_runtime(settings=rt.settings.model_copy(update={"trusted_authserv_id": MAIL_SERVER}))
+    headers = "".join(f"Authentication-Results: {r}\r\n" for r in results)
+    raw = (
+        f"{headers}From: Jürgen Müller <juergen@bergwerk.example>\r\nTo: support@example.com\r\n"
+        f"Subject: Account locked\r\nMessage-ID: <{uuid.uuid4().hex}@bergwerk.example>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nI cannot log in since yesterday.\r\n"
+    ).encode()
+    [delivery] = pipeline.feed(make_maildir(tmp_path / "box", raw))
+    run = pipeline.wait_final(delivery.run_id or "")
+    sent = [m for m in smtp.messages() if m["In-Reply-To"] == f"<{run.ticket.message_id}>"]
+    ack = run.steps["acknowledge"].result or {}
+    if answered:
+        assert run.ticket.sender_authenticated and len(sent) == 1
+        assert sent[0]["To"] == "Jürgen Müller <juergen@bergwerk.example>"
+    else:
+        assert sent == [] and not ack["sent"] and "not trusted" in ack["skipped"]
+        assert "its sender is not trusted" in (delivery.reason or "")

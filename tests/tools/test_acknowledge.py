@@ -1,6 +1,7 @@
 """acknowledge against a real SMTP server (aiosmtpd: STARTTLS, AUTH): one message per ticket that
-answers the customer's and names the issue, never to robots, at most N an hour to one address, the same
-Message-ID when a retry sends again; without SMTP, the exact message in the mail outbox."""
+answers the customer's and names the issue, never to robots or an untrusted sender, at most N an hour to
+one mailbox, one domain and in all, quoting no stranger's links or addresses; the same Message-ID when a
+retry sends again; without SMTP, the exact message in the mail outbox."""
 
 from __future__ import annotations
 
@@ -36,26 +37,47 @@ def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
 
 
 def context(
-    store: RunStore, tmp_path: Path, ticket: str = "T0123456789abcde", **settings: Any
+    store: RunStore,
+    tmp_path: Path,
+    ticket: str = "T0123456789abcde",
+    authenticated: bool = False,
+    **settings: Any,
 ) -> ToolContext:
-    config = load_settings(outbox_path=tmp_path / "outbox.jsonl", ack_from="help@support.example",
-                           **settings).tool_config()  # fmt: skip
+    config = load_settings(
+        outbox_path=tmp_path / "outbox.jsonl", ack_from="help@support.example", **settings
+    ).tool_config()
     return ToolContext(
-        run_id=ticket, ticket_id=ticket, step_id="acknowledge", ledger=store.ledger, config=config
+        run_id=ticket,
+        ticket_id=ticket,
+        step_id="acknowledge",
+        ledger=store.ledger,
+        config=config,
+        sender_authenticated=authenticated,
     )
 
 
-def over_smtp(store: RunStore, tmp_path: Path, smtp: SmtpServer, ticket: str = "T0123456789abcde",
-              **settings: Any) -> ToolContext:  # fmt: skip
-    server = {"smtp_host": "localhost", "smtp_port": smtp.port, "smtp_user": USER,
-              "smtp_password": SecretStr(PASSWORD), "smtp_ca_file": smtp.ca_file}  # fmt: skip
-    return context(store, tmp_path, ticket, **{**server, **settings})
+def over_smtp(
+    store: RunStore,
+    tmp_path: Path,
+    smtp: SmtpServer,
+    ticket: str = "T0123456789abcde",
+    authenticated: bool = False,
+    **settings: Any,
+) -> ToolContext:
+    server = {
+        "smtp_host": "localhost",
+        "smtp_port": smtp.port,
+        "smtp_user": USER,
+        "smtp_password": SecretStr(PASSWORD),
+        "smtp_ca_file": smtp.ca_file,
+    }
+    return context(store, tmp_path, ticket, authenticated, **{**server, **settings})
 
 
 def test_one_acknowledgement_answers_the_customers_message_and_names_the_issue(
     store: RunStore, tmp_path: Path, smtp: SmtpServer
 ) -> None:
-    ctx = over_smtp(store, tmp_path, smtp)
+    ctx = over_smtp(store, tmp_path, smtp, authenticated=True)
     first = acknowledge.run(ARGS, ctx)
     again = acknowledge.run(ARGS, ctx)
     assert first == again and first.sent and not first.dry_run
@@ -93,9 +115,22 @@ def test_a_wrong_password_is_a_permanent_error_naming_the_setting(
 
 
 @pytest.mark.parametrize(
-    "address", ["noreply@shop.example", "no-reply+x@a.example", "MAILER-DAEMON@mx.example", "postmaster@x.example",
-                "list-bounces@lists.example", "<>", ""],
-)  # fmt: skip
+    "address",
+    [
+        "noreply@shop.example",
+        "no-reply+x@a.example",
+        "noreply-alerts@shop.example",
+        "bounce-123-abc@mail.example",
+        "notifications@github.com",
+        "MAILER-DAEMON@mx.example",
+        "postmaster@x.example",
+        "list-bounces@lists.example",
+        "jane\x00@example.com",
+        "jane@example.com\r\nBcc: x@y.example",
+        "<>",
+        "",
+    ],
+)
 def test_robots_and_no_reply_addresses_are_never_answered(
     address: str, store: RunStore, tmp_path: Path, smtp: SmtpServer
 ) -> None:
@@ -103,13 +138,64 @@ def test_robots_and_no_reply_addresses_are_never_answered(
     assert not result.sent and result.skipped and smtp.messages() == []
 
 
+def test_a_sender_whose_name_was_not_authenticated_is_not_greeted_by_it(
+    store: RunStore, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    spam = {**ARGS, "name": "Visit cheap-pills.example now"}
+    acknowledge.run(spam, over_smtp(store, tmp_path, smtp))
+    [message] = smtp.messages()
+    assert message["To"] == "jane@example.com" and "cheap-pills" not in message.as_string()
+    assert message.get_content().startswith("Hello,")
+
+
+def test_an_untrusted_sender_gets_no_acknowledgement_and_the_result_says_why(
+    store: RunStore, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    ctx = over_smtp(store, tmp_path, smtp)
+    ctx = ToolContext(**{**vars(ctx), "sender_doubt": "the From header names 2 addresses"})
+    result = acknowledge.run(ARGS, ctx)
+    assert not result.sent and "not trusted: the From header names 2 addresses" in (result.skipped or "")
+    assert smtp.messages() == []
+
+
+def test_one_mailbox_gets_at_most_n_an_hour_however_its_address_is_written(
+    store: RunStore, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    spellings = ["jane.doe@gmail.com", "JaneDoe+1@gmail.com", "j.a.n.e.d.o.e+x@googlemail.com"]
+    results = [
+        acknowledge.run(
+            {**ARGS, "to": to}, over_smtp(store, tmp_path, smtp, f"T{i:015x}", ack_per_sender_hour=2)
+        )
+        for i, to in enumerate(spellings)
+    ]
+    assert [r.sent for r in results] == [True, True, False]
+    assert "to this mailbox" in (results[2].skipped or "") and len(smtp.messages()) == 2
+
+
+def test_one_domain_and_the_whole_system_have_hourly_caps_too(
+    store: RunStore, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    def send(i: int, to: str) -> bool:
+        ctx = over_smtp(store, tmp_path, smtp, f"T{i:015x}", ack_per_domain_hour=2, ack_per_hour=3)
+        result = acknowledge.run({**ARGS, "to": to}, ctx)
+        return result.sent or (result.skipped or "")
+
+    victims = [send(i, f"victim{i}@bank.example") for i in range(3)]
+    others = [send(10 + i, f"someone@other{i}.example") for i in range(2)]
+    assert victims[:2] == [True, True] and "to this domain" in str(victims[2])
+    assert others[0] is True and "in all" in str(others[1])
+    assert len(smtp.messages()) == 3
+
+
 def test_one_address_gets_at_most_n_an_hour_and_skipped_categories_none(
     store: RunStore, tmp_path: Path, smtp: SmtpServer
 ) -> None:
-    results = [acknowledge.run(ARGS, over_smtp(store, tmp_path, smtp, f"T{i:015x}", ack_per_sender_hour=2))
-               for i in range(4)]  # fmt: skip
+    results = [
+        acknowledge.run(ARGS, over_smtp(store, tmp_path, smtp, f"T{i:015x}", ack_per_sender_hour=2))
+        for i in range(4)
+    ]
     assert [r.sent for r in results] == [True, True, False, False]
-    assert "loop guard" in (results[2].skipped or "") and len(smtp.messages()) == 2
+    assert "to this mailbox" in (results[2].skipped or "") and len(smtp.messages()) == 2
     skipped = acknowledge.run(ARGS, over_smtp(store, tmp_path, smtp, ack_skip_categories=["billing"]))
     assert not skipped.sent and "TRIAGE_ACK_SKIP_CATEGORIES" in (skipped.skipped or "")
 
@@ -136,8 +222,16 @@ def test_a_customers_subject_and_name_cannot_add_header_lines() -> None:
     hostile = AckArgs(**{**ARGS, "subject": "hi\r\nBcc: victim@example.com", "name": "Eve\nX-Evil: 1"})
     message = compose(hostile, CONFIG, "x@y", "en")
     assert message["Bcc"] is None and message["X-Evil"] is None
-    assert message["Subject"] == "[SUP-7] We received your request: hi Bcc: victim@example.com"
+    assert message["Subject"] == "[SUP-7] We received your request: hi Bcc:"
     assert message.as_bytes().count(b"\nBcc:") == 0
+
+
+def test_a_subject_is_quoted_short_and_without_links_or_addresses() -> None:
+    spam = "Claim your prize at https://win.example/x, bit.ly/abc or mail claims@win.example " + "!" * 300
+    message = compose(AckArgs(**{**ARGS, "subject": spam}), CONFIG, "x@y", "en")
+    quoted = message["Subject"].removeprefix("[SUP-7] We received your request: ")
+    assert quoted.startswith("Claim your prize at") and len(quoted) <= 60
+    assert not any(word in message.as_string() for word in ("win.example", "bit.ly", "claims@"))
 
 
 def test_the_company_voice_its_templates_sender_name_and_signature_reach_the_customer(
@@ -150,7 +244,7 @@ def test_the_company_voice_its_templates_sender_name_and_signature_reach_the_cus
         "${issue_key}.\n\n${signature}\n"
     )
     voice = {"ack_templates_dir": own, "ack_from_name": "Acme Support", "ack_signature": "Acme GmbH\\nBerlin"}
-    ctx = over_smtp(store, tmp_path, smtp, **voice)
+    ctx = over_smtp(store, tmp_path, smtp, authenticated=True, **voice)
     acknowledge.run({**ARGS, "language": "de"}, ctx)
     acknowledge.run({**ARGS, "language": "fr"}, over_smtp(store, tmp_path, smtp, "T0123456789abcdf", **voice))
     german, french = smtp.messages()
