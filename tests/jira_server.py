@@ -35,6 +35,17 @@ FIELDS = ["summary", "description", "labels", "priority", "issuetype", "project"
           "updated"]  # fmt: skip
 
 
+_NOFORMAT_TAG = re.compile(r"\{noformat(?::[^}]*)?\}", re.IGNORECASE)
+
+
+def live_markup(wiki: str) -> str:
+    """What of a wiki text Jira reads as markup: the text outside {noformat} blocks (which render as
+    they are, up to the first closing tag), less the backslash-escaped characters (which show as
+    themselves). What a mail wrote must never be in it."""
+    outside = _NOFORMAT_TAG.split(wiki)[::2]
+    return re.sub(r"\\.", "", "".join(outside))
+
+
 def jira_time(at: float | None = None) -> str:
     """A time as Jira's REST API writes it: 2026-12-02T09:15:02.123+0000."""
     stamp = datetime.fromtimestamp(time.time() if at is None else at, UTC)

@@ -16,7 +16,8 @@ from tools.categorize import categorize_ticket
 from tools.draft import draft_reply
 from tools.extract import extract_entities
 from tools.incident import link_incident
-from tools.jira_issue import comment_jira_issue, create_jira_issue
+from tools.jira_comment import comment_jira_issue
+from tools.jira_issue import create_jira_issue
 from tools.remember import remember_reply, remember_ticket
 
 CATALOG: dict[str, Tool[Any, Any]] = {

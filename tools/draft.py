@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from tools import jira_client, outbox
 from tools.base import RetryPolicy, ToolContext, tool
-from tools.jira_text import DESCRIPTION_MAX, jira_text
+from tools.jira_text import DESCRIPTION_MAX, inline, jira_text, literal
 from tools.kb_port import Article
 from tools.llm import LLMUnavailable, parse_json_object
 
@@ -77,11 +77,16 @@ def draft_reply(args: DraftArgs, ctx: ToolContext) -> DraftResult:
     sources = [a.path for a in close] + [str(s["issue_key"]) for s in like]
     text, writer = _written(args, close, ctx)
     marker = f"[triage-draft {ctx.idempotency_key}]"
-    sourced = "\n".join(f"- {a.title} ({a.path}, {a.similarity:.2f})" for a in close)
-    sourced += "".join(f"\n- like ticket {s['issue_key']}: {str(s.get('subject', ''))[:80]}" for s in like)
-    body = jira_text(f"Drafted answer (not sent; check it before using it):\n\n{text}\n\nWritten by {writer}."
-                     f"\nSources:\n{sourced}",
-                     DESCRIPTION_MAX - 200, "the run") + f"\n{marker}"  # fmt: skip
+    sources_text = "\n".join(
+        f"- {inline(a.title, 120)} ({inline(a.path, 200)}, {a.similarity:.2f})" for a in close
+    )
+    for s in like:
+        sources_text += (
+            f"\n- like ticket {inline(str(s['issue_key']), 40)}: {inline(str(s.get('subject', '')), 80)}"
+        )
+    answer = literal(text, DESCRIPTION_MAX - 8000, "the run")
+    written = f"Drafted answer (not sent; check it before using it):\n{answer}\nWritten by {writer}."
+    body = jira_text(f"{written}\nSources:\n{sources_text}", DESCRIPTION_MAX - 200, "the run") + f"\n{marker}"
     if config.jira_dry_run:
         record = {
             "drafted": True,

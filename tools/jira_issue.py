@@ -18,11 +18,19 @@ from pydantic import BaseModel, Field
 
 from tools import jira_client, jira_service_desk, ledger_keys, outbox
 from tools.base import RetryPolicy, ToolContext, tool
-from tools.errors import NotReadyYet, OutcomeUnknown, PermanentToolError, ToolError
-from tools.jira_text import DESCRIPTION_MAX, attachment_lines, evidence_lines, jira_text, summary_text
+from tools.errors import NotReadyYet, OutcomeUnknown, ToolError
+from tools.jira_text import (
+    DESCRIPTION_MAX,
+    attachment_lines,
+    evidence_lines,
+    inline,
+    jira_text,
+    literal,
+    summary_text,
+)
 
 MAX_PARTICIPANTS = 10  # request participants a service desk request gets at most
-_JIRA_TIMEOUT_S = 60  # several HTTP calls (search, create) at TRIAGE_JIRA_TIMEOUT_S each at most
+JIRA_TIMEOUT_S = 60  # several HTTP calls (search, create) at TRIAGE_JIRA_TIMEOUT_S each at most
 JIRA_RETRY = RetryPolicy(max_attempts=8, base_s=2, cap_s=120)  # what every tool that writes to Jira uses
 
 
@@ -96,11 +104,18 @@ def run_link(ctx: ToolContext) -> str:
 def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, Any]:
     """The Jira REST v2 create-issue payload; project, type, priority, component: from configuration."""
     config = ctx.config
+    sender = inline(args.sender, 320)
     description = "\n".join(
         [
-            f"From: {args.customer_name} <{args.sender}>" if args.customer_name else f"From: {args.sender}",
-            f"Account: {args.account_id or 'unknown'}",
-            *([f"Cc: {', '.join(args.participants[:MAX_PARTICIPANTS])}"] if args.participants else []),
+            f"From: {inline(args.customer_name, 120)} <{sender}>"
+            if args.customer_name
+            else f"From: {sender}",
+            f"Account: {inline(args.account_id or 'unknown', 80)}",
+            *(
+                [f"Cc: {inline(', '.join(args.participants[:MAX_PARTICIPANTS]), 2000)}"]
+                if args.participants
+                else []
+            ),
             f"Urgency: {args.effective_urgency}"
             + (
                 f" (raised from {args.urgency}: the customer wrote again and again)"
@@ -111,9 +126,7 @@ def build_issue_payload(args: CreateIssueArgs, ctx: ToolContext) -> dict[str, An
             *evidence_lines(args.evidence),
             *attachment_lines(args.attachments),
             "",
-            "{quote}",
-            args.body.strip() or "(empty message)",
-            "{quote}",
+            literal(args.body.strip() or "(empty message)", DESCRIPTION_MAX - 4000, run_link(ctx)),
         ]
     )
     fields: dict[str, Any] = {
@@ -171,12 +184,14 @@ def _as_set(args: CreateIssueArgs, issue_key: str) -> dict[str, Any]:
     return {"issue_key": issue_key, "category": args.category, "urgency": args.effective_urgency}
 
 
-def _recorded(ctx: ToolContext) -> IssueResult | None:
+def recorded_issue(ctx: ToolContext) -> IssueResult | None:
+    """What an earlier attempt of this step made in Jira (not made now), or None."""
     existing = ctx.ledger.get(ctx.idempotency_key)
     return IssueResult.model_validate({**existing, "created": False}) if existing is not None else None
 
 
-def _record(ctx: ToolContext, record: dict[str, Any], created: bool) -> IssueResult:
+def record_issue(ctx: ToolContext, record: dict[str, Any], created: bool) -> IssueResult:
+    """Record what this step made, once: a record an attempt stored first wins (and was not made now)."""
     stored_by_us, record = ctx.ledger.claim(ctx.idempotency_key, record)
     return IssueResult.model_validate({**record, "created": created and stored_by_us})
 
@@ -187,12 +202,12 @@ def _record(ctx: ToolContext, record: dict[str, Any], created: bool) -> IssueRes
     args=CreateIssueArgs,
     result=IssueResult,
     side_effect=True,
-    timeout_s=_JIRA_TIMEOUT_S,
+    timeout_s=JIRA_TIMEOUT_S,
     retry=JIRA_RETRY,
 )
 def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
     """Create the issue once: a ticket that already has an issue gets the existing one back."""
-    if (done := _recorded(ctx)) is not None:
+    if (done := recorded_issue(ctx)) is not None:
         return done
     payload = build_issue_payload(args, ctx)
     if ctx.config.jira_dry_run:
@@ -201,14 +216,14 @@ def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
             "dry_run": True,
             "request": payload,
         }
-        result = _record(ctx, record, created=True)
+        result = record_issue(ctx, record, created=True)
         if result.created:
             ctx.ledger.claim(ledger_keys.jira_issue(ctx.ticket_id), _as_set(args, result.issue_key))
             record = {"issue_key": result.issue_key, "request": payload}
             outbox.append(ctx.config.outbox_path, "create_issue", ctx.run_id, ctx.idempotency_key, record)
         return result
     with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=ctx.hard_timeout_s):
-        if (done := _recorded(ctx)) is not None:
+        if (done := recorded_issue(ctx)) is not None:
             return done
         key = jira_client.find_issue_by_label(ctx.config, idempotency_label(ctx.ticket_id))
         created = key is None
@@ -218,7 +233,7 @@ def create_jira_issue(args: CreateIssueArgs, ctx: ToolContext) -> IssueResult:
             )
         if ctx.config.jira_service_desk is not None:
             jira_service_desk.set_fields(ctx.config, key, payload["fields"])
-        result = _record(ctx, {"issue_key": key, "dry_run": False, "request": payload}, created)
+        result = record_issue(ctx, {"issue_key": key, "dry_run": False, "request": payload}, created)
         ctx.ledger.claim(ledger_keys.jira_issue(ctx.ticket_id), _as_set(args, key))
         return result
 
@@ -235,65 +250,3 @@ def _creator(args: CreateIssueArgs, ctx: ToolContext, payload: dict[str, Any]) -
     return lambda: jira_service_desk.raise_request(
         config, fields, args.sender, args.customer_name, colleagues
     )
-
-
-class CommentArgs(BaseModel):
-    """A reply to add to the issue of an earlier ticket."""
-
-    parent_ticket_id: str | None = Field(
-        description="id of the ticket whose issue gets the comment (ticket.thread_of: set for every reply)"
-    )
-    body: str
-    sender: str
-
-
-def _parent_issue(parent_ticket_id: str, ctx: ToolContext) -> str:
-    """The parent ticket's issue key; while it does not exist yet, ask to be retried."""
-    recorded = ctx.ledger.get(ledger_keys.jira_issue(parent_ticket_id))
-    if recorded is not None:
-        return str(recorded["issue_key"])
-    if not ctx.config.jira_dry_run:
-        found = jira_client.find_issue_by_label(ctx.config, idempotency_label(parent_ticket_id))
-        if found is not None:
-            return found
-    raise NotReadyYet(f"ticket {parent_ticket_id} has no issue yet; waiting for it")
-
-
-@tool(
-    name="comment_jira_issue",
-    description="Add a customer's reply as a comment to the Jira issue of the ticket it answers.",
-    args=CommentArgs,
-    result=IssueResult,
-    side_effect=True,
-    timeout_s=_JIRA_TIMEOUT_S,
-    retry=JIRA_RETRY,
-)
-def comment_jira_issue(args: CommentArgs, ctx: ToolContext) -> IssueResult:
-    """Comment once (a marker in the comment finds a comment whose response was lost)."""
-    if (done := _recorded(ctx)) is not None:
-        return done
-    if args.parent_ticket_id is None:
-        raise PermanentToolError("this ticket replies to no earlier ticket: there is no issue to comment on")
-    issue_key = _parent_issue(args.parent_ticket_id, ctx)
-    marker = f"[triage-ref {ctx.idempotency_key}]"
-    quoted = jira_text(f"Reply from {args.sender}:\n{{quote}}\n{args.body.strip()}", DESCRIPTION_MAX - 200,
-                       run_link(ctx))  # fmt: skip
-    payload = {"body": f"{quoted}\n{{quote}}\n{marker}"}
-    if ctx.config.jira_dry_run:
-        comment_id = f"DRY-C{ctx.ledger.next_number('dry-comment')}"
-        record = {"issue_key": issue_key, "comment_id": comment_id, "dry_run": True, "request": payload}
-        result = _record(ctx, record, created=True)
-        if result.created:
-            record = {"issue_key": issue_key, "request": payload}
-            outbox.append(ctx.config.outbox_path, "comment", ctx.run_id, ctx.idempotency_key, record)
-        return result
-    with ctx.ledger.exclusive(ctx.idempotency_key, ttl_s=ctx.hard_timeout_s):
-        if (done := _recorded(ctx)) is not None:
-            return done
-        existing = [cid for cid, body in jira_client.own_comments(ctx.config, issue_key) if marker in body]
-        created = not existing
-        comment_id = (
-            existing[0] if existing else jira_client.add_comment(ctx.config, issue_key, payload["body"])
-        )
-        record = {"issue_key": issue_key, "comment_id": comment_id, "dry_run": False, "request": payload}
-        return _record(ctx, record, created)

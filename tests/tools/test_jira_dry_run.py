@@ -9,7 +9,8 @@ import pytest
 
 from tools.base import ToolContext
 from tools.errors import RetryableToolError
-from tools.jira_issue import comment_jira_issue, create_jira_issue
+from tools.jira_comment import comment_jira_issue
+from tools.jira_issue import create_jira_issue
 
 ARGS = {
     "subject": "Charged twice", "body": "Please refund.", "sender": "jane@example.com", "category": "billing",

@@ -21,7 +21,8 @@ from tools.jira_client import (
     issue_links,
     link_issues,
 )
-from tools.jira_issue import IssueResult, comment_jira_issue, create_jira_issue
+from tools.jira_comment import comment_jira_issue
+from tools.jira_issue import IssueResult, create_jira_issue
 
 ARGS = {
     "subject": "Charged twice", "body": "Please refund.", "sender": "jane@example.com", "category": "billing",
@@ -264,7 +265,7 @@ def test_a_huge_body_and_control_characters_fit_jiras_limits(jctx: ToolContext, 
         "[billing] Refund now [31m please x"
     )
     assert len(fields["description"]) <= 32_767 and "\x07" not in fields["description"]
-    assert fields["description"].endswith("more characters; the whole message: triage show T1]")
+    assert fields["description"].endswith("more characters; the whole text: triage show T1]")
 
 
 def test_jira_refuses_what_real_jira_refuses(jctx: ToolContext, jira: FakeJira) -> None:
