@@ -11,7 +11,7 @@ categorizer's and the extractor's findings are known by then.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -145,18 +145,23 @@ class Decision(BaseModel):
     edits: Edits = Field(default_factory=Edits)
 
 
-def facts_of(run: Run, rule_plan: Plan) -> Facts:
+def facts_of(run: Run, rule_plan: Plan, offline: Callable[[], dict[str, Any]] | None = None) -> Facts:
     """What the policy looks at in a run whose first side effect is due: the categorizer's and the
-    extractor's results (whatever the steps are called), else what the plan's issue step names itself (a
-    model's plan may give the category as a literal); its planner, whether its plan is the rule plan, its
-    sender, and whether a like ticket recalled belongs to an incident."""
-    found: dict[str, Any] = {}
-    for step in run.plan.steps if run.plan else []:
+    extractor's results (whatever the steps are called); for a plan that lacks one of them, what the
+    offline tools find (`offline`: a plan cannot switch the policy off by leaving them out); what the
+    plan's issue step names itself only where neither says. Also its planner, whether its plan is the
+    rule plan, its sender, and whether a like ticket recalled belongs to an incident."""
+    steps = run.plan.steps if run.plan else []
+    named: dict[str, Any] = {}
+    findings: dict[str, Any] = {}
+    for step in steps:
         if step.tool == "create_jira_issue":
-            found = {k: v for k, v in step.args.items() if not (isinstance(v, dict) and REF in v)} | found
+            named |= {k: v for k, v in step.args.items() if not (isinstance(v, dict) and REF in v)}
         result = run.steps[step.id].result if step.id in run.steps else None
         if result and step.tool in FINDING_TOOLS:
-            found.update({k: v for k, v in result.items() if v is not None})
+            findings.update({k: v for k, v in result.items() if v is not None})
+    lacking = FINDING_TOOLS - {step.tool for step in steps}
+    found = named | (offline() if lacking and offline else {}) | findings
     mine = run.plan.model_dump(include={"steps"}) if run.plan else None
     return Facts(
         sender=run.ticket.sender,

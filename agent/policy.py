@@ -15,16 +15,35 @@ from agent.plan import REF, Plan, PlanInvalid, validate_plan
 from inbox.ticket import Ticket
 from tools.base import Tool
 
-# An acknowledgement answers the ticket's own sender about the ticket's own message, nobody else: a mail
-# must not talk a model into sending the system's mail to an address of its choosing.
-_PINNED = {"acknowledge": {"to": {REF: "ticket.sender"}, "message_id": {REF: "ticket.message_id"}}}
+# The arguments that say whom a step is about, each pinned to its one allowed reference: an
+# acknowledgement answers the ticket's own sender about the ticket's own message, an issue, a comment,
+# memory and an incident name the ticket's own sender and id. A mail must not talk a model into writing
+# another customer's identity (or the subject) where the system keeps who wrote what.
+_TICKET_ID, _SENDER = {REF: "ticket.id"}, {REF: "ticket.sender"}
+_PINNED = {
+    "acknowledge": {"to": _SENDER, "message_id": {REF: "ticket.message_id"}},
+    "create_jira_issue": {"sender": _SENDER},
+    "comment_jira_issue": {"sender": _SENDER},
+    "remember_ticket": {"ticket_id": _TICKET_ID, "sender": _SENDER},
+    "remember_reply": {"reply_ticket_id": _TICKET_ID, "parent_ticket_id": {REF: "ticket.thread_of"}},
+    "link_incident": {"ticket_id": _TICKET_ID, "sender": _SENDER},
+}
 # Whom a service desk request lets in: only the mail's own Cc (and of it, the tool keeps colleagues).
 _PINNED_IF_GIVEN = {"create_jira_issue": {"participants": {REF: "ticket.cc"}}}
+# Who the customer is, as the extractor read it: given at all, only from an extract step's result.
+_FOUND_BY_EXTRACTOR = {
+    "create_jira_issue": ("customer_name", "account_id"),
+    "remember_ticket": ("customer_name", "account_id"),
+}
 # The tools whose `issue_key` names the issue they write to (or, for an acknowledgement, the reference a
 # customer is given): only this plan's own issue, never a key a mail or a model chose (a subject that
 # reads "SUP-1" would otherwise put a draft, files or an incident link on another customer's issue).
-_OWN_ISSUE = {"attach_files": "files go", "draft_reply": "drafts go", "link_incident": "incident links go",
-              "acknowledge": "acknowledgements refer"}  # fmt: skip
+_OWN_ISSUE = {
+    "attach_files": "files go",
+    "draft_reply": "drafts go",
+    "link_incident": "incident links go",
+    "acknowledge": "acknowledgements refer",
+}
 
 
 def allowed_tools(ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]]) -> list[str]:
@@ -51,18 +70,30 @@ def policy_errors(plan: Plan, ticket: Ticket) -> list[str]:
         errors.append("a new ticket must create exactly one issue (create_jira_issue) and comment on none")
     if tools["acknowledge"] > (0 if ticket.thread_of else 1):
         errors.append("only a new ticket is acknowledged, once")
+    return errors + _identity_errors(plan)
+
+
+def _identity_errors(plan: Plan) -> list[str]:
+    """Why a step names an issue, a ticket, a sender or a customer other than this plan's own."""
     issue_steps = {s.id for s in plan.steps if s.tool in ("create_jira_issue", "comment_jira_issue")}
+    extract_steps = [s.id for s in plan.steps if s.tool == "extract_entities"]
+    errors = []
     for step in plan.steps:
         target = step.args.get("issue_key") if step.tool in _OWN_ISSUE else None
         if target is not None and target not in [{REF: f"steps.{sid}.issue_key"} for sid in issue_steps]:
-            errors.append(f"step {step.id!r}: {_OWN_ISSUE[step.tool]} only to this plan's own issue "
-                          "(steps.<its step>.issue_key)")  # fmt: skip
+            errors.append(
+                f"step {step.id!r}: {_OWN_ISSUE[step.tool]} only to this plan's own issue "
+                "(steps.<its step>.issue_key)"
+            )
         for name, wanted in _PINNED.get(step.tool, {}).items():
             if step.args.get(name) != wanted:
                 errors.append(f"step {step.id!r}: {name} must be {wanted} (the ticket's own)")
         for name, wanted in _PINNED_IF_GIVEN.get(step.tool, {}).items():
             if name in step.args and step.args[name] != wanted:
                 errors.append(f"step {step.id!r}: {name} may only be {wanted} (the ticket's own)")
+        for name in _FOUND_BY_EXTRACTOR.get(step.tool, ()):
+            if step.args.get(name) not in [None, *({REF: f"steps.{sid}.{name}"} for sid in extract_steps)]:
+                errors.append(f"step {step.id!r}: {name} may only be steps.<an extract_entities step>.{name}")
     return errors
 
 

@@ -9,13 +9,21 @@ acted on its own keeps doing so; a held run's claimed steps stay claimed until a
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from typing import Any
 
-from agent.autonomy import Hold, facts_of, judge
+from agent.autonomy import Hold, Policy, Verdict, facts_of, judge
+from agent.plan import FINDING_TOOLS, Plan, resolve_args
 from agent.run import Run, now
 from monitoring import events
+from tasks.tool_call import run_with_timeout
+from tools.base import ToolContext
 from tools.catalog import get_tool
+from tools.errors import ToolError
 from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
@@ -29,7 +37,7 @@ def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
     current = rt.store.runs.get(run.id)  # with the result its caller just stored
     if current is None or current.plan is None or _acted_already(rt, current):
         return False
-    verdict = judge(rt.policy, facts_of(current, rt.rules().make_plan(current.ticket, current.recall).plan))
+    verdict = _verdict(rt, rt.policy, current)
     if not verdict.holds:
         return False
     at, wait = now(), timedelta(seconds=rt.settings.approval_timeout_s)
@@ -46,6 +54,28 @@ def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
         rt.store.runs.set_status(run.id, "held")
         events.run_held(run.id, verdict.mode, verdict.rules)
     return True
+
+
+def _verdict(rt: Runtime, policy: Policy, run: Run) -> Verdict:
+    """The policy's verdict on the run; held when the findings it needs cannot be made (fail closed)."""
+    rule_plan = rt.rules().make_plan(run.ticket, run.recall).plan
+    try:
+        return judge(policy, facts_of(run, rule_plan, lambda: offline_findings(rt, run, rule_plan)))
+    except ToolError as exc:
+        log.warning("policy findings failed run=%s error=%s", run.id, exc)
+        return Verdict("supervised", ("findings-unavailable",))
+
+
+def offline_findings(rt: Runtime, run: Run, rule_plan: Plan) -> dict[str, Any]:
+    """What the offline tools find in the ticket (the rule plan's categorize and extract steps, run
+    without a model, as the executor runs them): the policy's facts for a plan that has no finding step
+    of its own."""
+    found: dict[str, Any] = {}
+    for step in (s for s in rule_plan.steps if s.tool in FINDING_TOOLS):
+        ctx = ToolContext(run.id, run.ticket.id, f"policy-{step.id}", rt.store.ledger, rt.tool_config)
+        args = resolve_args(step.args, run.ticket, {}, run.recall)
+        found |= run_with_timeout(get_tool(rt.catalog, step.tool), args, ctx)
+    return found
 
 
 def _acts(rt: Runtime, run: Run, step_id: str) -> bool:

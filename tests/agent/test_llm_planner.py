@@ -216,3 +216,45 @@ def test_a_requests_participants_may_only_be_the_mails_own_cc() -> None:
         for s in plan.steps
     ]
     assert review_plan(plan.model_copy(update={"steps": without}), NEW, CATALOG, max_steps=10) is None
+
+
+@pytest.mark.parametrize(
+    ("tool", "name", "refused"),
+    [
+        ("create_jira_issue", "sender", "sender must be"),
+        ("create_jira_issue", "account_id", "account_id may only be steps.<an extract_entities step>"),
+        ("create_jira_issue", "customer_name", "customer_name may only be steps.<an extract_entities step>"),
+        ("remember_ticket", "ticket_id", "ticket_id must be"),
+        ("remember_ticket", "sender", "sender must be"),
+        ("remember_ticket", "account_id", "account_id may only be"),
+        ("link_incident", "ticket_id", "ticket_id must be"),
+        ("link_incident", "sender", "sender must be"),
+        ("acknowledge", "to", "to must be"),
+    ],
+)
+def test_every_argument_that_names_a_ticket_a_sender_or_a_customer_is_pinned(
+    tool: str, name: str, refused: str
+) -> None:
+    """A model told to lie must not feed the subject (a stranger's words) where the system keeps who
+    wrote what: the issue's sender and account, memory's customer, an incident's reporter."""
+    plan = RulePlanner(remember=True, incidents=True, acknowledge=True, draft=True).make_plan(NEW).plan
+    lying = [
+        s.model_copy(update={"args": {**s.args, name: {"$ref": "ticket.subject"}}}) if s.tool == tool else s
+        for s in plan.steps
+    ]
+    with pytest.raises(PlanInvalid, match=re.escape(refused)):
+        review_plan(plan.model_copy(update={"steps": lying}), NEW, CATALOG, max_steps=10)
+
+
+@pytest.mark.parametrize(
+    ("tool", "name"), [("remember_reply", "parent_ticket_id"), ("comment_jira_issue", "sender")]
+)
+def test_a_reply_names_only_its_own_thread_and_sender(tool: str, name: str) -> None:
+    plan = RulePlanner(remember=True).make_plan(REPLY).plan
+    assert review_plan(plan, REPLY, CATALOG, max_steps=10) is None
+    lying = [
+        s.model_copy(update={"args": {**s.args, name: {"$ref": "ticket.subject"}}}) if s.tool == tool else s
+        for s in plan.steps
+    ]
+    with pytest.raises(PlanInvalid, match=f"{name} must be"):
+        review_plan(plan.model_copy(update={"steps": lying}), REPLY, CATALOG, max_steps=10)

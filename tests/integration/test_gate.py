@@ -60,6 +60,18 @@ class ModelLikePlanner:
         return Planned(Plan(steps=steps, rationale="a model's own plan"), "llm")
 
 
+class BlindModelPlanner:
+    """Plays a model told to switch the policy off: a plan with no categorize or extract step, whose issue
+    names its own harmless category and urgency as literals."""
+
+    def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
+        rules = runtime_module.runtime().rules().make_plan(ticket, recall).plan
+        issue = rules.step("create_issue")
+        own = {k: v for k, v in issue.args.items() if "steps." not in json.dumps(v)}
+        blind = issue.model_copy(update={"args": {**own, "category": "other", "urgency": "low"}})
+        return Planned(Plan(steps=[blind], rationale="nothing to see here"), "llm")
+
+
 @pytest.fixture
 def hold_when(swap_runtime: Any) -> Iterator[Any]:
     """Install a policy of one rule, `gate`, holding runs (supervised) when its conditions hold."""
@@ -122,6 +134,20 @@ CONDITIONS = [
     # after a finding step waits for it.
     pytest.param(
         {"urgency": ["high"]}, URGENT_BILLING, ModelLikePlanner(), "ann@example.com", id="urgency-model-plan"
+    ),
+    # A plan without finding steps is judged on what the offline tools find, not on its own literals.
+    pytest.param(
+        {"category": ["billing"]}, URGENT_BILLING, BlindModelPlanner(), "ann@example.com", id="blind-category"
+    ),
+    pytest.param(
+        {"urgency": ["high"]}, URGENT_BILLING, BlindModelPlanner(), "ann@example.com", id="blind-urgency"
+    ),
+    pytest.param(
+        {"account_in": ["acc-31337"]},
+        URGENT_BILLING,
+        BlindModelPlanner(),
+        "ann@example.com",
+        id="blind-account",
     ),
 ]
 
