@@ -10,7 +10,7 @@ from typing import get_args
 import click
 import uvicorn
 
-from console.app import create_app
+from console.app import create_app, server_config
 from console.users import DirectoryError, Role, UsersFile, add_token, add_user, remove_token, remove_user
 from workers.runtime import Runtime
 
@@ -63,7 +63,10 @@ def console(ctx: click.Context, host: str | None, port: int | None) -> None:
         "the users file is read again when it changes)",
         err=True,
     )
-    uvicorn.run(create_app(rt, users), host=host, port=port, log_level="info", server_header=False)
+    app = create_app(rt, users)
+    uvicorn.Server(
+        server_config(app, rt.settings.console_trusted_proxies, host=host, port=port, log_level="info")
+    ).run()
 
 
 @console.command("add-user")

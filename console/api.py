@@ -59,6 +59,13 @@ class RunSummary(BaseModel):
     error: str | None
 
 
+class QuarantineList(BaseModel):
+    """A page of quarantined messages, newest first, and whether older ones follow (`page` + 1)."""
+
+    mail: list[Delivery]
+    more: bool
+
+
 class RunList(BaseModel):
     """A page of runs and whether there are more."""
 
@@ -218,9 +225,10 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
         return Done(id=run_id, action="discard")
 
     @router.get("/quarantine")
-    def quarantine(_: Caller = viewer) -> list[Delivery]:
-        """Messages that could not become tickets, newest first, each with why."""
-        return views.quarantined(store)
+    def quarantine(page: Annotated[int, Query(ge=0, le=10_000)] = 0, _: Caller = viewer) -> QuarantineList:
+        """Messages that could not become tickets, newest first, each with why: a page at a time."""
+        held, more = views.quarantined(store, page)
+        return QuarantineList(mail=held, more=more)
 
     @router.get("/quarantine/{delivery_id}", responses={404: {"description": "no such mail"}})
     def mail(delivery_id: _ID, _: Caller = viewer) -> MailPreview:

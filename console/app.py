@@ -10,8 +10,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -37,6 +39,19 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+
+
+def server_config(app: FastAPI, trusted_proxies: list[str], **options: Any) -> uvicorn.Config:
+    """How the console is served: X-Forwarded-For is read only from the proxies the operator names
+    (TRIAGE_CONSOLE_TRUSTED_PROXIES). Anyone else could name any client in it and so pass the login
+    throttle, which counts by client address; uvicorn by default believes it from 127.0.0.1."""
+    return uvicorn.Config(
+        app,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies or None,
+        server_header=False,
+        **options,
+    )
 
 
 def create_app(rt: Runtime, users: UsersFile) -> FastAPI:
@@ -111,6 +126,8 @@ def create_app(rt: Runtime, users: UsersFile) -> FastAPI:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.url.scheme == "https":  # served over TLS (or by a trusted proxy that says so): stay there
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
     return app

@@ -9,6 +9,7 @@ import secrets
 import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from agent.store.operations import Operations
 from console.sessions import LoginThrottle
@@ -83,9 +84,11 @@ def auth_router(
                 {"Retry-After": str(wait)},
             )
         user = gate.users.current().user(name)
-        if user is None or not check_password(user, password):
-            throttle.failed(name, address)
-            audit.record_audit("login_failed", None, f"from {address}", by=name)
+        matched = await run_in_threadpool(check_password, user, password)  # argon2: off the event loop
+        if user is None or not matched:
+            if throttle.failed(name, address):
+                reason = f"from {address} (more failures from it this minute are counted, not listed)"
+                audit.record_audit("login_failed", None, reason, by=name)
             return login_page(request, 401, "wrong name or password", name)
         throttle.succeeded(name, address)
         session_id, _ = gate.sessions.start(user.name, user.role, password_mark(user))

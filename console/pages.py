@@ -209,9 +209,11 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
         )
 
     @router.get("/quarantine")
-    def quarantine(request: Request) -> Response:
+    def quarantine(request: Request, page_no: int = 0) -> Response:
         caller = gate.require(request, "viewer")
-        return page(request, "quarantine.html", caller, held=views.quarantined(store))
+        held, more = views.quarantined(store, page_no)
+        shown: dict[str, Any] = {"held": held, "more": more, "page_no": max(0, page_no), "form": {}}
+        return page(request, "quarantine.html", caller, **shown)
 
     @router.get("/quarantine/{delivery_id}")
     def mail(request: Request, delivery_id: str) -> Response:

@@ -88,13 +88,15 @@ class LoginThrottle:
         ]
         return max(waits, default=0)
 
-    def failed(self, name: str, address: str) -> None:
-        """Count a failed login against the name and the address."""
+    def failed(self, name: str, address: str) -> bool:
+        """Count a failed login against the name and the address; True when it is the address's first
+        this minute (the audit trail keeps one entry per address a minute: a guesser cannot flush it)."""
         pipe = self.redis.pipeline()
         for key in self._counted(name, address):
             pipe.set(key, 0, nx=True, ex=self.window_s)  # the window starts at the first failure
             pipe.incr(key)
-        pipe.execute()
+        pipe.set(self.keys.login_failures(f"audited:{address}:{int(time.time() // 60)}"), 1, nx=True, ex=120)
+        return bool(pipe.execute()[-1])
 
     def _counted(self, name: str, address: str) -> tuple[str, str]:
         """The counters a login attempt counts against: the name from that address, and the address."""

@@ -102,9 +102,10 @@ def quarantined_mail(store: RunStore, delivery_id: str) -> tuple[Delivery, Previ
     return delivery, preview(head, len(head)) if head else None
 
 
-def quarantined(store: RunStore) -> list[Delivery]:
-    """The quarantined messages, newest first."""
-    return list(reversed(store.deliveries.quarantined()))
+def quarantined(store: RunStore, page_no: int = 0) -> tuple[list[Delivery], bool]:
+    """A page of the quarantined messages, newest first, and whether older ones follow (a stranger can
+    fill the quarantine: no page lists all of it)."""
+    return store.deliveries.quarantined_page(max(0, page_no) * PAGE, PAGE)
 
 
 LIVE_WINDOW_S = 24 * 3600  # the live view counts the runs of the last day

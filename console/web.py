@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,10 +97,22 @@ def templates() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(_HERE / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        finalize=shown_directions,
     )
     env.filters["when"] = _when
     env.filters["pretty"] = lambda value: json.dumps(value, indent=1, ensure_ascii=False, default=str)
     return env
+
+
+_DIRECTION_MARKS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown_directions(value: Any) -> Any:
+    """Text as a page shows it: the invisible marks that turn text around (`invoice\u202efdp.exe` reads as
+    `invoiceexe.pdf`) shown by name instead, [U+202E]. The page's own markup is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _DIRECTION_MARKS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+    return value
 
 
 def _when(value: datetime | str | None, zone: ZoneInfo) -> Markup:

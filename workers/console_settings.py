@@ -27,3 +27,8 @@ class ConsoleSettings(BaseSettings):
         5, ge=1, le=100, description="failed logins from an address (per name, and in all) before it waits"
     )
     console_login_window_s: int = Field(900, ge=60, description="how long failed logins are counted")
+    console_trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses (or networks) of your reverse proxies, whose X-Forwarded-For names the client "
+        "(JSON list); none: the header is ignored",
+    )

@@ -101,6 +101,12 @@ class Deliveries:
         ids = [as_text(i) for i in self.redis.zrange(self.keys.quarantine, 0, -1)]
         return [d for d in (self.get(i) for i in ids) if d is not None]
 
+    def quarantined_page(self, offset: int, count: int) -> tuple[list[Delivery], bool]:
+        """A page of the deliveries kept for a person, newest first, and whether older ones follow."""
+        ids = [as_text(i) for i in self.redis.zrevrange(self.keys.quarantine, offset, offset + count)]
+        found = [d for d in (self.get(i) for i in ids[:count]) if d is not None]
+        return found, len(ids) > count
+
     def claim_message_id(self, message_id: str, delivery_id: str) -> str:
         """Claim a Message-ID for a delivery; return the delivery id that owns it (ours if first)."""
         key = self.keys.message(message_id)

@@ -10,16 +10,18 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from console.app import server_config
 from tests.support import wait_for
 
 
 @contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """Serve the app until the block ends; its base URL (http://localhost:PORT)."""
+def serving(app: FastAPI, trusted_proxies: list[str] | None = None) -> Iterator[str]:
+    """Serve the app as `triage console` does (console/app.py: server_config) until the block ends; its
+    base URL (http://localhost:PORT)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(server_config(app, trusted_proxies or [], log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     wait_for(lambda: server.started or None, 10, "the console to listen")
