@@ -1,24 +1,21 @@
-"""What a customer attached, and which of it may go to the issue: never an executable, never an archive
-that holds one (or that cannot be looked into), nothing over the size limits. Judged from the bytes, not
-only the name: a renamed program is still a program. Bounded: only the first bytes of each file and the
-first entries of a zip's directory are read."""
+"""What a customer attached, and which of it may go to the issue: files of the kinds allowed
+(inbox/file_kinds.py: documents, images, text, logs, zips; TRIAGE_ATTACH_KINDS) whose bytes are what
+their names say, a zip only when everything in it is allowed too (one level: no archive in an archive)
+and it does not unpack to far more than it weighs, nothing over the size limits. Bounded: only the
+first bytes of each file, and of each of a zip's first entries, are read."""
 
 from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from inbox.file_kinds import DEFAULT_KINDS, SNIFFED_BYTES, content_refusal, extension, plain_name
 
 MAX_ZIP_ENTRIES = 1000  # a zip with more is not looked into, and not attached
-_EXECUTABLE_NAMES = (
-    ".exe", ".dll", ".com", ".scr", ".pif", ".cpl", ".msi", ".msp", ".bat", ".cmd", ".ps1", ".psm1", ".vbs",
-    ".vbe", ".js", ".jse", ".wsf", ".wsh", ".hta", ".lnk", ".jar", ".apk", ".app", ".dmg", ".pkg", ".deb",
-    ".rpm", ".sh", ".bin", ".run", ".elf", ".so", ".dylib", ".reg", ".iso", ".img", ".vhd", ".xll", ".appx",
-)  # fmt: skip
-_EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe",
-                     b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")  # fmt: skip
-_OPAQUE_ARCHIVES = {b"Rar!": "a RAR archive", b"7z\xbc\xaf": "a 7-Zip archive"}
-_ARCHIVE_NAMES = (".zip", ".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".cab", ".arj", ".ace")
+MAX_ZIP_RATIO = 100  # a zip that unpacks to more than this many times its size is a bomb, not logs
+MAX_ZIP_UNPACKED = 200 * 1024 * 1024  # nor one that unpacks to more than this in all
+_OFFICE_ZIPS = (".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp")
 
 
 @dataclass(frozen=True)
@@ -29,6 +26,7 @@ class FileLimits:
 
     per_file: int = 10 * 1024 * 1024
     per_ticket: int = 25 * 1024 * 1024
+    kinds: frozenset[str] = field(default=DEFAULT_KINDS)  # TRIAGE_ATTACH_KINDS
 
 
 DEFAULT_LIMITS = FileLimits()
@@ -47,37 +45,49 @@ class File:
     data: bytes
 
 
-def refusal(name: str, data: bytes) -> str | None:
+def refusal(name: str, data: bytes, kinds: frozenset[str] = DEFAULT_KINDS) -> str | None:
     """Why this file must not go to the issue (by its name and its bytes), or None when it may."""
-    lowered = name.lower()
-    if lowered.endswith(_EXECUTABLE_NAMES):
-        return f"a program or script ({lowered.rpartition('.')[2]})"
-    if data.startswith(_EXECUTABLE_MAGIC):
-        return "a program or script (by its content)"
-    for magic, what in _OPAQUE_ARCHIVES.items():
-        if data.startswith(magic):
-            return f"{what}, which cannot be looked into"
-    if data.startswith(b"PK\x03\x04") or lowered.endswith(".zip"):
-        return _zip_refusal(data)
-    if lowered.endswith(_ARCHIVE_NAMES):
-        return "an archive that cannot be looked into"
+    if why := content_refusal(name, data, kinds):
+        return why
+    if extension(name) == ".zip":
+        return _zip_refusal(data, kinds)
+    if extension(name) in _OFFICE_ZIPS:
+        return _macro_refusal(data)
     return None
 
 
-def _zip_refusal(data: bytes) -> str | None:
+def _zip_refusal(data: bytes, kinds: frozenset[str]) -> str | None:
+    """Why a zip must not go: what it holds, looked into one level, or what it would unpack to."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
             if len(entries) > MAX_ZIP_ENTRIES:
                 return f"a zip of over {MAX_ZIP_ENTRIES} files"
-            for entry in entries:
-                inner = entry.filename.lower()
-                if inner.endswith(_EXECUTABLE_NAMES):
-                    return f"a zip holding a program or script ({entry.filename[:80]})"
-                if inner.endswith(_ARCHIVE_NAMES):
-                    return f"a zip holding another archive ({entry.filename[:80]})"
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+            if entries and min(e.header_offset for e in entries) > 0:  # bytes before its first file
+                return "zips glued together (one hides the other)"
+            unpacked = sum(e.file_size for e in entries)
+            if unpacked > MAX_ZIP_UNPACKED or unpacked > MAX_ZIP_RATIO * max(len(data), 1):
+                return f"a zip that unpacks to {unpacked:,} bytes (a zip bomb?)"
+            for entry in (e for e in entries if not e.is_dir()):
+                with archive.open(entry) as inner:
+                    start = inner.read(SNIFFED_BYTES)
+                why = content_refusal(entry.filename, start, kinds - {"archive"})
+                if why is not None:
+                    return f"a zip holding {plain_name(entry.filename)[:80]}: {why}"
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
         return "a zip that cannot be read"
+    return None
+
+
+def _macro_refusal(data: bytes) -> str | None:
+    """Why an Office document must not go (it carries macros, or is no readable document), or None."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = [e.filename.lower() for e in archive.infolist()[:MAX_ZIP_ENTRIES]]
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+        return "a document that cannot be read"
+    if any(n.endswith("vbaproject.bin") or n.startswith("basic/") for n in names):
+        return "a document with macros"
     return None
 
 
@@ -87,7 +97,7 @@ def judged(files: list[tuple[str, int, bytes]], limits: FileLimits) -> list[str 
     verdicts: list[str | None] = []
     total = 0
     for name, size, data in files:
-        why = refusal(name, data)
+        why = refusal(name, data, limits.kinds)
         if why is None and size > limits.per_file:
             why = f"over {_size(limits.per_file)}"
         if why is None and total + size > limits.per_ticket:

@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from inbox.addresses import copied
 from inbox.attachments import DEFAULT_LIMITS, File, FileLimits, judged
 from inbox.authentication import dmarc_doubt
+from inbox.file_kinds import plain_name
 from inbox.headers import decode_bytes, header_text, raw_header
 from inbox.language import detect_language
 from inbox.loops import automated_reason
@@ -56,14 +57,13 @@ def _decode_payload(part: Message) -> str:
 
 
 def _filename(part: Message) -> str | None:
-    """The part's file name as a plain name: no folders ("../../x" is "x"), no control characters, at
-    most 200 characters; None when it has none."""
+    """The part's file name as a plain name (inbox/file_kinds.py: no folders, no control, bidi or
+    zero-width characters, no trailing dots); None when it has none."""
     try:
         name = part.get_filename()
     except Exception:
         return None
-    plain = re.sub(r"[\x00-\x1f\x7f]", "", header_text(name)).replace("\\", "/").rpartition("/")[2].strip()
-    return plain[:200] or None if name else None
+    return plain_name(header_text(name)) or None if name else None
 
 
 def _leaves(msg: Message) -> tuple[list[Message], int]:

@@ -4,13 +4,16 @@ TRIAGE_KB_PATH, TRIAGE_DRAFT_*, TRIAGE_ATTACH_*, TRIAGE_OBSERVE_ROUNDS), part of
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import DirectoryPath, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
 from inbox.attachments import FileLimits
 from tools.mail_out import SmtpConfig
+
+FileKind = Literal["archive", "document", "image", "log", "text"]  # inbox/file_kinds.py: KINDS
+FILE_KINDS: tuple[FileKind, ...] = get_args(FileKind)
 
 
 class ReplySettings(BaseSettings):
@@ -58,6 +61,10 @@ class ReplySettings(BaseSettings):
     attach_max_file_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="a customer's file larger than this is not put on the issue"
     )
+    attach_kinds: list[FileKind] = Field(
+        default_factory=lambda: list(FILE_KINDS),
+        description="the kinds of file that may go to the issue, checked by name and content (JSON list)",
+    )
     attach_max_ticket_bytes: int = Field(
         25 * 1024 * 1024, ge=1024, description="a ticket's files put on its issue together at most (bytes)"
     )
@@ -83,7 +90,11 @@ class ReplySettings(BaseSettings):
 
     def file_limits(self) -> FileLimits:
         """How much of a ticket's files may go to its issue (judged at ingest, and again when attaching)."""
-        return FileLimits(per_file=self.attach_max_file_bytes, per_ticket=self.attach_max_ticket_bytes)
+        return FileLimits(
+            per_file=self.attach_max_file_bytes,
+            per_ticket=self.attach_max_ticket_bytes,
+            kinds=frozenset(self.attach_kinds),
+        )
 
     def smtp_config(self) -> SmtpConfig | None:
         """How to reach the SMTP server, or None when acknowledgements are a dry run."""

@@ -45,7 +45,8 @@ def test_the_fit_files_arrive_once_each_whatever_fails_and_the_rest_are_listed(
                                           "skipped": None}  # fmt: skip
     description = jira.state.issues[key]["fields"]["description"]
     assert (
-        "- setup.exe (application/octet-stream, 3 bytes): left out: a program or script (exe)" in description
+        "- setup.exe (application/octet-stream, 3 bytes): left out: a program or script (by its content)"
+        in description
     )
     assert "- report.pdf (application/pdf, 15 bytes): attached" in description
 
@@ -73,11 +74,11 @@ def test_a_plan_that_attaches_to_an_issue_not_its_own_is_refused() -> None:
 def test_the_files_of_a_reply_go_to_the_issue_of_the_ticket_it_answers(
     pipeline: Pipeline, jira: FakeJira, tmp_path: Path
 ) -> None:
-    first = mail(("report.pdf", "application/pdf", b"%PDF first"))
+    first = mail(("report.pdf", "application/pdf", b"%PDF-1.7 first"))
     [delivery] = pipeline.feed(make_maildir(tmp_path / "first", first))
     ticket = pipeline.wait_final(delivery.run_id or "")
     message_id = ticket.ticket.message_id
-    reply = mail(("screenshot.png", "image/png", b"\x89PNG later")).replace(
+    reply = mail(("screenshot.png", "image/png", b"\x89PNG\r\n\x1a\n later")).replace(
         b"Subject: files", f"Subject: Re: files\nIn-Reply-To: <{message_id}>".encode()
     )
     [answered] = pipeline.feed(make_maildir(tmp_path / "reply", reply))
