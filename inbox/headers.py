@@ -39,14 +39,24 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         return data.decode("utf-8", "replace")
 
 
+def known_charset(charset: str) -> bool:
+    """Whether text declared in this charset is read in it (else it is read as UTF-8)."""
+    return _codec_of(charset) is not None
+
+
 def _known_charset(charset: str | None) -> str:
     """The codec to decode with: the declared charset (or its superset) when it is a plain text encoding
     the standard library ships, else UTF-8."""
-    declared = (charset or "utf-8").strip().strip('"').lower()[:40]
+    return _codec_of(charset or "utf-8") or "utf-8"
+
+
+def _codec_of(charset: str) -> str | None:
+    """The declared charset (or its superset) when it is a plain text encoding the standard library
+    ships; None when it is not."""
+    declared = charset.strip().strip('"').lower()[:40]
     declared = _CHARSET_SUPERSETS.get(declared, declared)
     name = normalize_encoding(declared).lower()
-    codec = aliases.get(name, name)
-    return declared if codec in _TEXT_CODECS else "utf-8"
+    return declared if aliases.get(name, name) in _TEXT_CODECS else None
 
 
 # The codecs the standard library ships, less those that are no charset a mail may declare: quadratic

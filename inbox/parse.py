@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import Message
@@ -16,7 +16,7 @@ from inbox.addresses import copied
 from inbox.attachments import DEFAULT_LIMITS, File, FileLimits, judged
 from inbox.authentication import dmarc_doubt
 from inbox.file_kinds import plain_name
-from inbox.headers import decode_bytes, header_text, raw_header
+from inbox.headers import decode_bytes, header_text, known_charset, raw_header
 from inbox.language import detect_language
 from inbox.loops import automated_reason
 from inbox.sender import Sender, read_sender
@@ -31,6 +31,7 @@ MAX_SUBJECT_CHARS = 1000
 MAX_BODY_CHARS = 100_000  # of the text kept as the ticket's body (Jira takes 32,767 per description)
 MAX_PARTS = 500  # MIME parts read; the rest are counted, not read
 MAX_DEPTH = 30  # nesting of multiparts read; deeper parts are counted, not read
+MAX_TEXT_PART_BYTES = 3_000_000  # of a text part's encoded bytes, what is decoded (HTML reads 2 MB of it)
 
 
 class Unparseable(Exception):
@@ -50,10 +51,18 @@ class Incoming:
     spam: str | None = None
 
 
-def _decode_payload(part: Message) -> str:
-    """The decoded text of a leaf part, in its declared charset (falling back to UTF-8)."""
+def _decode_payload(part: Message, notes: list[str]) -> str:
+    """The decoded text of a leaf part, in its declared charset when the system reads it (else as UTF-8,
+    noted). Its encoded bytes are cut to MAX_TEXT_PART_BYTES before anything decodes them."""
+    encoded = part.get_payload()
+    if isinstance(encoded, str) and len(encoded) > MAX_TEXT_PART_BYTES:
+        cut = encoded.rfind("\n", 0, MAX_TEXT_PART_BYTES)  # whole lines: whole base64 quads, whole =XX
+        part.set_payload(encoded[: cut if cut > 0 else MAX_TEXT_PART_BYTES])
     payload = part.get_payload(decode=True)
-    return decode_bytes(payload, part.get_content_charset()) if isinstance(payload, bytes) else ""
+    charset = part.get_content_charset()
+    if charset and not known_charset(charset):
+        notes.append(f"a part declared the charset {charset[:40]!r}, which is not read: it was read as UTF-8")
+    return decode_bytes(payload, charset) if isinstance(payload, bytes) else ""
 
 
 def _filename(part: Message) -> str | None:
@@ -89,27 +98,34 @@ def _leaves(msg: Message) -> tuple[list[Message], int]:
     return leaves, skipped
 
 
-def _walk(
-    msg: Message, plain: list[str], html: list[str], attachments: list[Attachment], limits: FileLimits
-) -> int:
+@dataclass
+class _Texts:
+    """What the walk of a message's parts reads: its plain and HTML texts, and notes on how."""
+
+    plain: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _walk(msg: Message, texts: _Texts, attachments: list[Attachment], limits: FileLimits) -> int:
     """Collect body texts and the attachments (metadata, and whether each may go to the issue); return
     how many parts were left unread."""
     parts, skipped = _leaves(msg)
-    attachments.extend(Attachment(filename=f.name, content_type=f.content_type, size=len(f.data), refused=why)
-                       for f, why in _judged_files(parts, plain, html, limits))  # fmt: skip
+    attachments.extend(
+        Attachment(filename=f.name, content_type=f.content_type, size=len(f.data), refused=why)
+        for f, why in _judged_files(parts, texts, limits)
+    )
     return skipped
 
 
-def _judged_files(
-    parts: list[Message], plain: list[str], html: list[str], limits: FileLimits
-) -> list[tuple[File, str | None]]:
-    """The attached files among these parts (their texts go to `plain` and `html`), each with why it is
-    left out of the issue, or None."""
-    files = [found for part in parts if (found := _read_leaf(part, plain, html)) is not None]
+def _judged_files(parts: list[Message], texts: _Texts, limits: FileLimits) -> list[tuple[File, str | None]]:
+    """The attached files among these parts (their texts go to `texts`), each with why it is left out of
+    the issue, or None."""
+    files = [found for part in parts if (found := _read_leaf(part, texts)) is not None]
     return list(zip(files, judged([(f.name, len(f.data), f.data) for f in files], limits), strict=True))
 
 
-def _read_leaf(msg: Message, plain: list[str], html: list[str]) -> File | None:
+def _read_leaf(msg: Message, texts: _Texts) -> File | None:
     """One part: text to the body; anything else is an attached file, returned."""
     ctype = msg.get_content_type().lower()
     disposition = str(msg.get("Content-Disposition", "")).lower()
@@ -122,16 +138,16 @@ def _read_leaf(msg: Message, plain: list[str], html: list[str]) -> File | None:
         data = msg.get_payload(decode=True)
         return File(name or "(unnamed)", ctype, data if isinstance(data, bytes) else b"")
     if ctype == "text/plain" or ctype == "text":
-        plain.append(_decode_payload(msg))
+        texts.plain.append(_decode_payload(msg, texts.notes))
     elif ctype == "text/html":
-        html.append(_decode_payload(msg))
+        texts.html.append(_decode_payload(msg, texts.notes))
     return None
 
 
 def attachable_files(raw: bytes, limits: FileLimits) -> tuple[list[File], int]:
     """The files of a message that may go to its issue (judged as its ticket's `attachments` were, by
     the same walk and the same limits), and how many may not."""
-    judged_files = _judged_files(_leaves(message_from_bytes(raw, policy=compat32))[0], [], [], limits)
+    judged_files = _judged_files(_leaves(message_from_bytes(raw, policy=compat32))[0], _Texts(), limits)
     fit = [f for f, why in judged_files if why is None]
     return fit, len(judged_files) - len(fit)
 
@@ -186,22 +202,7 @@ def parse_message(
     if not sender.address and automated is None:
         # The header's text stays out of the reason: reasons are logged, and it may be a person's name.
         raise Unparseable(f"no sender address in From: ({len(from_header)} characters, no address in them)")
-    plain: list[str] = []
-    html: list[str] = []
-    attachments: list[Attachment] = []
-    try:
-        unread = _walk(msg, plain, html, attachments, files)
-    except Exception as exc:
-        raise Unparseable(f"cannot read the MIME structure: {exc!r}") from exc
-    text = "\n\n".join(t for t in plain if t.strip())
-    text = text or "\n\n".join(html_to_text(h, MAX_BODY_CHARS) for h in html)
-    body, signature = split_reply(cut(text, MAX_BODY_CHARS))
-    if unread_note:
-        body = unread_note
-    if unread:
-        body += (
-            f"\n\n[{unread} more MIME part(s) not read: over {MAX_PARTS} parts or {MAX_DEPTH} levels deep]"
-        )
+    body, signature, attachments = _body(msg, files, unread_note)
     message_id = message_id_of(msg, raw)
     doubt = _doubt(msg, sender, authserv_id)
     replies_to = _MSGID.findall(
@@ -225,6 +226,27 @@ def parse_message(
         language=detect_language(subject, body),
     )
     return Incoming(ticket=ticket, automated=automated, spam=spam_reason(msg, spam_score))
+
+
+def _body(msg: Message, files: FileLimits, unread_note: str) -> tuple[str, str, list[Attachment]]:
+    """The new text of a message (plain, else its HTML read as text), its signature, its attachments; the
+    body ends with notes on what was not read, or not read as declared."""
+    texts = _Texts()
+    attachments: list[Attachment] = []
+    try:
+        unread = _walk(msg, texts, attachments, files)
+    except Exception as exc:
+        raise Unparseable(f"cannot read the MIME structure: {exc!r}") from exc
+    text = "\n\n".join(t for t in texts.plain if t.strip())
+    text = text or "\n\n".join(html_to_text(h, MAX_BODY_CHARS) for h in texts.html)
+    body, signature = split_reply(cut(text, MAX_BODY_CHARS))
+    notes = [unread_note] if unread_note else [body]
+    if unread:
+        notes.append(
+            f"[{unread} more MIME part(s) not read: over {MAX_PARTS} parts or {MAX_DEPTH} levels deep]"
+        )
+    notes += [f"[{note}]" for note in dict.fromkeys(texts.notes)][:5]
+    return "\n\n".join(notes), signature, attachments
 
 
 def _doubt(msg: Message, sender: Sender, authserv_id: str | None) -> str | None:

@@ -12,24 +12,19 @@ from redis.exceptions import OutOfMemoryError
 
 from agent.locks import kept_alive
 from agent.run import HELD_OUTCOMES, Delivery
-from agent.store import RunStore
-from agent.threads import ThreadRules, find_thread, same_message, ticket_of_delivery
-from inbox.attachments import DEFAULT_LIMITS, FileLimits
+from agent.threads import ThreadRules
 from inbox.imap import CONNECTION_ERRORS, ImapSource
 from inbox.maildir import MaildirSource
-from inbox.parse import Unparseable, parse_message
 from inbox.preview import PREVIEW_BYTES, envelope_of
 from inbox.source import MailboxMisconfigured, MailSource, RawMessage
-from inbox.spam import DEFAULT_SCORE
-from inbox.ticket import ticket_id_for
 from monitoring import events
+from tasks.classify import Reading, classify_delivery
 from tasks.plan import plan_run
 from workers.app import app
 from workers.runtime import Runtime, runtime
 
 log = logging.getLogger("triage")
 
-DEFAULT_THREADS = ThreadRules()  # the same address, project SUP, dry-run
 POLLER_LOCK_S = 60  # the mailbox lock's life; renewed after every message (an IMAP fetch times out sooner)
 
 
@@ -147,64 +142,6 @@ def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls:
             time.sleep(delay)
 
 
-def classify_delivery(
-    store: RunStore,
-    message: RawMessage,
-    max_bytes: int,
-    threads: ThreadRules = DEFAULT_THREADS,
-    spam_score: float | None = DEFAULT_SCORE,
-    files: FileLimits = DEFAULT_LIMITS,
-    authserv_id: str | None = None,
-) -> Delivery:
-    """Decide what one message becomes and create its run; idempotent for a redelivered task. The
-    bytes are the ones the poll read (and stored), or the stored copy when the poll did not keep them.
-    `spam_score` None: the spam gate is off (a person released the message). `authserv_id`: whose
-    Authentication-Results decide whether a sender is trusted."""
-    delivery_id = message.delivery_id
-    base = {"delivery_id": delivery_id, "source": message.source, "key": message.key}
-    if message.error is not None:  # found again by what the head it read says (over the limit: 64 KB)
-        found = envelope_of(message.raw or store.deliveries.raw_head(delivery_id, PREVIEW_BYTES))
-        return Delivery(**base, **vars(found), outcome="quarantined", reason=message.error)
-    raw = message.raw if message.raw is not None else store.deliveries.raw(delivery_id)
-    if raw is None:
-        return Delivery(**base, outcome="quarantined", reason="raw message missing from the store (expired?)")
-    try:
-        incoming = parse_message(
-            raw,
-            max_bytes=max_bytes,
-            spam_score=spam_score or DEFAULT_SCORE,
-            files=files,
-            authserv_id=authserv_id,
-        )
-    except Unparseable as exc:  # found again by what its first bytes say, without parsing the rest
-        found = envelope_of(raw)
-        return Delivery(**base, **vars(found), outcome="quarantined", reason=exc.reason)
-    ticket = incoming.ticket
-    base |= {"message_id": ticket.message_id, "sender": ticket.sender, "subject": ticket.subject}
-    if incoming.automated:
-        return Delivery(**base, outcome="automated", reason=incoming.automated)
-    if incoming.spam and spam_score is not None:
-        return Delivery(**base, outcome="spam", reason=incoming.spam)
-    notes = [f"its sender is not trusted: {ticket.sender_doubt}"] if ticket.sender_doubt else []
-    owner = store.deliveries.claim_message_id(ticket.message_id, delivery_id)
-    if owner != delivery_id:
-        first = ticket_of_delivery(store, owner)
-        if first is None or same_message(first, ticket):
-            return Delivery(**base, outcome="duplicate", reason=f"Message-ID already delivered as {owner}")
-        # A leaked Message-ID reused by another sender or text: a ticket of its own, never a duplicate.
-        ticket = ticket.model_copy(update={"id": ticket_id_for(f"{ticket.message_id}\n{delivery_id}")})
-        notes.append(f"its Message-ID was first used by {owner} for another message")
-    thread = find_thread(store, ticket, threads)
-    if thread.refused:
-        notes.append(thread.refused)
-    ticket = ticket.model_copy(update={"thread_of": thread.root})
-    store.runs.create(ticket.id, ticket)
-    if thread.root:
-        reason = f"reply to ticket {thread.root}{thread.how}"
-        return Delivery(**base, outcome="threaded", run_id=ticket.id, reason=reason)
-    return Delivery(**base, outcome="ticket", run_id=ticket.id, reason="; ".join(notes) or None)
-
-
 def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
     """Record the outcome of one stored message and enqueue its run's planning; safe to repeat."""
     delivery_id = message.delivery_id
@@ -225,22 +162,26 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
         events.message_ingested(delivery_id, recorded.outcome, None, recorded.reason)
     fresh = False
     if recorded is None:
-        settings = rt.settings
-        decided = classify_delivery(
-            rt.store,
-            message,
-            settings.max_message_bytes,
-            thread_rules(rt),
-            settings.spam_score,
-            settings.file_limits(),
-            settings.trusted_authserv_id,
-        )
+        decided = classify_delivery(rt.store, message, reading(rt), thread_rules(rt))
         recorded = rt.store.deliveries.record(decided)
         fresh = recorded is decided  # ours stands: its run was created just now and has no plan yet
         events.message_ingested(delivery_id, recorded.outcome, recorded.run_id, recorded.reason)
     if recorded.run_id and (fresh or _unplanned(rt, recorded.run_id)):  # also after a crash before enqueue
         plan_run.apply_async((recorded.run_id,))
     return recorded
+
+
+def reading(rt: Runtime) -> Reading:
+    """How this runtime reads a mail: TRIAGE_MAX_MESSAGE_BYTES, TRIAGE_SPAM_SCORE, the file limits,
+    TRIAGE_TRUSTED_AUTHSERV_ID and TRIAGE_PARSE_DEADLINE_S."""
+    settings = rt.settings
+    return Reading(
+        max_bytes=settings.max_message_bytes,
+        spam_score=settings.spam_score,
+        files=settings.file_limits(),
+        authserv_id=settings.trusted_authserv_id,
+        deadline_s=settings.parse_deadline_s,
+    )
 
 
 def thread_rules(rt: Runtime) -> ThreadRules:
@@ -264,15 +205,7 @@ def release_quarantined(delivery_id: str, by: str) -> str:
     if held is None or held.outcome not in HELD_OUTCOMES:
         return "not quarantined"
     message = RawMessage(source=held.source, key=held.key, delivery_id=delivery_id, raw=None)
-    decided = classify_delivery(
-        rt.store,
-        message,
-        rt.settings.max_message_bytes,
-        thread_rules(rt),
-        spam_score=None,
-        files=rt.settings.file_limits(),
-        authserv_id=rt.settings.trusted_authserv_id,
-    )
+    decided = classify_delivery(rt.store, message, replace(reading(rt), spam_score=None), thread_rules(rt))
     if decided.outcome == "quarantined":
         decided = held.model_copy(update={"reason": f"{held.reason} (released by {by}: {decided.reason})"})
     else:

@@ -1,4 +1,5 @@
-"""Run a CPU-bound tool where it can be killed: a helper process per concurrent call.
+"""Run CPU-bound work on a stranger's input where it can be killed: a helper process per concurrent call.
+A tool (by its catalog name), or a function named by its module path (ingest reads each mail this way).
 
 A regular expression holds the GIL while it matches, so a pattern that runs long on crafted text freezes
 every thread of a worker, and a thread cannot be stopped from outside. A helper process can: the call
@@ -10,6 +11,7 @@ have those); it exits when its worker's end of the socket pair closes.
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import subprocess
@@ -47,6 +49,10 @@ class _NoLedger:
         raise PermanentToolError("an isolated tool cannot lock")
 
 
+class Overran(RetryableToolError):
+    """The work overran its time limit or killed its helper process (which is gone now)."""
+
+
 STARTUP_S = 60.0  # a fresh interpreter imports the tools; on a loaded machine that takes seconds
 
 
@@ -58,6 +64,9 @@ def _serve(conn: Connection) -> None:
             name, args, config = conn.recv()
         except (EOFError, OSError):
             return
+        if config is None:  # a function, "module:name", called with (args, kwargs)
+            conn.send(_called(name, *args))
+            continue
         ctx = ToolContext(run_id="-", ticket_id="-", step_id="-", ledger=_NoLedger(), config=config)
         try:
             conn.send(("ok", CATALOG[name].run(args, ctx).model_dump(mode="json")))
@@ -69,6 +78,15 @@ def _serve(conn: Connection) -> None:
             conn.send(("permanent", str(exc)))
         except Exception as exc:
             conn.send(("error", repr(exc)))
+
+
+def _called(path: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, Any]:
+    """What a function returned, or the exception it raised (both sent back pickled)."""
+    module, _, name = path.partition(":")
+    try:
+        return "ok", getattr(importlib.import_module(module), name)(*args, **kwargs)
+    except Exception as exc:
+        return "raised", exc
 
 
 class _Helper:
@@ -169,18 +187,35 @@ class Sandbox:
             raise PermanentToolError(f"invalid arguments: {payload}")
         raise PermanentToolError(payload if kind == "permanent" else f"unexpected {payload}")
 
-    def _call(self, name: str, args: dict[str, Any], config: ToolConfig, timeout_s: float) -> Any:
+    def call(
+        self, path: str, args: tuple[Any, ...], kwargs: dict[str, Any], timeout_s: float, wait_s: float
+    ) -> Any:
+        """What the function at `path` ("module:name") returns for these arguments, run in a helper; the
+        exception it raises, raised here. Overran, its helper is killed: Overran. Every helper busy for
+        `wait_s`: RetryableToolError."""
+        self._mine()
+        if not self._free.acquire(timeout=wait_s):
+            raise RetryableToolError(f"{path}: all {self.size} helper processes stayed busy for {wait_s}s")
+        try:
+            kind, payload = self._call(path, (args, kwargs), None, timeout_s)
+        finally:
+            self._free.release()
+        if kind == "raised":
+            raise payload
+        return payload
+
+    def _call(self, name: str, args: Any, config: ToolConfig | None, timeout_s: float) -> Any:
         """Send the call to a helper and wait for its answer, killing the helper when it overruns."""
         helper = self._checkout()
         try:
             helper.wait_ready()
             helper.conn.send((name, args, config))
             if not helper.conn.poll(timeout_s):
-                raise RetryableToolError(f"{name} timed out after {timeout_s}s; its process was stopped")
+                raise Overran(f"{name} timed out after {timeout_s}s; its process was stopped")
             answer = helper.conn.recv()
         except (EOFError, OSError) as exc:
             helper.kill()
-            raise RetryableToolError(f"{name}: its process died ({type(exc).__name__})") from None
+            raise Overran(f"{name}: its process died ({type(exc).__name__})") from None
         except RetryableToolError:  # it overran or never became ready
             helper.kill()
             raise

@@ -79,6 +79,12 @@ class Settings(MemorySettings, ReplySettings, JiraSettings, ConsoleSettings):
     poll_interval_s: float = Field(30.0, gt=0, description="seconds between mailbox polls")
     max_message_bytes: int = Field(10 * 1024 * 1024, gt=0, description="larger messages are quarantined")
     spam_score: float = Field(15.0, gt=0, description="rspamd score (X-Spamd-Result) from which mail is spam")
+    parse_deadline_s: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="a mail whose reading (MIME, charsets, HTML) takes longer is stopped and quarantined",
+    )
     trusted_authserv_id: str | None = Field(
         None,
         description="your mail server's authserv-id: its Authentication-Results decide whether a sender is "

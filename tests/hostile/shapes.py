@@ -70,3 +70,65 @@ SHAPES = [
           lambda: _mail("From: Carl <carl@example.com>\nSubject: bad\x00 subject\x07 here\nMessage-ID: <s9@example.com>",
                         "my invoice\x00 is wrong\x1b[31m\n")),
 ]  # fmt: skip
+
+
+def _body_of(name: str, content_type: str, body: bytes) -> bytes:
+    head = (
+        f"From: Mal <mal@example.com>\nSubject: {name}\nMessage-ID: <{name}@example.com>\nMIME-Version: 1.0\n"
+        f"Content-Type: {content_type}\n\n"
+    )
+    return head.encode() + body
+
+
+def _invented_charsets(name: str, size: int) -> bytes:
+    """400 parts, each in a charset of its own invented name (size / 400 bytes long): each name used to
+    stay in the codec cache for good."""
+    name_len = size // 400 - 60
+    parts = b"".join(
+        b"--c\nContent-Type: text/plain; charset=x-invented-%d-" % i + b"z" * name_len + b"\n\nhello\n"
+        for i in range(400)
+    )
+    return _body_of(
+        name,
+        'multipart/mixed; boundary="c"',
+        b"--c\nContent-Type: text/plain\n\nmy invoice\n" + parts + b"--c--\n",
+    )
+
+
+def _large(size: int) -> list[Shape]:
+    """The shapes of round 3 at `size` bytes: what the standard library did in quadratic time (HTMLParser
+    on constructs that never end, the punycode codec) or kept for good (invented charset names)."""
+    mb = f"{size // 1_000_000}mb"
+    html = "text/html; charset=utf-8"
+    return [
+        Shape(
+            f"html-comment-openers-{mb}",
+            "HTMLParser (quadratic: 1 MB took 13 min)",
+            lambda: _body_of(f"comments{mb}", html, b"<p>my invoice</p>" + b"<!--" * (size // 4)),
+        ),
+        Shape(
+            f"html-open-tags-{mb}",
+            "HTMLParser (quadratic on `<a ` that never ends)",
+            lambda: _body_of(f"tags{mb}", html, b"<p>my invoice</p>" + b"<a " * (size // 3)),
+        ),
+        Shape(
+            f"punycode-body-{mb}",
+            "the punycode codec (quadratic)",
+            lambda: _body_of(f"puny{mb}", "text/plain; charset=punycode", b"my invoice " + b"a" * size),
+        ),
+        Shape(
+            f"invented-charsets-{mb}",
+            "the codec cache (400 invented names kept for good)",
+            lambda: _invented_charsets(f"charsets{mb}", size),
+        ),
+        Shape(
+            f"many-lines-{mb}",
+            "the MIME parser (a body of short lines)",
+            lambda: _body_of(
+                f"lines{mb}", "text/plain; charset=utf-8", b"my invoice\n" + b"a\n" * (size // 2)
+            ),
+        ),
+    ]
+
+
+LARGE_SHAPES = _large(1_000_000) + _large(10_000_000)

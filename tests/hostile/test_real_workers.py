@@ -11,13 +11,14 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
 
 from agent.store import RunStore
-from tests.hostile.shapes import SHAPES, Shape
+from tests.hostile.shapes import LARGE_SHAPES, SHAPES, Shape
 from tests.support import TRIAGE, email_bytes, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -29,8 +30,10 @@ AT_ONCE_S = 10.0  # a normal mail behind a hostile one is done within this: noth
 
 
 def rss_kib(pid: int) -> int:
-    """Resident memory of a process and its children (the pool), in KiB."""
-    total = 0
+    """Resident memory of a process and all its descendants (the pool, the pool's helper processes),
+    in KiB."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -39,11 +42,14 @@ def rss_kib(pid: int) -> int:
             status = (entry / "status").read_text()
         except OSError:
             continue
-        if int(entry.name) == pid or int(stat[1]) == pid:
-            total += next(
-                (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
-            )
-    return total
+        parents[int(entry.name)] = int(stat[1])
+        rss[int(entry.name)] = next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+        )
+    family = {pid}
+    while grown := {child for child, parent in parents.items() if parent in family} - family:
+        family |= grown
+    return sum(rss.get(p, 0) for p in family)
 
 
 def deliver(box: Path, name: str, raw: bytes) -> None:
@@ -52,28 +58,44 @@ def deliver(box: Path, name: str, raw: bytes) -> None:
     os.replace(box / "tmp" / name, box / "new" / name)
 
 
-@pytest.fixture(scope="module")
-def worker(
-    redis_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[subprocess.Popen[bytes], Path, RunStore]]:
-    tmp = tmp_path_factory.mktemp("hostile")
+Worker = tuple[subprocess.Popen[bytes], Path, RunStore]
+
+
+@contextmanager
+def prefork_worker(redis_url: str, tmp: Path, **settings: str) -> Iterator[Worker]:
+    """A real worker (`triage worker --pool prefork -c 2`) polling a Maildir of its own, in a Redis
+    namespace of its own (erased after), with these TRIAGE_ settings besides."""
     box = tmp / "mailbox"
     for sub in ("cur", "new", "tmp"):
         (box / sub).mkdir(parents=True)
     namespace = f"test-hostile-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "TRIAGE_REDIS_URL": redis_url, "TRIAGE_NAMESPACE": namespace, "TRIAGE_MAILDIR": str(box),
-           "TRIAGE_POLL_INTERVAL_S": "0.5", "TRIAGE_METRICS_PORT": "0", "TRIAGE_RETRY_SCALE": "0.01",
-           "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl")}  # fmt: skip
+    env = {
+        **os.environ,
+        "TRIAGE_REDIS_URL": redis_url,
+        "TRIAGE_NAMESPACE": namespace,
+        "TRIAGE_MAILDIR": str(box),
+        "TRIAGE_POLL_INTERVAL_S": "0.5",
+        "TRIAGE_METRICS_PORT": "0",
+        "TRIAGE_RETRY_SCALE": "0.01",
+        "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl"),
+        **{f"TRIAGE_{name.upper()}": value for name, value in settings.items()},
+    }
     store = RunStore(redis.Redis.from_url(redis_url), namespace, 3600)
+    command = [TRIAGE, "worker", "--role", "all", "--pool", "prefork", "-c", "2"]
     with open(tmp / "worker.log", "wb") as log:
-        process = subprocess.Popen([TRIAGE, "worker", "--role", "all", "--pool", "prefork", "-c", "2"], env=env,
-                                   stdout=log, stderr=subprocess.STDOUT, cwd=tmp)  # fmt: skip
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
         try:
             yield process, box, store
         finally:
             process.terminate()
             process.wait(timeout=60)
             store.erase_namespace()
+
+
+@pytest.fixture(scope="module")
+def worker(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    with prefork_worker(redis_url, tmp_path_factory.mktemp("hostile")) as running:
+        yield running
 
 
 def outcome_of(store: RunStore, key: str) -> str | None:
@@ -89,7 +111,7 @@ def outcome_of(store: RunStore, key: str) -> str | None:
 
 
 def test_no_crafted_mail_stalls_a_worker_or_the_mail_behind_it(
-    worker: tuple[subprocess.Popen[bytes], Path, RunStore], capsys: pytest.CaptureFixture[str]
+    worker: Worker, capsys: pytest.CaptureFixture[str]
 ) -> None:
     process, box, store = worker
     # Warm up first (both pool processes train the categorizer on their first ticket), so the figures
@@ -99,7 +121,7 @@ def test_no_crafted_mail_stalls_a_worker_or_the_mail_behind_it(
     for n in range(4):
         wait_for(lambda k=f"1700000000.warmup{n}.mx": outcome_of(store, k), 120, "the warm-up mail")  # type: ignore[misc]
     rows = []
-    for i, shape in enumerate([*SHAPES, OVERSIZE]):
+    for i, shape in enumerate([*SHAPES, *LARGE_SHAPES, OVERSIZE]):
         hostile, normal_key = (
             f"{1_800_000_000 + 2 * i}.hostile{i}.mx",
             f"{1_800_000_001 + 2 * i}.normal{i}.mx",
@@ -129,3 +151,19 @@ def test_no_crafted_mail_stalls_a_worker_or_the_mail_behind_it(
     expected = {"ticket": "done", "quarantined": "quarantined"}
     assert [(s.name, o) for s, o, *_ in rows] == [(s.name, expected[s.outcome]) for s, *_ in rows]
     assert all(normal == "done" and after < AT_ONCE_S for *_, normal, after in rows)
+    assert max(growth for *_, growth, _, _ in rows) < 64 * 1024, "a shape grew the worker by 64 MiB or more"
+
+
+def test_a_mail_whose_reading_overruns_the_deadline_is_stopped_and_quarantined(
+    redis_url: str, tmp_path: Path
+) -> None:
+    slow = LARGE_SHAPES[-1]  # 10 MB of short lines: about a second to read, over a deadline of 0.3 s
+    with prefork_worker(redis_url, tmp_path, parse_deadline_s="0.3") as (_, box, store):
+        deliver(box, "1800000000.slow.mx", slow.raw())
+        deliver(box, "1800000001.next.mx", email_bytes(message_id=f"<{uuid.uuid4().hex}@example.com>"))
+        outcome = wait_for(lambda: outcome_of(store, "1800000000.slow.mx"), 120, "the slow mail's outcome")
+        after = wait_for(lambda: outcome_of(store, "1800000001.next.mx"), 60, "the mail behind it")
+        [held] = [d for d in store.deliveries.quarantined() if d.key == "1800000000.slow.mx"]
+    assert outcome == "quarantined" and after == "done"
+    assert held.reason and held.reason.startswith("reading it was stopped (TRIAGE_PARSE_DEADLINE_S)")
+    assert held.subject == "lines10mb"  # found again by its head, without reading the rest
