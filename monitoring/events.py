@@ -86,6 +86,13 @@ def step_attempted(
               outcome=outcome, elapsed=f"{elapsed_s:.3f}s")  # fmt: skip
 
 
+def correction_met(run_id: str, outcome: str, source: str) -> None:
+    """A person's category for a like ticket met this ticket's categorizing: applied or flagged."""
+    with _never_fail("correction_met"):
+        metrics.CORRECTION_OVERRIDES.labels(outcome).inc()
+        _line("correction-met", run=run_id, outcome=outcome, source=source)
+
+
 def corrections_read_back(issues: int, corrected: list[tuple[str, str, str, str]]) -> None:
     """The read-back compared `issues` changed issues with what this system set; `corrected` holds the
     new corrections as (issue key, field, was, now)."""

@@ -75,6 +75,11 @@ REVIEWS_DECIDED = Counter(
 CORRECTIONS = Counter(
     "triage_corrections_total", "Fields of issues this system made that people changed in Jira.", ["field"]
 )
+CORRECTION_OVERRIDES = Counter(
+    "triage_correction_overrides_total",
+    "People's categories of like tickets met when categorizing: applied, or flagged for review.",
+    ["outcome"],
+)
 INCIDENTS_OPENED = Counter("triage_incidents_opened_total", "Incidents opened (one problem issue each).")
 INCIDENT_LINKS = Counter(
     "triage_incident_links_total", "Customers' issues linked to an incident's problem issue."

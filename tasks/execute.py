@@ -26,6 +26,7 @@ from tasks.gate import held_back
 from tasks.tool_call import me, message_limits, owner_alive, run_with_timeout, time_limits
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
+from tools.categorize import categorize_ticket
 from tools.incident import link_incident
 from tools.llm import Usage
 from workers.app import app
@@ -219,6 +220,8 @@ def _apply(
         progress = rt.store.runs.advance(run.id, run.plan, step_id, state.model_copy(update=final))
         said = "success" if final["status"] == "done" else "skipped"
         events.step_attempted(run.id, run.ticket.id, step_id, tool.name, state.attempts, said, elapsed)
+        if tool.name == categorize_ticket.name and (met := outcome.result.get("correction")):
+            events.correction_met(run.id, str(met), str(outcome.result.get("source")))
         if tool.name == link_incident.name and said == "success":
             result = outcome.result
             events.incident_progress(run.id, result.get("incident_id"), result.get("opened", False),

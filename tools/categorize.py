@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from tools.base import RetryPolicy, ToolContext, tool
@@ -34,6 +36,11 @@ class CategorizeResult(BaseModel):
     needs_review: bool
     probabilities: dict[str, float]
     source: str = Field(default="offline", description="llm, offline, or offline after an LLM failure")
+    correction: Literal["applied", "flagged"] | None = Field(
+        default=None,
+        description="what a person's category for a like ticket did: applied (the classifier's runner-up "
+        "agrees, or like tickets were corrected to it twice), or flagged this one for review",
+    )
 
 
 @tool(
@@ -49,17 +56,43 @@ class CategorizeResult(BaseModel):
     in_worker_when=lambda config: config.classifier == "embeddings",
 )
 def categorize_ticket(args: CategorizeArgs, ctx: ToolContext) -> CategorizeResult:
-    """A person's category for a like ticket first; else classify subject and body (below the review
-    threshold the answer is `other`, flagged for review)."""
-    if args.corrections:
-        best = max(args.corrections, key=lambda c: c.similarity)
+    """Classify subject and body (below the review threshold the answer is `other`, flagged for
+    review); a person's category for like tickets wins where it is corroborated."""
+    judged = _classified(args, ctx)
+    return _corrected(judged, args.corrections) if args.corrections else judged
+
+
+def _corrected(judged: CategorizeResult, corrections: list[Correction]) -> CategorizeResult:
+    """A person's category for the most alike corrected ticket, where something besides that one
+    correction stands behind it: the classifier (its choice, or a close runner-up), or another like
+    ticket corrected to it too. Else one relabel of a look-alike would steer every like ticket: the
+    classifier's answer stands, flagged for review."""
+    best = max(corrections, key=lambda c: c.similarity)
+    like = sorted({c.ticket_id for c in corrections if c.category == best.category})
+    said = f"a person gave like ticket {best.ticket_id} the category {best.category}"
+    if _supports(judged.probabilities, best.category) or len(like) >= 2:
+        similarity = round(min(1.0, max(0.0, best.similarity)), 4)
         return CategorizeResult(
             category=best.category,
-            confidence=round(min(1.0, max(0.0, best.similarity)), 4),
+            confidence=similarity,
             needs_review=False,
-            probabilities={best.category: round(min(1.0, max(0.0, best.similarity)), 4)},
-            source=f"correction: a person gave like ticket {best.ticket_id} this category",
+            probabilities=judged.probabilities,
+            source=f"correction: {said}" + (f" (and {len(like) - 1} more)" if len(like) > 1 else ""),
+            correction="applied",
         )
+    why = f"{judged.source}; {said}, which nothing else supports: for review"
+    return judged.model_copy(update={"needs_review": True, "source": why, "correction": "flagged"})
+
+
+def _supports(probabilities: dict[str, float], category: str) -> bool:
+    """Whether the classifier stands behind a category: its choice, or its runner-up at a quarter of the
+    choice's probability at least (a runner-up at 1% is noise, not support)."""
+    ranked = sorted(probabilities, key=probabilities.__getitem__, reverse=True)
+    return category in ranked[:2] and probabilities[category] * 4 >= probabilities[ranked[0]]
+
+
+def _classified(args: CategorizeArgs, ctx: ToolContext) -> CategorizeResult:
+    """What the LLM analysis (when configured) or the offline classifier says of the ticket."""
     threshold = ctx.config.review_threshold
     analysis, failure = analyse_or_why_not(ctx, args.subject, args.body, args.signature, args.sender_name)
     source = f"offline (LLM failed: {failure})" if failure else "offline"

@@ -51,7 +51,18 @@ def corrections(field: str) -> float:
     return REGISTRY.get_sample_value("triage_corrections_total", {"field": field}) or 0.0
 
 
-def test_a_category_a_person_corrects_in_jira_is_the_category_of_the_next_like_ticket(
+def overrides(outcome: str) -> float:
+    return REGISTRY.get_sample_value("triage_correction_overrides_total", {"outcome": outcome}) or 0.0
+
+
+def relabel(jira: FakeJira, run: Run, category: str, **fields: Any) -> None:
+    """A person on the desk gives the run's issue another category (and other fields) in Jira."""
+    key = run.steps["create_issue"].result["issue_key"]  # type: ignore[index]
+    labels = [x for x in jira.state.issues[key]["fields"]["labels"] if not x.startswith("category-")]
+    jira.edit_as_person(key, labels=[*labels, f"category-{category}"], **fields)
+
+
+def test_a_category_people_correct_in_jira_is_the_category_of_the_next_like_ticket(
     pipeline: Pipeline, jira: FakeJira, tmp_path: Path
 ) -> None:
     first = triage(pipeline, tmp_path / "1", "Delete my personal data (GDPR)",
@@ -59,26 +70,38 @@ def test_a_category_a_person_corrects_in_jira_is_the_category_of_the_next_like_t
                    "ann@example.com")  # fmt: skip
     made = first.steps["categorize"].result["category"]  # type: ignore[index]
     assert made != "legal"
-    key = first.steps["create_issue"].result["issue_key"]  # type: ignore[index]
 
     # A person on the desk: this is a legal matter, and urgent.
-    labels = [x for x in jira.state.issues[key]["fields"]["labels"] if not x.startswith("category-")]
     before = corrections("category"), corrections("urgency")
-    jira.edit_as_person(key, labels=[*labels, "category-legal"], priority={"name": "High"})
+    flagged, applied = overrides("flagged"), overrides("applied")
+    relabel(jira, first, "legal", priority={"name": "High"})
     assert read_back_corrections() == {"issues": 1, "corrections": 2}
     assert (corrections("category"), corrections("urgency")) == (before[0] + 1, before[1] + 1)
     assert read_back_corrections()["corrections"] == 0  # read again: nothing new
 
+    # One person's relabel, which the classifier does not support, does not steer like tickets by itself:
+    # the next one keeps the classifier's category and waits for a person's look.
     second = triage(pipeline, tmp_path / "2", "GDPR: delete personal data",
                     "Under GDPR please erase the personal data you hold about our account.",
                     "bo@example.com")  # fmt: skip
-    categorized = second.steps["categorize"].result
-    assert categorized is not None and categorized["category"] == "legal"
-    assert categorized["source"].startswith("correction") and first.ticket.id in categorized["source"]
     assert second.recall is not None and second.recall.corrections[0].ticket_id == first.ticket.id
-    second_key = second.steps["create_issue"].result["issue_key"]  # type: ignore[index]
-    assert "category-legal" in jira.state.issues[second_key]["fields"]["labels"]
+    doubted = second.steps["categorize"].result or {}
+    assert doubted["category"] != "legal" and doubted["needs_review"] and doubted["correction"] == "flagged"
+    assert f"like ticket {first.ticket.id} the category legal" in doubted["source"]
 
-    other = triage(pipeline, tmp_path / "3", "Charged twice", "You charged my card twice this month.",
+    # Another like ticket corrected to it too: the next like ticket is legal.
+    relabel(jira, second, "legal")
+    assert read_back_corrections()["corrections"] == 1
+    third = triage(pipeline, tmp_path / "3", "Erase my personal data please (GDPR)",
+                   "Please delete the personal data you hold about me, as GDPR requires.",
+                   "cy@example.com")  # fmt: skip
+    categorized = third.steps["categorize"].result
+    assert categorized is not None and categorized["category"] == "legal"
+    assert categorized["source"].startswith("correction") and categorized["correction"] == "applied"
+    third_key = third.steps["create_issue"].result["issue_key"]  # type: ignore[index]
+    assert "category-legal" in jira.state.issues[third_key]["fields"]["labels"]
+    assert (overrides("flagged"), overrides("applied")) == (flagged + 1, applied + 1)
+
+    other = triage(pipeline, tmp_path / "4", "Charged twice", "You charged my card twice this month.",
                    "cy@example.com")  # fmt: skip
     assert other.steps["categorize"].result["category"] == "billing"  # type: ignore[index]

@@ -85,3 +85,39 @@ def test_without_the_embeddings_extra_auto_means_tfidf_and_asking_for_embeddings
 def test_the_default_classifier_is_auto(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRIAGE_CLASSIFIER")  # the suite pins tfidf (tests/conftest.py)
     assert load_settings().classifier == "auto"
+
+
+CHARGED_TWICE = {
+    "subject": "Charged twice",
+    "body": "You charged my credit card twice this month, refund one.",
+}
+PAYMENT_PAGE = {"subject": "Payment page error", "body": "The payment page shows a 500 error when I pay"}
+
+
+@pytest.mark.parametrize(
+    ("ticket", "corrections", "category", "outcome"),
+    [
+        # One relabel the classifier does not support (billing 0.96): flagged, not followed.
+        (CHARGED_TWICE, [("T1", "other", 0.9)], "billing", "flagged"),
+        # The classifier's close runner-up (technical 0.40 beside billing 0.49) agrees: followed.
+        (PAYMENT_PAGE, [("T1", "technical", 0.9)], "technical", "applied"),
+        # Two like tickets corrected alike: followed.
+        (CHARGED_TWICE, [("T1", "other", 0.9), ("T2", "other", 0.8)], "other", "applied"),
+        # One ticket twice is one witness.
+        (CHARGED_TWICE, [("T1", "other", 0.9), ("T1", "other", 0.8)], "billing", "flagged"),
+    ],
+)
+def test_a_persons_category_for_like_tickets_wins_only_where_something_else_stands_behind_it(
+    ctx: ToolContext,
+    ticket: dict[str, str],
+    corrections: list[tuple[str, str, float]],
+    category: str,
+    outcome: str,
+) -> None:
+    given = [{"ticket_id": t, "category": c, "similarity": s} for t, c, s in corrections]
+    result = categorize_ticket.run({**ticket, "corrections": given}, ctx)
+    assert (result.category, result.correction, result.needs_review) == (
+        category,
+        outcome,
+        outcome == "flagged",
+    )
