@@ -9,8 +9,8 @@ import click
 import redis
 
 from cli import console, demo, incidents, mail, measure, operate, review, runs, serve, settings
-from cli.settings import redact_url
 from workers.app import configure
+from workers.redaction import redacted
 from workers.runtime import Runtime
 from workers.settings import ConfigError, load_settings
 
@@ -23,8 +23,8 @@ class _TriageGroup(click.Group):
             return super().invoke(ctx)
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             rt = ctx.find_object(Runtime)
-            url = redact_url(rt.settings.redis_url if rt is not None else load_settings().redis_url)
-            click.echo(f"cannot reach Redis at {url} (TRIAGE_REDIS_URL): {exc}", err=True)
+            url = rt.settings.redis_url if rt is not None else load_settings().redis_url
+            click.echo(redacted(f"cannot reach Redis at {url} (TRIAGE_REDIS_URL): {exc}"), err=True)
             ctx.exit(2)
 
 

@@ -4,12 +4,12 @@ Jira accepts it."""
 from __future__ import annotations
 
 import sys
-from urllib.parse import urlsplit, urlunsplit
 
 import click
 
 from tools.jira_client import JiraUnreachable
 from tools.jira_site import check_site
+from workers.redaction import redacted
 from workers.runtime import Runtime
 from workers.settings import Settings
 
@@ -29,20 +29,9 @@ def reference_table() -> str:
     return "\n".join(rows)
 
 
-def redact_url(url: str) -> str:
-    """The URL with any password in it masked (redis://:secret@host -> redis://:***@host)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user = userinfo.partition(":")[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-
-
 def shown(settings: Settings) -> list[tuple[str, str]]:
     """(variable, value) of every setting as it is safe to print: secrets and URL passwords masked."""
-    return [(f"TRIAGE_{name.upper()}", redact_url(str(value)) if name.endswith("_url") and value
-             else str(value)) for name, value in settings]  # fmt: skip
+    return [(f"TRIAGE_{name.upper()}", redacted(str(value))) for name, value in settings]
 
 
 @click.command()
@@ -74,11 +63,14 @@ def jira_check(rt: Runtime) -> None:
     try:
         problems = check_site(config)
     except JiraUnreachable as exc:
-        click.echo(f"cannot reach Jira at {config.jira_url} (TRIAGE_JIRA_URL): {exc}", err=True)
+        click.echo(redacted(f"cannot reach Jira at {config.jira_url} (TRIAGE_JIRA_URL): {exc}"), err=True)
         sys.exit(2)
     for problem in problems:
         click.echo(f"problem: {problem}")
     if problems:
         sys.exit(1)
-    click.echo(f"Jira at {config.jira_url}: credentials, project {config.jira_project}, issue type "
-               f"{config.jira_issue_type}, priorities and components are all valid")  # fmt: skip
+    where = redacted(str(config.jira_url))
+    click.echo(
+        f"Jira at {where}: credentials, project {config.jira_project}, issue type {config.jira_issue_type}, "
+        "priorities and components are all valid"
+    )

@@ -20,6 +20,7 @@ from tools.jira_client import JiraUnreachable
 from tools.jira_site import check_site
 from tools.llm import OpenAICompatibleLLM
 from tools.taxonomy import classifier_for
+from workers.redaction import redacted
 from workers.reply_settings import ReplySettings
 from workers.settings import ConfigError, Settings
 
@@ -118,7 +119,9 @@ def jira_problems(config: ToolConfig) -> list[Problem]:
     try:
         return [Problem("jira", problem) for problem in check_site(config)]
     except JiraUnreachable as exc:
-        message = f"cannot reach {config.jira_url} (TRIAGE_JIRA_URL): {exc}; tasks retry until it answers"
+        message = redacted(
+            f"cannot reach {config.jira_url} (TRIAGE_JIRA_URL): {exc}; tasks retry until it answers"
+        )
         return [Problem("jira", message, fatal=False)]
 
 

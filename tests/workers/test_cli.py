@@ -66,15 +66,22 @@ def test_version_is_printed_without_reading_the_settings() -> None:
     assert done.returncode == 0 and done.stdout.startswith("triage, version ")
 
 
-def test_config_masks_every_secret_including_passwords_in_urls() -> None:
-    env = {**os.environ, "TRIAGE_REDIS_URL": "redis://:hunter2@127.0.0.1:6379/3",
-           "TRIAGE_JIRA_URL": "https://bot:jirapass@jira.example", "TRIAGE_JIRA_USER": "bot",
-           "TRIAGE_JIRA_API_TOKEN": "tok-123", "TRIAGE_LLM_API_KEY": "sk-secret",
-           "TRIAGE_LLM_BASE_URL": "http://u:llmpass@127.0.0.1:1/v1"}  # fmt: skip
+def test_config_masks_every_secret_including_passwords_in_urls_and_their_queries() -> None:
+    env = {
+        **os.environ,
+        "TRIAGE_REDIS_URL": "redis://:hunter2@127.0.0.1:6379/3",
+        "TRIAGE_JIRA_URL": "https://bot:jirapass@jira.example",
+        "TRIAGE_JIRA_USER": "bot",
+        "TRIAGE_JIRA_API_TOKEN": "tok-123",
+        "TRIAGE_LLM_API_KEY": "sk-secret",
+        "TRIAGE_LLM_BASE_URL": "http://127.0.0.1:1/v1?api_key=llmkey&Token=llmtoken",
+        "TRIAGE_MEMORY_URL": "http://chroma.internal:8000/?password=chromapass",
+    }
     done = subprocess.run([TRIAGE, "config"], env=env, capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "TRIAGE_REDIS_URL=redis://:***@127.0.0.1:6379/3" in done.stdout
-    for secret in ("hunter2", "jirapass", "tok-123", "sk-secret", "llmpass"):
+    assert "TRIAGE_LLM_BASE_URL=http://127.0.0.1:1/v1?api_key=***&Token=***" in done.stdout
+    for secret in ("hunter2", "jirapass", "tok-123", "sk-secret", "llmkey", "llmtoken", "chromapass"):
         assert secret not in done.stdout + done.stderr
 
 
@@ -113,14 +120,14 @@ def test_a_setting_that_would_fail_every_ticket_is_refused_at_start_naming_it(
 
 
 def test_an_unreachable_redis_ends_any_command_with_its_address_not_a_traceback() -> None:
-    env = {**os.environ, "TRIAGE_REDIS_URL": "redis://:pw@127.0.0.1:1/0"}
+    env = {**os.environ, "TRIAGE_REDIS_URL": "redis://:pw@127.0.0.1:1/0?password=querypw"}
     for command in (["runs"], ["dead-letters"], ["show", "T1"], ["quarantine"]):
         done = subprocess.run(
             [TRIAGE, *command], env=env, capture_output=True, text=True, cwd=ROOT, timeout=60
         )
         assert done.returncode == 2, (command, done.stderr)
-        assert "cannot reach Redis at redis://:***@127.0.0.1:1/0 (TRIAGE_REDIS_URL)" in done.stderr
-        assert "Traceback" not in done.stderr and "pw@" not in done.stderr
+        assert "cannot reach Redis at redis://:***@127.0.0.1:1/0?password=*** (TRIAGE_REDIS_URL)" in done.stderr
+        assert "Traceback" not in done.stderr and "pw@" not in done.stderr and "querypw" not in done.stderr
 
 
 def test_an_unreachable_jira_is_named_with_its_url() -> None:
