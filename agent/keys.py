@@ -145,6 +145,14 @@ class Keys:
         """List: JSON records of operator actions (retry, discard, purge), newest first; kept."""
         return f"{self.prefix}audit"
 
+    def pace(self, limit: str) -> str:
+        """Integer: when the next turn under a shared API limit is due (ms, Redis's clock); expires."""
+        return f"{self.prefix}pace:{limit}"
+
+    def pace_hold(self, limit: str) -> str:
+        """Integer: until when an API said no more calls under a limit (ms, Redis's clock); expires."""
+        return f"{self.prefix}pace-hold:{limit}"
+
     def counter(self, name: str) -> str:
         """Integer: a named counter (local dry-run issue numbers); never expires."""
         return f"{self.prefix}counter:{name}"

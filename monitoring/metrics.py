@@ -80,6 +80,15 @@ CORRECTION_OVERRIDES = Counter(
     "People's categories of like tickets met when categorizing: applied, or flagged for review.",
     ["outcome"],
 )
+API_WAITS = Counter(
+    "triage_api_waits_total", "Calls to a shared API that waited for their turn under its limits.", ["api"]
+)
+API_WAIT_SECONDS = Counter(
+    "triage_api_wait_seconds_total", "Seconds calls waited for their turn under an API's limits.", ["api"]
+)
+API_REFUSALS = Counter(
+    "triage_api_refusals_total", "Calls an API refused for its rate (429), by its reason.", ["api", "reason"]
+)
 INCIDENTS_OPENED = Counter("triage_incidents_opened_total", "Incidents opened (one problem issue each).")
 INCIDENT_LINKS = Counter(
     "triage_incident_links_total", "Customers' issues linked to an incident's problem issue."

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import random
 import re
 import socket
@@ -62,6 +63,7 @@ class Fault:
     retry_after: int | None = None
     body_contains: str | None = None  # only requests whose body contains this text
     sticky: bool = False  # answers every matching request, as Jira does for a field it will never accept
+    reason: str | None = None  # a 429's RateLimit-Reason (jira-burst-based, jira-per-issue-on-write, ...)
 
 
 @dataclass
@@ -85,6 +87,8 @@ class JiraState:
     ])  # fmt: skip
     links: list[tuple[str, str, str, str]] = field(default_factory=list)
     attachments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # issue key -> files
+    rate_refusals: int = 0  # requests answered 429 for the burst limit (not injected faults)
+    created_at: list[float] = field(default_factory=list)  # when each issue was created (monotonic)
 
 
 class FakeJira:
@@ -98,11 +102,15 @@ class FakeJira:
         *,
         deployment: str = "Server",
         search_lag_s: float = 0.0,
+        burst: tuple[float, int] | None = None,
     ) -> None:
         self.user, self.token = user, token
         self.deployment = deployment  # "Server" (Data Center) or "Cloud"
         self.search_lag_s = search_lag_s  # a new issue is invisible to search for this long
         self.failure_rate = failure_rate  # share of API requests that fail transiently at random
+        # Cloud's burst limit over all callers: (requests a second, burst) per endpoint and method.
+        self.burst = burst
+        self.buckets: dict[tuple[str, str], tuple[float, float]] = {}  # (method, endpoint) -> (tokens, at)
         self.random = random.Random(1)
         self.random_failures = 0
         self.state = JiraState()
@@ -133,10 +141,13 @@ class FakeJira:
         times: int = 1,
         retry_after: int | None = None,
         body_contains: str | None = None,
+        reason: str | None = None,
     ) -> None:
-        """Inject `times` failures of `kind` for requests matching method, path regex (and body text)."""
+        """Inject `times` failures of `kind` for requests matching method, path regex (and body text); a
+        429 says `reason` as Jira Cloud does (RateLimit-Reason)."""
+        fault = Fault(method, path, kind, retry_after, body_contains, reason=reason)
         with self.lock:
-            self.state.faults += [Fault(method, path, kind, retry_after, body_contains) for _ in range(times)]
+            self.state.faults += [fault] * times
 
     def always_refuse(self, method: str, path: str, kind: str, *, body_contains: str) -> None:
         """Refuse every matching request (a field error Jira repeats however often it is retried)."""
@@ -217,6 +228,35 @@ class _Handler(JsonHandler):
             kind = jira.random.choice(["503", "429", "500", "drop_after_write"])
         return Fault(method, path, kind, retry_after=1 if kind == "429" else None)
 
+    def _over_burst(self, method: str, path: str) -> float | None:
+        """Seconds until this endpoint and method has room again, when its burst limit is spent (a
+        token bucket per endpoint and method, as Jira Cloud keeps them); None when the request may go."""
+        jira = self.jira
+        if jira.burst is None:
+            return None
+        rate, burst = jira.burst
+        endpoint = re.sub(r"/[A-Z][A-Z0-9_]*-\d+|/\d+", "/{id}", path)
+        with jira.lock:
+            tokens, at = jira.buckets.get((method, endpoint), (float(burst), time.monotonic()))
+            now = time.monotonic()
+            tokens = min(float(burst), tokens + (now - at) * rate)
+            if tokens >= 1:
+                jira.buckets[(method, endpoint)] = (tokens - 1, now)
+                return None
+            jira.buckets[(method, endpoint)] = (tokens, now)
+            jira.state.rate_refusals += 1
+            return (1 - tokens) / rate
+
+    def _refuse_for_rate(self, wait_s: float) -> None:
+        """Jira Cloud's 429: Retry-After in whole seconds, X-RateLimit-Reset (ISO 8601, to the minute),
+        the reason and the budget."""
+        seconds = max(1, math.ceil(wait_s))
+        reset = datetime.fromtimestamp(time.time() + seconds, UTC).strftime("%Y-%m-%dT%H:%MZ")
+        assert self.jira.burst is not None
+        headers = {"Retry-After": str(seconds), "X-RateLimit-Reset": reset, "RateLimit-Reason": "jira-burst-based",
+                   "X-RateLimit-Limit": str(self.jira.burst[1]), "X-RateLimit-Remaining": "0"}  # fmt: skip
+        self.send_json(429, _error(["Rate limit exceeded."]), headers)
+
     def _drop(self) -> None:
         """Close the connection without a response: the client sees the connection reset."""
         self.close_connection = True
@@ -237,9 +277,13 @@ class _Handler(JsonHandler):
         uploading = method == "POST" and re.fullmatch(r"/issue/[^/]+/attachments", path) is not None
         # Always consume the body: the connection is kept alive.
         body = self._read_files() if uploading else self.read_json() if method in ("POST", "PUT") else None
+        if (wait := self._over_burst(method, path)) is not None:
+            self._refuse_for_rate(wait)
+            return
         fault = self._take_fault(method, path, body) or self._random_fault(method, path)
         if fault and fault.kind in ("429", "503", "500"):
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            headers |= {"RateLimit-Reason": fault.reason} if fault.reason else {}
             self.send_json(int(fault.kind), _error([f"Injected {fault.kind}"]), headers)
             return
         if (fault and fault.kind == "401") or not self._authorised():
@@ -482,6 +526,7 @@ class _Handler(JsonHandler):
                      "fields": {**fields, "labels": list(fields.get("labels", [])), "status": {"name": "Open"},
                                 "created": jira_time(), "updated": jira_time()}}  # fmt: skip
             state.issues[key] = issue
+            state.created_at.append(time.monotonic())
             state.indexed_at[key] = time.monotonic() + self.jira.search_lag_s
             state.comments[key] = []
         return 201, {"id": issue["id"], "key": key, "self": issue["self"]}

@@ -124,6 +124,7 @@ class ToolConfig(BaseModel):
     jira_user: str | None
     jira_api_token: SecretStr | None
     jira_timeout_s: float
+    jira_rates: dict[str, float]  # calls a second over the fleet, by kind (tools/jira_pacing.py)
     jira_search_lag_s: float  # how long Jira's search may miss a just-created issue
     run_link_template: str
     incident_min_reports: int  # distinct customers whose like reports make an incident

@@ -22,8 +22,12 @@ from jira import JIRA, JIRAError
 
 from tools.base import ToolConfig
 from tools.errors import OutcomeUnknown, PermanentToolError, RetryableToolError
+from tools.jira_pacing import DEFAULT_HOLD_OFF_S, PacedAdapter, RateLimited
+from tools.pacing_port import Pacer
 
 _local = threading.local()
+_pacer: Pacer | None = None  # the fleet's shared limits (pace_with)
+PACE_BUDGET_S = 10.0  # how long a request may wait for its turn before its step is sent back to the queue
 
 
 def _jira_messages(exc: JIRAError) -> str:
@@ -55,7 +59,10 @@ def jira_errors(action: str) -> Iterator[None]:
     except JIRAError as exc:
         status = exc.status_code
         details = _jira_messages(exc)
-        if status in (429, 503):
+        if status == 429:  # its rate: a wait for the time it said, never a failed attempt
+            retry_after = _retry_after(exc) or DEFAULT_HOLD_OFF_S
+            raise RateLimited(f"{action}: Jira answered 429: {details}", retry_after=retry_after) from None
+        if status == 503:
             raise RetryableToolError(
                 f"{action}: Jira answered {status}: {details}", retry_after=_retry_after(exc)
             ) from None
@@ -82,14 +89,28 @@ def client_for(config: ToolConfig) -> JIRA:
     clients: dict[tuple[str, str, str], JIRA] = _local.__dict__.setdefault("clients", {})
     if identity not in clients:
         with jira_errors("connect"):
-            clients[identity] = JIRA(
+            client = JIRA(
                 server=config.jira_url,
                 basic_auth=(config.jira_user, config.jira_api_token.get_secret_value()),
                 max_retries=0,
                 timeout=config.jira_timeout_s,
                 options={"check_update": False},
-            )
+            )  # its one serverInfo request (Cloud or Server?) goes before the pacing below: once a thread
+        if _pacer is not None:  # every request of this client takes a turn under the fleet's limits
+            adapter = PacedAdapter(_pacer, config.jira_rates, budget_s=PACE_BUDGET_S)
+            client._session.mount("http://", adapter)
+            client._session.mount("https://", adapter)
+        clients[identity] = client
     return clients[identity]
+
+
+def pace_with(pacer: Pacer | None) -> Pacer | None:
+    """Have this process's Jira clients keep the fleet's shared limits (the runtime passes its Redis
+    pacer at start-up; None: unpaced); the pacer used until now."""
+    global _pacer
+    previous, _pacer = _pacer, pacer
+    _local.__dict__.pop("clients", None)
+    return previous
 
 
 def find_issue_by_label(config: ToolConfig, label: str) -> str | None:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from tools import jira_client, jira_service_desk, ledger_keys, outbox
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import NotReadyYet, OutcomeUnknown, ToolError
+from tools.jira_pacing import before_sending
 from tools.jira_text import (
     DESCRIPTION_MAX,
     attachment_lines,
@@ -152,11 +153,17 @@ def create_once(ctx: ToolContext, sent_key: str, create: Callable[[], str]) -> s
     """Create the issue with `create` (`sent_key`: the ledger key noting when its create went out),
     unless a create whose fate is unknown went out too recently for Jira's search to show its issue (the
     label search just missed). The send is noted first, so a worker that dies mid-request leaves the note
-    too; an answer from Jira (an error status) clears it: nothing was made."""
+    too, and again when the request leaves after its wait for a turn under Jira's rate limits (the search
+    lag counts from then); an answer from Jira (an error status) clears it: nothing was made."""
     _wait_out_the_search_lag(ctx, sent_key)
-    ctx.ledger.note(sent_key, {"at": time.time()})
+
+    def note_sent() -> None:
+        ctx.ledger.note(sent_key, {"at": time.time()})
+
+    note_sent()
     try:
-        return create()
+        with before_sending(note_sent):  # again when it goes out: a wait for Jira's turn comes first
+            return create()
     except ToolError as exc:
         if not isinstance(exc, OutcomeUnknown):
             ctx.ledger.note(sent_key, {"at": None})

@@ -3,8 +3,12 @@ issue type, priorities, labels and components, or a Jira Service Management desk
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings
+
+JiraCallKind = Literal["search", "create", "comment", "attachments", "other"]  # tools/jira_pacing.py: kind_of
 
 
 class JiraSettings(BaseSettings):
@@ -31,6 +35,10 @@ class JiraSettings(BaseSettings):
     jira_user: str | None = Field(None, description="Jira user (e-mail for Jira Cloud)")
     jira_api_token: SecretStr | None = Field(None, description="Jira API token or password; never logged")
     jira_timeout_s: float = Field(15.0, gt=0, le=120, description="timeout of each Jira HTTP request")
+    jira_rates: dict[JiraCallKind, float] = Field(
+        {"search": 10.0, "create": 10.0, "comment": 10.0, "attachments": 5.0, "other": 20.0},
+        description="Jira calls a second over the whole fleet, by kind (JSON); a 429 holds off what it names",
+    )
     jira_search_lag_s: float = Field(
         30.0,
         ge=0,
@@ -38,6 +46,13 @@ class JiraSettings(BaseSettings):
         description="how long Jira's search may miss a new issue (Cloud indexes late): a retried create "
         "waits this long after an attempt whose answer was lost before searching again and creating",
     )
+
+    @field_validator("jira_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(rate <= 0 for rate in value.values()):
+            raise ValueError("every rate must be over 0 calls a second")
+        return value
 
     @field_validator("jira_labels")
     @classmethod

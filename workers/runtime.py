@@ -25,6 +25,7 @@ from tools.llm import LLM, OpenAICompatibleLLM
 from tools.remember import remember_reply, remember_ticket
 from tools.taxonomy import taxonomy_for
 from workers import checks
+from workers.pacing import pace_jira
 from workers.settings import ConfigError, Settings, load_settings
 
 
@@ -96,9 +97,11 @@ def build_runtime(settings: Settings) -> Runtime:
         if settings.observe_rounds:
             observer = Observer(llm, offered, kb, max_steps=settings.max_plan_steps,
                                 max_repairs=settings.llm_max_repairs)  # fmt: skip
+    store = RunStore(client, settings.namespace, settings.retention_s)
+    pace_jira(store.pacing)
     return Runtime(
         settings=settings,
-        store=RunStore(client, settings.namespace, settings.retention_s),
+        store=store,
         planner=planner,
         tool_config=settings.tool_config(),
         catalog=catalog,

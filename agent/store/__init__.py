@@ -23,6 +23,7 @@ from agent.store.incidents import Incidents
 from agent.store.ledger import SideEffectLedger
 from agent.store.mailboxes import Mailboxes
 from agent.store.operations import Erasure, Operations
+from agent.store.pacing import Pacing
 from agent.store.reviews import Reviews
 from agent.store.runs import Runs
 
@@ -43,6 +44,7 @@ class RunStore:
         self.incidents = Incidents(client, self.keys, retention_s)
         self.reviews = Reviews(client, self.keys, retention_s)
         self.health = StoreHealth(client, self.keys)
+        self.pacing = Pacing(client, self.keys)
         rooms = (self.runs, self.deliveries, self.ledger, self.incidents)
         self.operations = Operations(client, self.keys, *rooms)
 

@@ -6,20 +6,16 @@ holds up the mail behind it."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import redis
 
-from agent.store import RunStore
 from tests.hostile.shapes import LARGE_SHAPES, SHAPES, Shape
-from tests.support import TRIAGE, email_bytes, wait_for
+from tests.support import email_bytes, wait_for
+from tests.worker_processes import Worker, deliver, outcome_of, prefork_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -52,62 +48,10 @@ def rss_kib(pid: int) -> int:
     return sum(rss.get(p, 0) for p in family)
 
 
-def deliver(box: Path, name: str, raw: bytes) -> None:
-    """Drop a message into new/ the way an MTA does (write in tmp/, then rename)."""
-    (box / "tmp" / name).write_bytes(raw)
-    os.replace(box / "tmp" / name, box / "new" / name)
-
-
-Worker = tuple[subprocess.Popen[bytes], Path, RunStore]
-
-
-@contextmanager
-def prefork_worker(redis_url: str, tmp: Path, **settings: str) -> Iterator[Worker]:
-    """A real worker (`triage worker --pool prefork -c 2`) polling a Maildir of its own, in a Redis
-    namespace of its own (erased after), with these TRIAGE_ settings besides."""
-    box = tmp / "mailbox"
-    for sub in ("cur", "new", "tmp"):
-        (box / sub).mkdir(parents=True)
-    namespace = f"test-hostile-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "TRIAGE_REDIS_URL": redis_url,
-        "TRIAGE_NAMESPACE": namespace,
-        "TRIAGE_MAILDIR": str(box),
-        "TRIAGE_POLL_INTERVAL_S": "0.5",
-        "TRIAGE_METRICS_PORT": "0",
-        "TRIAGE_RETRY_SCALE": "0.01",
-        "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl"),
-        **{f"TRIAGE_{name.upper()}": value for name, value in settings.items()},
-    }
-    store = RunStore(redis.Redis.from_url(redis_url), namespace, 3600)
-    command = [TRIAGE, "worker", "--role", "all", "--pool", "prefork", "-c", "2"]
-    with open(tmp / "worker.log", "wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
-        try:
-            yield process, box, store
-        finally:
-            process.terminate()
-            process.wait(timeout=60)
-            store.erase_namespace()
-
-
 @pytest.fixture(scope="module")
 def worker(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     with prefork_worker(redis_url, tmp_path_factory.mktemp("hostile")) as running:
         yield running
-
-
-def outcome_of(store: RunStore, key: str) -> str | None:
-    """The final outcome of the message delivered under this Maildir key: its delivery's, or its run's
-    status once final; None while it is pending."""
-    delivery = next((d for d in store.deliveries.recent(limit=100_000) if d.key == key), None)
-    if delivery is None:
-        return None
-    if not delivery.run_id:
-        return delivery.outcome
-    run = store.runs.get(delivery.run_id)
-    return run.status if run is not None and run.is_final else None
 
 
 def test_no_crafted_mail_stalls_a_worker_or_the_mail_behind_it(

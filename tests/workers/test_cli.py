@@ -126,7 +126,9 @@ def test_an_unreachable_redis_ends_any_command_with_its_address_not_a_traceback(
             [TRIAGE, *command], env=env, capture_output=True, text=True, cwd=ROOT, timeout=60
         )
         assert done.returncode == 2, (command, done.stderr)
-        assert "cannot reach Redis at redis://:***@127.0.0.1:1/0?password=*** (TRIAGE_REDIS_URL)" in done.stderr
+        assert (
+            "cannot reach Redis at redis://:***@127.0.0.1:1/0?password=*** (TRIAGE_REDIS_URL)" in done.stderr
+        )
         assert "Traceback" not in done.stderr and "pw@" not in done.stderr and "querypw" not in done.stderr
 
 
