@@ -187,6 +187,7 @@ def _attempt(
         incidents=rt.store.incidents if rt.incidents else None,
         files=StoredMail(rt.store, rt.settings.file_limits()),
         kb=rt.kb,
+        pacer=rt.pacer,
         sender_doubt=run.ticket.sender_doubt,
         sender_authenticated=run.ticket.sender_authenticated,
     )

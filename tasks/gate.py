@@ -23,7 +23,7 @@ from tools.catalog import get_tool
 from tools.errors import ToolError
 from workers.runtime import Runtime
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("triage")
 
 
 def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:

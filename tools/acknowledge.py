@@ -23,10 +23,12 @@ from pydantic import BaseModel, Field
 from tools import ledger_keys, mail_out, outbox
 from tools.ack_templates import templates
 from tools.base import RetryPolicy, ToolConfig, ToolContext, tool
+from tools.pacing_port import Limit, take_turn
 
 _FLAT = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 # Addresses, links and anything that reads as a host name (`buy-now.example/x`, `www.x`, `a@b.c`).
 _LINKS = re.compile(r"\S*@\S+|\S*://\S*|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}\b\S*", re.IGNORECASE)
+SMTP_TURN_BUDGET_S = 10.0  # how long a message waits for the relay's turn before its step is requeued
 _SMTP_RETRY = RetryPolicy(max_attempts=6, base_s=5, cap_s=300)
 
 
@@ -108,6 +110,9 @@ def acknowledge(args: AckArgs, ctx: ToolContext) -> AckResult:
             line = {"to": args.to, "message_id": message_id, "message": message.as_string()}
             outbox.append(config.mail_outbox_path, "acknowledgement", ctx.run_id, ctx.idempotency_key, line)
             return result
+        if ctx.pacer is not None:  # the relay's limit is the fleet's: a turn under it first
+            relay = [Limit(f"smtp:{config.smtp.host}:{config.smtp.port}", config.smtp_per_s, 1)]
+            take_turn(ctx.pacer, relay, "smtp", SMTP_TURN_BUDGET_S)
         mail_out.send(config.smtp, message.as_bytes(), config.ack_from, args.to)
         return _record(ctx, sent)
 

@@ -18,6 +18,7 @@ from tools.kb_port import KnowledgeSearch
 from tools.llm import LLM, Usage
 from tools.mail_out import SmtpConfig
 from tools.memory_port import TicketMemory
+from tools.pacing_port import Pacer
 
 # The id is the pattern's last group when it has groups, else the whole match.
 # Each whitespace run is bounded and follows a word or sign of its own: no two runs can split the same
@@ -140,6 +141,7 @@ class ToolConfig(BaseModel):
     ack_per_sender_hour: int  # to one mailbox (tools/mail_out.py: mailbox_of)
     ack_per_domain_hour: int
     ack_per_hour: int  # the whole system's
+    smtp_per_s: float  # messages a second the whole fleet hands to the SMTP relay
     smtp: SmtpConfig | None  # None: acknowledgements go to the dry-run outbox
     draft_visible_to: str  # the Jira project role that sees drafted answers (internal comments)
 
@@ -198,6 +200,7 @@ class ToolContext:
     incidents: IncidentRegister | None = None  # the open incidents, when TRIAGE_INCIDENTS is on too
     files: MailFiles | None = None  # the files attached to the ticket's mail
     kb: KnowledgeSearch | None = None  # the knowledge base, when TRIAGE_KB_PATH is set (and memory on)
+    pacer: Pacer | None = None  # the fleet's shared API limits (the SMTP relay's; Jira's client has its own)
     sender_doubt: str | None = None  # why the ticket's sender is not trusted (inbox/sender.py)
     sender_authenticated: bool = False  # the operator's mail server proved the From domain (DMARC)
 

@@ -22,8 +22,8 @@ from jira import JIRA, JIRAError
 
 from tools.base import ToolConfig
 from tools.errors import OutcomeUnknown, PermanentToolError, RetryableToolError
-from tools.jira_pacing import DEFAULT_HOLD_OFF_S, PacedAdapter, RateLimited
-from tools.pacing_port import Pacer
+from tools.jira_pacing import DEFAULT_HOLD_OFF_S, PacedAdapter
+from tools.pacing_port import Pacer, RateLimited
 
 _local = threading.local()
 _pacer: Pacer | None = None  # the fleet's shared limits (pace_with)

@@ -13,7 +13,6 @@ never a failed attempt) sends the step back to the queue for when its turn comes
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,8 +23,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from tools.errors import NotReadyYet
-from tools.pacing_port import Limit, Pacer
+from tools.pacing_port import Limit, Pacer, take_turn
 
 DEFAULT_HOLD_OFF_S = 5.0  # a 429 that says nothing of when: wait this long
 _ISSUE = re.compile(r"/issue/([A-Z][A-Z0-9_]*-\d+)")
@@ -43,11 +41,6 @@ def before_sending(note: Callable[[], None]) -> Iterator[None]:
         yield
     finally:
         _before_sending.reset(token)
-
-
-class RateLimited(NotReadyYet):
-    """The API's turn for this call is further off than the call may wait: try again then, without
-    spending an attempt."""
 
 
 def kind_of(method: str, path: str) -> str:
@@ -75,7 +68,7 @@ class PacedAdapter(HTTPAdapter):
         """Send once the turn has come (or raise RateLimited); learn from the answer."""
         site, path = _site_and_path(request.url or "")
         kind = kind_of(request.method or "GET", path)
-        self._wait_for_turn(self._limits(site, kind, path), f"jira {kind}")
+        take_turn(self.pacer, self._limits(site, kind, path), f"jira {kind}", self.budget_s)
         if (note := _before_sending.get()) is not None:
             note()
         response = super().send(request, *args, **kwargs)
@@ -90,19 +83,6 @@ class PacedAdapter(HTTPAdapter):
         if issue := _ISSUE.search(path):
             limits.append(Limit(f"jira:{site}:issue:{issue.group(1)}"))
         return limits
-
-    def _wait_for_turn(self, limits: list[Limit], api: str) -> None:
-        waited = 0.0
-        while (wait := self.pacer.reserve(limits)) > 0:
-            if waited + wait > self.budget_s:
-                self.pacer.waited(api, waited)
-                raise RateLimited(
-                    f"{api}: no turn under Jira's rate limits for {wait:.1f}s", retry_after=wait
-                )
-            time.sleep(wait)
-            waited += wait
-        if waited:
-            self.pacer.waited(api, waited)
 
     def _learn(self, response: requests.Response, site: str, kind: str, path: str) -> None:
         """Hold off what the answer says is exhausted: on a 429 (or a 503 with Retry-After), the part

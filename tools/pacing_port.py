@@ -4,8 +4,11 @@ rate_limit does. agent/store/pacing.py keeps it in Redis; workers/pacing.py coun
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Protocol
+
+from tools.errors import NotReadyYet
 
 
 @dataclass(frozen=True)
@@ -38,3 +41,22 @@ class Pacer(Protocol):
     def refused(self, api: str, reason: str) -> None:
         """`api` refused a call for its rate (a 429), for this reason."""
         ...
+
+
+class RateLimited(NotReadyYet):
+    """The API's turn for this call is further off than the call may wait (or the API refused it for its
+    rate): try again then, without spending an attempt."""
+
+
+def take_turn(pacer: Pacer, limits: list[Limit], api: str, budget_s: float) -> None:
+    """Wait for a turn under every limit, for at most `budget_s`; a turn further off raises RateLimited
+    (the step goes back to the queue for when it comes, rather than holding its worker)."""
+    waited = 0.0
+    while (wait := pacer.reserve(limits)) > 0:
+        if waited + wait > budget_s:
+            pacer.waited(api, waited)
+            raise RateLimited(f"{api}: no turn under its rate limits for {wait:.1f}s", retry_after=wait)
+        time.sleep(wait)
+        waited += wait
+    if waited:
+        pacer.waited(api, waited)

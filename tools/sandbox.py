@@ -65,7 +65,10 @@ def _serve(conn: Connection) -> None:
         except (EOFError, OSError):
             return
         if config is None:  # a function, "module:name", called with (args, kwargs)
-            conn.send(_called(name, *args))
+            try:
+                conn.send(_called(name, *args))
+            except Exception as exc:  # what it returned or raised cannot be pickled: nothing was sent
+                conn.send(("raised", RuntimeError(f"{name}: its answer cannot be sent back: {exc!r}")))
             continue
         ctx = ToolContext(run_id="-", ticket_id="-", step_id="-", ledger=_NoLedger(), config=config)
         try:

@@ -1,11 +1,11 @@
 """The fleet's shared API limits as a worker keeps them: the Redis pacer (agent/store/pacing.py), with
-what it does counted for the dashboards (waits and refusals per API), handed to the Jira client."""
+what it does counted for the dashboards (waits and refusals per API). The runtime hands it to the Jira
+client and to the tools (ToolContext.pacer)."""
 
 from __future__ import annotations
 
 from agent.store.pacing import Pacing
 from monitoring import metrics
-from tools import jira_client
 from tools.pacing_port import Limit
 
 
@@ -31,8 +31,3 @@ class MeteredPacer:
     def refused(self, api: str, reason: str) -> None:
         """Count a refusal (triage_api_refusals_total)."""
         metrics.API_REFUSALS.labels(api, reason[:40]).inc()
-
-
-def pace_jira(pacing: Pacing) -> None:
-    """Have this process's Jira clients keep the fleet's limits, counted."""
-    jira_client.pace_with(MeteredPacer(pacing))

@@ -80,6 +80,9 @@ class ReplySettings(BaseSettings):
     smtp_user: str | None = Field(None, description="SMTP user (AUTH), if the server wants one")
     smtp_password: SecretStr | None = Field(None, description="SMTP password; never logged")
     smtp_timeout_s: float = Field(20.0, gt=0, le=300, description="SMTP connect and command timeout")
+    smtp_per_s: float = Field(
+        5.0, gt=0, description="messages a second the whole fleet hands to the SMTP server (its relay limit)"
+    )
     smtp_ca_file: Path | None = Field(None, description="CA certificates to trust for STARTTLS (PEM)")
 
     @field_validator("ack_signature")

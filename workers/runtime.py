@@ -16,16 +16,17 @@ from agent.memory.kb import KnowledgeBase
 from agent.observer import Observer
 from agent.planner import Planner, RulePlanner
 from agent.store import RunStore
-from tools import embeddings
+from tools import embeddings, jira_client
 from tools.base import Tool, ToolConfig
 from tools.catalog import with_timeouts
 from tools.incident import link_incident
 from tools.kb_port import KnowledgeSearch
 from tools.llm import LLM, OpenAICompatibleLLM
+from tools.pacing_port import Pacer
 from tools.remember import remember_reply, remember_ticket
 from tools.taxonomy import taxonomy_for
 from workers import checks
-from workers.pacing import pace_jira
+from workers.pacing import MeteredPacer
 from workers.settings import ConfigError, Settings, load_settings
 
 
@@ -43,6 +44,7 @@ class Runtime:
     policy: Policy | None = None  # the autonomy policy (TRIAGE_POLICY_PATH); None: every run acts on its own
     kb: KnowledgeSearch | None = None  # the knowledge base (TRIAGE_KB_PATH, in memory)
     observer: Observer | None = None  # LLM mode: looks at a model plan's results (TRIAGE_OBSERVE_ROUNDS)
+    pacer: Pacer | None = None  # the fleet's shared API limits (Jira's client has it too)
 
     def rules(self) -> RulePlanner:
         """The rule planner as this runtime configures it (memory, incidents, acknowledgements, drafts)."""
@@ -98,7 +100,8 @@ def build_runtime(settings: Settings) -> Runtime:
             observer = Observer(llm, offered, kb, max_steps=settings.max_plan_steps,
                                 max_repairs=settings.llm_max_repairs)  # fmt: skip
     store = RunStore(client, settings.namespace, settings.retention_s)
-    pace_jira(store.pacing)
+    pacer = MeteredPacer(store.pacing)
+    jira_client.pace_with(pacer)
     return Runtime(
         settings=settings,
         store=store,
@@ -110,6 +113,7 @@ def build_runtime(settings: Settings) -> Runtime:
         policy=policy_of(settings),
         kb=kb,
         observer=observer,
+        pacer=pacer,
     )
 
 

@@ -19,6 +19,7 @@ from tools.acknowledge import AckArgs, acknowledge, compose
 from tools.base import ToolContext
 from tools.errors import PermanentToolError, RetryableToolError
 from tools.mail_out import ticket_of_acknowledgement
+from tools.pacing_port import RateLimited
 from workers.checks import acknowledgement_problems
 from workers.runtime import build_runtime
 from workers.settings import ConfigError, load_settings
@@ -287,3 +288,15 @@ def test_a_worker_with_smtp_refuses_to_send_from_the_example_address() -> None:
     assert acknowledgement_problems(load_settings()) == []  # the dry run may keep the example
     with pytest.raises(ConfigError, match="TRIAGE_ACK_FROM: is still the example address"):
         build_runtime(load_settings(smtp_host="smtp.acme.example"))
+
+
+def test_the_relays_limit_is_the_fleets_a_message_waits_for_its_turn_without_spending_an_attempt(
+    store: RunStore, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    ctx = ToolContext(**{**vars(over_smtp(store, tmp_path, smtp)), "pacer": store.pacing})
+    store.pacing.hold_off(f"smtp:localhost:{smtp.port}", 60)  # the relay said: not for a minute
+    with pytest.raises(RateLimited, match="smtp: no turn under its rate limits") as caught:
+        acknowledge.run(ARGS, ctx)
+    assert smtp.messages() == [] and (caught.value.retry_after or 0) > 55
+    store.redis.delete(store.keys.pace_hold(f"smtp:localhost:{smtp.port}"))
+    assert acknowledge.run(ARGS, ctx).sent and len(smtp.messages()) == 1  # the same Message-ID, once

@@ -20,8 +20,8 @@ from tools import jira_client
 from tools.base import RetryPolicy, ToolConfig, ToolContext
 from tools.errors import NotReadyYet, RetryableToolError
 from tools.jira_issue import IssueResult, create_jira_issue
-from tools.jira_pacing import RateLimited, kind_of
-from tools.pacing_port import Limit
+from tools.jira_pacing import kind_of
+from tools.pacing_port import Limit, RateLimited
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_a_turn_further_off_than_the_call_may_wait_sends_the_step_back_without_a
     jira_client.client_for(config)  # connected (its one serverInfo request) before the quota ran out
     store.pacing.hold_off(f"jira:{site(jira)}", 60)  # the site's quota is spent for a minute
     before = len(jira.state.requests)
-    with pytest.raises(RateLimited, match="no turn under Jira's rate limits") as caught:
+    with pytest.raises(RateLimited, match="no turn under its rate limits") as caught:
         jira_client.find_issue_by_label(config, "triage-T1")
     assert len(jira.state.requests) == before and (caught.value.retry_after or 0) > 55
 
