@@ -20,6 +20,8 @@ from typing import Any, Literal, Protocol
 import openai
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from tools.pacing_port import Limit, Pacer, RateLimited, take_turn
+
 StructuredMode = Literal["json_schema", "json_object", "tools"]
 
 
@@ -39,6 +41,8 @@ class LLMConfig(BaseModel):
     max_concurrency: int  # requests in flight from one process; more wait (a self-hosted model has one queue)
     prices: dict[str, tuple[float, float]]  # model -> (USD per 1M prompt tokens, per 1M completion tokens)
     queue_timeout_s: float = 30.0  # longest a request waits for its turn before the caller falls back
+    requests_per_min: int | None = None  # over the whole fleet (the shared pacer); None: no such limit
+    tokens_per_min: int | None = None  # over the whole fleet: each request counts its prompt and max answer
 
 
 @dataclass
@@ -95,8 +99,8 @@ def cost_usd(prices: dict[str, tuple[float, float]], model: str, prompt: int, co
 class OpenAICompatibleLLM:
     """The real openai client pointed at OpenAI or any compatible server (vLLM, Ollama, llama.cpp)."""
 
-    def __init__(self, config: LLMConfig) -> None:
-        self.config = config
+    def __init__(self, config: LLMConfig, pacer: Pacer | None = None) -> None:
+        self.config, self.pacer = config, pacer
         self.client = openai.OpenAI(
             base_url=config.base_url,
             api_key=config.api_key.get_secret_value(),
@@ -130,9 +134,44 @@ class OpenAICompatibleLLM:
             busy = f"{self.config.max_concurrency} requests in flight for {self.config.queue_timeout_s:.0f}s"
             raise LLMUnavailable(f"no turn: {busy}")
         try:
+            self._take_turn(messages)
             return self._complete(messages, schema, name)
         finally:
             self._turns.release()
+
+    def _endpoint(self) -> str:
+        """The name the fleet's limits of this endpoint and model go by."""
+        return f"llm:{self.config.base_url or 'api.openai.com'}:{self.config.model}"
+
+    def _take_turn(self, messages: list[dict[str, str]]) -> None:
+        """A turn under the fleet's limits of this endpoint (requests and tokens a minute), waiting for
+        it up to queue_timeout_s; longer: LLMUnavailable, and the caller does without the model."""
+        if self.pacer is None:
+            return
+        config, endpoint = self.config, self._endpoint()
+        # Requests: paced when a rate is set, and held off after a refusal either way.
+        limits = [Limit(f"{endpoint}:requests", (config.requests_per_min or 0) / 60, 1)]
+        if config.tokens_per_min:
+            tokens = sum(len(m.get("content") or "") for m in messages) // 4 + config.max_output_tokens
+            limits.append(
+                Limit(f"{endpoint}:tokens", config.tokens_per_min / 60, config.tokens_per_min, tokens)
+            )
+        try:
+            take_turn(self.pacer, limits, "llm", config.queue_timeout_s)
+        except RateLimited as exc:
+            raise LLMUnavailable(f"no turn under the fleet's LLM budget: {exc}") from None
+
+    def _hold_off(self, refusal: openai.RateLimitError) -> None:
+        """The endpoint still refused for its rate after the client's own retries: no worker of the fleet
+        asks it again before its Retry-After (5 s when it says nothing)."""
+        if self.pacer is None:
+            return
+        try:
+            seconds = float(refusal.response.headers.get("retry-after") or 5)
+        except ValueError:
+            seconds = 5.0
+        self.pacer.refused("llm", "429")
+        self.pacer.hold_off(f"{self._endpoint()}:requests", seconds)
 
     def _complete(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> LLMReply:
         started = time.monotonic()
@@ -145,6 +184,8 @@ class OpenAICompatibleLLM:
                 **self._request(schema, name),
             )
         except openai.APIError as exc:
+            if isinstance(exc, openai.RateLimitError):
+                self._hold_off(exc)
             failed = Usage(calls=1, latency_s=time.monotonic() - started)
             raise LLMUnavailable(f"{type(exc).__name__}: {getattr(exc, 'message', exc)}", failed) from None
         except (ValueError, TypeError) as exc:  # a body that is not a chat completion

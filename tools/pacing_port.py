@@ -13,13 +13,14 @@ from tools.errors import NotReadyYet
 
 @dataclass(frozen=True)
 class Limit:
-    """One limit a call counts against: `key` names it (`jira:<site>:create`); `per_s` calls a second
-    over the fleet with bursts of `burst`; `per_s` 0: no pace of its own, only what the API said (a
-    hold-off on the whole site, or on one issue)."""
+    """One limit a call counts against: `key` names it (`jira:<site>:create`); `per_s` units (calls, or
+    tokens) a second over the fleet with bursts of `burst` units; `per_s` 0: no pace of its own, only
+    what the API said (a hold-off on the whole site, or on one issue)."""
 
     key: str
     per_s: float = 0.0
     burst: int = 1
+    cost: float = 1.0  # units this call takes (tokens, for a tokens-a-minute limit); at most `burst`
 
 
 class Pacer(Protocol):

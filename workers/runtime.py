@@ -78,10 +78,12 @@ def build_runtime(settings: Settings) -> Runtime:
     (workers/checks.py). The embeddings classifier takes seconds to load, so a worker trains it when it
     starts (workers.app) and other processes on first use."""
     catalog = tool_catalog(settings)
-    llm_config = settings.llm_config()
-    llm = OpenAICompatibleLLM(llm_config) if llm_config is not None else None
-    checks.refuse(checks.settings_problems(settings, catalog, llm))
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
+    store = RunStore(client, settings.namespace, settings.retention_s)
+    pacer = MeteredPacer(store.pacing)  # the fleet's shared API limits: Jira, the LLM, the SMTP relay
+    llm_config = settings.llm_config()
+    llm = OpenAICompatibleLLM(llm_config, pacer) if llm_config is not None else None
+    checks.refuse(checks.settings_problems(settings, catalog, llm))
     memory = memory_of(settings)
     incidents = memory is not None and settings.incidents == "on"
     acknowledge = settings.ack == "on"
@@ -99,8 +101,6 @@ def build_runtime(settings: Settings) -> Runtime:
         if settings.observe_rounds:
             observer = Observer(llm, offered, kb, max_steps=settings.max_plan_steps,
                                 max_repairs=settings.llm_max_repairs)  # fmt: skip
-    store = RunStore(client, settings.namespace, settings.retention_s)
-    pacer = MeteredPacer(store.pacing)
     jira_client.pace_with(pacer)
     return Runtime(
         settings=settings,

@@ -136,6 +136,16 @@ class Settings(MemorySettings, ReplySettings, JiraSettings, ConsoleSettings):
     llm_timeout_s: float = Field(30.0, gt=0, le=600, description="timeout of one LLM request")
     llm_max_transport_retries: int = Field(2, ge=0, le=10, description="retries on 429/5xx/timeouts")
     llm_max_concurrency: int = Field(4, ge=1, le=256, description="LLM requests in flight per process")
+    llm_requests_per_min: int | None = Field(
+        None,
+        ge=1,
+        description="LLM requests a minute over the whole fleet (the endpoint's limit); unset: none",
+    )
+    llm_tokens_per_min: int | None = Field(
+        None,
+        ge=1000,
+        description="LLM tokens a minute over the fleet (a request counts its prompt and longest answer)",
+    )
     llm_max_output_tokens: int = Field(800, ge=64, description="max tokens of one answer")
     llm_max_repairs: int = Field(2, ge=0, le=10, description="rejected plans sent back before fallback")
     llm_structured_output: Literal["json_schema", "json_object", "tools"] = Field(

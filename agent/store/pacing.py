@@ -14,28 +14,29 @@ import redis
 from agent.keys import Keys
 from tools.pacing_port import Limit
 
-# KEYS: per limit, its schedule key then its hold-off key. ARGV: per limit, its interval (ms; 0: no
-# pace of its own) and its burst. Returns 0 when every limit gave a turn (and took them all), else the
-# milliseconds until all could.
+# KEYS: per limit, its schedule key then its hold-off key. ARGV: per limit, its interval per unit (ms; 0:
+# no pace of its own), its burst and the units this call takes. Returns 0 when every limit gave a turn
+# (and took them all), else the milliseconds until all could.
 RESERVE = """
 local now_s = redis.call('TIME')
 local now = tonumber(now_s[1]) * 1000 + math.floor(tonumber(now_s[2]) / 1000)
 local wait, due = 0, {}
 for i = 1, #KEYS, 2 do
+  local n = (i + 1) / 2
   local held = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
   if held > now then wait = math.max(wait, held - now) end
-  local interval = tonumber(ARGV[i])
+  local interval = tonumber(ARGV[3 * n - 2])
   if interval > 0 then
-    local burst = tonumber(ARGV[i + 1])
+    local burst, cost = tonumber(ARGV[3 * n - 1]), tonumber(ARGV[3 * n])
     local tat = math.max(tonumber(redis.call('GET', KEYS[i]) or '0'), now)
-    local allowed_at = tat - interval * (burst - 1)
+    local allowed_at = tat + interval * (cost - burst)
     if allowed_at > now then wait = math.max(wait, allowed_at - now) end
-    due[i] = tat + interval
+    due[i] = tat + interval * cost
   end
 end
 if wait > 0 then return wait end
 for i, tat in pairs(due) do
-  redis.call('SET', KEYS[i], tat, 'PX', math.max(1, tat - now + 1000))
+  redis.call('SET', KEYS[i], tat, 'PX', math.ceil(math.max(1, tat - now + 1000)))
 end
 return 0
 """
@@ -66,7 +67,8 @@ class Pacing:
         args: list[float | int] = []
         for limit in limits:
             keys += [self.keys.pace(limit.key), self.keys.pace_hold(limit.key)]
-            args += [round(1000 / limit.per_s) if limit.per_s > 0 else 0, max(1, limit.burst)]
+            burst = max(1, limit.burst)
+            args += [1000 / limit.per_s if limit.per_s > 0 else 0, burst, min(max(limit.cost, 0), burst)]
         return int(self._reserve(keys=keys, args=args)) / 1000
 
     def hold_off(self, key: str, seconds: float) -> None:

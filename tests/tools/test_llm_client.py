@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from agent.store import RunStore
 from tests.llm_server import FakeOpenAI, Reply, running_openai
 from tests.support import llm_config
 from tools.llm import LLMUnavailable, OpenAICompatibleLLM, StructuredMode
@@ -90,3 +91,35 @@ def test_an_empty_answer_is_unavailable(server: FakeOpenAI) -> None:
     server.script.append(Reply(content=""))
     with pytest.raises(LLMUnavailable, match="empty answer"):
         llm(server).complete(MESSAGES, SCHEMA, "answer")
+
+
+@pytest.mark.parametrize(
+    "limit",
+    [{"requests_per_min": 60}, {"tokens_per_min": 1000, "max_output_tokens": 600}],
+    ids=["requests", "tokens"],
+)
+def test_the_endpoints_budget_is_the_fleets_two_workers_share_it(
+    server: FakeOpenAI, store: RunStore, limit: dict[str, int]
+) -> None:
+    """Two processes' clients (one pacer in Redis): the first answer takes the minute's budget, so the
+    second worker does without the model at once, without a request (its caller falls back)."""
+    first, second = (llm(server, queue_timeout_s=0.2, **limit) for _ in range(2))
+    first.pacer = second.pacer = store.pacing
+    server.script.append(Reply(content='{"a": 1}'))
+    assert first.complete(MESSAGES, SCHEMA, "answer").content == '{"a": 1}'
+    with pytest.raises(LLMUnavailable, match="no turn under the fleet's LLM budget"):
+        second.complete(MESSAGES, SCHEMA, "answer")
+    assert len(server.requests) == 1
+
+
+def test_a_refusal_the_client_could_not_retry_away_holds_every_worker_off_for_its_retry_after(
+    server: FakeOpenAI, store: RunStore
+) -> None:
+    first, second = (llm(server, max_transport_retries=0, queue_timeout_s=0.2) for _ in range(2))
+    first.pacer = second.pacer = store.pacing
+    server.script.append(Reply(status=429, retry_after=30))
+    with pytest.raises(LLMUnavailable, match="RateLimitError"):
+        first.complete(MESSAGES, SCHEMA, "answer")
+    with pytest.raises(LLMUnavailable, match="no turn under the fleet's LLM budget"):
+        second.complete(MESSAGES, SCHEMA, "answer")  # another worker: not asked for 30 s
+    assert len(server.requests) == 1
