@@ -12,7 +12,8 @@ from agent.plan import Plan
 from inbox.ticket import Ticket
 from tools.llm import Usage
 
-RunStatus = Literal["planning", "running", "held", "done", "dead_letter", "discarded", "rejected"]
+# deferred: its sender passed TRIAGE_SENDER_MAX_PER_HOUR; the sweeper plans it when the sender's hour allows.
+RunStatus = Literal["planning", "deferred", "running", "held", "done", "dead_letter", "discarded", "rejected"]
 StepStatus = Literal["pending", "running", "retrying", "done", "skipped", "failed"]
 # A settled step is over and what depends on it may run: done, or skipped (a best-effort tool gave up).
 SETTLED_STEP_STATUSES: frozenset[str] = frozenset({"done", "skipped"})

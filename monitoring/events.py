@@ -36,6 +36,13 @@ def message_ingested(delivery_id: str, outcome: str, run_id: str | None, reason:
         _line("ingest", delivery=delivery_id, outcome=outcome, run=run_id or "-", reason=reason or "-")
 
 
+def run_deferred(run_id: str, limit: int) -> None:
+    """A run waits: its sender started more than `limit` runs this hour (the sweeper plans it later)."""
+    with _never_fail("run_deferred"):
+        metrics.RUNS_DEFERRED.inc()
+        _line("deferred", run=run_id, reason=f"sender over {limit} runs an hour")
+
+
 def message_not_stored(source: str, size: int) -> None:
     """Redis refused a message's bytes for want of memory; it was quarantined by reference."""
     with _never_fail("message_not_stored"):

@@ -89,6 +89,9 @@ API_WAIT_SECONDS = Counter(
 API_REFUSALS = Counter(
     "triage_api_refusals_total", "Calls an API refused for its rate (429), by its reason.", ["api", "reason"]
 )
+RUNS_DEFERRED = Counter(
+    "triage_runs_deferred_total", "Runs deferred because their sender passed TRIAGE_SENDER_MAX_PER_HOUR."
+)
 INCIDENTS_OPENED = Counter("triage_incidents_opened_total", "Incidents opened (one problem issue each).")
 INCIDENT_LINKS = Counter(
     "triage_incident_links_total", "Customers' issues linked to an incident's problem issue."

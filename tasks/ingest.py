@@ -20,6 +20,8 @@ from inbox.source import MailboxMisconfigured, MailSource, RawMessage
 from monitoring import events
 from tasks.classify import Reading, classify_delivery
 from tasks.plan import plan_run
+from tools import ledger_keys
+from tools.mail_out import mailbox_of
 from workers.app import app
 from workers.runtime import Runtime, runtime
 
@@ -162,9 +164,11 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
         events.message_ingested(delivery_id, recorded.outcome, None, recorded.reason)
     fresh = False
     if recorded is None:
-        decided = classify_delivery(rt.store, message, reading(rt), thread_rules(rt))
+        classified = classify_delivery(rt.store, message, reading(rt), thread_rules(rt))
+        decided = deferred_if_flooding(rt, classified)
         recorded = rt.store.deliveries.record(decided)
-        fresh = recorded is decided  # ours stands: its run was created just now and has no plan yet
+        # Ours stands: its run was created just now and has no plan yet (unless it was deferred).
+        fresh = recorded is decided and decided is classified
         events.message_ingested(delivery_id, recorded.outcome, recorded.run_id, recorded.reason)
     if recorded.run_id and (fresh or _unplanned(rt, recorded.run_id)):  # also after a crash before enqueue
         plan_run.apply_async((recorded.run_id,))
@@ -192,7 +196,26 @@ def thread_rules(rt: Runtime) -> ThreadRules:
 
 def _unplanned(rt: Runtime, run_id: str) -> bool:
     run = rt.store.runs.get(run_id)
-    return run is not None and run.plan is None
+    return run is not None and run.plan is None and run.status != "deferred"
+
+
+def deferred_if_flooding(rt: Runtime, decided: Delivery) -> Delivery:
+    """The delivery as decided, or, when its run is one more than its sender's mailbox may start this
+    hour (TRIAGE_SENDER_MAX_PER_HOUR), with its run deferred: it waits, planned by the sweeper when the
+    sender's hour allows, so that one flood cannot hold up everyone else's mail. Nothing is dropped."""
+    if decided.run_id is None or admitted(rt, decided.sender or ""):
+        return decided
+    rt.store.runs.set_status(decided.run_id, "deferred")
+    limit = rt.settings.sender_max_per_hour
+    note = f"deferred: its sender started over {limit} runs this hour (TRIAGE_SENDER_MAX_PER_HOUR)"
+    events.run_deferred(decided.run_id, limit)
+    return decided.model_copy(update={"reason": "; ".join(r for r in (decided.reason, note) if r)})
+
+
+def admitted(rt: Runtime, sender: str) -> bool:
+    """Count one more run of this sender's mailbox this hour; True while it is within the ceiling."""
+    counted = rt.store.ledger.count_within(ledger_keys.intake_from(mailbox_of(sender)), 3600)
+    return counted <= rt.settings.sender_max_per_hour
 
 
 @app.task(name="triage.release_quarantined")

@@ -15,6 +15,7 @@ from agent.memory.chroma import MemoryUnavailable
 from agent.plan import Plan
 from agent.run import now
 from tasks.execute import dispatch, execute_step
+from tasks.ingest import admitted
 from tasks.plan import plan_run
 from tasks.review import expire_holds
 from tasks.tool_call import message_limits, time_limits
@@ -31,13 +32,19 @@ def sweep_runs() -> dict[str, int]:
     rt = runtime()
     store = rt.store
     stale_s = rt.settings.sweep_stale_s
-    sent = {"plans": 0, "crashed_steps": 0, "lost_steps": 0, "finished": 0}
+    sent = {"plans": 0, "crashed_steps": 0, "lost_steps": 0, "finished": 0, "released": 0}
     for run_id in store.runs.active_ids():
         run = store.runs.get(run_id)
         if run is None or run.is_final:
             store.runs.forget_active(run_id)
             continue
         if run.status == "held":  # its claimed steps wait for a person (or the timeout below), not lost
+            continue
+        if run.status == "deferred":  # its sender passed the hour's ceiling: planned once the hour allows
+            if admitted(rt, run.ticket.sender):
+                store.runs.set_status(run_id, "planning")
+                plan_run.apply_async((run_id,))
+                sent["released"] += 1
             continue
         age = (now() - run.created_at).total_seconds()
         if run.plan is None:

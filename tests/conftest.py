@@ -125,6 +125,7 @@ def pipeline(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         maildir=None,
         metrics_port=0,  # the monitoring tests run their own workers and exporters
         ack_per_sender_hour=100,  # the session sends the sample mailbox's customers many tickets
+        sender_max_per_hour=100_000,  # ... and starts as many runs for them
         ack_per_domain_hour=1000,
         ack_per_hour=10_000,
     )

@@ -32,6 +32,11 @@ def acks_to_domain(domain: str) -> str:
     return f"acks-to-domain:{_hashed(domain)}"
 
 
+def intake_from(mailbox: str) -> str:
+    """The count of runs one sender's mailbox started within the hour (TRIAGE_SENDER_MAX_PER_HOUR)."""
+    return f"intake-from:{_hashed(mailbox)}"
+
+
 ACKS_ALL = "acks-all"  # the count of the whole system's acknowledgements within the hour
 
 

@@ -76,6 +76,11 @@ class Settings(MemorySettings, ReplySettings, JiraSettings, ConsoleSettings):
         description="a reply joins a thread only from the thread's customer: the same address, or domain",
     )
     max_plan_backlog: int = Field(1000, ge=1, description="ingest pauses while the plan queue is longer")
+    sender_max_per_hour: int = Field(
+        100,
+        ge=1,
+        description="runs one sender (mailbox) starts an hour at most; more wait as deferred for the sweeper",
+    )
     poll_interval_s: float = Field(30.0, gt=0, description="seconds between mailbox polls")
     max_message_bytes: int = Field(10 * 1024 * 1024, gt=0, description="larger messages are quarantined")
     spam_score: float = Field(15.0, gt=0, description="rspamd score (X-Spamd-Result) from which mail is spam")
