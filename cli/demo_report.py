@@ -46,6 +46,8 @@ def outcome_row(
         "subject": delivery.subject,
         "status": delivery.outcome,
         "reason": delivery.reason,
+        "received_at": delivery.at.isoformat(),  # when ingest took it in
+        "finished_at": delivery.at.isoformat(),  # when what became of it was final
     }
     if delivery.outcome not in ("ticket", "threaded"):
         return row
@@ -69,6 +71,7 @@ def outcome_row(
         "planner": run.planner,
         "hold": f"{hold.mode} by {', '.join(hold.rules)}" if hold is not None else None,
         "reason": _reason(delivery, run, hold, summary.ack),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,  # None: held
     }
     return row
 

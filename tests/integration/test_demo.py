@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ FINAL = {"done", "failed", "dead_letter", "quarantined", "automated", "duplicate
 KEYS = {
     *("message_id", "sender", "subject", "status", "category", "urgency", "customer_name", "account_id"),
     *("issue_key", "files", "files_left_out", "ack", "draft", "thread_of", "incident", "planner", "hold"),
-    "reason",
+    *("reason", "received_at", "finished_at"),
 }
 
 
@@ -38,7 +39,8 @@ def demo_json(redis_url: str, *options: str, **env: str) -> list[dict[str, Any]]
 
 
 def without_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in row.items() if k not in ("issue_key", "reason")} for row in rows]
+    varying = ("issue_key", "reason", "received_at", "finished_at")
+    return [{k: v for k, v in row.items() if k not in varying} for row in rows]
 
 
 def test_the_demo_reports_every_sample_message_in_a_final_status_and_twice_the_same(redis_url: str) -> None:
@@ -52,6 +54,8 @@ def test_the_demo_reports_every_sample_message_in_a_final_status_and_twice_the_s
     assert quarantined["reason"] == "no header fields: not an e-mail message"  # no sender to name
     assert all(row["sender"] and row["subject"] for row in first if row["status"] != "quarantined")
     assert [row["files"] for row in first if row["files"]] == ["1 attached"]  # the invoice's PDF
+    for row in first:  # when each came in and when what became of it was final, ISO 8601
+        assert datetime.fromisoformat(row["received_at"]) <= datetime.fromisoformat(row["finished_at"])
 
 
 def test_with_memory_the_incident_mailbox_shows_one_problem_issue_per_outage(redis_url: str) -> None:
