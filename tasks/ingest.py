@@ -23,6 +23,7 @@ from tasks.plan import plan_run
 from tools import ledger_keys
 from tools.mail_out import mailbox_of
 from workers.app import app
+from workers.redis_connection import replicated
 from workers.runtime import Runtime, runtime
 
 log = logging.getLogger("triage")
@@ -57,6 +58,9 @@ def poll_source(source: MailSource) -> int:
                     break
                 stored = _store_raw(rt, message)
                 ingest_delivery(rt, stored)
+                if rt.settings.redis_sentinels and not replicated(rt.store.redis):
+                    # A failover now would lose its record: it stays in the mailbox, read again next poll.
+                    raise ReplicaBehind(f"no replica has the record of {message.key} yet")
                 source.mark_processed(message)
                 count += 1
     except Exception as exc:
@@ -66,6 +70,10 @@ def poll_source(source: MailSource) -> int:
     rt.store.mailboxes.record_poll(source.name, ok=True)
     events.mailbox_polled(source.name, True, count)
     return count
+
+
+class ReplicaBehind(Exception):
+    """No replica confirmed a message's record: the poll stops before marking it processed."""
 
 
 def _store_raw(rt: Runtime, message: RawMessage) -> RawMessage:

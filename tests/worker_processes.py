@@ -37,11 +37,16 @@ class Fleet:
 
 @contextmanager
 def worker_fleet(
-    redis_url: str, tmp: Path, roles: Sequence[str] = ("all",), **settings: str
+    redis_url: str,
+    tmp: Path,
+    roles: Sequence[str] = ("all",),
+    client: redis.Redis | None = None,
+    **settings: str,
 ) -> Iterator[Fleet]:
     """Real workers (`triage worker --role ROLE --pool prefork -c 2`, one per role given) polling a
     Maildir of their own, in a Redis namespace of their own (erased after), with these TRIAGE_ settings
-    besides; each process logs to worker-N.log in `tmp`."""
+    besides; each process logs to worker-N.log in `tmp`. `client`: how the test reaches the same Redis
+    (a Sentinel-aware one when the workers follow Sentinels)."""
     box = tmp / "mailbox"
     for sub in ("cur", "new", "tmp"):
         (box / sub).mkdir(parents=True)
@@ -57,7 +62,7 @@ def worker_fleet(
         "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl"),
         **{f"TRIAGE_{name.upper()}": value for name, value in settings.items()},
     }
-    store = RunStore(redis.Redis.from_url(redis_url), namespace, 3600)
+    store = RunStore(client or redis.Redis.from_url(redis_url), namespace, 3600)
     processes = []
     try:
         for n, role in enumerate(roles):

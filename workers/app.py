@@ -23,6 +23,7 @@ from monitoring.multiproc import MULTIPROC_ENV
 from tools.sandbox import SANDBOX
 from workers import checks, runtime
 from workers.logs import setup_logging
+from workers.redis_connection import broker_options, broker_url
 from workers.settings import Settings
 
 QUEUES = ("ingest", "plan", "execute")
@@ -54,10 +55,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "schedule": settings.correction_read_back_s,
         }
     return {
-        "broker_url": settings.redis_url,
+        "broker_url": broker_url(settings),
         "broker_transport_options": {
             "visibility_timeout": settings.visibility_timeout_s,
             "global_keyprefix": Keys(settings.namespace).kombu_prefix,
+            **broker_options(settings),
         },
         "broker_connection_retry_on_startup": True,
         "task_acks_late": True,

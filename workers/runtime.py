@@ -6,8 +6,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import redis
-
 from agent.autonomy import Policy, PolicyError, load_policy
 from agent.llm_planner import LLMPlanner
 from agent.memory.chroma import Memory
@@ -27,6 +25,7 @@ from tools.remember import remember_reply, remember_ticket
 from tools.taxonomy import taxonomy_for
 from workers import checks
 from workers.pacing import MeteredPacer
+from workers.redis_connection import redis_client
 from workers.settings import ConfigError, Settings, load_settings
 
 
@@ -78,7 +77,7 @@ def build_runtime(settings: Settings) -> Runtime:
     (workers/checks.py). The embeddings classifier takes seconds to load, so a worker trains it when it
     starts (workers.app) and other processes on first use."""
     catalog = tool_catalog(settings)
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
+    client = redis_client(settings)
     store = RunStore(client, settings.namespace, settings.retention_s)
     pacer = MeteredPacer(store.pacing)  # the fleet's shared API limits: Jira, the LLM, the SMTP relay
     llm_config = settings.llm_config()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
     Field,
     FilePath,
     SecretStr,
+    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -46,6 +47,12 @@ class Settings(MemorySettings, ReplySettings, JiraSettings, ConsoleSettings):
     )
 
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for broker and run store")
+    redis_sentinels: list[Annotated[str, StringConstraints(pattern=r"^[^\s:/]+:\d{1,5}$")]] = Field(
+        default_factory=list,
+        description="host:port of your Redis Sentinels (JSON list); set: broker and state follow the master "
+        "they name, and TRIAGE_REDIS_URL gives only its database and password",
+    )
+    redis_sentinel_master: str = Field("triage", description="the master's name the Sentinels watch")
     namespace: str = Field("triage", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="key prefix in Redis")
     maildir: Path | None = Field(None, description="Maildir polled by the beat schedule")
     imap_host: str | None = Field(None, description="IMAP server; set it to ingest from IMAP")
