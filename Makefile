@@ -12,7 +12,7 @@ ROUNDS ?= 3
 PIP := $(BIN)/pip install --quiet -c constraints.txt
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: install install-runtime install-llm install-embeddings system-packages bench-memory demo demo-llm test test-llm \
+.PHONY: install install-runtime install-llm install-embeddings system-packages bench-memory bench-fleet demo demo-llm test test-llm \
 	screenshots \
 	test-embeddings lint format bench chaos constraints clean
 
@@ -92,6 +92,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.pipeline --tickets $(N) --latency $(LATENCY) --workers $(WORKERS) --rounds $(ROUNDS)
+
+# How it scales: tickets/s for 1, 2, 4 and 8 worker processes, with simulated I/O and at zero latency,
+# with the Redis commands and the CPU a ticket costs.
+FLEET_N ?= 400
+bench-fleet: $(STAMP)
+	$(BIN)/python -m bench.scaling --tickets $(FLEET_N) --workers 1,2,4,8
 
 # Memory's cost per ticket and per 10,000 tickets (an embedded Chroma folder; EMBEDDER=hashed|minilm).
 MEMORY_TICKETS ?= 10000
