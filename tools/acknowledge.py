@@ -8,8 +8,9 @@ stranger's words to a third party: it goes to no sender the inbox does not trust
 no robot or no-reply address, and to no mailbox, domain or anyone beyond the hourly caps
 (TRIAGE_ACK_PER_SENDER_HOUR, TRIAGE_ACK_PER_DOMAIN_HOUR, TRIAGE_ACK_PER_HOUR). It quotes nothing of the
 mail but the issue key and a short subject without addresses or links, and greets a sender by name only
-when the operator's mail server authenticated them. Without an SMTP server the exact message is kept in
-the dry-run outbox.
+when the operator's mail server authenticated them. The SMTP relay's own limit is the fleet's: each
+message waits its turn under TRIAGE_SMTP_PER_S. Without an SMTP server the exact message is kept in the
+dry-run outbox.
 """
 
 from __future__ import annotations
