@@ -253,8 +253,13 @@ class _Handler(JsonHandler):
         seconds = max(1, math.ceil(wait_s))
         reset = datetime.fromtimestamp(time.time() + seconds, UTC).strftime("%Y-%m-%dT%H:%MZ")
         assert self.jira.burst is not None
-        headers = {"Retry-After": str(seconds), "X-RateLimit-Reset": reset, "RateLimit-Reason": "jira-burst-based",
-                   "X-RateLimit-Limit": str(self.jira.burst[1]), "X-RateLimit-Remaining": "0"}  # fmt: skip
+        headers = {
+            "Retry-After": str(seconds),
+            "X-RateLimit-Reset": reset,
+            "RateLimit-Reason": "jira-burst-based",
+            "X-RateLimit-Limit": str(self.jira.burst[1]),
+            "X-RateLimit-Remaining": "0",
+        }
         self.send_json(429, _error(["Rate limit exceeded."]), headers)
 
     def _drop(self) -> None:

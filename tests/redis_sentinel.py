@@ -75,8 +75,11 @@ def running_sentinels(tmp: Path) -> Iterator[Sentinels]:
         ),
     }
     try:
-        wait_for(lambda: redis.Redis(port=replica).info("replication").get("master_link_status") == "up"
-                 or None, 30, "the replica to follow the master")  # fmt: skip
+        wait_for(
+            lambda: redis.Redis(port=replica).info("replication").get("master_link_status") == "up" or None,
+            30,
+            "the replica to follow the master",
+        )
         for n, port in enumerate(sentinels):
             conf = tmp / f"sentinel-{n}.conf"
             conf.write_text(

@@ -21,8 +21,10 @@ from tests.console.test_work import quarantine
 @pytest.fixture
 def flooded(pipeline: Pipeline) -> Iterator[list[str]]:
     """More quarantined mail than a page holds, newest last; erased afterwards."""
-    ids = [quarantine(pipeline, b"junk " + str(i).encode(), "no header fields: not an e-mail message")
-           for i in range(views.PAGE + 5)]  # fmt: skip
+    ids = [
+        quarantine(pipeline, b"junk " + str(i).encode(), "no header fields: not an e-mail message")
+        for i in range(views.PAGE + 5)
+    ]
     yield ids
     for delivery_id in ids:
         pipeline.store.deliveries.erase(delivery_id)

@@ -110,9 +110,13 @@ def test_bidi_zero_width_and_trailing_dots_leave_a_file_name() -> None:
 def test_a_file_over_the_limit_and_files_past_the_tickets_total_are_left_out() -> None:
     limits = FileLimits()  # the defaults: 10 MB a file, 25 MB a ticket
     per_file, per_ticket = limits.per_file, limits.per_ticket
-    files = [("a.pdf", per_file + 1, b"%PDF-1.7"), ("b.pdf", per_file, b"%PDF-1.7"),
-             ("c.pdf", per_file, b"%PDF-1.7"), ("d.pdf", per_ticket - 2 * per_file + 1, b"%PDF-1.7"),
-             ("e.pdf", 10, b"%PDF-1.7")]  # fmt: skip
+    files = [
+        ("a.pdf", per_file + 1, b"%PDF-1.7"),
+        ("b.pdf", per_file, b"%PDF-1.7"),
+        ("c.pdf", per_file, b"%PDF-1.7"),
+        ("d.pdf", per_ticket - 2 * per_file + 1, b"%PDF-1.7"),
+        ("e.pdf", 10, b"%PDF-1.7"),
+    ]
     assert judged(files, limits) == ["over 10 MB", None, None, "the ticket's files would pass 25 MB", None]
     smaller = FileLimits(per_file=2048, per_ticket=3000)  # TRIAGE_ATTACH_MAX_FILE_BYTES, _TICKET_BYTES
     assert judged(
@@ -144,7 +148,9 @@ def test_a_ticket_lists_every_file_with_its_verdict_and_the_mail_yields_the_fit_
 
 
 def test_a_file_name_is_a_plain_name_without_folders_or_control_characters() -> None:
-    raw = mail_with(("../../etc/pass\x01wd.pdf", "application/pdf", b"%PDF-1.7"),
-                    ("C:\\Users\\x\\report.pdf", "application/pdf", b"%PDF-1.7"))  # fmt: skip
+    raw = mail_with(
+        ("../../etc/pass\x01wd.pdf", "application/pdf", b"%PDF-1.7"),
+        ("C:\\Users\\x\\report.pdf", "application/pdf", b"%PDF-1.7"),
+    )
     names = [a.filename for a in parse_message(raw, max_bytes=100_000).ticket.attachments]
     assert names == ["passwd.pdf", "report.pdf"]

@@ -92,9 +92,13 @@ def test_a_category_people_correct_in_jira_is_the_category_of_the_next_like_tick
     # Another like ticket corrected to it too: the next like ticket is legal.
     relabel(jira, second, "legal")
     assert read_back_corrections()["corrections"] == 1
-    third = triage(pipeline, tmp_path / "3", "Erase my personal data please (GDPR)",
-                   "Please delete the personal data you hold about me, as GDPR requires.",
-                   "cy@example.com")  # fmt: skip
+    third = triage(
+        pipeline,
+        tmp_path / "3",
+        "Erase my personal data please (GDPR)",
+        "Please delete the personal data you hold about me, as GDPR requires.",
+        "cy@example.com",
+    )
     categorized = third.steps["categorize"].result
     assert categorized is not None and categorized["category"] == "legal"
     assert categorized["source"].startswith("correction") and categorized["correction"] == "applied"
@@ -102,6 +106,7 @@ def test_a_category_people_correct_in_jira_is_the_category_of_the_next_like_tick
     assert "category-legal" in jira.state.issues[third_key]["fields"]["labels"]
     assert (overrides("flagged"), overrides("applied")) == (flagged + 1, applied + 1)
 
-    other = triage(pipeline, tmp_path / "4", "Charged twice", "You charged my card twice this month.",
-                   "cy@example.com")  # fmt: skip
+    other = triage(
+        pipeline, tmp_path / "4", "Charged twice", "You charged my card twice this month.", "cy@example.com"
+    )
     assert other.steps["categorize"].result["category"] == "billing"  # type: ignore[index]

@@ -50,8 +50,11 @@ def test_killing_the_master_under_load_loses_nothing_and_duplicates_nothing(
 
             for key in keys[:BEFORE]:
                 send(key)
-            wait_for(lambda: sum(final(fleet.store, k) == "done" for k in keys[:BEFORE]) >= 5 or None,
-                     120, "the first tickets to be done")  # fmt: skip
+            wait_for(
+                lambda: sum(final(fleet.store, k) == "done" for k in keys[:BEFORE]) >= 5 or None,
+                120,
+                "the first tickets to be done",
+            )
             killed = time.monotonic()
             sentinels.kill_master()
             for key in keys[BEFORE:]:
@@ -66,7 +69,9 @@ def test_killing_the_master_under_load_loses_nothing_and_duplicates_nothing(
             outbox = [json.loads(line) for line in (tmp_path / "outbox.jsonl").read_text().splitlines()]
     issues = [line["run_id"] for line in outbox if line.get("kind") == "create_issue"]
     with capsys.disabled():
-        print(f"\nfailover: replica promoted {promoted:.1f}s after the master died; all {len(keys)} mails final "
-              f"{recovered:.1f}s after; lost {outcomes.count(None)}, duplicates {len(issues) - len(set(issues))}")  # fmt: skip
+        print(
+            f"\nfailover: replica promoted {promoted:.1f}s after the master died; all {len(keys)} mails final "
+            f"{recovered:.1f}s after; lost {outcomes.count(None)}, duplicates {len(issues) - len(set(issues))}"
+        )
     assert outcomes == ["done"] * len(keys)  # nothing lost, nothing stuck
     assert per_key == [1] * len(keys) and len(issues) == len(set(issues)) == len(keys)  # nothing twice

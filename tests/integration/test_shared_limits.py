@@ -49,9 +49,11 @@ def test_several_workers_keep_jiras_burst_limit_together(
         made = sorted(jira.state.created_at)
     pace = (len(made) - 1) / (made[-1] - made[0])
     with capsys.disabled():
-        print(f"\n{TICKETS} tickets, 3 worker processes, Jira at {PER_S:g} requests/s per endpoint: "
-              f"{len(made)} issues, {requests} requests, {refused} answered 429 ({refused / requests:.1%}), "
-              f"issues made at {pace:.2f}/s")  # fmt: skip
+        print(
+            f"\n{TICKETS} tickets, 3 worker processes, Jira at {PER_S:g} requests/s per endpoint: "
+            f"{len(made)} issues, {requests} requests, {refused} answered 429 ({refused / requests:.1%}), "
+            f"issues made at {pace:.2f}/s"
+        )
     assert outcomes == ["done"] * TICKETS
     per_ticket = [len(jira.issues_with_label(f"triage-{run.ticket.id}")) for run in runs if run is not None]
     assert per_ticket == [1] * TICKETS
