@@ -174,7 +174,7 @@ def compose(args: AckArgs, config: ToolConfig, message_id: str, language: str) -
 def quoted_subject(subject: str) -> str:
     """What an acknowledgement may quote of a stranger's subject: at most 60 characters on one line,
     with addresses, links and host names taken out (an acknowledgement must not carry spam)."""
-    return _flat(_LINKS.sub(" ", subject[:2000]), 60)
+    return _flat(_LINKS.sub(" ", subject[:300]), 60)  # a link cut at 300 is still taken out
 
 
 def _flat(text: str, limit: int) -> str:

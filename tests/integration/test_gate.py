@@ -24,6 +24,7 @@ from cli.demo_report import outcome_row
 from inbox.ticket import Ticket
 from tasks.review import NotDecided, decide, edited
 from tasks.sweep import sweep_runs
+from tests.agent.test_plan import ticket
 from tests.chroma_server import ChromaServer
 from tests.conftest import Pipeline
 from tests.jira_server import FakeJira
@@ -273,16 +274,7 @@ def test_an_edit_of_what_the_run_does_not_do_is_refused_with_the_reason(
 
 
 def test_an_edit_reaches_every_step_still_to_run_and_none_that_ran() -> None:
-    mail = Ticket(
-        id="T1",
-        message_id="m@x",
-        subject="s",
-        sender="a@x",
-        sender_name="",
-        body="b",
-        received_at=now(),
-        size=1,
-    )
+    mail = ticket(id="T1", message_id="m@x")
     planned = RulePlanner(acknowledge=True).make_plan(mail).plan
     pending = edited(planned, Edits(category="billing"), {}, CATALOG)
     assert (
@@ -298,16 +290,7 @@ def test_an_edit_reaches_every_step_still_to_run_and_none_that_ran() -> None:
 
 
 def test_an_edit_reaches_what_memory_keeps_too() -> None:
-    mail = Ticket(
-        id="T2",
-        message_id="n@x",
-        subject="s",
-        sender="a@x",
-        sender_name="",
-        body="b",
-        received_at=now(),
-        size=1,
-    )
+    mail = ticket(id="T2", message_id="n@x")
     planned = RulePlanner(remember=True, acknowledge=True).make_plan(mail).plan
     pending = edited(planned, Edits(category="billing", urgency="high"), {}, CATALOG)
     assert pending.step("remember").args["category"] == "billing"
