@@ -12,7 +12,7 @@ ROUNDS ?= 3
 PIP := $(BIN)/pip install --quiet -c constraints.txt
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: install install-runtime install-llm install-embeddings system-packages bench-memory bench-fleet demo demo-llm test test-llm \
+.PHONY: install install-runtime install-llm install-embeddings system-packages bench-memory bench-fleet fleet demo demo-llm test test-llm \
 	screenshots \
 	test-embeddings lint format bench chaos constraints clean
 
@@ -108,6 +108,11 @@ bench-memory: $(STAMP)
 # Fault injection: kills, a warm shutdown and a Redis restart while real workers process mail.
 MESSAGES ?= 512
 CHAOS_SECONDS ?= 45
+# A fleet on three hosts (network namespaces; needs root) loses one host under load (tests/fleet_hosts.py).
+FLEET_MESSAGES ?= 300
+fleet: $(STAMP)
+	$(BIN)/python -m tests.fleet_hosts --messages $(FLEET_MESSAGES)
+
 chaos: $(STAMP)
 	$(BIN)/python -m tests.chaos --messages $(MESSAGES) --chaos-seconds $(CHAOS_SECONDS)
 

@@ -54,9 +54,10 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serving(handler: type[JsonHandler], peer: Any) -> Iterator[str]:
-    """Serve `peer` through `handler` on a free loopback port; yield the base URL (http://127.0.0.1:PORT)."""
-    server = _Server(("127.0.0.1", 0), handler)
+def serving(handler: type[JsonHandler], peer: Any, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve `peer` through `handler` on a free port of `host` (0.0.0.0: every address, for the test's
+    network namespaces too); yield the base URL on loopback (http://127.0.0.1:PORT)."""
+    server = _Server((host, 0), handler)
     server.peer = peer
     thread = threading.Thread(
         target=server.serve_forever, args=(0.02,), name=type(peer).__name__, daemon=True

@@ -613,8 +613,8 @@ class _Handler(JsonHandler):
 
 
 @contextmanager
-def running_jira(jira: FakeJira | None = None) -> Iterator[FakeJira]:
-    """Serve a FakeJira on a free loopback port for the duration."""
+def running_jira(jira: FakeJira | None = None, host: str = "127.0.0.1") -> Iterator[FakeJira]:
+    """Serve a FakeJira on a free port for the duration (its url on loopback; see serving)."""
     jira = jira or FakeJira()
-    with serving(_Handler, jira) as jira.url:
+    with serving(_Handler, jira, host) as jira.url:
         yield jira

@@ -60,36 +60,50 @@ def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data
     return AuthResult(success=ok, handled=False)
 
 
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for localhost and 127.0.0.1 (the client trusts it as its CA file)."""
+def _certificate(folder: Path, host: str) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost, 127.0.0.1 and `host` (the client trusts it as its CA file)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
-    san = x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ip_address("127.0.0.1"))])
+    addresses = {ip_address("127.0.0.1"), ip_address(host)}
+    san = x509.SubjectAlternativeName([x509.DNSName("localhost"), *map(x509.IPAddress, addresses)])
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1)).add_extension(san, critical=False)
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(san, critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert_file, key_file = folder / "smtp.crt", folder / "smtp.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
+    pkcs8 = serialization.PrivateFormat.PKCS8
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption()))
     return cert_file, key_file
 
 
 @contextmanager
-def running_smtp(folder: Path) -> Iterator[SmtpServer]:
-    """Serve SMTP on a free loopback port with STARTTLS required before AUTH, AUTH required to send."""
-    cert_file, key_file = _certificate(folder)
+def running_smtp(folder: Path, host: str = "127.0.0.1") -> Iterator[SmtpServer]:
+    """Serve SMTP on a free port of `host` (loopback; or a test bridge's address) with STARTTLS required
+    before AUTH, AUTH required to send."""
+    cert_file, key_file = _certificate(folder, host)
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert_file, key_file)
     server = SmtpServer(port=free_port(), ca_file=cert_file)
-    controller = Controller(server, hostname="127.0.0.1", port=server.port, server_hostname="localhost",
-                            tls_context=tls, require_starttls=True, auth_required=True,
-                            authenticator=_authenticate)  # fmt: skip
+    controller = Controller(
+        server,
+        hostname=host,
+        port=server.port,
+        server_hostname="localhost",
+        tls_context=tls,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=_authenticate,
+    )
     controller.start()
     try:
         yield server
