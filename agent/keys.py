@@ -153,6 +153,48 @@ class Keys:
         """Integer: until when an API said no more calls under a limit (ms, Redis's clock); expires."""
         return f"{self.prefix}pace-hold:{limit}"
 
+    @property
+    def fair_prefix(self) -> str:
+        """Prefix of the fair share's per-tenant keys: `runs:<mailbox>\\n<domain>` (list: the run ids of a
+        sender domain waiting for their turn, oldest first) and `domains:<mailbox>` (sorted set: the
+        mailbox's domains with waiting runs, by virtual time); emptied as turns are taken."""
+        return f"{self.prefix}fair:"
+
+    @property
+    def fair_waiting(self) -> str:
+        """Hash: run id -> its mailbox and sender domain, while it waits for its turn to be planned."""
+        return f"{self.prefix}fair-waiting"
+
+    @property
+    def fair_mailboxes(self) -> str:
+        """Sorted set: the mailboxes with waiting runs, by virtual time (agent/store/fair_share.py)."""
+        return f"{self.prefix}fair-mailboxes"
+
+    @property
+    def fair_weights(self) -> str:
+        """Hash: the weight of each mailbox and each mailbox's domain with runs waiting."""
+        return f"{self.prefix}fair-weights"
+
+    @property
+    def fair_clock(self) -> str:
+        """Hash: the virtual time of the last turn taken, over the mailboxes ('') and in each mailbox."""
+        return f"{self.prefix}fair-clock"
+
+    @property
+    def fair_running(self) -> str:
+        """Sorted set: run id -> when it took its turn (ms): the runs in flight, until each is over."""
+        return f"{self.prefix}fair-running"
+
+    @property
+    def workers(self) -> str:
+        """Sorted set: worker name -> until when its last heartbeat says it is alive (ms, Redis's clock)."""
+        return f"{self.prefix}workers"
+
+    @property
+    def worker_info(self) -> str:
+        """Hash: worker name -> JSON of what it said in its heartbeat (its slots, whether it executes)."""
+        return f"{self.prefix}worker-info"
+
     def counter(self, name: str) -> str:
         """Integer: a named counter (local dry-run issue numbers); never expires."""
         return f"{self.prefix}counter:{name}"

@@ -26,6 +26,7 @@ class MailFilter:
     sender: str | None = None  # the address, or a part of it: a domain, a name before the @
     words: str = ""  # every word must be in the subject, in any order, any case
     outcome: DeliveryOutcome | None = None
+    mailbox: str | None = None  # the desk's name of the mailbox it came to
     issue_key: str | None = None  # the mail's run opened or commented on this issue
     message_id: str | None = None
     since: datetime | None = None
@@ -38,6 +39,7 @@ class MailFilter:
             not self.sender or self.sender.strip().lower() in (delivery.sender or ""),
             all(word in subject for word in self.words.lower().split()),
             self.outcome is None or delivery.outcome == self.outcome,
+            self.mailbox is None or delivery.mailbox == self.mailbox,
             runs_of_issue is None or delivery.run_id in runs_of_issue,
             not self.message_id or (delivery.message_id or "") == self.message_id.strip().strip("<>"),
         ]

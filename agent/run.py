@@ -34,6 +34,7 @@ class Delivery(BaseModel):
     delivery_id: str
     source: str
     key: str
+    mailbox: str = Field("default", description="the desk's name for the mailbox it came from")
     message_id: str | None = None
     sender: str | None = Field(None, description="the From address, as ingest read it")
     subject: str | None = Field(None, description=f"the first {SUBJECT_KEPT} characters of the subject")

@@ -22,11 +22,12 @@ from workers.runtime import Runtime
 
 
 @click.command("dead-letters")
+@click.option("--mailbox", default=None, help="Only the dead letters of this mailbox.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
 @click.pass_obj
-def dead_letters(rt: Runtime, as_json: bool) -> None:
+def dead_letters(rt: Runtime, mailbox: str | None, as_json: bool) -> None:
     """Runs that could not complete, with the sender, the subject and the reason."""
-    letters = rt.store.runs.dead_letters()
+    letters = [r for r in rt.store.runs.dead_letters() if mailbox is None or r.ticket.mailbox == mailbox]
     for run in letters:
         if as_json:
             click.echo(json.dumps(run_document(run), ensure_ascii=False))
@@ -44,8 +45,9 @@ def dead_letters(rt: Runtime, as_json: bool) -> None:
 @click.option("--reason", default="replayed by an operator", show_default=True)
 @BY
 @click.pass_obj
-def retry(rt: Runtime, run_ids: tuple[str, ...], everything: bool, tool: str | None, reason: str,
-          by: str) -> None:  # fmt: skip
+def retry(
+    rt: Runtime, run_ids: tuple[str, ...], everything: bool, tool: str | None, reason: str, by: str
+) -> None:
     """Replay dead-lettered runs after a fix: their unfinished steps run again (done steps are kept)."""
     if everything:
         run_ids = tuple(r.id for r in rt.store.runs.dead_letters() if tool is None or _failed_tool(r) == tool)
@@ -146,12 +148,13 @@ def _keyed_hash(address: str, key: SecretStr | None) -> str | None:
 
 
 @click.command()
+@click.option("--mailbox", default=None, help="Only the messages that came to this mailbox.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
 @click.pass_obj
-def quarantine(rt: Runtime, as_json: bool) -> None:
+def quarantine(rt: Runtime, mailbox: str | None, as_json: bool) -> None:
     """Messages that could not become tickets, or that the spam filter marked, with the sender, the
     subject and the reason (raw bytes are kept; `triage release` makes one a ticket after all)."""
-    held = rt.store.deliveries.quarantined()
+    held = [d for d in rt.store.deliveries.quarantined() if mailbox is None or d.mailbox == mailbox]
     for d in held:
         click.echo(json.dumps(d.model_dump(mode="json"), ensure_ascii=False) if as_json else mail_line(d))
     click.echo(f"{len(held)} quarantined message(s)", err=True)

@@ -27,15 +27,26 @@ from workers.runtime import Runtime
     "--issue", "issue_key", default=None, help="Only the runs that opened or commented on this issue."
 )
 @click.option("--status", type=click.Choice(list(get_args(RunStatus))), default=None, help="Only runs in it.")
+@click.option(
+    "--mailbox", default=None, help="Only the runs of this mailbox (its name in the mailboxes file)."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
 @click.pass_obj
-def runs(rt: Runtime, limit: int, issue_key: str | None, status: RunStatus | None, as_json: bool) -> None:
+def runs(
+    rt: Runtime,
+    limit: int,
+    issue_key: str | None,
+    status: RunStatus | None,
+    mailbox: str | None,
+    as_json: bool,
+) -> None:
     """Recent runs, newest first, one line each: issue, urgency and customer beside sender and subject."""
+    wanted = RunFilter(status=status, mailbox=mailbox)
     if issue_key is not None:
         found = [r for r in map(rt.store.runs.get, reversed(rt.store.runs.with_issue(issue_key))) if r]
-        chosen = [r for r in found if status is None or r.status == status][:limit]
+        chosen = [r for r in found if wanted.matches(r)][:limit]
     else:  # the console's search: paged reads, bounded (views.SCAN_LIMIT)
-        chosen = find_runs(rt.store, RunFilter(status=status), page=limit).runs
+        chosen = find_runs(rt.store, wanted, page=limit).runs
     for run in chosen:
         if as_json:
             click.echo(json.dumps(run_document(run), ensure_ascii=False))

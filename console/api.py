@@ -168,11 +168,15 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
         since: datetime | None = None,
         until: datetime | None = None,
         q: Annotated[str, Query(max_length=200)] = "",
+        mailbox: Annotated[str | None, Query(max_length=40)] = None,
         page: Annotated[int, Query(ge=0, le=1000)] = 0,
         _: Caller = viewer,
     ) -> RunList:
-        """Runs, newest first, by status, category, creation time (from `since` up to `until`) and text."""
-        wanted = views.RunFilter(status=status, category=category, since=since, until=until, text=q)
+        """Runs, newest first, by status, category, mailbox, creation time (from `since` up to `until`)
+        and text."""
+        wanted = views.RunFilter(
+            status=status, category=category, mailbox=mailbox, since=since, until=until, text=q
+        )
         found = views.find_runs(store, wanted, offset=page * views.PAGE)
         return RunList(runs=[_summary(r) for r in found.runs], more=found.more)
 

@@ -45,6 +45,7 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
         priorities = sorted(set(rt.tool_config.jira_priorities.values()))
         shared = {
             "categories": _categories(rt),
+            "mailboxes": sorted(rt.desks),
             "priorities": priorities,
             "category_of": category_of,
             "summary_of": summarize,
@@ -75,6 +76,7 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
         since: str = "",
         until: str = "",
         q: str = "",
+        mailbox: str = "",
         page_no: int = 0,
     ) -> Response:
         caller = gate.require(request, "viewer")
@@ -82,12 +84,20 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
         wanted = views.RunFilter(
             status=status if status in STATUSES else None,  # type: ignore[arg-type]
             category=category[:40] or None,
+            mailbox=mailbox[:40] or None,
             since=start,
             until=end,
             text=q[:200],
         )
         found = views.find_runs(store, wanted, offset=max(0, page_no) * views.PAGE)
-        form = {"status": status, "category": category, "since": since, "until": until, "q": q}
+        form = {
+            "status": status,
+            "category": category,
+            "since": since,
+            "until": until,
+            "q": q,
+            "mailbox": mailbox,
+        }
         return page(
             request,
             "runs.html",

@@ -19,11 +19,12 @@ SCAN_LIMIT = 5000  # runs a search reads at most, newest first; narrow by date t
 
 @dataclass(frozen=True)
 class RunFilter:
-    """Which runs a person asks for: by status, category, creation time (from `since` up to `until`),
-    and a search of the id, sender, subject, Message-ID and issue key."""
+    """Which runs a person asks for: by status, category, mailbox, creation time (from `since` up to
+    `until`), and a search of the id, sender, subject, Message-ID and issue key."""
 
     status: RunStatus | None = None
     category: str | None = None
+    mailbox: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     text: str = ""
@@ -33,6 +34,8 @@ class RunFilter:
         if self.status and run.status != self.status:
             return False
         if self.category and category_of(run) != self.category:
+            return False
+        if self.mailbox and run.ticket.mailbox != self.mailbox:
             return False
         needle = self.text.strip().casefold()
         haystack = (run.id, run.ticket.sender, run.ticket.subject, run.ticket.message_id, *run.issue_keys())

@@ -82,9 +82,10 @@ class CursorStore(Protocol):
 class ImapSource:
     """One IMAP folder as a mail source; keeps its connection between polls, reconnects when broken."""
 
-    def __init__(self, config: ImapConfig, cursors: CursorStore) -> None:
+    def __init__(self, config: ImapConfig, cursors: CursorStore, mailbox: str = "default") -> None:
         self.config = config
         self.cursors = cursors
+        self.mailbox = mailbox  # the desk's name for it: its tickets carry it
         self._client: IMAPClient | None = None
 
     @property
@@ -194,7 +195,7 @@ class ImapSource:
         for uid in uids:
             raw, error = self._fetch(client, uid)
             key = f"{uidvalidity}:{uid}"
-            yield RawMessage(delivery_id_for(self.name, key), self.name, key, raw, error)
+            yield RawMessage(delivery_id_for(self.name, key), self.name, key, raw, error, self.mailbox)
 
     def mark_processed(self, delivery: RawMessage) -> None:
         """Advance the cursor, then flag or move the message as configured (never delete it)."""

@@ -31,8 +31,11 @@ def split_name(name: str) -> tuple[str, str]:
 class MaildirSource:
     """Reads a Maildir folder (new/ and cur/); a message counts as processed once it has the S flag."""
 
-    def __init__(self, path: str | os.PathLike[str], max_bytes: int | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], max_bytes: int | None = None, mailbox: str = "default"
+    ) -> None:
         self.path = Path(path).resolve()
+        self.mailbox = mailbox  # the desk's name for it: its tickets carry it
         self.max_bytes = max_bytes  # larger files are not read whole: only their head, for quarantine
         self._files: dict[str, Path] = {}  # key -> where the last scan saw its file
 
@@ -86,7 +89,7 @@ class MaildirSource:
             except FileNotFoundError:  # renamed or removed since the scan: the next poll sees it again
                 continue
             error = over_the_limit(size, self.max_bytes) if too_big and self.max_bytes else None
-            yield RawMessage(delivery_id_for(self.name, key), self.name, key, raw, error)
+            yield RawMessage(delivery_id_for(self.name, key), self.name, key, raw, error, self.mailbox)
 
     def mark_processed(self, delivery: RawMessage) -> None:
         """Flag a message as processed (renamed into cur/ with the S flag); call after the enqueue.

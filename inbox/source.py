@@ -22,6 +22,7 @@ class RawMessage:
     key: str
     raw: bytes | None
     error: str | None = None
+    mailbox: str = "default"  # the desk's name for the mailbox it came from (workers/mailboxes.py)
 
 
 QUARANTINE_HEAD_BYTES = 64 * 1024  # of a message over the size limit, only this much is read and kept

@@ -40,6 +40,7 @@ class Ticket(BaseModel):
     in_reply_to: list[str] = Field(default_factory=list, description="Message-IDs this message replies to")
     cc: list[str] = Field(default_factory=list, description="the other addresses in Cc (at most 20)")
     received_at: datetime
+    mailbox: str = Field(default="default", description="the desk's name for the mailbox it arrived in")
     size: int = Field(description="raw message size in bytes")
     thread_of: str | None = Field(default=None, description="id of the ticket this message replies to")
     language: str | None = Field(

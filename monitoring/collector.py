@@ -42,7 +42,7 @@ class RedisStateCollector(Collector):
         except redis.RedisError:
             return
         depth = GaugeMetricFamily(
-            "triage_queue_depth", "Messages waiting in a queue (read from Redis).", labels=["queue"]
+            "triage_queue_depth", "Messages waiting in a queue (Redis or RabbitMQ).", labels=["queue"]
         )
         for queue, n in depths:
             depth.add_metric([queue], n)
@@ -57,9 +57,10 @@ class RedisStateCollector(Collector):
             "triage_quarantined_messages", "Messages in quarantine.", value=state["quarantined"]
         )
         last = GaugeMetricFamily(
-            "triage_mailbox_last_success_timestamp_seconds", "When a mailbox was last polled successfully.",
+            "triage_mailbox_last_success_timestamp_seconds",
+            "When a mailbox was last polled successfully.",
             labels=["mailbox"],
-        )  # fmt: skip
+        )
         failures = GaugeMetricFamily(
             "triage_mailbox_consecutive_failures",
             "Failed polls of a mailbox since its last success.",
@@ -75,9 +76,11 @@ class RedisStateCollector(Collector):
             "triage_review_queue", "Runs held for a person, not decided yet.", value=state["review_queue"]
         )
         yield GaugeMetricFamily(
-            "triage_review_oldest_age_seconds", "How long the oldest held run has waited (0: none).",
+            "triage_review_oldest_age_seconds",
+            "How long the oldest held run has waited (0: none).",
             value=state["review_oldest_age_s"],
-        )  # fmt: skip
+        )
+        yield from _fleet(state)
         memory = state["redis_memory"]
         yield GaugeMetricFamily("triage_redis_memory_used_bytes", "Memory Redis uses.", value=memory["used"])
         yield GaugeMetricFamily(
@@ -87,3 +90,31 @@ class RedisStateCollector(Collector):
     def describe(self) -> Iterable[GaugeMetricFamily]:
         """Nothing up front: the families are produced at collect time."""
         return []
+
+
+def _fleet(state: dict[str, Any]) -> Iterator[GaugeMetricFamily]:
+    """The fair share (runs waiting by mailbox, runs in flight) and the workers alive with their slots."""
+    waiting = GaugeMetricFamily(
+        "triage_fair_waiting", "Runs waiting for their fair turn to be planned.", labels=["mailbox"]
+    )
+    for mailbox, n in sorted(state["fair_waiting"].items()):
+        waiting.add_metric([mailbox], n)
+    yield waiting
+    yield GaugeMetricFamily(
+        "triage_runs_in_flight",
+        "Runs that took their turn and are not over yet.",
+        value=state["runs_in_flight"],
+    )
+    alive = GaugeMetricFamily(
+        "triage_workers_alive",
+        "Workers whose heartbeat is current, by whether they execute steps.",
+        labels=["kind"],
+    )
+    slots = GaugeMetricFamily(
+        "triage_worker_slots", "Tasks the workers alive run at once, all together.", labels=["kind"]
+    )
+    for kind, counts in sorted(state["workers"].items()):
+        alive.add_metric([kind], counts["workers"])
+        slots.add_metric([kind], counts["slots"])
+    yield alive
+    yield slots

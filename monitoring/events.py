@@ -147,10 +147,12 @@ def review_decided(run_id: str, action: str, by: str) -> None:
         _line("review", run=run_id, action=action, by=by)
 
 
-def run_finished(run_id: str, status: str, elapsed_s: float, error: str | None = None) -> None:
-    """A run reached its final status."""
+def run_finished(
+    run_id: str, status: str, elapsed_s: float, error: str | None = None, mailbox: str = "default"
+) -> None:
+    """A run of a mailbox reached its final status."""
     with _never_fail("run_finished"):
-        metrics.RUNS_FINISHED.labels(status).inc()
+        metrics.RUNS_FINISHED.labels(status, mailbox).inc()
         metrics.RUN_DURATION.observe(elapsed_s)
         emit: Callable[..., None] = log.warning if status != "done" else log.info
         fields = {"run": run_id, "status": status, "elapsed": f"{elapsed_s:.3f}s", "error": error or "-"}

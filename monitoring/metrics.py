@@ -43,7 +43,9 @@ TOOL_DURATION = Histogram(
     "triage_tool_duration_seconds", "Time a tool call took, by tool.", ["tool"], buckets=_SECONDS
 )
 RUNS_FINISHED = Counter(
-    "triage_runs_finished_total", "Runs that reached a final status (done, dead_letter).", ["status"]
+    "triage_runs_finished_total",
+    "Runs that reached a final status (done, dead_letter, ...), by mailbox.",
+    ["status", "mailbox"],
 )
 RUN_DURATION = Histogram(
     "triage_run_duration_seconds",

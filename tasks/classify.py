@@ -63,7 +63,12 @@ def classify_delivery(
     """Decide what one message becomes and create its run; idempotent for a redelivered task. The
     bytes are the ones the poll read (and stored), or the stored copy when the poll did not keep them."""
     delivery_id = message.delivery_id
-    base = {"delivery_id": delivery_id, "source": message.source, "key": message.key}
+    base = {
+        "delivery_id": delivery_id,
+        "source": message.source,
+        "key": message.key,
+        "mailbox": message.mailbox,
+    }
     if message.error is not None:  # found again by what the head it read says (over the limit: 64 KB)
         found = envelope_of(message.raw or store.deliveries.raw_head(delivery_id, PREVIEW_BYTES))
         return Delivery(**base, **vars(found), outcome="quarantined", reason=message.error)
@@ -93,7 +98,7 @@ def classify_delivery(
     thread = find_thread(store, ticket, threads)
     if thread.refused:
         notes.append(thread.refused)
-    ticket = ticket.model_copy(update={"thread_of": thread.root})
+    ticket = ticket.model_copy(update={"thread_of": thread.root, "mailbox": message.mailbox})
     store.runs.create(ticket.id, ticket)
     if thread.root:
         reason = f"reply to ticket {thread.root}{thread.how}"

@@ -24,6 +24,7 @@ from agent.store.runs import Progress, Runs
 from monitoring import events
 from tasks.gate import held_back
 from tasks.tool_call import me, message_limits, owner_alive, run_with_timeout, time_limits
+from tasks.turns import turn_over
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
 from tools.categorize import categorize_ticket
@@ -38,7 +39,14 @@ OBSERVE_TASK = "triage.observe"  # tasks/observe.py, which builds on this module
 def fail_run(rt: Runtime, run: Run, reason: str) -> None:
     """Dead-letter a run with its reason (once: the first caller closes it and says so)."""
     if rt.store.runs.finish(run.id, "dead_letter", reason):
-        events.run_finished(run.id, "dead_letter", (now() - run.created_at).total_seconds(), reason)
+        run_closed(rt, run, "dead_letter", reason)
+
+
+def run_closed(rt: Runtime, run: Run, status: str, error: str | None = None) -> None:
+    """Say a run closed (its metric by mailbox, its log line), and give its place to the next run."""
+    elapsed = (now() - run.created_at).total_seconds()
+    events.run_finished(run.id, status, elapsed, error, mailbox=run.ticket.mailbox)
+    turn_over(rt, run.id)
 
 
 def dispatch(rt: Runtime, run: Run) -> None:
@@ -52,7 +60,7 @@ def follow(rt: Runtime, run: Run, progress: Progress, room_s: float = 0.0) -> li
     at the results, or say the run closed. Claimed steps that fit in `room_s` (what the caller's message
     has left) are kept, not sent: returned for the caller to run itself (see _kept)."""
     if progress.closed:
-        events.run_finished(run.id, "done", (now() - run.created_at).total_seconds())
+        run_closed(rt, run, "done")
     if progress.observe:
         soft = observe_time_limit(rt.settings)
         try:
@@ -179,7 +187,7 @@ def _attempt(
         run.ticket.id,
         step.id,
         rt.store.ledger,
-        rt.tool_config,
+        rt.desk(run.ticket.mailbox).tool_config,
         llm=rt.llm,
         usage=_Usage(rt.store.runs),
         hard_timeout_s=time_limits(tool)[1],

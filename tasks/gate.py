@@ -18,6 +18,7 @@ from agent.plan import FINDING_TOOLS, Plan, resolve_args
 from agent.run import Run, now
 from monitoring import events
 from tasks.tool_call import run_with_timeout
+from tasks.turns import turn_over
 from tools.base import ToolContext
 from tools.catalog import get_tool
 from tools.errors import ToolError
@@ -30,14 +31,15 @@ def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
     """True when the claimed steps must wait for a person: the policy holds the run before its first side
     effect (its claimed steps stay claimed, and are sent when a person approves). A run held before goes
     on once approved."""
-    if rt.policy is None or not any(_acts(rt, run, s) for s in claimed):
+    policy = rt.desk(run.ticket.mailbox).policy
+    if policy is None or not any(_acts(rt, run, s) for s in claimed):
         return False
     if rt.store.reviews.held(run.id) is not None:
         return rt.store.reviews.decision(run.id) is None
     current = rt.store.runs.get(run.id)  # with the result its caller just stored
     if current is None or current.plan is None or _acted_already(rt, current):
         return False
-    verdict = _verdict(rt, rt.policy, current)
+    verdict = _verdict(rt, policy, current)
     if not verdict.holds:
         return False
     at, wait = now(), timedelta(seconds=rt.settings.approval_timeout_s)
@@ -47,12 +49,13 @@ def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
         rules=list(verdict.rules),
         held_at=at,
         expires_at=at + wait,
-        on_timeout=rt.policy.on_timeout,
+        on_timeout=policy.on_timeout,
         parked=claimed,
     )
     if rt.store.reviews.hold(hold):
         rt.store.runs.set_status(run.id, "held")
         events.run_held(run.id, verdict.mode, verdict.rules)
+        turn_over(rt, run.id)
     return True
 
 
@@ -72,7 +75,8 @@ def offline_findings(rt: Runtime, run: Run, rule_plan: Plan) -> dict[str, Any]:
     of its own."""
     found: dict[str, Any] = {}
     for step in (s for s in rule_plan.steps if s.tool in FINDING_TOOLS):
-        ctx = ToolContext(run.id, run.ticket.id, f"policy-{step.id}", rt.store.ledger, rt.tool_config)
+        config = rt.desk(run.ticket.mailbox).tool_config
+        ctx = ToolContext(run.id, run.ticket.id, f"policy-{step.id}", rt.store.ledger, config)
         args = resolve_args(step.args, run.ticket, {}, run.recall)
         found |= run_with_timeout(get_tool(rt.catalog, step.tool), args, ctx)
     return found

@@ -19,10 +19,11 @@ from inbox.preview import PREVIEW_BYTES, envelope_of
 from inbox.source import MailboxMisconfigured, MailSource, RawMessage
 from monitoring import events
 from tasks.classify import Reading, classify_delivery
-from tasks.plan import plan_run
+from tasks.turns import queue_for_planning
 from tools import ledger_keys
 from tools.mail_out import mailbox_of
 from workers.app import app
+from workers.desks import source_for
 from workers.redis_connection import replicated
 from workers.runtime import Runtime, runtime
 
@@ -32,7 +33,7 @@ POLLER_LOCK_S = 60  # the mailbox lock's life; renewed after every message (an I
 
 
 def _plan_backlog(rt: Runtime) -> int:
-    return rt.store.health.queue_depth("plan")
+    return rt.depths.queue_depth("plan")
 
 
 def poll_source(source: MailSource) -> int:
@@ -53,8 +54,8 @@ def poll_source(source: MailSource) -> int:
         with kept_alive(lock, POLLER_LOCK_S):
             for message in source.pending():
                 if (backlog := _plan_backlog(rt)) > rt.settings.max_plan_backlog:
-                    log.warning("ingest paused source=%s plan_queue=%d limit=%d", source.name, backlog,
-                                rt.settings.max_plan_backlog)  # fmt: skip
+                    limit = rt.settings.max_plan_backlog
+                    log.warning("ingest paused source=%s plan_queue=%d limit=%d", source.name, backlog, limit)
                     break
                 stored = _store_raw(rt, message)
                 ingest_delivery(rt, stored)
@@ -126,6 +127,17 @@ def poll_imap() -> int:
     return 0 if config is None else poll_once(ImapSource(config, rt.store.mailboxes))
 
 
+@app.task(name="triage.poll_mailbox")
+def poll_mailbox(name: str) -> int:
+    """Beat task: poll one mailbox of the mailboxes file (TRIAGE_MAILBOXES_PATH) once."""
+    rt = runtime()
+    spec = rt.desk(name).spec
+    if spec is None:  # the file no longer names it (beat started before a change): nothing to read
+        log.warning("poll skipped mailbox=%s reason=the mailboxes file does not name it", name)
+        return 0
+    return poll_once(source_for(spec, rt.settings, rt.store.mailboxes))
+
+
 def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls: int | None = None) -> None:
     """Keep a mailbox drained: poll, then wait for news (IDLE when the server has it, else sleep).
 
@@ -147,8 +159,13 @@ def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls:
             failures += 1
             source.close()
             delay = min(300.0, 2.0**failures) * (0.5 + random.random() / 2)
-            log.warning("imap connection failed source=%s failures=%d retry_in=%.1fs error=%r",
-                        source.name, failures, delay, exc)  # fmt: skip
+            log.warning(
+                "imap connection failed source=%s failures=%d retry_in=%.1fs error=%r",
+                source.name,
+                failures,
+                delay,
+                exc,
+            )
             time.sleep(delay)
 
 
@@ -164,6 +181,7 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
             delivery_id=delivery_id,
             source=message.source,
             key=message.key,
+            mailbox=message.mailbox,
             **vars(found),
             outcome="quarantined",
             reason=reason,
@@ -172,14 +190,14 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
         events.message_ingested(delivery_id, recorded.outcome, None, recorded.reason)
     fresh = False
     if recorded is None:
-        classified = classify_delivery(rt.store, message, reading(rt), thread_rules(rt))
+        classified = classify_delivery(rt.store, message, reading(rt), thread_rules(rt, message.mailbox))
         decided = deferred_if_flooding(rt, classified)
         recorded = rt.store.deliveries.record(decided)
         # Ours stands: its run was created just now and has no plan yet (unless it was deferred).
         fresh = recorded is decided and decided is classified
         events.message_ingested(delivery_id, recorded.outcome, recorded.run_id, recorded.reason)
     if recorded.run_id and (fresh or _unplanned(rt, recorded.run_id)):  # also after a crash before enqueue
-        plan_run.apply_async((recorded.run_id,))
+        queue_for_planning(rt, recorded.run_id, recorded.mailbox, recorded.sender or "")
     return recorded
 
 
@@ -196,9 +214,9 @@ def reading(rt: Runtime) -> Reading:
     )
 
 
-def thread_rules(rt: Runtime) -> ThreadRules:
-    """How this runtime tells replies: TRIAGE_THREAD_MATCH, the Jira project, dry-run or Jira."""
-    config = rt.tool_config
+def thread_rules(rt: Runtime, mailbox: str) -> ThreadRules:
+    """How this runtime tells replies in a mailbox: TRIAGE_THREAD_MATCH, its Jira project, dry-run or Jira."""
+    config = rt.desk(mailbox).tool_config
     return ThreadRules(rt.settings.thread_match, config.jira_project, jira=not config.jira_dry_run)
 
 
@@ -235,8 +253,10 @@ def release_quarantined(delivery_id: str, by: str) -> str:
     held = rt.store.deliveries.get(delivery_id)
     if held is None or held.outcome not in HELD_OUTCOMES:
         return "not quarantined"
-    message = RawMessage(source=held.source, key=held.key, delivery_id=delivery_id, raw=None)
-    decided = classify_delivery(rt.store, message, replace(reading(rt), spam_score=None), thread_rules(rt))
+    message = RawMessage(delivery_id, held.source, held.key, None, mailbox=held.mailbox)
+    decided = classify_delivery(
+        rt.store, message, replace(reading(rt), spam_score=None), thread_rules(rt, message.mailbox)
+    )
     if decided.outcome == "quarantined":
         decided = held.model_copy(update={"reason": f"{held.reason} (released by {by}: {decided.reason})"})
     else:
@@ -244,5 +264,5 @@ def release_quarantined(delivery_id: str, by: str) -> str:
     rt.store.deliveries.release(decided)
     events.message_ingested(delivery_id, decided.outcome, decided.run_id, decided.reason)
     if decided.run_id:
-        plan_run.apply_async((decided.run_id,))
+        queue_for_planning(rt, decided.run_id, decided.mailbox, decided.sender or "")
     return decided.outcome

@@ -20,6 +20,7 @@ from agent.run import now
 from inbox.ticket import Ticket
 from monitoring import events
 from tasks.execute import dispatch, fail_run, follow, run_steps
+from tasks.turns import next_run
 from workers.app import app, consumes
 from workers.runtime import Runtime, runtime
 
@@ -27,14 +28,22 @@ log = logging.getLogger("triage")
 
 
 @app.task(bind=True, name="triage.plan", max_retries=None)
-def plan_run(self: Task[Any, Any], run_id: str) -> None:
-    """Plan a run once (a redelivered task reuses the stored plan), then dispatch its ready steps."""
+def plan_run(self: Task[Any, Any], run_id: str | None = None) -> None:
+    """Plan a run once (a redelivered task reuses the stored plan), then dispatch its ready steps.
+
+    Without a run id, plan the run whose fair turn it is (tasks/turns.py), if a place is free."""
     rt = runtime()
+    run_id = run_id or next_run(rt)
+    if run_id is not None:
+        _plan(self, rt, run_id)
+
+
+def _plan(task: Task[Any, Any], rt: Runtime, run_id: str) -> None:
     run = rt.store.runs.get(run_id)
     if run is None or run.is_final:
         return
     if run.plan is None:
-        recall = _recall(self, rt, run.ticket)
+        recall = _recall(task, rt, run_id, run.ticket)
         try:
             planned = rt.planner.make_plan(run.ticket, recall)
         except Exception as exc:  # a planner's bug: dead-lettered with why, never a run left in planning
@@ -53,10 +62,10 @@ def plan_run(self: Task[Any, Any], run_id: str) -> None:
         if progress is not None:
             events.plan_made(run_id, planned.planner, len(planned.plan.steps), planned.notes)
             run.plan = planned.plan
-            hard = (self.request.timelimit or (None, None))[0]
+            hard = (task.request.timelimit or (None, None))[0]
             deadline = time.monotonic() + hard if hard else math.inf
             kept = follow(rt, run, progress, deadline - time.monotonic() if consumes("execute") else 0.0)
-            run_steps(self, rt, run_id, kept, deadline, inline=True)
+            run_steps(task, rt, run_id, kept, deadline, inline=True)
             return
         run = rt.store.runs.get(run_id)  # a redelivered task planned it meanwhile: go on with theirs
         if run is None:
@@ -64,7 +73,7 @@ def plan_run(self: Task[Any, Any], run_id: str) -> None:
     dispatch(rt, run)
 
 
-def _recall(task: Task[Any, Any], rt: Runtime, ticket: Ticket) -> Recall | None:
+def _recall(task: Task[Any, Any], rt: Runtime, run_id: str, ticket: Ticket) -> Recall | None:
     """What memory holds of the ticket (None with memory off). Unreachable, the task is retried; after
     TRIAGE_MEMORY_ATTEMPTS the run is planned without memory, and its recall says why."""
     if rt.memory is None:
@@ -75,7 +84,8 @@ def _recall(task: Task[Any, Any], rt: Runtime, ticket: Ticket) -> Recall | None:
     except MemoryUnavailable as exc:
         attempt = task.request.retries + 1
         if attempt < rt.settings.memory_attempts:
-            raise task.retry(countdown=min(30.0, 2.0**attempt) * rt.settings.retry_scale, exc=exc) from exc
+            countdown = min(30.0, 2.0**attempt) * rt.settings.retry_scale
+            raise task.retry(args=(run_id,), countdown=countdown, exc=exc) from exc
         log.warning(
             "recall failed ticket=%s attempts=%d: %s; planning without memory", ticket.id, attempt, exc
         )

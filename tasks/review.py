@@ -17,9 +17,9 @@ from agent.policy import review_plan
 from agent.run import Run, StepState, now
 from agent.store.runs import Progress
 from monitoring import events
-from tasks.execute import follow
+from tasks.execute import follow, run_closed
 from tasks.operate import Refused
-from tools.base import Tool
+from tools.base import Tool, ToolConfig
 from tools.taxonomy import taxonomy_for
 from workers.runtime import Runtime
 
@@ -37,7 +37,7 @@ def decide(rt: Runtime, run_id: str, decision: Decision) -> None:
         raise NotDecided(f"run {run_id} was decided already: {earlier.action} by {earlier.by}")
     plan = run.plan
     if decision.action == "approve":
-        _check_values(rt, decision.edits)
+        _check_values(rt.desk(run.ticket.mailbox).tool_config, decision.edits)
         plan = edited(run.plan, decision.edits, run.steps, rt.catalog)
     try:
         review_plan(plan, run.ticket, rt.catalog, max_steps=rt.settings.max_plan_steps, by_person=True)
@@ -52,7 +52,7 @@ def decide(rt: Runtime, run_id: str, decision: Decision) -> None:
     events.review_decided(run_id, decision.action, decision.by)
     if decision.action == "reject":
         if rt.store.runs.finish(run_id, "rejected", f"rejected by {decision.by}: {decision.reason}"):
-            events.run_finished(run_id, "rejected", (now() - run.created_at).total_seconds(), decision.reason)
+            run_closed(rt, run, "rejected", decision.reason)
         return
     if plan != run.plan:
         rt.store.runs.replace_plan(run_id, plan)
@@ -61,13 +61,13 @@ def decide(rt: Runtime, run_id: str, decision: Decision) -> None:
     follow(rt, run.model_copy(update={"plan": plan, "status": "running"}), Progress(0, parked))
 
 
-def _check_values(rt: Runtime, edits: Edits) -> None:
-    """Refuse a priority Jira is not configured with, or a category the taxonomy does not have."""
-    priorities = set(rt.tool_config.jira_priorities.values())
+def _check_values(config: ToolConfig, edits: Edits) -> None:
+    """Refuse a priority Jira is not configured with, or a category the run's taxonomy does not have."""
+    priorities = set(config.jira_priorities.values())
     if edits.priority is not None and edits.priority not in priorities:
         known = ", ".join(sorted(priorities))
         raise NotDecided(f"priority {edits.priority!r} is none of {known} (TRIAGE_JIRA_PRIORITIES)")
-    categories = [c.name for c in taxonomy_for(rt.settings.categories_file).categories]
+    categories = [c.name for c in taxonomy_for(config.categories_file).categories]
     if edits.category is not None and edits.category not in categories:
         raise NotDecided(f"category {edits.category!r} is none of {', '.join(categories)}")
 

@@ -19,6 +19,7 @@ from tasks.ingest import admitted
 from tasks.plan import plan_run
 from tasks.review import expire_holds
 from tasks.tool_call import message_limits, time_limits
+from tasks.turns import queue_for_planning, top_up
 from tools import outbox
 from tools.catalog import get_tool
 from workers.app import app
@@ -43,11 +44,14 @@ def sweep_runs() -> dict[str, int]:
         if run.status == "deferred":  # its sender passed the hour's ceiling: planned once the hour allows
             if admitted(rt, run.ticket.sender):
                 store.runs.set_status(run_id, "planning")
-                plan_run.apply_async((run_id,))
+                queue_for_planning(rt, run_id, run.ticket.mailbox, run.ticket.sender)
                 sent["released"] += 1
             continue
-        age = (now() - run.created_at).total_seconds()
         if run.plan is None:
+            if store.fair.is_waiting(run_id):  # its turn has not come yet
+                continue
+            took_turn = store.fair.admitted_at(run_id)
+            age = time.time() - took_turn if took_turn else (now() - run.created_at).total_seconds()
             if age > stale_s:
                 plan_run.apply_async((run_id,))
                 sent["plans"] += 1
@@ -75,6 +79,7 @@ def sweep_runs() -> dict[str, int]:
                 if dispatched is not None and time.time() - last > overdue:
                     _resend(rt, run_id, run.plan, step.id)
                     sent["lost_steps"] += 1
+    sent["turns"] = top_up(rt)
     # Outbox lines, incidents and memory entries expire with the runs they belong to.
     cutoff = time.time() - rt.settings.retention_s
     sent["expired_outbox_lines"] = sum(outbox.expire(path, cutoff) for path in rt.tool_config.outboxes)

@@ -23,6 +23,13 @@ _NO_REPLY = re.compile(
 )
 # Providers that deliver `j.doe@` and `jdoe@` to one mailbox; the canonical domain of each.
 _DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+_PUBLIC_DOMAINS = frozenset(
+    line.strip()
+    for line in (Path(__file__).resolve().parent / "data" / "public_mail_domains.txt")
+    .read_text()
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+)
 _UNSENDABLE = re.compile(r"[\x00-\x20\x7f<>,;\"\\]")
 _OWN_ID = re.compile(r"^triage-ack\.(T[0-9a-f]{15})\.[0-9a-f]{12}@")
 
@@ -61,6 +68,16 @@ def mailbox_of(address: str) -> str:
     if domain in _DOTLESS_DOMAINS:
         return f"{local.replace('.', '')}@{_DOTLESS_DOMAINS[domain]}"
     return f"{local}@{domain}"
+
+
+def sender_group(address: str) -> str:
+    """Whose share of the queue a sender's mail takes: its domain (a company's people share one), or its
+    mailbox at a public provider (gmail.com's users are strangers to each other); never empty."""
+    mailbox = mailbox_of(address)
+    domain = mailbox.rpartition("@")[2]
+    if not domain:
+        return "(no domain)"
+    return mailbox if domain in _PUBLIC_DOMAINS else domain
 
 
 def acknowledgement_id(ticket_id: str, sender_domain: str) -> str:

@@ -9,21 +9,31 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, worker_init, worker_process_init, worker_process_shutdown
+from celery.signals import (
+    beat_init,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 from celery.signals import setup_logging as celery_setup_logging
 
-from agent.keys import Keys
 from monitoring.exporter import build_registry, mark_process_dead, serve_metrics
 from monitoring.multiproc import MULTIPROC_ENV
 from tools.sandbox import SANDBOX
 from workers import checks, runtime
+from workers.broker import broker_config
+from workers.heartbeat import keep_beating, stop_beating
 from workers.logs import setup_logging
-from workers.redis_connection import broker_options, broker_url
+from workers.mailboxes import mailbox_names
 from workers.settings import Settings
 
 QUEUES = ("ingest", "plan", "execute")
@@ -49,18 +59,19 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         beat["poll-maildir"] = {"task": "triage.poll_maildir", "schedule": settings.poll_interval_s}
     if settings.imap_host is not None:
         beat["poll-imap"] = {"task": "triage.poll_imap", "schedule": settings.poll_interval_s}
+    for name in mailbox_names(settings.mailboxes_path):
+        beat[f"poll-mailbox-{name}"] = {
+            "task": "triage.poll_mailbox",
+            "args": (name,),
+            "schedule": settings.poll_interval_s,
+        }
     if settings.memory == "on" and settings.jira_url is not None:
         beat["read-back"] = {
             "task": "triage.read_back_corrections",
             "schedule": settings.correction_read_back_s,
         }
     return {
-        "broker_url": broker_url(settings),
-        "broker_transport_options": {
-            "visibility_timeout": settings.visibility_timeout_s,
-            "global_keyprefix": Keys(settings.namespace).kombu_prefix,
-            **broker_options(settings),
-        },
+        **broker_config(settings, QUEUES, "plan"),
         "broker_connection_retry_on_startup": True,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
@@ -75,6 +86,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_routes": {
             "triage.poll_maildir": {"queue": "ingest"},
             "triage.poll_imap": {"queue": "ingest"},
+            "triage.poll_mailbox": {"queue": "ingest"},
             "triage.sweep": {"queue": "plan"},
             "triage.read_back_corrections": {"queue": "plan"},
             "triage.plan": {"queue": "plan"},
@@ -149,7 +161,7 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
     if not os.environ.get(MULTIPROC_ENV):
         log.warning("PROMETHEUS_MULTIPROC_DIR is not set: a prefork worker's /metrics shows only its parent")
     try:
-        serve_metrics(port, rt.settings.metrics_host, build_registry(rt.store.health, QUEUES))
+        serve_metrics(port, rt.settings.metrics_host, build_registry(rt.depths, QUEUES))
     except OSError as exc:  # printed: logging is not set up yet at worker_init
         where = f"{rt.settings.metrics_host}:{port}"
         print(f"metrics: cannot serve /metrics on {where}: {exc} (another worker owns it? "
@@ -161,15 +173,20 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
 @beat_init.connect
 def _say_what_ingest_polls(**_: Any) -> None:
     """Beat (in the ingest worker) names the mail sources it polls, and says so when there are none."""
-    settings = runtime.runtime().settings
+    rt = runtime.runtime()
+    settings = rt.settings
     sources = [f"Maildir {settings.maildir}"] if settings.maildir is not None else []
     if (imap := settings.imap_config()) is not None:
         sources.append(f"IMAP {imap.user}@{imap.host}:{imap.port}/{imap.folder}")
+    sources += [f"mailbox {d.name} ({d.spec.where()})" for d in rt.desks.values() if d.spec is not None]
     if sources:
         print(f"ingest: polling {' and '.join(sources)} every {settings.poll_interval_s:g}s", file=sys.stderr)
     else:
-        print("ingest: no mail source is configured (set TRIAGE_MAILDIR or TRIAGE_IMAP_HOST): nothing is "
-              "polled; beat still runs the sweeper", file=sys.stderr)  # fmt: skip
+        print(
+            "ingest: no mail source is configured (set TRIAGE_MAILDIR, TRIAGE_IMAP_HOST or "
+            "TRIAGE_MAILBOXES_PATH): nothing is polled; beat still runs the sweeper",
+            file=sys.stderr,
+        )
 
 
 @worker_init.connect
@@ -191,6 +208,25 @@ def _prestart_tool_process_in_child(**_: Any) -> None:
 @worker_process_shutdown.connect
 def _forget_dead_process(pid: int | None = None, **_: Any) -> None:
     mark_process_dead(pid or os.getpid())
+
+
+_beating: list[tuple[str, threading.Event]] = []
+
+
+@worker_ready.connect
+def _start_heartbeat(sender: Any = None, **_: Any) -> None:
+    """The worker says it is alive, and how many steps it runs at once, for as long as it lives."""
+    controller = getattr(sender, "controller", None)
+    name = str(getattr(sender, "hostname", "") or f"{socket.gethostname()}:{os.getpid()}")
+    slots = int(getattr(controller, "concurrency", 1) or 1)
+    executes = "execute" in _consumed_queues(sender)
+    _beating.append((name, keep_beating(runtime.runtime().store.workers, name, slots, executes)))
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**_: Any) -> None:
+    for name, beating in _beating:
+        stop_beating(runtime.runtime().store.workers, name, beating)
 
 
 @worker_init.connect

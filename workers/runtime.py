@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from agent.autonomy import Policy, PolicyError, load_policy
+from agent.autonomy import Policy
 from agent.llm_planner import LLMPlanner
 from agent.memory.chroma import Memory
 from agent.memory.embedding import Embedder, HashedNgrams, MiniLM
@@ -22,8 +22,9 @@ from tools.kb_port import KnowledgeSearch
 from tools.llm import LLM, OpenAICompatibleLLM
 from tools.pacing_port import Pacer
 from tools.remember import remember_reply, remember_ticket
-from tools.taxonomy import taxonomy_for
 from workers import checks
+from workers.broker import QueueDepths
+from workers.desks import DEFAULT_DESK, Desk, build_desks, policy_from
 from workers.pacing import MeteredPacer
 from workers.redis_connection import redis_client
 from workers.settings import ConfigError, Settings, load_settings
@@ -38,12 +39,19 @@ class Runtime:
     planner: Planner
     tool_config: ToolConfig
     catalog: dict[str, Tool[Any, Any]]  # the tools with TRIAGE_TOOL_TIMEOUTS applied
+    depths: QueueDepths  # the broker's queue depths (Redis's kombu lists, or RabbitMQ's queues)
     llm: LLM | None = None  # the tools use it when TRIAGE_LLM_TOOLS is on
     memory: Memory | None = None  # long-term memory when TRIAGE_MEMORY is on (opened on first use)
     policy: Policy | None = None  # the autonomy policy (TRIAGE_POLICY_PATH); None: every run acts on its own
     kb: KnowledgeSearch | None = None  # the knowledge base (TRIAGE_KB_PATH, in memory)
     observer: Observer | None = None  # LLM mode: looks at a model plan's results (TRIAGE_OBSERVE_ROUNDS)
     pacer: Pacer | None = None  # the fleet's shared API limits (Jira's client has it too)
+    desks: dict[str, Desk] = field(default_factory=dict)  # the mailboxes file's, by name (workers/desks.py)
+
+    def desk(self, mailbox: str) -> Desk:
+        """The desk of a ticket's mailbox: the file's, else the TRIAGE_* settings' own (the default mailbox,
+        and a mailbox the file no longer names: its tickets still finish, the way the settings say)."""
+        return self.desks.get(mailbox) or Desk(DEFAULT_DESK, self.tool_config, self.policy)
 
     def rules(self) -> RulePlanner:
         """The rule planner as this runtime configures it (memory, incidents, acknowledgements, drafts)."""
@@ -101,18 +109,22 @@ def build_runtime(settings: Settings) -> Runtime:
             observer = Observer(llm, offered, kb, max_steps=settings.max_plan_steps,
                                 max_repairs=settings.llm_max_repairs)  # fmt: skip
     jira_client.pace_with(pacer)
+    tool_config = settings.tool_config()
+    default = Desk(DEFAULT_DESK, tool_config, policy_from(settings.policy_path, tool_config.categories_file))
     return Runtime(
         settings=settings,
         store=store,
         planner=planner,
-        tool_config=settings.tool_config(),
+        tool_config=tool_config,
         catalog=catalog,
+        depths=QueueDepths(settings, store.health),
         llm=llm if settings.llm_tools else None,
         memory=memory,
-        policy=policy_of(settings),
+        policy=default.policy,
         kb=kb,
         observer=observer,
         pacer=pacer,
+        desks=build_desks(settings, default),
     )
 
 
@@ -120,17 +132,6 @@ def observe_time_limit(settings: Settings) -> int:
     """Seconds one look at a run's results may take at most: each answer, repaired and retried."""
     asks = (settings.llm_max_repairs + 1) * (settings.llm_max_transport_retries + 1)
     return math.ceil(asks * settings.llm_timeout_s) + 30
-
-
-def policy_of(settings: Settings) -> Policy | None:
-    """The autonomy policy file, read and checked (ConfigError names the setting, the rule, the fault)."""
-    if settings.policy_path is None:
-        return None
-    try:
-        categories = [c.name for c in taxonomy_for(settings.categories_file).categories]
-        return load_policy(settings.policy_path, categories)
-    except PolicyError as exc:
-        raise ConfigError(f"TRIAGE_POLICY_PATH: {exc}") from None
 
 
 def memory_of(settings: Settings) -> Memory | None:

@@ -11,20 +11,19 @@ from pydantic import (
     Field,
     FilePath,
     SecretStr,
-    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_settings import SettingsConfigDict, SettingsError
-from redis.connection import parse_url
 
 from inbox.imap import ImapConfig
 from tools.base import INVOICE_ID_PATTERN, ORDER_ID_PATTERN, ToolConfig
 from tools.llm import LLMConfig
 from tools.patterns import check_pattern
 from tools.taxonomy import resolve_classifier
+from workers.broker_settings import BrokerSettings
 from workers.console_settings import ConsoleSettings
 from workers.jira_settings import JiraSettings
 from workers.memory_settings import MemorySettings
@@ -38,7 +37,7 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message names the environment variable to fix."""
 
 
-class Settings(MemorySettings, ReplySettings, JiraSettings, ConsoleSettings):
+class Settings(BrokerSettings, MemorySettings, ReplySettings, JiraSettings, ConsoleSettings):
     """Every setting of the system; each field is read from TRIAGE_<FIELD NAME>."""
 
     # The environment wins over a `.env` file in the working directory (as docker compose reads it).
@@ -46,15 +45,12 @@ class Settings(MemorySettings, ReplySettings, JiraSettings, ConsoleSettings):
         env_prefix="TRIAGE_", extra="ignore", frozen=True, env_file=".env", env_file_encoding="utf-8"
     )
 
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for broker and run store")
-    redis_sentinels: list[Annotated[str, StringConstraints(pattern=r"^[^\s:/]+:\d{1,5}$")]] = Field(
-        default_factory=list,
-        description="host:port of your Redis Sentinels (JSON list); set: broker and state follow the master "
-        "they name, and TRIAGE_REDIS_URL gives only its database and password",
-    )
-    redis_sentinel_master: str = Field("triage", description="the master's name the Sentinels watch")
     namespace: str = Field("triage", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="key prefix in Redis")
     maildir: Path | None = Field(None, description="Maildir polled by the beat schedule")
+    mailboxes_path: Path | None = Field(
+        None,
+        description="the mailboxes file (YAML): each mailbox's source, Jira project, policy, acks, weight",
+    )
     imap_host: str | None = Field(None, description="IMAP server; set it to ingest from IMAP")
     imap_port: int = Field(993, ge=1, le=65535, description="IMAP port")
     imap_ssl: Literal["true", "starttls", "false"] = Field(
@@ -87,6 +83,15 @@ class Settings(MemorySettings, ReplySettings, JiraSettings, ConsoleSettings):
         100,
         ge=1,
         description="runs one sender (mailbox) starts an hour at most; more wait as deferred for the sweeper",
+    )
+    runs_in_flight: int = Field(
+        0,
+        ge=0,
+        description="most runs planned and not over, fleet-wide; the rest wait their fair turn (0: twice the "
+        "steps the workers alive run at once, at least 16)",
+    )
+    domain_weights: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        {}, description="sender domain -> its weight in the fair share of planning turns (JSON); others 1"
     )
     poll_interval_s: float = Field(30.0, gt=0, description="seconds between mailbox polls")
     max_message_bytes: int = Field(10 * 1024 * 1024, gt=0, description="larger messages are quarantined")
@@ -195,15 +200,6 @@ class Settings(MemorySettings, ReplySettings, JiraSettings, ConsoleSettings):
     @classmethod
     def _compiles(cls, value: str, info: ValidationInfo) -> str:
         return check_pattern(value, shipped=cls.model_fields[str(info.field_name)].default)
-
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_url(cls, value: str) -> str:
-        try:
-            parse_url(value)  # type: ignore[no-untyped-call]
-        except ValueError as exc:
-            raise ValueError(f"{exc} (e.g. redis://:password@host:6379/0)") from None
-        return value
 
     @field_validator("run_link_template")
     @classmethod

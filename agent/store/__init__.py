@@ -6,6 +6,9 @@
 - `mailboxes`: poller locks, IMAP cursors, poll health (agent/store/mailboxes.py)
 - `incidents`: incidents and their members (agent/store/incidents.py)
 - `reviews`: runs held for a person and the decision on each (agent/store/reviews.py)
+- `fair`: runs waiting for their turn to be planned, per mailbox and sender domain (agent/store/fair_share.py)
+- `pacing`: the fleet's shared turns at external APIs (agent/store/pacing.py)
+- `workers`: the heartbeats of the fleet's workers (agent/store/workers.py)
 - `health`: what the collector exports (agent/store/health.py)
 - `operations`: erasure and the audit trail, across rooms (agent/store/operations.py)
 
@@ -18,6 +21,7 @@ import redis
 
 from agent.keys import Keys
 from agent.store.deliveries import Deliveries
+from agent.store.fair_share import FairShare
 from agent.store.health import StoreHealth
 from agent.store.incidents import Incidents
 from agent.store.ledger import SideEffectLedger
@@ -26,6 +30,7 @@ from agent.store.operations import Erasure, Operations
 from agent.store.pacing import Pacing
 from agent.store.reviews import Reviews
 from agent.store.runs import Runs
+from agent.store.workers import Workers
 
 __all__ = ["Erasure", "RunStore"]
 
@@ -45,6 +50,8 @@ class RunStore:
         self.reviews = Reviews(client, self.keys, retention_s)
         self.health = StoreHealth(client, self.keys)
         self.pacing = Pacing(client, self.keys)
+        self.fair = FairShare(client, self.keys)
+        self.workers = Workers(client, self.keys)
         rooms = (self.runs, self.deliveries, self.ledger, self.incidents)
         self.operations = Operations(client, self.keys, *rooms)
 

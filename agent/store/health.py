@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -50,7 +51,8 @@ class StoreHealth:
 
     def state_counts(self) -> dict[str, Any]:
         """What the collector exports: runs in progress, dead letters, quarantine, mailbox health, Redis's
-        memory against its limit (0: none), and the review queue (its size and oldest hold's age)."""
+        memory against its limit (0: none), the review queue (its size and oldest hold's age), the fair
+        share (runs waiting, runs in flight) and the workers alive."""
         pipe = self.redis.pipeline()
         pipe.zcard(self.keys.active_runs)
         pipe.zcard(self.keys.dead_letters)
@@ -59,7 +61,11 @@ class StoreHealth:
         pipe.info("memory")
         pipe.zcard(self.keys.review_queue)
         pipe.zrange(self.keys.review_queue, 0, 0, withscores=True)
-        active, dead, quarantined, health, memory, waiting, oldest = pipe.execute()
+        pipe.hvals(self.keys.fair_waiting)
+        pipe.zcard(self.keys.fair_running)
+        pipe.zrangebyscore(self.keys.workers, time.time() * 1000, "+inf")
+        pipe.hgetall(self.keys.worker_info)
+        active, dead, quarantined, health, memory, waiting, oldest, *fleet = pipe.execute()
         mailboxes: dict[str, dict[str, float]] = {}
         for field, value in health.items():
             name, _, kind = as_text(field).rpartition(":")
@@ -72,4 +78,23 @@ class StoreHealth:
             "redis_memory": {"used": int(memory["used_memory"]), "max": int(memory.get("maxmemory", 0))},
             "review_queue": int(waiting),
             "review_oldest_age_s": time.time() - float(oldest[0][1]) if oldest else 0.0,
+            **_fleet(*fleet),
         }
+
+
+def _fleet(
+    tenants: list[bytes], in_flight: int, alive: list[bytes], info: dict[bytes, bytes]
+) -> dict[str, Any]:
+    """The fair share's runs waiting by mailbox, the runs in flight, and the workers alive by whether they
+    execute steps, with their slots."""
+    waiting: dict[str, int] = {}
+    for tenant in tenants:
+        mailbox = as_text(tenant).split("\n", 1)[0]
+        waiting[mailbox] = waiting.get(mailbox, 0) + 1
+    workers = {"execute": {"workers": 0, "slots": 0}, "other": {"workers": 0, "slots": 0}}
+    for name in alive:
+        said = json.loads(info.get(name, b"{}"))
+        kind = workers["execute" if said.get("executes") else "other"]
+        kind["workers"] += 1
+        kind["slots"] += int(said.get("slots", 0))
+    return {"fair_waiting": waiting, "runs_in_flight": int(in_flight), "workers": workers}

@@ -101,7 +101,10 @@ def test_an_ingest_worker_without_a_mail_source_says_so(
     from workers.app import _say_what_ingest_polls
 
     _say_what_ingest_polls()
-    assert "no mail source is configured (set TRIAGE_MAILDIR or TRIAGE_IMAP_HOST)" in capsys.readouterr().err
+    assert (
+        "no mail source is configured (set TRIAGE_MAILDIR, TRIAGE_IMAP_HOST or TRIAGE_MAILBOXES_PATH)"
+        in capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize(("setting", "says"), [
