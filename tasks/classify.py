@@ -17,7 +17,7 @@ from inbox.source import RawMessage
 from inbox.spam import DEFAULT_SCORE
 from inbox.ticket import ticket_id_for
 from tools.errors import RetryableToolError
-from tools.sandbox import SANDBOX, Overran
+from tools.sandbox import SANDBOX, Died, Overran
 
 HELPER_WAIT_S = 300.0  # how long a mail waits for a free helper process before the poll is tried again
 
@@ -37,7 +37,7 @@ class Reading:
 
 def read_mail(raw: bytes, reading: Reading) -> Incoming:
     """The parsed mail; Unparseable (with why) when it cannot become a ticket, or its parsing overran
-    the deadline or killed the process it ran in."""
+    the deadline or killed the process it ran in (twice: once may be a signal meant for the worker)."""
     kwargs = {
         "max_bytes": reading.max_bytes,
         "spam_score": reading.spam_score or DEFAULT_SCORE,
@@ -46,15 +46,20 @@ def read_mail(raw: bytes, reading: Reading) -> Incoming:
     }
     if reading.deadline_s is None:
         return parse_message(raw, **kwargs)  # type: ignore[arg-type]
-    try:
-        incoming: Incoming = SANDBOX.call(
-            "inbox.parse:parse_message", (raw,), kwargs, reading.deadline_s, HELPER_WAIT_S
-        )
-    except Overran as exc:
-        raise Unparseable(f"reading it was stopped (TRIAGE_PARSE_DEADLINE_S): {exc}") from None
-    except RetryableToolError:
-        raise  # no helper free: not the mail's fault; the poll stops here and is tried again
-    return incoming
+    for again in (False, True):
+        try:
+            incoming: Incoming = SANDBOX.call(
+                "inbox.parse:parse_message", (raw,), kwargs, reading.deadline_s, HELPER_WAIT_S
+            )
+            return incoming
+        except Died as exc:  # the mail killed it, or a signal did at that moment: a fresh helper tells
+            if again:
+                raise Unparseable(f"reading it killed the process that read it, twice: {exc}") from None
+        except Overran as exc:
+            raise Unparseable(f"reading it was stopped (TRIAGE_PARSE_DEADLINE_S): {exc}") from None
+        except RetryableToolError:
+            raise  # no helper free, or none lives: not the mail's fault; the poll stops, tried again later
+    raise AssertionError("not reached")  # pragma: no cover
 
 
 def classify_delivery(

@@ -41,9 +41,10 @@ def worker_fleet(
     tmp: Path,
     roles: Sequence[str] = ("all",),
     client: redis.Redis | None = None,
+    pool: str = "prefork",
     **settings: str,
 ) -> Iterator[Fleet]:
-    """Real workers (`triage worker --role ROLE --pool prefork -c 2`, one per role given) polling a
+    """Real workers (`triage worker --role ROLE --pool POOL -c 2`, one per role given) polling a
     Maildir of their own, in a Redis namespace of their own (erased after), with these TRIAGE_ settings
     besides; each process logs to worker-N.log in `tmp`. `client`: how the test reaches the same Redis
     (a Sentinel-aware one when the workers follow Sentinels)."""
@@ -66,7 +67,7 @@ def worker_fleet(
     processes = []
     try:
         for n, role in enumerate(roles):
-            command = [TRIAGE, "worker", "--role", role, "--pool", "prefork", "-c", "2"]
+            command = [TRIAGE, "worker", "--role", role, "--pool", pool, "-c", "2"]
             with open(tmp / f"worker-{n}.log", "wb") as log:
                 processes.append(
                     subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)

@@ -53,6 +53,11 @@ class Overran(RetryableToolError):
     """The work overran its time limit or killed its helper process (which is gone now)."""
 
 
+class Died(Overran):
+    """The helper process died while it had the work: the work killed it, or something killed it from
+    outside at that moment (a retry with a fresh helper tells)."""
+
+
 STARTUP_S = 60.0  # a fresh interpreter imports the tools; on a loaded machine that takes seconds
 
 
@@ -146,8 +151,14 @@ class Sandbox:
                 self._reset()
 
     def _checkout(self) -> _Helper:
+        """An idle helper that still lives (one killed from outside while idle is dropped), or a new one."""
         with self._lock:
-            return self._idle.pop() if self._idle else _Helper()
+            while self._idle:
+                helper = self._idle.pop()
+                if helper.process.poll() is None:
+                    return helper
+                helper.kill()
+        return _Helper()
 
     def _checkin(self, helper: _Helper) -> None:
         with self._lock:
@@ -208,20 +219,36 @@ class Sandbox:
         return payload
 
     def _call(self, name: str, args: Any, config: ToolConfig | None, timeout_s: float) -> Any:
-        """Send the call to a helper and wait for its answer, killing the helper when it overruns."""
-        helper = self._checkout()
+        """Send the call to a helper and wait for its answer, killing the helper when it overruns. A
+        helper found dead before it took the work (killed from outside: a signal to the worker's whole
+        process group) is replaced once; that is not the work's fault."""
+        for fresh in (False, True):
+            helper = self._checkout()
+            try:
+                helper.wait_ready()
+                helper.conn.send((name, args, config))
+            except (EOFError, OSError):
+                helper.kill()
+                if fresh:
+                    raise RetryableToolError(f"{name}: new tool processes die before they get work") from None
+                continue
+            except RetryableToolError:  # it never became ready
+                helper.kill()
+                raise
+            return self._answer(helper, name, timeout_s)
+        raise AssertionError("not reached")  # pragma: no cover
+
+    def _answer(self, helper: _Helper, name: str, timeout_s: float) -> Any:
+        """The helper's answer to the work it took; Overran (and the helper killed) when it overruns,
+        Died when it dies at the work."""
         try:
-            helper.wait_ready()
-            helper.conn.send((name, args, config))
             if not helper.conn.poll(timeout_s):
+                helper.kill()
                 raise Overran(f"{name} timed out after {timeout_s}s; its process was stopped")
             answer = helper.conn.recv()
         except (EOFError, OSError) as exc:
             helper.kill()
-            raise Overran(f"{name}: its process died ({type(exc).__name__})") from None
-        except RetryableToolError:  # it overran or never became ready
-            helper.kill()
-            raise
+            raise Died(f"{name}: its process died ({type(exc).__name__})") from None
         self._checkin(helper)
         return answer
 

@@ -120,3 +120,17 @@ def test_calls_beyond_the_helpers_wait_for_one_and_give_up_after_their_own_limit
         assert fine["order_id"] == "123456"
     finally:
         box.close()
+
+
+def test_helpers_killed_while_idle_cost_no_call(ctx: ToolContext) -> None:
+    box = Sandbox(2)
+    box.prestart(2)
+    dead = {helper.process.pid for helper in box._idle}
+    for helper in box._idle:  # a signal to the worker's whole process group reaches its helpers too
+        helper.process.terminate()
+        helper.process.wait(5)
+    try:
+        pid = box.call("os:getpid", (), {}, timeout_s=30, wait_s=30)
+    finally:
+        box.close()
+    assert pid not in dead  # a fresh helper took the call: not an "its process died" for the work
