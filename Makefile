@@ -113,8 +113,11 @@ FLEET_MESSAGES ?= 300
 fleet: $(STAMP)
 	$(BIN)/python -m tests.fleet_hosts --messages $(FLEET_MESSAGES)
 
+# STORE=plain|sentinel (one Redis restarted, or a Sentinel-watched master killed); BROKER=redis|rabbitmq.
+STORE ?= plain
+BROKER ?= redis
 chaos: $(STAMP)
-	$(BIN)/python -m tests.chaos --messages $(MESSAGES) --chaos-seconds $(CHAOS_SECONDS)
+	$(BIN)/python -m tests.chaos --messages $(MESSAGES) --chaos-seconds $(CHAOS_SECONDS) --store $(STORE) --broker $(BROKER)
 
 # Rewrite constraints.txt from what is installed now (after make install-llm install-embeddings and a
 # green CI run): the versions to pin are the ones the tests just proved.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -37,7 +38,10 @@ def worker(
 ) -> None:
     """Start a Celery worker for a role's queues (ingest and all also run beat: polls and the sweeper)."""
     settings = rt.settings
-    argv = ["worker", "--queues", ",".join(ROLES[role]), "--hostname", f"{role}@%h", "--pool", pool]
+    # A node name of its own even beside a worker of the same role on this host: RabbitMQ gives each
+    # node's remote-control queue to one connection only (a second "all@host" could not start).
+    node = f"{role}-{os.getpid()}@%h"
+    argv = ["worker", "--queues", ",".join(ROLES[role]), "--hostname", node, "--pool", pool]
     argv += ["--loglevel", loglevel, "--concurrency", str(concurrency or settings.worker_concurrency)]
     if role in ("ingest", "all"):
         argv.append("--beat")

@@ -26,14 +26,11 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-import redis
-
 from agent.store import RunStore
+from tests.chaos_backends import message_broker, state_store
 from tests.jira_server import FakeJira, running_jira
 from tests.smtp_server import PASSWORD, USER, running_smtp
 from tests.support import CORPORA, TRIAGE, variant_mailbox
-from workers.embedded_redis import redis_answers, redis_server_binary
-from workers.servers import free_port
 
 # What each sample message must become (by its file name's first field).
 SAMPLE_OUTCOMES = {
@@ -41,33 +38,6 @@ SAMPLE_OUTCOMES = {
     "1764000005": "threaded", "1764000006": "duplicate", "1764000007": "automated", "1764000008": "automated",
     "1764000009": "automated", "1764000010": "quarantined", "1764000016": "threaded",
 }  # fmt: skip
-
-
-class PrivateRedis:
-    """A redis-server with append-only persistence on its own port, restartable with its data."""
-
-    def __init__(self, folder: Path, *options: str) -> None:
-        self.folder, self.port, self.options = folder, free_port(), options
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", *self.options]  # fmt: skip
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while not redis_answers(self.url):
-            if time.monotonic() > deadline:
-                raise RuntimeError("redis did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()  # SHUTDOWN: the append-only file is flushed
-            self.process.wait(timeout=30)
 
 
 class Fleet:
@@ -174,16 +144,24 @@ def main() -> None:
     parser.add_argument("--settle-seconds", type=float, default=300, help="how long to wait for the end")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--store", choices=["plain", "sentinel"], default="plain", help="one Redis, or Sentinels"
+    )
+    parser.add_argument(
+        "--broker", choices=["redis", "rabbitmq"], default="redis", help="the store's Redis, or RabbitMQ"
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the work folder (worker logs) even if it passes"
     )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="triage-chaos-"))
     expected = build_mailbox(work / "mailbox", args.messages)
-    figures: dict[str, Any] = {"messages": len(expected), "kills": 0, "process_kills": 0, "worker_kills": 0,
-                               "warm_shutdowns": 0, "redis_restarts": 0, "workers_revived": 0}  # fmt: skip
-    redis_server = PrivateRedis(work)
-    redis_server.start()
+    figures: dict[str, Any] = {"messages": len(expected), "store": args.store, "broker": args.broker, "kills": 0,
+                               "process_kills": 0, "worker_kills": 0, "warm_shutdowns": 0, "store_breaks": 0,
+                               "broker_restarts": 0, "workers_revived": 0}  # fmt: skip
+    services = contextlib.ExitStack()
+    state = services.enter_context(state_store(args.store, work))
+    broker = services.enter_context(message_broker(args.broker))
     # Jira Cloud, whose search finds a new issue only a second after it was created.
     # Acknowledgements go through a real SMTP server (STARTTLS, AUTH): one per ticket, whatever dies.
     jira_server = running_jira(FakeJira(failure_rate=0.1, deployment="Cloud", search_lag_s=1.0))
@@ -194,7 +172,8 @@ def main() -> None:
         namespace = f"chaos-{uuid.uuid4().hex[:6]}"
         env = {
             **os.environ,
-            "TRIAGE_REDIS_URL": redis_server.url,
+            **state.env,
+            **(broker.env if broker else {}),
             "TRIAGE_NAMESPACE": namespace,
             "TRIAGE_MAILDIR": str(work / "mailbox"),
             "TRIAGE_POLL_INTERVAL_S": "1",
@@ -229,22 +208,25 @@ def main() -> None:
                        ["--role", "execute", "--pool", "prefork", "-c", "2"]], env, work)  # fmt: skip
         for i in range(len(fleet.specs)):
             fleet.start(i)
-        store = RunStore(redis.Redis.from_url(redis_server.url), namespace, 3600)
+        store = RunStore(state.client, namespace, 3600)
         started = time.monotonic()
         print(
-            f"chaos: {len(expected)} messages, 4 workers, Jira failing 10% of requests, work in {work}",
+            f"chaos: {len(expected)} messages, 4 workers, {state.name}, broker {broker.name if broker else 'the same'}, "
+            f"Jira failing 10% of requests, work in {work}",
             flush=True,
         )
-        next_action, restarted_redis, warm_stopped = started + 3, False, False
+        next_action, broke_store, broke_broker, warm_stopped = started + 3, False, False, False
         while time.monotonic() - started < args.chaos_seconds:
             if time.monotonic() >= next_action:
                 roll = rng.random()
-                if not restarted_redis and time.monotonic() - started > args.chaos_seconds * 0.4:
-                    redis_server.stop()
-                    time.sleep(1)
-                    redis_server.start()
-                    restarted_redis = True
-                    figures["redis_restarts"] += 1
+                if not broke_store and time.monotonic() - started > args.chaos_seconds * 0.4:
+                    print(f"chaos: {state.break_it()}", flush=True)
+                    broke_store = True
+                    figures["store_breaks"] += 1
+                elif broker and not broke_broker and time.monotonic() - started > args.chaos_seconds * 0.55:
+                    print(f"chaos: {broker.break_it()}", flush=True)
+                    broke_broker = True
+                    figures["broker_restarts"] += 1
                 elif not warm_stopped and (
                     roll < 0.15 or time.monotonic() - started > args.chaos_seconds * 0.7
                 ):
@@ -322,7 +304,7 @@ def main() -> None:
         )  # fmt: skip
         for name, (got, want) in list(wrong.items())[:10]:
             print(f"  wrong outcome {name}: {got}, expected {want}")
-    redis_server.stop()
+    services.close()
     letters = figures.pop("dead_letters")
     undesigned = [letter for letter in letters if "Jira rejected the request (400)" not in letter]
     for letter in undesigned[:10]:
@@ -342,7 +324,7 @@ def main() -> None:
     ok = not any(figures[name] for name in broken)
     print(f"{'PASSED' if ok else 'FAILED'}: {figures['messages']} messages, {figures['kills']} kills "
           f"({figures['process_kills']} processes, {figures['worker_kills']} workers), {figures['warm_shutdowns']} warm "
-          f"shutdown(s), {figures['redis_restarts']} Redis restart(s), {figures['jira_random_failures']} Jira failures; "
+          f"shutdown(s), {figures['store_breaks']} store break(s) ({args.store}), {figures['broker_restarts']} broker restart(s) ({args.broker}), {figures['jira_random_failures']} Jira failures; "
           f"lost {figures['lost']}, duplicates {figures['duplicates']}, stuck {figures['stuck']}")  # fmt: skip
     print(json.dumps(figures))
     if ok and not args.keep:

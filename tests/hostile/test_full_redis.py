@@ -18,7 +18,7 @@ from agent.store import RunStore
 from inbox.source import RawMessage, delivery_id_for
 from tasks import ingest as ingest_module
 from tasks.ingest import poll_source
-from tests.chaos import PrivateRedis
+from tests.chaos_backends import PrivateRedis
 from tests.conftest import Pipeline
 from tests.support import TRIAGE, email_bytes, make_maildir, wait_for
 

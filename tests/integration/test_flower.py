@@ -70,9 +70,9 @@ def test_flower_shows_the_triage_tasks_a_worker_ran(fleet: tuple[int, Path]) -> 
         raise AssertionError(
             (tmp / "worker.log").read_text()[-3000:] + (tmp / "flower.log").read_text()[-3000:]
         ) from timed_out
-    assert steps[0]["name"] == "triage.execute_step" and steps[0]["worker"].startswith("all@")
+    assert steps[0]["name"] == "triage.execute_step" and steps[0]["worker"].startswith("all-")
     workers = wait_for(
         lambda: flower_api(port, "/api/workers?refresh=true"), 30, "Flower to inspect the worker"
     )
     [(name, seen)] = workers.items()
-    assert name.startswith("all@") and seen["stats"]["total"]["triage.execute_step"] >= 1
+    assert name.startswith("all-") and seen["stats"]["total"]["triage.execute_step"] >= 1

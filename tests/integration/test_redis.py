@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from agent.store import RunStore
-from tests.chaos import PrivateRedis
+from tests.chaos_backends import PrivateRedis
 from tests.support import TRIAGE, email_bytes, make_maildir, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
