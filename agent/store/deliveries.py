@@ -14,12 +14,27 @@ from agent.keys import Keys
 from agent.run import HELD_OUTCOMES, Delivery
 from agent.store.codec import as_text
 
+# KEYS: the record, the deliveries index, the quarantine index. ARGV: the record, its retention (s), its
+# time (unix s), the delivery id, 1 when it is held for a person (quarantine, spam). 1: recorded now.
+RECORD = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 0 end
+local at, oldest = tonumber(ARGV[3]), tonumber(ARGV[3]) - tonumber(ARGV[2])
+redis.call('ZADD', KEYS[2], at, ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, oldest)
+if ARGV[5] == '1' then
+  redis.call('ZADD', KEYS[3], at, ARGV[4])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], 0, oldest)
+end
+return 1
+"""
+
 
 class Deliveries:
     """What came in, what became of it, and the raw bytes kept for the retention."""
 
     def __init__(self, client: redis.Redis, keys: Keys, retention_s: int) -> None:
         self.redis, self.keys, self.retention_s = client, keys, retention_s
+        self._record = client.register_script(RECORD)
 
     def save_raw(self, delivery_id: str, raw: bytes) -> None:
         """Keep a message's raw bytes (first write wins: a re-poll never replaces them)."""
@@ -54,19 +69,14 @@ class Deliveries:
         return Delivery.model_validate_json(value) if value else None
 
     def record(self, delivery: Delivery) -> Delivery:
-        """Record a message's outcome unless one is recorded; return the one that stands."""
-        stamp = delivery.at.timestamp()
-        if self.redis.set(self.keys.delivery(delivery.delivery_id), delivery.model_dump_json(), nx=True,
-                          ex=self.retention_s):  # fmt: skip
-            pipe = self.redis.pipeline()
-            pipe.zadd(self.keys.deliveries, {delivery.delivery_id: stamp})
-            pipe.zremrangebyscore(self.keys.deliveries, 0, stamp - self.retention_s)
-            if delivery.outcome in HELD_OUTCOMES:
-                # Kept for a human to look at for the retention, like the delivery record and the raw
-                # copy (a stranger's junk must not fill Redis for good), then forgotten together.
-                pipe.zadd(self.keys.quarantine, {delivery.delivery_id: stamp})
-                pipe.zremrangebyscore(self.keys.quarantine, 0, stamp - self.retention_s)
-            pipe.execute()
+        """Record a message's outcome unless one is recorded; return the one that stands. The record and
+        its place in the indexes are written in one script: a worker or a Redis that dies between them
+        cannot leave a record that no list, search or console page finds."""
+        keys = [self.keys.delivery(delivery.delivery_id), self.keys.deliveries, self.keys.quarantine]
+        held = int(delivery.outcome in HELD_OUTCOMES)
+        record, at = delivery.model_dump_json(), delivery.at.timestamp()
+        args: list[str | float] = [record, self.retention_s, at, delivery.delivery_id, held]
+        if self._record(keys=keys, args=args):
             return delivery
         stored = self.get(delivery.delivery_id)
         assert stored is not None
