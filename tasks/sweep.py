@@ -23,6 +23,7 @@ from tasks.turns import queue_for_planning, top_up
 from tools import outbox
 from tools.catalog import get_tool
 from workers.app import app
+from workers.heartbeat import GONE_AFTER_S
 from workers.runtime import Runtime, runtime
 
 log = logging.getLogger("triage")
@@ -34,6 +35,7 @@ def sweep_runs() -> dict[str, int]:
     store = rt.store
     stale_s = rt.settings.sweep_stale_s
     sent = {"plans": 0, "crashed_steps": 0, "lost_steps": 0, "finished": 0, "released": 0}
+    alive = store.workers.processes()
     for run_id in store.runs.active_ids():
         run = store.runs.get(run_id)
         if run is None or run.is_final:
@@ -66,8 +68,9 @@ def sweep_runs() -> dict[str, int]:
             if state is None or state.settled:
                 continue
             if state.status == "running" and state.started_at is not None:
-                own = time_limits(tool)[1]
-                if (now() - state.started_at).total_seconds() > own + 30:  # no live attempt runs this long
+                running_s = (now() - state.started_at).total_seconds()
+                # No live attempt runs this long; or its process is no worker's any more (its host died).
+                if running_s > time_limits(tool)[1] + 30 or owner_gone(state.owner, running_s, alive):
                     _resend(rt, run_id, run.plan, step.id)
                     sent["crashed_steps"] += 1
             elif state.status in ("pending", "retrying"):
@@ -95,6 +98,12 @@ def sweep_runs() -> dict[str, int]:
     if any(sent.values()):
         log.warning("sweep sent work again: %s", " ".join(f"{k}={v}" for k, v in sent.items()))
     return sent
+
+
+def owner_gone(owner: str | None, running_s: float, alive: set[str] | None) -> bool:
+    """True when the process running a step is no live worker's (a host that died beats no more), once
+    the step has run longer than a beat takes to go stale; unknown when no worker beats at all."""
+    return alive is not None and running_s > GONE_AFTER_S and owner is not None and owner not in alive
 
 
 def _resend(rt: Runtime, run_id: str, plan: Plan, step_id: str) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 import threading
+from pathlib import Path
 
 from redis.exceptions import RedisError
 
@@ -25,7 +28,7 @@ def keep_beating(workers: Workers, name: str, slots: int, executes: bool) -> thr
     def beat() -> None:
         while True:
             try:
-                workers.beat(name, slots, executes, GONE_AFTER_S)
+                workers.beat(name, slots, executes, GONE_AFTER_S, processes())
             except RedisError as exc:
                 log.warning("heartbeat not recorded worker=%s error=%r", name, exc)
             if stop.wait(BEAT_S):
@@ -33,6 +36,21 @@ def keep_beating(workers: Workers, name: str, slots: int, executes: bool) -> thr
 
     threading.Thread(target=beat, name="triage-heartbeat", daemon=True).start()
     return stop
+
+
+def processes() -> list[str]:
+    """This worker's processes as a step's owner names them (host:pid): itself and its children (the
+    prefork pool's processes, the tool helpers)."""
+    me, host = os.getpid(), socket.gethostname()
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == me:
+            children.append(int(stat.parent.name))
+    return [f"{host}:{pid}" for pid in (me, *children)]
 
 
 def stop_beating(workers: Workers, name: str, beating: threading.Event) -> None:

@@ -5,6 +5,7 @@ Times are the Redis server's (hosts' clocks differ; Redis's is one)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import redis
 
@@ -39,22 +40,31 @@ class Workers:
         self.redis, self.keys = client, keys
         self._beat = client.register_script(BEAT)
 
-    def _call(self, name: str, ttl_ms: int, info: str) -> dict[str, dict[str, int | bool]]:
+    def _call(self, name: str, ttl_ms: int, info: str) -> dict[str, dict[str, Any]]:
         found = self._beat(keys=[self.keys.workers, self.keys.worker_info], args=[name, ttl_ms, info])
         pairs = [as_text(v) for v in found]
         return {pairs[i]: json.loads(pairs[i + 1]) for i in range(0, len(pairs), 2)}
 
-    def beat(self, name: str, slots: int, executes: bool, ttl_s: int) -> None:
-        """Say this worker is alive for `ttl_s` more seconds, with its slots (its pool's concurrency)."""
-        self._call(name, ttl_s * 1000, json.dumps({"slots": slots, "executes": executes}))
+    def beat(
+        self, name: str, slots: int, executes: bool, ttl_s: int, processes: list[str] | None = None
+    ) -> None:
+        """Say this worker is alive for `ttl_s` more seconds, with its slots (its pool's concurrency) and
+        its processes (host:pid, as a step's owner names them)."""
+        info = {"slots": slots, "executes": executes, "processes": processes or []}
+        self._call(name, ttl_s * 1000, json.dumps(info))
 
     def gone(self, name: str) -> None:
         """A worker that stops says so at once."""
         self._call(name, 0, "")
 
-    def alive(self) -> dict[str, dict[str, int | bool]]:
+    def alive(self) -> dict[str, dict[str, Any]]:
         """Every worker alive, by name: its slots and whether it executes steps."""
         return self._call("", 0, "")
+
+    def processes(self) -> set[str] | None:
+        """Every process (host:pid) of the workers alive; None when no worker beats (nothing is known)."""
+        alive = self.alive()
+        return {p for w in alive.values() for p in w.get("processes", [])} if alive else None
 
     def execute_slots(self) -> int:
         """How many steps the workers alive can run at once, all together."""

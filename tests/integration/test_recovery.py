@@ -69,6 +69,26 @@ def test_the_sweeper_resends_a_step_stranded_by_a_dead_worker(pipeline: Pipeline
     assert run.steps["create_issue"].result["created"] is False  # the issue made before the crash is reused
 
 
+def test_a_step_whose_host_died_is_sent_again_as_soon_as_its_workers_beat_no_more(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    run_id = feed_one(pipeline, tmp_path, "host-died-1")
+    pipeline.wait_final(run_id)
+    store = pipeline.store
+    reopen_as_if_interrupted(store, run_id)
+    store.workers.beat("execute-7@alive-host", 4, True, ttl_s=60, processes=["alive-host:7", "alive-host:8"])
+    a_minute_ago = now() - timedelta(seconds=60)  # far inside its time limit and 30 s
+    running = StepState(status="running", attempts=1, started_at=a_minute_ago, owner="alive-host:8")
+    store.runs.save_step(run_id, "create_issue", running)
+    assert sweep_runs()["crashed_steps"] == 0  # its process beats: it is still at work
+
+    store.runs.save_step(run_id, "create_issue", running.model_copy(update={"owner": "dead-host:8"}))
+    assert sweep_runs()["crashed_steps"] == 1  # no worker names its process: its host is gone
+    run = pipeline.wait_final(run_id)
+    assert run.status == "done" and run.steps["create_issue"].result["created"] is False
+    store.workers.gone("execute-7@alive-host")
+
+
 def test_the_sweeper_resends_a_step_whose_message_was_lost(pipeline: Pipeline, tmp_path: Path) -> None:
     run_id = feed_one(pipeline, tmp_path, "lost-1")
     pipeline.wait_final(run_id)
