@@ -50,6 +50,15 @@ TAKE = """
 local waiting, mailboxes, weights, clock, running = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prefix = ARGV[1]
 if redis.call('ZCARD', running) >= tonumber(ARGV[2]) then return nil end
+-- A mailbox or domain that took a turn: out of its set when it has nothing left, else one over its weight on.
+local function moved_on(set, member, time, weight_field, empty)
+  if empty then
+    redis.call('ZREM', set, member)
+    redis.call('HDEL', weights, weight_field)
+  else
+    redis.call('ZADD', set, time + 1 / tonumber(redis.call('HGET', weights, weight_field) or '1'), member)
+  end
+end
 while true do
   local first = redis.call('ZRANGE', mailboxes, 0, 0, 'WITHSCORES')
   if #first == 0 then return nil end
@@ -66,20 +75,8 @@ while true do
     local run = redis.call('LPOP', runs)
     redis.call('HSET', clock, '', mailbox_time)
     redis.call('HSET', clock, mailbox, domain_time)
-    if redis.call('LLEN', runs) == 0 then
-      redis.call('ZREM', domains, domain)
-      redis.call('HDEL', weights, tenant)
-    else
-      local weight = tonumber(redis.call('HGET', weights, tenant) or '1')
-      redis.call('ZADD', domains, domain_time + 1 / weight, domain)
-    end
-    if redis.call('ZCARD', domains) == 0 then
-      redis.call('ZREM', mailboxes, mailbox)
-      redis.call('HDEL', weights, mailbox)
-    else
-      local weight = tonumber(redis.call('HGET', weights, mailbox) or '1')
-      redis.call('ZADD', mailboxes, mailbox_time + 1 / weight, mailbox)
-    end
+    moved_on(domains, domain, domain_time, tenant, redis.call('LLEN', runs) == 0)
+    moved_on(mailboxes, mailbox, mailbox_time, mailbox, redis.call('ZCARD', domains) == 0)
     if run then
       redis.call('HDEL', waiting, run)
       local now = redis.call('TIME')
