@@ -18,6 +18,7 @@ from agent.run import Delivery, Run
 from agent.store import RunStore
 from inbox.maildir import MaildirSource
 from tests.chroma_server import CHROMA, ChromaServer
+from tests.hosts import TEST_BRIDGES
 from tests.jira_server import FakeJira, running_jira
 from tests.support import wait_for
 from tools.base import Tool
@@ -34,10 +35,11 @@ _real_connect = socket.socket.connect
 
 
 def _loopback_only(sock: socket.socket, address: Any) -> Any:
-    """Tests never reach the network (no real LLM, no real Jira): only loopback and unix sockets."""
+    """Tests never reach the network (no real LLM, no real Jira): only loopback, unix sockets, and the
+    bridges of the test's own network namespaces (tests/hosts.py)."""
     if sock.family in (socket.AF_INET, socket.AF_INET6):
         host = str(address[0])
-        if not (host.startswith("127.") or host in ("::1", "localhost")):
+        if not (host.startswith(("127.", *TEST_BRIDGES)) or host in ("::1", "localhost")):
             raise RuntimeError(f"a test tried to reach {host}: tests may only talk to loopback servers")
     return _real_connect(sock, address)
 

@@ -15,6 +15,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+# The address prefixes ("10.x.y.") of the bridges the tests made and have not removed yet: as local as
+# loopback (tests/conftest.py lets a test reach them, and nothing beyond).
+TEST_BRIDGES: set[str] = set()
+
 
 def can_make_hosts() -> str | None:
     """Why network namespaces cannot be made here (not root, no `ip`), or None when they can."""
@@ -93,6 +97,7 @@ def made_hosts(count: int) -> Iterator[Hosts]:
     octets = int(tag, 16)
     hosts = Hosts(tag, count, f"10.{200 + octets % 50}.{octets // 50 % 250}")
     bridge = f"trb{tag}"
+    TEST_BRIDGES.add(f"{hosts.prefix}.")
     try:
         _ip("link", "add", bridge, "type", "bridge")
         _ip("addr", "add", f"{hosts.services}/24", "dev", bridge)
@@ -115,3 +120,4 @@ def made_hosts(count: int) -> Iterator[Hosts]:
             subprocess.run(["ip", "netns", "del", hosts.name(i)], capture_output=True)
             subprocess.run(["ip", "link", "del", hosts._link(i)], capture_output=True)
         subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+        TEST_BRIDGES.discard(f"{hosts.prefix}.")

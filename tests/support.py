@@ -34,9 +34,14 @@ needs_corpora = pytest.mark.skipif(
 TRIAGE = str(Path(sys.executable).parent / "triage")  # the installed command
 SAMPLE_MAILBOX = ROOT / "examples" / "mailbox"
 README = (ROOT / "README.md").read_text()
-# The worker commands the README tells an operator to run side by side, as argument lists.
-README_WORKER_BLOCK = [shlex.split(line.split("#")[0]) for line in README.splitlines()
-                       if line.startswith(".venv/bin/triage worker ")]  # fmt: skip
+# The worker commands the README tells an operator to run side by side on one host (its first block of
+# them; a later one shows a fleet), as argument lists.
+_WORKER_BLOCK = next(block for block in README.split("```")[1::2] if "\n.venv/bin/triage worker " in block)
+README_WORKER_BLOCK = [
+    shlex.split(line.split("#")[0])
+    for line in _WORKER_BLOCK.splitlines()
+    if line.startswith(".venv/bin/triage worker ")
+]
 
 T = TypeVar("T")
 
