@@ -41,7 +41,10 @@ def test_killing_the_master_under_load_loses_nothing_and_duplicates_nothing(
         client = redis_client(
             load_settings(redis_url=url, redis_sentinels=sentinels.addresses, redis_sentinel_master=MASTER)
         )
-        fleet_settings = {**follow, "sweep_interval_s": "2", "sweep_stale_s": "10"}
+        # A step running when its master dies is sent again after its time limit and 30 s (its worker
+        # lives, so its heartbeat does not tell): the limits an operator who wants a fast failover sets.
+        limits = json.dumps({"create_jira_issue": 10, "acknowledge": 10, "categorize_ticket": 10})
+        fleet_settings = {**follow, "sweep_interval_s": "2", "sweep_stale_s": "10", "tool_timeouts": limits}
         with worker_fleet(url, tmp_path, ("all", "execute"), client=client, **fleet_settings) as fleet:
             keys = [f"{1_800_000_000 + i}.m{i}.mx" for i in range(BEFORE + AFTER)]
 
