@@ -16,6 +16,9 @@ frees its place, and the next turn is taken then.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 import redis
 
 from agent.keys import Keys
@@ -138,8 +141,9 @@ class FairShare:
 
     def waiting_by_mailbox(self) -> dict[str, int]:
         """How many runs wait for their turn, by mailbox."""
-        counts: dict[str, int] = {}
-        for tenant in self.redis.hvals(self.keys.fair_waiting):
-            mailbox = as_text(tenant).split("\n", 1)[0]
-            counts[mailbox] = counts.get(mailbox, 0) + 1
-        return counts
+        return by_mailbox(self.redis.hvals(self.keys.fair_waiting))
+
+
+def by_mailbox(tenants: Iterable[bytes | str]) -> dict[str, int]:
+    """How many of the waiting runs' tenants (the `fair_waiting` hash's values) are each mailbox's."""
+    return dict(Counter(as_text(tenant).split("\n", 1)[0] for tenant in tenants))

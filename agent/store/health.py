@@ -10,6 +10,7 @@ import redis
 
 from agent.keys import Keys
 from agent.store.codec import as_text
+from agent.store.fair_share import by_mailbox
 
 HEADROOM = 0.1  # of maxmemory, what stored mail may not take: room for the runs and the queues
 
@@ -87,10 +88,7 @@ def _fleet(
 ) -> dict[str, Any]:
     """The fair share's runs waiting by mailbox, the runs in flight, and the workers alive by whether they
     execute steps, with their slots."""
-    waiting: dict[str, int] = {}
-    for tenant in tenants:
-        mailbox = as_text(tenant).split("\n", 1)[0]
-        waiting[mailbox] = waiting.get(mailbox, 0) + 1
+    waiting = by_mailbox(tenants)
     workers = {"execute": {"workers": 0, "slots": 0}, "other": {"workers": 0, "slots": 0}}
     for name in alive:
         said = json.loads(info.get(name, b"{}"))
