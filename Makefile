@@ -12,7 +12,7 @@ ROUNDS ?= 3
 PIP := $(BIN)/pip install --quiet -c constraints.txt
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: install install-runtime install-llm install-embeddings system-packages bench-memory bench-fleet fleet demo demo-llm test test-llm \
+.PHONY: install install-runtime install-llm install-embeddings system-packages bench-memory bench-fleet bench-hostile fleet demo demo-llm test test-llm \
 	screenshots \
 	test-embeddings lint format bench chaos constraints clean
 
@@ -92,6 +92,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.pipeline --tickets $(N) --latency $(LATENCY) --workers $(WORKERS) --rounds $(ROUNDS)
+
+# What each crafted shape of hostile mail costs to parse, extract and categorize (bench/hostile.py).
+bench-hostile: $(STAMP)
+	$(BIN)/python -m bench.hostile
 
 # How it scales: tickets/s for 1, 2, 4 and 8 worker processes, with simulated I/O and at zero latency,
 # with the Redis commands and the CPU a ticket costs.
