@@ -14,6 +14,7 @@ from datetime import datetime
 
 from agent.run import Delivery, DeliveryOutcome
 from agent.store import RunStore
+from agent.store.run_listing import Within
 
 SCAN_LIMIT = 50_000  # delivery records one search reads at most
 _BATCH = 500
@@ -31,6 +32,7 @@ class MailFilter:
     message_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    within: Within = None  # the mailboxes the one who searches may see (None: all)
 
     def matches(self, delivery: Delivery, runs_of_issue: set[str] | None) -> bool:
         """True when the delivery is wanted (`runs_of_issue`: the runs of the filter's issue key)."""
@@ -40,6 +42,7 @@ class MailFilter:
             all(word in subject for word in self.words.lower().split()),
             self.outcome is None or delivery.outcome == self.outcome,
             self.mailbox is None or delivery.mailbox == self.mailbox,
+            self.within is None or delivery.mailbox in self.within,
             runs_of_issue is None or delivery.run_id in runs_of_issue,
             not self.message_id or (delivery.message_id or "") == self.message_id.strip().strip("<>"),
         ]

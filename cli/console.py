@@ -25,6 +25,27 @@ _FILE_OPTION = click.option(
 )
 
 
+_MAILBOX_OPTION = click.option(
+    "--mailbox",
+    "mailboxes",
+    multiple=True,
+    help="Limit the role to this mailbox (repeat for several; none: every mailbox).",
+)
+
+
+def _mailboxes(rt: Runtime, given: tuple[str, ...]) -> list[str] | None:
+    """The mailboxes a role is limited to, each one the mailboxes file names (when one is configured
+    here); None for all."""
+    known = set(rt.desks)
+    if given and not known:
+        click.echo("no mailboxes file here (TRIAGE_MAILBOXES_PATH): the names are not checked", err=True)
+    elif unknown := sorted(set(given) - known):
+        raise click.BadParameter(
+            f"no mailbox {', '.join(unknown)}; there are {', '.join(sorted(known))}", param_hint="--mailbox"
+        )
+    return sorted(set(given)) or None
+
+
 def _users_file(rt: Runtime, given: Path | None) -> Path:
     path = given or rt.settings.console_users
     if path is None:
@@ -74,11 +95,21 @@ def console(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.option(
     "--role", type=_ROLE, required=True, help="viewer reads; approver decides held runs; admin all."
 )
+@_MAILBOX_OPTION
 @_FILE_OPTION
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (scripts).")
 @click.pass_obj
-def add_user_command(rt: Runtime, name: str, role: Role, path: Path | None, password_stdin: bool) -> None:
-    """Add a console user (or set their role and password); the file keeps only an argon2id hash."""
+def add_user_command(
+    rt: Runtime,
+    name: str,
+    role: Role,
+    mailboxes: tuple[str, ...],
+    path: Path | None,
+    password_stdin: bool,
+) -> None:
+    """Add a console user (or set their role, mailboxes and password); the file keeps only an argon2id
+    hash."""
+    limited = _mailboxes(rt, mailboxes)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -87,27 +118,36 @@ def add_user_command(rt: Runtime, name: str, role: Role, path: Path | None, pass
         raise click.BadParameter(f"at least {MIN_PASSWORD} characters", param_hint="password")
     target = _users_file(rt, path)
     try:
-        add_user(target, name, role, password)
+        add_user(target, name, role, password, limited)
     except (DirectoryError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{name} ({role}) is in {target}")
+    click.echo(f"{name} ({_role_text(role, limited)}) is in {target}")
 
 
 @console.command("add-token")
 @click.argument("name")
 @click.option("--role", type=_ROLE, required=True, help="The token's role.")
+@_MAILBOX_OPTION
 @_FILE_OPTION
 @click.pass_obj
-def add_token_command(rt: Runtime, name: str, role: Role, path: Path | None) -> None:
+def add_token_command(
+    rt: Runtime, name: str, role: Role, mailboxes: tuple[str, ...], path: Path | None
+) -> None:
     """Add an API token for automation (Authorization: Bearer ...); it is printed once, the file keeps
     its SHA-256."""
     target = _users_file(rt, path)
+    limited = _mailboxes(rt, mailboxes)
     try:
-        token = add_token(target, name, role)
+        token = add_token(target, name, role, limited)
     except (DirectoryError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(token)
-    click.echo(f"token {name} ({role}) is in {target}; the token is shown only now", err=True)
+    shown = _role_text(role, limited)
+    click.echo(f"token {name} ({shown}) is in {target}; the token is shown only now", err=True)
+
+
+def _role_text(role: Role, mailboxes: list[str] | None) -> str:
+    return f"{role} of {', '.join(mailboxes)}" if mailboxes else role
 
 
 @console.command("remove-user")

@@ -3,7 +3,7 @@ API token (`Authorization: Bearer ...`) or for a logged-in browser (writes carry
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -27,10 +27,11 @@ _ID = Annotated[str, Path(max_length=100)]
 
 
 class Me(BaseModel):
-    """Who the credential belongs to."""
+    """Who the credential belongs to, and the mailboxes their role is limited to (None: all)."""
 
     name: str
     role: str
+    mailboxes: list[str] | None
 
 
 class Live(BaseModel):
@@ -154,12 +155,13 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
     @router.get("/live")
     def live(caller: Caller = viewer) -> Live:
         """Counts for the live view (the console's pages refresh them without a reload)."""
-        return Live.model_validate(views.live(rt.store))
+        return Live.model_validate(views.live(rt.store, caller.within))
 
     @router.get("/me")
     def me(caller: Caller = viewer) -> Me:
         """Who the credential belongs to, and their role."""
-        return Me(name=caller.name, role=caller.role)
+        mailboxes = None if caller.within is None else sorted(caller.within)
+        return Me(name=caller.name, role=caller.role, mailboxes=mailboxes)
 
     @router.get("/runs")
     def runs(
@@ -170,35 +172,42 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
         q: Annotated[str, Query(max_length=200)] = "",
         mailbox: Annotated[str | None, Query(max_length=40)] = None,
         page: Annotated[int, Query(ge=0, le=1000)] = 0,
-        _: Caller = viewer,
+        caller: Caller = viewer,
     ) -> RunList:
         """Runs, newest first, by status, category, mailbox, creation time (from `since` up to `until`)
         and text."""
         wanted = views.RunFilter(
-            status=status, category=category, mailbox=mailbox, since=since, until=until, text=q
+            status=status,
+            category=category,
+            mailbox=mailbox,
+            since=since,
+            until=until,
+            text=q,
+            within=caller.within,
         )
         found = views.find_runs(store, wanted, offset=page * views.PAGE)
         return RunList(runs=[_summary(r) for r in found.runs], more=found.more)
 
     @router.get("/runs/{run_id}", responses={404: {"description": "no such run"}})
-    def run(run_id: _ID, _: Caller = viewer) -> RunDetail:
+    def run(run_id: _ID, caller: Caller = viewer) -> RunDetail:
         """One run in full: ticket, plan, recalled memory, steps, results, usage; its hold and decision."""
-        found = store.runs.get(run_id)
+        found = views.visible_run(store, run_id, caller.within)
         if found is None:
             raise HTTPException(404, f"no run {run_id}")
         return RunDetail(run=found, hold=store.reviews.held(run_id), decision=store.reviews.decision(run_id))
 
     @router.get("/reviews")
-    def reviews(_: Caller = viewer) -> list[Waiting]:
+    def reviews(caller: Caller = viewer) -> list[Waiting]:
         """The review queue, oldest first."""
         return [
             Waiting(hold=h, subject=r.ticket.subject if r else None, category=r and category_of(r))
-            for h, r in views.review_queue(store)
+            for h, r in views.review_queue(store, caller.within)
         ]
 
     @router.post("/reviews/{run_id}/approve", responses={409: {"description": "not held, or decided"}})
     def approve(run_id: _ID, body: Approval, caller: Caller = approver) -> Done:
         """Approve a held run, with edits; approving twice runs once (the second gets 409)."""
+        views.require_run(store, run_id, caller.within)
         decide(
             rt,
             run_id,
@@ -209,35 +218,40 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
     @router.post("/reviews/{run_id}/reject", responses={409: {"description": "not held, or decided"}})
     def reject(run_id: _ID, body: Because, caller: Caller = approver) -> Done:
         """Close a held run without its side effects."""
+        views.require_run(store, run_id, caller.within)
         decide(rt, run_id, Decision(action="reject", by=caller.name, reason=body.reason, at=now()))
         return Done(id=run_id, action="reject")
 
     @router.get("/dead-letters")
-    def dead_letters(_: Caller = viewer) -> list[RunSummary]:
+    def dead_letters(caller: Caller = viewer) -> list[RunSummary]:
         """Runs that could not complete, oldest first, each with why."""
-        return [_summary(r) for r in store.runs.dead_letters()]
+        return [_summary(r) for r in store.runs.dead_letters(caller.within)]
 
     @router.post("/dead-letters/{run_id}/retry", responses={409: {"description": "not a dead letter"}})
     def retry(run_id: _ID, body: Because, caller: Caller = admin) -> Done:
         """Replay a dead letter: its unfinished steps run again."""
+        views.require_run(store, run_id, caller.within)
         return Done(id=run_id, action="retry", steps=retry_run(rt, run_id, caller.name, body.reason))
 
     @router.post("/dead-letters/{run_id}/discard", responses={409: {"description": "not a dead letter"}})
     def discard(run_id: _ID, body: Because, caller: Caller = admin) -> Done:
         """Close a dead letter for good."""
+        views.require_run(store, run_id, caller.within)
         discard_run(rt, run_id, caller.name, body.reason)
         return Done(id=run_id, action="discard")
 
     @router.get("/quarantine")
-    def quarantine(page: Annotated[int, Query(ge=0, le=10_000)] = 0, _: Caller = viewer) -> QuarantineList:
+    def quarantine(
+        page: Annotated[int, Query(ge=0, le=10_000)] = 0, caller: Caller = viewer
+    ) -> QuarantineList:
         """Messages that could not become tickets, newest first, each with why: a page at a time."""
-        held, more = views.quarantined(store, page)
+        held, more = views.quarantined(store, page, caller.within)
         return QuarantineList(mail=held, more=more)
 
     @router.get("/quarantine/{delivery_id}", responses={404: {"description": "no such mail"}})
-    def mail(delivery_id: _ID, _: Caller = viewer) -> MailPreview:
+    def mail(delivery_id: _ID, caller: Caller = viewer) -> MailPreview:
         """A quarantined message's header fields and the start of its body, as text."""
-        found = views.quarantined_mail(store, delivery_id)
+        found = views.quarantined_mail(store, delivery_id, caller.within)
         if found is None:
             raise HTTPException(404, f"no mail {delivery_id}")
         delivery, shown = found
@@ -253,18 +267,21 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
     @router.post("/quarantine/{delivery_id}/release", responses={409: {"description": "not quarantined"}})
     def release(delivery_id: _ID, body: Because, caller: Caller = admin) -> Done:
         """Send a quarantined message to a worker to be made a ticket after all."""
+        views.require_delivery(store, delivery_id, caller.within)
         release_mail(rt, delivery_id, caller.name, body.reason)
         return Done(id=delivery_id, action="release")
 
     @router.post("/quarantine/{delivery_id}/drop", responses={409: {"description": "not quarantined"}})
     def drop(delivery_id: _ID, body: Because, caller: Caller = admin) -> Done:
         """Delete a quarantined message for good."""
+        views.require_delivery(store, delivery_id, caller.within)
         drop_mail(rt, delivery_id, caller.name, body.reason)
         return Done(id=delivery_id, action="drop")
 
     @router.get("/incidents")
-    def incidents(days: Annotated[int, Query(ge=1, le=366)] = 7, _: Caller = viewer) -> list[Incident]:
-        """Incidents with a report in the last `days`, latest report first, with their members."""
-        return store.incidents.recent(now() - timedelta(days=days), 200)
+    def incidents(days: Annotated[int, Query(ge=1, le=366)] = 7, caller: Caller = viewer) -> list[Incident]:
+        """Incidents with a report in the last `days`, latest report first, with their members (those
+        that came to the caller's mailboxes)."""
+        return views.incidents(store, days, caller.within)
 
     return router

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from console.actions import actions_router
 from console.api import api_router
 from console.auth import auth_router
 from console.limits import BodyLimit
@@ -78,6 +79,7 @@ def create_app(rt: Runtime, users: UsersFile) -> FastAPI:
     app.include_router(auth_router(gate, throttle, rt.store.operations, env, settings.console_session_s))
     app.include_router(api_router(rt, gate))
     app.include_router(pages_router(rt, gate, env))
+    app.include_router(actions_router(rt, gate))
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
 
     @app.get("/api/openapi.json", include_in_schema=False)

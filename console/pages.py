@@ -1,38 +1,25 @@
 """The console's pages: runs (filtered, searched, one in full), the review queue, dead letters,
-quarantine, incidents and the audit trail; each action a form posted with the session's CSRF token."""
+quarantine, incidents and the audit trail (the forms they post go to console/actions.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
 import jinja2
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
-from agent.autonomy import Decision, Edits
 from agent.mail_search import MailFilter, find_mail
-from agent.run import DeliveryOutcome, RunStatus, now
+from agent.run import DeliveryOutcome, RunStatus
 from agent.run_summary import category_of, summarize
-from console import views
+from console import actions, views
 from console.web import Caller, Gate, render, viewer_zone
-from tasks.operate import Refused, discard_run, drop_mail, release_mail, retry_run
-from tasks.review import decide
 from tools.taxonomy import taxonomy_for
 from workers.runtime import Runtime
 
 STATUSES: tuple[str, ...] = get_args(RunStatus)
 OUTCOMES: tuple[str, ...] = get_args(DeliveryOutcome)
-DONE = {  # what a finished action says on the page it returns to (codes, so a link cannot put words there)
-    "approved": "Approved: the run goes on.",
-    "rejected": "Rejected: the run is closed without its side effects.",
-    "retried": "Sent again.",
-    "discarded": "Discarded.",
-    "released": "Sent to a worker to be made a ticket; its delivery will say what it became.",
-    "dropped": "Deleted.",
-}
 
 
 def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
@@ -41,28 +28,16 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
     store = rt.store
 
     def page(request: Request, name: str, caller: Caller, status: int = 200, **context: Any) -> Response:
-        done = DONE.get(request.query_params.get("done", ""), "")
+        done = actions.DONE.get(request.query_params.get("done", ""), "")
         priorities = sorted(set(rt.tool_config.jira_priorities.values()))
         shared = {
             "categories": _categories(rt),
-            "mailboxes": sorted(rt.desks),
+            "mailboxes": [m for m in sorted(rt.desks) if caller.sees(m)],
             "priorities": priorities,
             "category_of": category_of,
             "summary_of": summarize,
         }
         return HTMLResponse(render(env, request, name, caller, done=done, **shared, **context), status)
-
-    async def act(
-        request: Request, needed: str, do: Callable[[Caller, dict[str, str]], None], back: str, done: str
-    ) -> Response:
-        form = {k: str(v) for k, v in (await request.form()).items()}
-        caller = gate.require(request, needed, form.get("csrf", ""))  # type: ignore[arg-type]
-        try:
-            do(caller, form)  # Refused (and NotDecided) answer 409: console/app.py
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise HTTPException(422, f"not a valid edit: {problems}") from None
-        return RedirectResponse(f"{back}?done={done}", status_code=303)
 
     @router.get("/")
     def home() -> Response:
@@ -88,6 +63,7 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
             since=start,
             until=end,
             text=q[:200],
+            within=caller.within,
         )
         found = views.find_runs(store, wanted, offset=max(0, page_no) * views.PAGE)
         form = {
@@ -102,7 +78,7 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
             request,
             "runs.html",
             caller,
-            live=views.live(store),
+            live=views.live(store, caller.within),
             found=found,
             form=form,
             statuses=STATUSES,
@@ -129,6 +105,7 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
             outcome=outcome if outcome in OUTCOMES else None,  # type: ignore[arg-type]
             since=start,
             until=end,
+            within=caller.within,
         )
         found = find_mail(store, wanted, offset=max(0, page_no) * views.PAGE, page=views.PAGE)
         form = {"sender": sender, "subject": subject, "issue": issue, "outcome": outcome}
@@ -144,9 +121,8 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
     @router.get("/runs/{run_id}")
     def run(request: Request, run_id: str) -> Response:
         caller = gate.require(request, "viewer")
-        shown = views.run_page(
-            store, run_id[:100], None if rt.tool_config.jira_dry_run else rt.tool_config.jira_url
-        )
+        jira_url = None if rt.tool_config.jira_dry_run else rt.tool_config.jira_url
+        shown = views.run_page(store, run_id[:100], jira_url, caller.within)
         if shown is None:
             raise HTTPException(404, f"no run {run_id[:100]}")
         return page(
@@ -163,100 +139,34 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
             request,
             "review.html",
             caller,
-            queue=views.review_queue(store),
+            queue=views.review_queue(store, caller.within),
             policy=rt.policy,
         )
-
-    @router.post("/review/{run_id}/approve")
-    async def approve(request: Request, run_id: str) -> Response:
-        def do(caller: Caller, form: dict[str, str]) -> None:
-            fields = {
-                k: form.get(k, "").strip() or None for k in ("category", "urgency", "priority", "summary")
-            }
-            edits = Edits.model_validate(fields)
-            decide(
-                rt,
-                run_id,
-                Decision(
-                    action="approve",
-                    by=caller.name,
-                    reason=form.get("reason", "")[:500],
-                    at=now(),
-                    edits=edits,
-                ),
-            )
-
-        return await act(request, "approver", do, "/review", "approved")
-
-    @router.post("/review/{run_id}/reject")
-    async def reject(request: Request, run_id: str) -> Response:
-        def do(caller: Caller, form: dict[str, str]) -> None:
-            reason = _reason(form)
-            decide(rt, run_id, Decision(action="reject", by=caller.name, reason=reason, at=now()))
-
-        return await act(request, "approver", do, "/review", "rejected")
 
     @router.get("/dead-letters")
     def dead_letters(request: Request) -> Response:
         caller = gate.require(request, "viewer")
-        return page(request, "dead_letters.html", caller, letters=store.runs.dead_letters())
-
-    @router.post("/dead-letters/{run_id}/retry")
-    async def retry(request: Request, run_id: str) -> Response:
-        def do(caller: Caller, form: dict[str, str]) -> None:
-            retry_run(rt, run_id, caller.name, form.get("reason", "")[:500] or "replayed from the console")
-
-        return await act(request, "admin", do, "/dead-letters", "retried")
-
-    @router.post("/dead-letters/{run_id}/discard")
-    async def discard(request: Request, run_id: str) -> Response:
-        return await act(
-            request,
-            "admin",
-            lambda c, f: discard_run(rt, run_id, c.name, _reason(f)),
-            "/dead-letters",
-            "discarded",
-        )
+        return page(request, "dead_letters.html", caller, letters=store.runs.dead_letters(caller.within))
 
     @router.get("/quarantine")
     def quarantine(request: Request, page_no: int = 0) -> Response:
         caller = gate.require(request, "viewer")
-        held, more = views.quarantined(store, page_no)
+        held, more = views.quarantined(store, page_no, caller.within)
         shown: dict[str, Any] = {"held": held, "more": more, "page_no": max(0, page_no), "form": {}}
         return page(request, "quarantine.html", caller, **shown)
 
     @router.get("/quarantine/{delivery_id}")
     def mail(request: Request, delivery_id: str) -> Response:
         caller = gate.require(request, "viewer")
-        found = views.quarantined_mail(store, delivery_id[:100])
+        found = views.quarantined_mail(store, delivery_id[:100], caller.within)
         if found is None:
             raise HTTPException(404, f"no mail {delivery_id[:100]}")
         return page(request, "mail.html", caller, delivery=found[0], shown=found[1])
 
-    @router.post("/quarantine/{delivery_id}/release")
-    async def release(request: Request, delivery_id: str) -> Response:
-        return await act(
-            request,
-            "admin",
-            lambda c, f: release_mail(rt, delivery_id, c.name, _reason(f)),
-            "/quarantine",
-            "released",
-        )
-
-    @router.post("/quarantine/{delivery_id}/drop")
-    async def drop(request: Request, delivery_id: str) -> Response:
-        return await act(
-            request,
-            "admin",
-            lambda c, f: drop_mail(rt, delivery_id, c.name, _reason(f)),
-            "/quarantine",
-            "dropped",
-        )
-
     @router.get("/incidents")
     def incidents(request: Request, days: int = 7) -> Response:
         caller = gate.require(request, "viewer")
-        found = store.incidents.recent(now() - timedelta(days=min(max(days, 1), 366)), 200)
+        found = views.incidents(store, days, caller.within)
         return page(
             request, "incidents.html", caller, incidents=found, days=days, memory=rt.memory is not None
         )
@@ -264,16 +174,13 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
     @router.get("/audit")
     def audit(request: Request) -> Response:
         caller = gate.require(request, "admin")
+        if caller.within is not None:
+            raise HTTPException(
+                403, f"{caller.name} is an admin of some mailboxes; the audit trail spans all"
+            )
         return page(request, "audit.html", caller, entries=store.operations.audit_trail(500))
 
     return router
-
-
-def _reason(form: dict[str, str]) -> str:
-    reason = form.get("reason", "").strip()[:500]
-    if not reason:
-        raise Refused("say why (the reason is kept in the audit trail)")
-    return reason
 
 
 def _days(since: str, until: str, zone: Any) -> tuple[datetime | None, datetime | None]:

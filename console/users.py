@@ -11,7 +11,7 @@ import secrets
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from argon2 import PasswordHasher
@@ -25,6 +25,9 @@ _RANK: dict[str, int] = {"viewer": 0, "approver": 1, "admin": 2}
 # argon2id, memory-hard: 64 MiB and 3 passes per guess (RFC 9106's second recommended option).
 HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 _NAME = r"^[A-Za-z0-9_.@-]{1,64}$"
+MailboxNames = Annotated[
+    list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]], Field(min_length=1)
+]
 
 
 class DirectoryError(Exception):
@@ -32,23 +35,27 @@ class DirectoryError(Exception):
 
 
 class User(BaseModel):
-    """A person who logs in: a name, a role and the argon2id hash of their password."""
+    """A person who logs in: a name, a role, the argon2id hash of their password, and the mailboxes
+    their role is limited to (None: every mailbox)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=_NAME)
     role: Role
     password_hash: str = Field(pattern=r"^\$argon2id\$")
+    mailboxes: MailboxNames | None = None
 
 
 class ApiToken(BaseModel):
-    """Automation's credential: a name (the audit trail's `by`), a role and the token's SHA-256."""
+    """Automation's credential: a name (the audit trail's `by`), a role, the token's SHA-256, and the
+    mailboxes its role is limited to (None: every mailbox)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=_NAME)
     role: Role
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    mailboxes: MailboxNames | None = None
 
 
 class Directory(BaseModel):
@@ -168,20 +175,21 @@ def _where(data: Mapping[str, Any], error: Any) -> str:
     return f"{'.'.join(str(p) for p in loc) or 'the file'}: {error['msg']}"
 
 
-def add_user(path: Path, name: str, role: Role, password: str) -> None:
-    """Add a user to the users file, or set an existing user's role and password (the file is created
-    when missing, readable by its owner only)."""
-    user = User(name=name, role=role, password_hash=HASHER.hash(password))
+def add_user(path: Path, name: str, role: Role, password: str, mailboxes: list[str] | None = None) -> None:
+    """Add a user to the users file, or set an existing user's role, mailboxes and password (the file is
+    created when missing, readable by its owner only)."""
+    user = User(name=name, role=role, password_hash=HASHER.hash(password), mailboxes=mailboxes)
     existing = load_directory(path) if path.exists() else Directory()
     users = [u for u in existing.users if u.name != name] + [user]
     _write(path, existing.model_copy(update={"users": users}))
 
 
-def add_token(path: Path, name: str, role: Role) -> str:
+def add_token(path: Path, name: str, role: Role, mailboxes: list[str] | None = None) -> str:
     """Add an API token to the users file (replacing one of that name); return the token, shown once."""
     token, digest = new_token()
     existing = load_directory(path) if path.exists() else Directory()
-    tokens = [t for t in existing.tokens if t.name != name] + [ApiToken(name=name, role=role, sha256=digest)]
+    fresh = ApiToken(name=name, role=role, sha256=digest, mailboxes=mailboxes)
+    tokens = [t for t in existing.tokens if t.name != name] + [fresh]
     _write(path, existing.model_copy(update={"tokens": tokens}))
     return token
 
@@ -218,5 +226,5 @@ def _write(path: Path, directory: Directory) -> None:
     staged = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text + yaml.safe_dump(directory.model_dump(), sort_keys=False))
+        out.write(text + yaml.safe_dump(directory.model_dump(exclude_none=True), sort_keys=False))
     os.replace(staged, path)

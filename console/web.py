@@ -16,6 +16,7 @@ import jinja2
 from fastapi import HTTPException, Request
 from markupsafe import Markup
 
+from agent.store.run_listing import Within
 from console.sessions import Session, Sessions
 from console.users import Role, UsersFile, allowed, password_mark
 
@@ -27,15 +28,21 @@ _HERE = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class Caller:
-    """Who sent a request: a logged-in person (with their session) or an API token (session None)."""
+    """Who sent a request: a logged-in person (with their session) or an API token (session None), and
+    the mailboxes their role is limited to (None: every mailbox)."""
 
     name: str
     role: str
     session: Session | None
+    within: Within = None
 
     def may(self, needed: Role) -> bool:
         """True when the caller's role allows what needs `needed`."""
         return allowed(self.role, needed)
+
+    def sees(self, mailbox: str) -> bool:
+        """True when the caller may see and act on what came to `mailbox`."""
+        return self.within is None or mailbox in self.within
 
 
 class LoginNeeded(Exception):
@@ -60,12 +67,13 @@ class Gate:
         scheme, _, credential = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and credential:
             token = self.users.current().token(credential.strip())
-            return Caller(token.name, token.role, None) if token else None
+            return Caller(token.name, token.role, None, _within(token.mailboxes)) if token else None
         session = self.sessions.find(request.cookies.get(self.cookie_name, ""))
         user = self.users.current().user(session.user) if session is not None else None
         if session is None or user is None or session.mark != password_mark(user):
             return None  # a removed user, or one whose password changed, is logged out
-        return Caller(session.user, user.role, session)  # the role as the users file says now
+        # the role and mailboxes as the users file says now
+        return Caller(session.user, user.role, session, _within(user.mailboxes))
 
     def require(self, request: Request, needed: Role, csrf: str | None = None) -> Caller:
         """The caller if they may do what needs `needed`. A state-changing request from a session must
@@ -80,6 +88,10 @@ class Gate:
         if not found.may(needed):
             raise HTTPException(403, f"{found.name} is a {found.role}; this needs the {needed} role")
         return found
+
+
+def _within(mailboxes: list[str] | None) -> Within:
+    return None if mailboxes is None else frozenset(mailboxes)
 
 
 def viewer_zone(request: Request) -> ZoneInfo:

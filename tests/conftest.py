@@ -79,11 +79,12 @@ class Pipeline:
     settings: Settings
     store: RunStore
 
-    def feed(self, maildir: Path) -> list[Delivery]:
-        """Poll a Maildir through the real ingest path; return the deliveries it recorded."""
+    def feed(self, maildir: Path, mailbox: str = "default") -> list[Delivery]:
+        """Poll a Maildir (the desk's `mailbox`) through the real ingest path; return the deliveries it
+        recorded."""
         from tasks.ingest import poll_source
 
-        source = MaildirSource(maildir)
+        source = MaildirSource(maildir, mailbox=mailbox)
         keys = [d.key for d in source.pending()]
         poll_source(source)
         by_key = {d.key: d for d in self.store.deliveries.recent(limit=10_000) if d.source == source.name}

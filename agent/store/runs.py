@@ -22,6 +22,7 @@ from agent.planner import Planned
 from agent.run import Observation, Run, RunStatus, StepState, now
 from agent.store.codec import as_text
 from agent.store.run_layout import parse_run
+from agent.store.run_listing import RunListing
 from agent.store.run_scripts import ADVANCE, CREATE, FINISH, START
 from inbox.ticket import Ticket
 from tools.llm import Usage
@@ -48,8 +49,9 @@ class Progress:
         return self.outcome == 2
 
 
-class Runs:
-    """Create, read and advance runs; the dead-letter list; the operator's reopen and discard."""
+class Runs(RunListing):
+    """Create, read and advance runs; the dead-letter list; the operator's reopen and discard. The lists
+    of runs (newest, a page, counts by status, dead letters) come from RunListing."""
 
     def __init__(self, client: redis.Redis, keys: Keys, retention_s: int) -> None:
         self.redis, self.keys, self.retention_s = client, keys, retention_s
@@ -61,7 +63,12 @@ class Runs:
     def create(self, run_id: str, ticket: Ticket) -> bool:
         """Create a run for a ticket; False when it exists already (a redelivered ingest)."""
         created = now()
-        fields = {"ticket": ticket.model_dump_json(), "status": "planning", "created_at": created.isoformat()}
+        fields = {
+            "ticket": ticket.model_dump_json(),
+            "status": "planning",
+            "created_at": created.isoformat(),
+            "mailbox": ticket.mailbox,  # read alone by the lists for a user limited to mailboxes
+        }
         args: list[str | int] = [self.retention_s, *(x for kv in fields.items() for x in kv)]
         if not self._create(keys=[self.keys.run(run_id)], args=args):
             return False
@@ -71,10 +78,6 @@ class Runs:
         pipe.zremrangebyscore(self.keys.runs, 0, created.timestamp() - self.retention_s)
         pipe.execute()
         return True
-
-    def get(self, run_id: str) -> Run | None:
-        """Load a whole run, or None if it does not exist (or has expired)."""
-        return parse_run(run_id, self.redis.hgetall(self.keys.run(run_id)))
 
     def start_step(self, run_id: str, step_id: str, running: StepState) -> tuple[Run | None, bool]:
         """Load a run and, if the step was never attempted and the run is running, store `running` as its
@@ -217,39 +220,6 @@ class Runs:
         keys = [self.keys.run(run_id), self.keys.active_runs, self.keys.dead_letters]
         args: list[str | float] = [finished.isoformat(), status, error or "", finished.timestamp(), run_id]
         return bool(self._finish(keys=keys, args=args))
-
-    def recent(self, limit: int = 20) -> list[Run]:
-        """The newest runs, newest first."""
-        ids = [as_text(i) for i in self.redis.zrevrange(self.keys.runs, 0, limit - 1)]
-        return [r for r in (self.get(i) for i in ids) if r is not None]
-
-    def page(self, newest: float, oldest: float, offset: int, count: int) -> list[Run]:
-        """Runs created between two times (unix seconds), newest first, `count` of them from `offset`:
-        one round trip for the ids and one for the runs."""
-        ids = [as_text(i) for i in self.redis.zrevrangebyscore(self.keys.runs, newest, oldest, start=offset,
-                                                              num=count)]  # fmt: skip
-        pipe = self.redis.pipeline(transaction=False)
-        for run_id in ids:
-            pipe.hgetall(self.keys.run(run_id))
-        return [r for r in map(parse_run, ids, pipe.execute() if ids else []) if r is not None]
-
-    def status_counts(self, since: float, limit: int = 10_000) -> dict[str, int]:
-        """How many runs created since `since` (unix seconds) are in each status: the newest `limit` of
-        them, two round trips."""
-        ids = self.redis.zrevrangebyscore(self.keys.runs, "+inf", since, start=0, num=limit)
-        pipe = self.redis.pipeline(transaction=False)
-        for run_id in ids:
-            pipe.hget(self.keys.run(as_text(run_id)), "status")
-        counts: dict[str, int] = {}
-        for status in pipe.execute() if ids else []:
-            if status is not None:
-                counts[as_text(status)] = counts.get(as_text(status), 0) + 1
-        return counts
-
-    def dead_letters(self) -> list[Run]:
-        """Runs in the dead-letter list, oldest first."""
-        ids = [as_text(i) for i in self.redis.zrange(self.keys.dead_letters, 0, -1)]
-        return [r for r in (self.get(i) for i in ids) if r is not None]
 
     def reopen(self, run_id: str) -> list[str]:
         """Take a dead-lettered run back: unfinished steps start afresh; returns their ids."""

@@ -111,7 +111,8 @@ def test_a_viewer_reads_but_every_write_is_refused_403(app: FastAPI, people: Peo
         assert vera.post(path, data={"csrf": csrf, "reason": "x"}).status_code == 403, path
     bot = {"Authorization": f"Bearer {people.tokens['viewer']}"}
     with TestClient(app, base_url="https://testserver") as client:
-        assert client.get("/api/me", headers=bot).json() == {"name": "bot-viewer", "role": "viewer"}
+        me = {"name": "bot-viewer", "role": "viewer", "mailboxes": None}
+        assert client.get("/api/me", headers=bot).json() == me
         for method, path in api_routes(app):
             if method == "POST":
                 assert client.post(path, headers=bot, json={"reason": "x"}).status_code == 403, path
