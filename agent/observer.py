@@ -76,21 +76,21 @@ class Observer:
     """Shows a model a run's results and asks what to add; the answer is checked as a whole plan."""
 
     def __init__(
-        self, llm: LLM, catalog: Mapping[str, Tool[Any, Any]], kb: KnowledgeSearch | None, *,
-        max_steps: int, max_repairs: int,
-    ) -> None:  # fmt: skip
-        self.llm, self.catalog, self.kb = llm, catalog, kb
+        self, llm: LLM, catalog: Mapping[str, Tool[Any, Any]], *, max_steps: int, max_repairs: int
+    ) -> None:
+        self.llm, self.catalog = llm, catalog
         self.max_steps, self.max_repairs = max_steps, max_repairs
         template = string.Template((PROMPTS / f"{PROMPT_VERSION}.txt").read_text())
         self.system_prompt = template.substitute(catalog_for_prompt(catalog))
 
-    def extend(self, run: Run) -> Extension:
-        """Ask the model what the run's results call for; the steps it adds, or why there are none."""
+    def extend(self, run: Run, kb: KnowledgeSearch | None) -> Extension:
+        """Ask the model what the run's results call for, with what `kb` (the run's mailbox's knowledge
+        base) holds for it; the steps it adds, or why there are none."""
         assert run.plan is not None, "a run is observed after its plan ran"
         room = self.max_steps - len(run.plan.steps)
         if room <= 0:
             return Extension([], "nothing", [f"the plan has {len(run.plan.steps)} steps: no room for more"])
-        knowledge, notes = self._knowledge(run)
+        knowledge, notes = _knowledge(run, kb)
         messages = [
             {"role": "system", "content": self.system_prompt},
             {"role": "user", "content": (
@@ -110,19 +110,26 @@ class Observer:
         asked = ask_for_plan(self.llm, messages, schema, "observe", check, self.max_repairs)
         return _extension(asked, notes)
 
-    def _knowledge(self, run: Run) -> tuple[str, list[str]]:
-        """The best articles for the ticket as a model sees them, and a note when none could be looked
-        up."""
-        if self.kb is None:
-            return "no knowledge base is configured", []
-        try:
-            found = self.kb.search(f"{run.ticket.subject}\n{run.ticket.body}", ARTICLES)
-        except MemoryUnavailable as exc:
-            log.warning("observe: knowledge base unavailable run=%s: %s", run.id, exc)
-            return "the knowledge base could not be searched", [f"knowledge base unavailable: {exc}"]
-        articles = [{"path": a.path, "title": a.title[:200], "similarity": round(a.similarity, 3),
-                     "answers_it": a.similarity >= self.kb.relevant} for a in found]  # fmt: skip
-        return json.dumps(articles, ensure_ascii=False), []
+
+def _knowledge(run: Run, kb: KnowledgeSearch | None) -> tuple[str, list[str]]:
+    """The best articles for the ticket as a model sees them, and a note when none could be looked up."""
+    if kb is None:
+        return "no knowledge base is configured", []
+    try:
+        found = kb.search(f"{run.ticket.subject}\n{run.ticket.body}", ARTICLES)
+    except MemoryUnavailable as exc:
+        log.warning("observe: knowledge base unavailable run=%s: %s", run.id, exc)
+        return "the knowledge base could not be searched", [f"knowledge base unavailable: {exc}"]
+    articles = [
+        {
+            "path": a.path,
+            "title": a.title[:200],
+            "similarity": round(a.similarity, 3),
+            "answers_it": a.similarity >= kb.relevant,
+        }
+        for a in found
+    ]
+    return json.dumps(articles, ensure_ascii=False), []
 
 
 def _extension(asked: Asked, notes: list[str]) -> Extension:

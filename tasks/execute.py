@@ -182,19 +182,20 @@ def _attempt(
     rt: Runtime, run: Run, step: Step, tool: Tool[Any, Any]
 ) -> tuple[dict[str, Any], Exception | None, float]:
     """Call the tool once with its time limit: (its result, or the error it raised; the seconds it took)."""
+    desk = rt.desk(run.ticket.mailbox)
     ctx = ToolContext(
         run.id,
         run.ticket.id,
         step.id,
         rt.store.ledger,
-        rt.desk(run.ticket.mailbox).tool_config,
+        desk.tool_config,
         llm=rt.llm,
         usage=_Usage(rt.store.runs),
         hard_timeout_s=time_limits(tool)[1],
         memory=rt.memory,
         incidents=rt.store.incidents if rt.incidents else None,
         files=StoredMail(rt.store, rt.settings.file_limits()),
-        kb=rt.kb,
+        kb=desk.kb,
         pacer=rt.pacer,
         sender_doubt=run.ticket.sender_doubt,
         sender_authenticated=run.ticket.sender_authenticated,

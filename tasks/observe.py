@@ -52,7 +52,7 @@ def _extend(rt: Runtime, run: Run) -> Extension:
     if rt.observer is None:
         return Extension([], "nothing", ["this worker has no observer (TRIAGE_OBSERVE_ROUNDS=0 or no LLM)"])
     try:
-        return rt.observer.extend(run)
+        return rt.observer.extend(run, rt.desk(run.ticket.mailbox).kb)
     except Exception as exc:  # an observer's bug must not leave the run open: it closes, and says why
         log.exception("observer failed run=%s", run.id)
         return Extension([], "rejected", [f"the observer failed: {type(exc).__name__}: {exc}"])

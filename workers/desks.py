@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.autonomy import Policy, PolicyError, load_policy
+from agent.memory.chroma import Memory
+from agent.memory.kb import KnowledgeBase
 from inbox.imap import CursorStore, ImapSource
 from inbox.maildir import MaildirSource
 from inbox.source import MailSource
 from tools.base import ToolConfig
+from tools.kb_port import KnowledgeSearch
 from tools.taxonomy import taxonomy_for
 from workers.mailboxes import MailboxesError, MailboxSpec, load_mailboxes
 from workers.settings import ConfigError, Settings
@@ -28,11 +31,13 @@ class Desk:
     policy: Policy | None
     weight: float = 1.0
     spec: MailboxSpec | None = None  # None: the desk of the TRIAGE_* settings alone
+    kb: KnowledgeSearch | None = None  # its knowledge base (drafts, the observer's look)
 
 
-def build_desks(settings: Settings, default: Desk) -> dict[str, Desk]:
+def build_desks(settings: Settings, default: Desk, memory: Memory | None = None) -> dict[str, Desk]:
     """A desk per mailbox of TRIAGE_MAILBOXES_PATH, over the default desk (the TRIAGE_* settings'); none
-    without the file. ConfigError names what is wrong."""
+    without the file. A mailbox's knowledge base is indexed in `memory`, in a collection of its own.
+    ConfigError names what is wrong."""
     desks: dict[str, Desk] = {}
     if settings.mailboxes_path is None:
         return desks
@@ -44,8 +49,17 @@ def build_desks(settings: Settings, default: Desk) -> dict[str, Desk]:
         config = default.tool_config.model_copy(update=spec.tool_overrides())
         where = f"TRIAGE_MAILBOXES_PATH: mailbox {spec.name!r}: policy"
         policy = policy_from(spec.policy, config.categories_file, where) if spec.policy else default.policy
-        desks[spec.name] = Desk(spec.name, config, policy, spec.weight, spec)
+        kb = _knowledge_base(spec, memory) if spec.knowledge_base else default.kb
+        desks[spec.name] = Desk(spec.name, config, policy, spec.weight, spec, kb)
     return desks
+
+
+def _knowledge_base(spec: MailboxSpec, memory: Memory | None) -> KnowledgeBase:
+    if memory is None or spec.knowledge_base is None:
+        raise ConfigError(
+            f"TRIAGE_MAILBOXES_PATH: mailbox {spec.name!r}: knowledge_base needs TRIAGE_MEMORY=on"
+        )
+    return KnowledgeBase(memory, spec.knowledge_base, f"kb-{spec.name}")
 
 
 def policy_from(

@@ -69,6 +69,7 @@ class MailboxSpec(BaseModel):
     ack_from_name: str | None = None
     ack_signature: str | None = None
     ack_templates_dir: Path | None = None
+    knowledge_base: Path | None = Field(None, description="its folder of Markdown articles (needs memory)")
     weight: float = Field(1.0, gt=0, le=100)
 
     @model_validator(mode="after")
@@ -131,7 +132,7 @@ def load_mailboxes(path: Path) -> list[MailboxSpec]:
     except ValidationError as exc:
         raise MailboxesError(f"{path}: {_described(exc, data)}") from None
     for mailbox in found:
-        for field in ("categories_file", "policy", "ack_templates_dir"):
+        for field in ("categories_file", "policy", "ack_templates_dir", "knowledge_base"):
             named = getattr(mailbox, field)
             if named is not None and not named.exists():
                 raise MailboxesError(f"{path}: mailbox {mailbox.name!r}: {field} {named} does not exist")

@@ -51,13 +51,12 @@ class Runtime:
     def desk(self, mailbox: str) -> Desk:
         """The desk of a ticket's mailbox: the file's, else the TRIAGE_* settings' own (the default mailbox,
         and a mailbox the file no longer names: its tickets still finish, the way the settings say)."""
-        return self.desks.get(mailbox) or Desk(DEFAULT_DESK, self.tool_config, self.policy)
+        return self.desks.get(mailbox) or Desk(DEFAULT_DESK, self.tool_config, self.policy, kb=self.kb)
 
     def rules(self) -> RulePlanner:
         """The rule planner as this runtime configures it (memory, incidents, acknowledgements, drafts)."""
-        return rule_planner(
-            self.memory is not None, self.incidents, self.settings.ack == "on", self.kb is not None
-        )
+        drafts = self.kb is not None or any(d.kb is not None for d in self.desks.values())
+        return rule_planner(self.memory is not None, self.incidents, self.settings.ack == "on", drafts)
 
     def observing(self, planner: str) -> tuple[int, float]:
         """(rounds, seconds per look) in which a run planned by `planner` is looked at again before it
@@ -95,22 +94,23 @@ def build_runtime(settings: Settings) -> Runtime:
     incidents = memory is not None and settings.incidents == "on"
     acknowledge = settings.ack == "on"
     kb = knowledge_base_of(settings, memory)
-    planner: Planner = rule_planner(memory is not None, incidents, acknowledge, kb is not None)
+    tool_config = settings.tool_config()
+    policy = policy_from(settings.policy_path, tool_config.categories_file)
+    desks = build_desks(settings, Desk(DEFAULT_DESK, tool_config, policy, kb=kb), memory)
+    drafts = kb is not None or any(d.kb is not None for d in desks.values())
+    planner: Planner = rule_planner(memory is not None, incidents, acknowledge, drafts)
     observer = None
     if llm is not None:  # it is not offered a memory (nor incidents) it does not have
         absent = {remember_ticket.name, remember_reply.name} if memory is None else set()
         absent |= set() if incidents else {link_incident.name}
         absent |= set() if acknowledge else {"acknowledge"}
-        absent |= set() if kb is not None else {"draft_reply"}
+        absent |= set() if drafts else {"draft_reply"}
         offered = {n: t for n, t in catalog.items() if n not in absent}
-        planner = LLMPlanner(llm, offered, max_steps=settings.max_plan_steps,
-                             max_repairs=settings.llm_max_repairs, fallback=planner)  # fmt: skip
+        most, repairs = settings.max_plan_steps, settings.llm_max_repairs
+        planner = LLMPlanner(llm, offered, max_steps=most, max_repairs=repairs, fallback=planner)
         if settings.observe_rounds:
-            observer = Observer(llm, offered, kb, max_steps=settings.max_plan_steps,
-                                max_repairs=settings.llm_max_repairs)  # fmt: skip
+            observer = Observer(llm, offered, max_steps=most, max_repairs=repairs)
     jira_client.pace_with(pacer)
-    tool_config = settings.tool_config()
-    default = Desk(DEFAULT_DESK, tool_config, policy_from(settings.policy_path, tool_config.categories_file))
     return Runtime(
         settings=settings,
         store=store,
@@ -120,11 +120,11 @@ def build_runtime(settings: Settings) -> Runtime:
         depths=QueueDepths(settings, store.health),
         llm=llm if settings.llm_tools else None,
         memory=memory,
-        policy=default.policy,
+        policy=policy,
         kb=kb,
         observer=observer,
         pacer=pacer,
-        desks=build_desks(settings, default),
+        desks=desks,
     )
 
 

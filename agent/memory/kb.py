@@ -28,10 +28,11 @@ def parse_article(text: str, fallback_title: str) -> tuple[str, str]:
 
 
 class KnowledgeBase:
-    """Search the articles of a folder, indexing what changed first."""
+    """Search the articles of a folder, indexing what changed first, in a Chroma collection of its own
+    (`kb` for TRIAGE_KB_PATH's, `kb-<mailbox>` for a mailbox's)."""
 
-    def __init__(self, memory: Memory, folder: Path) -> None:
-        self.memory, self.folder = memory, folder
+    def __init__(self, memory: Memory, folder: Path, collection: str = "kb") -> None:
+        self.memory, self.folder, self.name = memory, folder, collection
         self._seen: tuple[tuple[str, float, int], ...] | None = None
         self._lock = threading.Lock()
 
@@ -105,9 +106,9 @@ class KnowledgeBase:
 
     def _call(self, what: str, fn: str, **kwargs: Any) -> Any:
         try:
-            return getattr(self.memory.collection("kb"), fn)(**kwargs)
+            return getattr(self.memory.collection(self.name), fn)(**kwargs)
         except MemoryUnavailable:
             raise
         except Exception as exc:
-            self.memory.forget_collection("kb")
+            self.memory.forget_collection(self.name)
             raise MemoryUnavailable(f"knowledge base: {what} failed: {type(exc).__name__}: {exc}") from exc

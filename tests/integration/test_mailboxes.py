@@ -1,12 +1,13 @@
 """One fleet serves several mailboxes: a real worker polls each mailbox of the mailboxes file, and each
-mailbox's tickets go to its own Jira project, are acknowledged from its own address, and are held by
-its own policy; the other mailbox's identical mail is not."""
+mailbox's tickets go to its own Jira project, are acknowledged from its own address, are held by its own
+policy (the other mailbox's identical mail is not) and drafted from its own knowledge base."""
 
 from __future__ import annotations
 
 import email
 import json
 import os
+import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from agent.run import Run
 from agent.store import RunStore
 from tests.jira_server import FakeJira, running_jira
-from tests.support import TRIAGE, email_bytes, wait_for
+from tests.support import ROOT, TRIAGE, email_bytes, wait_for
 from tests.worker_processes import deliver, worker_fleet
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -124,3 +125,57 @@ def test_each_mailbox_has_its_project_its_acknowledgements_and_its_policy(
         runs["support", "vip"].id: "help@acme.example",
         runs["billing", "customer"].id: "Acme Billing <billing@acme.example>",
     }
+
+
+def test_each_mailbox_drafts_from_its_own_knowledge_base(redis_url: str, tmp_path: Path) -> None:
+    """Support's articles answer support's mail, billing's answer billing's: the same question about a
+    double charge gets billing's article at billing and no draft at support, whose folder has none."""
+    for desk, article in (("support", "password-reset.md"), ("billing", "charged-twice.md")):
+        (tmp_path / f"kb-{desk}").mkdir()
+        shutil.copy(ROOT / "examples" / "kb" / article, tmp_path / f"kb-{desk}" / article)
+    path = tmp_path / "mailboxes.yaml"
+    path.write_text(
+        f"""mailboxes:
+  - name: support
+    maildir: {maildir(tmp_path / "support")}
+    knowledge_base: {tmp_path / "kb-support"}
+  - name: billing
+    maildir: {maildir(tmp_path / "billing")}
+    knowledge_base: {tmp_path / "kb-billing"}
+"""
+    )
+    charged = "I was charged twice for my subscription this month: two identical charges on my card."
+    mail = {
+        ("billing", "charged"): ("Charged twice", charged),
+        ("support", "charged"): ("Charged twice", charged),
+        ("support", "reset"): ("Password reset", "I asked for a password reset but the email never arrives."),
+    }
+    settings = {
+        "mailboxes_path": str(path),
+        "memory": "on",
+        "memory_path": str(tmp_path / "memory"),
+        "memory_embedder": "hashed",
+    }
+    with worker_fleet(redis_url, tmp_path, ("all",), pool="threads", **settings) as fleet:
+        for (mailbox, what), (subject, body) in mail.items():
+            raw = email_bytes(subject=subject, body=body, message_id=f"<{uuid.uuid4().hex}@x>")
+            deliver(tmp_path / mailbox, f"1800000000.{mailbox}-{what}.mx", raw)
+        drafts = {
+            (mailbox, what): wait_for(
+                lambda k=f"1800000000.{mailbox}-{what}.mx": settled(fleet.store, k), 90, f"{mailbox} {what}"
+            )
+            .steps["draft"]
+            .result
+            for mailbox, what in mail
+        }  # type: ignore[misc]
+
+    def source(result: dict[str, object] | None) -> str | None:
+        sources = (result or {}).get("sources") or []
+        return Path(str(sources[0])).name if isinstance(sources, list) and sources else None
+
+    assert {k: source(r) for k, r in drafts.items()} == {
+        ("billing", "charged"): "charged-twice.md",
+        ("support", "charged"): None,  # billing's article is not support's to use
+        ("support", "reset"): "password-reset.md",
+    }
+    assert "no article close enough" in str((drafts["support", "charged"] or {}).get("skipped"))

@@ -77,10 +77,21 @@ def world(
     kb = KnowledgeBase(memory, tmp_path / "kb")
     with running_jira(FakeJira()) as jira, running_openai(FakeOpenAI(default=model)) as openai:
         point_at_jira(jira)
-        llm = OpenAICompatibleLLM(llm_config(base_url=openai.url, api_key="test", model="gpt-4o-mini",
-                                             timeout_s=5, max_transport_retries=1))  # fmt: skip
-        swap_runtime(planner=LLMPlanner(llm, CATALOG, max_steps=10, max_repairs=1), llm=llm, memory=memory,
-                     kb=kb, observer=Observer(llm, CATALOG, kb, max_steps=10, max_repairs=1))  # fmt: skip
+        config = llm_config(
+            base_url=openai.url,
+            api_key="test",
+            model="gpt-4o-mini",
+            timeout_s=5,
+            max_transport_retries=1,
+        )
+        llm = OpenAICompatibleLLM(config)
+        swap_runtime(
+            planner=LLMPlanner(llm, CATALOG, max_steps=10, max_repairs=1),
+            llm=llm,
+            memory=memory,
+            kb=kb,
+            observer=Observer(llm, CATALOG, max_steps=10, max_repairs=1),
+        )
         yield jira, openai
 
 
