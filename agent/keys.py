@@ -166,6 +166,11 @@ class Keys:
         return f"{self.prefix}fair-waiting"
 
     @property
+    def fair_counts(self) -> str:
+        """Hash: mailbox -> how many of its runs wait for their turn (what the metrics read per scrape)."""
+        return f"{self.prefix}fair-counts"
+
+    @property
     def fair_mailboxes(self) -> str:
         """Sorted set: the mailboxes with waiting runs, by virtual time (agent/store/fair_share.py)."""
         return f"{self.prefix}fair-mailboxes"

@@ -16,23 +16,24 @@ frees its place, and the next turn is taken then.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any
 
 import redis
 
 from agent.keys import Keys
 from agent.store.codec import as_text
 
-# KEYS: waiting (hash run -> tenant), mailboxes (zset), weights (hash), clock (hash).
+# KEYS: waiting (hash run -> tenant), mailboxes (zset), weights (hash), clock (hash), counts (hash).
 # ARGV: the fair-share key prefix, run id, mailbox, its weight, domain, its weight.
 # Returns 1 when the run now waits, 0 when it already did.
 PUSH = """
-local waiting, mailboxes, weights, clock = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local waiting, mailboxes, weights, clock, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prefix, run, mailbox, domain = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 if redis.call('HEXISTS', waiting, run) == 1 then return 0 end
 local tenant = mailbox .. '\\n' .. domain
 redis.call('HSET', waiting, run, tenant)
+redis.call('HINCRBY', counts, mailbox, 1)
 redis.call('RPUSH', prefix .. 'runs:' .. tenant, run)
 local domains = prefix .. 'domains:' .. mailbox
 if not redis.call('ZSCORE', domains, domain) then
@@ -46,11 +47,12 @@ end
 return 1
 """
 
-# KEYS: waiting, mailboxes, weights, clock, running (zset run -> ms admitted).
+# KEYS: waiting, mailboxes, weights, clock, counts, running (zset run -> ms admitted).
 # ARGV: the fair-share key prefix, the most runs in flight. Returns the run whose turn it is, or nil when
 # none waits or the runs in flight are at the most.
 TAKE = """
-local waiting, mailboxes, weights, clock, running = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local waiting, mailboxes, weights, clock = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local counts, running = KEYS[5], KEYS[6]
 local prefix = ARGV[1]
 if redis.call('ZCARD', running) >= tonumber(ARGV[2]) then return nil end
 -- A mailbox or domain that took a turn: out of its set when it has nothing left, else one over its weight on.
@@ -82,6 +84,7 @@ while true do
     moved_on(mailboxes, mailbox, mailbox_time, mailbox, redis.call('ZCARD', domains) == 0)
     if run then
       redis.call('HDEL', waiting, run)
+      if redis.call('HINCRBY', counts, mailbox, -1) <= 0 then redis.call('HDEL', counts, mailbox) end
       local now = redis.call('TIME')
       redis.call('ZADD', running, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000), run)
       return run
@@ -101,7 +104,7 @@ class FairShare:
 
     def _state(self) -> list[str]:
         keys = self.keys
-        return [keys.fair_waiting, keys.fair_mailboxes, keys.fair_weights, keys.fair_clock]
+        return [keys.fair_waiting, keys.fair_mailboxes, keys.fair_weights, keys.fair_clock, keys.fair_counts]
 
     def push(self, run_id: str, mailbox: str, domain: str, weights: tuple[float, float] = (1.0, 1.0)) -> bool:
         """Let a run wait for its turn under its mailbox and sender domain, with their weights (mailbox,
@@ -141,9 +144,9 @@ class FairShare:
 
     def waiting_by_mailbox(self) -> dict[str, int]:
         """How many runs wait for their turn, by mailbox."""
-        return by_mailbox(self.redis.hvals(self.keys.fair_waiting))
+        return by_mailbox(self.redis.hgetall(self.keys.fair_counts))
 
 
-def by_mailbox(tenants: Iterable[bytes | str]) -> dict[str, int]:
-    """How many of the waiting runs' tenants (the `fair_waiting` hash's values) are each mailbox's."""
-    return dict(Counter(as_text(tenant).split("\n", 1)[0] for tenant in tenants))
+def by_mailbox(counts: Mapping[Any, Any]) -> dict[str, int]:
+    """The `fair_counts` hash as numbers: the runs waiting in each mailbox that has some."""
+    return {as_text(mailbox): int(n) for mailbox, n in counts.items() if int(n) > 0}

@@ -62,7 +62,7 @@ class StoreHealth:
         pipe.info("memory")
         pipe.zcard(self.keys.review_queue)
         pipe.zrange(self.keys.review_queue, 0, 0, withscores=True)
-        pipe.hvals(self.keys.fair_waiting)
+        pipe.hgetall(self.keys.fair_counts)
         pipe.zcard(self.keys.fair_running)
         pipe.zrangebyscore(self.keys.workers, time.time() * 1000, "+inf")
         pipe.hgetall(self.keys.worker_info)
@@ -84,11 +84,11 @@ class StoreHealth:
 
 
 def _fleet(
-    tenants: list[bytes], in_flight: int, alive: list[bytes], info: dict[bytes, bytes]
+    counts: dict[bytes, bytes], in_flight: int, alive: list[bytes], info: dict[bytes, bytes]
 ) -> dict[str, Any]:
     """The fair share's runs waiting by mailbox, the runs in flight, and the workers alive by whether they
     execute steps, with their slots."""
-    waiting = by_mailbox(tenants)
+    waiting = by_mailbox(counts)
     workers = {"execute": {"workers": 0, "slots": 0}, "other": {"workers": 0, "slots": 0}}
     for name in alive:
         said = json.loads(info.get(name, b"{}"))

@@ -76,6 +76,7 @@ def test_a_run_waits_once_and_is_in_flight_until_released(store: RunStore) -> No
 
     assert store.fair.take(ROOMY) == "r1" and store.fair.take(ROOMY) is None
     assert not store.fair.is_waiting("r1") and store.fair.admitted_at("r1") is not None
+    assert store.fair.waiting_by_mailbox() == {}
     assert store.fair.in_flight() == ["r1"]
 
     assert store.fair.release("r1") and not store.fair.release("r1")
@@ -115,3 +116,19 @@ def test_workers_alive_are_counted_until_their_beat_expires(store: RunStore) -> 
     store.workers.beat("exec@host-a", 4, True, ttl_s=0)  # as good as a beat that ran out
     assert store.workers.execute_slots() == 0
     assert set(store.workers.alive()) == {"plan@host-b"}
+
+
+def test_the_counts_by_mailbox_follow_every_push_and_turn(store: RunStore) -> None:
+    for n in range(30):
+        store.fair.push(f"s-{n}", "support", f"d{n % 7}.example")
+    for n in range(12):
+        store.fair.push(f"b-{n}", "billing", "one.example")
+    store.fair.push("s-0", "support", "d0.example")  # waits once
+    assert store.fair.waiting_by_mailbox() == {"support": 30, "billing": 12}
+
+    taken = [store.fair.take(ROOMY) for _ in range(20)]
+
+    left = {"support": 30 - sum(t.startswith("s-") for t in taken if t), "billing": 12}
+    left["billing"] -= sum(t.startswith("b-") for t in taken if t)
+    assert store.fair.waiting_by_mailbox() == {k: v for k, v in left.items() if v}
+    assert sum(left.values()) == store.fair.waiting() == 22
