@@ -47,6 +47,11 @@ class MailSource(Protocol):
         """The source's name in delivery ids, locks, logs and metrics."""
         ...
 
+    @property
+    def mailbox(self) -> str:
+        """The desk's name for the mailbox it reads (workers/mailboxes.py): its tickets carry it."""
+        ...
+
     def pending(self) -> Iterator[RawMessage]:
         """Unprocessed messages, oldest first."""
         ...

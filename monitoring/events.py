@@ -29,11 +29,20 @@ def _line(event: str, level: int = logging.INFO, **fields: object) -> None:
         log.log(level, text, extra={"fields": fields})
 
 
-def message_ingested(delivery_id: str, outcome: str, run_id: str | None, reason: str | None) -> None:
-    """An inbound message got its outcome."""
+def message_ingested(
+    delivery_id: str, outcome: str, run_id: str | None, reason: str | None, mailbox: str
+) -> None:
+    """An inbound message to `mailbox` got its outcome."""
     with _never_fail("message_ingested"):
-        metrics.MESSAGES_INGESTED.labels(outcome).inc()
-        _line("ingest", delivery=delivery_id, outcome=outcome, run=run_id or "-", reason=reason or "-")
+        metrics.MESSAGES_INGESTED.labels(outcome, mailbox).inc()
+        _line(
+            "ingest",
+            delivery=delivery_id,
+            outcome=outcome,
+            run=run_id or "-",
+            mailbox=mailbox,
+            reason=reason or "-",
+        )
 
 
 def run_deferred(run_id: str, limit: int) -> None:
@@ -122,10 +131,11 @@ def incident_progress(run_id: str, incident_id: str | None, opened: bool, linked
                     run_id, incident_id, ",".join(linked) or "-")  # fmt: skip
 
 
-def mailbox_polled(source: str, ok: bool, count: int, error: str | None = None) -> None:
-    """A mailbox poll ended; failures are logged as warnings (alerts watch the health in Redis)."""
+def mailbox_polled(source: str, mailbox: str, ok: bool, count: int, error: str | None = None) -> None:
+    """A poll of `mailbox` (read from `source`) ended; failures are logged as warnings (alerts watch the
+    health in Redis)."""
     with _never_fail("mailbox_polled"):
-        metrics.MAILBOX_POLLS.labels("success" if ok else "failure").inc()
+        metrics.MAILBOX_POLLS.labels("success" if ok else "failure", mailbox).inc()
         if ok:
             _line("poll", source=source, outcome="success", messages=count)
         else:

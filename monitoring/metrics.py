@@ -14,15 +14,17 @@ _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120
 
 MESSAGES_INGESTED = Counter(
     "triage_messages_ingested_total",
-    "Inbound messages by outcome (ticket, threaded, automated, duplicate, quarantined, spam).",
-    ["outcome"],
+    "Inbound messages by outcome (ticket, threaded, automated, duplicate, quarantined, spam) and mailbox.",
+    ["outcome", "mailbox"],
 )
 MESSAGES_NOT_STORED = Counter(
     "triage_messages_not_stored_total",
     "Messages whose bytes Redis refused for want of memory (quarantined by reference, left in the mailbox).",
 )
 MAILBOX_POLLS = Counter(
-    "triage_mailbox_polls_total", "Mailbox polls by outcome (success, failure).", ["outcome"]
+    "triage_mailbox_polls_total",
+    "Mailbox polls by outcome (success, failure) and mailbox.",
+    ["outcome", "mailbox"],
 )
 STAGE_DURATION = Histogram(
     "triage_stage_duration_seconds", "Time a pipeline task ran, by stage (ingest, plan, execute).", ["stage"],

@@ -66,10 +66,10 @@ def poll_source(source: MailSource) -> int:
                 count += 1
     except Exception as exc:
         rt.store.mailboxes.record_poll(source.name, ok=False)
-        events.mailbox_polled(source.name, False, count, repr(exc))
+        events.mailbox_polled(source.name, source.mailbox, False, count, repr(exc))
         raise
     rt.store.mailboxes.record_poll(source.name, ok=True)
-    events.mailbox_polled(source.name, True, count)
+    events.mailbox_polled(source.name, source.mailbox, True, count)
     return count
 
 
@@ -187,7 +187,7 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
             reason=reason,
         )
         recorded = rt.store.deliveries.record(poison)
-        events.message_ingested(delivery_id, recorded.outcome, None, recorded.reason)
+        events.message_ingested(delivery_id, recorded.outcome, None, recorded.reason, recorded.mailbox)
     fresh = False
     if recorded is None:
         classified = classify_delivery(rt.store, message, reading(rt), thread_rules(rt, message.mailbox))
@@ -195,7 +195,9 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
         recorded = rt.store.deliveries.record(decided)
         # Ours stands: its run was created just now and has no plan yet (unless it was deferred).
         fresh = recorded is decided and decided is classified
-        events.message_ingested(delivery_id, recorded.outcome, recorded.run_id, recorded.reason)
+        events.message_ingested(
+            delivery_id, recorded.outcome, recorded.run_id, recorded.reason, recorded.mailbox
+        )
     if recorded.run_id and (fresh or _unplanned(rt, recorded.run_id)):  # also after a crash before enqueue
         queue_for_planning(rt, recorded.run_id, recorded.mailbox, recorded.sender or "")
     return recorded
@@ -262,7 +264,7 @@ def release_quarantined(delivery_id: str, by: str) -> str:
     else:
         decided = decided.model_copy(update={"reason": f"released by {by}; was: {held.reason}"})
     rt.store.deliveries.release(decided)
-    events.message_ingested(delivery_id, decided.outcome, decided.run_id, decided.reason)
+    events.message_ingested(delivery_id, decided.outcome, decided.run_id, decided.reason, decided.mailbox)
     if decided.run_id:
         queue_for_planning(rt, decided.run_id, decided.mailbox, decided.sender or "")
     return decided.outcome

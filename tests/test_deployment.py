@@ -87,10 +87,11 @@ def test_compose_runs_without_an_env_file() -> None:
         assert SERVICES[name]["env_file"] == [{"path": ".env", "required": False}]
 
 
-def test_the_dashboard_asks_for_its_data_source_and_uses_the_rate_interval() -> None:
+def test_the_dashboard_asks_for_its_data_source_and_mailbox_and_uses_the_rate_interval() -> None:
     dashboard = json.loads((ROOT / "monitoring/grafana/dashboards/triage.json").read_text())
-    [variable] = dashboard["templating"]["list"]
+    [variable, mailbox] = dashboard["templating"]["list"]
     assert variable["type"] == "datasource" and variable["query"] == "prometheus"
+    assert mailbox["datasource"] == {"type": "prometheus", "uid": "${datasource}"} and mailbox["includeAll"]
     sources = [p.get("datasource") for p in dashboard["panels"] if p["type"] != "row"]
     sources += [t["datasource"] for p in dashboard["panels"] for t in p.get("targets", [])]
     assert sources and all(s == {"type": "prometheus", "uid": "${datasource}"} for s in sources)

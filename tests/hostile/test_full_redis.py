@@ -70,6 +70,7 @@ class SlowSource:
 
     def __init__(self, name: str, seconds: float, release: threading.Event) -> None:
         self.name, self.seconds, self.release = name, seconds, release
+        self.mailbox = "default"
 
     def pending(self) -> Iterator[RawMessage]:
         self.release.wait(self.seconds)

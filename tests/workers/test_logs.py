@@ -20,7 +20,7 @@ def json_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
     setup_logging("json")
     try:
         events.step_attempted("T1", "T1", "create_issue", "create_jira_issue", 2, "retry", 0.25)
-        events.message_ingested("D1", "quarantined", None, "no header fields")
+        events.message_ingested("D1", "quarantined", None, "no header fields", "support")
         events.run_finished("T1", "dead_letter", 3.5, "step failed")
         events.llm_used("plan", Usage(calls=1, prompt_tokens=10))
     finally:
