@@ -19,6 +19,7 @@ from inbox.file_kinds import plain_name
 from inbox.headers import decode_bytes, header_text, known_charset, raw_header
 from inbox.language import detect_language
 from inbox.loops import automated_reason
+from inbox.relay import relay_of
 from inbox.sender import Sender, read_sender
 from inbox.spam import DEFAULT_SCORE, spam_reason
 from inbox.text import cut, html_to_text, split_reply
@@ -216,6 +217,7 @@ def parse_message(
         sender_name=sender.name,
         sender_doubt=doubt,
         sender_authenticated=bool(authserv_id) and doubt is None,
+        relay=relay_of(msg),
         body=body,
         signature=signature,
         attachments=attachments,

@@ -34,6 +34,11 @@ class Ticket(BaseModel):
     sender_authenticated: bool = Field(
         default=False, description="the operator's mail server proved the From domain (an aligned dmarc=pass)"
     )
+    relay: str | None = Field(
+        default=None,
+        description="the IP address of the host that handed the mail to our mail server (the topmost "
+        "Received header); None when it names none",
+    )
     body: str = Field(description="the new text of the message: no quoted history, no signature")
     signature: str = Field(default="", description="the signature block trimmed from the body")
     attachments: list[Attachment] = Field(default_factory=list)

@@ -11,7 +11,7 @@ from imapclient.exceptions import IMAPClientError
 from redis.exceptions import OutOfMemoryError
 
 from agent.locks import kept_alive
-from agent.run import HELD_OUTCOMES, Delivery
+from agent.run import HELD_OUTCOMES, Delivery, Run
 from agent.threads import ThreadRules
 from inbox.imap import CONNECTION_ERRORS, ImapSource
 from inbox.maildir import MaildirSource
@@ -198,8 +198,9 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
         events.message_ingested(
             delivery_id, recorded.outcome, recorded.run_id, recorded.reason, recorded.mailbox
         )
-    if recorded.run_id and (fresh or _unplanned(rt, recorded.run_id)):  # also after a crash before enqueue
-        queue_for_planning(rt, recorded.run_id, recorded.mailbox, recorded.sender or "")
+    run = rt.store.runs.get(recorded.run_id) if recorded.run_id else None
+    if run is not None and (fresh or _unplanned(run)):  # also after a crash before enqueue
+        queue_for_planning(rt, run)
     return recorded
 
 
@@ -222,9 +223,8 @@ def thread_rules(rt: Runtime, mailbox: str) -> ThreadRules:
     return ThreadRules(rt.settings.thread_match, config.jira_project, jira=not config.jira_dry_run)
 
 
-def _unplanned(rt: Runtime, run_id: str) -> bool:
-    run = rt.store.runs.get(run_id)
-    return run is not None and run.plan is None and run.status != "deferred"
+def _unplanned(run: Run) -> bool:
+    return run.plan is None and run.status != "deferred"
 
 
 def deferred_if_flooding(rt: Runtime, decided: Delivery) -> Delivery:
@@ -265,6 +265,6 @@ def release_quarantined(delivery_id: str, by: str) -> str:
         decided = decided.model_copy(update={"reason": f"released by {by}; was: {held.reason}"})
     rt.store.deliveries.release(decided)
     events.message_ingested(delivery_id, decided.outcome, decided.run_id, decided.reason, decided.mailbox)
-    if decided.run_id:
-        queue_for_planning(rt, decided.run_id, decided.mailbox, decided.sender or "")
+    if decided.run_id and (run := rt.store.runs.get(decided.run_id)) is not None:
+        queue_for_planning(rt, run)
     return decided.outcome

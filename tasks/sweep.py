@@ -46,7 +46,7 @@ def sweep_runs() -> dict[str, int]:
         if run.status == "deferred":  # its sender passed the hour's ceiling: planned once the hour allows
             if admitted(rt, run.ticket.sender):
                 store.runs.set_status(run_id, "planning")
-                queue_for_planning(rt, run_id, run.ticket.mailbox, run.ticket.sender)
+                queue_for_planning(rt, run)
                 sent["released"] += 1
             continue
         if run.plan is None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+from agent.run import Run
+from inbox.relay import relay_network
 from tools.mail_out import sender_group
 from workers.app import app
 from workers.runtime import Runtime
@@ -16,12 +18,23 @@ SLOTS_FRESH_S = 10.0
 _slots_seen: list[float] = [0.0, 0.0]  # (when, how many) the workers' slots were last counted
 
 
-def queue_for_planning(rt: Runtime, run_id: str, mailbox: str, sender: str) -> None:
+UNVERIFIED = "(unverified senders)"  # the share of doubted senders whose relay is unknown
+
+
+def queue_for_planning(rt: Runtime, run: Run) -> None:
     """Let a new run wait for its fair turn (in turn per mailbox, weighted by its weight in the mailboxes
-    file, then per sender domain, weighted by TRIAGE_DOMAIN_WEIGHTS), and send a turn to the plan queue."""
-    group = sender_group(sender)
+    file, then per sender group, weighted by TRIAGE_DOMAIN_WEIGHTS), and send a turn to the plan queue.
+
+    A sender whose From cannot be trusted (the ticket's sender_doubt: our mail server's DMARC verdict, or
+    the header's own reading) takes the share of the network it was relayed from, not of the domain it
+    wrote: a stranger who writes a thousand invented domains into From would otherwise get a thousand
+    shares."""
+    ticket = run.ticket
+    group = sender_group(ticket.sender)
+    if ticket.sender_doubt:
+        group = f"relay {relay_network(ticket.relay)}" if ticket.relay else UNVERIFIED
     weight = rt.settings.domain_weights.get(group, 1.0)
-    rt.store.fair.push(run_id, mailbox, group, weights=(rt.desk(mailbox).weight, weight))
+    rt.store.fair.push(run.id, ticket.mailbox, group, weights=(rt.desk(ticket.mailbox).weight, weight))
     app.send_task(PLAN_TASK)
 
 
