@@ -7,6 +7,7 @@ import json
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,10 @@ from pydantic import ValidationError
 
 from agent.memory.recall import Recall
 from agent.plan import Plan, PlanInvalid
-from agent.plan_schema import offered_arguments, plan_from_answer, plan_output_schema, plan_to_answer
+from agent.plan_schema import plan_from_answer, plan_output_schema, plan_to_answer
 from agent.planner import Planned, Planner, RulePlanner
 from agent.policy import allowed_tools, review_plan
+from agent.prompt_catalog import Detail, body_room, catalog_for_prompt, fitted
 from inbox.ticket import Ticket
 from tools.base import Tool
 from tools.llm import LLM, LLMUnavailable, Usage, parse_json_object
@@ -26,15 +28,16 @@ PROMPTS = Path(__file__).resolve().parent / "prompts"
 _BODY_LIMIT = 4000  # characters of the e-mail a model sees; the tools read the whole ticket
 
 
-def ticket_for_prompt(ticket: Ticket) -> str:
-    """The ticket as delimited, untrusted data (its own delimiters cannot close the block early)."""
+def ticket_for_prompt(ticket: Ticket, body_chars: int = _BODY_LIMIT) -> str:
+    """The ticket as delimited, untrusted data (its own delimiters cannot close the block early), with
+    the first `body_chars` characters of its body."""
     data = {
         "subject": ticket.subject,
         "sender": ticket.sender,
         "sender_name": ticket.sender_name,
         "thread_of": ticket.thread_of,
         "attachments": [a.filename for a in ticket.attachments],
-        "body": ticket.body[:_BODY_LIMIT],
+        "body": ticket.body[: min(body_chars, _BODY_LIMIT)],
         "signature": ticket.signature,
     }
     text = json.dumps(data, ensure_ascii=False, indent=1).replace("</ticket", "<\\/ticket")
@@ -63,26 +66,15 @@ def _example_ticket(**changes: Any) -> Ticket:
     return Ticket.model_validate({**fields, **changes})
 
 
-def catalog_for_prompt(catalog: Mapping[str, Tool[Any, Any]]) -> dict[str, str]:
-    """The parts of a planning prompt that describe the tools: each tool with what a planner may pass it
-    (`catalog`), the ticket's fields (`ticket_fields`) and each tool's result fields (`result_fields`)."""
-    return {
-        "catalog": "\n".join(
-            f"- {t.name}: {t.description}\n  {json.dumps(offered_arguments(t))}" for t in catalog.values()
-        ),
-        "ticket_fields": ", ".join(Ticket.model_fields),
-        "result_fields": "\n".join(
-            f"  {t.name}: {', '.join(t.result_model.model_fields)}" for t in catalog.values()
-        ),
-    }
-
-
-def render_system_prompt(catalog: Mapping[str, Tool[Any, Any]], max_steps: int) -> str:
-    """The planner's system prompt: catalog, reference syntax, rules and examples."""
+def render_system_prompt(
+    catalog: Mapping[str, Tool[Any, Any]], max_steps: int, detail: Detail = "schemas"
+) -> str:
+    """The planner's system prompt: catalog (in `detail`), reference syntax, rules and examples. It holds
+    nothing of the ticket, so a server can keep it cached across tickets."""
     template = string.Template((PROMPTS / f"{PROMPT_VERSION}.txt").read_text())
     rules = RulePlanner()
     return template.substitute(
-        **catalog_for_prompt(catalog),
+        **catalog_for_prompt(catalog, detail),
         max_steps=max_steps,
         example_new=json.dumps(plan_to_answer(rules.make_plan(_example_ticket()).plan)),
         example_reply=json.dumps(plan_to_answer(rules.make_plan(_example_ticket(thread_of="T0")).plan)),
@@ -100,13 +92,16 @@ class LLMPlanner:
         max_steps: int,
         max_repairs: int,
         fallback: Planner | None = None,
+        prompt_budget: int = 200_000,
     ) -> None:
         self.llm = llm
         self.catalog = catalog
         self.max_steps = max_steps
         self.max_repairs = max_repairs
         self.fallback = fallback or RulePlanner()
-        self.system_prompt = render_system_prompt(catalog, max_steps)
+        render = partial(render_system_prompt, catalog, max_steps)
+        self.system_prompt, self.detail = fitted(render, prompt_budget)
+        self.body_chars = body_room(prompt_budget, self.system_prompt)
 
     def _fall_back(
         self, ticket: Ticket, recall: Recall | None, notes: list[str], usage: Usage, reason: str
@@ -123,11 +118,11 @@ class LLMPlanner:
             {"role": "system", "content": self.system_prompt},
             {
                 "role": "user",
-                "content": f"Plan the triage of this e-mail.\n{ticket_for_prompt(ticket)}"
+                "content": f"Plan the triage of this e-mail.\n{ticket_for_prompt(ticket, self.body_chars)}"
                 f"{memory_for_prompt(recall)}",
             },
         ]
-        schema = plan_output_schema(self.catalog, allowed_tools(ticket, self.catalog))
+        schema = plan_output_schema(self.catalog, allowed_tools(ticket, self.catalog), self.max_steps)
 
         def check(plan: Plan) -> Plan:
             review_plan(plan, ticket, self.catalog, max_steps=self.max_steps)

@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from agent.llm_planner import PROMPTS, Asked, ask_for_plan, catalog_for_prompt, ticket_for_prompt
+from agent.llm_planner import PROMPTS, Asked, ask_for_plan, ticket_for_prompt
 from agent.memory.chroma import MemoryUnavailable
 from agent.plan import Plan, Step
 from agent.plan_schema import plan_output_schema, plan_to_answer
 from agent.policy import allowed_tools, review_extension
+from agent.prompt_catalog import body_room, catalog_for_prompt, fitted
 from agent.run import Run
 from tools.base import Tool
 from tools.kb_port import KnowledgeSearch
@@ -76,12 +77,20 @@ class Observer:
     """Shows a model a run's results and asks what to add; the answer is checked as a whole plan."""
 
     def __init__(
-        self, llm: LLM, catalog: Mapping[str, Tool[Any, Any]], *, max_steps: int, max_repairs: int
+        self,
+        llm: LLM,
+        catalog: Mapping[str, Tool[Any, Any]],
+        *,
+        max_steps: int,
+        max_repairs: int,
+        prompt_budget: int = 200_000,
     ) -> None:
         self.llm, self.catalog = llm, catalog
         self.max_steps, self.max_repairs = max_steps, max_repairs
         template = string.Template((PROMPTS / f"{PROMPT_VERSION}.txt").read_text())
-        self.system_prompt = template.substitute(catalog_for_prompt(catalog))
+        render = lambda detail: template.substitute(catalog_for_prompt(catalog, detail))  # noqa: E731
+        self.system_prompt, self.detail = fitted(render, prompt_budget)
+        self.body_chars = body_room(prompt_budget, self.system_prompt)
 
     def extend(self, run: Run, kb: KnowledgeSearch | None) -> Extension:
         """Ask the model what the run's results call for, with what `kb` (the run's mailbox's knowledge
@@ -94,13 +103,13 @@ class Observer:
         messages = [
             {"role": "system", "content": self.system_prompt},
             {"role": "user", "content": (
-                f"The e-mail:\n{ticket_for_prompt(run.ticket)}\n"
+                f"The e-mail:\n{ticket_for_prompt(run.ticket, self.body_chars)}\n"
                 f"The plan so far:\n{json.dumps(plan_to_answer(run.plan))}\n"
                 f"What its steps found:\n{results_for_prompt(run)}\n"
                 f"What the knowledge base holds for the e-mail:\n{knowledge}\n"
                 f"You may add at most {room} step(s).")},
         ]  # fmt: skip
-        schema = plan_output_schema(self.catalog, allowed_tools(run.ticket, self.catalog))
+        schema = plan_output_schema(self.catalog, allowed_tools(run.ticket, self.catalog), room)
         plan = run.plan
 
         def check(added: Plan) -> Plan:

@@ -106,10 +106,14 @@ def build_runtime(settings: Settings) -> Runtime:
         absent |= set() if acknowledge else {"acknowledge"}
         absent |= set() if drafts else {"draft_reply"}
         offered = {n: t for n, t in catalog.items() if n not in absent}
-        most, repairs = settings.max_plan_steps, settings.llm_max_repairs
-        planner = LLMPlanner(llm, offered, max_steps=most, max_repairs=repairs, fallback=planner)
+        asking = {
+            "max_steps": settings.max_plan_steps,
+            "max_repairs": settings.llm_max_repairs,
+            "prompt_budget": settings.llm_prompt_budget,
+        }
+        planner = LLMPlanner(llm, offered, fallback=planner, **asking)
         if settings.observe_rounds:
-            observer = Observer(llm, offered, max_steps=most, max_repairs=repairs)
+            observer = Observer(llm, offered, **asking)
     jira_client.pace_with(pacer)
     return Runtime(
         settings=settings,

@@ -11,9 +11,10 @@ import pytest
 from agent.arguments import person_only
 from agent.llm_planner import PROMPT_VERSION, LLMPlanner, render_system_prompt, ticket_for_prompt
 from agent.plan import PlanInvalid
-from agent.plan_schema import plan_from_answer, plan_output_schema, plan_to_answer
+from agent.plan_schema import offered_arguments, plan_from_answer, plan_output_schema, plan_to_answer
 from agent.planner import RulePlanner
-from agent.policy import review_plan
+from agent.policy import allowed_tools, review_plan
+from agent.prompt_catalog import DETAILS, estimated_tokens
 from tests.agent.test_plan import ticket
 from tests.support import ScriptedLLM
 from tools.catalog import CATALOG
@@ -258,3 +259,57 @@ def test_a_reply_names_only_its_own_thread_and_sender(tool: str, name: str) -> N
     ]
     with pytest.raises(PlanInvalid, match=f"{name} must be"):
         review_plan(plan.model_copy(update={"steps": lying}), REPLY, CATALOG, max_steps=10)
+
+
+def test_a_small_prompt_budget_shows_the_tools_by_name_and_cuts_the_email_to_fit() -> None:
+    long_mail = ticket(body="My export fails again and again. " * 600)  # about 20,000 characters
+    llm = ScriptedLLM(json.dumps(answer(long_mail)))
+    small = LLMPlanner(llm, CATALOG, max_steps=10, max_repairs=0, prompt_budget=2500)
+
+    planned = small.make_plan(long_mail)
+
+    system, user = (m["content"] for m in llm.requests[0][:2])
+    assert small.detail == "names" and '"type": "string"' not in system
+    assert estimated_tokens(system) + estimated_tokens(user) <= 2500
+    assert planned.planner == "llm"  # the answer's schema still holds every argument's full schema
+    roomy = LLMPlanner(ScriptedLLM(), CATALOG, max_steps=10, max_repairs=0, prompt_budget=20_000)
+    assert roomy.detail == "schemas" and '"type": "string"' in roomy.system_prompt
+    assert '"title"' not in roomy.system_prompt  # pydantic's titles are noise to a model
+
+
+def test_every_detail_names_every_tool_and_every_argument_a_planner_may_set() -> None:
+    for detail in DETAILS:
+        shown = render_system_prompt(CATALOG, 10, detail)
+        for tool in CATALOG.values():
+            assert f"- {tool.name}: " in shown
+            assert all(name in shown for name in offered_arguments(tool)), (detail, tool.name)
+
+
+def _ref_pattern(schema: dict[str, Any], tool: str, argument: str) -> str:
+    variants = schema["properties"]["steps"]["items"]["anyOf"]
+    [variant] = [v for v in variants if v["properties"]["tool"]["enum"] == [tool]]
+    options = variant["properties"]["args"]["properties"][argument]["anyOf"]
+    [ref] = [o for o in options if o.get("type") == "object" and "ref" in o.get("properties", {})]
+    return str(ref["properties"]["ref"]["pattern"])
+
+
+def test_the_answer_schema_lets_an_argument_reference_only_what_fits_its_type() -> None:
+    schema = plan_output_schema(CATALOG, max_steps=5)
+    urgency = _ref_pattern(schema, "create_jira_issue", "urgency")
+    assert re.fullmatch(urgency, "steps.extract.urgency")
+    assert not re.fullmatch(urgency, "ticket.subject") and not re.fullmatch(
+        urgency, "steps.extract.account_id"
+    )
+    subject = _ref_pattern(schema, "create_jira_issue", "subject")
+    assert re.fullmatch(subject, "ticket.subject") and not re.fullmatch(subject, "ticket.attachments")
+    assert not re.fullmatch(subject, "steps." + "x" * 40 + ".category")  # ids are bounded: answers end
+    assert schema["properties"]["steps"]["maxItems"] == 5
+
+
+def test_a_new_tickets_answer_cannot_comment_and_a_replys_cannot_create() -> None:
+    def tools(t: Any) -> set[str]:
+        schema = plan_output_schema(CATALOG, allowed_tools(t, CATALOG))
+        return {v["properties"]["tool"]["enum"][0] for v in schema["properties"]["steps"]["items"]["anyOf"]}
+
+    assert not tools(NEW) & {"comment_jira_issue", "remember_reply"} and "create_jira_issue" in tools(NEW)
+    assert not tools(REPLY) & {"create_jira_issue", "acknowledge"} and "remember_reply" in tools(REPLY)
