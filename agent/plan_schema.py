@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agent.arguments import literal_ok, person_only
+from agent.arguments import fits, literal_ok, person_only
+from agent.memory.recall import Recall
 from agent.plan import RECALLED, REF, Plan
 from inbox.ticket import Ticket
 from tools.base import Tool
@@ -20,14 +21,29 @@ LLM_REF = "ref"
 _DROP = {"title", "default"}
 
 
-def _ref_schema(catalog: Mapping[str, Tool[Any, Any]]) -> dict[str, Any]:
-    """A reference object whose path can only name a ticket field or a result field of some tool."""
-    results = sorted({f for t in catalog.values() for f in t.result_model.model_fields})
-    # "[.]", not "\\.": llama-cpp-python's schema-to-grammar copies the escape into GBNF, which rejects it.
-    pattern = (
-        rf"^(ticket[.]({'|'.join(Ticket.model_fields)})|steps[.][a-z][a-z0-9_]*[.]({'|'.join(results)})"
-        rf"|recall[.]({'|'.join(RECALLED)}))$"
+def _ref_schema(catalog: Mapping[str, Tool[Any, Any]], target: Any = Any) -> dict[str, Any] | None:
+    """A reference object whose path can only name a ticket field, a result field of some tool or a
+    recalled field whose type fits `target` (the argument's type): a grammar built from it cannot write
+    an urgency from the ticket's subject. None when nothing fits."""
+    tickets = [n for n, f in Ticket.model_fields.items() if fits(f.annotation, target)]
+    results = sorted(
+        {
+            n
+            for t in catalog.values()
+            for n, f in t.result_model.model_fields.items()
+            if fits(f.annotation, target)
+        }
     )
+    recalled = [n for n in RECALLED if fits(Recall.model_fields[n].annotation, target)]
+    # "[.]", not "\\.": llama-cpp-python's schema-to-grammar copies the escape into GBNF, which rejects it.
+    choices = [
+        *([f"ticket[.]({'|'.join(tickets)})"] if tickets else []),
+        *([f"steps[.][a-z][a-z0-9_]{{0,30}}[.]({'|'.join(results)})"] if results else []),
+        *([f"recall[.]({'|'.join(recalled)})"] if recalled else []),
+    ]
+    if not choices:
+        return None
+    pattern = f"^({'|'.join(choices)})$"
     return {
         "type": "object",
         "properties": {
@@ -54,14 +70,14 @@ def offered_arguments(tool: Tool[Any, Any]) -> dict[str, Any]:
 
 
 def plan_output_schema(
-    catalog: Mapping[str, Tool[Any, Any]], tools: list[str] | None = None
+    catalog: Mapping[str, Tool[Any, Any]], tools: list[str] | None = None, max_steps: int = 20
 ) -> dict[str, Any]:
-    """The JSON schema of a plan answer (strict: every property required, no extra properties).
+    """The JSON schema of a plan answer (strict: every property required, no extra properties), of at
+    most `max_steps` steps (a grammar built from it ends the answer there, not at the token limit).
 
     `tools` narrows the step variants to what policy allows for the ticket at hand, so a server that
     compiles the schema into a grammar cannot even write a forbidden step.
     """
-    ref = _ref_schema(catalog)
     variants = []
     for tool in (catalog[name] for name in (tools or list(catalog))):
         args = tool.args_schema()
@@ -70,13 +86,14 @@ def plan_output_schema(
         fields = tool.args_model.model_fields
         for name, prop in offered_arguments(tool).items():
             literal = [compact_schema(prop)] if literal_ok(fields[name]) else []  # free text: references only
+            ref = _ref_schema(catalog, fields[name].annotation) or _ref_schema(catalog)
             options = [*literal, ref] + ([] if name in required else [{"type": "null"}])
             properties[name] = {"anyOf": options}
         variants.append(
             {
                 "type": "object",
                 "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                    "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,30}$"},
                     "tool": {"type": "string", "enum": [tool.name]},
                     "args": {
                         "type": "object",
@@ -92,7 +109,7 @@ def plan_output_schema(
     # No free-text field: a small model fills free text until max_tokens cuts the JSON short.
     return {
         "type": "object",
-        "properties": {"steps": {"type": "array", "items": {"anyOf": variants}}},
+        "properties": {"steps": {"type": "array", "items": {"anyOf": variants}, "maxItems": max_steps}},
         "required": ["steps"],
         "additionalProperties": False,
     }

@@ -47,9 +47,10 @@ _OWN_ISSUE = {
 
 
 def allowed_tools(ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]]) -> list[str]:
-    """The tools a plan for this ticket may use: a reply comments, a new ticket creates (and may be
-    acknowledged)."""
-    forbidden = {"create_jira_issue", "acknowledge"} if ticket.thread_of else {"comment_jira_issue"}
+    """The tools a plan for this ticket may use: a reply comments (and is counted on its thread), a new
+    ticket creates (and may be acknowledged)."""
+    new_only, reply_only = {"create_jira_issue", "acknowledge"}, {"comment_jira_issue", "remember_reply"}
+    forbidden = new_only if ticket.thread_of else reply_only
     return [name for name in catalog if name not in forbidden]
 
 
