@@ -166,6 +166,11 @@ class Keys:
         return f"{self.prefix}fair-waiting"
 
     @property
+    def llm_paused(self) -> str:
+        """String (JSON): who paused the model for the fleet, when and why; absent while it is on."""
+        return f"{self.prefix}llm-paused"
+
+    @property
     def fair_counts(self) -> str:
         """Hash: mailbox -> how many of its runs wait for their turn (what the metrics read per scrape)."""
         return f"{self.prefix}fair-counts"

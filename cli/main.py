@@ -8,7 +8,7 @@ import sys
 import click
 import redis
 
-from cli import console, demo, incidents, mail, measure, operate, review, runs, serve, settings
+from cli import console, demo, incidents, llm, mail, measure, operate, review, runs, serve, settings
 from workers.app import configure
 from workers.redaction import redacted
 from workers.runtime import Runtime
@@ -52,6 +52,7 @@ for command in (
     review.review,
     review.approve,
     review.reject,
+    llm.llm,
     console.console,
     serve.worker,
     serve.ingest,

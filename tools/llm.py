@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -99,8 +100,11 @@ def cost_usd(prices: dict[str, tuple[float, float]], model: str, prompt: int, co
 class OpenAICompatibleLLM:
     """The real openai client pointed at OpenAI or any compatible server (vLLM, Ollama, llama.cpp)."""
 
-    def __init__(self, config: LLMConfig, pacer: Pacer | None = None) -> None:
+    def __init__(
+        self, config: LLMConfig, pacer: Pacer | None = None, off: Callable[[], str | None] | None = None
+    ) -> None:
         self.config, self.pacer = config, pacer
+        self.off = off  # why the fleet's model is switched off (`triage llm pause`), None while it is on
         self.client = openai.OpenAI(
             base_url=config.base_url,
             api_key=config.api_key.get_secret_value(),
@@ -130,6 +134,8 @@ class OpenAICompatibleLLM:
 
     def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> LLMReply:
         """Ask once (the client retries transport errors); raise LLMUnavailable when no answer comes."""
+        if self.off is not None and (why := self.off()) is not None:
+            raise LLMUnavailable(why)
         if not self._turns.acquire(timeout=self.config.queue_timeout_s):
             busy = f"{self.config.max_concurrency} requests in flight for {self.config.queue_timeout_s:.0f}s"
             raise LLMUnavailable(f"no turn: {busy}")

@@ -88,7 +88,7 @@ def build_runtime(settings: Settings) -> Runtime:
     store = RunStore(client, settings.namespace, settings.retention_s)
     pacer = MeteredPacer(store.pacing)  # the fleet's shared API limits: Jira, the LLM, the SMTP relay
     llm_config = settings.llm_config()
-    llm = OpenAICompatibleLLM(llm_config, pacer) if llm_config is not None else None
+    llm = OpenAICompatibleLLM(llm_config, pacer, store.llm.why_off) if llm_config is not None else None
     checks.refuse(checks.settings_problems(settings, catalog, llm))
     memory = memory_of(settings)
     incidents = memory is not None and settings.incidents == "on"

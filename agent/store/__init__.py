@@ -9,6 +9,7 @@
 - `fair`: runs waiting for their turn to be planned, per mailbox and sender domain (agent/store/fair_share.py)
 - `pacing`: the fleet's shared turns at external APIs (agent/store/pacing.py)
 - `workers`: the heartbeats of the fleet's workers (agent/store/workers.py)
+- `llm`: the fleet's switch for the model (agent/store/llm_switch.py)
 - `health`: what the collector exports (agent/store/health.py)
 - `operations`: erasure and the audit trail, across rooms (agent/store/operations.py)
 
@@ -25,6 +26,7 @@ from agent.store.fair_share import FairShare
 from agent.store.health import StoreHealth
 from agent.store.incidents import Incidents
 from agent.store.ledger import SideEffectLedger
+from agent.store.llm_switch import LLMSwitch
 from agent.store.mailboxes import Mailboxes
 from agent.store.operations import Erasure, Operations
 from agent.store.pacing import Pacing
@@ -52,6 +54,7 @@ class RunStore:
         self.pacing = Pacing(client, self.keys)
         self.fair = FairShare(client, self.keys)
         self.workers = Workers(client, self.keys)
+        self.llm = LLMSwitch(client, self.keys)
         rooms = (self.runs, self.deliveries, self.ledger, self.incidents)
         self.operations = Operations(client, self.keys, *rooms)
 

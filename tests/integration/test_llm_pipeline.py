@@ -16,7 +16,7 @@ from agent.planner import RulePlanner
 from inbox.ticket import Ticket
 from tests.conftest import Pipeline
 from tests.llm_server import FakeOpenAI, running_openai
-from tests.support import llm_config
+from tests.support import llm_config, triage
 from tools.catalog import CATALOG
 from tools.llm import OpenAICompatibleLLM
 
@@ -73,3 +73,28 @@ def test_a_dead_model_means_rule_plans_and_offline_tools_and_every_message_still
     assert all(r.usage.fallbacks == 1 for r in runs)
     tickets = [r for r in runs if not r.ticket.thread_of]
     assert all(r.steps["categorize"].result["source"].startswith("offline (LLM failed") for r in tickets)
+
+
+def test_paused_the_model_is_asked_nothing_by_any_worker_and_each_run_says_why(
+    pipeline: Pipeline, swap_runtime: Any, tmp_path: Path
+) -> None:
+    with running_openai() as server:
+        server.default = answer_like_a_model
+        config = llm_config(base_url=server.url, api_key="test", model="gpt-4o-mini", timeout_s=5)
+        llm = OpenAICompatibleLLM(config, off=pipeline.store.llm.why_off)
+        swap_runtime(planner=LLMPlanner(llm, CATALOG, max_steps=10, max_repairs=1), llm=llm)
+
+        paused = triage("llm", "pause", "--reason", "the provider bills twice", "--by", "ops")
+        assert paused.exit_code == 0, paused.output
+        assert "the provider bills twice" in triage("llm", "status").output
+        during = pipeline.run_variant_mailbox(tmp_path / "paused")
+        asked_while_paused = len(server.requests)
+        resumed = triage("llm", "resume", "--by", "ops")
+        after = pipeline.run_variant_mailbox(tmp_path / "resumed")
+
+    assert resumed.exit_code == 0 and asked_while_paused == 0
+    assert all(r.status == "done" and r.planner == "fallback" for r in during)
+    assert all("the model is paused for the fleet (by ops" in r.planner_notes[-1] for r in during)
+    assert {r.planner for r in after} == {"llm"}
+    trail = [e["action"] for e in pipeline.store.operations.audit_trail(50)]
+    assert "llm_pause" in trail and "llm_resume" in trail
