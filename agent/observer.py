@@ -102,13 +102,17 @@ class Observer:
         knowledge, notes = _knowledge(run, kb)
         messages = [
             {"role": "system", "content": self.system_prompt},
-            {"role": "user", "content": (
-                f"The e-mail:\n{ticket_for_prompt(run.ticket, self.body_chars)}\n"
-                f"The plan so far:\n{json.dumps(plan_to_answer(run.plan))}\n"
-                f"What its steps found:\n{results_for_prompt(run)}\n"
-                f"What the knowledge base holds for the e-mail:\n{knowledge}\n"
-                f"You may add at most {room} step(s).")},
-        ]  # fmt: skip
+            {
+                "role": "user",
+                "content": (
+                    f"The e-mail:\n{ticket_for_prompt(run.ticket, self.body_chars)}\n"
+                    f"The plan so far:\n{json.dumps(plan_to_answer(run.plan))}\n"
+                    f"What its steps found:\n{results_for_prompt(run)}\n"
+                    f"What the knowledge base holds for the e-mail:\n{knowledge}\n"
+                    f"You may add at most {room} step(s)."
+                ),
+            },
+        ]
         schema = plan_output_schema(self.catalog, allowed_tools(run.ticket, self.catalog), room)
         plan = run.plan
 

@@ -109,8 +109,14 @@ def person_only_errors(plan: Plan, catalog: Mapping[str, Tool[Any, Any]]) -> lis
     ]
 
 
-def review_plan(plan: Plan, ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]], *, max_steps: int,
-                by_person: bool = False) -> None:  # fmt: skip
+def review_plan(
+    plan: Plan,
+    ticket: Ticket,
+    catalog: Mapping[str, Tool[Any, Any]],
+    *,
+    max_steps: int,
+    by_person: bool = False,
+) -> None:
     """Validate a plan and check it against policy; raise PlanInvalid listing every problem. A plan a
     person edited (`by_person`) may set the arguments only a person may."""
     validate_plan(plan, catalog, max_steps=max_steps)
@@ -119,8 +125,9 @@ def review_plan(plan: Plan, ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]
         raise PlanInvalid(errors)
 
 
-def review_extension(plan: Plan, added: Plan, ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]], *,
-                     max_steps: int) -> None:  # fmt: skip
+def review_extension(
+    plan: Plan, added: Plan, ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]], *, max_steps: int
+) -> None:
     """Validate steps a planner wants to append to a plan that has run, judged as the whole plan they
     make (ids unique, references to earlier steps, policy, the step count); raise PlanInvalid listing
     every problem. Only the added steps are held to what a planner may not set: the plan may carry a

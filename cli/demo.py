@@ -21,6 +21,7 @@ from agent.run import Delivery, Run
 from agent.store import RunStore
 from cli.demo_report import FINAL_STATUSES, outcome_row, render_table
 from cli.inprocess import running_worker
+from cli.llm_report import llm_report
 from inbox.imap import ImapSource
 from inbox.maildir import MaildirSource
 from inbox.source import MailSource
@@ -71,11 +72,26 @@ def _problem_of(store: RunStore, run: Run | None) -> str | None:
     return incident.problem_key if incident is not None else None
 
 
+# The local model on two cores: one mail at a time (so no request waits out its turn behind another),
+# and plans short enough that the answer ends within its tokens (an answer cut short is no plan).
+LOCAL_LLM = {
+    "llm_model": MODEL_ALIAS,
+    "llm_structured_output": "json_object",
+    "llm_timeout_s": 100,
+    "llm_max_transport_retries": 0,
+    "llm_max_concurrency": 1,
+    "max_plan_steps": 5,
+}
+
+
 @contextmanager
 def demo_settings(
-    redis_url: str | None, workdir: Path, local_llm: bool = False, outbox: Path | None = None,
+    redis_url: str | None,
+    workdir: Path,
+    local_llm: bool = False,
+    outbox: Path | None = None,
     memory: bool = False,
-) -> Iterator[Settings]:  # fmt: skip
+) -> Iterator[Settings]:
     """Settings for one independent demo run: its own namespace, outbox, memory (a folder of its own)
     and (if needed) Redis and LLM."""
     with ExitStack() as stack:
@@ -84,9 +100,8 @@ def demo_settings(
             url = stack.enter_context(embedded_redis())
         llm: dict[str, object] = {}
         if local_llm:
-            llm = {"llm_base_url": stack.enter_context(local_llm_server()), "llm_model": MODEL_ALIAS,
-                   "llm_structured_output": "json_object", "llm_timeout_s": 100,
-                   "llm_max_transport_retries": 0, "llm_max_concurrency": 1}  # fmt: skip
+            served = stack.enter_context(local_llm_server())
+            llm = {**LOCAL_LLM, "llm_base_url": served}
         # With memory, the sample knowledge base too: drafted answers for the tickets it answers.
         with_memory = {
             "memory": "on",
@@ -146,17 +161,19 @@ def run_demo(
         with demo_settings(redis_url, workdir, local_llm, outbox, memory) as settings:
             with_llm = settings.llm_model is not None
             store = configure(settings).store
+            # A local model answers one request at a time: one mail at a time, so none waits out its turn.
+            slots = 1 if local_llm else 8
             try:
-                with running_worker(), closing(mail_source(settings, store, workdir, imap)) as source:
+                with (
+                    running_worker(concurrency=slots),
+                    closing(mail_source(settings, store, workdir, imap)) as source,
+                ):
                     started = time.monotonic()
                     expected = poll_source(source)
                     rows = wait_for_outcomes(store, expected, timeout_s)
                     elapsed = time.monotonic() - started
-                    model_answers = sum(
-                        run.usage.completion_tokens > 0
-                        for d in store.deliveries.recent()
-                        if d.run_id and (run := store.runs.get(d.run_id)) is not None
-                    )
+                    runs = [store.runs.get(d.run_id) for d in store.deliveries.recent() if d.run_id]
+                    model = llm_report(run for run in runs if run is not None)
             finally:
                 store.erase_namespace()
     outbox_lines = outbox.read_text().count("\n") if outbox.exists() else 0
@@ -173,15 +190,21 @@ def run_demo(
         console.print(f"dry-run Jira: {outbox_lines} payloads written to {outbox} (no Jira configured)")
         acks = mail_outbox.read_text().count("\n") if mail_outbox.exists() else 0
         console.print(f"dry-run mail: {acks} acknowledgements written to {mail_outbox} (no SMTP configured)")
-    if with_llm and rows and model_answers == 0:
-        console.print("the model answered nothing: every plan fell back to the rules (see each reason)")
+    if with_llm:
+        console.print(model.line())
+    if with_llm and rows and model.planned == 0:
+        console.print("the model planned nothing: every plan fell back to the rules (see each reason)")
         return 1
     return 0 if all(row["status"] in FINAL_STATUSES for row in rows) else 1
 
 
 @click.command()
-@click.option("--maildir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Maildir to process (default: the sample mailbox in examples/).")  # fmt: skip
+@click.option(
+    "--maildir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Maildir to process (default: the sample mailbox in examples/).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message on stdout.")
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for every message.")
 @click.option(

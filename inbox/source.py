@@ -30,8 +30,10 @@ QUARANTINE_HEAD_BYTES = 64 * 1024  # of a message over the size limit, only this
 
 def over_the_limit(size: int, max_bytes: int) -> str:
     """The reason a message of `size` bytes is not read whole."""
-    return (f"message is {size} bytes, over the {max_bytes}-byte limit "
-            f"(only its first {QUARANTINE_HEAD_BYTES} bytes were read and kept)")  # fmt: skip
+    return (
+        f"message is {size} bytes, over the {max_bytes}-byte limit "
+        f"(only its first {QUARANTINE_HEAD_BYTES} bytes were read and kept)"
+    )
 
 
 def delivery_id_for(source: str, key: str) -> str:

@@ -72,8 +72,13 @@ def plan_observed(run_id: str, outcome: str, added: list[tuple[str, str]], notes
         metrics.PLAN_OBSERVATIONS.labels(outcome).inc()
         for _, tool in added:
             metrics.OBSERVED_STEPS.labels(tool).inc()
-        _line("observe", run=run_id, outcome=outcome, added=",".join(s for s, _ in added) or "-",
-              notes=" | ".join(notes) or "-")  # fmt: skip
+        _line(
+            "observe",
+            run=run_id,
+            outcome=outcome,
+            added=",".join(s for s, _ in added) or "-",
+            notes=" | ".join(notes) or "-",
+        )
 
 
 def llm_used(purpose: str, usage: Usage) -> None:
@@ -98,8 +103,17 @@ def step_attempted(
         metrics.TOOL_CALLS.labels(tool, outcome).inc()
         metrics.TOOL_DURATION.labels(tool).observe(elapsed_s)
         level = logging.DEBUG if outcome == "success" else logging.INFO
-        _line("step", level, run=run_id, ticket=ticket_id, step=step, tool=tool, attempt=attempt,
-              outcome=outcome, elapsed=f"{elapsed_s:.3f}s")  # fmt: skip
+        _line(
+            "step",
+            level,
+            run=run_id,
+            ticket=ticket_id,
+            step=step,
+            tool=tool,
+            attempt=attempt,
+            outcome=outcome,
+            elapsed=f"{elapsed_s:.3f}s",
+        )
 
 
 def correction_met(run_id: str, outcome: str, source: str) -> None:
@@ -127,8 +141,14 @@ def incident_progress(run_id: str, incident_id: str | None, opened: bool, linked
         metrics.INCIDENT_LINKS.inc(len(linked))
         if incident_id is not None:
             level = logging.WARNING if opened else logging.INFO
-            log.log(level, "incident %s run=%s incident=%s linked=%s", "opened" if opened else "joined",
-                    run_id, incident_id, ",".join(linked) or "-")  # fmt: skip
+            log.log(
+                level,
+                "incident %s run=%s incident=%s linked=%s",
+                "opened" if opened else "joined",
+                run_id,
+                incident_id,
+                ",".join(linked) or "-",
+            )
 
 
 def mailbox_polled(source: str, mailbox: str, ok: bool, count: int, error: str | None = None) -> None:

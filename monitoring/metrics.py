@@ -27,9 +27,11 @@ MAILBOX_POLLS = Counter(
     ["outcome", "mailbox"],
 )
 STAGE_DURATION = Histogram(
-    "triage_stage_duration_seconds", "Time a pipeline task ran, by stage (ingest, plan, execute).", ["stage"],
+    "triage_stage_duration_seconds",
+    "Time a pipeline task ran, by stage (ingest, plan, execute).",
+    ["stage"],
     buckets=_SECONDS,
-)  # fmt: skip
+)
 QUEUE_WAIT = Histogram(
     "triage_queue_wait_seconds",
     "Time from enqueue (or a retry's due time) to task start, by queue.",
@@ -73,9 +75,10 @@ RUNS_HELD = Counter(
     "triage_runs_held_total", "Runs the autonomy policy held for a person, by mode.", ["mode"]
 )
 REVIEWS_DECIDED = Counter(
-    "triage_reviews_decided_total", "Decisions on held runs, by action and by whom (person, timeout).",
+    "triage_reviews_decided_total",
+    "Decisions on held runs, by action and by whom (person, timeout).",
     ["action", "by"],
-)  # fmt: skip
+)
 CORRECTIONS = Counter(
     "triage_corrections_total", "Fields of issues this system made that people changed in Jira.", ["field"]
 )
@@ -101,6 +104,8 @@ INCIDENT_LINKS = Counter(
     "triage_incident_links_total", "Customers' issues linked to an incident's problem issue."
 )
 LLM_LATENCY = Histogram(
-    "triage_llm_request_duration_seconds", "Time spent waiting for one LLM answer, by purpose.", ["purpose"],
+    "triage_llm_request_duration_seconds",
+    "Time spent waiting for one LLM answer, by purpose.",
+    ["purpose"],
     buckets=(0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128),
-)  # fmt: skip
+)

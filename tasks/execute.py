@@ -117,8 +117,9 @@ def execute_step(self: Task[Any, Any], run_id: str, step_id: str) -> None:
     run_steps(self, runtime(), run_id, [step_id], time.monotonic() + hard if hard else math.inf)
 
 
-def run_steps(task: Task[Any, Any], rt: Runtime, run_id: str, steps: list[str], deadline: float,
-              inline: bool = False) -> None:  # fmt: skip
+def run_steps(
+    task: Task[Any, Any], rt: Runtime, run_id: str, steps: list[str], deadline: float, inline: bool = False
+) -> None:
     """Run these steps, and the steps each kept for itself, one after another, while they fit before
     `deadline` (time.monotonic()). `inline`: the first step is not the one the task's message names (the
     plan task runs the steps it claimed this way), so its retry is sent as a message of its own."""
@@ -211,9 +212,16 @@ def _attempt(
 
 
 def _apply(
-    task: Task[Any, Any], rt: Runtime, run: Run, step_id: str, tool: Tool[Any, Any], state: StepState,
-    outcome: _Outcome, deadline: float, inline: bool,
-) -> list[str]:  # fmt: skip
+    task: Task[Any, Any],
+    rt: Runtime,
+    run: Run,
+    step_id: str,
+    tool: Tool[Any, Any],
+    state: StepState,
+    outcome: _Outcome,
+    deadline: float,
+    inline: bool,
+) -> list[str]:
     """Record what the decision says and act on it: dispatch what follows (returning the steps to run
     here next), retry, wait, or dead-letter."""
     decision, elapsed, error = outcome.decision, outcome.elapsed, outcome.error
@@ -234,15 +242,20 @@ def _apply(
             events.correction_met(run.id, str(met), str(outcome.result.get("source")))
         if tool.name == link_incident.name and said == "success":
             result = outcome.result
-            events.incident_progress(run.id, result.get("incident_id"), result.get("opened", False),
-                                     result.get("linked", []))  # fmt: skip
+            events.incident_progress(
+                run.id, result.get("incident_id"), result.get("opened", False), result.get("linked", [])
+            )
         return follow(rt, run, progress, deadline - time.monotonic())
     if isinstance(decision, GiveUp):
         _give_up(rt, run, step_id, state, tool, elapsed, decision.why)
         return []
     if isinstance(decision, Wait):  # not a failed attempt: the attempt is given back
-        given_back = {"status": "retrying", "attempts": state.attempts - 1, "waiting_since": decision.since,
-                      "error": decision.why}  # fmt: skip
+        given_back = {
+            "status": "retrying",
+            "attempts": state.attempts - 1,
+            "waiting_since": decision.since,
+            "error": decision.why,
+        }
         later, said = state.model_copy(update=given_back), "waiting"
     else:
         later, said = state.model_copy(update={"status": "retrying", "error": decision.why}), "retry"
@@ -250,8 +263,9 @@ def _apply(
     events.step_attempted(run.id, run.ticket.id, step_id, tool.name, later.attempts, said, elapsed)
     soft, hard = message_limits(rt.catalog, run.plan, step_id)
     if inline:  # this message is another step's: the retry goes as a message of its own
-        execute_step.apply_async((run.id, step_id), countdown=decision.delay_s, soft_time_limit=soft,
-                                 time_limit=hard)  # fmt: skip
+        execute_step.apply_async(
+            (run.id, step_id), countdown=decision.delay_s, soft_time_limit=soft, time_limit=hard
+        )
         return []
     raise task.retry(
         countdown=decision.delay_s, soft_time_limit=soft, time_limit=hard, throw=False

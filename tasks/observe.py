@@ -32,8 +32,9 @@ def observe_run(run_id: str) -> None:
         rt.store.runs.record_usage(run_id, extension.usage)
         events.llm_used("observe", extension.usage)
     added = [s.id for s in extension.steps]
-    observation = Observation(round=look, at=now(), outcome=extension.outcome, added=added,
-                              notes=extension.notes)  # fmt: skip
+    observation = Observation(
+        round=look, at=now(), outcome=extension.outcome, added=added, notes=extension.notes
+    )
     plan = Plan(steps=[*run.plan.steps, *extension.steps], rationale=run.plan.rationale)
     left = rt.settings.observe_rounds - look
     progress = rt.store.runs.extend_plan(run_id, plan, observation, left)

@@ -112,8 +112,21 @@ def test_alerts_go_to_alertmanager_whose_configuration_amtool_accepts() -> None:
         [amtool, "check-config", mounted[0]], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and "SUCCESS" in done.stdout, done.stdout + done.stderr
-    routed = subprocess.run([amtool, "config", "routes", "test", f"--config.file={mounted[0]}", "severity=critical",
-                             "alertname=TriageRoleHasNoWorker"], cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+    routed = subprocess.run(
+        [
+            amtool,
+            "config",
+            "routes",
+            "test",
+            f"--config.file={mounted[0]}",
+            "severity=critical",
+            "alertname=TriageRoleHasNoWorker",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert routed.stdout.strip() == "operators", routed.stdout + routed.stderr
 
 
@@ -125,9 +138,14 @@ def test_the_image_installs_the_wheel_with_the_proved_versions() -> None:
     assert {".venv", ".git", "var"} <= set(ignored)
 
 
-@pytest.mark.parametrize("args", [["check", "config", "monitoring/prometheus/prometheus.yml"],
-                                  ["check", "rules", "monitoring/prometheus/alerts.yml"],
-                                  ["test", "rules", "monitoring/prometheus/alerts_test.yml"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "config", "monitoring/prometheus/prometheus.yml"],
+        ["check", "rules", "monitoring/prometheus/alerts.yml"],
+        ["test", "rules", "monitoring/prometheus/alerts_test.yml"],
+    ],
+)
 def test_promtool_accepts_the_config_rules_and_rule_tests(args: list[str]) -> None:
     promtool = require_program("promtool", "prometheus")
     done = subprocess.run([promtool, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -129,8 +129,10 @@ class OpenAICompatibleLLM:
         if mode == "json_object":
             return {"response_format": {"type": "json_object", "schema": schema}}
         function = {"name": name, "description": f"Return the {name}.", "parameters": schema}
-        return {"tools": [{"type": "function", "function": function}],
-                "tool_choice": {"type": "function", "function": {"name": name}}}  # fmt: skip
+        return {
+            "tools": [{"type": "function", "function": function}],
+            "tool_choice": {"type": "function", "function": {"name": name}},
+        }
 
     def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> LLMReply:
         """Ask once (the client retries transport errors); raise LLMUnavailable when no answer comes."""

@@ -26,8 +26,10 @@ class StoreHealth:
         memory = self.redis.info("memory")
         policy, limit = memory.get("maxmemory_policy", "noeviction"), int(memory.get("maxmemory", 0))
         if limit and policy != "noeviction":
-            return (f"Redis evicts keys when full (maxmemory {limit} bytes, maxmemory-policy {policy}): "
-                    "tickets and queued steps could vanish. Set maxmemory-policy noeviction.")  # fmt: skip
+            return (
+                f"Redis evicts keys when full (maxmemory {limit} bytes, maxmemory-policy {policy}): "
+                "tickets and queued steps could vanish. Set maxmemory-policy noeviction."
+            )
         return None
 
     def room_for(self, size: int) -> str | None:
@@ -43,8 +45,9 @@ class StoreHealth:
         limit, used = int(memory.get("maxmemory", 0)), int(memory["used_memory"])
         if not limit or used + 2 * size <= limit * (1 - HEADROOM):
             return None
-        return (f"Redis has no room for its {size} bytes ({used} of {limit} bytes used, "
-                f"{HEADROOM:.0%} kept free)")  # fmt: skip
+        return (
+            f"Redis has no room for its {size} bytes ({used} of {limit} bytes used, {HEADROOM:.0%} kept free)"
+        )
 
     def queue_depth(self, queue: str) -> int:
         """Messages waiting in a Celery queue."""

@@ -124,15 +124,34 @@ def test_the_answer_schema_allows_only_catalog_tools_and_their_arguments() -> No
 
 def test_a_planner_is_never_offered_what_only_a_person_sets_and_a_plan_that_sets_it_is_refused() -> None:
     person = {"summary", "priority", "labels"}
-    [create] = [v for v in plan_output_schema(CATALOG)["properties"]["steps"]["items"]["anyOf"]
-                if v["properties"]["tool"]["enum"] == ["create_jira_issue"]]  # fmt: skip
+    [create] = [
+        v
+        for v in plan_output_schema(CATALOG)["properties"]["steps"]["items"]["anyOf"]
+        if v["properties"]["tool"]["enum"] == ["create_jira_issue"]
+    ]
     assert not person & set(create["properties"]["args"]["properties"])
     assert '"priority"' not in render_system_prompt(CATALOG, 8)
     plan = RulePlanner().make_plan(NEW).plan
     [step] = [s for s in plan.steps if s.tool == "create_jira_issue"]
-    told = plan.model_copy(update={"steps": [
-        s.model_copy(update={"args": {**s.args, "priority": "Highest", "summary": "Refund approved", "labels": ["vip"]}})
-        if s is step else s for s in plan.steps]})  # fmt: skip
+    told = plan.model_copy(
+        update={
+            "steps": [
+                s.model_copy(
+                    update={
+                        "args": {
+                            **s.args,
+                            "priority": "Highest",
+                            "summary": "Refund approved",
+                            "labels": ["vip"],
+                        }
+                    }
+                )
+                if s is step
+                else s
+                for s in plan.steps
+            ]
+        }
+    )
     with pytest.raises(PlanInvalid) as refused:
         review_plan(told, NEW, CATALOG, max_steps=8)
     assert all(f"{name} is set only by a person" in str(refused.value) for name in person)
@@ -186,16 +205,23 @@ def test_the_plan_schema_holds_no_pattern_a_grammar_compiler_chokes_on() -> None
 
 @pytest.mark.parametrize(
     ("step_id", "refused"),
-    [("draft", "drafts go only to this plan's own issue"), ("incident", "incident links go only to this plan's own issue"),
-     ("acknowledge", "acknowledgements refer only to this plan's own issue")],
-)  # fmt: skip
+    [
+        ("draft", "drafts go only to this plan's own issue"),
+        ("incident", "incident links go only to this plan's own issue"),
+        ("acknowledge", "acknowledgements refer only to this plan's own issue"),
+    ],
+)
 def test_a_step_naming_an_issue_may_name_only_its_plans_own(step_id: str, refused: str) -> None:
     """A subject reading "SUP-1" must not put a draft, an incident link or an acknowledgement's reference
     on another customer's issue, whoever wrote the plan."""
     plan = RulePlanner(remember=True, incidents=True, acknowledge=True, draft=True).make_plan(NEW).plan
     assert review_plan(plan, NEW, CATALOG, max_steps=10) is None
-    moved = [s.model_copy(update={"args": {**s.args, "issue_key": {"$ref": "ticket.subject"}}}) if s.id == step_id
-             else s for s in plan.steps]  # fmt: skip
+    moved = [
+        s.model_copy(update={"args": {**s.args, "issue_key": {"$ref": "ticket.subject"}}})
+        if s.id == step_id
+        else s
+        for s in plan.steps
+    ]
     with pytest.raises(PlanInvalid, match=refused):
         review_plan(plan.model_copy(update={"steps": moved}), NEW, CATALOG, max_steps=10)
 

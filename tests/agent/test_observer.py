@@ -23,9 +23,17 @@ from tools.catalog import CATALOG
 from tools.llm import LLMUnavailable
 
 RESET = ticket(subject="Password reset email never arrives", body="I asked for a reset link twice.")
-DRAFT = {"id": "draft", "tool": "draft_reply", "args": {
-    "subject": {"ref": "ticket.subject"}, "body": {"ref": "ticket.body"},
-    "issue_key": {"ref": "steps.create_issue.issue_key"}, "language": None, "similar": None}}  # fmt: skip
+DRAFT = {
+    "id": "draft",
+    "tool": "draft_reply",
+    "args": {
+        "subject": {"ref": "ticket.subject"},
+        "body": {"ref": "ticket.body"},
+        "issue_key": {"ref": "steps.create_issue.issue_key"},
+        "language": None,
+        "similar": None,
+    },
+}
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +94,19 @@ def test_a_second_issue_breaks_policy_for_the_whole_plan(kb: KnowledgeBase) -> N
 def test_an_acknowledgement_to_an_address_from_the_mail_is_refused_and_nothing_is_added(
     kb: KnowledgeBase,
 ) -> None:
-    ack = {"id": "ack2", "tool": "acknowledge", "args": {"to": {"ref": "ticket.subject"}, "name": None,
-           "subject": {"ref": "ticket.subject"}, "message_id": {"ref": "ticket.message_id"},
-           "issue_key": {"ref": "steps.create_issue.issue_key"}, "category": None, "language": None}}  # fmt: skip
+    ack = {
+        "id": "ack2",
+        "tool": "acknowledge",
+        "args": {
+            "to": {"ref": "ticket.subject"},
+            "name": None,
+            "subject": {"ref": "ticket.subject"},
+            "message_id": {"ref": "ticket.message_id"},
+            "issue_key": {"ref": "steps.create_issue.issue_key"},
+            "category": None,
+            "language": None,
+        },
+    }
     plan_has_ack = ran()
     extension = observer(ScriptedLLM(*[json.dumps({"steps": [ack]})] * 2)).extend(plan_has_ack, kb)
     assert extension.outcome == "rejected" and extension.steps == []

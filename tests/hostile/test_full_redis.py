@@ -35,21 +35,36 @@ def test_mail_redis_has_no_room_for_is_quarantined_by_reference_and_the_next_mai
         tmp_path / "mailbox", *big, email_bytes(subject="Cannot log in", message_id="<normal@x>")
     )
     namespace = f"test-full-{uuid.uuid4().hex[:6]}"
-    env = {**os.environ, "TRIAGE_REDIS_URL": server.url, "TRIAGE_NAMESPACE": namespace, "TRIAGE_MAILDIR": str(box),
-           "TRIAGE_POLL_INTERVAL_S": "1", "TRIAGE_METRICS_PORT": "0", "TRIAGE_MAX_MESSAGE_BYTES": "20000000",
-           "TRIAGE_OUTBOX_PATH": str(tmp_path / "outbox.jsonl")}  # fmt: skip
+    env = {
+        **os.environ,
+        "TRIAGE_REDIS_URL": server.url,
+        "TRIAGE_NAMESPACE": namespace,
+        "TRIAGE_MAILDIR": str(box),
+        "TRIAGE_POLL_INTERVAL_S": "1",
+        "TRIAGE_METRICS_PORT": "0",
+        "TRIAGE_MAX_MESSAGE_BYTES": "20000000",
+        "TRIAGE_OUTBOX_PATH": str(tmp_path / "outbox.jsonl"),
+    }
     store = RunStore(redis.Redis.from_url(server.url), namespace, 3600)
     try:
         with open(tmp_path / "worker.log", "wb") as log:
-            worker = subprocess.Popen([TRIAGE, "worker", "--role", "all", "--pool", "threads", "-c", "2"],
-                                      env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)  # fmt: skip
+            worker = subprocess.Popen(
+                [TRIAGE, "worker", "--role", "all", "--pool", "threads", "-c", "2"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=tmp_path,
+            )
             try:
                 deliveries = wait_for(
                     lambda: len(store.deliveries.recent()) == 4 and store.deliveries.recent(), 90, "outcomes"
                 )
                 normal = next(d for d in deliveries if d.message_id == "normal@x")
-                wait_for(lambda: (r := store.runs.get(normal.run_id or "")) is not None and r.status == "done", 60,
-                         "the normal mail behind the big ones to be done")  # fmt: skip
+                wait_for(
+                    lambda: (r := store.runs.get(normal.run_id or "")) is not None and r.status == "done",
+                    60,
+                    "the normal mail behind the big ones to be done",
+                )
                 assert worker.poll() is None, "the worker is still running"
             finally:
                 worker.terminate()
@@ -60,8 +75,10 @@ def test_mail_redis_has_no_room_for_is_quarantined_by_reference_and_the_next_mai
     assert refused, "the third 9 MB message cannot fit in 24 MB"
     # Refused before its bytes were sent (a 9 MB write Redis must refuse swells its memory past the limit
     # for a while, and an over-full Redis refuses Celery's acknowledgements: the worker stopped).
-    assert all(d.reason and d.reason.startswith("Redis has no room for its") and "stays in maildir:" in d.reason
-               for d in refused)  # fmt: skip
+    assert all(
+        d.reason and d.reason.startswith("Redis has no room for its") and "stays in maildir:" in d.reason
+        for d in refused
+    )
     assert "ingest not-stored" in (tmp_path / "worker.log").read_text()
 
 

@@ -30,19 +30,41 @@ def answer_like_a_model(request: dict[str, Any]) -> str:
         re.search(r"<ticket>\n(.*)\n</ticket>", request["messages"][1]["content"], re.S).group(1)
     )
     if name == "plan":
-        fields = {"id": "T0", "message_id": "m", "sender": "a@b.c", "sender_name": "", "body": "", "subject": "",
-                  "received_at": "2025-01-01T00:00:00Z", "size": 0, "thread_of": email.get("thread_of")}  # fmt: skip
+        fields = {
+            "id": "T0",
+            "message_id": "m",
+            "sender": "a@b.c",
+            "sender_name": "",
+            "body": "",
+            "subject": "",
+            "received_at": "2025-01-01T00:00:00Z",
+            "size": 0,
+            "thread_of": email.get("thread_of"),
+        }
         return json.dumps(plan_to_answer(RulePlanner().make_plan(Ticket.model_validate(fields)).plan))
-    return json.dumps({"category": "technical", "confidence": 0.8, "customer_name": email["sender_name"] or None,
-                       "account_id": None, "urgency": "medium"})  # fmt: skip
+    return json.dumps(
+        {
+            "category": "technical",
+            "confidence": 0.8,
+            "customer_name": email["sender_name"] or None,
+            "account_id": None,
+            "urgency": "medium",
+        }
+    )
 
 
 @pytest.fixture
 def llm_mode(pipeline: Pipeline, swap_runtime: Any) -> Iterator[FakeOpenAI]:
     """Configure the worker's planner and tools to use an LLM served by a local fake."""
     with running_openai() as server:
-        config = llm_config(base_url=server.url, api_key="test", model="gpt-4o-mini", timeout_s=5,
-                            max_transport_retries=1, prices={"gpt-4o-mini": (0.15, 0.6)})  # fmt: skip
+        config = llm_config(
+            base_url=server.url,
+            api_key="test",
+            model="gpt-4o-mini",
+            timeout_s=5,
+            max_transport_retries=1,
+            prices={"gpt-4o-mini": (0.15, 0.6)},
+        )
         llm = OpenAICompatibleLLM(config)
         planner = LLMPlanner(llm, CATALOG, max_steps=10, max_repairs=1)
         swap_runtime(planner=planner, llm=llm)

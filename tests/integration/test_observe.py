@@ -37,15 +37,31 @@ from tools.llm import OpenAICompatibleLLM
 
 pytestmark = pytest.mark.integration
 
-DRAFT = {"id": "draft", "tool": "draft_reply", "args": {
-    "subject": {"ref": "ticket.subject"}, "body": {"ref": "ticket.body"},
-    "issue_key": {"ref": "steps.create_issue.issue_key"}, "language": {"ref": "ticket.language"},
-    "similar": None}}  # fmt: skip
+DRAFT = {
+    "id": "draft",
+    "tool": "draft_reply",
+    "args": {
+        "subject": {"ref": "ticket.subject"},
+        "body": {"ref": "ticket.body"},
+        "issue_key": {"ref": "steps.create_issue.issue_key"},
+        "language": {"ref": "ticket.language"},
+        "similar": None,
+    },
+}
 # What a model talked into it by the mail would add: an acknowledgement to an address of the mail's.
-ACK_ELSEWHERE = {"id": "ack", "tool": "acknowledge", "args": {
-    "to": {"ref": "ticket.subject"}, "name": None, "subject": {"ref": "ticket.subject"},
-    "message_id": {"ref": "ticket.message_id"}, "issue_key": {"ref": "steps.create_issue.issue_key"},
-    "category": None, "language": None}}  # fmt: skip
+ACK_ELSEWHERE = {
+    "id": "ack",
+    "tool": "acknowledge",
+    "args": {
+        "to": {"ref": "ticket.subject"},
+        "name": None,
+        "subject": {"ref": "ticket.subject"},
+        "message_id": {"ref": "ticket.message_id"},
+        "issue_key": {"ref": "steps.create_issue.issue_key"},
+        "category": None,
+        "language": None,
+    },
+}
 
 
 def model(request: dict[str, Any]) -> str:
@@ -64,8 +80,15 @@ def model(request: dict[str, Any]) -> str:
             prompt.split("What the knowledge base holds for the e-mail:\n")[1].split("\n")[0]
         )
         return json.dumps({"steps": [DRAFT] if sure and any(a["answers_it"] for a in articles) else []})
-    return json.dumps({"category": "account", "confidence": 0.9, "customer_name": None, "account_id": None,
-                       "urgency": "medium"})  # fmt: skip
+    return json.dumps(
+        {
+            "category": "account",
+            "confidence": 0.9,
+            "customer_name": None,
+            "account_id": None,
+            "urgency": "medium",
+        }
+    )
 
 
 @pytest.fixture
@@ -99,8 +122,12 @@ def test_a_ticket_an_article_answers_gets_a_draft_the_model_added_after_seeing_t
     pipeline: Pipeline, world: tuple[FakeJira, FakeOpenAI], tmp_path: Path
 ) -> None:
     jira, openai = world
-    run = send(pipeline, tmp_path / "a", "Password reset email never arrives",
-               "Hi, I asked for a password reset twice but the reset email never arrives.")  # fmt: skip
+    run = send(
+        pipeline,
+        tmp_path / "a",
+        "Password reset email never arrives",
+        "Hi, I asked for a password reset twice but the reset email never arrives.",
+    )
     assert run.status == "done" and run.planner == "llm"
     assert [s.id for s in run.plan.steps] == ["categorize", "extract", "create_issue", "draft"]
     [look] = run.observations
