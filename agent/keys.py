@@ -166,6 +166,12 @@ class Keys:
         return f"{self.prefix}fair-waiting"
 
     @property
+    def llm_spent(self) -> str:
+        """Prefix of the LLM books (hashes of tokens and micro-USD): `ticket:<id>`, `day:<n>` (the fleet's
+        on Redis's UTC day n) and `day:<n>:<mailbox>` (agent/store/llm_budget.py)."""
+        return f"{self.prefix}llm-spent:"
+
+    @property
     def llm_paused(self) -> str:
         """String (JSON): who paused the model for the fleet, when and why; absent while it is on."""
         return f"{self.prefix}llm-paused"

@@ -22,6 +22,7 @@ from agent.prompt_catalog import Detail, body_room, catalog_for_prompt, fitted
 from inbox.ticket import Ticket
 from tools.base import Tool
 from tools.llm import LLM, LLMUnavailable, Usage, parse_json_object
+from tools.llm_budget import Charge
 
 PROMPT_VERSION = "planner-v1"
 PROMPTS = Path(__file__).resolve().parent / "prompts"
@@ -152,7 +153,8 @@ class LLMPlanner:
             review_plan(plan, ticket, self.catalog, max_steps=self.max_steps)
             return plan
 
-        asked = ask_for_plan(self.llm, messages, schema, "plan", check, self.max_repairs)
+        charge = Charge(ticket.id, ticket.mailbox)
+        asked = ask_for_plan(self.llm, messages, schema, "plan", check, self.max_repairs, charge)
         if asked.plan is None:
             return self._fall_back(ticket, recall, asked.notes, asked.usage, asked.failure or "no plan")
         return Planned(asked.plan, "llm", asked.notes, asked.usage, PROMPT_VERSION)
@@ -177,14 +179,15 @@ def ask_for_plan(
     name: str,
     check: Callable[[Plan], Plan],
     max_repairs: int,
+    charge: Charge | None = None,
 ) -> Asked:
-    """Ask for a plan in the model form (`name`: the answer schema's name) and pass it to `check`, which
-    raises PlanInvalid with every problem; each rejected answer goes back with its errors, up to
-    `max_repairs` times."""
+    """Ask for a plan in the model form (`name`: the answer schema's name), spending `charge`'s budgets,
+    and pass it to `check`, which raises PlanInvalid with every problem; each rejected answer goes back
+    with its errors, up to `max_repairs` times."""
     usage, notes, messages = Usage(), list[str](), list(messages)
     for attempt in range(1, max_repairs + 2):
         try:
-            reply = llm.complete(messages, schema, name)
+            reply = llm.complete(messages, schema, name, charge)
         except LLMUnavailable as exc:
             usage.add(exc.usage)
             return Asked(None, notes, usage, f"model unavailable: {exc}", unavailable=True)

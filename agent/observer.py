@@ -25,6 +25,7 @@ from agent.run import Run
 from tools.base import Tool
 from tools.kb_port import KnowledgeSearch
 from tools.llm import LLM, Usage
+from tools.llm_budget import Charge
 
 PROMPT_VERSION = "observer-v1"
 ARTICLES = 3  # knowledge-base articles shown per look
@@ -120,7 +121,8 @@ class Observer:
             review_extension(plan, added, run.ticket, self.catalog, max_steps=self.max_steps)
             return added
 
-        asked = ask_for_plan(self.llm, messages, schema, "observe", check, self.max_repairs)
+        charge = Charge(run.ticket.id, run.ticket.mailbox)
+        asked = ask_for_plan(self.llm, messages, schema, "observe", check, self.max_repairs, charge)
         return _extension(asked, notes)
 
 

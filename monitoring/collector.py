@@ -81,6 +81,7 @@ class RedisStateCollector(Collector):
             value=state["review_oldest_age_s"],
         )
         yield from _fleet(state)
+        yield from _llm(state)
         memory = state["redis_memory"]
         yield GaugeMetricFamily("triage_redis_memory_used_bytes", "Memory Redis uses.", value=memory["used"])
         yield GaugeMetricFamily(
@@ -90,6 +91,26 @@ class RedisStateCollector(Collector):
     def describe(self) -> Iterable[GaugeMetricFamily]:
         """Nothing up front: the families are produced at collect time."""
         return []
+
+
+def _llm(state: dict[str, Any]) -> Iterator[GaugeMetricFamily]:
+    """The fleet's LLM spend of today (Redis's UTC day) and whether the model is paused."""
+    llm = state["llm"]
+    yield GaugeMetricFamily(
+        "triage_llm_spent_today_tokens",
+        "LLM tokens the fleet spent today (UTC), booked before each call and settled after it.",
+        value=llm["spent_tokens"],
+    )
+    yield GaugeMetricFamily(
+        "triage_llm_spent_today_usd",
+        "What the fleet spent on the LLM today (UTC), in USD.",
+        value=llm["spent_usd"],
+    )
+    yield GaugeMetricFamily(
+        "triage_llm_paused",
+        "1 while the model is paused for the fleet (triage llm pause).",
+        value=llm["paused"],
+    )
 
 
 def _fleet(state: dict[str, Any]) -> Iterator[GaugeMetricFamily]:

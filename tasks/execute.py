@@ -200,6 +200,7 @@ def _attempt(
         pacer=rt.pacer,
         sender_doubt=run.ticket.sender_doubt,
         sender_authenticated=run.ticket.sender_authenticated,
+        mailbox=run.ticket.mailbox,
     )
     started = time.monotonic()
     try:

@@ -144,7 +144,9 @@ class ScriptedLLM:
         self.tokens = tokens
         self.requests: list[list[dict[str, str]]] = []
 
-    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> Any:
+    def complete(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], name: str, charge: Any = None
+    ) -> Any:
         from tools.llm import LLMReply, Usage
 
         self.requests.append(list(messages))

@@ -16,6 +16,7 @@ from tools import ledger_keys, outbox
 from tools.incident_port import IncidentRegister
 from tools.kb_port import KnowledgeSearch
 from tools.llm import LLM, Usage
+from tools.llm_budget import Charge
 from tools.mail_out import SmtpConfig
 from tools.memory_port import TicketMemory
 from tools.pacing_port import Pacer
@@ -203,6 +204,12 @@ class ToolContext:
     pacer: Pacer | None = None  # the fleet's shared API limits (the SMTP relay's; Jira's client has its own)
     sender_doubt: str | None = None  # why the ticket's sender is not trusted (inbox/sender.py)
     sender_authenticated: bool = False  # the operator's mail server proved the From domain (DMARC)
+    mailbox: str = "default"  # the mailbox the ticket came to
+
+    @property
+    def charge(self) -> Charge:
+        """Whose LLM budgets this step's calls spend: the ticket's, its mailbox's and the fleet's."""
+        return Charge(self.ticket_id, self.mailbox)
 
     @property
     def idempotency_key(self) -> str:

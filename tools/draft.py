@@ -133,8 +133,8 @@ def _written(args: DraftArgs, articles: list[Article], ctx: ToolContext) -> tupl
     )
     user = f"{context}\n\n<request>\n{args.subject}\n{args.body[:6000]}\n</request>"
     try:
-        reply = ctx.llm.complete([{"role": "system", "content": system}, {"role": "user", "content": user}],
-                                 _SCHEMA, "draft")  # fmt: skip
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        reply = ctx.llm.complete(messages, _SCHEMA, "draft", ctx.charge)
     except LLMUnavailable as exc:
         return articles[0].answer, f"the best article (the model failed: {exc})"
     if ctx.usage is not None:

@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 import openai
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from tools.llm_budget import Budget, Charge, Reserved, worst_case_tokens
 from tools.pacing_port import Limit, Pacer, RateLimited, take_turn
 
 StructuredMode = Literal["json_schema", "json_object", "tools"]
@@ -86,8 +87,10 @@ class LLMReply:
 class LLM(Protocol):
     """Anything that answers chat messages with JSON matching a schema (the real client or a script)."""
 
-    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> LLMReply:
-        """Ask for one JSON answer conforming to `schema`."""
+    def complete(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], name: str, charge: Charge | None = None
+    ) -> LLMReply:
+        """Ask for one JSON answer conforming to `schema`, spending `charge`'s budgets."""
         ...
 
 
@@ -101,9 +104,13 @@ class OpenAICompatibleLLM:
     """The real openai client pointed at OpenAI or any compatible server (vLLM, Ollama, llama.cpp)."""
 
     def __init__(
-        self, config: LLMConfig, pacer: Pacer | None = None, off: Callable[[], str | None] | None = None
+        self,
+        config: LLMConfig,
+        pacer: Pacer | None = None,
+        off: Callable[[], str | None] | None = None,
+        budget: Budget | None = None,
     ) -> None:
-        self.config, self.pacer = config, pacer
+        self.config, self.pacer, self.budget = config, pacer, budget
         self.off = off  # why the fleet's model is switched off (`triage llm pause`), None while it is on
         self.client = openai.OpenAI(
             base_url=config.base_url,
@@ -134,18 +141,40 @@ class OpenAICompatibleLLM:
             "tool_choice": {"type": "function", "function": {"name": name}},
         }
 
-    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> LLMReply:
-        """Ask once (the client retries transport errors); raise LLMUnavailable when no answer comes."""
+    def complete(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], name: str, charge: Charge | None = None
+    ) -> LLMReply:
+        """Ask once (the client retries transport errors); raise LLMUnavailable when no answer comes: the
+        model is switched off, `charge`'s budgets cannot take the call's worst case, or no answer came."""
         if self.off is not None and (why := self.off()) is not None:
             raise LLMUnavailable(why)
+        reserved = self._reserve(messages, charge)
         if not self._turns.acquire(timeout=self.config.queue_timeout_s):
             busy = f"{self.config.max_concurrency} requests in flight for {self.config.queue_timeout_s:.0f}s"
             raise LLMUnavailable(f"no turn: {busy}")
         try:
             self._take_turn(messages)
-            return self._complete(messages, schema, name)
+            reply = self._complete(messages, schema, name)
         finally:
             self._turns.release()
+        if self.budget is not None and charge is not None and reserved is not None:
+            spent = reply.usage.prompt_tokens + reply.usage.completion_tokens
+            self.budget.settle(charge, reserved, spent, reply.usage.cost_usd)
+        return reply
+
+    def _reserve(self, messages: list[dict[str, str]], charge: Charge | None) -> Reserved | None:
+        """Book the call's worst case in its charge's budgets (a call that fails keeps it booked: it may
+        have been billed); LLMUnavailable when one of them cannot take it."""
+        if self.budget is None or charge is None:
+            return None
+        config = self.config
+        tokens = worst_case_tokens(messages, config.max_output_tokens)
+        prompt = tokens - config.max_output_tokens
+        usd = cost_usd(config.prices, config.model, prompt, config.max_output_tokens)
+        booked = self.budget.reserve(charge, tokens, usd)
+        if isinstance(booked, str):
+            raise LLMUnavailable(booked)
+        return booked
 
     def _endpoint(self) -> str:
         """The name the fleet's limits of this endpoint and model go by."""

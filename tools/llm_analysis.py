@@ -110,7 +110,7 @@ def _analyse_once(
         "signature": signature,
         "sender_name": sender_name,
     }
-    reply = ctx.llm.complete(_messages(ctx, email), _schema(categories), "ticket_analysis")
+    reply = ctx.llm.complete(_messages(ctx, email), _schema(categories), "ticket_analysis", ctx.charge)
     if ctx.usage is not None:
         ctx.usage.record_usage(ctx.run_id, reply.usage)
     analysis = Analysis.model_validate(parse_json_object(reply.content))

@@ -35,6 +35,18 @@ class LLMSettings(BaseSettings):
     )
     llm_max_output_tokens: int = Field(800, ge=64, description="max tokens of one answer")
     llm_max_repairs: int = Field(2, ge=0, le=10, description="rejected plans sent back before fallback")
+    llm_ticket_tokens: int | None = Field(
+        None, ge=1000, description="most LLM tokens one ticket may spend (plan, analysis, looks, drafts)"
+    )
+    llm_daily_tokens: int | None = Field(
+        None, ge=1000, description="most LLM tokens the whole fleet may spend a day (UTC)"
+    )
+    llm_daily_usd: float | None = Field(
+        None, gt=0, description="most the whole fleet may spend on the LLM a day (UTC), by TRIAGE_LLM_PRICES"
+    )
+    llm_mailbox_daily_tokens: dict[str, int] = Field(
+        {}, description="mailbox -> most LLM tokens its tickets may spend a day (JSON)"
+    )
     llm_prompt_budget: int = Field(
         2000,
         ge=600,

@@ -14,6 +14,7 @@ from agent.memory.kb import KnowledgeBase
 from agent.observer import Observer
 from agent.planner import Planner, RulePlanner
 from agent.store import RunStore
+from agent.store.llm_budget import Caps, LLMBudget
 from tools import embeddings, jira_client
 from tools.base import Tool, ToolConfig
 from tools.catalog import with_timeouts
@@ -88,7 +89,8 @@ def build_runtime(settings: Settings) -> Runtime:
     store = RunStore(client, settings.namespace, settings.retention_s)
     pacer = MeteredPacer(store.pacing)  # the fleet's shared API limits: Jira, the LLM, the SMTP relay
     llm_config = settings.llm_config()
-    llm = OpenAICompatibleLLM(llm_config, pacer, store.llm.why_off) if llm_config is not None else None
+    budget = LLMBudget(client, store.keys, budget_caps(settings), settings.retention_s)
+    llm = OpenAICompatibleLLM(llm_config, pacer, store.llm.why_off, budget) if llm_config else None
     checks.refuse(checks.settings_problems(settings, catalog, llm))
     memory = memory_of(settings)
     incidents = memory is not None and settings.incidents == "on"
@@ -129,6 +131,17 @@ def build_runtime(settings: Settings) -> Runtime:
         observer=observer,
         pacer=pacer,
         desks=desks,
+    )
+
+
+def budget_caps(settings: Settings) -> Caps:
+    """The LLM budgets the settings set (TRIAGE_LLM_TICKET_TOKENS, _DAILY_TOKENS, _DAILY_USD and
+    _MAILBOX_DAILY_TOKENS)."""
+    return Caps(
+        ticket_tokens=settings.llm_ticket_tokens,
+        daily_tokens=settings.llm_daily_tokens,
+        daily_usd=settings.llm_daily_usd,
+        mailbox_daily_tokens=settings.llm_mailbox_daily_tokens,
     )
 
 

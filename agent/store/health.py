@@ -56,8 +56,10 @@ class StoreHealth:
     def state_counts(self) -> dict[str, Any]:
         """What the collector exports: runs in progress, dead letters, quarantine, mailbox health, Redis's
         memory against its limit (0: none), the review queue (its size and oldest hold's age), the fair
-        share (runs waiting, runs in flight) and the workers alive."""
+        share (runs waiting, runs in flight), the workers alive, and the LLM's spend today and switch."""
         pipe = self.redis.pipeline()
+        pipe.hmget(f"{self.keys.llm_spent}day:{int(time.time()) // 86400}", ["tokens", "usd"])
+        pipe.exists(self.keys.llm_paused)
         pipe.zcard(self.keys.active_runs)
         pipe.zcard(self.keys.dead_letters)
         pipe.zcard(self.keys.quarantine)
@@ -69,7 +71,7 @@ class StoreHealth:
         pipe.zcard(self.keys.fair_running)
         pipe.zrangebyscore(self.keys.workers, time.time() * 1000, "+inf")
         pipe.hgetall(self.keys.worker_info)
-        active, dead, quarantined, health, memory, waiting, oldest, *fleet = pipe.execute()
+        spent, paused, active, dead, quarantined, health, memory, waiting, oldest, *fleet = pipe.execute()
         mailboxes: dict[str, dict[str, float]] = {}
         for field, value in health.items():
             name, _, kind = as_text(field).rpartition(":")
@@ -83,6 +85,11 @@ class StoreHealth:
             "review_queue": int(waiting),
             "review_oldest_age_s": time.time() - float(oldest[0][1]) if oldest else 0.0,
             **_fleet(*fleet),
+            "llm": {
+                "spent_tokens": int(spent[0] or 0),
+                "spent_usd": int(spent[1] or 0) / 1_000_000,  # booked in millionths (llm_budget.py)
+                "paused": bool(paused),
+            },
         }
 
 

@@ -167,7 +167,7 @@ def test_the_schema_offers_a_reply_no_create_and_a_new_ticket_no_comment() -> No
     class Recording(ScriptedLLM):
         schemas: list[dict[str, Any]] = []
 
-        def complete(self, messages: Any, schema: dict[str, Any], name: str) -> Any:
+        def complete(self, messages: Any, schema: dict[str, Any], name: str, charge: Any = None) -> Any:
             self.schemas.append(schema)
             return llm.complete(messages, schema, name)
 
