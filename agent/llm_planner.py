@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from agent.memory.recall import Recall
 from agent.plan import Plan, PlanInvalid
-from agent.plan_schema import plan_from_answer, plan_output_schema, plan_to_answer
+from agent.plan_schema import canonical_answer, plan_from_answer, plan_output_schema
 from agent.planner import Planned, Planner, RulePlanner
 from agent.policy import allowed_tools, review_plan
 from agent.prompt_catalog import Detail, body_room, catalog_for_prompt, fitted
@@ -101,8 +101,8 @@ def render_system_prompt(
     return template.substitute(
         **catalog_for_prompt(catalog, detail),
         max_steps=max_steps,
-        example_new=json.dumps(plan_to_answer(rules.make_plan(_example_ticket()).plan)),
-        example_reply=json.dumps(plan_to_answer(rules.make_plan(_example_ticket(thread_of="T0")).plan)),
+        example_new=json.dumps(canonical_answer(rules.make_plan(_example_ticket()).plan)),
+        example_reply=json.dumps(canonical_answer(rules.make_plan(_example_ticket(thread_of="T0")).plan)),
     )
 
 

@@ -22,23 +22,20 @@ _DROP = {"title", "default"}
 
 
 def _ref_schema(catalog: Mapping[str, Tool[Any, Any]], target: Any = Any) -> dict[str, Any] | None:
-    """A reference object whose path can only name a ticket field, a result field of some tool or a
-    recalled field whose type fits `target` (the argument's type): a grammar built from it cannot write
-    an urgency from the ticket's subject. None when nothing fits."""
+    """A reference object whose path can only name a ticket field, a result field of a tool's step (its
+    id is its tool's name) or a recalled field, whose type fits `target` (the argument's type): a grammar
+    built from it cannot write an urgency from the ticket's subject, nor a step no tool makes. None when
+    nothing fits."""
     tickets = [n for n, f in Ticket.model_fields.items() if fits(f.annotation, target)]
-    results = sorted(
-        {
-            n
-            for t in catalog.values()
-            for n, f in t.result_model.model_fields.items()
-            if fits(f.annotation, target)
-        }
-    )
+    results = {
+        t.name: [n for n, f in t.result_model.model_fields.items() if fits(f.annotation, target)]
+        for t in catalog.values()
+    }
     recalled = [n for n in RECALLED if fits(Recall.model_fields[n].annotation, target)]
     # "[.]", not "\\.": llama-cpp-python's schema-to-grammar copies the escape into GBNF, which rejects it.
     choices = [
         *([f"ticket[.]({'|'.join(tickets)})"] if tickets else []),
-        *([f"steps[.][a-z][a-z0-9_]{{0,30}}[.]({'|'.join(results)})"] if results else []),
+        *(f"steps[.]{tool}[.]({'|'.join(fields)})" for tool, fields in results.items() if fields),
         *([f"recall[.]({'|'.join(recalled)})"] if recalled else []),
     ]
     if not choices:
@@ -50,7 +47,7 @@ def _ref_schema(catalog: Mapping[str, Tool[Any, Any]], target: Any = Any) -> dic
             LLM_REF: {
                 "type": "string",
                 "pattern": pattern,
-                "description": "ticket.<field>, steps.<id>.<field> or recall.<field>",
+                "description": "ticket.<field>, steps.<tool>.<field> or recall.<field>",
             }
         },
         "required": [LLM_REF],
@@ -76,24 +73,26 @@ def plan_output_schema(
     most `max_steps` steps (a grammar built from it ends the answer there, not at the token limit).
 
     `tools` narrows the step variants to what policy allows for the ticket at hand, so a server that
-    compiles the schema into a grammar cannot even write a forbidden step.
+    compiles the schema into a grammar cannot even write a forbidden step. A step's id is its tool's
+    name (each tool at most once in a model's plan), so references can only name steps tools make.
     """
+    offered = {name: catalog[name] for name in tools or list(catalog)}
     variants = []
-    for tool in (catalog[name] for name in (tools or list(catalog))):
+    for tool in offered.values():
         args = tool.args_schema()
         required = set(args.get("required", []))
         properties = {}
         fields = tool.args_model.model_fields
         for name, prop in offered_arguments(tool).items():
             literal = [compact_schema(prop)] if literal_ok(fields[name]) else []  # free text: references only
-            ref = _ref_schema(catalog, fields[name].annotation) or _ref_schema(catalog)
+            ref = _ref_schema(offered, fields[name].annotation) or _ref_schema(offered)
             options = [*literal, ref] + ([] if name in required else [{"type": "null"}])
             properties[name] = {"anyOf": options}
         variants.append(
             {
                 "type": "object",
                 "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,30}$"},
+                    "id": {"type": "string", "enum": [tool.name]},
                     "tool": {"type": "string", "enum": [tool.name]},
                     "args": {
                         "type": "object",
@@ -139,6 +138,23 @@ def _to_llm(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {REF}:
         return {LLM_REF: value[REF]}
     return value
+
+
+def canonical_answer(plan: Plan) -> dict[str, Any]:
+    """A plan in the form the answer's schema asks of a model: each step's id is its tool's name, and
+    references to steps follow (the prompt's examples are written so)."""
+    renamed = {step.id: step.tool for step in plan.steps}
+
+    def rename(value: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {REF} and str(value[REF]).startswith("steps."):
+            _, step, field = str(value[REF]).split(".", 2)
+            return {LLM_REF: f"steps.{renamed.get(step, step)}.{field}"}
+        return _to_llm(value)
+
+    steps = [
+        {"id": s.tool, "tool": s.tool, "args": {k: rename(v) for k, v in s.args.items()}} for s in plan.steps
+    ]
+    return {"steps": steps}
 
 
 def plan_to_answer(plan: Plan) -> dict[str, Any]:

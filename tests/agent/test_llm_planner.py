@@ -322,14 +322,23 @@ def _ref_pattern(schema: dict[str, Any], tool: str, argument: str) -> str:
 def test_the_answer_schema_lets_an_argument_reference_only_what_fits_its_type() -> None:
     schema = plan_output_schema(CATALOG, max_steps=5)
     urgency = _ref_pattern(schema, "create_jira_issue", "urgency")
-    assert re.fullmatch(urgency, "steps.extract.urgency")
-    assert not re.fullmatch(urgency, "ticket.subject") and not re.fullmatch(
-        urgency, "steps.extract.account_id"
-    )
+    assert re.fullmatch(urgency, "steps.extract_entities.urgency")
+    assert not re.fullmatch(urgency, "ticket.subject") and not re.fullmatch(urgency, "steps.extract.urgency")
+    assert not re.fullmatch(urgency, "steps.extract_entities.account_id")
     subject = _ref_pattern(schema, "create_jira_issue", "subject")
     assert re.fullmatch(subject, "ticket.subject") and not re.fullmatch(subject, "ticket.attachments")
-    assert not re.fullmatch(subject, "steps." + "x" * 40 + ".category")  # ids are bounded: answers end
+    ids = [v["properties"]["id"] for v in schema["properties"]["steps"]["items"]["anyOf"]]
+    assert all(i == {"type": "string", "enum": [v]} for i, v in zip(ids, CATALOG, strict=True))
     assert schema["properties"]["steps"]["maxItems"] == 5
+
+
+def test_the_prompts_examples_are_written_as_the_answer_schema_asks() -> None:
+    shown = render_system_prompt(CATALOG, 10)
+    example = json.loads(shown.split("EXAMPLE, a new ticket:\n")[1].split("\n")[0])
+    assert [s["id"] for s in example["steps"]] == [s["tool"] for s in example["steps"]]
+    urgency = example["steps"][2]["args"]["urgency"]
+    assert urgency == {"ref": "steps.extract_entities.urgency"}
+    assert plan_from_answer(example).steps[2].tool == "create_jira_issue"
 
 
 def test_a_new_tickets_answer_cannot_comment_and_a_replys_cannot_create() -> None:
