@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from agent.memory.recall import Recall
 from agent.plan import Plan, PlanInvalid
 from agent.plan_schema import canonical_answer, plan_from_answer, plan_output_schema
+from agent.plan_tidy import tidied
 from agent.planner import Planned, Planner, RulePlanner
 from agent.policy import allowed_tools, review_plan
 from agent.prompt_catalog import Detail, body_room, catalog_for_prompt, fitted
@@ -193,7 +194,8 @@ def ask_for_plan(
             return Asked(None, notes, usage, f"model unavailable: {exc}", unavailable=True)
         usage.add(reply.usage)
         try:
-            plan = check(plan_from_answer(parse_json_object(reply.content)))
+            plan, tidy_notes = tidied(plan_from_answer(parse_json_object(reply.content)))
+            plan = check(plan)
         except (ValueError, ValidationError, PlanInvalid) as exc:
             errors = exc.errors if isinstance(exc, PlanInvalid) else [_short(exc)]
             notes.append(f"attempt {attempt} rejected: " + "; ".join(str(e) for e in errors))
@@ -204,6 +206,7 @@ def ask_for_plan(
             ]
             continue
         usage.repairs += attempt - 1
+        notes += tidy_notes
         if attempt > 1:
             notes.append(f"repaired after {attempt - 1} rejected attempt(s)")
         return Asked(plan, notes, usage)
