@@ -14,7 +14,7 @@ from datetime import datetime
 
 from agent.run import Delivery, DeliveryOutcome
 from agent.store import RunStore
-from agent.store.run_listing import Within
+from agent.store.run_listing import Within, sees
 
 SCAN_LIMIT = 50_000  # delivery records one search reads at most
 _BATCH = 500
@@ -42,7 +42,7 @@ class MailFilter:
             all(word in subject for word in self.words.lower().split()),
             self.outcome is None or delivery.outcome == self.outcome,
             self.mailbox is None or delivery.mailbox == self.mailbox,
-            self.within is None or delivery.mailbox in self.within,
+            sees(self.within, delivery.mailbox),
             runs_of_issue is None or delivery.run_id in runs_of_issue,
             not self.message_id or (delivery.message_id or "") == self.message_id.strip().strip("<>"),
         ]

@@ -90,13 +90,7 @@ def actions_router(rt: Runtime, gate: Gate) -> APIRouter:
             views.require_run(store, run_id, caller.within)
             discard_run(rt, run_id, caller.name, _reason(form))
 
-        return await act(
-            request,
-            "admin",
-            do,
-            "/dead-letters",
-            "discarded",
-        )
+        return await act(request, "admin", do, "/dead-letters", "discarded")
 
     @router.post("/quarantine/{delivery_id}/release")
     async def release(request: Request, delivery_id: str) -> Response:
@@ -104,13 +98,7 @@ def actions_router(rt: Runtime, gate: Gate) -> APIRouter:
             views.require_delivery(store, delivery_id, caller.within)
             release_mail(rt, delivery_id, caller.name, _reason(form))
 
-        return await act(
-            request,
-            "admin",
-            do,
-            "/quarantine",
-            "released",
-        )
+        return await act(request, "admin", do, "/quarantine", "released")
 
     @router.post("/quarantine/{delivery_id}/drop")
     async def drop(request: Request, delivery_id: str) -> Response:
@@ -118,13 +106,7 @@ def actions_router(rt: Runtime, gate: Gate) -> APIRouter:
             views.require_delivery(store, delivery_id, caller.within)
             drop_mail(rt, delivery_id, caller.name, _reason(form))
 
-        return await act(
-            request,
-            "admin",
-            do,
-            "/quarantine",
-            "dropped",
-        )
+        return await act(request, "admin", do, "/quarantine", "dropped")
 
     return router
 

@@ -15,7 +15,7 @@ from agent.autonomy import Decision, Hold
 from agent.run import Delivery, Run, RunStatus, now
 from agent.run_summary import category_of
 from agent.store import RunStore
-from agent.store.run_listing import Within
+from agent.store.run_listing import Within, sees
 from inbox.preview import PREVIEW_BYTES, Preview, preview
 from tools.incident_port import Incident
 
@@ -39,7 +39,7 @@ class RunFilter:
 
     def matches(self, run: Run) -> bool:
         """True when the run is one the filter asks for (the dates are applied by the store)."""
-        if self.within is not None and run.ticket.mailbox not in self.within:
+        if not sees(self.within, run.ticket.mailbox):
             return False
         if self.status and run.status != self.status:
             return False
@@ -104,21 +104,19 @@ def run_page(store: RunStore, run_id: str, jira_url: str | None, within: Within 
 def visible_run(store: RunStore, run_id: str, within: Within = None) -> Run | None:
     """The run, or None when there is none or it came to a mailbox outside `within`."""
     run = store.runs.get(run_id)
-    return run if run is not None and (within is None or run.ticket.mailbox in within) else None
+    return run if run is not None and sees(within, run.ticket.mailbox) else None
 
 
 def visible_delivery(store: RunStore, delivery_id: str, within: Within = None) -> Delivery | None:
     """The delivery record, or None when there is none or it came to a mailbox outside `within`."""
     delivery = store.deliveries.get(delivery_id)
-    return delivery if delivery is not None and (within is None or delivery.mailbox in within) else None
+    return delivery if delivery is not None and sees(within, delivery.mailbox) else None
 
 
 def review_queue(store: RunStore, within: Within = None) -> list[tuple[Hold, Run | None]]:
     """The holds waiting for a person, oldest first, each with its run."""
     held = [(hold, store.runs.get(hold.run_id)) for hold in store.reviews.waiting()]
-    return (
-        held if within is None else [(h, r) for h, r in held if r is not None and r.ticket.mailbox in within]
-    )
+    return [(h, r) for h, r in held if within is None or (r is not None and sees(within, r.ticket.mailbox))]
 
 
 def quarantined_mail(

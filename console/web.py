@@ -16,7 +16,7 @@ import jinja2
 from fastapi import HTTPException, Request
 from markupsafe import Markup
 
-from agent.store.run_listing import Within
+from agent.store.run_listing import Within, sees
 from console.sessions import Session, Sessions
 from console.users import Role, UsersFile, allowed, password_mark
 
@@ -42,7 +42,7 @@ class Caller:
 
     def sees(self, mailbox: str) -> bool:
         """True when the caller may see and act on what came to `mailbox`."""
-        return self.within is None or mailbox in self.within
+        return sees(self.within, mailbox)
 
 
 class LoginNeeded(Exception):

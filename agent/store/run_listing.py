@@ -16,6 +16,11 @@ Within = frozenset[str] | None  # the mailboxes a reader may see; None: every ma
 UNNAMED = "default"  # the mailbox of a run created before runs named theirs
 
 
+def sees(within: Within, mailbox: str) -> bool:
+    """True when a reader limited to the mailboxes `within` may see what came to `mailbox`."""
+    return within is None or mailbox in within
+
+
 class RunListing:
     """Reads over the runs' indexes; Runs (agent/store/runs.py) adds the writes."""
 
@@ -58,7 +63,7 @@ class RunListing:
         """Runs in the dead-letter list, oldest first, of the mailboxes `within`."""
         ids = [as_text(i) for i in self.redis.zrange(self.keys.dead_letters, 0, -1)]
         runs = (r for r in (self.get(i) for i in ids) if r is not None)
-        return [r for r in runs if within is None or r.ticket.mailbox in within]
+        return [r for r in runs if sees(within, r.ticket.mailbox)]
 
     def mailboxes_of(self, run_ids: Iterable[str]) -> dict[str, str]:
         """The mailbox of each run that exists, in one round trip."""
@@ -74,4 +79,4 @@ class RunListing:
 
 
 def _inside(mailbox: bytes | str | None, within: Within) -> bool:
-    return within is None or (as_text(mailbox) if mailbox is not None else UNNAMED) in within
+    return sees(within, as_text(mailbox) if mailbox is not None else UNNAMED)
