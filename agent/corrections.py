@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tools import ledger_keys
-from tools.base import Ledger, ToolConfig
+from tools.base import ToolConfig
 from tools.jira_client import IssueState
 from tools.jira_issue import idempotency_label
+from tools.ledger_port import Ledger
 
 FIELDS = ("category", "urgency")
 _CATEGORY = re.compile(r"^category-([A-Za-z0-9_-]{1,40})$")

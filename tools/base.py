@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, Protocol, TypeVar
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from tools import ledger_keys, outbox
 from tools.incident_port import IncidentRegister
 from tools.kb_port import KnowledgeSearch
+from tools.ledger_port import Ledger
 from tools.llm import LLM, Usage
 from tools.llm_budget import Charge
 from tools.mail_out import SmtpConfig
@@ -67,39 +67,6 @@ class RetryPolicy:
             f"RetryPolicy(max_attempts={self.max_attempts}, backoff={self.base_s}s*2^n "
             f"capped at {self.cap_s}s, jitter={self.jitter:.0%})"
         )
-
-
-class Ledger(Protocol):
-    """Durable memory of side effects, keyed by idempotency key (the run store implements it)."""
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        """The record stored under key, or None."""
-        ...
-
-    def claim(self, key: str, record: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
-        """Store record under key unless one is there; return (stored_by_us, the record that is there)."""
-        ...
-
-    def note(self, key: str, record: dict[str, Any]) -> None:
-        """Store record under key, replacing what is there (for facts that change, like the time of the
-        latest attempt at a side effect)."""
-        ...
-
-    def next_number(self, name: str) -> int:
-        """A fresh number from the named counter (for local dry-run keys)."""
-        ...
-
-    def count_within(self, key: str, window_s: int) -> int:
-        """Count one more event under key; how many there were in the window that began with the first
-        (for rate limits: the count is forgotten when the window ends)."""
-        ...
-
-    def exclusive(self, key: str, ttl_s: float, wait_s: float = 5) -> AbstractContextManager[None]:
-        """Hold a lock on key while checking-then-acting on an external system (expires after ttl_s).
-
-        Raises NotReadyYet (retried without using up attempts) when another holder keeps it past wait_s.
-        """
-        ...
 
 
 class ToolConfig(BaseModel):

@@ -1,4 +1,4 @@
-"""The side-effect ledger (tools.base.Ledger) in Redis: what each side effect did, under its key.
+"""The side-effect ledger (tools.ledger_port.Ledger) in Redis: what each side effect did, under its key.
 
 A record is claimed with one atomic command (SET NX), so of two attempts at the same side effect one
 does it and the other finds its record. Key names come from tools/ledger_keys.py.

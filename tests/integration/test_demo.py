@@ -95,7 +95,8 @@ def test_with_a_model_that_never_answers_each_row_says_why_and_the_demo_fails(
             cwd=tmp_path,
             timeout=240,
         )
-    assert done.returncode == 1 and "the model answered nothing" in done.stderr
+    assert done.returncode == 1 and "the model planned nothing" in done.stderr
+    assert "LLM: 0 plans by the model, 0 repaired, 11 fell back (model unavailable: 11)" in done.stderr
     planned = [json.loads(line) for line in done.stdout.splitlines() if '"planner": "fallback"' in line]
     assert len(planned) == 11  # every ticket and reply fell back, and says why
     assert all(row["reason"].startswith("fallback to rules: model unavailable") for row in planned)
