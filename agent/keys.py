@@ -211,6 +211,12 @@ class Keys:
         """Hash: worker name -> JSON of what it said in its heartbeat (its slots, whether it executes)."""
         return f"{self.prefix}worker-info"
 
+    @property
+    def workers_since(self) -> str:
+        """String: since when (ms, Redis's clock) the heartbeats have been kept without a gap; gone with
+        the last worker, or with a Redis that lost its data."""
+        return f"{self.prefix}workers-since"
+
     def counter(self, name: str) -> str:
         """Integer: a named counter (local dry-run issue numbers); never expires."""
         return f"{self.prefix}counter:{name}"

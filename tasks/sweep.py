@@ -35,7 +35,7 @@ def sweep_runs() -> dict[str, int]:
     store = rt.store
     stale_s = rt.settings.sweep_stale_s
     sent = {"plans": 0, "crashed_steps": 0, "lost_steps": 0, "finished": 0, "released": 0}
-    alive = store.workers.processes()
+    alive = store.workers.processes(whole_after_s=GONE_AFTER_S)
     for run_id in store.runs.active_ids():
         run = store.runs.get(run_id)
         if run is None or run.is_final:

@@ -21,6 +21,7 @@ from tests.conftest import Pipeline
 from tests.integration.test_reliability import flaky
 from tests.support import ScriptedPlanner, email_bytes, make_maildir, triage
 from workers import runtime as runtime_module
+from workers.heartbeat import GONE_AFTER_S
 
 pytestmark = pytest.mark.integration
 
@@ -69,6 +70,12 @@ def test_the_sweeper_resends_a_step_stranded_by_a_dead_worker(pipeline: Pipeline
     assert run.steps["create_issue"].result["created"] is False  # the issue made before the crash is reused
 
 
+def record_kept_for(store: RunStore, seconds: float) -> None:
+    """Make the heartbeats' record as old as `seconds` (on Redis's clock, as the workers keep it)."""
+    server_s, micro = store.redis.time()
+    store.redis.set(store.keys.workers_since, int((server_s - seconds) * 1000 + micro // 1000))
+
+
 def test_a_step_whose_host_died_is_sent_again_as_soon_as_its_workers_beat_no_more(
     pipeline: Pipeline, tmp_path: Path
 ) -> None:
@@ -80,8 +87,13 @@ def test_a_step_whose_host_died_is_sent_again_as_soon_as_its_workers_beat_no_mor
     a_minute_ago = now() - timedelta(seconds=60)  # far inside its time limit and 30 s
     running = StepState(status="running", attempts=1, started_at=a_minute_ago, owner="alive-host:8")
     store.runs.save_step(run_id, "create_issue", running)
-    assert sweep_runs()["crashed_steps"] == 0  # its process beats: it is still at work
+    record_kept_for(store, seconds=10)  # as after Redis lost the heartbeats: not every worker is back
+    store.runs.save_step(run_id, "create_issue", running.model_copy(update={"owner": "dead-host:8"}))
+    assert sweep_runs()["crashed_steps"] == 0  # one not back yet is not known to be dead
 
+    record_kept_for(store, seconds=GONE_AFTER_S + 1)
+    store.runs.save_step(run_id, "create_issue", running)
+    assert sweep_runs()["crashed_steps"] == 0  # its process beats: it is still at work
     store.runs.save_step(run_id, "create_issue", running.model_copy(update={"owner": "dead-host:8"}))
     assert sweep_runs()["crashed_steps"] == 1  # no worker names its process: its host is gone
     run = pipeline.wait_final(run_id)
