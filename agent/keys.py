@@ -171,6 +171,15 @@ class Keys:
         on Redis's UTC day n) and `day:<n>:<mailbox>` (agent/store/llm_budget.py)."""
         return f"{self.prefix}llm-spent:"
 
+    def llm_day(self, day: int) -> str:
+        """Hash: the fleet's LLM tokens and micro-USD of Redis's UTC day `day` (days since 1970); its
+        mailboxes' under `<this>:<mailbox>`."""
+        return f"{self.llm_spent}day:{day}"
+
+    def llm_ticket(self, ticket_id: str) -> str:
+        """Hash: the LLM tokens one ticket spent."""
+        return f"{self.llm_spent}ticket:{ticket_id}"
+
     @property
     def llm_paused(self) -> str:
         """String (JSON): who paused the model for the fleet, when and why; absent while it is on."""

@@ -58,7 +58,7 @@ class StoreHealth:
         memory against its limit (0: none), the review queue (its size and oldest hold's age), the fair
         share (runs waiting, runs in flight), the workers alive, and the LLM's spend today and switch."""
         pipe = self.redis.pipeline()
-        pipe.hmget(f"{self.keys.llm_spent}day:{int(time.time()) // 86400}", ["tokens", "usd"])
+        pipe.hmget(self.keys.llm_day(int(time.time()) // 86400), ["tokens", "usd"])
         pipe.exists(self.keys.llm_paused)
         pipe.zcard(self.keys.active_runs)
         pipe.zcard(self.keys.dead_letters)

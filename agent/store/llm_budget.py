@@ -87,9 +87,9 @@ class LLMBudget:
     def settle(self, charge: Charge, reserved: Reserved, tokens: int, usd: float) -> None:
         """Book what the call cost instead of what it set aside (on the day it was reserved)."""
         extra_tokens, extra_micro = tokens - reserved.tokens, round((usd - reserved.usd) * MICRO)
-        day = f"{self.keys.llm_spent}day:{reserved.day}"
+        day = self.keys.llm_day(reserved.day)
         pipe = self.redis.pipeline()
-        pipe.hincrby(f"{self.keys.llm_spent}ticket:{charge.ticket_id}", "tokens", extra_tokens)
+        pipe.hincrby(self.keys.llm_ticket(charge.ticket_id), "tokens", extra_tokens)
         for key in (day, f"{day}:{charge.mailbox}"):
             pipe.hincrby(key, "tokens", extra_tokens)
             pipe.hincrby(key, "usd", extra_micro)
@@ -98,5 +98,5 @@ class LLMBudget:
     def spent_today(self) -> tuple[int, float]:
         """The fleet's tokens and USD of today (Redis's UTC day)."""
         day = int(self.redis.time()[0]) // 86400
-        found = self.redis.hmget(f"{self.keys.llm_spent}day:{day}", ["tokens", "usd"])
+        found = self.redis.hmget(self.keys.llm_day(day), ["tokens", "usd"])
         return int(found[0] or 0), int(found[1] or 0) / MICRO
