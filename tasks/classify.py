@@ -52,13 +52,13 @@ def read_mail(raw: bytes, reading: Reading) -> Incoming:
                 "inbox.parse:parse_message", (raw,), kwargs, reading.deadline_s, HELPER_WAIT_S
             )
             return incoming
-        except Died as exc:  # the mail killed it, or a signal did at that moment: a fresh helper tells
+        except Died as exc:  # the mail killed it, or SIGKILL did at that moment: a fresh helper tells
             if again:
                 raise Unparseable(f"reading it killed the process that read it, twice: {exc}") from None
         except Overran as exc:
             raise Unparseable(f"reading it was stopped (TRIAGE_PARSE_DEADLINE_S): {exc}") from None
         except RetryableToolError:
-            raise  # no helper free, or none lives: not the mail's fault; the poll stops, tried again later
+            raise  # no helper free, none lives, a stop signal: not the mail's fault; the poll stops
     raise AssertionError("not reached")  # pragma: no cover
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -57,6 +58,13 @@ class Died(Overran):
     """The helper process died while it had the work: the work killed it, or something killed it from
     outside at that moment (a retry with a fresh helper tells)."""
 
+
+class Stopped(RetryableToolError):
+    """The helper process was told to stop from outside (SIGTERM, SIGINT or SIGHUP: its worker is being
+    stopped with it) while it had the work; never the work's fault."""
+
+
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 
 STARTUP_S = 60.0  # a fresh interpreter imports the tools; on a loaded machine that takes seconds
 
@@ -240,7 +248,7 @@ class Sandbox:
 
     def _answer(self, helper: _Helper, name: str, timeout_s: float) -> Any:
         """The helper's answer to the work it took; Overran (and the helper killed) when it overruns,
-        Died when it dies at the work."""
+        Stopped when a stop signal ended it, Died when it dies at the work otherwise."""
         try:
             if not helper.conn.poll(timeout_s):
                 helper.kill()
@@ -248,6 +256,8 @@ class Sandbox:
             answer = helper.conn.recv()
         except (EOFError, OSError) as exc:
             helper.kill()
+            if -(helper.process.returncode or 0) in STOP_SIGNALS:
+                raise Stopped(f"{name}: its process was stopped from outside") from None
             raise Died(f"{name}: its process died ({type(exc).__name__})") from None
         self._checkin(helper)
         return answer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from dataclasses import replace
@@ -13,7 +14,7 @@ from tests.support import wait_for
 from tools.base import ToolConfig, ToolContext
 from tools.catalog import CATALOG
 from tools.errors import RetryableToolError
-from tools.sandbox import Sandbox
+from tools.sandbox import Died, Sandbox, Stopped
 
 # A pattern that is cubic in whitespace (three adjacent \s*). Settings refuse such a pattern at start-up;
 # it stands here for any tool work that runs away on crafted text.
@@ -134,3 +135,15 @@ def test_helpers_killed_while_idle_cost_no_call(ctx: ToolContext) -> None:
     finally:
         box.close()
     assert pid not in dead  # a fresh helper took the call: not an "its process died" for the work
+
+
+def test_a_helper_stopped_by_a_signal_at_the_work_is_not_the_works_fault(sandbox: Sandbox) -> None:
+    # `docker stop` or systemd sends SIGTERM to the worker and its helpers at once: the work was
+    # interrupted, not deadly; what the caller does with it (a mail stays unread) must not blame the mail.
+    with pytest.raises(Stopped):
+        sandbox.call("signal:raise_signal", (signal.SIGTERM,), {}, timeout_s=30, wait_s=30)
+
+
+def test_a_helper_the_work_kills_is_said_to_have_died_at_it(sandbox: Sandbox) -> None:
+    with pytest.raises(Died):  # a native crash in a parser: the work's fault (retried once by ingest)
+        sandbox.call("os:abort", (), {}, timeout_s=30, wait_s=30)
