@@ -27,12 +27,20 @@ def person_only(info: FieldInfo) -> bool:
     return isinstance(extra, dict) and extra.get("person") is True
 
 
+def literal_by_person(info: FieldInfo) -> bool:
+    """Whether only a person may give this argument as a literal value, a planner referencing a step's
+    finding instead (json_schema_extra={"literal": "person"}): a category is checked against the
+    mailbox's taxonomy by the step that finds it, never by the model that would write it."""
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and extra.get("literal") == "person"
+
+
 def literal_ok(info: FieldInfo) -> bool:
     """Whether a plan may give this argument as a literal value: a closed set (Literal, Enum), a number
     or a flag. Free text must reference ticket or step data. A field may allow literals explicitly with
-    json_schema_extra={"literal": True}."""
+    json_schema_extra={"literal": True}, or to a person only with {"literal": "person"}."""
     extra = info.json_schema_extra
-    if isinstance(extra, dict) and extra.get("literal") is True:
+    if isinstance(extra, dict) and extra.get("literal") in (True, "person"):
         return True
     kinds = [m for m in _members(info.annotation) if m is not type(None)]
     return bool(kinds) and all(

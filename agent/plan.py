@@ -56,13 +56,14 @@ class PlanInvalid(Exception):
         self.errors = errors
 
 
-def _is_ref(value: Any) -> bool:
+def is_ref(value: Any) -> bool:
+    """Whether an argument's value is a reference to ticket or step data (not a literal)."""
     return isinstance(value, dict) and REF in value
 
 
 def refs_in(value: Any) -> Iterator[Any]:
     """Every reference object inside an argument value (nested lists and dicts included)."""
-    if _is_ref(value):
+    if is_ref(value):
         yield value
     elif isinstance(value, dict):
         for item in value.values():
@@ -144,8 +145,8 @@ def _check_args(step: Step, tool: Tool[Any, Any], seen: Mapping[str, Tool[Any, A
         refs = list(refs_in(value))
         where = f"step {step.id!r} argument {name!r}"
         for ref in refs:
-            errors += _check_ref(ref, seen, where, info.annotation if _is_ref(value) else None)
-        if not _is_ref(value) and not literal_ok(info):
+            errors += _check_ref(ref, seen, where, info.annotation if is_ref(value) else None)
+        if not is_ref(value) and not literal_ok(info):
             errors.append(f"{where} must reference ticket or step data ({{{REF!r}: ...}}); "
                           "a plan may not write its own text into it")  # fmt: skip
         elif not refs:
@@ -185,7 +186,7 @@ def resolve_args(
 ) -> Any:
     """Replace every reference in an argument value by what it points to (recall None: nothing
     recalled, so each recall field is empty)."""
-    if _is_ref(value):
+    if is_ref(value):
         path = value[REF].split(".")
         if path[0] == "ticket":
             return ticket.model_dump(mode="json")[path[1]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agent.arguments import fits, literal_ok, person_only
+from agent.arguments import fits, literal_by_person, literal_ok, person_only
 from agent.memory.recall import Recall
 from agent.plan import RECALLED, REF, Plan
 from inbox.ticket import Ticket
@@ -84,7 +84,8 @@ def plan_output_schema(
         properties = {}
         fields = tool.args_model.model_fields
         for name, prop in offered_arguments(tool).items():
-            literal = [compact_schema(prop)] if literal_ok(fields[name]) else []  # free text: references only
+            offered_literal = literal_ok(fields[name]) and not literal_by_person(fields[name])
+            literal = [compact_schema(prop)] if offered_literal else []  # free text: references only
             ref = _ref_schema(offered, fields[name].annotation) or _ref_schema(offered)
             options = [*literal, ref] + ([] if name in required else [{"type": "null"}])
             properties[name] = {"anyOf": options}

@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from agent.arguments import person_only
-from agent.plan import REF, Plan, PlanInvalid, validate_plan
+from agent.arguments import literal_by_person, person_only
+from agent.plan import REF, Plan, PlanInvalid, is_ref, validate_plan
 from inbox.ticket import Ticket
 from tools.base import Tool
 
@@ -35,6 +35,9 @@ _FOUND_BY_EXTRACTOR = {
     "create_jira_issue": ("customer_name", "account_id"),
     "remember_ticket": ("customer_name", "account_id"),
 }
+# What the categorizer found: a category a plan gives by reference, only from a categorize step's result
+# (a subject that reads "billing" is no category; a person may name one, agent/arguments.literal_by_person).
+_FOUND_BY_CATEGORIZER = {"create_jira_issue": "category", "remember_ticket": "category"}
 # The tools whose `issue_key` names the issue they write to (or, for an acknowledgement, the reference a
 # customer is given): only this plan's own issue, never a key a mail or a model chose (a subject that
 # reads "SUP-1" would otherwise put a draft, files or an incident link on another customer's issue).
@@ -78,6 +81,7 @@ def _identity_errors(plan: Plan) -> list[str]:
     """Why a step names an issue, a ticket, a sender or a customer other than this plan's own."""
     issue_steps = {s.id for s in plan.steps if s.tool in ("create_jira_issue", "comment_jira_issue")}
     extract_steps = [s.id for s in plan.steps if s.tool == "extract_entities"]
+    categorized = [{REF: f"steps.{s.id}.category"} for s in plan.steps if s.tool == "categorize_ticket"]
     errors = []
     for step in plan.steps:
         target = step.args.get("issue_key") if step.tool in _OWN_ISSUE else None
@@ -95,18 +99,26 @@ def _identity_errors(plan: Plan) -> list[str]:
         for name in _FOUND_BY_EXTRACTOR.get(step.tool, ()):
             if step.args.get(name) not in [None, *({REF: f"steps.{sid}.{name}"} for sid in extract_steps)]:
                 errors.append(f"step {step.id!r}: {name} may only be steps.<an extract_entities step>.{name}")
+        found = step.args.get(_FOUND_BY_CATEGORIZER.get(step.tool, ""))
+        if is_ref(found) and found not in categorized:
+            errors.append(f"step {step.id!r}: category may only be steps.<a categorize_ticket step>.category")
     return errors
 
 
 def person_only_errors(plan: Plan, catalog: Mapping[str, Tool[Any, Any]]) -> list[str]:
-    """The arguments a planner set that only a person may (agent/arguments.py: person_only)."""
-    return [
-        f"step {step.id!r}: {name} is set only by a person approving a held run"
-        for step in plan.steps
-        if step.tool in catalog
-        for name, info in catalog[step.tool].args_model.model_fields.items()
-        if person_only(info) and step.args.get(name) not in (None, [])
-    ]
+    """The arguments a planner set that only a person may (agent/arguments.py: person_only), and the
+    literal values a planner wrote where only a person may (literal_by_person)."""
+    errors = []
+    for step in plan.steps:
+        fields = catalog[step.tool].args_model.model_fields if step.tool in catalog else {}
+        for name, info in fields.items():
+            value = step.args.get(name)
+            if person_only(info) and value not in (None, []):
+                errors.append(f"step {step.id!r}: {name} is set only by a person approving a held run")
+            elif literal_by_person(info) and value is not None and not is_ref(value):
+                errors.append(f"step {step.id!r}: {name} must reference the step that finds it; only a "
+                              "person names one")  # fmt: skip
+    return errors
 
 
 def review_plan(

@@ -46,10 +46,11 @@ class CreateIssueArgs(BaseModel):
     subject: str
     body: str
     sender: str
-    # A closed choice a plan may name directly; a word, never a sentence (it goes into a label). No
-    # backslash classes in the pattern: llama.cpp's schema-to-grammar turns them into a grammar its server
-    # crashes on (tests/agent/test_llm_planner.py keeps every pattern of the plan schema free of them).
-    category: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$", json_schema_extra={"literal": True})
+    # The categorize step's finding (checked against the mailbox's categories), or a person's choice; a
+    # word, never a sentence (it goes into a label). No backslash classes in the pattern: llama.cpp's
+    # schema-to-grammar turns them into a grammar its server crashes on (tests/agent/test_llm_planner.py
+    # keeps every pattern of the plan schema free of them).
+    category: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$", json_schema_extra={"literal": "person"})
     urgency: Literal["low", "medium", "high"]
     customer_name: str | None = None
     account_id: str | None = None

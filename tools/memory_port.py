@@ -20,7 +20,9 @@ class TicketFacts(BaseModel):
     sender: str
     received_at: datetime  # as the mail's Date header says (the sender's clock: shown, never trusted)
     # Closed choices a person's edit of a held run may name (agent/autonomy.py: Edits).
-    category: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,40}$", json_schema_extra={"literal": True})
+    category: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,40}$", json_schema_extra={"literal": "person"}
+    )
     urgency: Literal["low", "medium", "high"] | None = None
     customer_name: str | None = None
     account_id: str | None = None

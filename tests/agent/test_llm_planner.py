@@ -10,7 +10,7 @@ import pytest
 
 from agent.arguments import person_only
 from agent.llm_planner import PROMPT_VERSION, LLMPlanner, render_system_prompt, ticket_for_prompt
-from agent.plan import PlanInvalid
+from agent.plan import REF, PlanInvalid
 from agent.plan_schema import offered_arguments, plan_from_answer, plan_output_schema, plan_to_answer
 from agent.planner import RulePlanner
 from agent.policy import allowed_tools, review_plan
@@ -193,6 +193,38 @@ def test_a_literal_ticket_id_from_the_model_is_refused_and_repaired() -> None:
     llm = ScriptedLLM(json.dumps(hijack), json.dumps(answer(REPLY)))
     assert planner(llm).make_plan(REPLY).planner == "llm"
     assert "'parent_ticket_id' must reference ticket or step data" in llm.requests[1][-1]["content"]
+
+
+def test_a_category_the_model_writes_itself_is_refused_and_repaired_but_a_person_may_name_one() -> None:
+    # SmolLM2 once wrote the category "steps" into a plan: an issue labelled with no category of the desk.
+    invented = answer()
+    [create] = [s for s in invented["steps"] if s["tool"] == "create_jira_issue"]
+    create["args"]["category"] = "steps"
+    llm = ScriptedLLM(json.dumps(invented), json.dumps(answer()))
+    assert planner(llm).make_plan(NEW).planner == "llm"
+    assert "category must reference the step that finds it" in llm.requests[1][-1]["content"]
+    [offered] = [
+        v["properties"]["args"]["properties"]["category"]
+        for v in plan_output_schema(CATALOG)["properties"]["steps"]["items"]["anyOf"]
+        if v["properties"]["tool"]["enum"] == ["create_jira_issue"]
+    ]
+    assert [set(option["properties"]) for option in offered["anyOf"]] == [{"ref"}]  # no literal offered
+    plan = RulePlanner().make_plan(NEW).plan
+    subject = [
+        s.model_copy(update={"args": {**s.args, "category": {REF: "ticket.subject"}}})
+        if s.args.get("category")
+        else s
+        for s in plan.steps
+    ]
+    with pytest.raises(PlanInvalid, match="category may only be steps.<a categorize_ticket step>.category"):
+        review_plan(plan.model_copy(update={"steps": subject}), NEW, CATALOG, max_steps=8, by_person=True)
+    named = [
+        s.model_copy(update={"args": {**s.args, "category": "billing"}})
+        if s.tool == "create_jira_issue"
+        else s
+        for s in plan.steps
+    ]
+    review_plan(plan.model_copy(update={"steps": named}), NEW, CATALOG, max_steps=8, by_person=True)
 
 
 def test_the_plan_schema_holds_no_pattern_a_grammar_compiler_chokes_on() -> None:

@@ -62,15 +62,15 @@ class ModelLikePlanner:
 
 
 class BlindModelPlanner:
-    """Plays a model told to switch the policy off: a plan with no categorize or extract step, whose issue
-    names its own harmless category and urgency as literals."""
+    """Plays a model told to switch the policy off: a plan with no extract step, whose issue names its own
+    harmless urgency as a literal (a category it may only reference: agent/policy.py)."""
 
     def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
         rules = runtime_module.runtime().rules().make_plan(ticket, recall).plan
         issue = rules.step("create_issue")
-        own = {k: v for k, v in issue.args.items() if "steps." not in json.dumps(v)}
-        blind = issue.model_copy(update={"args": {**own, "category": "other", "urgency": "low"}})
-        return Planned(Plan(steps=[blind], rationale="nothing to see here"), "llm")
+        own = {k: v for k, v in issue.args.items() if "steps.extract" not in json.dumps(v)}
+        blind = issue.model_copy(update={"args": {**own, "urgency": "low"}})
+        return Planned(Plan(steps=[rules.step("categorize"), blind], rationale="nothing to see here"), "llm")
 
 
 @pytest.fixture
@@ -137,9 +137,6 @@ CONDITIONS = [
         {"urgency": ["high"]}, URGENT_BILLING, ModelLikePlanner(), "ann@example.com", id="urgency-model-plan"
     ),
     # A plan without finding steps is judged on what the offline tools find, not on its own literals.
-    pytest.param(
-        {"category": ["billing"]}, URGENT_BILLING, BlindModelPlanner(), "ann@example.com", id="blind-category"
-    ),
     pytest.param(
         {"urgency": ["high"]}, URGENT_BILLING, BlindModelPlanner(), "ann@example.com", id="blind-urgency"
     ),
