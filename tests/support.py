@@ -190,3 +190,21 @@ def llm_config(**llm: Any) -> Any:
     config = load_settings(**{f"llm_{name}": value for name, value in llm.items()}).llm_config()
     assert config is not None, "an LLM config needs a model"
     return config
+
+
+def issue_plan(*steps: dict[str, Any]) -> list[dict[str, Any]]:
+    """A scripted plan (for ScriptedPlanner) of these steps among what a new ticket's plan needs: a
+    categorize step, then the steps, then the issue (urgency low; its category the categorizer's, as the
+    policy wants: agent/policy.py)."""
+    text = {"subject": {"$ref": "ticket.subject"}, "body": {"$ref": "ticket.body"}}
+    issue = {
+        **text,
+        "sender": {"$ref": "ticket.sender"},
+        "category": {"$ref": "steps.categorize.category"},
+        "urgency": "low",
+    }
+    return [
+        {"id": "categorize", "tool": "categorize_ticket", "args": text},
+        *steps,
+        {"id": "create_issue", "tool": "create_jira_issue", "args": issue},
+    ]

@@ -21,7 +21,7 @@ from tests.agent.test_plan import ticket
 from tests.conftest import Pipeline
 from tests.console.conftest import VIP, People, csrf_of, login, send_mail
 from tests.integration.test_reliability import flaky
-from tests.support import ScriptedPlanner, email_bytes, wait_for
+from tests.support import ScriptedPlanner, email_bytes, issue_plan, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -89,10 +89,8 @@ def test_an_admin_retries_and_discards_dead_letters(
     pipeline: Pipeline, app: FastAPI, tmp_path: Path, use_planner: Any, add_tool: Any
 ) -> None:
     add_tool(flaky)  # fails once per run, for good: "after the fix" the replay passes
-    issue = {"subject": {"$ref": "ticket.subject"}, "body": {"$ref": "ticket.body"},
-             "sender": {"$ref": "ticket.sender"}, "category": "other", "urgency": "low"}  # fmt: skip
-    use_planner(ScriptedPlanner([{"id": "step", "tool": "flaky", "args": {"failures": 1, "permanent": True}},
-                                 {"id": "create_issue", "tool": "create_jira_issue", "args": issue}]))  # fmt: skip
+    flaky_step = {"id": "step", "tool": "flaky", "args": {"failures": 1, "permanent": True}}
+    use_planner(ScriptedPlanner(issue_plan(flaky_step)))
     first = send_mail(pipeline, tmp_path / "a", "a@example.com", "Will fail")
     second = send_mail(pipeline, tmp_path / "b", "b@example.com", "Will fail too")
     assert pipeline.wait_final(first).status == pipeline.wait_final(second).status == "dead_letter"

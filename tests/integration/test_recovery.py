@@ -19,7 +19,7 @@ from tasks.execute import execute_step
 from tasks.sweep import sweep_runs
 from tests.conftest import Pipeline
 from tests.integration.test_reliability import flaky
-from tests.support import ScriptedPlanner, email_bytes, make_maildir, triage
+from tests.support import ScriptedPlanner, email_bytes, issue_plan, make_maildir, triage
 from workers import runtime as runtime_module
 from workers.heartbeat import GONE_AFTER_S
 
@@ -146,11 +146,11 @@ def test_retry_replays_a_dead_letter_after_the_fix_and_discard_closes_one(
     pipeline: Pipeline, tmp_path: Path, use_planner: Any, add_tool: Any
 ) -> None:
     add_tool(flaky)
-    issue = {"subject": {"$ref": "ticket.subject"}, "body": {"$ref": "ticket.body"}, "sender": {"$ref": "ticket.sender"}, "category": "other",
-             "urgency": "low"}  # fmt: skip
-    plan = [{"id": "step", "tool": "flaky", "args": {"failures": 1, "permanent": True}},
-            {"id": "create_issue", "tool": "create_jira_issue", "args": issue}]  # fmt: skip
-    use_planner(ScriptedPlanner(plan))
+    use_planner(
+        ScriptedPlanner(
+            issue_plan({"id": "step", "tool": "flaky", "args": {"failures": 1, "permanent": True}})
+        )
+    )
     first, second = feed_one(pipeline, tmp_path, "replay-1"), feed_one(pipeline, tmp_path, "replay-2")
     assert pipeline.wait_final(first).status == pipeline.wait_final(second).status == "dead_letter"
 

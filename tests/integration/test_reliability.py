@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from celery.signals import task_postrun
@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from agent.run import StepState
 from tests.conftest import Pipeline
-from tests.support import ScriptedPlanner, email_bytes, make_maildir, wait_for
+from tests.support import ScriptedPlanner, email_bytes, issue_plan, make_maildir, wait_for
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import PermanentToolError, RetryableToolError
 
@@ -50,15 +50,7 @@ def run_with(pipeline: Pipeline, use_planner: Any, add_tool: Any, tmp_path: Path
     counter = iter(range(1_000_000))
 
     def run(**args: Any) -> Any:
-        issue = {
-            "subject": {"$ref": "ticket.subject"},
-            "body": {"$ref": "ticket.body"},
-            "sender": {"$ref": "ticket.sender"},
-            "category": "other",
-            "urgency": "low",
-        }
-        use_planner(ScriptedPlanner([{"id": "step", "tool": "flaky", "args": args},
-                                     {"id": "create_issue", "tool": "create_jira_issue", "args": issue}]))  # fmt: skip
+        use_planner(ScriptedPlanner(issue_plan({"id": "step", "tool": "flaky", "args": args})))
         message_id = f"<flaky-{time.time_ns()}-{next(counter)}@example.com>"
         [delivery] = pipeline.feed(
             make_maildir(tmp_path / message_id.strip("<>"), email_bytes(message_id=message_id))
@@ -155,29 +147,28 @@ class SlowArgs(BaseModel):
 
 
 class SlowResult(BaseModel):
-    category: str
+    urgency: Literal["low", "medium", "high"]
 
 
 @tool(name="slow_step", description="Takes its time.", args=SlowArgs, result=SlowResult, timeout_s=10)
 def slow_step(args: SlowArgs, ctx: ToolContext) -> SlowResult:
     time.sleep(args.seconds)
-    return SlowResult(category="other")
+    return SlowResult(urgency="low")
 
 
 def test_a_reply_waits_for_a_slow_ticket_without_using_up_its_attempts(
     pipeline: Pipeline, use_planner: Any, add_tool: Any, tmp_path: Path
 ) -> None:
     add_tool(slow_step)
-    issue = {"subject": {"$ref": "ticket.subject"}, "body": {"$ref": "ticket.body"}, "sender": {"$ref": "ticket.sender"}, "urgency": "low",
-             "category": {"$ref": "steps.slow.category"}}  # fmt: skip
     reply_plan = {"id": "comment", "tool": "comment_jira_issue",
                   "args": {"parent_ticket_id": {"$ref": "ticket.thread_of"}, "body": {"$ref": "ticket.body"}, "sender": {"$ref": "ticket.sender"}}}  # fmt: skip
 
     class SlowParentPlanner(ScriptedPlanner):
         def make_plan(self, ticket: Any, recall: Any = None) -> Any:
-            steps = [reply_plan] if ticket.thread_of else [
-                {"id": "slow", "tool": "slow_step", "args": {"seconds": 4}},
-                {"id": "create_issue", "tool": "create_jira_issue", "args": issue}]  # fmt: skip
+            slow = {"id": "slow", "tool": "slow_step", "args": {"seconds": 4}}
+            *firsts, issue = issue_plan(slow)  # the issue waits for the slow step's urgency
+            issue["args"]["urgency"] = {"$ref": "steps.slow.urgency"}
+            steps = [reply_plan] if ticket.thread_of else [*firsts, issue]
             return ScriptedPlanner(steps).make_plan(ticket)
 
     use_planner(SlowParentPlanner([]))
