@@ -66,6 +66,11 @@ OBSERVED_STEPS = Counter(
     "triage_observed_steps_total", "Steps the LLM planner added after seeing results, by tool.", ["tool"]
 )
 PLAN_REPAIRS = Counter("triage_plan_repairs_total", "Rejected LLM plans sent back to the model for repair.")
+LLM_DISAGREEMENTS = Counter(
+    "triage_llm_disagreements_total",
+    "Fields the model answered otherwise than the offline tools, which were sure and stood, by field.",
+    ["field"],
+)
 LLM_CALLS = Counter("triage_llm_calls_total", "LLM calls, by purpose (plan, observe, analysis).", ["purpose"])
 LLM_TOKENS = Counter(
     "triage_llm_tokens_total", "LLM tokens, by purpose and kind (prompt, completion).", ["purpose", "kind"]

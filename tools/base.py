@@ -144,11 +144,15 @@ class MailFiles(Protocol):
 
 
 class UsageSink(Protocol):
-    """Where tools report the LLM usage of a run (the execute task passes one that adds it to the run's
-    totals and to the LLM metrics)."""
+    """Where tools report the LLM usage of a run and the model's disagreements with the offline tools (the
+    execute task passes one that adds them to the run's totals and to the LLM metrics)."""
 
     def record_usage(self, run_id: str, usage: Usage) -> None:
         """Add usage to the run's totals."""
+        ...
+
+    def disagreed(self, run_id: str, field: str) -> None:
+        """Count that the model said otherwise than the offline tools, and theirs stood (model_arbiter)."""
         ...
 
 

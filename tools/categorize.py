@@ -10,6 +10,7 @@ from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import PermanentToolError
 from tools.llm_analysis import ANALYSIS_TIMEOUT_S, analyse_or_why_not
 from tools.memory_port import Correction
+from tools.model_arbiter import Answer, arbitrate
 from tools.taxonomy import classifier_for
 
 ABSTAIN = "other"
@@ -35,7 +36,17 @@ class CategorizeResult(BaseModel):
     confidence: float = Field(ge=0, le=1)
     needs_review: bool
     probabilities: dict[str, float]
-    source: str = Field(default="offline", description="llm, offline, or offline after an LLM failure")
+    source: str = Field(
+        default="offline",
+        description="who decided: offline, llm (the classifier unsure), llm and offline (they agree), or "
+        "offline after an LLM failure or disagreement",
+    )
+    model_confidence: float | None = Field(
+        default=None, description="the model's confidence, when it was taken"
+    )
+    disagreements: list[str] = Field(
+        default_factory=list, description="where the model said otherwise and the offline answer stood"
+    )
     correction: Literal["applied", "flagged"] | None = Field(
         default=None,
         description="what a person's category for a like ticket did: applied (the classifier's runner-up "
@@ -92,19 +103,31 @@ def _supports(probabilities: dict[str, float], category: str) -> bool:
 
 
 def _classified(args: CategorizeArgs, ctx: ToolContext) -> CategorizeResult:
-    """What the LLM analysis (when configured) or the offline classifier says of the ticket."""
-    threshold = ctx.config.review_threshold
+    """The offline classifier's category, or the LLM analysis's (when configured) where the classifier
+    agrees or is unsure (tools/model_arbiter.py); a disagreement is kept and reported."""
     analysis, failure = analyse_or_why_not(ctx, args.subject, args.body, args.signature, args.sender_name)
-    source = f"offline (LLM failed: {failure})" if failure else "offline"
-    if analysis is not None:
-        confident = analysis.confidence >= threshold
-        return CategorizeResult(
-            category=analysis.category if confident else ABSTAIN,
-            confidence=round(analysis.confidence, 4),
-            needs_review=not confident,
-            probabilities={analysis.category: round(analysis.confidence, 4)},
-            source="llm",
-        )
+    offline = _offline(args, ctx, f"offline (LLM failed: {failure})" if failure else "offline")
+    if analysis is None or analysis.confidence < ctx.config.review_threshold:
+        return offline  # no model, or a model unsure of itself: the classifier's answer
+    sides = Answer(offline.category, offline.source, sure=not offline.needs_review)
+    found = arbitrate("category", sides, analysis.category)
+    if found.disagreement is not None:
+        if ctx.usage is not None:
+            ctx.usage.disagreed(ctx.run_id, "category")
+        return offline.model_copy(update={"source": found.source, "disagreements": [found.disagreement]})
+    return CategorizeResult(
+        category=found.value,
+        confidence=round(max(analysis.confidence, offline.confidence), 4),
+        needs_review=False,
+        probabilities=offline.probabilities,
+        source=found.source,
+        model_confidence=round(analysis.confidence, 4),
+    )
+
+
+def _offline(args: CategorizeArgs, ctx: ToolContext, source: str) -> CategorizeResult:
+    """What the offline classifier says of the ticket (below the review threshold: `other`, for review)."""
+    threshold = ctx.config.review_threshold
     try:
         model = classifier_for(ctx.config.categories_file, ctx.config.classifier)
     except ValueError as exc:

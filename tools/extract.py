@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from tools.base import RetryPolicy, ToolContext, tool
-from tools.llm_analysis import ANALYSIS_TIMEOUT_S, analyse_or_why_not
+from tools.llm_analysis import ANALYSIS_TIMEOUT_S, Analysis, analyse_or_why_not
+from tools.model_arbiter import Answer, arbitrate, equal, same_person
 
 Urgency = Literal["low", "medium", "high"]
 
@@ -59,6 +61,9 @@ class ExtractResult(BaseModel):
     evidence: dict[str, str] = Field(
         default_factory=dict,
         description="field -> the words of the mail it was read from (quoted as written)",
+    )
+    disagreements: list[str] = Field(
+        default_factory=list, description="where the model said otherwise and the rules' answer stood"
     )
 
 
@@ -183,48 +188,95 @@ def find_urgency(subject: str, body: str) -> tuple[Urgency, str, str | None]:
     isolated_offline_s=10,  # its patterns (configurable) run on strangers' text: stoppable, in a process
 )
 def extract_entities(args: ExtractArgs, ctx: ToolContext) -> ExtractResult:
-    """Extract the entities (the LLM's answer when there is one, else rules); each says where it came from."""
+    """Extract the entities by rules, and take the LLM's answer (when there is one) where the rules agree
+    or are unsure (tools/model_arbiter.py); each says where it came from and the mail's words for it."""
     texts = flattened(args.subject, args.body, args.signature, args.sender_name)
-    name, name_source = find_customer_name(args.body, args.signature, args.sender_name)
-    account, account_source, account_words = find_account_id(
-        ctx.config.account_id_pattern, subject=args.subject, body=args.body, signature=args.signature
-    )
-    urgency, urgency_source, urgency_words = find_urgency(args.subject, args.body)
+    read = _read_by_rules(args, ctx.config.account_id_pattern)
     text = f"{args.subject}\n{args.body}"
     account_type = _ACCOUNT_TYPE.search(text)
     order_id, order_words = _first_group(ctx.config.order_id_pattern, text)
     invoice_id, invoice_words = _first_group(ctx.config.invoice_id_pattern, text)
-    others = {
-        "order_id": order_id,
-        "invoice_id": invoice_id,
-        "account_type": account_type.group(1).lower() if account_type else None,
-        "people": find_people(text),
-    }
     analysis, failure = analyse_or_why_not(ctx, args.subject, args.body, args.signature, args.sender_name)
     if failure:
-        urgency_source += f" (LLM failed: {failure})"
+        read["urgency"] = replace(read["urgency"], source=f"{read['urgency'].source} (LLM failed: {failure})")
+    disagreements: dict[str, str] = {}
     if analysis is not None:
-        # A model's name or account id counts only when the mail says it: a mail must not talk the model
-        # into a customer or an account of its choosing.
-        if analysis.customer_name and quoted(analysis.customer_name, texts):
-            name, name_source = analysis.customer_name, "llm"
-        if analysis.account_id and quoted(analysis.account_id, texts):
-            account, account_source = normalised_account(analysis.account_id), "llm"
-            account_words = analysis.account_id
-        if analysis.urgency != urgency:  # the rule's words do not say the model's urgency
-            urgency_words = None
-        urgency, urgency_source = analysis.urgency, "llm"
-    words = {"customer_name": name if name_source != "From display name" else args.sender_name,
-             "account_id": account_words, "urgency": urgency_words, "order_id": order_words,
-             "invoice_id": invoice_words}  # fmt: skip
-    evidence = {field: q for field, span in words.items() if span and (q := quoted(span, texts))}
+        read, disagreements = _arbitrated(read, _model_says(analysis, texts))
+    for field in disagreements:
+        if ctx.usage is not None:
+            ctx.usage.disagreed(ctx.run_id, field)
+    words = {field: r.words for field, r in read.items()} | {
+        "order_id": order_words,
+        "invoice_id": invoice_words,
+    }
+    name, account, urgency = read["customer_name"], read["account_id"], read["urgency"]
     return ExtractResult(
-        customer_name=name,
-        customer_name_source=name_source,
-        account_id=account,
-        account_id_source=account_source,
-        urgency=urgency,
-        urgency_source=urgency_source,
-        **others,
-        evidence=evidence,
+        customer_name=name.value,
+        customer_name_source=name.source if name.value else None,
+        account_id=account.value,
+        account_id_source=account.source if account.value else None,
+        urgency=urgency.value,
+        urgency_source=urgency.source,
+        order_id=order_id,
+        invoice_id=invoice_id,
+        account_type=account_type.group(1).lower() if account_type else None,
+        people=find_people(text),
+        evidence={field: q for field, span in words.items() if span and (q := quoted(span, texts))},
+        disagreements=list(disagreements.values()),
     )
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One field as read: its value, where it came from, the mail's words for it, and whether the rules
+    are sure of it (a name only the From line gives, an urgency no wording says: not sure)."""
+
+    value: Any
+    source: str
+    words: str | None
+    sure: bool
+
+
+def _read_by_rules(args: ExtractArgs, account_pattern: str) -> dict[str, _Read]:
+    """The customer's name, account id and urgency as the rules read them."""
+    name, name_source = find_customer_name(args.body, args.signature, args.sender_name)
+    display = name_source == "From display name"
+    account, account_source, account_words = find_account_id(
+        account_pattern, subject=args.subject, body=args.body, signature=args.signature
+    )
+    urgency, urgency_source, urgency_words = find_urgency(args.subject, args.body)
+    return {
+        "customer_name": _Read(
+            name, name_source or "no name", args.sender_name if display else name, bool(name) and not display
+        ),
+        "account_id": _Read(account, account_source or "no account id", account_words, account is not None),
+        "urgency": _Read(urgency, urgency_source, urgency_words, urgency_words is not None),
+    }
+
+
+def _model_says(analysis: Analysis, texts: tuple[str, ...]) -> dict[str, tuple[Any, str | None]]:
+    """The model's value of each field and its words; a name or account id counts only when the mail
+    says it (a mail must not talk the model into a customer or an account of its choosing)."""
+    name = analysis.customer_name if quoted(analysis.customer_name, texts) else None
+    account = analysis.account_id if quoted(analysis.account_id, texts) else None
+    return {
+        "customer_name": (name, name),
+        "account_id": (normalised_account(account) if account else None, account),
+        "urgency": (analysis.urgency, None),  # the rules' words do not say the model's urgency
+    }
+
+
+def _arbitrated(
+    read: dict[str, _Read], said: dict[str, tuple[Any, str | None]]
+) -> tuple[dict[str, _Read], dict[str, str]]:
+    """Each field as arbitrated between the rules and the model, and the disagreements by field."""
+    out, disagreements = {}, {}
+    for field, mine in read.items():
+        value, words = said[field]
+        agree = same_person if field == "customer_name" else equal
+        found = arbitrate(field, Answer(mine.value, mine.source, mine.sure), value, agree)
+        taken = found.value != mine.value
+        out[field] = _Read(found.value, found.source, words if taken else mine.words, mine.sure)
+        if found.disagreement is not None:
+            disagreements[field] = found.disagreement
+    return out, disagreements

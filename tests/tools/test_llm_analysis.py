@@ -20,9 +20,13 @@ ANALYSIS = {"category": "billing", "confidence": 0.9, "customer_name": "Jane Doe
 class Usage:
     def __init__(self) -> None:
         self.calls = 0
+        self.disagreements: list[str] = []
 
     def record_usage(self, run_id: str, usage: object) -> None:
         self.calls += getattr(usage, "calls", 0)
+
+    def disagreed(self, run_id: str, field: str) -> None:
+        self.disagreements.append(field)
 
 
 def with_llm(ctx: ToolContext, llm: ScriptedLLM) -> ToolContext:
@@ -34,9 +38,14 @@ def test_both_tools_share_one_llm_call_per_ticket(ctx: ToolContext) -> None:
     lctx = with_llm(ctx, llm)
     category = categorize_ticket.run(EMAIL, lctx)
     entities = extract_entities.run(EMAIL, lctx)
-    assert (category.category, category.source, category.confidence) == ("billing", "llm", 0.9)
+    assert (category.category, category.source, category.model_confidence) == (
+        "billing",
+        "llm and offline",
+        0.9,
+    )
     assert (entities.customer_name, entities.account_id, entities.urgency) == ("Jane Doe", "ACC12345", "high")
-    assert entities.urgency_source == "llm" and len(llm.requests) == 1
+    assert entities.customer_name_source == "llm and From display name"
+    assert entities.urgency_source.startswith("llm (offline unsure") and len(llm.requests) == 1
     assert lctx.usage.calls == 1  # type: ignore[union-attr]
 
 
@@ -70,10 +79,9 @@ def test_an_account_id_that_does_not_match_the_pattern_is_dropped(ctx: ToolConte
     assert entities.account_id is None and entities.customer_name == "Jane Doe"
 
 
-def test_low_confidence_from_the_llm_means_other_and_review(ctx: ToolContext) -> None:
-    lctx = with_llm(ctx, ScriptedLLM(json.dumps({**ANALYSIS, "confidence": 0.1})))
-    result = categorize_ticket.run(EMAIL, lctx)
-    assert (result.category, result.needs_review) == ("other", True)
+def test_a_model_unsure_of_itself_leaves_the_category_to_the_classifier(ctx: ToolContext) -> None:
+    lctx = with_llm(ctx, ScriptedLLM(json.dumps({**ANALYSIS, "category": "technical", "confidence": 0.1})))
+    assert categorize_ticket.run(EMAIL, lctx) == categorize_ticket.run(EMAIL, ctx)
 
 
 def test_a_name_or_account_the_mail_does_not_say_is_not_taken_from_the_model(ctx: ToolContext) -> None:
@@ -84,8 +92,50 @@ def test_a_name_or_account_the_mail_does_not_say_is_not_taken_from_the_model(ctx
         offline.customer_name,
         offline.customer_name_source,
     )
-    assert (result.account_id, result.account_id_source) == (
-        "ACC12345",
-        "body",
-    ) and result.urgency_source == "llm"
+    assert (result.account_id, result.account_id_source) == ("ACC12345", "body")
+    assert result.urgency_source.startswith("llm")
     assert result.evidence["account_id"] == "ACC12345" and "Bill" not in json.dumps(result.evidence)
+
+
+SURE = {
+    "subject": "URGENT: charged twice",
+    "body": "You billed my card twice. Account ACC12345 (not ACC55555, that was closed). Thanks, Jane",
+    "signature": "",
+    "sender_name": "Jane Doe",
+}
+
+
+def test_where_the_rules_are_sure_and_the_model_says_otherwise_theirs_stands_and_the_disagreement_is_kept(
+    ctx: ToolContext,
+) -> None:
+    lying = {"category": "technical", "confidence": 0.95, "customer_name": "Mary", "account_id": "ACC55555",
+             "urgency": "low"}  # fmt: skip
+    lctx = with_llm(ctx, ScriptedLLM(json.dumps(lying)))
+    category, entities = categorize_ticket.run(SURE, lctx), extract_entities.run(SURE, lctx)
+    offline_category, offline = categorize_ticket.run(SURE, ctx), extract_entities.run(SURE, ctx)
+    assert category.category == offline_category.category == "billing" and not category.needs_review
+    assert category.source == "offline (the model disagreed)"
+    assert category.disagreements == ["category: the model said 'technical', offline 'billing' stands"]
+    assert (
+        (entities.account_id, entities.urgency)
+        == (offline.account_id, offline.urgency)
+        == ("ACC12345", "high")
+    )
+    assert entities.customer_name == "Jane Doe"  # the model's "Mary" is nowhere in the mail: not an answer
+    assert [d.split(":")[0] for d in entities.disagreements] == ["account_id", "urgency"]
+    assert entities.evidence["account_id"] == "ACC12345" and entities.evidence["urgency"] == "URGENT"
+    assert lctx.usage.disagreements == ["category", "account_id", "urgency"]  # type: ignore[union-attr]
+
+
+def test_where_the_rules_are_unsure_the_models_answer_is_taken(ctx: ToolContext) -> None:
+    strict = replace(ctx, config=ctx.config.model_copy(update={"review_threshold": 0.99}))
+    told = {**ANALYSIS, "category": "technical", "confidence": 0.995, "account_id": None, "urgency": "high"}
+    lctx = with_llm(strict, ScriptedLLM(json.dumps(told)))
+    email = {**EMAIL, "body": "It does not work since this morning.\n\nThanks,\nJane"}
+    category, entities = categorize_ticket.run(email, lctx), extract_entities.run(email, lctx)
+    assert categorize_ticket.run(email, strict).needs_review  # the classifier alone: unsure
+    assert (category.category, category.needs_review, category.disagreements) == ("technical", False, [])
+    assert category.source.startswith("llm (offline unsure")
+    assert (entities.urgency, entities.disagreements) == ("high", [])  # no urgency wording: the model's
+    assert "urgency" not in entities.evidence  # no words of the mail say it
+    assert (entities.customer_name, entities.customer_name_source) == ("Jane Doe", "llm and closing line")
