@@ -12,7 +12,7 @@ ROUNDS ?= 3
 PIP := $(BIN)/pip install --quiet -c constraints.txt
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: install install-runtime install-llm install-embeddings system-packages bench-memory bench-fleet bench-hostile fleet demo demo-llm test test-llm \
+.PHONY: install install-runtime install-llm install-embeddings install-otlp test-tracing system-packages bench-memory bench-fleet bench-hostile fleet demo demo-llm test test-llm \
 	screenshots \
 	test-embeddings lint format bench chaos constraints clean
 
@@ -67,7 +67,21 @@ demo-llm: $(LLM_STAMP)
 	$(BIN)/triage demo --local-llm --timeout 900
 
 test: $(STAMP) system-packages
-	$(BIN)/pytest -q -m "not llm_local and not embeddings"
+	$(BIN)/pytest -q -m "not llm_local and not embeddings and not otlp"
+
+# Traces exported by real workers to a real OTLP receiver: Arize Phoenix, in a venv of its own (its
+# dependencies are not ours; about 900 MB, pip caches the wheels).
+OTLP_VENV := .venv-otlp
+OTLP_STAMP := $(OTLP_VENV)/.installed
+$(OTLP_STAMP):
+	$(PYTHON) -m venv --clear $(OTLP_VENV)
+	$(OTLP_VENV)/bin/pip install --quiet 'arize-phoenix==20.26.1'
+	touch $(OTLP_STAMP)
+
+install-otlp: $(OTLP_STAMP)
+
+test-tracing: $(STAMP) $(OTLP_STAMP)
+	$(BIN)/pytest -q -m otlp
 
 # The pipeline against a real local model (SmolLM2-135M via llama-cpp-python's server).
 test-llm: $(LLM_STAMP)
@@ -131,4 +145,4 @@ constraints: $(LLM_STAMP) $(EMBEDDINGS_STAMP)
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^ticket-triage' ) > constraints.txt
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var
+	rm -rf $(VENV) $(OTLP_VENV) .mypy_cache .ruff_cache .pytest_cache var

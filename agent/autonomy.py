@@ -119,6 +119,9 @@ class Hold(BaseModel):
     expires_at: datetime
     on_timeout: OnTimeout
     parked: list[str] = Field(description="steps claimed when the hold began, sent when it is approved")
+    trace: str | None = Field(
+        default=None, description="the hold's span (tracing on): its decision links to it"
+    )
 
 
 class Edits(BaseModel):

@@ -102,6 +102,9 @@ class Run(BaseModel):
     observations: list[Observation] = Field(
         default_factory=list, description="the planner's looks at the results, oldest first"
     )
+    trace: str | None = Field(
+        default=None, description="the W3C traceparent of its mail's ingest span (tracing on): its trace"
+    )
 
     @property
     def is_final(self) -> bool:
@@ -113,6 +116,14 @@ class Run(BaseModel):
         (a best-effort tool gave up) has none: each of its fields reads as null."""
         done = {sid: s.result for sid, s in self.steps.items() if s.status == "done" and s.result is not None}
         return {sid: {} for sid, s in self.steps.items() if s.status == "skipped"} | done
+
+    @property
+    def trace_id(self) -> str | None:
+        """The id of its trace (32 hex digits, from the W3C traceparent): what a trace viewer's address
+        names; None when the run was made without tracing."""
+        parts = (self.trace or "").split("-")
+        found = parts[1] if len(parts) == 4 else ""
+        return found if len(found) == 32 and not found.strip("0123456789abcdef") else None
 
     def issue_keys(self) -> list[str]:
         """The Jira issues (or dry-run keys) the run's steps opened or commented on, in plan order."""

@@ -125,12 +125,8 @@ def pages_router(rt: Runtime, gate: Gate, env: jinja2.Environment) -> APIRouter:
         shown = views.run_page(store, run_id[:100], jira_url, caller.within)
         if shown is None:
             raise HTTPException(404, f"no run {run_id[:100]}")
-        return page(
-            request,
-            "run.html",
-            caller,
-            shown=shown,
-        )
+        trace_url = rt.settings.trace_url(shown.run.trace_id)
+        return page(request, "run.html", caller, shown=shown, trace_url=trace_url)
 
     @router.get("/review")
     def review(request: Request) -> Response:

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from monitoring import metrics
+from monitoring import metrics, tracing
 from tools.llm import Usage
 
 log = logging.getLogger("triage")
@@ -35,6 +35,7 @@ def message_ingested(
     """An inbound message to `mailbox` got its outcome."""
     with _never_fail("message_ingested"):
         metrics.MESSAGES_INGESTED.labels(outcome, mailbox).inc()
+        tracing.note(outcome=outcome, run_id=run_id, ticket_id=run_id, mailbox=mailbox)
         _line(
             "ingest",
             delivery=delivery_id,
@@ -63,6 +64,7 @@ def plan_made(run_id: str, planner: str, steps: int, notes: list[str] | None = N
     """A run got its plan."""
     with _never_fail("plan_made"):
         metrics.PLANS.labels(planner).inc()
+        tracing.note(planner=planner, steps=steps)
         _line("plan", run=run_id, planner=planner, steps=steps, notes=" | ".join(notes or []) or "-")
 
 
@@ -70,6 +72,7 @@ def plan_observed(run_id: str, outcome: str, added: list[tuple[str, str]], notes
     """The planner looked at a run's results: what it added (step id, tool), or why nothing."""
     with _never_fail("plan_observed"):
         metrics.PLAN_OBSERVATIONS.labels(outcome).inc()
+        tracing.note(outcome=outcome, added=[tool for _, tool in added])
         for _, tool in added:
             metrics.OBSERVED_STEPS.labels(tool).inc()
         _line(
@@ -93,6 +96,13 @@ def llm_used(purpose: str, usage: Usage) -> None:
         metrics.PLAN_REPAIRS.inc(usage.repairs)
 
 
+def model_disagreed(run_id: str, field: str) -> None:
+    """The model said otherwise than the offline tools of a run's field; the offline answer stood."""
+    with _never_fail("model_disagreed"):
+        metrics.LLM_DISAGREEMENTS.labels(field).inc()
+        _line("disagreement", run=run_id, field=field)
+
+
 def step_attempted(
     run_id: str, ticket_id: str, step: str, tool: str, attempt: int, outcome: str, elapsed_s: float
 ) -> None:
@@ -101,6 +111,9 @@ def step_attempted(
     has each; what went wrong (or waits) is logged at INFO."""
     with _never_fail("step_attempted"):
         metrics.TOOL_CALLS.labels(tool, outcome).inc()
+        tracing.note(outcome=outcome, attempt=attempt)
+        if outcome in ("retry", "dead_letter"):
+            tracing.failed(outcome)
         metrics.TOOL_DURATION.labels(tool).observe(elapsed_s)
         level = logging.DEBUG if outcome == "success" else logging.INFO
         _line(
@@ -167,6 +180,7 @@ def run_held(run_id: str, mode: str, rules: tuple[str, ...]) -> None:
     """The autonomy policy held a run for a person before its first side effect."""
     with _never_fail("run_held"):
         metrics.RUNS_HELD.labels(mode).inc()
+        tracing.note(mode=mode, rules=list(rules))
         _line("hold", run=run_id, mode=mode, rules=",".join(rules))
 
 
@@ -174,6 +188,7 @@ def review_decided(run_id: str, action: str, by: str) -> None:
     """A person (or the timeout) decided on a held run."""
     with _never_fail("review_decided"):
         metrics.REVIEWS_DECIDED.labels(action, "timeout" if by.startswith("policy:") else "person").inc()
+        tracing.note(action=action, by_timeout=by.startswith("policy:"))
         _line("review", run=run_id, action=action, by=by)
 
 
@@ -183,6 +198,7 @@ def run_finished(
     """A run of a mailbox reached its final status."""
     with _never_fail("run_finished"):
         metrics.RUNS_FINISHED.labels(status, mailbox).inc()
+        tracing.note(**{"triage.run.status": status})
         metrics.RUN_DURATION.observe(elapsed_s)
         emit: Callable[..., None] = log.warning if status != "done" else log.info
         fields = {"run": run_id, "status": status, "elapsed": f"{elapsed_s:.3f}s", "error": error or "-"}

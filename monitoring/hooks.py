@@ -1,4 +1,5 @@
-"""Celery signal hooks that time every task: how long it waited in its queue and how long it ran.
+"""Celery signal hooks that time every task (how long it waited in its queue and how long it ran) and
+flush the process's spans when it shuts down warm.
 
 A hook that fails logs and never fails the task it observes.
 """
@@ -10,9 +11,15 @@ import time
 from datetime import datetime
 from typing import Any
 
-from celery.signals import before_task_publish, task_postrun, task_prerun
+from celery.signals import (
+    before_task_publish,
+    task_postrun,
+    task_prerun,
+    worker_process_shutdown,
+    worker_shutdown,
+)
 
-from monitoring import metrics
+from monitoring import metrics, tracing
 
 log = logging.getLogger("triage")
 
@@ -73,3 +80,13 @@ def record_stage_duration(task_id: str | None = None, task: Any = None, **_: Any
             metrics.STAGE_DURATION.labels(STAGES[task.name]).observe(time.monotonic() - started)
     except Exception:
         log.exception("metrics hook task_postrun failed")
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def flush_spans(**_: Any) -> None:
+    """A warm shutdown (a pool process's, or the worker's own) exports the spans still held in memory."""
+    try:
+        tracing.flush()
+    except Exception:
+        log.exception("tracing hook worker_shutdown failed")

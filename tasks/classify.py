@@ -63,10 +63,11 @@ def read_mail(raw: bytes, reading: Reading) -> Incoming:
 
 
 def classify_delivery(
-    store: RunStore, message: RawMessage, reading: Reading, threads: ThreadRules
+    store: RunStore, message: RawMessage, reading: Reading, threads: ThreadRules, trace: str | None = None
 ) -> Delivery:
-    """Decide what one message becomes and create its run; idempotent for a redelivered task. The
-    bytes are the ones the poll read (and stored), or the stored copy when the poll did not keep them."""
+    """Decide what one message becomes and create its run (`trace`: the traceparent it keeps, of the
+    span its reading is traced in); idempotent for a redelivered task. The bytes are the ones the poll
+    read (and stored), or the stored copy when the poll did not keep them."""
     delivery_id = message.delivery_id
     base = {
         "delivery_id": delivery_id,
@@ -104,7 +105,7 @@ def classify_delivery(
     if thread.refused:
         notes.append(thread.refused)
     ticket = ticket.model_copy(update={"thread_of": thread.root, "mailbox": message.mailbox})
-    store.runs.create(ticket.id, ticket)
+    store.runs.create(ticket.id, ticket, trace)
     if thread.root:
         reason = f"reply to ticket {thread.root}{thread.how}"
         return Delivery(**base, outcome="threaded", run_id=ticket.id, reason=reason)

@@ -21,9 +21,10 @@ from agent.mail_files import StoredMail
 from agent.plan import Plan, Step, resolve_args
 from agent.run import Run, StepState, now
 from agent.store.runs import Progress, Runs
-from monitoring import events
+from monitoring import events, tracing
 from tasks.gate import held_back
 from tasks.tool_call import me, message_limits, owner_alive, run_with_timeout, time_limits
+from tasks.traced import run_span
 from tasks.turns import turn_over
 from tools.base import Tool, ToolContext
 from tools.catalog import get_tool
@@ -99,14 +100,17 @@ def _kept(rt: Runtime, plan: Plan, claimed: list[str], room_s: float) -> list[st
 
 @dataclass(frozen=True)
 class _Usage:
-    """Where a step's LLM usage goes: the run's totals and the LLM metrics (the tools report it here and
-    know nothing of monitoring)."""
+    """Where a step's LLM usage and the model's disagreements go: the run's totals and the LLM metrics
+    (the tools report them here and know nothing of monitoring)."""
 
     runs: Runs
 
     def record_usage(self, run_id: str, usage: Usage) -> None:
         self.runs.record_usage(run_id, usage)
         events.llm_used("analysis", usage)
+
+    def disagreed(self, run_id: str, field: str) -> None:
+        events.model_disagreed(run_id, field)
 
 
 @app.task(bind=True, name="triage.execute_step", max_retries=None)
@@ -143,10 +147,11 @@ def _run_step(
     state = run.steps[step_id] if started else _begin_again(rt, run, step_id, tool, limits)
     if state is None:
         return []
-    result, error, elapsed = _attempt(rt, run, step, tool)
-    decision = decide(error, state, tool.retry, limits, now())
-    outcome = _Outcome(decision, result, elapsed, error)
-    return _apply(task, rt, run, step_id, tool, state, outcome, deadline, inline)
+    with run_span(f"triage.step {tool.name}", run, step=step_id, attempt=state.attempts):
+        result, error, elapsed = _attempt(rt, run, step, tool)
+        decision = decide(error, state, tool.retry, limits, now())
+        outcome = _Outcome(decision, result, elapsed, error)
+        return _apply(task, rt, run, step_id, tool, state, outcome, deadline, inline)
 
 
 @dataclass(frozen=True)
@@ -231,6 +236,7 @@ def _apply(
         final: dict[str, Any]
         if isinstance(decision, Done) and isinstance(issue_key := outcome.result.get("issue_key"), str):
             rt.store.runs.index_issue(issue_key, run.id)  # before the result: a rerun notes it again
+            tracing.note(issue_key=issue_key)
         if isinstance(decision, Done):
             final = {"status": "done", "result": outcome.result, "error": None}
         else:  # a best-effort tool gave up: the run goes on without it, and says so

@@ -18,6 +18,7 @@ from agent.plan import FINDING_TOOLS, Plan, resolve_args
 from agent.run import Run, now
 from monitoring import events
 from tasks.tool_call import run_with_timeout
+from tasks.traced import run_span
 from tasks.turns import turn_over
 from tools.base import ToolContext
 from tools.catalog import get_tool
@@ -43,19 +44,21 @@ def held_back(rt: Runtime, run: Run, claimed: list[str]) -> bool:
     if not verdict.holds:
         return False
     at, wait = now(), timedelta(seconds=rt.settings.approval_timeout_s)
-    hold = Hold(
-        run_id=run.id,
-        mode=verdict.mode,
-        rules=list(verdict.rules),
-        held_at=at,
-        expires_at=at + wait,
-        on_timeout=policy.on_timeout,
-        parked=claimed,
-    )
-    if rt.store.reviews.hold(hold):
-        rt.store.runs.set_status(run.id, "held")
-        events.run_held(run.id, verdict.mode, verdict.rules)
-        turn_over(rt, run.id)
+    with run_span("triage.hold", current) as trace:  # its decision, later, links to it
+        hold = Hold(
+            run_id=run.id,
+            mode=verdict.mode,
+            rules=list(verdict.rules),
+            held_at=at,
+            expires_at=at + wait,
+            on_timeout=policy.on_timeout,
+            parked=claimed,
+            trace=trace,
+        )
+        if rt.store.reviews.hold(hold):
+            rt.store.runs.set_status(run.id, "held")
+            events.run_held(run.id, verdict.mode, verdict.rules)
+            turn_over(rt, run.id)
     return True
 
 

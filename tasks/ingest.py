@@ -17,7 +17,7 @@ from inbox.imap import CONNECTION_ERRORS, ImapSource
 from inbox.maildir import MaildirSource
 from inbox.preview import PREVIEW_BYTES, envelope_of
 from inbox.source import MailboxMisconfigured, MailSource, RawMessage
-from monitoring import events
+from monitoring import events, tracing
 from tasks.classify import Reading, classify_delivery
 from tasks.turns import queue_for_planning
 from tools import ledger_keys
@@ -170,7 +170,17 @@ def follow_imap(source: ImapSource, *, interval_s: float, idle: bool, max_polls:
 
 
 def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
-    """Record the outcome of one stored message and enqueue its run's planning; safe to repeat."""
+    """Record the outcome of one stored message and enqueue its run's planning; safe to repeat. Its
+    span is the root of the mail's trace (monitoring/tracing.py), kept on the run it becomes."""
+    where = {"delivery_id": message.delivery_id, "mailbox": message.mailbox, "source": message.source}
+    with tracing.span("triage.ingest", **where) as trace:
+        recorded = _ingest(rt, message, trace)
+        if rt.settings.trace_content:
+            tracing.note(subject=recorded.subject, sender=recorded.sender)
+        return recorded
+
+
+def _ingest(rt: Runtime, message: RawMessage, trace: str | None) -> Delivery:
     delivery_id = message.delivery_id
     recorded = rt.store.deliveries.get(delivery_id)
     if recorded is None and rt.store.deliveries.count_attempt(delivery_id) > rt.settings.poison_threshold:
@@ -190,7 +200,8 @@ def ingest_delivery(rt: Runtime, message: RawMessage) -> Delivery:
         events.message_ingested(delivery_id, recorded.outcome, None, recorded.reason, recorded.mailbox)
     fresh = False
     if recorded is None:
-        classified = classify_delivery(rt.store, message, reading(rt), thread_rules(rt, message.mailbox))
+        rules = thread_rules(rt, message.mailbox)
+        classified = classify_delivery(rt.store, message, reading(rt), rules, trace)
         decided = deferred_if_flooding(rt, classified)
         recorded = rt.store.deliveries.record(decided)
         # Ours stands: its run was created just now and has no plan yet (unless it was deferred).
@@ -256,15 +267,17 @@ def release_quarantined(delivery_id: str, by: str) -> str:
     if held is None or held.outcome not in HELD_OUTCOMES:
         return "not quarantined"
     message = RawMessage(delivery_id, held.source, held.key, None, mailbox=held.mailbox)
-    decided = classify_delivery(
-        rt.store, message, replace(reading(rt), spam_score=None), thread_rules(rt, message.mailbox)
-    )
-    if decided.outcome == "quarantined":
-        decided = held.model_copy(update={"reason": f"{held.reason} (released by {by}: {decided.reason})"})
-    else:
-        decided = decided.model_copy(update={"reason": f"released by {by}; was: {held.reason}"})
-    rt.store.deliveries.release(decided)
-    events.message_ingested(delivery_id, decided.outcome, decided.run_id, decided.reason, decided.mailbox)
+    with tracing.span("triage.ingest", delivery_id=delivery_id, mailbox=held.mailbox, released=True) as trace:
+        rules, released = thread_rules(rt, message.mailbox), replace(reading(rt), spam_score=None)
+        decided = classify_delivery(rt.store, message, released, rules, trace)
+        if decided.outcome == "quarantined":
+            decided = held.model_copy(
+                update={"reason": f"{held.reason} (released by {by}: {decided.reason})"}
+            )
+        else:
+            decided = decided.model_copy(update={"reason": f"released by {by}; was: {held.reason}"})
+        rt.store.deliveries.release(decided)
+        events.message_ingested(delivery_id, decided.outcome, decided.run_id, decided.reason, decided.mailbox)
     if decided.run_id and (run := rt.store.runs.get(decided.run_id)) is not None:
         queue_for_planning(rt, run)
     return decided.outcome

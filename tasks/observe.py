@@ -11,6 +11,7 @@ from agent.plan import Plan
 from agent.run import Observation, Run, now
 from monitoring import events
 from tasks.execute import dispatch, follow
+from tasks.traced import run_span
 from workers.app import app
 from workers.runtime import Runtime, runtime
 
@@ -26,6 +27,14 @@ def observe_run(run_id: str) -> None:
         return
     if not all(s.settled for s in run.steps.values()):  # a stale message: the run is not there yet
         return
+    with run_span("triage.observe", run, look=len(run.observations) + 1):
+        _look(rt, run)
+
+
+def _look(rt: Runtime, run: Run) -> None:
+    """Take the look, record it, and send what it added (or close the run)."""
+    assert run.plan is not None
+    run_id = run.id
     look = len(run.observations) + 1
     extension = _extend(rt, run)
     if extension.usage.calls:

@@ -16,10 +16,11 @@ from agent.memory.chroma import MemoryUnavailable
 from agent.memory.recall import Recall
 from agent.plan import PlanInvalid
 from agent.policy import review_plan
-from agent.run import now
+from agent.run import Run, now
 from inbox.ticket import Ticket
 from monitoring import events
 from tasks.execute import dispatch, fail_run, follow, run_steps
+from tasks.traced import run_span
 from tasks.turns import next_run
 from workers.app import app, consumes
 from workers.runtime import Runtime, runtime
@@ -42,35 +43,44 @@ def _plan(task: Task[Any, Any], rt: Runtime, run_id: str) -> None:
     run = rt.store.runs.get(run_id)
     if run is None or run.is_final:
         return
-    if run.plan is None:
-        recall = _recall(task, rt, run_id, run.ticket)
-        try:
-            planned = rt.planner.make_plan(run.ticket, recall)
-        except Exception as exc:  # a planner's bug: dead-lettered with why, never a run left in planning
-            log.exception("planner failed run=%s", run_id)
-            fail_run(rt, run, f"the planner failed: {type(exc).__name__}: {exc}")
-            return
-        if planned.usage is not None:
-            rt.store.runs.record_usage(run_id, planned.usage)
-            events.llm_used("plan", planned.usage)
-        try:  # every plan, whoever wrote it, passes the same validation and policy
-            review_plan(planned.plan, run.ticket, rt.catalog, max_steps=rt.settings.max_plan_steps)
-        except PlanInvalid as exc:
-            fail_run(rt, run, f"plan rejected: {exc}")
-            return
-        progress = rt.store.runs.save_plan(run_id, planned, recall, rt.observing(planned.planner))
-        if progress is not None:
-            events.plan_made(run_id, planned.planner, len(planned.plan.steps), planned.notes)
-            run.plan = planned.plan
-            hard = (task.request.timelimit or (None, None))[0]
-            deadline = time.monotonic() + hard if hard else math.inf
-            kept = follow(rt, run, progress, deadline - time.monotonic() if consumes("execute") else 0.0)
-            run_steps(task, rt, run_id, kept, deadline, inline=True)
-            return
-        run = rt.store.runs.get(run_id)  # a redelivered task planned it meanwhile: go on with theirs
-        if run is None:
-            return
-    dispatch(rt, run)
+    if run.plan is not None:  # a redelivered task: the plan stands, its steps go on
+        dispatch(rt, run)
+        return
+    hard = (task.request.timelimit or (None, None))[0]
+    deadline = time.monotonic() + hard if hard else math.inf
+    with run_span("triage.plan", run):
+        kept = _make_plan(task, rt, run, deadline)
+    run_steps(task, rt, run_id, kept, deadline, inline=True)
+
+
+def _make_plan(task: Task[Any, Any], rt: Runtime, run: Run, deadline: float) -> list[str]:
+    """Ask the planner, validate and store its plan, and dispatch its first steps (or go on with the
+    plan another process stored first); the steps this process runs itself next."""
+    run_id = run.id
+    recall = _recall(task, rt, run_id, run.ticket)
+    try:
+        planned = rt.planner.make_plan(run.ticket, recall)
+    except Exception as exc:  # a planner's bug: dead-lettered with why, never a run left in planning
+        log.exception("planner failed run=%s", run_id)
+        fail_run(rt, run, f"the planner failed: {type(exc).__name__}: {exc}")
+        return []
+    if planned.usage is not None:
+        rt.store.runs.record_usage(run_id, planned.usage)
+        events.llm_used("plan", planned.usage)
+    try:  # every plan, whoever wrote it, passes the same validation and policy
+        review_plan(planned.plan, run.ticket, rt.catalog, max_steps=rt.settings.max_plan_steps)
+    except PlanInvalid as exc:
+        fail_run(rt, run, f"plan rejected: {exc}")
+        return []
+    progress = rt.store.runs.save_plan(run_id, planned, recall, rt.observing(planned.planner))
+    if progress is not None:
+        events.plan_made(run_id, planned.planner, len(planned.plan.steps), planned.notes)
+        run.plan = planned.plan
+        return follow(rt, run, progress, deadline - time.monotonic() if consumes("execute") else 0.0)
+    again = rt.store.runs.get(run_id)  # a redelivered task planned it meanwhile: go on with theirs
+    if again is not None:
+        dispatch(rt, again)
+    return []
 
 
 def _recall(task: Task[Any, Any], rt: Runtime, run_id: str, ticket: Ticket) -> Recall | None:

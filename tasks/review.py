@@ -19,6 +19,7 @@ from agent.store.runs import Progress
 from monitoring import events
 from tasks.execute import follow, run_closed
 from tasks.operate import Refused
+from tasks.traced import run_span
 from tools.base import Tool, ToolConfig
 from tools.taxonomy import taxonomy_for
 from workers.runtime import Runtime
@@ -31,8 +32,16 @@ class NotDecided(Refused):
 def decide(rt: Runtime, run_id: str, decision: Decision) -> None:
     """Approve (with edits) or reject a held run, once; raise NotDecided with the reason otherwise."""
     run = rt.store.runs.get(run_id)
-    if run is None or run.plan is None or rt.store.reviews.held(run_id) is None:
+    hold = rt.store.reviews.held(run_id)
+    if run is None or run.plan is None or hold is None:
         raise NotDecided(f"run {run_id} is not held for review")
+    with run_span("triage.review", run, links=[hold.trace]):
+        _decide(rt, run, decision)
+
+
+def _decide(rt: Runtime, run: Run, decision: Decision) -> None:
+    run_id = run.id
+    assert run.plan is not None
     if (earlier := rt.store.reviews.decision(run_id)) is not None:
         raise NotDecided(f"run {run_id} was decided already: {earlier.action} by {earlier.by}")
     plan = run.plan

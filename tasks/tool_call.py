@@ -4,6 +4,7 @@ which process runs it (host:pid, to tell a crash from an attempt that ended some
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import math
 import os
 import socket
@@ -69,7 +70,8 @@ def run_with_timeout(tool: Tool[Any, Any], args: dict[str, Any], ctx: ToolContex
     limit = tool.isolation_limit(ctx)
     if limit is not None:
         return SANDBOX.run(tool.name, args, ctx.config, limit)
-    future = _tool_threads.submit(tool.run, args, ctx)
+    # In the caller's context: the tool's own spans (an LLM call) are children of its step's span.
+    future = _tool_threads.submit(contextvars.copy_context().run, tool.run, args, ctx)
     try:
         result = future.result(timeout=tool.timeout_s)
     except concurrent.futures.TimeoutError:

@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
-from tests.support import wait_for
+from tests.support import free_port, wait_for
 
 CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ChromaServer:
     """`chroma run` on its own folder and port; stop and start it again to play an outage."""
 
     def __init__(self, folder: Path, chroma: str) -> None:
-        self.folder, self.chroma, self.port = folder, chroma, _free_port()
+        self.folder, self.chroma, self.port = folder, chroma, free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log = folder / "chroma.log"
 

@@ -3,7 +3,6 @@ Sentinels as `redis-server --sentinel`, on free loopback ports), for the failove
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,15 +11,9 @@ from pathlib import Path
 
 import redis
 
-from tests.support import require_program, wait_for
+from tests.support import free_port, require_program, wait_for
 
 MASTER = "triage"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -58,8 +51,8 @@ def running_sentinels(tmp: Path) -> Iterator[Sentinels]:
     """Start a master, a replica of it and three Sentinels (quorum 2, a master is down after 1 s
     without answers); stop them all at the end."""
     binary = require_program("redis-server", "redis-server")
-    master, replica = _free_port(), _free_port()
-    sentinels = [_free_port() for _ in range(3)]
+    master, replica = free_port(), free_port()
+    sentinels = [free_port() for _ in range(3)]
     plain = ("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no")
     processes = {
         "master": _server(binary, tmp / "master.log", "--port", str(master), *plain),

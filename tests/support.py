@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -44,6 +45,13 @@ README_WORKER_BLOCK = [
 ]
 
 T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A TCP port on the loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def require_program(name: str, package: str) -> str:

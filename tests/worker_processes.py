@@ -28,11 +28,13 @@ Worker = tuple[subprocess.Popen[bytes], Path, RunStore]
 
 @dataclass(frozen=True)
 class Fleet:
-    """Worker processes sharing one Redis namespace and one Maildir."""
+    """Worker processes sharing one Redis namespace and one Maildir; `env` is theirs (a command run
+    with it acts on their namespace)."""
 
     processes: list[subprocess.Popen[bytes]]
     box: Path
     store: RunStore
+    env: dict[str, str]
 
 
 @contextmanager
@@ -72,7 +74,7 @@ def worker_fleet(
                 processes.append(
                     subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
                 )
-        yield Fleet(processes, box, store)
+        yield Fleet(processes, box, store, env)
     finally:
         for process in processes:
             process.terminate()

@@ -22,6 +22,7 @@ import openai
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from tools.llm_budget import Budget, Charge, Reserved, worst_case_tokens
+from tools.llm_trace import answered, chat_span
 from tools.pacing_port import Limit, Pacer, RateLimited, take_turn
 
 StructuredMode = Literal["json_schema", "json_object", "tools"]
@@ -45,6 +46,7 @@ class LLMConfig(BaseModel):
     queue_timeout_s: float = 30.0  # longest a request waits for its turn before the caller falls back
     requests_per_min: int | None = None  # over the whole fleet (the shared pacer); None: no such limit
     tokens_per_min: int | None = None  # over the whole fleet: each request counts its prompt and max answer
+    trace_content: bool = False  # the messages and answers in the calls' spans (TRIAGE_TRACE_CONTENT)
 
 
 @dataclass
@@ -211,13 +213,25 @@ class OpenAICompatibleLLM:
         self.pacer.hold_off(f"{self._endpoint()}:requests", seconds)
 
     def _complete(self, messages: list[dict[str, str]], schema: dict[str, Any], name: str) -> LLMReply:
+        """One request, in its span (tools/llm_trace.py)."""
+        config = self.config
+        sampling = {"temperature": config.temperature, "max_tokens": config.max_output_tokens}
+        with chat_span(config.model, config.base_url, sampling, messages, config.trace_content) as span:
+            response, latency_s = self._ask(messages, schema, name, sampling)
+            reply = self._reply(response, latency_s)
+            answered(span, response, reply.content if config.trace_content else None)
+            return reply
+
+    def _ask(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], name: str, sampling: dict[str, Any]
+    ) -> tuple[Any, float]:
+        """The server's chat completion and the seconds it took; LLMUnavailable when none came."""
         started = time.monotonic()
         try:
             response = self.client.chat.completions.create(
                 model=self.config.model,
                 messages=messages,  # type: ignore[arg-type]
-                temperature=self.config.temperature,
-                max_tokens=self.config.max_output_tokens,
+                **sampling,
                 **self._request(schema, name),
             )
         except openai.APIError as exc:
@@ -228,7 +242,10 @@ class OpenAICompatibleLLM:
         except (ValueError, TypeError) as exc:  # a body that is not a chat completion
             failed = Usage(calls=1, latency_s=time.monotonic() - started)
             raise LLMUnavailable(f"malformed response: {exc}", failed) from None
-        latency = time.monotonic() - started
+        return response, time.monotonic() - started
+
+    def _reply(self, response: Any, latency: float) -> LLMReply:
+        """The JSON text of a chat completion and what it cost; LLMUnavailable when it has none."""
         prompt = response.usage.prompt_tokens if response.usage else 0
         completion = response.usage.completion_tokens if response.usage else 0
         usage = Usage(

@@ -29,6 +29,7 @@ from workers.jira_settings import JiraSettings
 from workers.llm_settings import LLMSettings
 from workers.memory_settings import MemorySettings
 from workers.reply_settings import ReplySettings
+from workers.trace_settings import TraceSettings
 
 Section = TypeVar("Section", bound=BaseModel)
 DEFAULT_CATEGORIES = Path(__file__).resolve().parent.parent / "tools" / "data" / "categories.json"
@@ -38,7 +39,9 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message names the environment variable to fix."""
 
 
-class Settings(BrokerSettings, LLMSettings, MemorySettings, ReplySettings, JiraSettings, ConsoleSettings):
+class Settings(
+    BrokerSettings, LLMSettings, MemorySettings, ReplySettings, JiraSettings, ConsoleSettings, TraceSettings
+):
     """Every setting of the system; each field is read from TRIAGE_<FIELD NAME>."""
 
     # The environment wins over a `.env` file in the working directory (as docker compose reads it).
@@ -214,7 +217,7 @@ class Settings(BrokerSettings, LLMSettings, MemorySettings, ReplySettings, JiraS
         """How to reach the LLM, or None when no model is configured."""
         if not self.llm_model:
             return None
-        return self._section(LLMConfig, "llm_")
+        return self._section(LLMConfig, "llm_", trace_content=self.trace_content)
 
     def tool_config(self) -> ToolConfig:
         """The part of the settings the tools read."""

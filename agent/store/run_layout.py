@@ -4,7 +4,7 @@ Part of the runs room: runs.py writes these fields (its Lua scripts in run_scrip
 read back only through parse_run.
 
 Fields: ticket, status, created_at, finished_at, error, planner, planner_notes, prompt_version, plan,
-recall; one `step:<id>` per step (its StepState), `dispatched:<id>` (when it was handed to the queue),
+recall, trace; one `step:<id>` per step (its StepState), `dispatched:<id>` (when it was handed to the queue),
 `usage:<name>` (LLM usage totals), `observation:<round>` (the planner's looks at the results).
 """
 
@@ -54,5 +54,6 @@ def parse_run(run_id: str, fields: Mapping[Any, Any]) -> Run | None:
             "recall": json.loads(raw["recall"]) if "recall" in raw else None,
             "usage": {k[len(USAGE) :]: float(v) for k, v in raw.items() if k.startswith(USAGE)},
             "observations": sorted(looks, key=lambda o: o.round),
+            "trace": raw.get("trace"),
         }
     )

@@ -60,15 +60,16 @@ class Runs(RunListing):
         self._advance = client.register_script(ADVANCE)
         self._start = client.register_script(START)
 
-    def create(self, run_id: str, ticket: Ticket) -> bool:
-        """Create a run for a ticket; False when it exists already (a redelivered ingest)."""
+    def create(self, run_id: str, ticket: Ticket, trace: str | None = None) -> bool:
+        """Create a run for a ticket (`trace`: its mail's traceparent); False when it exists already (a
+        redelivered ingest)."""
         created = now()
         fields = {
             "ticket": ticket.model_dump_json(),
             "status": "planning",
             "created_at": created.isoformat(),
             "mailbox": ticket.mailbox,  # read alone by the lists for a user limited to mailboxes
-        }
+        } | ({"trace": trace} if trace else {})
         args: list[str | int] = [self.retention_s, *(x for kv in fields.items() for x in kv)]
         if not self._create(keys=[self.keys.run(run_id)], args=args):
             return False
