@@ -17,6 +17,11 @@ RUN if [ -n "$EMBEDDINGS" ]; then \
       pip install --no-cache-dir -c /tmp/constraints.txt torch --index-url https://download.pytorch.org/whl/cpu \
       && pip install --no-cache-dir -c /tmp/constraints.txt "$(ls /tmp/dist/*.whl)[embeddings]"; \
     fi
+# `--build-arg REDACT=1` adds Presidio, which TRIAGE_LLM_REDACT=on needs (spaCy, ~150 MB).
+ARG REDACT=""
+RUN if [ -n "$REDACT" ]; then \
+      pip install --no-cache-dir -c /tmp/constraints.txt "$(ls /tmp/dist/*.whl)[redact]"; \
+    fi
 USER triage
 ENTRYPOINT ["triage"]
 CMD ["worker", "--role", "all"]

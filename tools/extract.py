@@ -22,7 +22,7 @@ _CLOSING = re.compile(
     re.IGNORECASE,
 )
 _NAME_LINE = re.compile(r"^[A-ZÀ-Þ][\w'\u2019.-]+(?: [A-ZÀ-Þ][\w'\u2019.-]+){0,3}$")
-_INTRO = re.compile(r"\b(?:my name is|this is|i am|i'm)\s+([A-Z][\w'\u2019-]+(?: [A-Z][\w'\u2019-]+){0,2})")
+_INTRO = re.compile(r"\b(?i:my name is|this is|i am|i'm)\s+([A-Z][\w'\u2019-]+(?: [A-Z][\w'\u2019-]+){0,2})")
 _GENERIC_NAMES = {"support", "team", "admin", "info", "sales", "billing", "customer", "office", "noreply"}
 
 # Checked in order; a "low" phrase wins over "urgent" in "not urgent".

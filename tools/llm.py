@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import openai
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -24,6 +24,9 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from tools.llm_budget import Budget, Charge, Reserved, worst_case_tokens
 from tools.llm_trace import answered, chat_span
 from tools.pacing_port import Limit, Pacer, RateLimited, take_turn
+
+if TYPE_CHECKING:  # tools/pii.py reads names with the extractor, whose tools import this module
+    from tools.pii import Redaction, Redactor
 
 StructuredMode = Literal["json_schema", "json_object", "tools"]
 
@@ -111,8 +114,9 @@ class OpenAICompatibleLLM:
         pacer: Pacer | None = None,
         off: Callable[[], str | None] | None = None,
         budget: Budget | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
-        self.config, self.pacer, self.budget = config, pacer, budget
+        self.config, self.pacer, self.budget, self.redactor = config, pacer, budget, redactor
         self.off = off  # why the fleet's model is switched off (`triage llm pause`), None while it is on
         self.client = openai.OpenAI(
             base_url=config.base_url,
@@ -147,9 +151,11 @@ class OpenAICompatibleLLM:
         self, messages: list[dict[str, str]], schema: dict[str, Any], name: str, charge: Charge | None = None
     ) -> LLMReply:
         """Ask once (the client retries transport errors); raise LLMUnavailable when no answer comes: the
-        model is switched off, `charge`'s budgets cannot take the call's worst case, or no answer came."""
+        model is switched off, `charge`'s budgets cannot take the call's worst case, or no answer came.
+        With a redactor, the model sees placeholders for personal data and the answer has them put back."""
         if self.off is not None and (why := self.off()) is not None:
             raise LLMUnavailable(why)
+        messages, redaction = self._redacted(messages)
         reserved = self._reserve(messages, charge)
         if not self._turns.acquire(timeout=self.config.queue_timeout_s):
             busy = f"{self.config.max_concurrency} requests in flight for {self.config.queue_timeout_s:.0f}s"
@@ -162,7 +168,18 @@ class OpenAICompatibleLLM:
         if self.budget is not None and charge is not None and reserved is not None:
             spent = reply.usage.prompt_tokens + reply.usage.completion_tokens
             self.budget.settle(charge, reserved, spent, reply.usage.cost_usd)
+        if redaction is not None:
+            return LLMReply(redaction.restore(reply.content), reply.usage)
         return reply
+
+    def _redacted(self, messages: list[dict[str, str]]) -> tuple[list[dict[str, str]], Redaction | None]:
+        """The messages as they may leave (TRIAGE_LLM_REDACT); a redaction that fails sends nothing."""
+        if self.redactor is None:
+            return messages, None
+        try:
+            return self.redactor.redact(messages)
+        except Exception as exc:  # Presidio's failure must never let the mail go out in clear
+            raise LLMUnavailable(f"redaction failed, nothing sent: {type(exc).__name__}") from None
 
     def _reserve(self, messages: list[dict[str, str]], charge: Charge | None) -> Reserved | None:
         """Book the call's worst case in its charge's budgets (a call that fails keeps it booked: it may

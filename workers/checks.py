@@ -7,6 +7,7 @@ takes a task, a warning is printed and the worker goes on (an unreachable servic
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,9 @@ def settings_problems(
             "is empty, but the corrections read-back finds this system's issues in Jira by the first "
             "label: set one (default [\"triage\"])")))  # fmt: skip
     problems += acknowledgement_problems(settings)
+    if settings.llm_redact and importlib.util.find_spec("presidio_analyzer") is None:
+        fix = "pip install 'ticket-triage[redact]' (the image: docker build --build-arg REDACT=1)"
+        problems.append(Problem("TRIAGE_LLM_REDACT", f"is on, but Presidio is not installed: {fix}"))
     hold = longest_hold_s(settings, catalog)
     if settings.visibility_timeout_s <= hold:
         problems.append(Problem(f"TRIAGE_VISIBILITY_TIMEOUT_S={settings.visibility_timeout_s}", (

@@ -21,6 +21,11 @@ class LLMSettings(BaseSettings):
     llm_queue_timeout_s: float = Field(
         30.0, gt=0, le=3600, description="longest a request waits for its turn before the model is skipped"
     )
+    llm_redact: bool = Field(
+        False,
+        description="replace names, e-mail addresses, phone numbers, IBANs, card numbers, account ids and "
+        "street addresses by placeholders in what goes to the model (needs the redact extra: Presidio)",
+    )
     llm_max_transport_retries: int = Field(2, ge=0, le=10, description="retries on 429/5xx/timeouts")
     llm_max_concurrency: int = Field(4, ge=1, le=256, description="LLM requests in flight per process")
     llm_requests_per_min: int | None = Field(

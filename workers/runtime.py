@@ -22,6 +22,7 @@ from tools.incident import link_incident
 from tools.kb_port import KnowledgeSearch
 from tools.llm import LLM, OpenAICompatibleLLM
 from tools.pacing_port import Pacer
+from tools.pii import Redactor
 from tools.remember import remember_reply, remember_ticket
 from workers import checks
 from workers.broker import QueueDepths
@@ -90,7 +91,8 @@ def build_runtime(settings: Settings) -> Runtime:
     pacer = MeteredPacer(store.pacing)  # the fleet's shared API limits: Jira, the LLM, the SMTP relay
     llm_config = settings.llm_config()
     budget = LLMBudget(client, store.keys, budget_caps(settings), settings.retention_s)
-    llm = OpenAICompatibleLLM(llm_config, pacer, store.llm.why_off, budget) if llm_config else None
+    redactor = Redactor(settings.account_id_pattern) if settings.llm_redact else None
+    llm = OpenAICompatibleLLM(llm_config, pacer, store.llm.why_off, budget, redactor) if llm_config else None
     checks.refuse(checks.settings_problems(settings, catalog, llm))
     memory = memory_of(settings)
     incidents = memory is not None and settings.incidents == "on"

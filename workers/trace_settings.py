@@ -19,7 +19,7 @@ class TraceSettings(BaseSettings):
     trace_url_template: str | None = Field(
         None,
         description="address of a trace in your trace viewer, {trace_id} standing for its id; the "
-        "console's run page links there (e.g. http://phoenix:6006/projects/default/traces/{trace_id})",
+        "console's run page links there (e.g. http://phoenix:6006/projects/UHJvamVjdDox/traces/{trace_id})",
     )
 
     @field_validator("trace_url_template")

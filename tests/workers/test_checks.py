@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,19 @@ def test_each_setting_that_would_fail_every_ticket_is_a_fatal_problem_naming_it(
     with pytest.raises(ConfigError) as refused:
         refuse(problems)
     assert str(refused.value) == "\n".join(str(p) for p in problems)
+
+
+def test_redaction_without_presidio_installed_is_refused_saying_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load_settings(llm_redact=True)
+    assert settings_problems(settings, tool_catalog(settings), None) == []  # the dev install has it
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if "presidio" in name else real(name, *a)
+    )
+    [problem] = settings_problems(settings, tool_catalog(settings), None)
+    assert problem.where == "TRIAGE_LLM_REDACT" and "ticket-triage[redact]" in str(problem)
 
 
 def test_warnings_alone_do_not_refuse() -> None:
