@@ -181,6 +181,12 @@ class Keys:
         return f"{self.llm_spent}ticket:{ticket_id}"
 
     @property
+    def shadow_cases(self) -> str:
+        """Sorted set: JSON ReplayCase of each run a shadow model (TRIAGE_SHADOW_MODEL) planned beside
+        production, by when; trimmed to the retention."""
+        return f"{self.prefix}shadow-cases"
+
+    @property
     def llm_paused(self) -> str:
         """String (JSON): who paused the model for the fleet, when and why; absent while it is on."""
         return f"{self.prefix}llm-paused"

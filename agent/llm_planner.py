@@ -22,8 +22,9 @@ from agent.policy import allowed_tools, review_plan
 from agent.prompt_catalog import Detail, body_room, catalog_for_prompt, fitted
 from inbox.ticket import Ticket
 from tools.base import Tool
-from tools.llm import LLM, LLMUnavailable, Usage, parse_json_object
+from tools.llm import LLM, LLMUnavailable, Usage
 from tools.llm_budget import Charge
+from tools.llm_json import parse_json_object
 
 PROMPT_VERSION = "planner-v1"
 PROMPTS = Path(__file__).resolve().parent / "prompts"
@@ -93,11 +94,14 @@ def _example_ticket(**changes: Any) -> Ticket:
 
 
 def render_system_prompt(
-    catalog: Mapping[str, Tool[Any, Any]], max_steps: int, detail: Detail = "schemas"
+    catalog: Mapping[str, Tool[Any, Any]],
+    max_steps: int,
+    detail: Detail = "schemas",
+    version: str = PROMPT_VERSION,
 ) -> str:
-    """The planner's system prompt: catalog (in `detail`), reference syntax, rules and examples. It holds
-    nothing of the ticket, so a server can keep it cached across tickets."""
-    template = string.Template((PROMPTS / f"{PROMPT_VERSION}.txt").read_text())
+    """The planner's system prompt (agent/prompts/<version>.txt): catalog (in `detail`), reference
+    syntax, rules and examples. It holds nothing of the ticket, so a server can keep it cached."""
+    template = string.Template((PROMPTS / f"{version}.txt").read_text())
     rules = RulePlanner()
     return template.substitute(
         **catalog_for_prompt(catalog, detail),
@@ -119,13 +123,15 @@ class LLMPlanner:
         max_repairs: int,
         fallback: Planner | None = None,
         prompt_budget: int = 200_000,
+        prompt_version: str = PROMPT_VERSION,
     ) -> None:
         self.llm = llm
         self.catalog = catalog
         self.max_steps = max_steps
         self.max_repairs = max_repairs
         self.fallback = fallback or RulePlanner()
-        render = partial(render_system_prompt, catalog, max_steps)
+        self.prompt_version = prompt_version
+        render = partial(render_system_prompt, catalog, max_steps, version=prompt_version)
         self.system_prompt, self.detail = fitted(render, prompt_budget)
         self.body_chars = body_room(prompt_budget, self.system_prompt)
 
@@ -135,7 +141,7 @@ class LLMPlanner:
         usage.fallbacks += 1
         planned = self.fallback.make_plan(ticket, recall)
         return Planned(
-            planned.plan, "fallback", [*notes, f"fallback to rules: {reason}"], usage, PROMPT_VERSION
+            planned.plan, "fallback", [*notes, f"fallback to rules: {reason}"], usage, self.prompt_version
         )
 
     def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
@@ -158,7 +164,7 @@ class LLMPlanner:
         asked = ask_for_plan(self.llm, messages, schema, "plan", check, self.max_repairs, charge)
         if asked.plan is None:
             return self._fall_back(ticket, recall, asked.notes, asked.usage, asked.failure or "no plan")
-        return Planned(asked.plan, "llm", asked.notes, asked.usage, PROMPT_VERSION)
+        return Planned(asked.plan, "llm", asked.notes, asked.usage, self.prompt_version)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import sys
 import click
 import redis
 
-from cli import console, demo, incidents, llm, mail, measure, operate, review, runs, serve, settings
+from cli import console, demo, incidents, llm, mail, measure, operate, replay, review, runs, serve, settings
 from workers.app import configure
 from workers.redaction import redacted
 from workers.runtime import Runtime
@@ -53,6 +53,7 @@ for command in (
     review.approve,
     review.reject,
     llm.llm,
+    replay.replay,
     console.console,
     serve.worker,
     serve.ingest,

@@ -35,6 +35,7 @@ from workers.app import app
 from workers.runtime import Runtime, observe_time_limit, runtime
 
 OBSERVE_TASK = "triage.observe"  # tasks/observe.py, which builds on this module: sent by name
+SHADOW_TASK = "triage.shadow"  # tasks/shadow.py, likewise
 
 
 def fail_run(rt: Runtime, run: Run, reason: str) -> None:
@@ -48,6 +49,8 @@ def run_closed(rt: Runtime, run: Run, status: str, error: str | None = None) -> 
     elapsed = (now() - run.created_at).total_seconds()
     events.run_finished(run.id, status, elapsed, error, mailbox=run.ticket.mailbox)
     turn_over(rt, run.id)
+    if rt.settings.shadow_model and run.plan is not None:  # tasks/shadow.py, which builds on this module
+        app.send_task(SHADOW_TASK, (run.id,))
 
 
 def dispatch(rt: Runtime, run: Run) -> None:

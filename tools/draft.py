@@ -14,7 +14,8 @@ from tools import jira_client, outbox
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.jira_text import DESCRIPTION_MAX, inline, jira_text, literal
 from tools.kb_port import Article
-from tools.llm import LLMUnavailable, parse_json_object
+from tools.llm import LLMUnavailable
+from tools.llm_json import parse_json_object
 
 ARTICLES = 3  # weighed per ticket
 _SCHEMA = {"type": "object", "properties": {"draft": {"type": "string"}}, "required": ["draft"],

@@ -11,7 +11,6 @@ with its backoff; what still fails raises LLMUnavailable, and callers fall back 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -283,19 +282,3 @@ class OpenAICompatibleLLM:
         if not content.strip():
             raise LLMUnavailable(f"empty answer (finish_reason={response.choices[0].finish_reason})", usage)
         return LLMReply(content=content, usage=usage)
-
-
-def parse_json_object(content: str) -> dict[str, Any]:
-    """The JSON object in a model's answer; ValueError says what is wrong with it."""
-    text = content.strip()
-    if text.startswith("```"):  # a model that fenced its JSON despite instructions
-        text = text.strip("`").removeprefix("json").strip()
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"the answer is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    if not isinstance(value, dict):
-        raise ValueError(f"the answer must be a JSON object, not {type(value).__name__}")
-    return value

@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field, ValidationError
 from tools import ledger_keys
 from tools.base import ToolContext
 from tools.errors import RetryableToolError
-from tools.llm import LLMUnavailable, parse_json_object
+from tools.llm import LLMUnavailable
+from tools.llm_json import parse_json_object
 from tools.taxonomy import taxonomy_for
 
 _BODY_LIMIT = 4000

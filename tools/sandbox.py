@@ -26,28 +26,7 @@ from pydantic import ValidationError
 from tools.base import ToolConfig, ToolContext
 from tools.catalog import CATALOG
 from tools.errors import PermanentToolError, RetryableToolError, ToolError, field_errors
-
-
-class _NoLedger:
-    """The ledger of a helper: the tools that run isolated keep no side effects."""
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        return None
-
-    def claim(self, key: str, record: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
-        raise PermanentToolError("an isolated tool cannot record side effects")
-
-    def note(self, key: str, record: dict[str, Any]) -> None:
-        raise PermanentToolError("an isolated tool cannot record side effects")
-
-    def next_number(self, name: str) -> int:
-        raise PermanentToolError("an isolated tool cannot count")
-
-    def count_within(self, key: str, window_s: int) -> int:
-        raise PermanentToolError("an isolated tool cannot count")
-
-    def exclusive(self, key: str, ttl_s: float, wait_s: float = 5) -> Any:
-        raise PermanentToolError("an isolated tool cannot lock")
+from tools.ledger_port import NoLedger
 
 
 class Overran(RetryableToolError):
@@ -83,7 +62,7 @@ def _serve(conn: Connection) -> None:
             except Exception as exc:  # what it returned or raised cannot be pickled: nothing was sent
                 conn.send(("raised", RuntimeError(f"{name}: its answer cannot be sent back: {exc!r}")))
             continue
-        ctx = ToolContext(run_id="-", ticket_id="-", step_id="-", ledger=_NoLedger(), config=config)
+        ctx = ToolContext(run_id="-", ticket_id="-", step_id="-", ledger=NoLedger(), config=config)
         try:
             conn.send(("ok", CATALOG[name].run(args, ctx).model_dump(mode="json")))
         except ValidationError as exc:

@@ -43,7 +43,15 @@ ROLES: dict[str, tuple[str, ...]] = {
     "execute": ("execute",),
     "all": QUEUES,
 }
-TASK_MODULES = ["tasks.ingest", "tasks.plan", "tasks.observe", "tasks.execute", "tasks.sweep", "tasks.sync"]
+TASK_MODULES = [
+    "tasks.ingest",
+    "tasks.plan",
+    "tasks.observe",
+    "tasks.execute",
+    "tasks.sweep",
+    "tasks.sync",
+    "tasks.shadow",
+]
 # Each role's /metrics port when TRIAGE_METRICS_PORT is unset: one worker of each role fits on one host.
 METRICS_PORTS = {"ingest": 9808, "all": 9808, "plan": 9809, "execute": 9810}
 
@@ -91,6 +99,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "triage.read_back_corrections": {"queue": "plan"},
             "triage.plan": {"queue": "plan"},
             "triage.observe": {"queue": "plan"},
+            "triage.shadow": {"queue": "plan"},
             "triage.execute_step": {"queue": "execute"},
         },
         "task_default_queue": "plan",

@@ -21,6 +21,11 @@ class LLMSettings(BaseSettings):
     llm_queue_timeout_s: float = Field(
         30.0, gt=0, le=3600, description="longest a request waits for its turn before the model is skipped"
     )
+    shadow_model: str | None = Field(
+        None,
+        description="a candidate model planned beside production on every finished run, its side effects "
+        "captured and never sent, recorded for `triage replay --shadow` (same endpoint and settings)",
+    )
     llm_redact: bool = Field(
         False,
         description="replace names, e-mail addresses, phone numbers, IBANs, card numbers, account ids and "

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.autonomy import Policy
-from agent.llm_planner import LLMPlanner
+from agent.llm_planner import PROMPT_VERSION, LLMPlanner
 from agent.memory.chroma import Memory
 from agent.memory.embedding import Embedder, HashedNgrams, MiniLM
 from agent.memory.kb import KnowledgeBase
@@ -33,6 +33,17 @@ from workers.settings import ConfigError, Settings, load_settings
 
 
 @dataclass(frozen=True)
+class Abilities:
+    """What a worker has besides the catalog: a model is never offered a tool for what it lacks, and the
+    rule plan has a step only for what it has."""
+
+    memory: bool
+    incidents: bool
+    acknowledge: bool
+    drafts: bool
+
+
+@dataclass(frozen=True)
 class Runtime:
     """Everything a task needs besides its arguments."""
 
@@ -55,10 +66,16 @@ class Runtime:
         and a mailbox the file no longer names: its tickets still finish, the way the settings say)."""
         return self.desks.get(mailbox) or Desk(DEFAULT_DESK, self.tool_config, self.policy, kb=self.kb)
 
+    @property
+    def abilities(self) -> Abilities:
+        """What this runtime has: memory, incidents, acknowledgements, drafts (a knowledge base)."""
+        drafts = self.kb is not None or any(d.kb is not None for d in self.desks.values())
+        return Abilities(self.memory is not None, self.incidents, self.settings.ack == "on", drafts)
+
     def rules(self) -> RulePlanner:
         """The rule planner as this runtime configures it (memory, incidents, acknowledgements, drafts)."""
-        drafts = self.kb is not None or any(d.kb is not None for d in self.desks.values())
-        return rule_planner(self.memory is not None, self.incidents, self.settings.ack == "on", drafts)
+        able = self.abilities
+        return rule_planner(able.memory, able.incidents, able.acknowledge, able.drafts)
 
     def observing(self, planner: str) -> tuple[int, float]:
         """(rounds, seconds per look) in which a run planned by `planner` is looked at again before it
@@ -102,22 +119,9 @@ def build_runtime(settings: Settings) -> Runtime:
     policy = policy_from(settings.policy_path, tool_config.categories_file)
     desks = build_desks(settings, Desk(DEFAULT_DESK, tool_config, policy, kb=kb), memory)
     drafts = kb is not None or any(d.kb is not None for d in desks.values())
-    planner: Planner = rule_planner(memory is not None, incidents, acknowledge, drafts)
-    observer = None
-    if llm is not None:  # it is not offered a memory (nor incidents) it does not have
-        absent = {remember_ticket.name, remember_reply.name} if memory is None else set()
-        absent |= set() if incidents else {link_incident.name}
-        absent |= set() if acknowledge else {"acknowledge"}
-        absent |= set() if drafts else {"draft_reply"}
-        offered = {n: t for n, t in catalog.items() if n not in absent}
-        asking = {
-            "max_steps": settings.max_plan_steps,
-            "max_repairs": settings.llm_max_repairs,
-            "prompt_budget": settings.llm_prompt_budget,
-        }
-        planner = LLMPlanner(llm, offered, fallback=planner, **asking)
-        if settings.observe_rounds:
-            observer = Observer(llm, offered, **asking)
+    able = Abilities(memory is not None, incidents, acknowledge, drafts)
+    rules = rule_planner(able.memory, able.incidents, able.acknowledge, able.drafts)
+    planner, observer = model_planners(settings, llm, catalog, able, rules) if llm else (rules, None)
     jira_client.pace_with(pacer)
     return Runtime(
         settings=settings,
@@ -134,6 +138,30 @@ def build_runtime(settings: Settings) -> Runtime:
         pacer=pacer,
         desks=desks,
     )
+
+
+def model_planners(
+    settings: Settings,
+    llm: LLM,
+    catalog: dict[str, Tool[Any, Any]],
+    able: Abilities,
+    fallback: Planner,
+    prompt_version: str = PROMPT_VERSION,
+) -> tuple[Planner, Observer | None]:
+    """The model's planner (falling back to `fallback`) and observer (None with TRIAGE_OBSERVE_ROUNDS=0),
+    offered the catalog's tools this worker can use; a replay builds a candidate's the same way."""
+    absent = {remember_ticket.name, remember_reply.name} if not able.memory else set()
+    absent |= set() if able.incidents else {link_incident.name}
+    absent |= set() if able.acknowledge else {"acknowledge"}
+    absent |= set() if able.drafts else {"draft_reply"}
+    offered = {n: t for n, t in catalog.items() if n not in absent}
+    asking = {
+        "max_steps": settings.max_plan_steps,
+        "max_repairs": settings.llm_max_repairs,
+        "prompt_budget": settings.llm_prompt_budget,
+    }
+    planner = LLMPlanner(llm, offered, fallback=fallback, prompt_version=prompt_version, **asking)
+    return planner, Observer(llm, offered, **asking) if settings.observe_rounds else None
 
 
 def budget_caps(settings: Settings) -> Caps:

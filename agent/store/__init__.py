@@ -32,6 +32,7 @@ from agent.store.operations import Erasure, Operations
 from agent.store.pacing import Pacing
 from agent.store.reviews import Reviews
 from agent.store.runs import Runs
+from agent.store.shadows import Shadows
 from agent.store.workers import Workers
 
 __all__ = ["Erasure", "RunStore"]
@@ -55,6 +56,7 @@ class RunStore:
         self.fair = FairShare(client, self.keys)
         self.workers = Workers(client, self.keys)
         self.llm = LLMSwitch(client, self.keys)
+        self.shadows = Shadows(client, self.keys, retention_s)
         rooms = (self.runs, self.deliveries, self.ledger, self.incidents)
         self.operations = Operations(client, self.keys, *rooms)
 
