@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agent.plan import FINDING_TOOLS, REF, Plan
 from agent.run import Run
 from tools.extract import normalised_account
+from tools.llm_budget import REFUSED
 
 Mode = Literal["autonomous", "supervised", "manual"]
 OnTimeout = Literal["run", "needs_triage", "reject"]
@@ -47,6 +48,10 @@ class Conditions(BaseModel):
     sender_in: list[str] | None = Field(None, description="addresses (a VIP list)")
     account_in: list[str] | None = Field(None, description="account ids (a VIP list)")
     incident: bool | None = Field(None, description="a like ticket recalled belongs to an incident")
+    llm_budget_spent: bool | None = Field(
+        None,
+        description="an LLM budget refused a call of its planning (a cheaper model or the rules planned)",
+    )
 
     @field_validator("account_in")
     @classmethod
@@ -94,6 +99,7 @@ class Facts:
     urgency: str | None = None
     account_id: str | None = None
     incident: bool = False
+    llm_budget_spent: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,8 @@ def facts_of(run: Run, rule_plan: Plan, offline: Callable[[], dict[str, Any]] | 
     extractor's results (whatever the steps are called); for a plan that lacks one of them, what the
     offline tools find (`offline`: a plan cannot switch the policy off by leaving them out); what the
     plan's issue step names itself only where neither says. Also its planner, whether its plan is the
-    rule plan, its sender, and whether a like ticket recalled belongs to an incident."""
+    rule plan, its sender, whether a like ticket recalled belongs to an incident, and whether an LLM
+    budget refused a call of its planning."""
     steps = run.plan.steps if run.plan else []
     named: dict[str, Any] = {}
     findings: dict[str, Any] = {}
@@ -175,6 +182,7 @@ def facts_of(run: Run, rule_plan: Plan, offline: Callable[[], dict[str, Any]] | 
         urgency=found.get("urgency"),
         account_id=found.get("account_id"),
         incident=any(n.incident for n in run.recall.similar) if run.recall else False,
+        llm_budget_spent=any(REFUSED in note for note in run.planner_notes),
     )
 
 
@@ -198,6 +206,7 @@ def _matches(when: Conditions, facts: Facts) -> bool:
         when.sender_in is None or facts.sender.lower() in when.sender_in,
         when.account_in is None or normalised_account(facts.account_id or "") in when.account_in,
         when.incident is None or facts.incident == when.incident,
+        when.llm_budget_spent is None or facts.llm_budget_spent == when.llm_budget_spent,
     ]
     return all(checks)
 

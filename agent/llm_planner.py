@@ -199,6 +199,8 @@ def ask_for_plan(
             usage.add(exc.usage)
             return Asked(None, notes, usage, f"model unavailable: {exc}", unavailable=True)
         usage.add(reply.usage)
+        if reply.note and reply.note not in notes:  # another model answered (a budget), and why
+            notes.append(reply.note)
         try:
             plan, tidy_notes = tidied(plan_from_answer(parse_json_object(reply.content)))
             plan = check(plan)

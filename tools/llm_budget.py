@@ -7,6 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+REFUSED = (
+    "LLM budget"  # how a refusal begins, wherever it is told (a run's notes: agent/autonomy.py reads it)
+)
+
 
 @dataclass(frozen=True)
 class Charge:

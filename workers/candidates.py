@@ -4,7 +4,7 @@ settings with another model and prompt, built the way the runtime builds product
 from __future__ import annotations
 
 from agent.replay import Candidate
-from tools.llm import OpenAICompatibleLLM
+from tools.llm_client import OpenAICompatibleLLM
 from tools.pii import Redactor
 from workers.runtime import Runtime, model_planners
 from workers.settings import ConfigError

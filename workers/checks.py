@@ -19,7 +19,7 @@ from tools.ack_templates import TemplateError, templates
 from tools.base import Tool, ToolConfig
 from tools.jira_client import JiraUnreachable
 from tools.jira_site import check_site
-from tools.llm import OpenAICompatibleLLM
+from tools.llm_client import OpenAICompatibleLLM
 from tools.taxonomy import classifier_for
 from workers.redaction import redacted
 from workers.reply_settings import ReplySettings

@@ -21,6 +21,11 @@ class LLMSettings(BaseSettings):
     llm_queue_timeout_s: float = Field(
         30.0, gt=0, le=3600, description="longest a request waits for its turn before the model is skipped"
     )
+    llm_fallback_model: str | None = Field(
+        None,
+        description="a cheaper model on the same endpoint, asked when a budget cannot take a call to "
+        "TRIAGE_LLM_MODEL (then the rules plan; a policy rule on llm_budget_spent holds such runs)",
+    )
     shadow_model: str | None = Field(
         None,
         description="a candidate model planned beside production on every finished run, its side effects "

@@ -20,7 +20,8 @@ from tools.base import Tool, ToolConfig
 from tools.catalog import with_timeouts
 from tools.incident import link_incident
 from tools.kb_port import KnowledgeSearch
-from tools.llm import LLM, OpenAICompatibleLLM
+from tools.llm import LLM
+from tools.llm_client import OpenAICompatibleLLM
 from tools.pacing_port import Pacer
 from tools.pii import Redactor
 from tools.remember import remember_reply, remember_ticket

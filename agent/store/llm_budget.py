@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import redis
 
 from agent.keys import Keys
-from tools.llm_budget import Charge, Reserved
+from tools.llm_budget import REFUSED, Charge, Reserved
 
 MICRO = 1_000_000  # USD are booked in millionths: Redis's integers add up exactly
 DAY_KEPT_S = 3 * 86400
@@ -81,7 +81,7 @@ class LLMBudget:
         args += [round((caps.daily_usd or 0) * MICRO), mailbox_cap, self.retention_s, DAY_KEPT_S]
         booked = self._reserve(args=args)
         if isinstance(booked, bytes):
-            return f"LLM budget: {caps.said(booked.decode(), charge.mailbox)}"
+            return f"{REFUSED}: {caps.said(booked.decode(), charge.mailbox)}"
         return Reserved(tokens, usd, int(booked))
 
     def settle(self, charge: Charge, reserved: Reserved, tokens: int, usd: float) -> None:

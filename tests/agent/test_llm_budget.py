@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from agent.store import RunStore
 from agent.store.llm_budget import Caps, LLMBudget
+from tests.llm_server import FakeOpenAI, running_openai
+from tests.support import llm_config
+from tools.llm import LLMUnavailable
 from tools.llm_budget import Charge, Reserved
+from tools.llm_client import OpenAICompatibleLLM
 
 TICKET = Charge("T1", "billing")
 
@@ -48,3 +54,25 @@ def test_two_hundred_racing_calls_book_exactly_what_the_day_holds(store: RunStor
 
     assert sum(isinstance(b, Reserved) for b in booked) == 50
     assert budget.spent_today() == (50_000, 0.0)
+
+
+def test_a_call_the_budget_cannot_take_goes_to_the_cheaper_model_and_says_so(store: RunStore) -> None:
+    # A day of $0.05: the big model's worst case ($15 per 1M tokens answered) does not fit, the mini's does.
+    budget = books(store, Caps(daily_usd=0.05))
+    prices = {"big": (5.0, 15.0), "mini": (0.15, 0.6)}
+    with running_openai(FakeOpenAI(default=lambda request: '{"ok": true}')) as server:
+        config = llm_config(
+            base_url=server.url, api_key="k", model="big", prices=prices, max_output_tokens=4000
+        )
+        fell_back = OpenAICompatibleLLM(config.model_copy(update={"fallback_model": "mini"}), budget=budget)
+        reply = fell_back.complete([{"role": "user", "content": "x" * 2000}], {"type": "object"}, "x", TICKET)
+        with pytest.raises(LLMUnavailable, match="and for the cheaper none"):
+            only_big = config.model_copy(update={"fallback_model": "none"})
+            OpenAICompatibleLLM(only_big, budget=books(store, Caps(daily_usd=0.000001))).complete(
+                [{"role": "user", "content": "x"}], {"type": "object"}, "x", Charge("T9")
+            )
+        asked = [r["model"] for r in server.requests]
+    assert asked == ["mini"]
+    assert reply.note == (
+        "LLM budget: the fleet's 0.05 USD of today (TRIAGE_LLM_DAILY_USD) are spent: answered by the cheaper model mini"
+    )

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from agent.autonomy import Decision, Edits, Policy
+from agent.llm_planner import LLMPlanner
 from agent.memory.chroma import Memory
 from agent.memory.embedding import HashedNgrams
 from agent.memory.recall import Recall
@@ -20,6 +21,7 @@ from agent.plan import Plan
 from agent.planner import Planned, RulePlanner
 from agent.run import Run, StepState, now
 from agent.run_summary import category_of
+from agent.store.llm_budget import Caps, LLMBudget
 from cli.demo_report import outcome_row
 from inbox.ticket import Ticket
 from tasks.review import NotDecided, decide, edited
@@ -29,8 +31,9 @@ from tests.chroma_server import ChromaServer
 from tests.conftest import Pipeline
 from tests.jira_server import FakeJira
 from tests.smtp_server import SmtpServer
-from tests.support import email_bytes, make_maildir, triage, wait_for
+from tests.support import email_bytes, llm_config, make_maildir, triage, wait_for
 from tools.catalog import CATALOG
+from tools.llm_client import OpenAICompatibleLLM
 from tools.memory_port import Remembered
 from workers import runtime as runtime_module
 
@@ -59,6 +62,18 @@ class ModelLikePlanner:
             if step.tool != "acknowledge":
                 steps.append(step)
         return Planned(Plan(steps=steps, rationale="a model's own plan"), "llm")
+
+
+class BudgetSpentPlanner:
+    """The real model planner with the fleet's day of tokens spent: the budget refuses the call before
+    anything is sent, and the rules plan, saying why."""
+
+    def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
+        rt = runtime_module.runtime()
+        spent = LLMBudget(rt.store.redis, rt.store.keys, Caps(daily_tokens=1), retention_s=60)
+        llm = OpenAICompatibleLLM(llm_config(base_url="http://127.0.0.1:9/v1", model="m"), budget=spent)
+        planner = LLMPlanner(llm, rt.catalog, max_steps=10, max_repairs=0, fallback=rt.rules())
+        return planner.make_plan(ticket, recall)
 
 
 class BlindModelPlanner:
@@ -131,6 +146,9 @@ CONDITIONS = [
     pytest.param(
         {"differs_from_rule_plan": True}, ROUTINE, ModelLikePlanner(), "ann@example.com", id="differs"
     ),
+    pytest.param(
+        {"llm_budget_spent": True}, ROUTINE, BudgetSpentPlanner(), "ann@example.com", id="llm-budget-spent"
+    ),
     # The model's issue step names its own urgency: the extractor's still decides, because every step
     # after a finding step waits for it.
     pytest.param(
@@ -177,7 +195,11 @@ def test_a_run_held_by_any_condition_reaches_neither_jira_nor_the_customer_befor
     assert done.status == "done", done.error
     [issue] = jira.issues_with_label(f"triage-{done.ticket.id}")
     acks = [m for m in smtp.messages() if m["In-Reply-To"] == f"<{done.ticket.message_id}>"]
-    assert len(acks) == (0 if planner else 1)  # the model's plan acknowledges nothing
+    ruled = done.planner in (
+        "rule",
+        "fallback",
+    )  # the rules' plan acknowledges; the model's plans here do not
+    assert len(acks) == (1 if ruled else 0)
     assert all(f"[{issue['key']}]" in m["Subject"] for m in acks)
 
 

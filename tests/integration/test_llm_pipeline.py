@@ -18,7 +18,7 @@ from tests.conftest import Pipeline
 from tests.llm_server import FakeOpenAI, running_openai
 from tests.support import llm_config, triage
 from tools.catalog import CATALOG
-from tools.llm import OpenAICompatibleLLM
+from tools.llm_client import OpenAICompatibleLLM
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +79,10 @@ def test_plans_come_from_the_model_and_usage_is_counted_per_run(
     assert len(runs) == 11 and all(r.status == "done" for r in runs)
     assert {r.planner for r in runs} == {"llm"} and {r.prompt_version for r in runs} == {"planner-v1"}
     tickets = [r for r in runs if not r.ticket.thread_of]
-    assert all(r.steps["categorize"].result["source"] == "llm" for r in tickets)
+    # The model's category where the classifier agrees or is unsure, else the classifier's, said so.
+    sources = [r.steps["categorize"].result["source"] for r in tickets]
+    assert all(s.startswith("llm") or s.endswith("(the model disagreed)") for s in sources), sources
+    assert any(s.startswith("llm") for s in sources)
     assert all(r.usage.calls == 2 for r in tickets)  # one plan + one shared analysis
     assert all(r.usage.calls == 1 for r in runs if r.ticket.thread_of)
     assert all(r.usage.prompt_tokens > 0 and r.usage.cost_usd > 0 for r in runs)

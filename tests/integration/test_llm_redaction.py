@@ -23,7 +23,7 @@ from tests.jira_server import FakeJira, running_jira
 from tests.llm_server import FakeOpenAI, running_openai
 from tests.support import email_bytes, llm_config, make_maildir
 from tools.catalog import CATALOG
-from tools.llm import OpenAICompatibleLLM
+from tools.llm_client import OpenAICompatibleLLM
 from tools.pii import Redactor
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from agent.llm_planner import LLMPlanner
 from tests.conftest import Pipeline
 from tests.support import llm_config
 from tools.catalog import CATALOG
-from tools.llm import OpenAICompatibleLLM
+from tools.llm_client import OpenAICompatibleLLM
 from workers.local_llm import MODEL_ALIAS, local_llm_available, local_llm_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm_local, pytest.mark.timeout(1800)]

@@ -33,7 +33,7 @@ from tests.jira_server import FakeJira, running_jira
 from tests.llm_server import FakeOpenAI, running_openai
 from tests.support import ROOT, llm_config
 from tools.catalog import CATALOG
-from tools.llm import OpenAICompatibleLLM
+from tools.llm_client import OpenAICompatibleLLM
 
 pytestmark = pytest.mark.integration
 

@@ -27,7 +27,7 @@ from tasks.review import decide
 from tests.conftest import Pipeline
 from tests.llm_server import FakeOpenAI, running_openai
 from tests.support import email_bytes, llm_config, make_maildir, wait_for
-from tools.llm import OpenAICompatibleLLM
+from tools.llm_client import OpenAICompatibleLLM
 from workers import runtime as runtime_module
 
 _MEMORY = InMemorySpanExporter()

@@ -9,7 +9,8 @@ import pytest
 from agent.store import RunStore
 from tests.llm_server import FakeOpenAI, Reply, running_openai
 from tests.support import llm_config
-from tools.llm import LLMUnavailable, OpenAICompatibleLLM, StructuredMode
+from tools.llm import LLMUnavailable, StructuredMode
+from tools.llm_client import OpenAICompatibleLLM
 
 SCHEMA = {
     "type": "object",

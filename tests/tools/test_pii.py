@@ -20,7 +20,7 @@ from tests.llm_server import FakeOpenAI, running_openai
 from tests.support import CORPORA, SAMPLE_MAILBOX, llm_config
 from tools.base import ToolContext
 from tools.extract import extract_entities, find_customer_name
-from tools.llm import OpenAICompatibleLLM
+from tools.llm_client import OpenAICompatibleLLM
 from tools.pii import Redaction, Redactor
 
 ACCOUNT = r"\bACC[-_ ]?\d{4,10}\b"
