@@ -12,7 +12,7 @@ ROUNDS ?= 3
 PIP := $(BIN)/pip install --quiet -c constraints.txt
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: install install-runtime install-llm install-embeddings install-otlp test-tracing system-packages bench-memory bench-fleet bench-hostile fleet demo demo-llm test test-llm \
+.PHONY: install install-runtime install-llm install-embeddings install-otlp test-tracing labels system-packages bench-memory bench-fleet bench-hostile fleet demo demo-llm test test-llm \
 	screenshots \
 	test-embeddings lint format bench chaos constraints clean
 
@@ -65,6 +65,13 @@ demo: $(RUNTIME_STAMP)
 # Exits non-zero when the model answered nothing (every plan fell back to the rules).
 demo-llm: $(LLM_STAMP)
 	$(BIN)/triage demo --local-llm --timeout 900
+
+# The labels of the sample mailbox (examples/mailbox-labels.json) as the rules and the local model set them.
+labels: $(LLM_STAMP)
+	mkdir -p var
+	$(BIN)/triage demo --json > var/rules.json
+	$(BIN)/triage demo --local-llm --timeout 900 --json > var/local-llm.json
+	$(BIN)/python -m bench.labels var/rules.json var/local-llm.json
 
 test: $(STAMP) system-packages
 	$(BIN)/pytest -q -m "not llm_local and not embeddings and not otlp"

@@ -111,11 +111,14 @@ def _service_name(env: Mapping[str, str] | None) -> str:
     return (os.environ if env is None else env).get("OTEL_SERVICE_NAME") or "triage"
 
 
+FLUSH_MS = 5000  # a receiver that is down must not hold a warm shutdown for the SDK's 30 s
+
+
 def flush() -> None:
     """Export what this process's spans hold now (a warm shutdown; a test that reads the receiver)."""
     provider = _configured["provider"]
     if provider is not None and _configured["pid"] == os.getpid():
-        provider.force_flush()
+        provider.force_flush(timeout_millis=FLUSH_MS)
 
 
 def _tracer() -> trace.Tracer | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 
 from agent.plan_schema import plan_to_answer
 from agent.planner import RulePlanner
-from inbox.ticket import Ticket
+from tests.agent.test_plan import ticket
 from tests.llm_server import FakeOpenAI, running_openai
 from tests.phoenix import PHOENIX, Phoenix, running_phoenix
 from tests.support import TRIAGE, email_bytes, wait_for
@@ -38,16 +37,7 @@ def model(request: dict[str, Any]) -> str:
     if name == "observe":
         return json.dumps({"steps": []})
     if name == "plan":
-        fields = {
-            "id": "T0",
-            "message_id": "m",
-            "sender": "a@b.c",
-            "sender_name": "",
-            "subject": "",
-            "body": "",
-        }
-        ticket = Ticket.model_validate(fields | {"received_at": datetime.now(UTC), "size": 0})
-        return json.dumps(plan_to_answer(RulePlanner().make_plan(ticket).plan))
+        return json.dumps(plan_to_answer(RulePlanner().make_plan(ticket()).plan))
     analysis = {"category": "account", "confidence": 0.9, "customer_name": None, "account_id": None}
     return json.dumps(analysis | {"urgency": "medium"})
 
