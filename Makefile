@@ -64,13 +64,13 @@ demo: $(RUNTIME_STAMP)
 
 # Exits non-zero when the model answered nothing (every plan fell back to the rules).
 demo-llm: $(LLM_STAMP)
-	$(BIN)/triage demo --local-llm --timeout 900
+	$(BIN)/triage demo --local-llm --timeout 1500
 
 # The labels of the sample mailbox (examples/mailbox-labels.json) as the rules and the local model set them.
 labels: $(LLM_STAMP)
 	mkdir -p var
 	$(BIN)/triage demo --json > var/rules.json
-	$(BIN)/triage demo --local-llm --timeout 900 --json > var/local-llm.json
+	$(BIN)/triage demo --local-llm --timeout 1500 --json > var/local-llm.json
 	$(BIN)/python -m bench.labels var/rules.json var/local-llm.json
 
 test: $(STAMP) system-packages

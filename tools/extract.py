@@ -256,13 +256,18 @@ def _read_by_rules(args: ExtractArgs, account_pattern: str) -> dict[str, _Read]:
 
 def _model_says(analysis: Analysis, texts: tuple[str, ...]) -> dict[str, tuple[Any, str | None]]:
     """The model's value of each field and its words; a name or account id counts only when the mail
-    says it (a mail must not talk the model into a customer or an account of its choosing)."""
+    says it (a mail must not talk the model into a customer or an account of its choosing), an urgency
+    other than medium only with the words of the mail that say it (a tiny model finds everything urgent)."""
     name = analysis.customer_name if quoted(analysis.customer_name, texts) else None
+    if name is not None and not _NAME_LINE.match(" ".join(name.split())):
+        name = None  # "Tom Becker\nCTO, Acme Logistics" is a signature, not a name
     account = analysis.account_id if quoted(analysis.account_id, texts) else None
+    words = quoted(analysis.urgency_words, texts)
+    urgency = analysis.urgency if words or analysis.urgency == "medium" else None  # a guess is no answer
     return {
         "customer_name": (name, name),
         "account_id": (normalised_account(account) if account else None, account),
-        "urgency": (analysis.urgency, None),  # the rules' words do not say the model's urgency
+        "urgency": (urgency, words),
     }
 
 

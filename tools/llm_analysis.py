@@ -32,6 +32,7 @@ class Analysis(BaseModel):
     customer_name: str | None
     account_id: str | None
     urgency: Literal["low", "medium", "high"]
+    urgency_words: str | None = None  # the mail's words that say it: a guess without them does not count
 
 
 def _schema(categories: list[str]) -> dict[str, Any]:
@@ -44,8 +45,9 @@ def _schema(categories: list[str]) -> dict[str, Any]:
             "customer_name": nullable,
             "account_id": nullable,
             "urgency": {"type": "string", "enum": ["low", "medium", "high"]},
+            "urgency_words": nullable,
         },
-        "required": ["category", "confidence", "customer_name", "account_id", "urgency"],
+        "required": ["category", "confidence", "customer_name", "account_id", "urgency", "urgency_words"],
         "additionalProperties": False,
     }
 
@@ -60,7 +62,8 @@ def _messages(ctx: ToolContext, email: dict[str, str]) -> list[dict[str, str]]:
         "confidence: 0 to 1, how sure you are of the category;\n"
         "customer_name: the writer's name (from the signature, a closing line or the sender name), or null;\n"
         "account_id: the customer's account id exactly as written, or null;\n"
-        "urgency: high (outage, blocked, deadline, asks for immediate help), low (says no rush), else medium."
+        "urgency: high (outage, blocked, deadline, asks for immediate help), low (no rush), else medium;\n"
+        "urgency_words: the words of the e-mail that say how urgent it is, copied exactly, or null."
     )
     data = json.dumps(email, ensure_ascii=False).replace("</ticket", "<\\/ticket")
     return [

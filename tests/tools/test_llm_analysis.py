@@ -11,10 +11,20 @@ from tools.categorize import categorize_ticket
 from tools.extract import extract_entities
 from tools.llm import LLMUnavailable
 
-EMAIL = {"subject": "Charged twice", "body": "You billed my card twice. Account ACC12345. Thanks, Jane",
-         "signature": "", "sender_name": "Jane Doe"}  # fmt: skip
-ANALYSIS = {"category": "billing", "confidence": 0.9, "customer_name": "Jane Doe", "account_id": "ACC12345",
-            "urgency": "high"}  # fmt: skip
+EMAIL = {
+    "subject": "Charged twice",
+    "body": "You billed my card twice. Account ACC12345. Thanks, Jane",
+    "signature": "",
+    "sender_name": "Jane Doe",
+}
+ANALYSIS = {
+    "category": "billing",
+    "confidence": 0.9,
+    "customer_name": "Jane Doe",
+    "account_id": "ACC12345",
+    "urgency": "high",
+    "urgency_words": "billed my card twice",
+}
 
 
 class Usage:
@@ -108,8 +118,8 @@ SURE = {
 def test_where_the_rules_are_sure_and_the_model_says_otherwise_theirs_stands_and_the_disagreement_is_kept(
     ctx: ToolContext,
 ) -> None:
-    lying = {"category": "technical", "confidence": 0.95, "customer_name": "Mary", "account_id": "ACC55555",
-             "urgency": "low"}  # fmt: skip
+    lying = ANALYSIS | {"category": "technical", "confidence": 0.95, "customer_name": "Mary"}
+    lying |= {"account_id": "ACC55555", "urgency": "low", "urgency_words": "charged twice"}
     lctx = with_llm(ctx, ScriptedLLM(json.dumps(lying)))
     category, entities = categorize_ticket.run(SURE, lctx), extract_entities.run(SURE, lctx)
     offline_category, offline = categorize_ticket.run(SURE, ctx), extract_entities.run(SURE, ctx)
@@ -129,13 +139,27 @@ def test_where_the_rules_are_sure_and_the_model_says_otherwise_theirs_stands_and
 
 def test_where_the_rules_are_unsure_the_models_answer_is_taken(ctx: ToolContext) -> None:
     strict = replace(ctx, config=ctx.config.model_copy(update={"review_threshold": 0.99}))
-    told = {**ANALYSIS, "category": "technical", "confidence": 0.995, "account_id": None, "urgency": "high"}
+    told = ANALYSIS | {"category": "technical", "confidence": 0.995, "account_id": None}
+    told |= {"urgency": "high", "urgency_words": "our shop is closed until this works"}
     lctx = with_llm(strict, ScriptedLLM(json.dumps(told)))
-    email = {**EMAIL, "body": "It does not work since this morning.\n\nThanks,\nJane"}
+    email = {**EMAIL, "body": "It does not work, our shop is closed until this works.\n\nThanks,\nJane"}
     category, entities = categorize_ticket.run(email, lctx), extract_entities.run(email, lctx)
     assert categorize_ticket.run(email, strict).needs_review  # the classifier alone: unsure
     assert (category.category, category.needs_review, category.disagreements) == ("technical", False, [])
     assert category.source.startswith("llm (offline unsure")
-    assert (entities.urgency, entities.disagreements) == ("high", [])  # no urgency wording: the model's
-    assert "urgency" not in entities.evidence  # no words of the mail say it
+    assert (entities.urgency, entities.disagreements) == (
+        "high",
+        [],
+    )  # no rule's words: the model's, with its
+    assert entities.evidence["urgency"] == "our shop is closed until this works"
     assert (entities.customer_name, entities.customer_name_source) == ("Jane Doe", "llm and closing line")
+
+
+def test_an_urgency_the_model_guesses_without_the_mails_words_is_no_answer(ctx: ToolContext) -> None:
+    # SmolLM2 found every mail of the sample mailbox urgent: a "Thank you!" too.
+    for words in (None, "words the mail does not have"):
+        told = ANALYSIS | {"urgency": "high", "urgency_words": words}
+        entities = extract_entities.run(
+            {**EMAIL, "body": "Great job with the release!"}, with_llm(ctx, ScriptedLLM(json.dumps(told)))
+        )
+        assert (entities.urgency, entities.urgency_source) == ("medium", "default (no urgency wording)")
