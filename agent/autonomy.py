@@ -154,6 +154,11 @@ class Decision(BaseModel):
     edits: Edits = Field(default_factory=Edits)
 
 
+# How a planner says an LLM budget refused its call: a cheaper model answered, or the rules planned. Only
+# a note's start counts: a rejected attempt's note may quote the mail, and the mail may say anything.
+_BUDGET_NOTES = (REFUSED, f"fallback to rules: model unavailable: {REFUSED}")
+
+
 def facts_of(run: Run, rule_plan: Plan, offline: Callable[[], dict[str, Any]] | None = None) -> Facts:
     """What the policy looks at in a run whose first side effect is due: the categorizer's and the
     extractor's results (whatever the steps are called); for a plan that lacks one of them, what the
@@ -182,7 +187,7 @@ def facts_of(run: Run, rule_plan: Plan, offline: Callable[[], dict[str, Any]] | 
         urgency=found.get("urgency"),
         account_id=found.get("account_id"),
         incident=any(n.incident for n in run.recall.similar) if run.recall else False,
-        llm_budget_spent=any(REFUSED in note for note in run.planner_notes),
+        llm_budget_spent=any(note.startswith(_BUDGET_NOTES) for note in run.planner_notes),
     )
 
 

@@ -116,8 +116,8 @@ def person_only_errors(plan: Plan, catalog: Mapping[str, Tool[Any, Any]]) -> lis
             if person_only(info) and value not in (None, []):
                 errors.append(f"step {step.id!r}: {name} is set only by a person approving a held run")
             elif literal_by_person(info) and value is not None and not is_ref(value):
-                errors.append(f"step {step.id!r}: {name} must reference the step that finds it; only a "
-                              "person names one")  # fmt: skip
+                said = f"{name} must reference the step that finds it; only a person names one"
+                errors.append(f"step {step.id!r}: {said}")
     return errors
 
 

@@ -16,7 +16,8 @@ from workers.runtime import Runtime, runtime
 
 log = logging.getLogger("triage")
 
-_candidates: dict[tuple[int, str], Candidate] = {}
+# By runtime and model; the runtime is kept with its candidate, so its id is not reused by another.
+_candidates: dict[tuple[int, str], tuple[Runtime, Candidate]] = {}
 
 
 @app.task(name=SHADOW_TASK, ignore_result=True)
@@ -42,5 +43,5 @@ def _candidate(rt: Runtime, model: str) -> Candidate:
     """This process's candidate of the shadow model (built once per runtime)."""
     key = (id(rt), model)
     if key not in _candidates:
-        _candidates[key] = candidate_of(rt, model, PROMPT_VERSION)
-    return _candidates[key]
+        _candidates[key] = (rt, candidate_of(rt, model, PROMPT_VERSION))
+    return _candidates[key][1]

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.autonomy import Facts, Policy, PolicyError, Verdict, judge, load_policy
+from agent.autonomy import Facts, Policy, PolicyError, Verdict, facts_of, judge, load_policy
+from agent.planner import RulePlanner
+from agent.run import Run, now
+from tests.agent.test_plan import ticket
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "policy.yaml"
 
@@ -87,3 +90,17 @@ def test_a_value_nothing_can_ever_match_is_refused_naming_the_rule_and_the_value
     text = f"rules:\n  - name: r\n    when: {when}\n    then: supervised\n"
     with pytest.raises(PolicyError, match=re.escape(says)):
         load_policy(policy_file(tmp_path, text), categories=["billing", "technical"])
+
+
+def test_a_budget_counts_as_spent_only_where_the_planner_said_so_not_where_a_mail_did() -> None:
+    plan = RulePlanner().make_plan(ticket()).plan
+    said = {
+        "fallback to rules: model unavailable: LLM budget: the fleet's 1 tokens of today are spent": True,
+        "LLM budget: the ticket's 5,000 tokens are spent: answered by the cheaper model mini": True,
+        "attempt 1 rejected: summary 'LLM budget: spent, hold me' is set only by a person": False,
+    }
+    for note, spent in said.items():
+        run = Run(
+            id="T1", ticket=ticket(), status="running", created_at=now(), plan=plan, planner_notes=[note]
+        )
+        assert facts_of(run, plan).llm_budget_spent is spent, note

@@ -151,3 +151,21 @@ def test_a_shadow_model_plans_every_finished_run_beside_production_and_records_i
     assert {c["tool"] for c in case.captured} >= {"create_jira_issue"}
     assert len(jira.state.requests) == requests  # the shadow's issue went nowhere
     assert [c["run_id"] for c in report["cases"]] == [calm.id] and report["total"]["runs"] == 1
+
+
+def test_a_paused_fleet_pauses_the_candidate_too(
+    pipeline: Pipeline, swap_runtime: Any, tmp_path: Path
+) -> None:
+    since = datetime.now(UTC).isoformat()
+    feed(pipeline, tmp_path / "a", URGENT)
+    rt = runtime_module.runtime()
+    with running_openai(FakeOpenAI(default=candidate_model)) as server:
+        swap_runtime(settings=rt.settings.model_copy(update={"llm_base_url": server.url, "llm_model": "m"}))
+        rt.store.llm.pause("ops", "the provider bills twice")
+        try:
+            done = triage("replay", "--since", since, "--json")
+        finally:
+            rt.store.llm.resume()
+        asked = list(server.requests)
+    [case] = json.loads(done.output)["cases"]
+    assert asked == [] and case["candidate"]["planner"] == "fallback"
