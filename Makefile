@@ -67,11 +67,14 @@ demo-llm: $(LLM_STAMP)
 	$(BIN)/triage demo --local-llm --timeout 1500
 
 # The labels of the sample mailbox (examples/mailbox-labels.json) as the rules and the local model set them.
+# MAILDIR and LABELS: another labelled mailbox (examples/held-out-mailbox, never tuned to).
+MAILDIR ?= examples/mailbox
+LABELS ?= examples/mailbox-labels.json
 labels: $(LLM_STAMP)
 	mkdir -p var
-	$(BIN)/triage demo --json > var/rules.json
-	$(BIN)/triage demo --local-llm --timeout 1500 --json > var/local-llm.json
-	$(BIN)/python -m bench.labels var/rules.json var/local-llm.json
+	$(BIN)/triage demo --maildir $(MAILDIR) --json > var/rules.json
+	$(BIN)/triage demo --maildir $(MAILDIR) --local-llm --timeout 1500 --json > var/local-llm.json
+	$(BIN)/python -m bench.labels var/rules.json var/local-llm.json --labels $(LABELS)
 
 test: $(STAMP) system-packages
 	$(BIN)/pytest -q -m "not llm_local and not embeddings and not otlp"
