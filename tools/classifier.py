@@ -122,7 +122,7 @@ class Prediction:
 
 
 class Classifier(Protocol):
-    """What categorize_ticket needs of a trained classifier (TF-IDF here, or the embeddings extra)."""
+    """What categorize_ticket needs of a trained classifier (TF-IDF here, or tools/embeddings.py)."""
 
     name: str
     labels: list[str]

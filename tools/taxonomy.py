@@ -45,7 +45,7 @@ def _trained(raw: bytes, kind: ClassifierKind) -> Classifier:
 
 
 def resolve_classifier(choice: str) -> ClassifierKind:
-    """auto: embeddings when that extra is installed, else tfidf; embeddings without the extra: an error."""
+    """auto: embeddings when the model is installed, else tfidf; embeddings without the model: an error."""
     if choice == "auto":
         return "embeddings" if embeddings.available() else "tfidf"
     if choice == "embeddings":

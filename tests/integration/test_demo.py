@@ -64,7 +64,7 @@ def test_with_memory_the_incident_mailbox_shows_one_problem_issue_per_outage(red
     found = [(outages[f"<{row['message_id'].strip('<>')}>"], row["incident"]) for row in rows]
     assert len(rows) == 28 and all(row["status"] == "done" for row in rows)
     # Four outages, each with one problem issue of its own; at most one unrelated ticket in any (the
-    # n-gram embedder lets one look-alike in where the embeddings extra is not installed: README, Memory).
+    # n-gram embedder lets one look-alike in where the MiniLM weights are not installed: README, Memory).
     problems = {outage: {key for o, key in found if o == outage and key} for outage, _ in found if outage}
     assert len(problems) == 4 and all(len(keys) == 1 for keys in problems.values())
     assert len(set().union(*problems.values())) == 4

@@ -77,7 +77,7 @@ def test_hashed_ngrams_find_every_outage_with_fewer_reports_and_a_stray(
 
 
 @pytest.mark.embeddings
-@pytest.mark.skipif(not embeddings.available(), reason="the embeddings extra is not installed")
+@pytest.mark.skipif(not embeddings.available(), reason="the MiniLM weights are not installed (make install)")
 def test_minilm_gathers_every_report_of_each_outage_and_nothing_else(
     pipeline: Pipeline, swap_runtime: Any, chroma: ChromaServer, tmp_path: Path
 ) -> None:

@@ -73,12 +73,12 @@ def test_training_is_cached_by_file_content(ctx: ToolContext) -> None:
     assert classifier_for(ctx.config.categories_file) is classifier_for(ctx.config.categories_file)
 
 
-def test_without_the_embeddings_extra_auto_means_tfidf_and_asking_for_embeddings_is_refused(
+def test_without_the_model_auto_means_tfidf_and_asking_for_embeddings_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(embeddings, "available", lambda: False)
     assert load_settings(classifier="auto").tool_config().classifier == "tfidf"
-    with pytest.raises(ConfigError, match=r"TRIAGE_CLASSIFIER: .*make install-embeddings"):
+    with pytest.raises(ConfigError, match=r"TRIAGE_CLASSIFIER: .*make install"):
         load_settings(classifier="embeddings")
 
 

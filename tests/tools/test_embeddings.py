@@ -1,5 +1,5 @@
-"""The embeddings classifier (make test-embeddings): picked up when installed, more accurate than
-TF-IDF on few examples, and safe in a prefork worker (PyTorch's OpenMP pool is not fork-safe).
+"""The embeddings classifier (make test-embeddings): picked up when its weights are installed (make
+install), more accurate than TF-IDF on few examples, and safe in a prefork worker that trained it first.
 
 The floors are what this code measured on the Bitext development split (see the README).
 """
@@ -32,7 +32,9 @@ from workers.settings import load_settings
 pytestmark = [
     pytest.mark.embeddings,
     pytest.mark.timeout(600),
-    pytest.mark.skipif(not embeddings.available(), reason="the embeddings extra is not installed"),
+    pytest.mark.skipif(
+        not embeddings.available(), reason="the MiniLM weights are not installed (make install)"
+    ),
 ]
 
 
