@@ -28,9 +28,11 @@ ORDER_ID_PATTERN = (
     r"\b(?:order|purchase|ord)\s{0,20}(?:(?:number|no\.?|num|id)\s{0,20})?(?:[:#]\s{0,20})?"
     r"(#?[A-Z]{0,4}-?\d{5,}[\w-]*)"
 )
+# Invoice numbers of the common shapes: #1187, INV-2025-1187, INV/2025/42, 2025-0042, 20250042.
 INVOICE_ID_PATTERN = (
-    r"\b(?:invoice|inovice|bill|receipt)s?\s{0,20}(?:(?:number|no\.?|num|id)\s{0,20})?(?::\s{0,20})?"
-    r"(#\d{3,}|[A-Z]{2,5}-\d[\w-]{2,}|\d{5,})"
+    r"\b(?:invoice|inovice|bill|receipt|factura|facture|rechnung)s?\s{0,20}"
+    r"(?:(?:number|no\.?|num|nr\.?|n°|id)\s{0,20})?(?::\s{0,20})?"
+    r"(#\d{3,}|[A-Z]{2,5}[-/]\d[\w/-]{1,}|\d{4}[-/]\d{2,}|\d{5,})"
 )
 
 A = TypeVar("A", bound=BaseModel)

@@ -5,35 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.llm_analysis import ANALYSIS_TIMEOUT_S, Analysis, analyse_or_why_not
 from tools.model_arbiter import Answer, arbitrate, equal, same_person
-
-Urgency = Literal["low", "medium", "high"]
-
-_CLOSING = re.compile(
-    r"^(thanks( again| a lot| in advance)?|thank you|many thanks|thx|cheers|regards|best|best regards"
-    r"|kind regards|warm regards|sincerely|yours|yours sincerely|br|all the best|greetings|ty"
-    r"|mit freundlichen gr(ü|ue)(ß|ss)en|viele gr(ü|ue)(ß|ss)e|cordialement)\b[\s,.!-]*(?P<rest>.*)$",
-    re.IGNORECASE,
-)
-_NAME_LINE = re.compile(r"^[A-ZÀ-Þ][\w'\u2019.-]+(?: [A-ZÀ-Þ][\w'\u2019.-]+){0,3}$")
-_INTRO = re.compile(r"\b(?i:my name is|this is|i am|i'm)\s+([A-Z][\w'\u2019-]+(?: [A-Z][\w'\u2019-]+){0,2})")
-_GENERIC_NAMES = {"support", "team", "admin", "info", "sales", "billing", "customer", "office", "noreply"}
-
-# Checked in order; a "low" phrase wins over "urgent" in "not urgent".
-_URGENCY_RULES: list[tuple[Urgency, re.Pattern[str]]] = [
-    ("low", re.compile(r"\b(no rush|not urgent|no hurry|whenever you (can|get a chance)|low priority"
-                       r"|when you have (a moment|time)|at your convenience|not time[- ]sensitive)\b", re.I)),
-    ("high", re.compile(r"\b(urgent(ly)?|asap|as soon as possible|immediately|emergency|critical"
-                        r"|production (is )?down|(site|system|server|service|app|website) is down|outage"
-                        r"|can(no|')t (log ?in|access|work)|blocked|losing (money|customers|data)"
-                        r"|right away|top priority|sev(erity)? ?1|p1)\b", re.I)),
-]  # fmt: skip
+from tools.names import NAME_LINE, find_customer_name
+from tools.urgency import Urgency, find_urgency
 
 
 class ExtractArgs(BaseModel):
@@ -67,20 +47,6 @@ class ExtractResult(BaseModel):
     )
 
 
-def _name_near_closing(lines: list[str]) -> str | None:
-    for i, line in enumerate(lines):
-        closing = _CLOSING.match(line.strip())
-        if not closing:
-            continue
-        same_line = closing.group("rest").strip(" ,.")
-        if same_line and _NAME_LINE.match(same_line):
-            return same_line
-        following = [nxt.strip() for nxt in lines[i + 1 : i + 3] if nxt.strip()]
-        if following and _NAME_LINE.match(following[0]) and len(following[0]) <= 40:
-            return following[0]
-    return None
-
-
 EVIDENCE_CHARS = 120  # of each quoted span
 
 
@@ -98,26 +64,6 @@ def quoted(span: str | None, flat_texts: tuple[str, ...]) -> str | None:
     literal = re.compile(re.escape(needle), re.IGNORECASE)  # a literal: linear in the text
     found = (literal.search(text) for text in flat_texts)
     return next((match.group(0) for match in found if match), None)
-
-
-def find_customer_name(body: str, signature: str, sender_name: str) -> tuple[str | None, str | None]:
-    """The customer's name: signature block, a closing line, an introduction, then the From name."""
-    sig_lines = [line.strip() for line in signature.splitlines() if line.strip()]
-    if sig_lines and _NAME_LINE.match(sig_lines[0]) and len(sig_lines[0]) <= 40:
-        return sig_lines[0], "signature"
-    name = _name_near_closing(body.splitlines()[-8:])
-    if name:
-        return name, "closing line"
-    intro = _INTRO.search(body)
-    if intro and intro.group(1).split()[0].lower() not in {"having", "trying", "not", "getting"}:
-        return intro.group(1), "introduction in body"
-    display = sender_name.strip().strip("'\"")
-    if display and "@" not in display and display.split()[0].lower() not in _GENERIC_NAMES:
-        if "," in display:  # "Doe, Jane" as Outlook writes it
-            last, _, first = display.partition(",")
-            display = f"{first.strip()} {last.strip()}".strip()
-        return display, "From display name"
-    return None, None
 
 
 @lru_cache(maxsize=16)
@@ -164,18 +110,6 @@ def find_account_id(pattern: str, **texts: str) -> tuple[str | None, str | None,
         if found:
             return normalised_account(found.group(0)), where, found.group(0)
     return None, None, None
-
-
-def find_urgency(subject: str, body: str) -> tuple[Urgency, str, str | None]:
-    """low / medium / high from the wording of subject and body, where, and the words; medium when
-    nothing says otherwise."""
-    folded = {"subject": " ".join(subject.split()), "body": " ".join(body.split())}  # wrapped lines
-    for level, rule in _URGENCY_RULES:
-        for where, text in folded.items():
-            found = rule.search(text)
-            if found:
-                return level, f"{where}: {found.group(0)!r}", found.group(0)
-    return "medium", "default (no urgency wording)", None
 
 
 @tool(
@@ -240,7 +174,7 @@ class _Read:
 def _read_by_rules(args: ExtractArgs, account_pattern: str) -> dict[str, _Read]:
     """The customer's name, account id and urgency as the rules read them."""
     name, name_source = find_customer_name(args.body, args.signature, args.sender_name)
-    display = name_source == "From display name"
+    display = name_source is not None and "From display name" in name_source
     account, account_source, account_words = find_account_id(
         account_pattern, subject=args.subject, body=args.body, signature=args.signature
     )
@@ -259,7 +193,7 @@ def _model_says(analysis: Analysis, texts: tuple[str, ...]) -> dict[str, tuple[A
     says it (a mail must not talk the model into a customer or an account of its choosing), an urgency
     other than medium only with the words of the mail that say it (a tiny model finds everything urgent)."""
     name = analysis.customer_name if quoted(analysis.customer_name, texts) else None
-    if name is not None and not _NAME_LINE.match(" ".join(name.split())):
+    if name is not None and not NAME_LINE.match(" ".join(name.split())):
         name = None  # "Tom Becker\nCTO, Acme Logistics" is a signature, not a name
     account = analysis.account_id if quoted(analysis.account_id, texts) else None
     words = quoted(analysis.urgency_words, texts)

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from tools.extract import find_customer_name, find_people
+from tools.extract import find_people
+from tools.names import find_customer_name
 
 KINDS = {
     "PERSON": "PERSON",

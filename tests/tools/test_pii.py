@@ -19,8 +19,9 @@ from inbox.ticket import Ticket
 from tests.llm_server import FakeOpenAI, running_openai
 from tests.support import CORPORA, SAMPLE_MAILBOX, llm_config
 from tools.base import ToolContext
-from tools.extract import extract_entities, find_customer_name
+from tools.extract import extract_entities
 from tools.llm_client import OpenAICompatibleLLM
+from tools.names import find_customer_name
 from tools.pii import Redaction, Redactor
 
 ACCOUNT = r"\bACC[-_ ]?\d{4,10}\b"
