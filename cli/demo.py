@@ -19,7 +19,7 @@ from rich.console import Console
 
 from agent.run import Delivery, Run
 from agent.store import RunStore
-from cli.demo_report import FINAL_STATUSES, outcome_row, render_table
+from cli.demo_report import FINAL_STATUSES, memory_line, outcome_row, render_table
 from cli.inprocess import running_worker
 from cli.llm_report import llm_report
 from inbox.imap import ImapSource
@@ -190,6 +190,8 @@ def run_demo(
         console.print(f"dry-run Jira: {outbox_lines} payloads written to {outbox} (no Jira configured)")
         acks = mail_outbox.read_text().count("\n") if mail_outbox.exists() else 0
         console.print(f"dry-run mail: {acks} acknowledgements written to {mail_outbox} (no SMTP configured)")
+        if memory:
+            console.print(memory_line(rows))
     if with_llm:
         console.print(model.line())
     if with_llm and rows and model.planned == 0:
@@ -211,7 +213,12 @@ def run_demo(
     "--local-llm", is_flag=True, help="Plan and analyse with the local SmolLM2 model (.[llm-local])."
 )
 @click.option("--imap", is_flag=True, help="Read the TRIAGE_IMAP_* folder (read-only) instead of a Maildir.")
-@click.option("--memory", is_flag=True, help="Remember tickets and link incidents (a fresh memory folder).")
+@click.option(
+    "--memory/--no-memory",
+    default=None,
+    help="Remember tickets, draft answers and link incidents in a fresh memory folder (default: on, "
+    "unless TRIAGE_MEMORY=off).",
+)
 @click.option("--wide", is_flag=True, help="Every column (the default fits 100 columns).")
 @click.option(
     "--outbox",
@@ -226,7 +233,7 @@ def demo(
     timeout: float,
     local_llm: bool,
     imap: bool,
-    memory: bool,
+    memory: bool | None,
     wide: bool,
     outbox: Path,
 ) -> None:
@@ -240,7 +247,7 @@ def demo(
         local_llm=local_llm,
         imap=imap,
         outbox=outbox,
-        memory=memory,
+        memory=load_settings().memory != "off" if memory is None else memory,
         wide=wide,
     )
     sys.exit(code)

@@ -129,3 +129,18 @@ def _wide(rows: list[dict[str, Any]], console: Console) -> None:
     for row in rows:
         table.add_row(*(str(row.get(c) or "-") for c in columns))
     console.print(table)
+
+
+def memory_line(rows: list[dict[str, Any]]) -> str:
+    """What memory did in one line: answers drafted from the knowledge base, incidents and their reports."""
+    tickets = [row for row in rows if row.get("status") == "done" and row.get("category")]
+    drafted = sum(1 for row in tickets if row.get("draft"))
+    reports: dict[str, int] = {}
+    for row in rows:
+        if row.get("incident"):
+            reports[str(row["incident"])] = reports.get(str(row["incident"]), 0) + 1
+    incidents = ", ".join(f"{key} ({n} reports)" for key, n in sorted(reports.items())) or "none"
+    return (
+        f"memory (--no-memory: off): answers drafted for {drafted} of {len(tickets)} tickets; "
+        f"incidents: {incidents}"
+    )

@@ -15,8 +15,9 @@ from inbox.maildir import MaildirSource
 from inbox.source import MailboxMisconfigured
 from monitoring.exporter import build_registry, serve_metrics
 from tasks.ingest import follow_imap, poll_source
-from workers.app import QUEUES, ROLES, metrics_port
+from workers.app import QUEUES, ROLES, configure, metrics_port
 from workers.logs import setup_logging
+from workers.memory_choice import worker_memory
 from workers.runtime import Runtime
 
 
@@ -28,21 +29,29 @@ from workers.runtime import Runtime
     "--concurrency", "-c", type=int, default=None, help="Processes/threads (TRIAGE_WORKER_CONCURRENCY)."
 )
 @click.option(
-    "--pool", type=click.Choice(["prefork", "threads", "solo"]), default="prefork", show_default=True
+    "--pool",
+    type=click.Choice(["prefork", "threads", "solo"]),
+    default=None,
+    help="[default: prefork; threads for an `all` worker keeping memory in its embedded folder]",
 )
 @click.option("--loglevel", default="INFO", show_default=True)
 @click.option("--task-events", "-E", is_flag=True, help="Send task events for Flower (TRIAGE_TASK_EVENTS).")
 @click.pass_obj
 def worker(
-    rt: Runtime, role: str, concurrency: int | None, pool: str, loglevel: str, task_events: bool
+    rt: Runtime, role: str, concurrency: int | None, pool: str | None, loglevel: str, task_events: bool
 ) -> None:
     """Start a Celery worker for a role's queues (ingest and all also run beat: polls and the sweeper)."""
-    settings = rt.settings
+    processes = concurrency or rt.settings.worker_concurrency
+    memory = worker_memory(rt.settings, role, pool, processes)
+    if memory.note is not None:
+        click.echo(memory.note, err=True)
+    os.environ["TRIAGE_MEMORY"] = memory.memory  # what the pool's processes read, if they read again
+    settings = configure(rt.settings.model_copy(update={"memory": memory.memory})).settings
     # A node name of its own even beside a worker of the same role on this host: RabbitMQ gives each
     # node's remote-control queue to one connection only (a second "all@host" could not start).
     node = f"{role}-{os.getpid()}@%h"
-    argv = ["worker", "--queues", ",".join(ROLES[role]), "--hostname", node, "--pool", pool]
-    argv += ["--loglevel", loglevel, "--concurrency", str(concurrency or settings.worker_concurrency)]
+    argv = ["worker", "--queues", ",".join(ROLES[role]), "--hostname", node, "--pool", memory.pool]
+    argv += ["--loglevel", loglevel, "--concurrency", str(processes)]
     if role in ("ingest", "all"):
         argv.append("--beat")
     if task_events or settings.task_events:

@@ -30,6 +30,8 @@ from workers.settings import Settings, load_settings
 # The suite's figures and expected categories are the TF-IDF classifier's, whatever extras the venv
 # has; tests/tools/test_embeddings.py (make test-embeddings) covers the embeddings classifier.
 os.environ.setdefault("TRIAGE_CLASSIFIER", "tfidf")
+# Memory is on by default where it can serve; a test that wants it says so (and where it lives).
+os.environ.setdefault("TRIAGE_MEMORY", "off")
 
 _real_connect = socket.socket.connect
 

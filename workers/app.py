@@ -34,6 +34,7 @@ from workers.broker import broker_config
 from workers.heartbeat import keep_beating, stop_beating
 from workers.logs import setup_logging
 from workers.mailboxes import mailbox_names
+from workers.memory_choice import memory_enabled
 from workers.settings import Settings
 
 QUEUES = ("ingest", "plan", "execute")
@@ -73,7 +74,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "args": (name,),
             "schedule": settings.poll_interval_s,
         }
-    if settings.memory == "on" and settings.jira_url is not None:
+    if memory_enabled(settings) and settings.jira_url is not None:
         beat["read-back"] = {
             "task": "triage.read_back_corrections",
             "schedule": settings.correction_read_back_s,

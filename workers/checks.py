@@ -21,6 +21,7 @@ from tools.jira_client import JiraUnreachable
 from tools.jira_site import check_site
 from tools.llm_client import OpenAICompatibleLLM
 from tools.taxonomy import classifier_for
+from workers.memory_choice import memory_enabled
 from workers.redaction import redacted
 from workers.reply_settings import ReplySettings
 from workers.settings import ConfigError, Settings
@@ -62,7 +63,7 @@ def settings_problems(
                     f"{name} gives up after {limit:.0f}s, but one LLM call can take {worst:.0f}s (queue "
                     "+ timeout x tries): lower TRIAGE_LLM_TIMEOUT_S or TRIAGE_LLM_MAX_TRANSPORT_RETRIES, "
                     "or raise TRIAGE_TOOL_TIMEOUTS")))  # fmt: skip
-    if settings.memory == "on" and settings.jira_url is not None and not settings.jira_labels:
+    if memory_enabled(settings) and settings.jira_url is not None and not settings.jira_labels:
         problems.append(Problem("TRIAGE_JIRA_LABELS", (
             "is empty, but the corrections read-back finds this system's issues in Jira by the first "
             "label: set one (default [\"triage\"])")))  # fmt: skip

@@ -13,7 +13,9 @@ from pydantic_settings import BaseSettings
 class MemorySettings(BaseSettings):
     """Memory (Chroma) and the incidents it finds; workers/settings.py's Settings has these fields."""
 
-    memory: Literal["on", "off"] = Field("off", description="long-term memory of tickets (Chroma)")
+    memory: Literal["auto", "on", "off"] = Field(
+        "auto", description="long-term memory of tickets (Chroma); auto: on wherever it can serve"
+    )
     memory_path: Path = Field(Path("var/memory"), description="embedded Chroma folder (one worker each)")
     memory_url: str | None = Field(None, description="a `chroma run` server for a fleet (wins)")
     memory_embedder: Literal["auto", "minilm", "hashed"] = Field("auto", description="auto: minilm if there")

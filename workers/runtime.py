@@ -28,6 +28,7 @@ from tools.remember import remember_reply, remember_ticket
 from workers import checks
 from workers.broker import QueueDepths
 from workers.desks import DEFAULT_DESK, Desk, build_desks, policy_from
+from workers.memory_choice import memory_enabled
 from workers.pacing import MeteredPacer
 from workers.redis_connection import redis_client
 from workers.settings import ConfigError, Settings, load_settings
@@ -184,9 +185,9 @@ def observe_time_limit(settings: Settings) -> int:
 
 def memory_of(settings: Settings) -> Memory | None:
     """Long-term memory as configured (nothing opens until first use), or None when it is off."""
-    if settings.memory == "off":
+    if not memory_enabled(settings):
         return None
-    wanted = settings.memory_embedder  # auto: MiniLM when the embeddings extra is installed (README: Memory)
+    wanted = settings.memory_embedder  # auto: MiniLM when its weights are installed (README: Memory)
     minilm = wanted == "minilm" or (wanted == "auto" and embeddings.available())
     embedder: Embedder = MiniLM() if minilm else HashedNgrams()
     if settings.memory_url is not None:
@@ -195,11 +196,12 @@ def memory_of(settings: Settings) -> Memory | None:
 
 
 def knowledge_base_of(settings: Settings, memory: Memory | None) -> KnowledgeBase | None:
-    """The knowledge base (TRIAGE_KB_PATH), indexed in memory; None when there is none."""
-    if settings.kb_path is None:
+    """The knowledge base (TRIAGE_KB_PATH), indexed in memory; None when there is none, or when memory is
+    off by its default here (a worker of a fleet without TRIAGE_MEMORY_URL says so at start)."""
+    if settings.kb_path is None or (memory is None and settings.memory == "auto"):
         return None
     if memory is None or not settings.kb_path.is_dir():
-        raise ConfigError(f"TRIAGE_KB_PATH={settings.kb_path}: needs TRIAGE_MEMORY=on and an existing folder")
+        raise ConfigError(f"TRIAGE_KB_PATH={settings.kb_path}: needs memory and an existing folder")
     return KnowledgeBase(memory, settings.kb_path)
 
 

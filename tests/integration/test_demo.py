@@ -58,6 +58,24 @@ def test_the_demo_reports_every_sample_message_in_a_final_status_and_twice_the_s
         assert datetime.fromisoformat(row["received_at"]) <= datetime.fromisoformat(row["finished_at"])
 
 
+def test_a_newcomer_sees_memory_drafts_without_a_flag_and_can_switch_it_off(redis_url: str) -> None:
+    """No TRIAGE_MEMORY at all, as on a bare clone: memory, the sample knowledge base and drafts are on."""
+    env = {k: v for k, v in os.environ.items() if k != "TRIAGE_MEMORY"} | {"TRIAGE_REDIS_URL": redis_url}
+    done = subprocess.run([TRIAGE, "demo"], env=env, capture_output=True, text=True, cwd=ROOT, timeout=240)
+    assert done.returncode == 0, done.stderr
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("memory (--no-memory: off)")]
+    assert "answers drafted for 5 of 9 tickets; incidents: none" in line
+    off = subprocess.run(
+        [TRIAGE, "demo", "--no-memory", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=240,
+    )
+    assert not any(json.loads(row)["draft"] for row in off.stdout.splitlines())
+
+
 def test_with_memory_the_incident_mailbox_shows_one_problem_issue_per_outage(redis_url: str) -> None:
     rows = demo_json(redis_url, "--maildir", "examples/incidents", "--memory")
     outages = json.loads((ROOT / "examples" / "incidents" / "outages.json").read_text())["outages"]

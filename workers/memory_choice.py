@@ -1,0 +1,56 @@
+"""Whether long-term memory is on, and where it may live, for the process that asks.
+
+Memory is on by default wherever it can serve (TRIAGE_MEMORY=auto). A `chroma run` server
+(TRIAGE_MEMORY_URL) serves any number of processes on any number of hosts. An embedded Chroma folder is
+one process's: prefork children, or workers of several roles or hosts, writing one folder would corrupt
+it. So a single `all` worker keeps memory in the folder on a threads pool (one process), and a worker
+that is one of a fleet runs without memory, saying in one line that it needs TRIAGE_MEMORY_URL, until
+it has one. TRIAGE_MEMORY=off switches memory off everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from workers.settings import Settings
+
+
+def memory_enabled(settings: Settings) -> bool:
+    """Whether this process uses memory: on; or auto with a server, or with a folder a worker wrote."""
+    if settings.memory == "auto":
+        return settings.memory_url is not None or settings.memory_path.is_dir()
+    return settings.memory == "on"
+
+
+@dataclass(frozen=True)
+class WorkerMemory:
+    """What a starting worker does about memory: its TRIAGE_MEMORY, its pool, and the line it logs."""
+
+    memory: Literal["on", "off"]
+    pool: str
+    note: str | None = None
+
+
+def worker_memory(settings: Settings, role: str, pool: str | None, processes: int) -> WorkerMemory:
+    """Memory for a worker of `role` on `pool` (None: not given) with `processes` processes or threads."""
+    chosen = pool or "prefork"
+    if settings.memory == "off":
+        return WorkerMemory("off", chosen)
+    if settings.memory_url is not None:
+        return WorkerMemory("on", chosen)
+    folder = settings.memory_path
+    if role == "all" and pool is None:
+        note = (
+            f"memory: the embedded folder {folder}, in one process (a threads pool); "
+            "a fleet needs TRIAGE_MEMORY_URL"
+        )
+        return WorkerMemory("on", "threads", note)
+    if role == "all" and (chosen != "prefork" or processes == 1):
+        return WorkerMemory("on", chosen)
+    sharers = f"{processes} prefork processes" if role == "all" else f"the {role} role (one of a fleet)"
+    note = (
+        f"memory is off: {sharers} cannot share the embedded folder {folder}; "
+        "set TRIAGE_MEMORY_URL to a `chroma run` server (README: Memory)"
+    )
+    return WorkerMemory("off", chosen, note)
