@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import track
 
 from evaluation.dataset import category_name, folds, per_class, read_rows, taxonomy_from_rows, write_taxonomy
+from evaluation.quality_page import Scored, page
 from evaluation.report import as_json as report_json
 from evaluation.report import plot as plot_report
 from evaluation.report import render, render_entities
@@ -131,6 +132,10 @@ def run_eval(request: EvalRequest, rt: Runtime) -> None:
             f"answered {coverage:.1%} (the rest: 'other', for review); accuracy when answered "
             f"{answered:.3f}; naming the top category always: {forced:.3f}"
         )
-    if request.plot is not None:
+    if request.plot is not None and request.plot.suffix == ".html":
+        scored = [Scored(*row) for row in zip(gold, answers.forced, answers.confidence, strict=True)]
+        request.plot.write_text(page(report, scored, title, config.review_threshold, extras))
+        console.print(f"wrote {request.plot}")
+    elif request.plot is not None:
         plot_report(report, request.plot, title)
         console.print(f"wrote {request.plot}")

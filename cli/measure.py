@@ -44,7 +44,10 @@ from workers.runtime import Runtime
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 @click.option(
-    "--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a PNG picture."
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write FILE.html (confusion matrix, precision/recall, calibration, coverage) or FILE.png.",
 )
 @click.pass_obj
 def evaluate(

@@ -69,24 +69,30 @@ class Answers:
 
     predicted: list[str] = field(default_factory=list)
     forced: list[str] = field(default_factory=list)
+    confidence: list[float] = field(default_factory=list)  # the most probable category's probability
 
     def __iadd__(self, other: Answers) -> Answers:
         self.predicted += other.predicted
         self.forced += other.forced
+        self.confidence += other.confidence
         return self
 
 
 def categorize_all(
-    texts: list[str], config: ToolConfig, llm: LLM | None = None,
+    texts: list[str],
+    config: ToolConfig,
+    llm: LLM | None = None,
     progress: Callable[[Iterable[int]], Iterable[int]] = lambda items: items,
-) -> Answers:  # fmt: skip
+) -> Answers:
     """Categorize every text with the real tool."""
     ledger = MemoryLedger()
     answers = Answers()
     for i in progress(range(len(texts))):
         result = categorize_ticket.run({"subject": "", "body": texts[i]}, _context(config, llm, ledger, i))
         answers.predicted.append(result.category)
-        answers.forced.append(max(result.probabilities, key=lambda label: result.probabilities[label]))
+        top = max(result.probabilities, key=lambda label: result.probabilities[label])
+        answers.forced.append(top)
+        answers.confidence.append(result.probabilities[top])
     return answers
 
 
