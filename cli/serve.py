@@ -15,9 +15,9 @@ from inbox.maildir import MaildirSource
 from inbox.source import MailboxMisconfigured
 from monitoring.exporter import build_registry, serve_metrics
 from tasks.ingest import follow_imap, poll_source
-from workers.app import QUEUES, ROLES, configure, metrics_port
+from workers.app import QUEUES, ROLES, metrics_port, settle_memory
 from workers.logs import setup_logging
-from workers.memory_choice import worker_memory
+from workers.memory_choice import claimed, worker_memory
 from workers.runtime import Runtime
 
 
@@ -42,11 +42,13 @@ def worker(
 ) -> None:
     """Start a Celery worker for a role's queues (ingest and all also run beat: polls and the sweeper)."""
     processes = concurrency or rt.settings.worker_concurrency
-    memory = worker_memory(rt.settings, role, pool, processes)
+    memory = claimed(worker_memory(rt.settings, role, pool, processes), rt.settings)
     if memory.note is not None:
         click.echo(memory.note, err=True)
-    os.environ["TRIAGE_MEMORY"] = memory.memory  # what the pool's processes read, if they read again
-    settings = configure(rt.settings.model_copy(update={"memory": memory.memory})).settings
+    settings = rt.settings
+    if memory.memory != settings.memory:  # auto decided, or a folder it may not share
+        os.environ["TRIAGE_MEMORY"] = memory.memory  # what the pool's processes read, if they read again
+        settings = settle_memory(settings, memory.memory)
     # A node name of its own even beside a worker of the same role on this host: RabbitMQ gives each
     # node's remote-control queue to one connection only (a second "all@host" could not start).
     node = f"{role}-{os.getpid()}@%h"

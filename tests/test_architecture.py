@@ -43,7 +43,7 @@ PRODUCT = [
 MAY_IMPORT = {
     "cli": {"console", "tasks", "workers", "agent", "tools", "inbox", "monitoring", "evaluation"},
     "console": {"tasks", "workers", "agent", "tools", "inbox"},
-    "bench": {"tasks", "workers", "agent", "tools", "inbox"},
+    "bench": {"tasks", "workers", "agent", "tools", "inbox", "evaluation"},
     "tasks": {"workers", "agent", "tools", "inbox", "monitoring"},
     "workers": {"agent", "tools", "inbox", "monitoring"},
     "agent": {"tools", "inbox"},

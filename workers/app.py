@@ -13,7 +13,7 @@ import socket
 import sys
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from celery import Celery
 from celery.signals import (
@@ -122,6 +122,16 @@ def configure(settings: Settings) -> runtime.Runtime:
     built = runtime.install(settings)
     app.conf.update(celery_config(settings))
     return built
+
+
+def settle_memory(settings: Settings, memory: Literal["on", "off"]) -> Settings:
+    """The settings with memory as a starting worker decided it (workers/memory_choice.py): the runtime
+    is built again and beat's schedule follows (the corrections read-back needs memory). The broker's
+    configuration is left as it is: updating it again under Sentinel left beat on a dead master."""
+    settled = settings.model_copy(update={"memory": memory})
+    runtime.install(settled)
+    app.conf.beat_schedule = celery_config(settled)["beat_schedule"]
+    return settled
 
 
 def _configuration() -> dict[str, Any]:

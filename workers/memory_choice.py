@@ -5,12 +5,16 @@ Memory is on by default wherever it can serve (TRIAGE_MEMORY=auto). A `chroma ru
 one process's: prefork children, or workers of several roles or hosts, writing one folder would corrupt
 it. So a single `all` worker keeps memory in the folder on a threads pool (one process), and a worker
 that is one of a fleet runs without memory, saying in one line that it needs TRIAGE_MEMORY_URL, until
-it has one. TRIAGE_MEMORY=off switches memory off everywhere.
+it has one. Two single workers on one host cannot share the folder either: the first holds a lock on
+it for its life, and the second runs without memory and says so. TRIAGE_MEMORY=off switches memory off
+everywhere.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import fcntl
+import os
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from workers.settings import Settings
@@ -54,3 +58,27 @@ def worker_memory(settings: Settings, role: str, pool: str | None, processes: in
         "set TRIAGE_MEMORY_URL to a `chroma run` server (README: Memory)"
     )
     return WorkerMemory("off", chosen, note)
+
+
+_held: list[int] = []  # the lock files this process holds for its life
+
+
+def claimed(chosen: WorkerMemory, settings: Settings) -> WorkerMemory:
+    """The choice, once this process holds the embedded folder it would use (a lock on a file in it, kept
+    while the process lives); memory off with the reason when another process holds it."""
+    if chosen.memory == "off" or settings.memory_url is not None:
+        return chosen
+    folder = settings.memory_path
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = os.open(folder / ".worker.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        note = (
+            f"memory is off: another worker keeps memory in the embedded folder {folder}; "
+            "set TRIAGE_MEMORY_URL to a `chroma run` server (README: Memory)"
+        )
+        return replace(chosen, memory="off", note=note)
+    _held.append(lock)
+    return chosen

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 EXPECTED = {  # message file -> (status, category, urgency, customer, account)
     "1764000001": ("done", "billing", "high", "Maria Garcia", "ACC10234"),
     "1764000002": ("done", "technical", "high", "Tom Becker", "ACC55821"),
-    "1764000003": ("done", "account", "low", "Priya", None),
+    "1764000003": ("done", "account", "low", "Priya Raman", None),
     "1764000004": ("done", "technical", "medium", "Liam O'Connor", None),
     "1764000005": ("threaded", None, None, None, None),
     "1764000006": ("duplicate", None, None, None, None),
@@ -27,7 +27,7 @@ EXPECTED = {  # message file -> (status, category, urgency, customer, account)
     "1764000011": ("done", "billing", "medium", "Sven Lindqvist", "ACC77120"),
     "1764000012": ("done", "account", "high", "Jürgen Müller", None),
     "1764000013": ("done", "technical", "medium", None, None),
-    "1764000014": ("done", "other", "medium", "Ana", None),
+    "1764000014": ("done", "other", "medium", "Ana Souza", None),
     "1764000015": ("done", "billing", "medium", "Dale Porter", "ACC40021"),
     "1764000016": ("threaded", None, None, None, None),
 }

@@ -152,7 +152,10 @@ def test_where_the_rules_are_unsure_the_models_answer_is_taken(ctx: ToolContext)
         [],
     )  # no rule's words: the model's, with its
     assert entities.evidence["urgency"] == "our shop is closed until this works"
-    assert (entities.customer_name, entities.customer_name_source) == ("Jane Doe", "llm and closing line")
+    assert (entities.customer_name, entities.customer_name_source) == (
+        "Jane Doe",
+        "llm and closing line, made whole by the From display name",
+    )
 
 
 def test_an_urgency_the_model_guesses_without_the_mails_words_is_no_answer(ctx: ToolContext) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.memory_choice import memory_enabled, worker_memory
+from workers.memory_choice import claimed, memory_enabled, worker_memory
 from workers.settings import Settings, load_settings
 
 
@@ -63,3 +63,13 @@ def test_a_command_beside_the_worker_reads_the_memory_the_worker_wrote(tmp_path:
     (tmp_path / "memory").mkdir()
     assert memory_enabled(settings(tmp_path))
     assert memory_enabled(settings(tmp_path / "elsewhere", memory_url="http://chroma:8000"))
+
+
+def test_a_second_worker_on_the_same_folder_runs_without_memory_and_says_why(tmp_path: Path) -> None:
+    mine = settings(tmp_path)
+    first = claimed(worker_memory(mine, "all", None, 4), mine)
+    second = claimed(worker_memory(mine, "all", None, 4), mine)  # another open of the lock: another worker
+    assert first.memory == "on" and second.memory == "off"
+    assert second.note is not None and "another worker keeps memory" in second.note
+    server = settings(tmp_path, memory_url="http://chroma:8000")
+    assert claimed(worker_memory(server, "all", None, 4), server).memory == "on"  # a server is shared
