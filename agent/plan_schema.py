@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.arguments import fits, literal_by_person, literal_ok, person_only
 from agent.memory.recall import Recall
+from agent.pins import filled, system_written
 from agent.plan import RECALLED, REF, Plan
 from inbox.ticket import Ticket
 from tools.base import Tool
@@ -61,9 +62,15 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def offered_arguments(tool: Tool[Any, Any]) -> dict[str, Any]:
-    """The properties of a tool's argument schema a planner may set (not the ones only a person may)."""
+    """The properties of a tool's argument schema a model is asked for: not the ones only a person may
+    set, nor the ones with one right value, which are filled in (agent/pins.py)."""
     fields = tool.args_model.model_fields
-    return {n: p for n, p in tool.args_schema().get("properties", {}).items() if not person_only(fields[n])}
+    ours = system_written(tool.name)
+    return {
+        n: p
+        for n, p in tool.args_schema().get("properties", {}).items()
+        if not person_only(fields[n]) and n not in ours
+    }
 
 
 def plan_output_schema(
@@ -126,13 +133,14 @@ def _to_internal(value: Any) -> Any:
 
 
 def plan_from_answer(answer: dict[str, Any]) -> Plan:
-    """The internal Plan from a model's answer (null optional arguments are left out)."""
+    """The internal Plan from a model's answer (null optional arguments are left out; the arguments with
+    one right value filled in where it left them out)."""
     steps = []
     for step in answer.get("steps") or []:
         if isinstance(step, dict) and isinstance(step.get("args"), dict):
             step = {**step, "args": {k: _to_internal(v) for k, v in step["args"].items() if v is not None}}
         steps.append(step)
-    return Plan.model_validate({"steps": steps, "rationale": "written by the LLM planner"})
+    return filled(Plan.model_validate({"steps": steps, "rationale": "written by the LLM planner"}))
 
 
 def _to_llm(value: Any) -> Any:
@@ -143,7 +151,8 @@ def _to_llm(value: Any) -> Any:
 
 def canonical_answer(plan: Plan) -> dict[str, Any]:
     """A plan in the form the answer's schema asks of a model: each step's id is its tool's name, and
-    references to steps follow (the prompt's examples are written so)."""
+    references to steps follow (the prompt's examples are written so); no argument the model is not
+    asked for."""
     renamed = {step.id: step.tool for step in plan.steps}
 
     def rename(value: Any) -> Any:
@@ -153,7 +162,12 @@ def canonical_answer(plan: Plan) -> dict[str, Any]:
         return _to_llm(value)
 
     steps = [
-        {"id": s.tool, "tool": s.tool, "args": {k: rename(v) for k, v in s.args.items()}} for s in plan.steps
+        {
+            "id": s.tool,
+            "tool": s.tool,
+            "args": {k: rename(v) for k, v in s.args.items() if k not in system_written(s.tool)},
+        }
+        for s in plan.steps
     ]
     return {"steps": steps}
 

@@ -11,33 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.arguments import literal_by_person, person_only
+from agent.pins import FOUND_BY_CATEGORIZER, FOUND_BY_EXTRACTOR, PINNED, PINNED_IF_GIVEN
 from agent.plan import REF, Plan, PlanInvalid, is_ref, validate_plan
 from inbox.ticket import Ticket
 from tools.base import Tool
 
-# The arguments that say whom a step is about, each pinned to its one allowed reference: an
-# acknowledgement answers the ticket's own sender about the ticket's own message, an issue, a comment,
-# memory and an incident name the ticket's own sender and id. A mail must not talk a model into writing
-# another customer's identity (or the subject) where the system keeps who wrote what.
-_TICKET_ID, _SENDER = {REF: "ticket.id"}, {REF: "ticket.sender"}
-_PINNED = {
-    "acknowledge": {"to": _SENDER, "message_id": {REF: "ticket.message_id"}},
-    "create_jira_issue": {"sender": _SENDER},
-    "comment_jira_issue": {"sender": _SENDER},
-    "remember_ticket": {"ticket_id": _TICKET_ID, "sender": _SENDER},
-    "remember_reply": {"reply_ticket_id": _TICKET_ID, "parent_ticket_id": {REF: "ticket.thread_of"}},
-    "link_incident": {"ticket_id": _TICKET_ID, "sender": _SENDER},
-}
-# Whom a service desk request lets in: only the mail's own Cc (and of it, the tool keeps colleagues).
-_PINNED_IF_GIVEN = {"create_jira_issue": {"participants": {REF: "ticket.cc"}}}
-# Who the customer is, as the extractor read it: given at all, only from an extract step's result.
-_FOUND_BY_EXTRACTOR = {
-    "create_jira_issue": ("customer_name", "account_id"),
-    "remember_ticket": ("customer_name", "account_id"),
-}
-# What the categorizer found: a category a plan gives by reference, only from a categorize step's result
-# (a subject that reads "billing" is no category; a person may name one, agent/arguments.literal_by_person).
-_FOUND_BY_CATEGORIZER = {"create_jira_issue": "category", "remember_ticket": "category"}
 # The tools whose `issue_key` names the issue they write to (or, for an acknowledgement, the reference a
 # customer is given): only this plan's own issue, never a key a mail or a model chose (a subject that
 # reads "SUP-1" would otherwise put a draft, files or an incident link on another customer's issue).
@@ -90,16 +68,16 @@ def _identity_errors(plan: Plan) -> list[str]:
                 f"step {step.id!r}: {_OWN_ISSUE[step.tool]} only to this plan's own issue "
                 "(steps.<its step>.issue_key)"
             )
-        for name, wanted in _PINNED.get(step.tool, {}).items():
+        for name, wanted in PINNED.get(step.tool, {}).items():
             if step.args.get(name) != wanted:
                 errors.append(f"step {step.id!r}: {name} must be {wanted} (the ticket's own)")
-        for name, wanted in _PINNED_IF_GIVEN.get(step.tool, {}).items():
+        for name, wanted in PINNED_IF_GIVEN.get(step.tool, {}).items():
             if name in step.args and step.args[name] != wanted:
                 errors.append(f"step {step.id!r}: {name} may only be {wanted} (the ticket's own)")
-        for name in _FOUND_BY_EXTRACTOR.get(step.tool, ()):
+        for name in FOUND_BY_EXTRACTOR.get(step.tool, ()):
             if step.args.get(name) not in [None, *({REF: f"steps.{sid}.{name}"} for sid in extract_steps)]:
                 errors.append(f"step {step.id!r}: {name} may only be steps.<an extract_entities step>.{name}")
-        found = step.args.get(_FOUND_BY_CATEGORIZER.get(step.tool, ""))
+        found = step.args.get(FOUND_BY_CATEGORIZER.get(step.tool, ""))
         if is_ref(found) and found not in categorized:
             errors.append(f"step {step.id!r}: category may only be steps.<a categorize_ticket step>.category")
     return errors

@@ -78,6 +78,8 @@ LOCAL_LLM = {
     "llm_model": MODEL_ALIAS,
     "llm_structured_output": "json_object",
     "llm_timeout_s": 100,
+    # A whole plan of five steps runs to about 700 tokens of JSON: 800 cut SmolLM2's answers short.
+    "llm_max_output_tokens": 1200,
     "llm_max_transport_retries": 0,
     "llm_max_concurrency": 1,
     "max_plan_steps": 5,
