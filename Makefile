@@ -12,7 +12,7 @@ ROUNDS ?= 3
 PIP := $(BIN)/pip install --quiet -c constraints.txt
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: install install-runtime install-llm install-otlp test-tracing labels system-packages bench-memory bench-fleet bench-hostile fleet demo demo-llm quality test test-llm \
+.PHONY: install install-runtime install-llm install-otlp test-tracing labels system-packages bench-memory bench-fleet bench-hostile fleet demo demo-llm quality incidents test test-llm \
 	screenshots \
 	test-embeddings lint format bench chaos constraints clean
 
@@ -140,6 +140,10 @@ STORE ?= plain
 BROKER ?= redis
 chaos: $(STAMP)
 	$(BIN)/python -m tests.chaos --messages $(MESSAGES) --chaos-seconds $(CHAOS_SECONDS) --store $(STORE) --broker $(BROKER)
+
+# Incident linking on the labelled incident mailboxes, through triage demo as installed (bench/incidents.py).
+incidents: $(STAMP)
+	$(BIN)/python -m bench.incidents examples/incidents examples/incidents-far
 
 # The quality report kept for the README: docs/quality.html (confusion matrix, precision and recall per
 # category, calibration, coverage against accuracy) and its picture docs/quality.png, for the categorizer
