@@ -33,22 +33,26 @@ def environment(redis_url: str, tmp_path: Path, namespace: str) -> dict[str, str
     }
 
 
+def started(options: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`triage worker OPTIONS`, its output in `log`, once it is ready."""
+    with log.open("wb") as out:
+        worker = subprocess.Popen([TRIAGE, "worker", *options], cwd=ROOT, env=env, stdout=out, stderr=out)
+    try:
+        wait_for(lambda: " ready." in log.read_text(), 90, "the worker")
+    except AssertionError:
+        worker.kill()
+        raise
+    return worker
+
+
 def test_a_single_all_worker_remembers_in_its_folder_without_a_flag(redis_url: str, tmp_path: Path) -> None:
     for sub in ("cur", "new", "tmp"):
         (tmp_path / "mail" / sub).mkdir(parents=True)
     namespace = f"test-memdefault-{uuid.uuid4().hex[:8]}"
     store = RunStore(redis.Redis.from_url(redis_url), namespace, 3600)
     log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [TRIAGE, "worker", "--role", "all"],
-            cwd=ROOT,
-            env=environment(redis_url, tmp_path, namespace),
-            stdout=out,
-            stderr=out,
-        )
+    worker = started(["--role", "all"], log, environment(redis_url, tmp_path, namespace))
     try:
-        wait_for(lambda: " ready." in log.read_text(), 90, "the worker")
 
         def final(count: int) -> list[Run] | None:
             runs = [r for r in map(store.runs.get, store.runs.all_ids()) if r is not None]
@@ -80,19 +84,9 @@ def test_a_worker_of_a_fleet_starts_without_memory_and_says_why(redis_url: str, 
     namespace = f"test-memdefault-{uuid.uuid4().hex[:8]}"
     (tmp_path / "mail").mkdir()
     log = tmp_path / "plan.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [TRIAGE, "worker", "--role", "plan", "-c", "2"],
-            cwd=ROOT,
-            env=environment(redis_url, tmp_path, namespace),
-            stdout=out,
-            stderr=out,
-        )
-    try:
-        wait_for(lambda: " ready." in log.read_text(), 90, "the worker")
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+    worker = started(["--role", "plan", "-c", "2"], log, environment(redis_url, tmp_path, namespace))
+    worker.terminate()
+    worker.wait(timeout=60)
     lines = [line for line in log.read_text().splitlines() if "TRIAGE_MEMORY_URL" in line]
     assert lines == [
         f"memory is off: the plan role (one of a fleet) cannot share the embedded folder {tmp_path / 'memory'}; "
