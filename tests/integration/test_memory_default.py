@@ -87,6 +87,7 @@ def test_a_worker_of_a_fleet_starts_without_memory_and_says_why(redis_url: str, 
     worker = started(["--role", "plan", "-c", "2"], log, environment(redis_url, tmp_path, namespace))
     worker.terminate()
     worker.wait(timeout=60)
+    RunStore(redis.Redis.from_url(redis_url), namespace, 3600).erase_namespace()
     lines = [line for line in log.read_text().splitlines() if "TRIAGE_MEMORY_URL" in line]
     assert lines == [
         f"memory is off: the plan role (one of a fleet) cannot share the embedded folder {tmp_path / 'memory'}; "
