@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.memory.recall import Recall
+from agent.pins import filled, with_findings
 from agent.plan import Plan, PlanInvalid
 from agent.plan_schema import canonical_answer, plan_from_answer, plan_output_schema
 from agent.plan_tidy import tidied
@@ -157,6 +158,7 @@ class LLMPlanner:
         schema = plan_output_schema(self.catalog, allowed_tools(ticket, self.catalog), self.max_steps)
 
         def check(plan: Plan) -> Plan:
+            plan = filled(with_findings(plan))  # a plan opens no issue without what the rules find
             review_plan(plan, ticket, self.catalog, max_steps=self.max_steps)
             return plan
 
@@ -187,6 +189,7 @@ def ask_for_plan(
     check: Callable[[Plan], Plan],
     max_repairs: int,
     charge: Charge | None = None,
+    around: Plan | None = None,
 ) -> Asked:
     """Ask for a plan in the model form (`name`: the answer schema's name), spending `charge`'s budgets,
     and pass it to `check`, which raises PlanInvalid with every problem; each rejected answer goes back
@@ -202,7 +205,7 @@ def ask_for_plan(
         if reply.note and reply.note not in notes:  # another model answered (a budget), and why
             notes.append(reply.note)
         try:
-            plan, tidy_notes = tidied(plan_from_answer(parse_json_object(reply.content)))
+            plan, tidy_notes = tidied(plan_from_answer(parse_json_object(reply.content), around))
             plan = check(plan)
         except (ValueError, ValidationError, PlanInvalid) as exc:
             errors = exc.errors if isinstance(exc, PlanInvalid) else [_short(exc)]

@@ -122,7 +122,7 @@ class Observer:
             return added
 
         charge = Charge(run.ticket.id, run.ticket.mailbox)
-        asked = ask_for_plan(self.llm, messages, schema, "observe", check, self.max_repairs, charge)
+        asked = ask_for_plan(self.llm, messages, schema, "observe", check, self.max_repairs, charge, plan)
         return _extension(asked, notes)
 
 

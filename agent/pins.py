@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.plan import REF, Plan
+from agent.plan import REF, Plan, Step
 
 # The arguments that say whom a step is about, each pinned to its one allowed reference: an
 # acknowledgement answers the ticket's own sender about the ticket's own message, an issue, a comment,
@@ -35,6 +35,18 @@ FOUND_BY_EXTRACTOR = {
 FOUND_BY_CATEGORIZER = {"create_jira_issue": "category", "remember_ticket": "category"}
 
 
+# The finding steps, as the rules write them: a plan whose issue or memory takes a category or a customer
+# gets the one it left out, so that what it opens carries what the rules would have found.
+_EVERYTHING = {
+    "subject": {REF: "ticket.subject"},
+    "body": {REF: "ticket.body"},
+    "signature": {REF: "ticket.signature"},
+    "sender_name": {REF: "ticket.sender_name"},
+}
+# Each finding tool, and the tools that take what it finds.
+FINDERS = {"categorize_ticket": set(FOUND_BY_CATEGORIZER), "extract_entities": set(FOUND_BY_EXTRACTOR)}
+
+
 def system_written(tool: str) -> set[str]:
     """The arguments of a tool a model is not asked for: each has one right value, filled in."""
     return {
@@ -44,11 +56,29 @@ def system_written(tool: str) -> set[str]:
     }
 
 
-def filled(plan: Plan) -> Plan:
+def with_findings(plan: Plan) -> Plan:
+    """The plan with the categorize and extract steps it left out though a step of it takes what they
+    find (a model's plan opened issues without a customer), first, as the rules write them."""
+    tools = {step.tool for step in plan.steps}
+    missing = [
+        Step(id=finder, tool=finder, args=dict(_EVERYTHING))
+        for finder, takers in FINDERS.items()
+        if finder not in tools and tools & takers
+    ]
+    if not missing:
+        return plan
+    added = ", ".join(step.tool for step in missing)
+    return plan.model_copy(
+        update={"steps": [*missing, *plan.steps], "rationale": f"{plan.rationale} ({added} added)"}
+    )
+
+
+def filled(plan: Plan, around: Plan | None = None) -> Plan:
     """The plan with each argument it left out that has one right value filled in: the pinned ones, and
-    the category and the customer from the plan's own categorize and extract steps (where it has them).
-    An argument the plan did give is left for policy to judge."""
-    finder = {step.tool: step.id for step in reversed(plan.steps)}  # the first of each tool
+    the category and the customer from the categorize and extract steps of `around` (the plan these
+    steps extend, if any) or of its own. An argument the plan did give is left for policy to judge."""
+    every = [*(around.steps if around else []), *plan.steps]
+    finder = {step.tool: step.id for step in reversed(every)}  # the first of each tool
     steps = []
     for step in plan.steps:
         wanted: dict[str, Any] = dict(PINNED.get(step.tool, {}))

@@ -132,15 +132,15 @@ def _to_internal(value: Any) -> Any:
     return value
 
 
-def plan_from_answer(answer: dict[str, Any]) -> Plan:
+def plan_from_answer(answer: dict[str, Any], around: Plan | None = None) -> Plan:
     """The internal Plan from a model's answer (null optional arguments are left out; the arguments with
-    one right value filled in where it left them out)."""
+    one right value filled in where it left them out; `around`: the plan these steps extend)."""
     steps = []
     for step in answer.get("steps") or []:
         if isinstance(step, dict) and isinstance(step.get("args"), dict):
             step = {**step, "args": {k: _to_internal(v) for k, v in step["args"].items() if v is not None}}
         steps.append(step)
-    return filled(Plan.model_validate({"steps": steps, "rationale": "written by the LLM planner"}))
+    return filled(Plan.model_validate({"steps": steps, "rationale": "written by the LLM planner"}), around)
 
 
 def _to_llm(value: Any) -> Any:

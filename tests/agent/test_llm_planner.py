@@ -10,7 +10,7 @@ import pytest
 
 from agent.arguments import person_only
 from agent.llm_planner import PROMPT_VERSION, LLMPlanner, render_system_prompt, ticket_for_prompt
-from agent.pins import system_written
+from agent.pins import filled, system_written, with_findings
 from agent.plan import REF, PlanInvalid
 from agent.plan_schema import offered_arguments, plan_from_answer, plan_output_schema, plan_to_answer
 from agent.planner import RulePlanner
@@ -428,3 +428,30 @@ def test_what_has_one_right_value_is_not_asked_of_a_model_but_filled_in() -> Non
     injected["steps"][2]["args"]["sender"] = {"ref": "ticket.body"}  # given: left for policy to refuse
     [create_step] = [s for s in plan_from_answer(injected).steps if s.tool == "create_jira_issue"]
     assert create_step.args["sender"] == {REF: "ticket.body"}
+
+
+def test_a_model_plan_that_opens_an_issue_gets_the_findings_it_left_out() -> None:
+    """SmolLM2's plan for a French login problem had no extract step: its issue had no customer."""
+    written = {
+        "steps": [
+            {
+                "id": "create_jira_issue",
+                "tool": "create_jira_issue",
+                "args": {
+                    "subject": {"ref": "ticket.subject"},
+                    "body": {"ref": "ticket.body"},
+                    "urgency": {"ref": "steps.extract_entities.urgency"},
+                },
+            }
+        ]
+    }
+    plan = filled(with_findings(plan_from_answer(written)))
+    assert [s.tool for s in plan.steps] == ["categorize_ticket", "extract_entities", "create_jira_issue"]
+    assert plan.rationale.endswith("(categorize_ticket, extract_entities added)")
+    assert plan.steps[2].args["customer_name"] == {REF: "steps.extract_entities.customer_name"}
+    review_plan(plan, NEW, CATALOG, max_steps=8)  # a valid plan: the policy takes it
+    acknowledge_only = {"steps": [{"id": "acknowledge", "tool": "acknowledge", "args": {}}]}
+    assert [s.tool for s in with_findings(plan_from_answer(acknowledge_only)).steps] == ["acknowledge"]
+    llm = ScriptedLLM(json.dumps(written))
+    planned = planner(llm).make_plan(NEW)  # through the planner: a model plan, completed
+    assert planned.planner == "llm" and planned.plan.steps[1].tool == "extract_entities"
