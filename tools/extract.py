@@ -184,7 +184,9 @@ def _read_by_rules(args: ExtractArgs, account_pattern: str) -> dict[str, _Read]:
             name, name_source or "no name", args.sender_name if display else name, bool(name) and not display
         ),
         "account_id": _Read(account, account_source or "no account id", account_words, account is not None),
-        "urgency": _Read(urgency, urgency_source, urgency_words, urgency_words is not None),
+        # No urgency words is an answer too (medium): where a model read urgency into other words (SmolLM2
+        # on the held-out mailbox: "rejected", "413"), it was wrong 3 times in 3, so only agreement counts.
+        "urgency": _Read(urgency, urgency_source, urgency_words, True),
     }
 
 

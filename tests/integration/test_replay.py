@@ -26,12 +26,15 @@ CALM = ("A question about my plan", "Hello, which plan includes the reports expo
 
 
 def candidate_model(request: dict[str, Any]) -> str:
-    """A candidate that plans what the rules would and finds every ticket urgent, quoting the mail's
-    first words for it (unsure of the category, which leaves it to the classifier)."""
-    if request["response_format"]["json_schema"]["name"] == "plan":
-        return json.dumps(plan_to_answer(RulePlanner(acknowledge=True).make_plan(ticket()).plan))
+    """A candidate that plans what the rules would but never acknowledges a question, and finds every
+    ticket urgent, quoting the mail's first words for it (an urgency the rules do not see is not taken:
+    tools/extract.py), unsure of the category (which leaves it to the classifier)."""
     block = request["messages"][1]["content"].split("<ticket>\n", 1)[1].rsplit("\n</ticket>", 1)[0]
-    words = json.loads(block)["body"][:20]
+    body = json.loads(block)["body"]
+    if request["response_format"]["json_schema"]["name"] == "plan":
+        rules = RulePlanner(acknowledge=not body.rstrip().endswith("?"))
+        return json.dumps(plan_to_answer(rules.make_plan(ticket()).plan))
+    words = body[:20]
     answer = {"category": "account", "confidence": 0.1, "customer_name": None, "account_id": None}
     return json.dumps(answer | {"urgency": "high", "urgency_words": words})
 
@@ -63,14 +66,13 @@ def test_a_candidate_is_tried_on_recorded_runs_and_nothing_it_does_goes_anywhere
     cases = {c["run_id"]: c for c in report["cases"]}
     assert set(cases) == {urgent.id, calm.id} and set(asked) == {"candidate-1"}
     assert cases[urgent.id]["agrees_with_production"] is True  # urgent by the words and by the model
-    assert (
-        cases[calm.id]["candidate"]["urgency"] == "high" and cases[calm.id]["agrees_with_production"] is False
-    )
+    assert cases[calm.id]["agrees_with_production"] is False  # no acknowledgement
+    assert cases[calm.id]["candidate"]["urgency"] == "medium"  # the model's "high" had no words the rules see
     assert cases[calm.id]["candidate"]["category"] == cases[calm.id]["production"]["category"]
-    captured = [c["tool"] for c in cases[calm.id]["captured"]]
+    captured = [c["tool"] for c in cases[urgent.id]["captured"]]
     assert "create_jira_issue" in captured and "acknowledge" in captured
     total = report["total"]
-    assert (total["runs"], total["agree_with_production"], total["side_effects_captured"]) == (2, 1, 4)
+    assert (total["runs"], total["agree_with_production"], total["side_effects_captured"]) == (2, 1, 3)
     assert total["tokens"] > 0
     # Nothing the candidate did went anywhere.
     assert len(jira.state.requests) == requests and pipeline.outbox() == outbox
@@ -91,9 +93,9 @@ def test_the_report_reads_as_a_table_with_the_totals(
     print(done.output)  # the README shows it
     header, *rows, total = done.output.strip().splitlines()
     assert header.split()[:3] == ["run", "production", "candidate"] and len(rows) == 2
-    assert sorted(row.split()[-3] for row in rows) == ["no", "yes"]  # the calm mail: urgent to the model
+    assert sorted(row.split()[-3] for row in rows) == ["no", "yes"]  # the calm mail: not acknowledged
     assert total.startswith("2 runs replayed: the candidate agrees with production on 1 (50%)")
-    assert "4 side effects captured, none sent" in total
+    assert "3 side effects captured, none sent" in total  # the question is not acknowledged
 
 
 class Corrections:
@@ -143,11 +145,7 @@ def test_a_shadow_model_plans_every_finished_run_beside_production_and_records_i
         asked = {r["model"] for r in server.requests}
         report = json.loads(triage("replay", "--shadow", "--since", since, "--json").output)
     assert calm.planner == "rule" and asked == {"shadow-1"}  # production planned without the model
-    assert (
-        case.candidate.planner == "llm"
-        and case.candidate.urgency == "high"
-        and not case.agrees_with_production
-    )
+    assert case.candidate.planner == "llm" and not case.agrees_with_production  # no acknowledgement
     assert {c["tool"] for c in case.captured} >= {"create_jira_issue"}
     assert len(jira.state.requests) == requests  # the shadow's issue went nowhere
     assert [c["run_id"] for c in report["cases"]] == [calm.id] and report["total"]["runs"] == 1

@@ -53,9 +53,11 @@ def test_both_tools_share_one_llm_call_per_ticket(ctx: ToolContext) -> None:
         "llm and offline",
         0.9,
     )
-    assert (entities.customer_name, entities.account_id, entities.urgency) == ("Jane Doe", "ACC12345", "high")
+    assert (entities.customer_name, entities.account_id) == ("Jane Doe", "ACC12345")
     assert entities.customer_name_source == "llm and From display name"
-    assert entities.urgency_source.startswith("llm (offline unsure") and len(llm.requests) == 1
+    # No urgency words in the mail is an answer (medium): the model's "high" is a disagreement, not taken.
+    assert entities.urgency == "medium" and entities.disagreements[0].startswith("urgency")
+    assert len(llm.requests) == 1
     assert lctx.usage.calls == 1  # type: ignore[union-attr]
 
 
@@ -103,7 +105,6 @@ def test_a_name_or_account_the_mail_does_not_say_is_not_taken_from_the_model(ctx
         offline.customer_name_source,
     )
     assert (result.account_id, result.account_id_source) == ("ACC12345", "body")
-    assert result.urgency_source.startswith("llm")
     assert result.evidence["account_id"] == "ACC12345" and "Bill" not in json.dumps(result.evidence)
 
 
@@ -147,11 +148,9 @@ def test_where_the_rules_are_unsure_the_models_answer_is_taken(ctx: ToolContext)
     assert categorize_ticket.run(email, strict).needs_review  # the classifier alone: unsure
     assert (category.category, category.needs_review, category.disagreements) == ("technical", False, [])
     assert category.source.startswith("llm (offline unsure")
-    assert (entities.urgency, entities.disagreements) == (
-        "high",
-        [],
-    )  # no rule's words: the model's, with its
-    assert entities.evidence["urgency"] == "our shop is closed until this works"
+    # Urgency is no field the rules are unsure of: no words is medium, and the model's words stay a
+    # disagreement (on the held-out mailbox SmolLM2's urgency from other words was wrong 3 times in 3).
+    assert entities.urgency == "medium" and [d.split(":")[0] for d in entities.disagreements] == ["urgency"]
     assert (entities.customer_name, entities.customer_name_source) == (
         "Jane Doe",
         "llm and closing line, made whole by the From display name",
