@@ -32,6 +32,7 @@ from tools.categorize import categorize_ticket
 from tools.incident import link_incident
 from tools.llm import Usage
 from workers.app import app
+from workers.broker import countdown
 from workers.runtime import Runtime, observe_time_limit, runtime
 
 OBSERVE_TASK = "triage.observe"  # tasks/observe.py, which builds on this module: sent by name
@@ -272,14 +273,11 @@ def _apply(
     rt.store.runs.save_step(run.id, step_id, later)
     events.step_attempted(run.id, run.ticket.id, step_id, tool.name, later.attempts, said, elapsed)
     soft, hard = message_limits(rt.catalog, run.plan, step_id)
+    wait = countdown(rt.settings, decision.delay_s)
     if inline:  # this message is another step's: the retry goes as a message of its own
-        execute_step.apply_async(
-            (run.id, step_id), countdown=decision.delay_s, soft_time_limit=soft, time_limit=hard
-        )
+        execute_step.apply_async((run.id, step_id), countdown=wait, soft_time_limit=soft, time_limit=hard)
         return []
-    raise task.retry(
-        countdown=decision.delay_s, soft_time_limit=soft, time_limit=hard, throw=False
-    ) from error
+    raise task.retry(countdown=wait, soft_time_limit=soft, time_limit=hard, throw=False) from error
 
 
 def _give_up(

@@ -23,6 +23,7 @@ from tasks.execute import dispatch, fail_run, follow, run_steps
 from tasks.traced import run_span
 from tasks.turns import next_run
 from workers.app import app, consumes
+from workers.broker import countdown
 from workers.runtime import Runtime, runtime
 
 log = logging.getLogger("triage")
@@ -94,8 +95,8 @@ def _recall(task: Task[Any, Any], rt: Runtime, run_id: str, ticket: Ticket) -> R
     except MemoryUnavailable as exc:
         attempt = task.request.retries + 1
         if attempt < rt.settings.memory_attempts:
-            countdown = min(30.0, 2.0**attempt) * rt.settings.retry_scale
-            raise task.retry(args=(run_id,), countdown=countdown, exc=exc) from exc
+            wait = countdown(rt.settings, min(30.0, 2.0**attempt) * rt.settings.retry_scale)
+            raise task.retry(args=(run_id,), countdown=wait, exc=exc) from exc
         log.warning(
             "recall failed ticket=%s attempts=%d: %s; planning without memory", ticket.id, attempt, exc
         )

@@ -6,11 +6,13 @@ classic queue did for Celery's countdown (a retry's backoff, a step that waits i
 hold such a message unacknowledged until its time, and quorum queues have no global QoS to let it. So the
 queues hang off a topic exchange, and Celery's native delayed delivery sends a countdown through
 RabbitMQ's own delay levels (28 TTL queues that dead-letter into each other); no worker holds it. Kombu
-rounds a countdown to whole seconds (under a second: none). Priorities are not used (quorum queues have
+takes whole seconds and refuses a countdown under one (make chaos BROKER=rabbitmq lost a run to it), so
+every countdown goes through `countdown` below. Priorities are not used (quorum queues have
 none). Publishing waits for the broker's confirm, so a sent task is in a replicated queue."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Any
@@ -24,6 +26,14 @@ from workers.settings import Settings
 
 EXCHANGE = "triage"  # the topic exchange every queue is bound to (native delayed delivery needs topic)
 DEPTH_FRESH_S = 1.0  # how long a queue depth read from RabbitMQ is reused
+
+
+def countdown(settings: Settings, seconds: float) -> float:
+    """A countdown the broker can keep: none for no wait; on RabbitMQ whole seconds, at least one (its
+    delayed delivery refuses less); on Redis as given (an ETA of any precision)."""
+    if seconds <= 0:
+        return 0.0
+    return float(max(1, math.ceil(seconds))) if settings.broker_url is not None else seconds
 
 
 def broker_config(settings: Settings, queues: tuple[str, ...], default_queue: str) -> dict[str, Any]:

@@ -3,11 +3,11 @@
 Memory is on by default wherever it can serve (TRIAGE_MEMORY=auto). A `chroma run` server
 (TRIAGE_MEMORY_URL) serves any number of processes on any number of hosts. An embedded Chroma folder is
 one process's: prefork children, or workers of several roles or hosts, writing one folder would corrupt
-it. So a single `all` worker keeps memory in the folder on a threads pool (one process), and a worker
-that is one of a fleet runs without memory, saying in one line that it needs TRIAGE_MEMORY_URL, until
-it has one. Two single workers on one host cannot share the folder either: the first holds a lock on
-it for its life, and the second runs without memory and says so. TRIAGE_MEMORY=off switches memory off
-everywhere.
+it. So a single `all` worker (no pool given) keeps memory in the folder on a threads pool (one
+process), and a worker that may be one of a fleet (a role of its own, or a pool given) runs without
+memory, saying in one line that it needs TRIAGE_MEMORY_URL, until it has one. Two single workers on one
+host cannot share the folder either: the first holds a lock on it for its life, and the second runs
+without memory and says so. TRIAGE_MEMORY=off switches memory off everywhere.
 """
 
 from __future__ import annotations
@@ -50,9 +50,15 @@ def worker_memory(settings: Settings, role: str, pool: str | None, processes: in
             "a fleet needs TRIAGE_MEMORY_URL"
         )
         return WorkerMemory("on", "threads", note)
-    if role == "all" and (chosen != "prefork" or processes == 1):
+    one_process = chosen != "prefork" or processes == 1
+    if role == "all" and one_process and settings.memory == "on":  # asked for, on one process
         return WorkerMemory("on", chosen)
-    sharers = f"{processes} prefork processes" if role == "all" else f"the {role} role (one of a fleet)"
+    if role != "all":
+        sharers = f"the {role} role (one of a fleet)"
+    elif one_process:  # a pool of its own: a deployment's worker, maybe one of several (make chaos runs two)
+        sharers = f"a worker given --pool {chosen} (one of a fleet, unless TRIAGE_MEMORY=on)"
+    else:
+        sharers = f"{processes} prefork processes"
     note = (
         f"memory is off: {sharers} cannot share the embedded folder {folder}; "
         "set TRIAGE_MEMORY_URL to a `chroma run` server (README: Memory)"

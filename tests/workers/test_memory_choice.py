@@ -21,16 +21,24 @@ def test_a_single_all_worker_keeps_memory_in_its_folder_on_one_process(tmp_path:
 
 
 @pytest.mark.parametrize(("pool", "processes"), [("threads", 16), ("solo", 1), ("prefork", 1)])
-def test_an_all_worker_of_one_process_keeps_the_pool_it_was_given(
+def test_an_all_worker_of_one_process_given_its_pool_keeps_memory_when_asked(
     tmp_path: Path, pool: str, processes: int
 ) -> None:
-    assert worker_memory(settings(tmp_path), "all", pool, processes).memory == "on"
+    """A pool given is a deployment's worker, maybe one of several: memory in the folder only when asked."""
+    assert worker_memory(settings(tmp_path, memory="on"), "all", pool, processes).memory == "on"
+    by_default = worker_memory(settings(tmp_path), "all", pool, processes)
+    assert (
+        by_default.memory == "off"
+        and by_default.note is not None
+        and "unless TRIAGE_MEMORY=on" in by_default.note
+    )
 
 
 @pytest.mark.parametrize(
     ("role", "pool", "processes", "why"),
     [
         ("all", "prefork", 4, "4 prefork processes"),
+        ("all", "threads", 8, "a worker given --pool threads"),
         ("plan", None, 4, "the plan role (one of a fleet)"),
         ("execute", "threads", 16, "the execute role"),
         ("ingest", "solo", 1, "the ingest role"),
@@ -39,7 +47,8 @@ def test_an_all_worker_of_one_process_keeps_the_pool_it_was_given(
 def test_a_fleet_runs_without_the_folder_and_says_it_needs_a_server_in_one_line(
     tmp_path: Path, role: str, pool: str | None, processes: int, why: str
 ) -> None:
-    for mode in ("auto", "on"):  # asked for or not, the folder is never shared
+    modes = ("auto",) if role == "all" and pool == "threads" else ("auto", "on")  # on: never shared
+    for mode in modes:
         chosen = worker_memory(settings(tmp_path, memory=mode), role, pool, processes)
         assert chosen.memory == "off" and chosen.note is not None
         assert why in chosen.note and "TRIAGE_MEMORY_URL" in chosen.note and "\n" not in chosen.note
