@@ -104,6 +104,8 @@ def demo_settings(
         if local_llm:
             served = stack.enter_context(local_llm_server())
             llm = {**LOCAL_LLM, "llm_base_url": served}
+            if memory:  # the rule plan with memory has up to eight steps: the policy must let it through
+                llm["max_plan_steps"] = 10
         # With memory, the sample knowledge base too: drafted answers for the tickets it answers.
         with_memory = {
             "memory": "on",
@@ -202,6 +204,15 @@ def run_demo(
     return 0 if all(row["status"] in FINAL_STATUSES for row in rows) else 1
 
 
+def remembers(asked: bool | None, local_llm: bool) -> bool:
+    """Whether a demo keeps memory: as asked (--memory / --no-memory), else on unless TRIAGE_MEMORY=off,
+    but not with the local model, whose plans are kept to five steps (LOCAL_LLM): the rule plan with
+    memory has seven or eight (remember, incident, draft), and a policy of five refused it."""
+    if asked is not None:
+        return asked
+    return not local_llm and load_settings().memory != "off"
+
+
 @click.command()
 @click.option(
     "--maildir",
@@ -219,7 +230,7 @@ def run_demo(
     "--memory/--no-memory",
     default=None,
     help="Remember tickets, draft answers and link incidents in a fresh memory folder (default: on, "
-    "unless TRIAGE_MEMORY=off).",
+    "unless TRIAGE_MEMORY=off or --local-llm).",
 )
 @click.option("--wide", is_flag=True, help="Every column (the default fits 100 columns).")
 @click.option(
@@ -249,7 +260,7 @@ def demo(
         local_llm=local_llm,
         imap=imap,
         outbox=outbox,
-        memory=load_settings().memory != "off" if memory is None else memory,
+        memory=remembers(memory, local_llm),
         wide=wide,
     )
     sys.exit(code)
