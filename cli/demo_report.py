@@ -3,6 +3,7 @@ fits a 100-column terminal by default (`--wide`: every column)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -135,10 +136,7 @@ def memory_line(rows: list[dict[str, Any]]) -> str:
     """What memory did in one line: answers drafted from the knowledge base, incidents and their reports."""
     tickets = [row for row in rows if row.get("status") == "done" and row.get("category")]
     drafted = sum(1 for row in tickets if row.get("draft"))
-    reports: dict[str, int] = {}
-    for row in rows:
-        if row.get("incident"):
-            reports[str(row["incident"])] = reports.get(str(row["incident"]), 0) + 1
+    reports = Counter(str(row["incident"]) for row in rows if row.get("incident"))
     incidents = ", ".join(f"{key} ({n} reports)" for key, n in sorted(reports.items())) or "none"
     return (
         f"memory (--no-memory: off): answers drafted for {drafted} of {len(tickets)} tickets; "

@@ -387,6 +387,18 @@ def test_a_new_tickets_answer_cannot_comment_and_a_replys_cannot_create() -> Non
     assert not tools(REPLY) & {"create_jira_issue", "acknowledge"} and "remember_reply" in tools(REPLY)
 
 
+# An issue step as a model now writes it: no sender, category or customer (agent/pins.py fills them).
+MODEL_CREATE = {
+    "id": "create_jira_issue",
+    "tool": "create_jira_issue",
+    "args": {
+        "subject": {"ref": "ticket.subject"},
+        "body": {"ref": "ticket.body"},
+        "urgency": {"ref": "steps.extract_entities.urgency"},
+    },
+}
+
+
 def test_what_has_one_right_value_is_not_asked_of_a_model_but_filled_in() -> None:
     """SmolLM2 wrote `sender: steps.extract_entities.urgency_source`: a model now writes no sender,
     ticket id, message id, category or customer; the plan gets the one right value of each."""
@@ -408,15 +420,7 @@ def test_what_has_one_right_value_is_not_asked_of_a_model_but_filled_in() -> Non
                 "tool": "extract_entities",
                 "args": {"subject": {"ref": "ticket.subject"}, "body": {"ref": "ticket.body"}},
             },
-            {
-                "id": "create_jira_issue",
-                "tool": "create_jira_issue",
-                "args": {
-                    "subject": {"ref": "ticket.subject"},
-                    "body": {"ref": "ticket.body"},
-                    "urgency": {"ref": "steps.extract_entities.urgency"},
-                },
-            },
+            MODEL_CREATE,
         ]
     }
     [create_step] = [s for s in plan_from_answer(written).steps if s.tool == "create_jira_issue"]
@@ -432,19 +436,7 @@ def test_what_has_one_right_value_is_not_asked_of_a_model_but_filled_in() -> Non
 
 def test_a_model_plan_that_opens_an_issue_gets_the_findings_it_left_out() -> None:
     """SmolLM2's plan for a French login problem had no extract step: its issue had no customer."""
-    written = {
-        "steps": [
-            {
-                "id": "create_jira_issue",
-                "tool": "create_jira_issue",
-                "args": {
-                    "subject": {"ref": "ticket.subject"},
-                    "body": {"ref": "ticket.body"},
-                    "urgency": {"ref": "steps.extract_entities.urgency"},
-                },
-            }
-        ]
-    }
+    written = {"steps": [MODEL_CREATE]}
     plan = filled(with_findings(plan_from_answer(written)))
     assert [s.tool for s in plan.steps] == ["categorize_ticket", "extract_entities", "create_jira_issue"]
     assert plan.rationale.endswith("(categorize_ticket, extract_entities added)")
