@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.plan import REF, Plan, Step
+from agent.plan import FINDING_TOOLS, REF, Plan, Step
 
 # The arguments that say whom a step is about, each pinned to its one allowed reference: an
 # acknowledgement answers the ticket's own sender about the ticket's own message, an issue, a comment,
@@ -25,14 +25,18 @@ PINNED = {
 }
 # Whom a service desk request lets in: only the mail's own Cc (and of it, the tool keeps colleagues).
 PINNED_IF_GIVEN = {"create_jira_issue": {"participants": {REF: "ticket.cc"}}}
-# Who the customer is, as the extractor read it: given at all, only from an extract step's result.
-FOUND_BY_EXTRACTOR = {
-    "create_jira_issue": ("customer_name", "account_id"),
-    "remember_ticket": ("customer_name", "account_id"),
+# What only a finding step may say, by tool and argument: the finding tool whose result of the same name
+# it references when given at all. Who the customer is, as the extractor read it; how urgent the mail
+# is, as the extractor read it (a model's own reading of other words was wrong where the rules were
+# right); what the categorizer found (a subject that reads "billing" is no category). A person editing
+# a held run may name a category or an urgency (agent/arguments.literal_by_person); no planner may.
+_FINDINGS = {
+    "category": "categorize_ticket",
+    "urgency": "extract_entities",
+    "customer_name": "extract_entities",
+    "account_id": "extract_entities",
 }
-# What the categorizer found: a category a plan gives by reference, only from a categorize step's result
-# (a subject that reads "billing" is no category; a person may name one, agent/arguments.literal_by_person).
-FOUND_BY_CATEGORIZER = {"create_jira_issue": "category", "remember_ticket": "category"}
+FOUND = {"create_jira_issue": _FINDINGS, "remember_ticket": _FINDINGS}
 
 
 # The finding steps, as the rules write them: a plan whose issue or memory takes a category or a customer
@@ -44,16 +48,15 @@ _EVERYTHING = {
     "sender_name": {REF: "ticket.sender_name"},
 }
 # Each finding tool, and the tools that take what it finds.
-FINDERS = {"categorize_ticket": set(FOUND_BY_CATEGORIZER), "extract_entities": set(FOUND_BY_EXTRACTOR)}
+FINDERS = {
+    finder: {tool for tool, found in FOUND.items() if finder in found.values()}
+    for finder in sorted(FINDING_TOOLS)
+}
 
 
 def system_written(tool: str) -> set[str]:
     """The arguments of a tool a model is not asked for: each has one right value, filled in."""
-    return {
-        *PINNED.get(tool, {}),
-        *FOUND_BY_EXTRACTOR.get(tool, ()),
-        *([FOUND_BY_CATEGORIZER[tool]] if tool in FOUND_BY_CATEGORIZER else []),
-    }
+    return {*PINNED.get(tool, {}), *FOUND.get(tool, {})}
 
 
 def with_findings(plan: Plan) -> Plan:
@@ -75,20 +78,19 @@ def with_findings(plan: Plan) -> Plan:
 
 def filled(plan: Plan, around: Plan | None = None) -> Plan:
     """The plan with each argument it left out that has one right value filled in: the pinned ones, and
-    the category and the customer from the categorize and extract steps of `around` (the plan these
-    steps extend, if any) or of its own. An argument the plan did give is left for policy to judge."""
+    the category, the urgency and the customer from the categorize and extract steps of `around` (the
+    plan these steps extend, if any) or of its own. An argument the plan did give is left for policy to
+    judge."""
     every = [*(around.steps if around else []), *plan.steps]
     finder = {step.tool: step.id for step in reversed(every)}  # the first of each tool
     steps = []
     for step in plan.steps:
         wanted: dict[str, Any] = dict(PINNED.get(step.tool, {}))
-        if "extract_entities" in finder:
-            extract = finder["extract_entities"]
-            wanted |= {
-                name: {REF: f"steps.{extract}.{name}"} for name in FOUND_BY_EXTRACTOR.get(step.tool, ())
-            }
-        if "categorize_ticket" in finder and step.tool in FOUND_BY_CATEGORIZER:
-            wanted[FOUND_BY_CATEGORIZER[step.tool]] = {REF: f"steps.{finder['categorize_ticket']}.category"}
+        wanted |= {
+            name: {REF: f"steps.{finder[tool]}.{name}"}
+            for name, tool in FOUND.get(step.tool, {}).items()
+            if tool in finder
+        }
         missing = {name: value for name, value in wanted.items() if name not in step.args}
         steps.append(step.model_copy(update={"args": {**step.args, **missing}}) if missing else step)
     return plan.model_copy(update={"steps": steps})

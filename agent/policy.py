@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.arguments import literal_by_person, person_only
-from agent.pins import FOUND_BY_CATEGORIZER, FOUND_BY_EXTRACTOR, PINNED, PINNED_IF_GIVEN
-from agent.plan import REF, Plan, PlanInvalid, is_ref, validate_plan
+from agent.pins import FOUND, PINNED, PINNED_IF_GIVEN
+from agent.plan import FINDING_TOOLS, REF, Plan, PlanInvalid, is_ref, validate_plan
 from inbox.ticket import Ticket
 from tools.base import Tool
 
@@ -58,8 +58,7 @@ def policy_errors(plan: Plan, ticket: Ticket) -> list[str]:
 def _identity_errors(plan: Plan) -> list[str]:
     """Why a step names an issue, a ticket, a sender or a customer other than this plan's own."""
     issue_steps = {s.id for s in plan.steps if s.tool in ("create_jira_issue", "comment_jira_issue")}
-    extract_steps = [s.id for s in plan.steps if s.tool == "extract_entities"]
-    categorized = [{REF: f"steps.{s.id}.category"} for s in plan.steps if s.tool == "categorize_ticket"]
+    steps_of = {tool: [s.id for s in plan.steps if s.tool == tool] for tool in FINDING_TOOLS}
     errors = []
     for step in plan.steps:
         target = step.args.get("issue_key") if step.tool in _OWN_ISSUE else None
@@ -74,12 +73,11 @@ def _identity_errors(plan: Plan) -> list[str]:
         for name, wanted in PINNED_IF_GIVEN.get(step.tool, {}).items():
             if name in step.args and step.args[name] != wanted:
                 errors.append(f"step {step.id!r}: {name} may only be {wanted} (the ticket's own)")
-        for name in FOUND_BY_EXTRACTOR.get(step.tool, ()):
-            if step.args.get(name) not in [None, *({REF: f"steps.{sid}.{name}"} for sid in extract_steps)]:
-                errors.append(f"step {step.id!r}: {name} may only be steps.<an extract_entities step>.{name}")
-        found = step.args.get(FOUND_BY_CATEGORIZER.get(step.tool, ""))
-        if is_ref(found) and found not in categorized:
-            errors.append(f"step {step.id!r}: category may only be steps.<a categorize_ticket step>.category")
+        for name, finder in FOUND.get(step.tool, {}).items():
+            allowed = [{REF: f"steps.{sid}.{name}"} for sid in steps_of[finder]]
+            if is_ref(step.args.get(name)) and step.args[name] not in allowed:
+                step_of = f"{'an' if finder[0] in 'aeiou' else 'a'} {finder} step"
+                errors.append(f"step {step.id!r}: {name} may only be steps.<{step_of}>.{name}")
     return errors
 
 

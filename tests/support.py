@@ -201,18 +201,19 @@ def llm_config(**llm: Any) -> Any:
 
 
 def issue_plan(*steps: dict[str, Any]) -> list[dict[str, Any]]:
-    """A scripted plan (for ScriptedPlanner) of these steps among what a new ticket's plan needs: a
-    categorize step, then the steps, then the issue (urgency low; its category the categorizer's, as the
-    policy wants: agent/policy.py)."""
+    """A scripted plan (for ScriptedPlanner) of these steps among what a new ticket's plan needs: the
+    categorize and extract steps, then the steps, then the issue (its category and urgency the finding
+    steps', as the policy wants: agent/pins.py)."""
     text = {"subject": {"$ref": "ticket.subject"}, "body": {"$ref": "ticket.body"}}
     issue = {
         **text,
         "sender": {"$ref": "ticket.sender"},
         "category": {"$ref": "steps.categorize.category"},
-        "urgency": "low",
+        "urgency": {"$ref": "steps.extract.urgency"},
     }
     return [
         {"id": "categorize", "tool": "categorize_ticket", "args": text},
+        {"id": "extract", "tool": "extract_entities", "args": text},
         *steps,
         {"id": "create_issue", "tool": "create_jira_issue", "args": issue},
     ]

@@ -51,7 +51,8 @@ class CreateIssueArgs(BaseModel):
     # schema-to-grammar turns them into a grammar its server crashes on (tests/agent/test_llm_planner.py
     # keeps every pattern of the plan schema free of them).
     category: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$", json_schema_extra={"literal": "person"})
-    urgency: Literal["low", "medium", "high"]
+    # The extract step's finding, or a person's choice (a planner's own reading is no finding).
+    urgency: Literal["low", "medium", "high"] = Field(json_schema_extra={"literal": "person"})
     customer_name: str | None = None
     account_id: str | None = None
     language: str | None = Field(None, description="the customer's language (ISO 639-1): a label")

@@ -23,7 +23,7 @@ class TicketFacts(BaseModel):
     category: str | None = Field(
         None, pattern=r"^[A-Za-z0-9_-]{1,40}$", json_schema_extra={"literal": "person"}
     )
-    urgency: Literal["low", "medium", "high"] | None = None
+    urgency: Literal["low", "medium", "high"] | None = Field(None, json_schema_extra={"literal": "person"})
     customer_name: str | None = None
     account_id: str | None = None
     issue_key: str | None = None

@@ -358,10 +358,12 @@ def _ref_pattern(schema: dict[str, Any], tool: str, argument: str) -> str:
 
 def test_the_answer_schema_lets_an_argument_reference_only_what_fits_its_type() -> None:
     schema = plan_output_schema(CATALOG, max_steps=5)
-    urgency = _ref_pattern(schema, "create_jira_issue", "urgency")
-    assert re.fullmatch(urgency, "steps.extract_entities.urgency")
-    assert not re.fullmatch(urgency, "ticket.subject") and not re.fullmatch(urgency, "steps.extract.urgency")
-    assert not re.fullmatch(urgency, "steps.extract_entities.account_id")
+    evidence = _ref_pattern(schema, "create_jira_issue", "evidence")
+    assert re.fullmatch(evidence, "steps.extract_entities.evidence")
+    assert not re.fullmatch(evidence, "ticket.subject") and not re.fullmatch(
+        evidence, "steps.extract.evidence"
+    )
+    assert not re.fullmatch(evidence, "steps.extract_entities.account_id")
     subject = _ref_pattern(schema, "create_jira_issue", "subject")
     assert re.fullmatch(subject, "ticket.subject") and not re.fullmatch(subject, "ticket.attachments")
     ids = [v["properties"]["id"] for v in schema["properties"]["steps"]["items"]["anyOf"]]
@@ -373,8 +375,7 @@ def test_the_prompts_examples_are_written_as_the_answer_schema_asks() -> None:
     shown = render_system_prompt(CATALOG, 10)
     example = json.loads(shown.split("EXAMPLE, a new ticket:\n")[1].split("\n")[0])
     assert [s["id"] for s in example["steps"]] == [s["tool"] for s in example["steps"]]
-    urgency = example["steps"][2]["args"]["urgency"]
-    assert urgency == {"ref": "steps.extract_entities.urgency"}
+    assert "urgency" not in example["steps"][2]["args"]  # filled in: the extract step's (agent/pins.py)
     assert plan_from_answer(example).steps[2].tool == "create_jira_issue"
 
 
@@ -387,15 +388,12 @@ def test_a_new_tickets_answer_cannot_comment_and_a_replys_cannot_create() -> Non
     assert not tools(REPLY) & {"create_jira_issue", "acknowledge"} and "remember_reply" in tools(REPLY)
 
 
-# An issue step as a model now writes it: no sender, category or customer (agent/pins.py fills them).
+# An issue step as a model now writes it: no sender, category, urgency or customer (agent/pins.py fills
+# them).
 MODEL_CREATE = {
     "id": "create_jira_issue",
     "tool": "create_jira_issue",
-    "args": {
-        "subject": {"ref": "ticket.subject"},
-        "body": {"ref": "ticket.body"},
-        "urgency": {"ref": "steps.extract_entities.urgency"},
-    },
+    "args": {"subject": {"ref": "ticket.subject"}, "body": {"ref": "ticket.body"}},
 }
 
 
@@ -407,7 +405,7 @@ def test_what_has_one_right_value_is_not_asked_of_a_model_but_filled_in() -> Non
         for v in plan_output_schema(CATALOG)["properties"]["steps"]["items"]["anyOf"]
         if v["properties"]["tool"]["enum"] == ["create_jira_issue"]
     ]
-    assert not {"sender", "category", "customer_name", "account_id"} & set(create)
+    assert not {"sender", "category", "urgency", "customer_name", "account_id"} & set(create)
     written = {
         "steps": [
             {
@@ -426,12 +424,27 @@ def test_what_has_one_right_value_is_not_asked_of_a_model_but_filled_in() -> Non
     [create_step] = [s for s in plan_from_answer(written).steps if s.tool == "create_jira_issue"]
     assert create_step.args["sender"] == {REF: "ticket.sender"}
     assert create_step.args["category"] == {REF: "steps.categorize_ticket.category"}
+    assert create_step.args["urgency"] == {REF: "steps.extract_entities.urgency"}
     assert create_step.args["customer_name"] == {REF: "steps.extract_entities.customer_name"}
     assert create_step.args["account_id"] == {REF: "steps.extract_entities.account_id"}
     injected = json.loads(json.dumps(written))
     injected["steps"][2]["args"]["sender"] = {"ref": "ticket.body"}  # given: left for policy to refuse
     [create_step] = [s for s in plan_from_answer(injected).steps if s.tool == "create_jira_issue"]
     assert create_step.args["sender"] == {REF: "ticket.body"}
+
+
+def test_only_a_person_names_an_urgency_a_planner_references_the_extractors() -> None:
+    """SmolLM2 wrote a 2FA lock-out's issue as urgency "low" (the extractor and the label: medium)."""
+    plan = filled(with_findings(plan_from_answer({"steps": [MODEL_CREATE]})))
+    issue = plan.steps[2]
+    own_reading = plan.model_copy(
+        update={
+            "steps": [*plan.steps[:2], issue.model_copy(update={"args": {**issue.args, "urgency": "low"}})]
+        }
+    )
+    with pytest.raises(PlanInvalid, match="urgency must reference the step that finds it"):
+        review_plan(own_reading, NEW, CATALOG, max_steps=8)
+    review_plan(own_reading, NEW, CATALOG, max_steps=8, by_person=True)  # a person's edit of a held run
 
 
 def test_a_model_plan_that_opens_an_issue_gets_the_findings_it_left_out() -> None:

@@ -90,9 +90,17 @@ def test_free_text_from_the_planner_is_refused_where_ticket_data_belongs() -> No
 
 
 def test_a_closed_choice_may_be_a_literal() -> None:
-    issue = {"id": "issue", "tool": "create_jira_issue", "args": {
-        "subject": SUBJECT, "body": BODY, "sender": {"$ref": "ticket.sender"}, "category": {"$ref": "steps.cat.category"},
-        "urgency": "high"}}  # fmt: skip
+    issue = {
+        "id": "issue",
+        "tool": "create_jira_issue",
+        "args": {
+            "subject": SUBJECT,
+            "body": BODY,
+            "sender": {"$ref": "ticket.sender"},
+            "category": {"$ref": "steps.cat.category"},
+            "urgency": "high",
+        },
+    }
     validate_plan(plan(CATEGORIZE, issue), CATALOG, max_steps=10)
 
 

@@ -17,6 +17,7 @@ from agent.llm_planner import LLMPlanner
 from agent.memory.chroma import Memory
 from agent.memory.embedding import HashedNgrams
 from agent.memory.recall import Recall
+from agent.pins import filled, with_findings
 from agent.plan import Plan
 from agent.planner import Planned, RulePlanner
 from agent.run import Run, StepState, now
@@ -50,17 +51,11 @@ CFO = "cfo@bigcustomer.example"
 
 
 class ModelLikePlanner:
-    """Plays a model whose plan is not the rule plan: no acknowledgement, and an issue whose urgency it
-    names itself instead of reading the extractor's (so the issue step does not reference extract)."""
+    """Plays a model whose plan is not the rule plan: no acknowledgement."""
 
     def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
         rules = runtime_module.runtime().rules().make_plan(ticket, recall).plan
-        steps = []
-        for step in rules.steps:
-            if step.tool == "create_jira_issue":
-                step = step.model_copy(update={"args": {**step.args, "urgency": "low"}})
-            if step.tool != "acknowledge":
-                steps.append(step)
+        steps = [step for step in rules.steps if step.tool != "acknowledge"]
         return Planned(Plan(steps=steps, rationale="a model's own plan"), "llm")
 
 
@@ -77,15 +72,16 @@ class BudgetSpentPlanner:
 
 
 class BlindModelPlanner:
-    """Plays a model told to switch the policy off: a plan with no extract step, whose issue names its own
-    harmless urgency as a literal (a category it may only reference: agent/policy.py)."""
+    """Plays a model told to switch the policy off: a plan with no extract step, as the model planner
+    takes it (agent/llm_planner.py): the finding steps it left out are added and what they find filled
+    in, so the policy judges it on what they find."""
 
     def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
         rules = runtime_module.runtime().rules().make_plan(ticket, recall).plan
         issue = rules.step("create_issue")
         own = {k: v for k, v in issue.args.items() if "steps.extract" not in json.dumps(v)}
-        blind = issue.model_copy(update={"args": {**own, "urgency": "low"}})
-        return Planned(Plan(steps=[rules.step("categorize"), blind], rationale="nothing to see here"), "llm")
+        blind = Plan(steps=[rules.step("categorize"), issue.model_copy(update={"args": own})], rationale="")
+        return Planned(filled(with_findings(blind)), "llm")
 
 
 @pytest.fixture
@@ -149,12 +145,11 @@ CONDITIONS = [
     pytest.param(
         {"llm_budget_spent": True}, ROUTINE, BudgetSpentPlanner(), "ann@example.com", id="llm-budget-spent"
     ),
-    # The model's issue step names its own urgency: the extractor's still decides, because every step
-    # after a finding step waits for it.
+    # A model's plan is held by the extractor's urgency: its issue may take no other (agent/pins.py).
     pytest.param(
         {"urgency": ["high"]}, URGENT_BILLING, ModelLikePlanner(), "ann@example.com", id="urgency-model-plan"
     ),
-    # A plan without finding steps is judged on what the offline tools find, not on its own literals.
+    # A plan without finding steps gets them, and is judged on what they find.
     pytest.param(
         {"urgency": ["high"]}, URGENT_BILLING, BlindModelPlanner(), "ann@example.com", id="blind-urgency"
     ),

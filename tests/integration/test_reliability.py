@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 from celery.signals import task_postrun
@@ -147,13 +147,13 @@ class SlowArgs(BaseModel):
 
 
 class SlowResult(BaseModel):
-    urgency: Literal["low", "medium", "high"]
+    language: str
 
 
 @tool(name="slow_step", description="Takes its time.", args=SlowArgs, result=SlowResult, timeout_s=10)
 def slow_step(args: SlowArgs, ctx: ToolContext) -> SlowResult:
     time.sleep(args.seconds)
-    return SlowResult(urgency="low")
+    return SlowResult(language="en")
 
 
 def test_a_reply_waits_for_a_slow_ticket_without_using_up_its_attempts(
@@ -166,8 +166,8 @@ def test_a_reply_waits_for_a_slow_ticket_without_using_up_its_attempts(
     class SlowParentPlanner(ScriptedPlanner):
         def make_plan(self, ticket: Any, recall: Any = None) -> Any:
             slow = {"id": "slow", "tool": "slow_step", "args": {"seconds": 4}}
-            *firsts, issue = issue_plan(slow)  # the issue waits for the slow step's urgency
-            issue["args"]["urgency"] = {"$ref": "steps.slow.urgency"}
+            *firsts, issue = issue_plan(slow)  # the issue waits for the slow step's language
+            issue["args"]["language"] = {"$ref": "steps.slow.language"}
             steps = [reply_plan] if ticket.thread_of else [*firsts, issue]
             return ScriptedPlanner(steps).make_plan(ticket)
 
