@@ -1,11 +1,12 @@
 """link_incident: gather the reports of one outage under one problem issue in Jira.
 
-When this ticket is like tickets of other customers handled within TRIAGE_INCIDENT_WINDOW_S (by memory,
-at least the embedder's incident similarity), and at least TRIAGE_INCIDENT_MIN_REPORTS distinct customers
-reported it, the register opens one incident (or this ticket joins the one a like ticket is in). The
-incident gets one problem issue, exactly once like every side effect (idempotency key per incident, a
-label in Jira), and every member's own issue is linked to it (TRIAGE_INCIDENT_LINK_TYPE), the members
-that came before the incident formed included. Each customer keeps their own issue.
+When this ticket is like tickets of other customers handled within TRIAGE_INCIDENT_WINDOW_S (by memory:
+alike in words, or about one product area with a malfunction in both, tools/incident_match.py), and at
+least TRIAGE_INCIDENT_MIN_REPORTS distinct customers reported it, the register opens one incident (or
+this ticket joins the one a like ticket is in). The incident gets one problem issue, exactly once like
+every side effect (idempotency key per incident, a label in Jira), and every member's own issue is
+linked to it (TRIAGE_INCIDENT_LINK_TYPE), the members that came before the incident formed included.
+Each customer keeps their own issue.
 
 Best effort: an incident is a help to the people on the desk, not the ticket; when memory or Jira stay
 unreachable the step is skipped with its reason and the run goes on.
@@ -21,10 +22,10 @@ from pydantic import BaseModel, Field
 from tools import jira_client, ledger_keys, outbox
 from tools.base import RetryPolicy, ToolContext, tool
 from tools.errors import PermanentToolError
+from tools.incident_match import Likeness
 from tools.incident_port import Incident, IncidentRegister, Member
 from tools.jira_issue import create_once, run_link
 from tools.jira_text import DESCRIPTION_MAX, inline, jira_text, summary_text
-from tools.memory_port import Recent
 
 # Two witnesses: a report joins an incident when it is alike to at least two of its members, and a like
 # ticket counts towards opening one only when it is alike to another like ticket too. One look-alike
@@ -88,14 +89,25 @@ def link_incident(args: LinkIncidentArgs, ctx: ToolContext) -> IncidentResult:
     incident_id = register.incident_of(args.ticket_id)
     if incident_id is None:
         now = datetime.now(UTC)
-        at_least = config.incident_similarity or ctx.memory.incident_similarity
+        likeness = Likeness(
+            words=config.incident_similarity or ctx.memory.incident_similarity,
+            area=ctx.memory.area_similarity,
+        )
         since = now - timedelta(seconds=config.incident_window_s)
-        like = ctx.memory.recent_like(args.ticket_id, f"{args.subject}\n{args.body}", since, at_least)
+        text = f"{args.subject}\n{args.body}"
+        own = ctx.memory.symptoms_of(args.ticket_id)
+        like = [
+            r
+            for r in ctx.memory.recent_like(args.ticket_id, text, since, likeness.floor)
+            if likeness.alike(r.similarity, own, r.symptoms)
+        ]
         me = Member(
             ticket_id=args.ticket_id, sender=args.sender.lower(), issue_key=args.issue_key, joined_at=now
         )
-        others = [Member(ticket_id=r.ticket_id, sender=r.sender, issue_key=r.issue_key, joined_at=r.seen_at)
-                  for r in _corroborated(like, at_least)]  # fmt: skip
+        others = [
+            Member(ticket_id=r.ticket_id, sender=r.sender, issue_key=r.issue_key, joined_at=r.seen_at)
+            for r in likeness.corroborated(like)
+        ]
         fresh = Incident(id=incident_id_of(args.ticket_id), title=args.subject[:200], opened_at=now)
         incident_id = register.open_or_join(fresh, [me, *others], config.incident_min_reports, JOIN_QUORUM)
         if incident_id is None:
@@ -110,11 +122,6 @@ def link_incident(args: LinkIncidentArgs, ctx: ToolContext) -> IncidentResult:
     opened = incident.id == incident_id_of(args.ticket_id)
     return IncidentResult(incident_id=incident.id, problem_key=problem_key, linked=linked, opened=opened,
                           dry_run=config.jira_dry_run)  # fmt: skip
-
-
-def _corroborated(like: list[Recent], at_least: float) -> list[Recent]:
-    """The like tickets that are alike to another like ticket too (in their order)."""
-    return [r for r in like if any(r.similarity_to(o) >= at_least for o in like if o is not r)]
 
 
 def _problem_payload(incident: Incident, first: list[Member], ctx: ToolContext) -> dict[str, Any]:

@@ -35,6 +35,14 @@ class Remembered(TicketFacts):
     seen_at: datetime  # when this system handled it (our clock: history windows and retention use it)
 
 
+class Symptoms(BaseModel):
+    """What a report tells beyond its words (agent/memory/symptoms.py): the product area it is nearest to
+    and how much more it tells of a failure than of a question or a request (above 0: a malfunction)."""
+
+    area: str
+    malfunction: float
+
+
 class Recent(BaseModel):
     """A ticket handled lately whose text is like another's: what incident linking weighs."""
 
@@ -44,6 +52,7 @@ class Recent(BaseModel):
     seen_at: datetime
     issue_key: str | None = None
     vector: list[float] = Field(default_factory=list, repr=False, description="its text's embedding")
+    symptoms: Symptoms | None = None
 
     def similarity_to(self, other: Recent) -> float:
         """Cosine similarity of the two tickets' texts (embeddings are unit vectors)."""
@@ -67,8 +76,18 @@ class TicketMemory(Protocol):
         """How alike two reports of one outage are at least, for this memory's embedder."""
         ...
 
+    @property
+    def area_similarity(self) -> float | None:
+        """How alike two reports of one outage are at least when they share a product area and both tell
+        of a malfunction; None when this memory's embedder reads no symptoms."""
+        ...
+
     def remember(self, entry: Remembered) -> None:
         """Store or replace the entry."""
+        ...
+
+    def symptoms_of(self, ticket_id: str) -> Symptoms | None:
+        """The symptoms memory read in a ticket it holds (None: not held, or no symptoms read)."""
         ...
 
     def recent_like(self, ticket_id: str, text: str, since: datetime, at_least: float) -> list[Recent]:

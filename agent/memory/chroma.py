@@ -20,9 +20,10 @@ import httpx
 
 from agent.memory.embedding import Embedder
 from agent.memory.recall import Contact, Neighbour, Recall
+from agent.memory.symptoms import AREA_SIMILARITY, SymptomReader
 from inbox.ticket import Ticket
 from tools.errors import RetryableToolError
-from tools.memory_port import Correction, Recent, Remembered
+from tools.memory_port import Correction, Recent, Remembered, Symptoms
 
 HISTORY_LIMIT = 100  # of a sender's earlier tickets read per recall
 LIKE_LIMIT = 50  # of the recent tickets most like one, weighed for an incident
@@ -46,6 +47,7 @@ class Memory:
         if (path is None) == (url is None):
             raise ValueError("memory needs exactly one of a folder (path) or a Chroma server (url)")
         self.embedder, self.path, self.url, self.timeout_s = embedder, path, url, timeout_s
+        self.symptoms = SymptomReader(embedder) if embedder.semantic else None
         # One collection per namespace and embedder: vectors of two embedders do not compare (nor have
         # the same dimension), so a change of embedder starts an empty memory instead of a broken one.
         name = f"triage-{namespace}-tickets-{embedder.name}"
@@ -129,7 +131,10 @@ class Memory:
         }
         meta.update(subject=entry.subject[:200], sender=entry.sender.lower(), at=entry.seen_at.timestamp(),
                     received_at=entry.received_at.isoformat(), seen_at=entry.seen_at.isoformat())  # fmt: skip
-        self._call("remember", "upsert", ids=[entry.ticket_id], embeddings=self.embedder.embed([text]),
+        vectors = self.embedder.embed([text])
+        if self.symptoms is not None:
+            meta |= self.symptoms.read(vectors[0]).model_dump()
+        self._call("remember", "upsert", ids=[entry.ticket_id], embeddings=vectors,
                    documents=[text[:DOCUMENT_CHARS]], metadatas=[meta])  # fmt: skip
 
     def recall(self, ticket: Ticket, similar: int = 5, history_since: datetime | None = None) -> Recall:
@@ -188,6 +193,16 @@ class Memory:
         """How alike two reports of one outage are at least, for this memory's embedder."""
         return self.embedder.incident_similarity
 
+    @property
+    def area_similarity(self) -> float | None:
+        """How alike two reports of one outage sharing an area and a malfunction are at least."""
+        return AREA_SIMILARITY if self.symptoms is not None else None
+
+    def symptoms_of(self, ticket_id: str) -> Symptoms | None:
+        """The symptoms read in a ticket memory holds (None: not held, or no symptoms read)."""
+        meta = self._metadata("read symptoms", [ticket_id]).get(ticket_id)
+        return _symptoms(meta) if meta is not None else None
+
     def recent_like(self, ticket_id: str, text: str, since: datetime, at_least: float) -> list[Recent]:
         """The tickets handled since `since` at least `at_least` alike to `text`, most alike first (the
         ticket itself excluded; at most LIKE_LIMIT)."""
@@ -204,6 +219,7 @@ class Memory:
                 seen_at=_at(m),
                 issue_key=m.get("issue_key"),
                 vector=[float(x) for x in v],
+                symptoms=_symptoms(m),
             )
             for i, m, d, v in rows
             if i != ticket_id
@@ -273,3 +289,10 @@ class Memory:
 
 def _at(meta: Mapping[str, Any]) -> datetime:
     return datetime.fromtimestamp(float(meta.get("at", 0.0)), UTC)
+
+
+def _symptoms(meta: Mapping[str, Any]) -> Symptoms | None:
+    """The symptoms stored with a ticket, if its embedder read any."""
+    if "area" not in meta or "malfunction" not in meta:
+        return None
+    return Symptoms(area=str(meta["area"]), malfunction=float(meta["malfunction"]))

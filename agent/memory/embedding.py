@@ -81,6 +81,8 @@ class Embedder(Protocol):
     dimension: int
     # How alike two reports of one outage are at least (calibrated on examples/incidents: README, Memory).
     incident_similarity: float
+    # Whether its vectors carry meaning enough to read symptoms from (agent/memory/symptoms.py).
+    semantic: bool
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One unit vector per text."""
@@ -94,6 +96,7 @@ class MiniLM:
     name = "all-MiniLM-L6-v2"
     dimension = 384
     incident_similarity = 0.56
+    semantic = True
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One unit vector per text."""
@@ -107,6 +110,7 @@ class HashedNgrams:
         self.dimension = dimension
         self.name = f"hashed-ngrams-{dimension}"
         self.incident_similarity = 0.28
+        self.semantic = False
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One unit vector per text (all zeros for a text without words)."""

@@ -1,0 +1,114 @@
+"""What a report of an outage says beyond its words: which part of the product it is about and whether
+it tells of something that stopped working, read from the ticket's embedding (no more model calls).
+
+Two customers rarely describe one outage alike ("checkout down", "card payments failing", "can't pay our
+invoice online" are 0.36 to 0.57 alike under MiniLM; a refund question is as alike to them). What they
+share is a part of the product and a malfunction: the part is the nearest of a few generic product areas
+(each a handful of plain sentences), the malfunction how much nearer the text is to sentences of things
+that broke than to sentences of questions, requests, ideas and thanks. tools/incident_match.py weighs
+them. Only an embedder that reads meaning (`semantic`) has them; hashed n-grams do not.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from agent.memory.embedding import Embedder
+from tools.memory_port import Symptoms
+
+# How alike two reports of one outage are at least when they are about one area and both tell of a
+# malfunction (MiniLM; examples/incidents and examples/incidents-far: README, Memory).
+AREA_SIMILARITY = 0.15
+
+# Parts of a software product customers report outages of, as customers would put a failure of each.
+AREAS = {
+    "sign-in": [
+        "I cannot log in to my account",
+        "sign-in fails, password or single sign-on does not work",
+        "locked out, two-factor code rejected",
+    ],
+    "payments": [
+        "payment fails at checkout",
+        "customers cannot pay, card payments are declined",
+        "the purchase or order cannot be completed",
+    ],
+    "e-mail": [
+        "e-mails are not delivered",
+        "notifications and confirmation e-mails do not arrive",
+        "outgoing messages are stuck",
+    ],
+    "search": ["search returns no results", "cannot find records, lookup and filters do not work"],
+    "export": ["the export or report is empty", "downloading data as CSV or a report fails"],
+    "api": ["the API returns errors", "webhooks and integration events are not delivered"],
+    "documents": [
+        "invoice PDF or document download is broken",
+        "files and attachments cannot be opened",
+    ],
+    "loading": ["the app does not load", "pages are very slow or time out", "the dashboard is blank"],
+}
+# Something stopped working, in the languages the desk reads.
+BROKEN = [
+    "it stopped working",
+    "it has been broken since this morning",
+    "we get an error every time",
+    "it fails for all our customers",
+    "nothing arrives any more",
+    "the service is down",
+    "it does not work at all",
+    "it says something went wrong",
+    "it keeps loading and then fails with an error",
+    "funktioniert seit heute nicht mehr",
+    "es kommt nichts mehr an",
+    "ne fonctionne plus depuis ce matin",
+    "no funciona desde esta mañana",
+    "non funziona più",
+]
+# What a mail to a support desk is when nothing broke: its intent, never a part of the product (a
+# sentence about orders drew a payment failure's report to it).
+FINE = [
+    "how do I do this",
+    "a feature request, an idea for the product",
+    "thank you",
+    "a question about pricing or plans",
+    "please change my account details",
+    "can you explain how this works",
+    "I would like to request a change",
+    "please do this for us",
+    "thanks for fixing it",
+    "can we get a higher limit",
+    "is it possible to change a setting",
+]
+
+
+class SymptomReader:
+    """Reads Symptoms from a ticket's embedding, with the prototypes embedded once (on first use)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._lock = threading.Lock()
+        self._prototypes: tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _embedded(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        with self._lock:
+            if self._prototypes is None:
+                names = [area for area, sentences in AREAS.items() for _ in sentences]
+                sentences = [s for group in AREAS.values() for s in group]
+                self._prototypes = (
+                    names,
+                    np.array(self.embedder.embed(sentences)),
+                    np.array(self.embedder.embed(BROKEN)),
+                    np.array(self.embedder.embed(FINE)),
+                )
+            return self._prototypes
+
+    def read(self, vector: list[float]) -> Symptoms:
+        """The area the text is nearest to and how much more it tells of a failure than of anything
+        else (above 0: a malfunction)."""
+        names, areas, broken, fine = self._embedded()
+        v = np.asarray(vector)
+        likeness = areas @ v
+        area = names[int(likeness.argmax())]
+        malfunction = float((broken @ v).max() - (fine @ v).max())
+        return Symptoms(area=area, malfunction=round(malfunction, 4))

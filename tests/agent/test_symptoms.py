@@ -1,0 +1,52 @@
+"""What memory reads in a report beyond its words, with the installed MiniLM: mails written for this
+test (not from the incident mailboxes the prototypes were chosen on)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.memory.embedding import HashedNgrams, MiniLM
+from agent.memory.symptoms import SymptomReader
+from tools import minilm
+
+pytestmark = pytest.mark.skipif(
+    minilm.model_dir() is None, reason="the MiniLM weights are not installed (make install)"
+)
+BROKEN = [
+    "Nobody on our team can log in since the update, the page says invalid session.",
+    "Our customers' card payments are all declined at checkout since noon.",
+    "The search page has shown no results at all for an hour.",
+]
+FINE = [
+    "Could you add a dark theme to the app? It would be easier on the eyes.",
+    "Thanks a lot for your help with the import last week!",
+    "Which plan includes single sign-on for our staff?",
+]
+
+
+@pytest.fixture(scope="module")
+def reader() -> SymptomReader:
+    return SymptomReader(MiniLM())
+
+
+def read(reader: SymptomReader, text: str) -> tuple[str, float]:
+    symptoms = reader.read(MiniLM().embed([text])[0])
+    return symptoms.area, symptoms.malfunction
+
+
+@pytest.mark.parametrize("text", BROKEN)
+def test_a_report_of_something_broken_tells_of_a_malfunction(reader: SymptomReader, text: str) -> None:
+    assert read(reader, text)[1] > 0
+
+
+@pytest.mark.parametrize("text", FINE)
+def test_a_question_an_idea_or_thanks_tells_of_none(reader: SymptomReader, text: str) -> None:
+    assert read(reader, text)[1] < 0
+
+
+def test_each_report_is_read_in_the_area_it_is_about(reader: SymptomReader) -> None:
+    assert [read(reader, text)[0] for text in BROKEN] == ["sign-in", "payments", "search"]
+
+
+def test_hashed_ngrams_carry_no_meaning_to_read_symptoms_from() -> None:
+    assert MiniLM.semantic and not HashedNgrams().semantic

@@ -1,0 +1,58 @@
+"""Whether two reports tell of one outage: by words, or by a shared product area and a malfunction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tools.incident_match import Likeness
+from tools.memory_port import Recent, Symptoms
+
+BROKEN_PAYMENTS = Symptoms(area="payments", malfunction=0.12)
+PAYMENTS_QUESTION = Symptoms(area="payments", malfunction=-0.07)
+BROKEN_SEARCH = Symptoms(area="search", malfunction=0.11)
+LIKENESS = Likeness(words=0.56, area=0.15)
+
+
+def recent(ticket_id: str, vector: list[float], symptoms: Symptoms | None) -> Recent:
+    at = datetime(2026, 12, 7, tzinfo=UTC)
+    return Recent(
+        ticket_id=ticket_id,
+        sender=f"{ticket_id}@x.example",
+        similarity=0.3,
+        seen_at=at,
+        vector=vector,
+        symptoms=symptoms,
+    )
+
+
+def test_reports_alike_in_words_are_one_outage_whatever_their_symptoms() -> None:
+    assert LIKENESS.alike(0.6, None, None)
+    assert Likeness(words=0.56).alike(0.6, BROKEN_PAYMENTS, BROKEN_SEARCH)
+
+
+def test_reports_worded_apart_are_one_outage_when_both_tell_of_a_failure_of_one_area() -> None:
+    # "Checkout down?" and "can't pay our invoice online": 0.40 alike under MiniLM.
+    assert LIKENESS.alike(0.40, BROKEN_PAYMENTS, BROKEN_PAYMENTS)
+
+
+def test_a_question_about_the_same_area_is_no_report_of_its_outage() -> None:
+    # "Which payment methods do you accept?" beside a checkout outage.
+    assert not LIKENESS.alike(0.40, BROKEN_PAYMENTS, PAYMENTS_QUESTION)
+
+
+def test_failures_of_two_areas_are_two_outages_and_a_floor_holds_for_one() -> None:
+    assert not LIKENESS.alike(0.40, BROKEN_PAYMENTS, BROKEN_SEARCH)
+    assert not LIKENESS.alike(0.10, BROKEN_PAYMENTS, BROKEN_PAYMENTS)
+
+
+def test_without_symptoms_only_words_count_and_memory_is_asked_down_to_the_lower_bar() -> None:
+    assert not Likeness(words=0.56).alike(0.40, BROKEN_PAYMENTS, BROKEN_PAYMENTS)
+    assert not LIKENESS.alike(0.40, BROKEN_PAYMENTS, None)
+    assert (Likeness(words=0.56).floor, LIKENESS.floor) == (0.56, 0.15)
+
+
+def test_a_like_ticket_counts_only_when_another_like_ticket_bears_it_out() -> None:
+    a = recent("a", [1.0, 0.0], BROKEN_PAYMENTS)
+    b = recent("b", [0.6, 0.8], BROKEN_PAYMENTS)  # 0.6 alike to a
+    lone = recent("c", [0.0, -1.0], BROKEN_SEARCH)
+    assert LIKENESS.corroborated([a, b, lone]) == [a, b]
