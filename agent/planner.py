@@ -57,6 +57,11 @@ class RulePlanner:
         self.acknowledge = acknowledge
         self.draft = draft
 
+    def most_steps(self) -> int:
+        """The most steps a plan of these rules has: a new ticket's with files to attach (categorize,
+        extract, issue, attach, and each of remember, incident, draft, acknowledge that is on)."""
+        return 4 + sum((self.remember, self.incidents, self.draft, self.acknowledge))
+
     def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
         """The fixed plan for this kind of message; a customer's REPEAT_CONTACTS-th ticket within
         REPEAT_WINDOW (by memory's history) raises the urgency of their issue one step."""

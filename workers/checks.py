@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 
+from agent.planner import RulePlanner
 from agent.store.health import StoreHealth
 from tools.ack_templates import TemplateError, templates
 from tools.base import Tool, ToolConfig
@@ -77,6 +78,22 @@ def settings_problems(
             f"must exceed {hold:.0f}s, the longest a task can stay unacknowledged (hard time limit or "
             "retry delay); otherwise Redis redelivers running tasks and work is done twice")))  # fmt: skip
     return problems
+
+
+def plan_length_problems(settings: Settings, rules: RulePlanner) -> list[Problem]:
+    """The rule plan longer than plans may be: every run the rules plan (and every model's fallback)
+    would be refused and dead-lettered."""
+    if (longest := rules.most_steps()) <= settings.max_plan_steps:
+        return []
+    return [
+        Problem(
+            f"TRIAGE_MAX_PLAN_STEPS={settings.max_plan_steps}",
+            (
+                f"is shorter than the rule plan ({longest} steps with memory, incidents, drafts and "
+                f"acknowledgements as configured): raise it to {longest} at least, or switch some of them off"
+            ),
+        )
+    ]
 
 
 EXAMPLE_SENDER = ReplySettings.model_fields["ack_from"].default  # support@example.com

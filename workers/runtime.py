@@ -123,6 +123,7 @@ def build_runtime(settings: Settings) -> Runtime:
     drafts = kb is not None or any(d.kb is not None for d in desks.values())
     able = Abilities(memory is not None, incidents, acknowledge, drafts)
     rules = rule_planner(able.memory, able.incidents, able.acknowledge, able.drafts)
+    checks.refuse(checks.plan_length_problems(settings, rules))
     planner, observer = model_planners(settings, llm, catalog, able, rules) if llm else (rules, None)
     jira_client.pace_with(pacer)
     return Runtime(
