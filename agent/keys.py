@@ -104,6 +104,10 @@ class Keys:
         """Set: ticket ids of an incident's members whose issue is not linked to the problem issue yet."""
         return f"{self.prefix}incident-unlinked:{incident_id}"
 
+    def incident_merged(self, incident_id: str) -> str:
+        """Set: ids of incidents merged into this one whose problem issue is not linked to its own yet."""
+        return f"{self.prefix}incident-merged:{incident_id}"
+
     def incident_of(self, ticket_id: str) -> str:
         """String: the id of the incident a ticket belongs to (set once); TTL retention."""
         return f"{self.prefix}incident-of:{ticket_id}"

@@ -118,6 +118,7 @@ def link_incident(args: LinkIncidentArgs, ctx: ToolContext) -> IncidentResult:
     unlinked = register.unlinked(incident_id)
     problem_key = _problem_issue(incident, unlinked, register, ctx)
     linked = _link_members(incident.id, unlinked, problem_key, register, ctx)
+    linked += _link_merged(incident.id, problem_key, register, ctx)
     ctx.memory.mark_incident(sorted({args.ticket_id, *(m.ticket_id for m in unlinked)}), incident.id)
     opened = incident.id == incident_id_of(args.ticket_id)
     return IncidentResult(incident_id=incident.id, problem_key=problem_key, linked=linked, opened=opened,
@@ -198,4 +199,29 @@ def _link_members(
             if ctx.ledger.claim(key, {"problem_key": problem_key})[0]:  # two steps at once: one counts it
                 linked.append(member.issue_key)
         register.note_linked(incident_id, member.ticket_id, member.issue_key)
+    return linked
+
+
+def _link_merged(
+    incident_id: str, problem_key: str, register: IncidentRegister, ctx: ToolContext
+) -> list[str]:
+    """Link the problem issue of each incident merged into this one to this one's problem issue (one
+    outage, one problem issue kept; the other stays, linked); the keys linked now. An incident merged
+    before its problem issue was made stays in the merged set: the issue may be on its way (a run of
+    that incident making it), and a later report links it."""
+    linked = []
+    for merged_id in register.merged(incident_id):
+        done = ctx.ledger.get(ledger_keys.incident_problem(merged_id))
+        if done is None:
+            continue
+        other, key = str(done["issue_key"]), ledger_keys.incident_merge_link(merged_id)
+        if other != problem_key and ctx.ledger.get(key) is None:
+            link = {"type": ctx.config.incident_link_type, "issue_key": other, "problem_key": problem_key}
+            if not ctx.config.jira_dry_run:
+                jira_client.link_issues(ctx.config, ctx.config.incident_link_type, problem_key, other)
+            if ctx.ledger.claim(key, {"problem_key": problem_key})[0]:
+                if ctx.config.jira_dry_run:
+                    outbox.append(ctx.config.outbox_path, "link", ctx.run_id, key, link)
+                linked.append(other)
+        register.note_merge_linked(incident_id, merged_id)
     return linked

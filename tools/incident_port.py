@@ -55,12 +55,20 @@ class IncidentRegister(Protocol):
     def open_or_join(
         self, incident: Incident, candidates: list[Member], min_reports: int, quorum: int
     ) -> str | None:
-        """Atomically: the incident `candidates[0]` (this ticket) belongs to, if any; else the first
-        incident (in the candidates' order) that at least `quorum` other candidates belong to, which
-        this ticket joins; else, when the candidates in no incident come from at least `min_reports`
-        distinct mailboxes (tools/mail_out.py: mailbox_of) of two domains at least, `incident` opened
-        with them as members. Return the incident's id, or None
+        """Atomically: the incident `candidates[0]` (this ticket) belongs to, if any; else, of the
+        incidents that at least `quorum` other candidates belong to, the one opened first, which this
+        ticket joins and the others are merged into (see `merged`); else, when the candidates in no
+        incident come from at least `min_reports` distinct mailboxes (tools/mail_out.py: mailbox_of) of
+        two domains at least, `incident` opened with them as members. Return the incident's id, or None
         when there is none (yet)."""
+        ...
+
+    def merged(self, incident_id: str) -> list[str]:
+        """The incidents merged into this one whose problem issue is not linked to its own yet."""
+        ...
+
+    def note_merge_linked(self, incident_id: str, merged_id: str) -> None:
+        """Record that a merged incident's problem issue is linked to this one's (or it had none)."""
         ...
 
     def note_problem(self, incident_id: str, problem_key: str) -> None:

@@ -64,6 +64,11 @@ def incident_problem_sent(incident_id: str) -> str:
     return f"{incident_problem(incident_id)}:create-sent"
 
 
+def incident_merge_link(merged_id: str) -> str:
+    """The link of a merged incident's problem issue to the problem issue of the incident kept."""
+    return f"incident-merge-link:{merged_id}"
+
+
 def incident_link(ticket_id: str) -> str:
     """The link of a ticket's issue to its incident's problem issue."""
     return f"incident-link:{ticket_id}"

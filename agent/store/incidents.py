@@ -25,20 +25,41 @@ _MEMBER = "m:"
 
 # KEYS: incidents index, the new incident's hash, its unlinked set, then each candidate's membership key
 # (this ticket's first). ARGV: retention, min reports, join quorum, new id, now (unix), incident key
-# prefix, unlinked key prefix, head fields as JSON object, then per candidate: ticket id, mailbox, member
-# JSON. This ticket already in one: that one. Else the first live incident (by the candidates' order)
-# that at least `quorum` candidates are in: this ticket joins it. Else, when the candidates in no
-# incident come from at least `min reports` distinct mailboxes, and from two domains at least (one
-# stranger's many addresses are one reporter), the new incident opens with them.
+# prefix, unlinked key prefix, head fields as JSON object, membership key prefix, merged key prefix, then
+# per candidate: ticket id, mailbox, member JSON. This ticket already in one: that one. Else the live
+# incidents (by the candidates' order) that at least `quorum` candidates are in: this ticket joins the
+# one opened first, and any other is merged into it (they are one outage: its members move, their
+# membership with them; its id goes into the merged set, for its problem issue to be linked). Else, when
+# the candidates in no incident come from at least `min reports` distinct mailboxes, and from two
+# domains at least (one stranger's many addresses are one reporter), the new incident opens with them.
 OPEN_OR_JOIN = """
 local retention, now, prefix = ARGV[1], ARGV[5], ARGV[6]
-local function arg(i, k) return ARGV[8 + (i - 1) * 3 + k] end
+local function arg(i, k) return ARGV[10 + (i - 1) * 3 + k] end
 local function join(id, i)
   redis.call('HSET', prefix .. id, 'm:' .. arg(i, 1), arg(i, 3))
   redis.call('EXPIRE', prefix .. id, retention)
   redis.call('SADD', ARGV[7] .. id, arg(i, 1))
   redis.call('EXPIRE', ARGV[7] .. id, retention)
   redis.call('SET', KEYS[3 + i], id, 'EX', retention)
+end
+local function merge(into, from)
+  local fields = redis.call('HGETALL', prefix .. from)
+  for f = 1, #fields, 2 do
+    local name, value = fields[f], fields[f + 1]
+    if string.sub(name, 1, 2) == 'm:' then
+      local ticket = string.sub(name, 3)
+      redis.call('HSET', prefix .. into, name, value)
+      redis.call('SET', ARGV[9] .. ticket, into, 'EX', retention)
+    end
+  end
+  for _, ticket in ipairs(redis.call('SMEMBERS', ARGV[7] .. from)) do
+    redis.call('SADD', ARGV[7] .. into, ticket)
+  end
+  redis.call('EXPIRE', ARGV[7] .. into, retention)
+  redis.call('SADD', ARGV[10] .. into, from)
+  redis.call('EXPIRE', ARGV[10] .. into, retention)
+  redis.call('DEL', prefix .. from, ARGV[7] .. from)
+  redis.call('ZREM', KEYS[1], from)
 end
 local mine = redis.call('GET', KEYS[4])
 if mine and redis.call('EXISTS', prefix .. mine) == 1 then return mine end
@@ -52,12 +73,19 @@ for i = 2, n do
     votes[theirs] = votes[theirs] + 1
   end
 end
+local kept, opened, same = nil, nil, {}
 for _, id in ipairs(order) do
   if votes[id] >= tonumber(ARGV[3]) then
-    join(id, 1)
-    redis.call('ZADD', KEYS[1], now, id)
-    return id
+    same[#same + 1] = id
+    local at = redis.call('HGET', prefix .. id, 'opened_at')
+    if kept == nil or at < opened then kept, opened = id, at end
   end
+end
+if kept then
+  for _, id in ipairs(same) do if id ~= kept then merge(kept, id) end end
+  join(kept, 1)
+  redis.call('ZADD', KEYS[1], now, kept)
+  return kept
 end
 local senders, distinct, domains, places = {}, 0, {}, 0
 for i = 1, n do
@@ -98,7 +126,8 @@ class Incidents:
         keys = [self.keys.incidents, *own, *(self.keys.incident_of(m.ticket_id) for m in candidates)]
         args: list[str | int | float] = [self.retention_s, min_reports, quorum, incident.id, time.time(),
                                          self.keys.incident_prefix, self.keys.incident_unlinked(""),
-                                         json.dumps(head), *members]  # fmt: skip
+                                         json.dumps(head), self.keys.incident_of(""),
+                                         self.keys.incident_merged(""), *members]  # fmt: skip
         found = self._open_or_join(keys=keys, args=args)
         return as_text(found) if found is not None else None
 
@@ -130,6 +159,14 @@ class Incidents:
         """Record the incident's problem issue."""
         if self.redis.exists(self.keys.incident(incident_id)):
             self.redis.hset(self.keys.incident(incident_id), "problem_key", problem_key)
+
+    def merged(self, incident_id: str) -> list[str]:
+        """The incidents merged into this one whose problem issue is not linked to its own yet."""
+        return sorted(as_text(i) for i in self.redis.smembers(self.keys.incident_merged(incident_id)))
+
+    def note_merge_linked(self, incident_id: str, merged_id: str) -> None:
+        """Record that a merged incident's problem issue is linked to this one's (or it had none)."""
+        self.redis.srem(self.keys.incident_merged(incident_id), merged_id)
 
     def note_linked(self, incident_id: str, ticket_id: str, issue_key: str) -> None:
         """Record that the member's issue is linked to the problem issue."""

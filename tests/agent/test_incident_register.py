@@ -119,3 +119,32 @@ def test_an_erased_ticket_leaves_its_incident_and_old_incidents_leave_the_index(
     later = datetime.now(UTC) + timedelta(seconds=store.retention_s + 60)
     assert store.incidents.trim(later) == 1
     assert store.incidents.recent(datetime.now(UTC) - timedelta(hours=1)) == []
+
+
+def test_a_report_alike_to_two_incidents_merges_them_into_the_one_opened_first(store: RunStore) -> None:
+    """One outage told in two vocabularies opened two incidents; a report alike to both shows they are
+    one: the later one's members move, with their links, and its id waits for its problem issue's link."""
+    assert judge(store, "T3", ["T1", "T2"]) == "INC-T3"
+    store.incidents.note_linked("INC-T3", "T1", "SUP-1")
+    later = Incident(id="INC-T6", title="report T6", opened_at=NOW + timedelta(minutes=5))
+    candidates = [member(t) for t in ("T6", "T4", "T5")]
+    assert store.incidents.open_or_join(later, candidates, min_reports=3, quorum=2) == "INC-T6"
+    store.incidents.note_linked("INC-T6", "T4", "SUP-4")
+
+    assert judge(store, "T7", ["T5", "T1", "T4", "T2"]) == "INC-T3"
+    kept = store.incidents.get("INC-T3")
+    assert kept is not None and {m.ticket_id for m in kept.members} == {f"T{n}" for n in range(1, 8)}
+    assert [store.incidents.incident_of(f"T{n}") for n in range(1, 8)] == ["INC-T3"] * 7
+    assert {m.ticket_id for m in store.incidents.unlinked("INC-T3")} == {"T2", "T3", "T5", "T6", "T7"}
+    assert store.incidents.get("INC-T6") is None and store.incidents.merged("INC-T3") == ["INC-T6"]
+    assert [i.id for i in store.incidents.recent(NOW - timedelta(days=1))] == ["INC-T3"]
+    store.incidents.note_merge_linked("INC-T3", "INC-T6")
+    assert store.incidents.merged("INC-T3") == []
+
+
+def test_one_like_report_in_another_incident_merges_nothing(store: RunStore) -> None:
+    assert judge(store, "T3", ["T1", "T2"]) == "INC-T3"
+    later = Incident(id="INC-T6", title="report T6", opened_at=NOW + timedelta(minutes=5))
+    assert store.incidents.open_or_join(later, [member(t) for t in ("T6", "T4", "T5")], 3, 2) == "INC-T6"
+    assert judge(store, "T7", ["T1", "T2", "T4"]) == "INC-T3"  # two votes here, one there
+    assert store.incidents.get("INC-T6") is not None and store.incidents.merged("INC-T3") == []

@@ -22,14 +22,30 @@ from tools import jira_client
 from tools.base import ToolContext
 from tools.errors import PermanentToolError, RetryableToolError
 from tools.incident import IncidentResult, link_incident, problem_label
+from tools.incident_port import Incident, Member
 from tools.memory_port import Remembered
 
 REPORTS = {
-    "T1": ("ann@northwind.example", "CSV export is empty", "Since this morning the CSV export gives an empty file."),
+    "T1": (
+        "ann@northwind.example",
+        "CSV export is empty",
+        "Since this morning the CSV export gives an empty file.",
+    ),
     "T2": ("tom@acme.example", "CSV export empty", "Our CSV export comes out as an empty file since today."),
     "T3": ("lee@orbital.example", "Empty CSV export file", "The CSV export is an empty file this morning."),
     "T4": ("kim@seoul.example", "CSV export gives empty file", "Every CSV export is an empty file today."),
-}  # fmt: skip
+    "T5": (
+        "max@kraft.example",
+        "CSV export is an empty file",
+        "The CSV export gives an empty file since today.",
+    ),
+    "T6": ("eva@lumen.example", "Empty CSV export today", "Today every CSV export is an empty file."),
+    "T7": (
+        "raj@tundra.example",
+        "CSV export empty file",
+        "Since this morning each CSV export is an empty file.",
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +123,48 @@ def test_the_third_customer_opens_one_problem_issue_and_every_report_is_linked_t
         )
     )
     assert {n.incident for n in recalled.similar} == {"INC-T3"}
+
+
+def test_two_incidents_found_to_be_one_keep_one_problem_issue_and_link_the_other_to_it(
+    ictx: ToolContext, store: RunStore, jira: FakeJira
+) -> None:
+    """Two incidents opened apart (two vocabularies of one outage, seeded here in the register); the next
+    report alike to members of both merges them, and the later one's problem issue is linked to the
+    kept one's, once."""
+    jctx = with_jira(ictx, jira)
+    keys = dict(zip(REPORTS, customer_issues(jctx, len(REPORTS)), strict=True))
+    for ticket, others in (("T3", ("T1", "T2")), ("T6", ("T4", "T5"))):
+        for t in (*others, ticket):
+            assert jctx.memory is not None
+            sender, subject, body = REPORTS[t]
+            at = datetime.now(UTC)
+            jctx.memory.remember(
+                Remembered(
+                    ticket_id=t,
+                    subject=subject,
+                    body=body,
+                    sender=sender,
+                    received_at=at,
+                    seen_at=at,
+                    issue_key=keys[t],
+                )
+            )
+        members = [
+            Member(ticket_id=t, sender=REPORTS[t][0], issue_key=keys[t], joined_at=datetime.now(UTC))
+            for t in (ticket, *others)
+        ]
+        opened = Incident(id=f"INC-{ticket}", title=REPORTS[ticket][1], opened_at=datetime.now(UTC))
+        assert store.incidents.open_or_join(opened, members, min_reports=3, quorum=2) == f"INC-{ticket}"
+    first, second = report(jctx, "T3", keys["T3"]), report(jctx, "T6", keys["T6"])
+    assert first.problem_key and second.problem_key and first.problem_key != second.problem_key
+
+    merging = report(jctx, "T7", keys["T7"])
+    assert merging.incident_id == "INC-T3" and merging.problem_key == first.problem_key
+    assert second.problem_key in merging.linked
+    assert ("Relates", first.problem_key, second.problem_key) in jira.links_of(first.problem_key)
+    assert store.incidents.incident_of("T4") == "INC-T3" and store.incidents.get("INC-T6") is None
+    assert report(jctx, "T7", keys["T7"]).linked == []  # a retried step links nothing again
+    assert len(jira.links_of(second.problem_key)) == 4  # its three reports and the kept problem issue
 
 
 def test_a_lost_answer_to_the_problem_create_is_found_by_its_label_not_created_again(
