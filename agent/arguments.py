@@ -35,6 +35,13 @@ def literal_by_person(info: FieldInfo) -> bool:
     return isinstance(extra, dict) and extra.get("literal") == "person"
 
 
+def bounded(info: FieldInfo) -> bool:
+    """Whether the argument is a number within bounds (ge, le, gt, lt): a reference could bring any
+    number (SmolLM2 gave raise_urgency a ticket's size), so it takes a literal, checked before the plan
+    runs."""
+    return any(hasattr(m, bound) for m in info.metadata for bound in ("ge", "le", "gt", "lt"))
+
+
 def literal_ok(info: FieldInfo) -> bool:
     """Whether a plan may give this argument as a literal value: a closed set (Literal, Enum), a number
     or a flag. Free text must reference ticket or step data. A field may allow literals explicitly with

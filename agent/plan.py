@@ -13,7 +13,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from agent.arguments import fits, literal_ok
+from agent.arguments import bounded, fits, literal_ok
 from agent.memory.recall import Recall
 from inbox.ticket import Ticket
 from tools.base import Tool
@@ -149,9 +149,11 @@ def _check_args(step: Step, tool: Tool[Any, Any], seen: Mapping[str, Tool[Any, A
         if not is_ref(value) and not literal_ok(info):
             errors.append(f"{where} must reference ticket or step data ({{{REF!r}: ...}}); "
                           "a plan may not write its own text into it")  # fmt: skip
+        elif refs and bounded(info):
+            errors.append(f"{where} is a number within bounds: a literal, never a reference")
         elif not refs:
             try:
-                TypeAdapter(info.annotation).validate_python(value)
+                TypeAdapter(info.rebuild_annotation()).validate_python(value)  # with its bounds
             except ValidationError as exc:
                 problem = exc.errors()[0]["msg"]
                 errors.append(f"step {step.id!r}: argument {name!r} is invalid: {problem}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agent.arguments import fits, literal_by_person, literal_ok, person_only
+from agent.arguments import bounded, fits, literal_by_person, literal_ok, person_only
 from agent.memory.recall import Recall
 from agent.pins import filled, system_written
 from agent.plan import RECALLED, REF, Plan
@@ -93,8 +93,9 @@ def plan_output_schema(
         for name, prop in offered_arguments(tool).items():
             offered_literal = literal_ok(fields[name]) and not literal_by_person(fields[name])
             literal = [compact_schema(prop)] if offered_literal else []  # free text: references only
-            ref = _ref_schema(offered, fields[name].annotation) or _ref_schema(offered)
-            options = [*literal, ref] + ([] if name in required else [{"type": "null"}])
+            typed = _ref_schema(offered, fields[name].annotation) or _ref_schema(offered)
+            ref = [] if bounded(fields[name]) else [typed]  # a bounded number: a literal only
+            options = [*literal, *ref] + ([] if name in required else [{"type": "null"}])
             properties[name] = {"anyOf": options}
         variants.append(
             {

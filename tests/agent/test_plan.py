@@ -104,6 +104,29 @@ def test_a_closed_choice_may_be_a_literal() -> None:
     validate_plan(plan(CATEGORIZE, issue), CATALOG, max_steps=10)
 
 
+def test_a_bounded_number_is_a_literal_within_its_bounds_checked_before_anything_runs() -> None:
+    """SmolLM2 gave raise_urgency the ticket's size: the plan passed and the issue step died on it."""
+    issue = {
+        "id": "issue",
+        "tool": "create_jira_issue",
+        "args": {
+            "subject": SUBJECT,
+            "body": BODY,
+            "sender": {"$ref": "ticket.sender"},
+            "category": {"$ref": "steps.cat.category"},
+            "urgency": "high",
+        },
+    }
+    too_far = {**issue, "args": {**issue["args"], "raise_urgency": 3}}
+    assert errors_of(plan(CATEGORIZE, too_far)) == [
+        "step 'issue': argument 'raise_urgency' is invalid: Input should be less than or equal to 2"
+    ]
+    size = {**issue, "args": {**issue["args"], "raise_urgency": {"$ref": "ticket.size"}}}
+    assert errors_of(plan(CATEGORIZE, size)) == [
+        "step 'issue' argument 'raise_urgency' is a number within bounds: a literal, never a reference"
+    ]
+
+
 def test_a_reference_whose_type_does_not_fit_its_argument_is_refused_before_anything_runs() -> None:
     wrong = {
         "id": "cat",
