@@ -8,7 +8,21 @@ import sys
 import click
 import redis
 
-from cli import console, demo, incidents, llm, mail, measure, operate, replay, review, runs, serve, settings
+from cli import (
+    assistant,
+    console,
+    demo,
+    incidents,
+    llm,
+    mail,
+    measure,
+    operate,
+    replay,
+    review,
+    runs,
+    serve,
+    settings,
+)
 from workers.app import configure
 from workers.redaction import redacted
 from workers.runtime import Runtime
@@ -55,6 +69,7 @@ for command in (
     llm.llm,
     replay.replay,
     console.console,
+    assistant.mcp_command,
     serve.worker,
     serve.ingest,
     serve.metrics_server,

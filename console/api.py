@@ -123,7 +123,8 @@ class MailPreview(BaseModel):
     cut: bool
 
 
-def _summary(run: Run) -> RunSummary:
+def run_summary(run: Run) -> RunSummary:
+    """One line of a run list (the API's and the MCP tools')."""
     return RunSummary(
         id=run.id,
         status=run.status,
@@ -186,7 +187,7 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
             within=caller.within,
         )
         found = views.find_runs(store, wanted, offset=page * views.PAGE)
-        return RunList(runs=[_summary(r) for r in found.runs], more=found.more)
+        return RunList(runs=[run_summary(r) for r in found.runs], more=found.more)
 
     @router.get("/runs/{run_id}", responses={404: {"description": "no such run"}})
     def run(run_id: _ID, caller: Caller = viewer) -> RunDetail:
@@ -225,7 +226,7 @@ def api_router(rt: Runtime, gate: Gate) -> APIRouter:
     @router.get("/dead-letters")
     def dead_letters(caller: Caller = viewer) -> list[RunSummary]:
         """Runs that could not complete, oldest first, each with why."""
-        return [_summary(r) for r in store.runs.dead_letters(caller.within)]
+        return [run_summary(r) for r in store.runs.dead_letters(caller.within)]
 
     @router.post("/dead-letters/{run_id}/retry", responses={409: {"description": "not a dead letter"}})
     def retry(run_id: _ID, body: Because, caller: Caller = admin) -> Done:

@@ -29,6 +29,7 @@ def test_importing_the_tasks_reads_no_setting_and_connects_to_nothing() -> None:
 
 PRODUCT = [
     "cli",
+    "assistants",
     "console",
     "tasks",
     "workers",
@@ -41,7 +42,18 @@ PRODUCT = [
 ]
 # Which folders each folder may import: arrows point one way, from the top floor down.
 MAY_IMPORT = {
-    "cli": {"console", "tasks", "workers", "agent", "tools", "inbox", "monitoring", "evaluation"},
+    "cli": {
+        "assistants",
+        "console",
+        "tasks",
+        "workers",
+        "agent",
+        "tools",
+        "inbox",
+        "monitoring",
+        "evaluation",
+    },
+    "assistants": {"console", "tasks", "workers", "agent", "tools", "inbox"},
     "console": {"tasks", "workers", "agent", "tools", "inbox"},
     "bench": {"tasks", "workers", "agent", "tools", "inbox", "evaluation"},
     "tasks": {"workers", "agent", "tools", "inbox", "monitoring"},
