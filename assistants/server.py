@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 
 from assistants.callers import Caller, ConsoleTokens, current_caller
 from assistants.desk_tools import DESK_TOOLS, DeskTool, Refused, judging
+from assistants.step_calls import acting
 from console.users import UsersFile
 from tasks.review import NotDecided
 from tools.errors import ToolError
@@ -37,8 +38,10 @@ OPERATOR = Caller("operator", "admin")  # over stdio: whoever started the server
 
 
 def desk_tools(rt: Runtime) -> dict[str, DeskTool]:
-    """Every tool the server offers, by name: the desk's and the catalog's judging tools."""
-    return {t.name: t for t in [*DESK_TOOLS, *(judging(rt.catalog[n]) for n in JUDGING)]}
+    """Every tool the server offers, by name: the desk's, the catalog's judging tools, and its
+    side-effecting tools as steps of a finished run (assistants/step_calls.py)."""
+    acts = [acting(t) for t in rt.catalog.values() if t.side_effect]
+    return {t.name: t for t in [*DESK_TOOLS, *(judging(rt.catalog[n]) for n in JUDGING), *acts]}
 
 
 def _listed(tool: DeskTool) -> McpTool:

@@ -17,20 +17,19 @@ from typing import Any
 from celery import Task
 
 from agent.attempt import Decision, Done, GiveUp, Limits, Wait, after_crash, decide
-from agent.mail_files import StoredMail
 from agent.plan import Plan, Step, resolve_args
 from agent.run import Run, StepState, now
-from agent.store.runs import Progress, Runs
+from agent.store.runs import Progress
 from monitoring import events, tracing
 from tasks.gate import held_back
+from tasks.step_context import step_context
 from tasks.tool_call import me, message_limits, owner_alive, run_with_timeout, time_limits
 from tasks.traced import run_span
 from tasks.turns import turn_over
-from tools.base import Tool, ToolContext
+from tools.base import Tool
 from tools.catalog import get_tool
 from tools.categorize import categorize_ticket
 from tools.incident import link_incident
-from tools.llm import Usage
 from workers.app import app
 from workers.broker import countdown
 from workers.runtime import Runtime, observe_time_limit, runtime
@@ -100,21 +99,6 @@ def _kept(rt: Runtime, plan: Plan, claimed: list[str], room_s: float) -> list[st
     quick = room_s == math.inf and not rt.settings.simulated_tool_latency_s
     local = [s for s in claimed if s != first and quick and tools[s].local(rt.llm)]
     return ([first] if first is not None else []) + local
-
-
-@dataclass(frozen=True)
-class _Usage:
-    """Where a step's LLM usage and the model's disagreements go: the run's totals and the LLM metrics
-    (the tools report them here and know nothing of monitoring)."""
-
-    runs: Runs
-
-    def record_usage(self, run_id: str, usage: Usage) -> None:
-        self.runs.record_usage(run_id, usage)
-        events.llm_used("analysis", usage)
-
-    def disagreed(self, run_id: str, field: str) -> None:
-        events.model_disagreed(run_id, field)
 
 
 @app.task(bind=True, name="triage.execute_step", max_retries=None)
@@ -192,25 +176,7 @@ def _attempt(
     rt: Runtime, run: Run, step: Step, tool: Tool[Any, Any]
 ) -> tuple[dict[str, Any], Exception | None, float]:
     """Call the tool once with its time limit: (its result, or the error it raised; the seconds it took)."""
-    desk = rt.desk(run.ticket.mailbox)
-    ctx = ToolContext(
-        run.id,
-        run.ticket.id,
-        step.id,
-        rt.store.ledger,
-        desk.tool_config,
-        llm=rt.llm,
-        usage=_Usage(rt.store.runs),
-        hard_timeout_s=time_limits(tool)[1],
-        memory=rt.memory,
-        incidents=rt.store.incidents if rt.incidents else None,
-        files=StoredMail(rt.store, rt.settings.file_limits()),
-        kb=desk.kb,
-        pacer=rt.pacer,
-        sender_doubt=run.ticket.sender_doubt,
-        sender_authenticated=run.ticket.sender_authenticated,
-        mailbox=run.ticket.mailbox,
-    )
+    ctx = step_context(rt, run, step.id, tool)
     started = time.monotonic()
     try:
         if rt.settings.simulated_tool_latency_s:

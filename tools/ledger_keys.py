@@ -77,3 +77,8 @@ def incident_link(ticket_id: str) -> str:
 def of_ticket(ticket_id: str) -> tuple[list[str], str]:
     """Every record of a ticket: the keys by name, and the prefix of its steps' keys."""
     return [jira_issue(ticket_id), llm_analysis(ticket_id), incident_link(ticket_id)], step(ticket_id, "")
+
+
+def assistant_call(ticket_id: str, tool: str) -> str:
+    """The one call of a side-effecting tool an assistant made for a ticket over MCP (its idempotency key)."""
+    return f"mcp-call:{ticket_id}:{tool}"

@@ -23,10 +23,12 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
+from agent.planner import RulePlanner
 from assistants.server import http_app
 from console.users import UsersFile, add_token
 from tests.conftest import Pipeline
 from tests.console.conftest import VIP, People, send_mail
+from tests.smtp_server import SmtpServer
 from tests.support import wait_for
 from workers import runtime as runtime_module
 
@@ -38,6 +40,16 @@ READS = {
     "incidents",
     "categorize_ticket",
     "extract_entities",
+}
+
+DECISIONS = {"approve_run", "reject_run"}
+ACTS = {
+    "create_jira_issue",
+    "comment_jira_issue",
+    "link_incident",
+    "acknowledge",
+    "attach_files",
+    "draft_reply",
 }
 
 
@@ -100,7 +112,7 @@ def test_over_stdio_the_operators_assistant_finds_a_mail_by_its_message_id_and_j
             return listed, found, judged
 
     listed, found, judged = anyio.run(session)
-    assert READS | {"approve_run", "reject_run"} == listed  # the operator may do everything
+    assert listed == READS | DECISIONS | ACTS  # the operator may do everything
     assert [r["id"] for r in found["runs"]] == [run_id]
     assert judged["category"] == "billing"
 
@@ -142,10 +154,53 @@ def test_over_http_an_approver_decides_a_hold_once_and_the_audit_trail_names_the
             ("approve_run", {"run_id": run_id}),
         ]
         listed, [queue, approved, again] = anyio.run(over_http, url, token, calls)
-    assert {"approve_run", "reject_run"} <= listed
+    assert listed == READS | DECISIONS  # an approver decides holds; side effects are an admin's
     assert run_id in [w["hold"]["run_id"] for w in queue]
     assert approved == {"id": run_id, "action": "approve"}
     assert "decided already" in again  # approving twice runs once
     assert pipeline.wait_final(run_id).status == "done"
     [entry] = [e for e in pipeline.store.operations.audit_trail() if e["run"] == run_id]
     assert entry["action"] == "approve" and entry["by"].startswith("bot-approver-")
+
+
+TEXT = {"subject": {"$ref": "ticket.subject"}, "body": {"$ref": "ticket.body"}}
+ACK_ARGS = {
+    "subject": {"$ref": "ticket.subject"},
+    "issue_key": {"$ref": "steps.create_issue.issue_key"},
+    "name": {"$ref": "steps.extract.customer_name"},
+}
+
+
+def test_an_admins_assistant_acknowledges_a_run_once_under_its_key_and_the_policy_still_holds(
+    pipeline: Pipeline, people: People, smtp: SmtpServer, swap_runtime: Any, tmp_path: Path
+) -> None:
+    swap_runtime(planner=RulePlanner(acknowledge=False))  # a desk that did not acknowledge this one
+    quiet = send_mail(pipeline, tmp_path / "a", "cy@example.com", "Wrong invoice", "The total is wrong.")
+    swap_runtime(planner=RulePlanner(acknowledge=True))
+    acked = send_mail(pipeline, tmp_path / "b", "di@example.com", "Wrong invoice", "The total is wrong.")
+    assert pipeline.wait_final(quiet).status == pipeline.wait_final(acked).status == "done"
+    sent_before = len(smtp.messages())
+    call = {"run_id": quiet, "idempotency_key": "ack-0001", "args": ACK_ARGS}
+    calls = [
+        ("acknowledge", call),
+        ("acknowledge", call),  # retried: the same key finds what the first call did
+        ("acknowledge", {**call, "idempotency_key": "ack-0002"}),
+        ("acknowledge", {"run_id": acked, "idempotency_key": "ack-0003", "args": ACK_ARGS}),
+        ("create_jira_issue", {"run_id": quiet, "idempotency_key": "issue-0001", "args": TEXT}),
+    ]
+    with serving(people) as url:
+        listed, [first, again, other_key, twice, second_issue] = anyio.run(
+            over_http, url, people.tokens["admin"], calls
+        )
+        viewer_sees, _ = anyio.run(over_http, url, people.tokens["viewer"], [])
+    assert isinstance(first, dict), first
+    assert first["sent"] is True and again == first
+    assert len(smtp.messages()) == sent_before + 1
+    [ack] = smtp.messages()[sent_before:]
+    assert ack["To"].addresses[0].addr_spec == "cy@example.com"
+    assert other_key == f"acknowledge was called for run {quiet} already, with another idempotency key"
+    assert twice.startswith("the policy refuses the call: ") and "acknowledged, once" in twice
+    assert second_issue.startswith("the policy refuses the call: ") and "exactly one issue" in second_issue
+    assert "acknowledge" in listed and "acknowledge" not in viewer_sees
+    trail = [e for e in pipeline.store.operations.audit_trail() if e["action"] == "mcp:acknowledge"]
+    assert [(e["run"], e["by"], e["reason"]) for e in trail] == [(quiet, "bot-admin", "done")] * 2
