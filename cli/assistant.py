@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import anyio
 import click
 import uvicorn
 
 from assistants.server import http_app, serve_stdio
-from console.users import DirectoryError, UsersFile
+from cli.console import users_file
 from workers.runtime import Runtime
 
 
@@ -32,16 +30,7 @@ def mcp_command(rt: Runtime, over_http: bool, host: str, port: int, public_url: 
     if not over_http:
         anyio.run(serve_stdio, rt)
         return
-    if rt.settings.console_users is None:
-        click.echo(
-            "triage mcp --http needs TRIAGE_CONSOLE_USERS (its API tokens are the credentials)", err=True
-        )
-        sys.exit(2)
-    try:
-        users = UsersFile(rt.settings.console_users)
-    except DirectoryError as exc:
-        click.echo(f"TRIAGE_CONSOLE_USERS: {exc}", err=True)
-        sys.exit(2)
+    users = users_file(rt)  # its API tokens are the credentials
     url = public_url or f"http://{host}:{port}"
     click.echo(f"MCP on {url}/mcp ({len(users.current().tokens)} API token(s))", err=True)
     uvicorn.run(http_app(rt, users, url, host), host=host, port=port, log_level="warning")

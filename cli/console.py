@@ -33,6 +33,22 @@ _MAILBOX_OPTION = click.option(
 )
 
 
+def users_file(rt: Runtime) -> UsersFile:
+    """The console's users file (TRIAGE_CONSOLE_USERS), or exit 2 saying what is missing or wrong."""
+    if rt.settings.console_users is None:
+        click.echo(
+            "TRIAGE_CONSOLE_USERS is not set: create the users file with `triage console add-user "
+            "--file console-users.yaml NAME --role admin` and point the setting at it",
+            err=True,
+        )
+        sys.exit(2)
+    try:
+        return UsersFile(rt.settings.console_users)
+    except DirectoryError as exc:
+        click.echo(f"TRIAGE_CONSOLE_USERS: {exc}", err=True)
+        sys.exit(2)
+
+
 def _mailboxes(rt: Runtime, given: tuple[str, ...]) -> list[str] | None:
     """The mailboxes a role is limited to, each one the mailboxes file names (when one is configured
     here); None for all."""
@@ -65,18 +81,7 @@ def console(ctx: click.Context, host: str | None, port: int | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     rt: Runtime = ctx.obj
-    if rt.settings.console_users is None:
-        click.echo(
-            "TRIAGE_CONSOLE_USERS is not set: create the users file with `triage console add-user "
-            "--file console-users.yaml NAME --role admin` and point the setting at it",
-            err=True,
-        )
-        sys.exit(2)
-    try:
-        users = UsersFile(rt.settings.console_users)
-    except DirectoryError as exc:
-        click.echo(f"TRIAGE_CONSOLE_USERS: {exc}", err=True)
-        sys.exit(2)
+    users = users_file(rt)
     host, port = host or rt.settings.console_host, port or rt.settings.console_port
     now = users.current()
     click.echo(

@@ -89,39 +89,32 @@ def test_free_text_from_the_planner_is_refused_where_ticket_data_belongs() -> No
     ]
 
 
+# An issue step whose urgency is a literal: a closed choice (the policy, not the plan's check, keeps it
+# for a person: agent/pins.py).
+ISSUE: dict[str, Any] = {
+    "id": "issue",
+    "tool": "create_jira_issue",
+    "args": {
+        "subject": SUBJECT,
+        "body": BODY,
+        "sender": {"$ref": "ticket.sender"},
+        "category": {"$ref": "steps.cat.category"},
+        "urgency": "high",
+    },
+}
+
+
 def test_a_closed_choice_may_be_a_literal() -> None:
-    issue = {
-        "id": "issue",
-        "tool": "create_jira_issue",
-        "args": {
-            "subject": SUBJECT,
-            "body": BODY,
-            "sender": {"$ref": "ticket.sender"},
-            "category": {"$ref": "steps.cat.category"},
-            "urgency": "high",
-        },
-    }
-    validate_plan(plan(CATEGORIZE, issue), CATALOG, max_steps=10)
+    validate_plan(plan(CATEGORIZE, ISSUE), CATALOG, max_steps=10)
 
 
 def test_a_bounded_number_is_a_literal_within_its_bounds_checked_before_anything_runs() -> None:
     """SmolLM2 gave raise_urgency the ticket's size: the plan passed and the issue step died on it."""
-    issue = {
-        "id": "issue",
-        "tool": "create_jira_issue",
-        "args": {
-            "subject": SUBJECT,
-            "body": BODY,
-            "sender": {"$ref": "ticket.sender"},
-            "category": {"$ref": "steps.cat.category"},
-            "urgency": "high",
-        },
-    }
-    too_far = {**issue, "args": {**issue["args"], "raise_urgency": 3}}
+    too_far = {**ISSUE, "args": {**ISSUE["args"], "raise_urgency": 3}}
     assert errors_of(plan(CATEGORIZE, too_far)) == [
         "step 'issue': argument 'raise_urgency' is invalid: Input should be less than or equal to 2"
     ]
-    size = {**issue, "args": {**issue["args"], "raise_urgency": {"$ref": "ticket.size"}}}
+    size = {**ISSUE, "args": {**ISSUE["args"], "raise_urgency": {"$ref": "ticket.size"}}}
     assert errors_of(plan(CATEGORIZE, size)) == [
         "step 'issue' argument 'raise_urgency' is a number within bounds: a literal, never a reference"
     ]

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +26,7 @@ from assistants.server import http_app
 from console.users import UsersFile, add_token
 from tests.conftest import Pipeline
 from tests.console.conftest import VIP, People, send_mail
+from tests.console.server import running
 from tests.smtp_server import SmtpServer
 from tests.support import wait_for
 from workers import runtime as runtime_module
@@ -62,20 +61,13 @@ def answer(result: Any) -> Any:
 @contextmanager
 def serving(people: People) -> Iterator[str]:
     """`triage mcp --http` in a thread of the test process, on the worker's runtime: its /mcp URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    app = http_app(runtime_module.runtime(), UsersFile(people.path), url)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started or None, 10, "the MCP server to listen")
-    try:
-        yield f"{url}/mcp"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+
+    def config(port: int) -> uvicorn.Config:
+        app = http_app(runtime_module.runtime(), UsersFile(people.path), f"http://127.0.0.1:{port}")
+        return uvicorn.Config(app, log_level="warning")
+
+    with running(config) as port:
+        yield f"http://127.0.0.1:{port}/mcp"
 
 
 async def over_http(
