@@ -113,8 +113,10 @@ def _check_ref(ref: Any, seen: Mapping[str, Tool[Any, Any]], where: str, target:
             return [f"{where}: {source.name} results have no field {path[2]!r} (fields: {fields})"]
         source_type = source.result_model.model_fields[path[2]].annotation
     else:
-        return [f"{where}: cannot read reference {ref[REF]!r}; use 'ticket.<field>', 'steps.<id>.<field>' "
-                "or 'recall.<field>'"]  # fmt: skip
+        return [
+            f"{where}: cannot read reference {ref[REF]!r}; use 'ticket.<field>', 'steps.<id>.<field>' "
+            "or 'recall.<field>'"
+        ]
     if target is not None and not fits(source_type, target):
         return [
             f"{where}: {ref[REF]!r} is {_type_name(source_type)}, which does not fit {_type_name(target)}"
@@ -147,8 +149,10 @@ def _check_args(step: Step, tool: Tool[Any, Any], seen: Mapping[str, Tool[Any, A
         for ref in refs:
             errors += _check_ref(ref, seen, where, info.annotation if is_ref(value) else None)
         if not is_ref(value) and not literal_ok(info):
-            errors.append(f"{where} must reference ticket or step data ({{{REF!r}: ...}}); "
-                          "a plan may not write its own text into it")  # fmt: skip
+            errors.append(
+                f"{where} must reference ticket or step data ({{{REF!r}: ...}}); "
+                "a plan may not write its own text into it"
+            )
         elif refs and bounded(info):
             errors.append(f"{where} is a number within bounds: a literal, never a reference")
         elif not refs:

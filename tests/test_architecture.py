@@ -21,8 +21,9 @@ def test_importing_the_tasks_reads_no_setting_and_connects_to_nothing() -> None:
         "print(app.app.configured, runtime._current is not None)\n"
     )
     env = {**os.environ, "TRIAGE_REDIS_URL": "redis://10.255.255.1:1/0", "TRIAGE_TOOL_TIMEOUTS": "not json"}
-    done = subprocess.run([sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False"]  # Celery's configuration and the runtime: both unbuilt
 

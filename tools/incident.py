@@ -121,8 +121,13 @@ def link_incident(args: LinkIncidentArgs, ctx: ToolContext) -> IncidentResult:
     linked += _link_merged(incident.id, problem_key, register, ctx)
     ctx.memory.mark_incident(sorted({args.ticket_id, *(m.ticket_id for m in unlinked)}), incident.id)
     opened = incident.id == incident_id_of(args.ticket_id)
-    return IncidentResult(incident_id=incident.id, problem_key=problem_key, linked=linked, opened=opened,
-                          dry_run=config.jira_dry_run)  # fmt: skip
+    return IncidentResult(
+        incident_id=incident.id,
+        problem_key=problem_key,
+        linked=linked,
+        opened=opened,
+        dry_run=config.jira_dry_run,
+    )
 
 
 def _problem_payload(incident: Incident, first: list[Member], ctx: ToolContext) -> dict[str, Any]:
@@ -162,8 +167,13 @@ def _problem_issue(
     if ctx.config.jira_dry_run:
         stored, record = ctx.ledger.claim(key, {"issue_key": f"DRY-{ctx.ledger.next_number('dry-issue')}"})
         if stored:
-            outbox.append(ctx.config.outbox_path, "create_problem", ctx.run_id, key,
-                          {"issue_key": record["issue_key"], "request": payload})  # fmt: skip
+            outbox.append(
+                ctx.config.outbox_path,
+                "create_problem",
+                ctx.run_id,
+                key,
+                {"issue_key": record["issue_key"], "request": payload},
+            )
     else:
         with ctx.ledger.exclusive(key, ttl_s=ctx.hard_timeout_s):
             if (done := ctx.ledger.get(key)) is None:
@@ -189,9 +199,17 @@ def _link_members(
         key = ledger_keys.incident_link(member.ticket_id)
         if ctx.config.jira_dry_run:
             if ctx.ledger.claim(key, {"problem_key": problem_key})[0]:
-                outbox.append(ctx.config.outbox_path, "link", ctx.run_id, key,
-                              {"type": ctx.config.incident_link_type, "issue_key": member.issue_key,
-                               "problem_key": problem_key})  # fmt: skip
+                outbox.append(
+                    ctx.config.outbox_path,
+                    "link",
+                    ctx.run_id,
+                    key,
+                    {
+                        "type": ctx.config.incident_link_type,
+                        "issue_key": member.issue_key,
+                        "problem_key": problem_key,
+                    },
+                )
                 linked.append(member.issue_key)
         elif ctx.ledger.get(key) is None:
             # Jira makes a link between the same two issues once, however often it is asked.

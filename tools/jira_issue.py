@@ -68,13 +68,17 @@ class CreateIssueArgs(BaseModel):
     # A person's edits of a held plan (agent/autonomy.py), validated like any plan; no planner sets them (a
     # mail must not talk a model into a summary, a priority or labels of its choosing).
     summary: str | None = Field(
-        None, max_length=240, description="the issue's one-line summary instead of the subject",
+        None,
+        max_length=240,
+        description="the issue's one-line summary instead of the subject",
         json_schema_extra={"literal": True, "person": True},
-    )  # fmt: skip
+    )
     priority: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9 _-]{1,40}$", description="the Jira priority instead of the urgency's",
+        None,
+        pattern=r"^[A-Za-z0-9 _-]{1,40}$",
+        description="the Jira priority instead of the urgency's",
         json_schema_extra={"literal": True, "person": True},
-    )  # fmt: skip
+    )
     labels: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,50}$")]] = Field(
         default_factory=list,
         max_length=5,

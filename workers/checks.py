@@ -60,23 +60,29 @@ def settings_problems(
         worst = llm.worst_case_s()
         for name in ("categorize_ticket", "extract_entities"):
             if (limit := catalog[name].timeout_s) < worst + 5:
-                problems.append(Problem("TRIAGE_LLM_TIMEOUT_S", (
-                    f"{name} gives up after {limit:.0f}s, but one LLM call can take {worst:.0f}s (queue "
-                    "+ timeout x tries): lower TRIAGE_LLM_TIMEOUT_S or TRIAGE_LLM_MAX_TRANSPORT_RETRIES, "
-                    "or raise TRIAGE_TOOL_TIMEOUTS")))  # fmt: skip
+                why = (
+                    f"{name} gives up after {limit:.0f}s, but one LLM call can take {worst:.0f}s (queue + "
+                    "timeout x tries): lower TRIAGE_LLM_TIMEOUT_S or TRIAGE_LLM_MAX_TRANSPORT_RETRIES, or "
+                    "raise TRIAGE_TOOL_TIMEOUTS"
+                )
+                problems.append(Problem("TRIAGE_LLM_TIMEOUT_S", why))
     if memory_enabled(settings) and settings.jira_url is not None and not settings.jira_labels:
-        problems.append(Problem("TRIAGE_JIRA_LABELS", (
+        why = (
             "is empty, but the corrections read-back finds this system's issues in Jira by the first "
-            "label: set one (default [\"triage\"])")))  # fmt: skip
+            'label: set one (default ["triage"])'
+        )
+        problems.append(Problem("TRIAGE_JIRA_LABELS", why))
     problems += acknowledgement_problems(settings)
     if settings.llm_redact and importlib.util.find_spec("presidio_analyzer") is None:
         fix = "pip install 'ticket-triage[redact]' (the image: docker build --build-arg REDACT=1)"
         problems.append(Problem("TRIAGE_LLM_REDACT", f"is on, but Presidio is not installed: {fix}"))
     hold = longest_hold_s(settings, catalog)
     if settings.visibility_timeout_s <= hold:
-        problems.append(Problem(f"TRIAGE_VISIBILITY_TIMEOUT_S={settings.visibility_timeout_s}", (
+        why = (
             f"must exceed {hold:.0f}s, the longest a task can stay unacknowledged (hard time limit or "
-            "retry delay); otherwise Redis redelivers running tasks and work is done twice")))  # fmt: skip
+            "retry delay); otherwise Redis redelivers running tasks and work is done twice"
+        )
+        problems.append(Problem(f"TRIAGE_VISIBILITY_TIMEOUT_S={settings.visibility_timeout_s}", why))
     return problems
 
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
 
+from agent.memory import entries
 from agent.memory.embedding import Embedder
-from agent.memory.recall import Contact, Neighbour, Recall
+from agent.memory.entries import CORRECTED
+from agent.memory.recall import Recall
 from agent.memory.symptoms import AREA_SIMILARITY, SymptomReader
 from inbox.ticket import Ticket
 from tools.errors import RetryableToolError
@@ -27,9 +29,6 @@ from tools.memory_port import Correction, Recent, Remembered, Symptoms
 
 HISTORY_LIMIT = 100  # of a sender's earlier tickets read per recall
 LIKE_LIMIT = 50  # of the recent tickets most like one, weighed for an incident
-CORRECTED = "corrected_"  # metadata: what a person changed in Jira ("corrected_category": "billing")
-# Metadata learnt after the ticket was remembered, kept when it is remembered again.
-LEARNT = ("incident", "replies", "last_reply_at", "last_reply_id")
 DOCUMENT_CHARS = 2_000  # of a ticket's text, kept for people reading the memory; the vector has it all
 
 
@@ -41,9 +40,13 @@ class Memory:
     """Remember tickets, recall similar ones and a customer's history, forget on request or by age."""
 
     def __init__(
-        self, embedder: Embedder, namespace: str, path: Path | None = None, url: str | None = None,
+        self,
+        embedder: Embedder,
+        namespace: str,
+        path: Path | None = None,
+        url: str | None = None,
         timeout_s: float = 10.0,
-    ) -> None:  # fmt: skip
+    ) -> None:
         if (path is None) == (url is None):
             raise ValueError("memory needs exactly one of a folder (path) or a Chroma server (url)")
         self.embedder, self.path, self.url, self.timeout_s = embedder, path, url, timeout_s
@@ -94,17 +97,22 @@ class Memory:
                     f"{self.url.rstrip('/')}/api/v2/heartbeat", timeout=self.timeout_s
                 ).raise_for_status()
                 parts = urlsplit(self.url)
-                client = chromadb.HttpClient(host=parts.hostname or "127.0.0.1", port=parts.port or 8000,
-                                             ssl=parts.scheme == "https", settings=settings)  # fmt: skip
+                client = chromadb.HttpClient(
+                    host=parts.hostname or "127.0.0.1",
+                    port=parts.port or 8000,
+                    ssl=parts.scheme == "https",
+                    settings=settings,
+                )
                 cast(Any, client)._server._session.timeout = httpx.Timeout(self.timeout_s)  # chromadb 1.5
             else:
                 assert self.path is not None
                 self.path.mkdir(parents=True, exist_ok=True)
                 client = chromadb.PersistentClient(path=str(self.path), settings=settings)
             return client.get_or_create_collection(
-                name, embedding_function=None,
+                name,
+                embedding_function=None,
                 metadata={"hnsw:space": "cosine", "embedder": self.embedder.name},
-            )  # fmt: skip
+            )
         except Exception as exc:
             raise MemoryUnavailable(f"{self.where}: {type(exc).__name__}: {exc}") from exc
 
@@ -125,38 +133,29 @@ class Memory:
         incident, people's corrections)."""
         text = f"{entry.subject}\n{entry.body}"
         before = self._metadata("remember", [entry.ticket_id]).get(entry.ticket_id, {})
-        meta = {k: v for k, v in before.items() if k in LEARNT or k.startswith(CORRECTED)}
-        meta |= {
-            k: v for k, v in entry.model_dump().items() if v is not None and k not in ("subject", "body")
-        }
-        meta.update(subject=entry.subject[:200], sender=entry.sender.lower(), at=entry.seen_at.timestamp(),
-                    received_at=entry.received_at.isoformat(), seen_at=entry.seen_at.isoformat())  # fmt: skip
         vectors = self.embedder.embed([text])
-        if self.symptoms is not None:
-            meta |= self.symptoms.read(vectors[0]).model_dump()
-        self._call("remember", "upsert", ids=[entry.ticket_id], embeddings=vectors,
-                   documents=[text[:DOCUMENT_CHARS]], metadatas=[meta])  # fmt: skip
+        symptoms = self.symptoms.read(vectors[0]) if self.symptoms is not None else None
+        self._call(
+            "remember",
+            "upsert",
+            ids=[entry.ticket_id],
+            embeddings=vectors,
+            documents=[text[:DOCUMENT_CHARS]],
+            metadatas=[entries.stored(entry, before, symptoms)],
+        )
 
     def recall(self, ticket: Ticket, similar: int = 5, history_since: datetime | None = None) -> Recall:
         """The ticket's most similar past tickets (itself excluded) and its sender's earlier tickets."""
         vector = self.embedder.embed([f"{ticket.subject}\n{ticket.body}"])
-        found = self._call("recall similar", "query", query_embeddings=vector, n_results=similar + 1,
-                           include=["metadatas", "distances"])  # fmt: skip
-        neighbours = [
-            Neighbour(
-                ticket_id=i,
-                subject=m.get("subject", ""),
-                similarity=round(max(0.0, 1.0 - d), 4),
-                category=m.get("category"),
-                issue_key=m.get("issue_key"),
-                seen_at=_at(m),
-                incident=m.get("incident"),
-                corrected_category=m.get(CORRECTED + "category") or None,
-                corrected_urgency=m.get(CORRECTED + "urgency") or None,
-            )
-            for i, m, d in zip(found["ids"][0], found["metadatas"][0], found["distances"][0], strict=True)
-            if i != ticket.id
-        ][:similar]
+        found = self._call(
+            "recall similar",
+            "query",
+            query_embeddings=vector,
+            n_results=similar + 1,
+            include=["metadatas", "distances"],
+        )
+        rows = zip(found["ids"][0], found["metadatas"][0], found["distances"][0], strict=True)
+        neighbours = [entries.neighbour(i, m, d) for i, m, d in rows if i != ticket.id][:similar]
         # People's corrections of like tickets come first for categorizing this one (recall.corrections).
         corrections = [
             Correction(ticket_id=n.ticket_id, category=n.corrected_category, similarity=n.similarity)
@@ -170,16 +169,7 @@ class Memory:
         earlier = self._call("recall history", "get", where=where, include=["metadatas"], limit=HISTORY_LIMIT)
         contacts = sorted(
             (
-                Contact(
-                    ticket_id=i,
-                    subject=m.get("subject", ""),
-                    seen_at=_at(m),
-                    category=m.get("category"),
-                    urgency=m.get("urgency"),
-                    issue_key=m.get("issue_key"),
-                    incident=m.get("incident"),
-                    replies=int(m.get("replies", 0)),
-                )
+                entries.contact(i, m)
                 for i, m in zip(earlier["ids"], earlier["metadatas"], strict=True)
                 if i != ticket.id
             ),
@@ -201,29 +191,23 @@ class Memory:
     def symptoms_of(self, ticket_id: str) -> Symptoms | None:
         """The symptoms read in a ticket memory holds (None: not held, or no symptoms read)."""
         meta = self._metadata("read symptoms", [ticket_id]).get(ticket_id)
-        return _symptoms(meta) if meta is not None else None
+        return entries.symptoms(meta) if meta is not None else None
 
     def recent_like(self, ticket_id: str, text: str, since: datetime, at_least: float) -> list[Recent]:
         """The tickets handled since `since` at least `at_least` alike to `text`, most alike first (the
         ticket itself excluded; at most LIKE_LIMIT)."""
-        found = self._call("recall recent", "query", query_embeddings=self.embedder.embed([text]),
-                           n_results=LIKE_LIMIT + 1, where={"at": {"$gte": since.timestamp()}},
-                           include=["metadatas", "distances", "embeddings"])  # fmt: skip
-        rows = zip(found["ids"][0], found["metadatas"][0], found["distances"][0], found["embeddings"][0],
-                   strict=True)  # fmt: skip
-        like = [
-            Recent(
-                ticket_id=i,
-                sender=m.get("sender", ""),
-                similarity=round(max(0.0, 1.0 - d), 4),
-                seen_at=_at(m),
-                issue_key=m.get("issue_key"),
-                vector=[float(x) for x in v],
-                symptoms=_symptoms(m),
-            )
-            for i, m, d, v in rows
-            if i != ticket_id
-        ]
+        found = self._call(
+            "recall recent",
+            "query",
+            query_embeddings=self.embedder.embed([text]),
+            n_results=LIKE_LIMIT + 1,
+            where={"at": {"$gte": since.timestamp()}},
+            include=["metadatas", "distances", "embeddings"],
+        )
+        rows = zip(
+            found["ids"][0], found["metadatas"][0], found["distances"][0], found["embeddings"][0], strict=True
+        )
+        like = [entries.recent(i, m, d, v) for i, m, d, v in rows if i != ticket_id]
         return [r for r in like if r.similarity >= at_least][:LIKE_LIMIT]
 
     def note_reply(self, ticket_id: str, reply_id: str, at: datetime) -> bool:
@@ -233,8 +217,11 @@ class Memory:
         if meta is None:
             return False
         if meta.get("last_reply_id") != reply_id:
-            counted = {"replies": int(meta.get("replies", 0)) + 1, "last_reply_at": at.timestamp(),
-                       "last_reply_id": reply_id}  # fmt: skip
+            counted = {
+                "replies": int(meta.get("replies", 0)) + 1,
+                "last_reply_at": at.timestamp(),
+                "last_reply_id": reply_id,
+            }
             self._call("note reply", "update", ids=[ticket_id], metadatas=[meta | counted])
         return True
 
@@ -285,14 +272,3 @@ class Memory:
     def count(self) -> int:
         """How many tickets memory holds."""
         return int(self._call("count", "count"))
-
-
-def _at(meta: Mapping[str, Any]) -> datetime:
-    return datetime.fromtimestamp(float(meta.get("at", 0.0)), UTC)
-
-
-def _symptoms(meta: Mapping[str, Any]) -> Symptoms | None:
-    """The symptoms stored with a ticket, if its embedder read any."""
-    if "area" not in meta or "malfunction" not in meta:
-        return None
-    return Symptoms(area=str(meta["area"]), malfunction=float(meta["malfunction"]))

@@ -124,10 +124,19 @@ class Incidents:
             members += [member.ticket_id, mailbox_of(member.sender), member.model_dump_json()]
         own = (self.keys.incident(incident.id), self.keys.incident_unlinked(incident.id))
         keys = [self.keys.incidents, *own, *(self.keys.incident_of(m.ticket_id) for m in candidates)]
-        args: list[str | int | float] = [self.retention_s, min_reports, quorum, incident.id, time.time(),
-                                         self.keys.incident_prefix, self.keys.incident_unlinked(""),
-                                         json.dumps(head), self.keys.incident_of(""),
-                                         self.keys.incident_merged(""), *members]  # fmt: skip
+        args: list[str | int | float] = [
+            self.retention_s,
+            min_reports,
+            quorum,
+            incident.id,
+            time.time(),
+            self.keys.incident_prefix,
+            self.keys.incident_unlinked(""),
+            json.dumps(head),
+            self.keys.incident_of(""),
+            self.keys.incident_merged(""),
+            *members,
+        ]
         found = self._open_or_join(keys=keys, args=args)
         return as_text(found) if found is not None else None
 

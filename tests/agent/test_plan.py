@@ -16,10 +16,15 @@ from tools.catalog import CATALOG
 
 def ticket(**changes: Any) -> Ticket:
     fields = {
-        "id": "T1", "message_id": "m@x", "subject": "Invoice wrong", "sender": "jane@example.com",
-        "sender_name": "Jane Doe", "body": "My invoice is wrong", "received_at": datetime(2025, 1, 1, tzinfo=UTC),
+        "id": "T1",
+        "message_id": "m@x",
+        "subject": "Invoice wrong",
+        "sender": "jane@example.com",
+        "sender_name": "Jane Doe",
+        "body": "My invoice is wrong",
+        "received_at": datetime(2025, 1, 1, tzinfo=UTC),
         "size": 100,
-    }  # fmt: skip
+    }
     return Ticket.model_validate({**fields, **changes})
 
 
@@ -68,9 +73,17 @@ def test_a_missing_required_argument_is_rejected() -> None:
 
 
 def test_a_literal_of_the_wrong_type_is_rejected() -> None:
-    issue = {"id": "issue", "tool": "create_jira_issue", "args": {
-        "subject": SUBJECT, "body": BODY, "sender": {"$ref": "ticket.sender"}, "category": {"$ref": "steps.cat.category"},
-        "urgency": "whenever"}}  # fmt: skip
+    issue = {
+        "id": "issue",
+        "tool": "create_jira_issue",
+        "args": {
+            "subject": SUBJECT,
+            "body": BODY,
+            "sender": {"$ref": "ticket.sender"},
+            "category": {"$ref": "steps.cat.category"},
+            "urgency": "whenever",
+        },
+    }
     [error] = errors_of(plan(CATEGORIZE, issue))
     assert "argument 'urgency' is invalid" in error
 
@@ -179,9 +192,16 @@ def test_references_resolve_to_ticket_fields_and_earlier_results() -> None:
 
 
 def test_a_skipped_steps_results_read_as_null_for_the_steps_after_it() -> None:
-    run = Run(id="R1", ticket=ticket(), status="running", created_at=datetime.now(UTC),
-              steps={"remember": StepState(status="skipped", error="went on without it: memory down"),
-                     "cat": StepState(status="done", result={"category": "billing"})})  # fmt: skip
+    run = Run(
+        id="R1",
+        ticket=ticket(),
+        status="running",
+        created_at=datetime.now(UTC),
+        steps={
+            "remember": StepState(status="skipped", error="went on without it: memory down"),
+            "cat": StepState(status="done", result={"category": "billing"}),
+        },
+    )
     assert run.results() == {"remember": {}, "cat": {"category": "billing"}}
     args = {"remembered": {"$ref": "steps.remember.remembered"}, "category": {"$ref": "steps.cat.category"}}
     assert resolve_args(args, run.ticket, run.results()) == {"remembered": None, "category": "billing"}

@@ -30,8 +30,14 @@ class FlakyResult(BaseModel):
     attempt: int
 
 
-@tool(name="flaky", description="Fails `failures` times, then succeeds.", args=FlakyArgs, result=FlakyResult,
-      timeout_s=0.5, retry=RetryPolicy(max_attempts=4, base_s=1, cap_s=4))  # fmt: skip
+@tool(
+    name="flaky",
+    description="Fails `failures` times, then succeeds.",
+    args=FlakyArgs,
+    result=FlakyResult,
+    timeout_s=0.5,
+    retry=RetryPolicy(max_attempts=4, base_s=1, cap_s=4),
+)
 def flaky(args: FlakyArgs, ctx: ToolContext) -> FlakyResult:
     attempt = ctx.ledger.next_number(f"attempts:{ctx.idempotency_key}")
     if args.sleep_s:
@@ -160,8 +166,15 @@ def test_a_reply_waits_for_a_slow_ticket_without_using_up_its_attempts(
     pipeline: Pipeline, use_planner: Any, add_tool: Any, tmp_path: Path
 ) -> None:
     add_tool(slow_step)
-    reply_plan = {"id": "comment", "tool": "comment_jira_issue",
-                  "args": {"parent_ticket_id": {"$ref": "ticket.thread_of"}, "body": {"$ref": "ticket.body"}, "sender": {"$ref": "ticket.sender"}}}  # fmt: skip
+    reply_plan = {
+        "id": "comment",
+        "tool": "comment_jira_issue",
+        "args": {
+            "parent_ticket_id": {"$ref": "ticket.thread_of"},
+            "body": {"$ref": "ticket.body"},
+            "sender": {"$ref": "ticket.sender"},
+        },
+    }
 
     class SlowParentPlanner(ScriptedPlanner):
         def make_plan(self, ticket: Any, recall: Any = None) -> Any:

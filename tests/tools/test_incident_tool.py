@@ -66,8 +66,14 @@ def jira() -> Iterator[FakeJira]:
 
 
 def with_jira(ctx: ToolContext, jira: FakeJira, **changes: object) -> ToolContext:
-    config = ctx.config.model_copy(update={"jira_url": jira.url, "jira_user": jira.user,
-                                           "jira_api_token": SecretStr(jira.token), **changes})  # fmt: skip
+    config = ctx.config.model_copy(
+        update={
+            "jira_url": jira.url,
+            "jira_user": jira.user,
+            "jira_api_token": SecretStr(jira.token),
+            **changes,
+        }
+    )
     return replace(ctx, config=config)
 
 
@@ -75,11 +81,25 @@ def report(ctx: ToolContext, ticket: str, issue_key: str) -> IncidentResult:
     """Remember the ticket (as the remember step does) and run its incident step."""
     sender, subject, body = REPORTS[ticket]
     assert ctx.memory is not None
-    ctx.memory.remember(Remembered(ticket_id=ticket, subject=subject, body=body, sender=sender,
-                                   received_at=datetime.now(UTC), seen_at=datetime.now(UTC),
-                                   issue_key=issue_key))  # fmt: skip
-    args = {"ticket_id": ticket, "subject": subject, "body": body, "sender": sender, "issue_key": issue_key,
-            "remembered": True}  # fmt: skip
+    ctx.memory.remember(
+        Remembered(
+            ticket_id=ticket,
+            subject=subject,
+            body=body,
+            sender=sender,
+            received_at=datetime.now(UTC),
+            seen_at=datetime.now(UTC),
+            issue_key=issue_key,
+        )
+    )
+    args = {
+        "ticket_id": ticket,
+        "subject": subject,
+        "body": body,
+        "sender": sender,
+        "issue_key": issue_key,
+        "remembered": True,
+    }
     return link_incident.run(args, replace(ctx, run_id=f"R{ticket}", ticket_id=ticket))
 
 
@@ -208,8 +228,14 @@ def test_in_dry_run_the_problem_issue_and_the_links_are_written_to_the_outbox_on
 
 def test_without_memory_of_the_ticket_there_is_no_incident_to_judge(ictx: ToolContext) -> None:
     sender, subject, body = REPORTS["T1"]
-    args = {"ticket_id": "T1", "subject": subject, "body": body, "sender": sender, "issue_key": "DRY-1",
-            "remembered": None}  # fmt: skip
+    args = {
+        "ticket_id": "T1",
+        "subject": subject,
+        "body": body,
+        "sender": sender,
+        "issue_key": "DRY-1",
+        "remembered": None,
+    }
     with pytest.raises(PermanentToolError, match="not in memory"):
         link_incident.run(args, ictx)
     with pytest.raises(PermanentToolError, match="incidents are off"):
