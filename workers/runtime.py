@@ -22,6 +22,7 @@ from tools.incident import link_incident
 from tools.kb_port import KnowledgeSearch
 from tools.llm import LLM
 from tools.llm_client import OpenAICompatibleLLM
+from tools.mcp_remote import RemoteProblem, remote_catalog
 from tools.pacing_port import Pacer
 from tools.pii import Redactor
 from tools.remember import remember_reply, remember_ticket
@@ -207,11 +208,16 @@ def knowledge_base_of(settings: Settings, memory: Memory | None) -> KnowledgeBas
 
 
 def tool_catalog(settings: Settings) -> dict[str, Tool[Any, Any]]:
-    """The tools with the timeouts configured for them (every reader of a tool's limits uses this)."""
+    """The tools with the timeouts configured for them (every reader of a tool's limits uses this), and
+    the tools of the MCP servers configured (TRIAGE_MCP_SERVERS: each is asked for its list now)."""
     try:
-        return with_timeouts(settings.tool_timeouts)
+        built_in = with_timeouts(settings.tool_timeouts)
     except ValueError as exc:
         raise ConfigError(f"TRIAGE_TOOL_TIMEOUTS: {exc}") from None
+    try:
+        return built_in | remote_catalog(settings.mcp_servers)
+    except RemoteProblem as exc:
+        raise ConfigError(f"TRIAGE_MCP_SERVERS: {exc}") from None
 
 
 def install(settings: Settings) -> Runtime:

@@ -21,6 +21,7 @@ from pydantic_settings import SettingsConfigDict, SettingsError
 from inbox.imap import ImapConfig
 from tools.base import INVOICE_ID_PATTERN, ORDER_ID_PATTERN, ToolConfig
 from tools.llm import LLMConfig
+from tools.mcp_remote import McpServer
 from tools.patterns import check_pattern
 from tools.taxonomy import resolve_classifier
 from workers.broker_settings import BrokerSettings
@@ -123,6 +124,9 @@ class Settings(
     )
     tool_timeouts: dict[str, float] = Field(
         {}, description="tool name -> timeout in seconds, overriding its default (JSON)"
+    )
+    mcp_servers: list[McpServer] = Field(
+        [], description="MCP servers whose tools join the catalog as <server>__<tool> (JSON list)"
     )
     poison_threshold: int = Field(
         3, ge=1, le=20, description="a step whose worker dies this often is dead-lettered"

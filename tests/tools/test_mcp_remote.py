@@ -1,0 +1,122 @@
+"""Tools someone else serves over MCP as catalog tools (tools/mcp_remote.py), against a real server
+written for the tests (tests/mcp_crm_server.py: 100 tools over stdio, some misbehaving on purpose), and
+through the tests' real worker."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp.types import Tool as RemoteTool
+
+from tests.conftest import Pipeline
+from tests.support import ScriptedPlanner, email_bytes, issue_plan, make_maildir
+from tools.base import ToolContext
+from tools.errors import PermanentToolError, RetryableToolError
+from tools.mcp_remote import McpServer, RemoteProblem, as_catalog_tool, remote_catalog
+from workers import runtime as runtime_module
+from workers.runtime import tool_catalog
+from workers.settings import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMAND = [sys.executable, "-m", "tests.mcp_crm_server"]
+
+
+def crm(**changes: Any) -> McpServer:
+    """The test server as an operator configures it (its lookups vouched read-only)."""
+    config = {
+        "name": "crm",
+        "command": COMMAND,
+        "env": {"PYTHONPATH": str(ROOT)},
+        "read_only": ["find_account", "slow_lookup", "huge_report", "drifting_lookup"],
+    }
+    return McpServer.model_validate(config | changes)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> dict[str, Any]:
+    return remote_catalog([crm(timeout_s=5)])
+
+
+def test_a_servers_hundred_tools_join_the_catalog_under_its_prefix(catalog: dict[str, Any]) -> None:
+    assert len(catalog) == 100 and all(name.startswith("crm__") for name in catalog)
+    lookup = catalog["crm__find_account"]
+    assert lookup.args_schema()["required"] == ["email"] and "account_id" in lookup.result_model.model_fields
+
+
+def test_a_tool_is_read_only_only_when_the_server_and_the_operator_both_say_so(
+    catalog: dict[str, Any],
+) -> None:
+    assert not catalog["crm__find_account"].side_effect  # the server's hint and the operator's list
+    assert catalog["crm__add_note"].side_effect  # no hint
+    assert catalog["crm__inventory_00"].side_effect  # the server's hint alone
+    unvouched = remote_catalog([crm(read_only=[])])
+    assert unvouched["crm__find_account"].side_effect
+
+
+def test_the_crm_lookup_finds_a_customers_account(catalog: dict[str, Any], ctx: ToolContext) -> None:
+    found = catalog["crm__find_account"].run({"email": "Ann@Example.com"}, ctx)
+    assert (found.account_id, found.plan) == ("ACC-77120", "pro")
+    with pytest.raises(PermanentToolError, match="no account for bo@example.com"):
+        catalog["crm__find_account"].run({"email": "bo@example.com"}, ctx)
+
+
+def test_a_misbehaving_server_costs_the_step_never_the_worker(
+    catalog: dict[str, Any], ctx: ToolContext
+) -> None:
+    with pytest.raises(PermanentToolError, match="an answer of 1000000 characters"):
+        catalog["crm__huge_report"].run({"email": "ann@example.com"}, ctx)
+    with pytest.raises(
+        PermanentToolError, match="does not fit its schema .*'account_id' is a required property"
+    ):
+        catalog["crm__drifting_lookup"].run({"email": "ann@example.com"}, ctx)
+    with pytest.raises(RetryableToolError, match="no answer within 5s"):
+        catalog["crm__slow_lookup"].run({"email": "ann@example.com"}, ctx)
+    gone = as_catalog_tool(crm(command=[sys.executable, "-c", "pass"], timeout_s=5), _remote("find_account"))
+    with pytest.raises(RetryableToolError, match="crm"):
+        gone.run({"email": "ann@example.com"}, ctx)
+
+
+def test_a_side_effecting_tool_is_called_at_most_once_per_step(
+    catalog: dict[str, Any], ctx: ToolContext
+) -> None:
+    note = catalog["crm__add_note"]
+    first = note.run({"email": "ann@example.com"}, ctx)
+    assert first.text == "add_note: ok" and note.run({"email": "ann@example.com"}, ctx) == first
+    lost = replace(ctx, step_id="note_again")
+    ctx.ledger.claim(f"{lost.idempotency_key}:sent", {"tool": "add_note"})  # sent; the answer never came
+    with pytest.raises(PermanentToolError, match="a call was sent and its answer lost; not sent again"):
+        note.run({"email": "ann@example.com"}, lost)
+
+
+def _remote(name: str, schema: dict[str, Any] | None = None) -> RemoteTool:
+    return RemoteTool(
+        name=name, description="a tool", input_schema=schema or {"type": "object", "properties": {}}
+    )
+
+
+def test_a_tool_that_cannot_join_refuses_the_start_naming_server_and_tool() -> None:
+    with pytest.raises(RemoteProblem, match="no name a plan can carry"):
+        as_catalog_tool(crm(), _remote("x" * 60))
+    odd = {"type": "object", "properties": {"when": {"type": "string", "format": "date"}, "n": {"anyOf": []}}}
+    with pytest.raises(RemoteProblem, match="property 'n' has a type we cannot take"):
+        as_catalog_tool(crm(), _remote("odd", odd))
+    with pytest.raises(ConfigError, match="TRIAGE_MCP_SERVERS: MCP server 'crm': cannot list its tools"):
+        tool_catalog(load_settings(mcp_servers=[crm(command=["/nonexistent/server"], timeout_s=5)]))
+
+
+def test_a_plan_finds_the_customers_account_through_the_crm_on_a_real_worker(
+    pipeline: Pipeline, catalog: dict[str, Any], swap_runtime: Any, tmp_path: Path
+) -> None:
+    rt = runtime_module.runtime()
+    swap_runtime(catalog={**rt.catalog, **catalog})
+    lookup = {"id": "crm", "tool": "crm__find_account", "args": {"email": {"$ref": "ticket.sender"}}}
+    swap_runtime(planner=ScriptedPlanner(issue_plan(lookup)))
+    raw = email_bytes(sender="Ann Example <ann@example.com>", message_id="<crm-1@example.com>")
+    [delivery] = pipeline.feed(make_maildir(tmp_path / "box", raw))
+    run = pipeline.wait_final(delivery.run_id or "")
+    assert run.status == "done", run.error
+    assert run.steps["crm"].result == {"account_id": "ACC-77120", "name": "Ann Example", "plan": "pro"}

@@ -1,0 +1,230 @@
+"""Tools someone else serves over the Model Context Protocol, as catalog entries (TRIAGE_MCP_SERVERS).
+
+Each configured server is asked for its tools when the worker starts; each becomes a catalog tool named
+`<server>__<tool>`, with argument and result models built from its schemas, checked first (a name a
+plan cannot carry, a schema too big or too deep, a type we cannot map: the start is refused, naming
+server and tool). A call opens a session with the step's time limit and reads at most MAX_ANSWER bytes
+of the answer: a server that is slow, answers too much, drifts from its schema or disappears costs the
+step (a retry, or a failure with why), never the worker. A tool is side-effecting unless the server
+marks it read-only and the operator's `read_only` list names it too: a stranger's hint alone does not
+let a tool run before a person decides.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import anyio
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.types import Tool as RemoteTool
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, model_validator
+
+from tools.base import RetryPolicy, Tool, ToolContext
+from tools.errors import PermanentToolError, RetryableToolError
+
+MAX_TOOLS = 1000  # of one server
+MAX_SCHEMA = 16_000  # characters of one tool's input schema, as JSON
+MAX_ANSWER = 256_000  # characters of one answer's text
+_SEPARATOR = "__"
+_STEP_NAME = re.compile(r"^[a-z][a-z0-9_]{2,39}$")  # a plan's step id is its tool's name
+_PROPERTY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
+
+
+class McpServer(BaseModel):
+    """One server whose tools join the catalog: how to reach it (a command over stdio, or a URL with a
+    bearer token), which of its tools the operator vouches are read-only, and its calls' time limit."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[a-z][a-z0-9]{1,15}$", description="the prefix of its tools' names")
+    command: list[str] | None = Field(None, min_length=1)
+    env: dict[str, str] = Field(default_factory=dict)
+    url: str | None = Field(None, pattern=r"^https?://")
+    token: SecretStr | None = None
+    read_only: list[str] = Field(default_factory=list, description="tools the operator vouches only read")
+    timeout_s: float = Field(30.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> McpServer:
+        if (self.command is None) == (self.url is None):
+            raise ValueError(f"MCP server {self.name!r} needs exactly one of command or url")
+        return self
+
+
+class RemoteProblem(ValueError):
+    """A server or one of its tools cannot join the catalog; the message names which and why."""
+
+
+def _connect(server: McpServer) -> Client:
+    if server.command is not None:
+        params = StdioServerParameters(command=server.command[0], args=server.command[1:], env=server.env)
+        return Client(params, read_timeout_seconds=server.timeout_s)
+    headers = {"Authorization": f"Bearer {server.token.get_secret_value()}"} if server.token else {}
+    http = create_mcp_http_client(headers=headers)
+    return Client(
+        streamable_http_client(str(server.url), http_client=http), read_timeout_seconds=server.timeout_s
+    )
+
+
+def discover(server: McpServer) -> list[RemoteTool]:
+    """The server's tools, as it lists them (RemoteProblem when it cannot be reached or lists too many)."""
+
+    async def listed() -> list[RemoteTool]:
+        with anyio.fail_after(server.timeout_s):
+            async with _connect(server) as client:
+                return list((await client.list_tools()).tools)
+
+    try:
+        tools = anyio.run(listed)
+    except Exception as exc:
+        why = f"{type(exc).__name__}: {exc}"
+        raise RemoteProblem(f"MCP server {server.name!r}: cannot list its tools: {why}") from None
+    if len(tools) > MAX_TOOLS:
+        raise RemoteProblem(f"MCP server {server.name!r} lists {len(tools)} tools (at most {MAX_TOOLS})")
+    return tools
+
+
+def _field(name: str, schema: dict[str, Any], required: bool, where: str) -> tuple[Any, Any]:
+    """A pydantic field for one property of a tool's schema: scalars, lists and objects."""
+    if not _PROPERTY.match(name):
+        raise RemoteProblem(f"{where}: property {name!r} is no name an argument can have here")
+    kind = schema.get("type")
+    if kind in _TYPES:
+        annotation: Any = _TYPES[kind]
+    elif kind == "array":
+        annotation = list[Any]
+    elif kind == "object":
+        annotation = dict[str, Any]
+    else:
+        raise RemoteProblem(f"{where}: property {name!r} has a type we cannot take ({kind!r})")
+    description = str(schema.get("description", ""))[:300] or None
+    if required:
+        return annotation, Field(description=description)
+    return annotation | None, Field(None, description=description)
+
+
+def _model(title: str, schema: dict[str, Any] | None, where: str) -> type[BaseModel]:
+    """A pydantic model of an object schema's properties (extra keys of an answer are ignored)."""
+    properties = (schema or {}).get("properties", {})
+    required = set((schema or {}).get("required", []))
+    fields = {n: _field(n, p, n in required, where) for n, p in properties.items()}
+    return create_model(title, __config__=ConfigDict(extra="ignore"), **fields)  # type: ignore[call-overload, no-any-return]
+
+
+def catalog_name(server: McpServer, remote: RemoteTool) -> str:
+    """The tool's name in the catalog: its server's name, two underscores, its own (lowercased)."""
+    return f"{server.name}{_SEPARATOR}{remote.name.lower()}"
+
+
+def as_catalog_tool(server: McpServer, remote: RemoteTool) -> Tool[Any, Any]:
+    """The remote tool as a catalog tool (RemoteProblem when it cannot be one)."""
+    name = catalog_name(server, remote)
+    where = f"MCP server {server.name!r}, tool {remote.name!r}"
+    if not _STEP_NAME.match(name):
+        raise RemoteProblem(f"{where}: {name!r} is no name a plan can carry (a-z, 0-9, _; at most 40)")
+    if len(json.dumps(remote.input_schema)) > MAX_SCHEMA:
+        raise RemoteProblem(f"{where}: its input schema is over {MAX_SCHEMA} characters")
+    args = _model(f"{name}_args", remote.input_schema, where)
+    result = _model(f"{name}_result", remote.output_schema, where) if remote.output_schema else _Answer
+    hints = remote.annotations
+    read_only = bool(hints and hints.read_only_hint) and remote.name in server.read_only
+
+    def call(given: BaseModel, ctx: ToolContext) -> BaseModel:
+        arguments = given.model_dump(exclude_none=True)
+        answer = (
+            _called(server, remote.name, arguments, where)
+            if read_only
+            else _once(ctx, server, remote, arguments)
+        )
+        try:
+            return result.model_validate(answer)
+        except ValidationError as exc:  # the server drifted from the schema it listed at start
+            fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+            raise PermanentToolError(
+                f"{where}: its answer does not fit its schema ({', '.join(fields)})"
+            ) from None
+
+    return Tool(
+        name=name,
+        description=(remote.description or remote.name)[:1000],
+        args_model=args,
+        result_model=result,
+        fn=call,
+        side_effect=not read_only,
+        timeout_s=server.timeout_s,
+        retry=RetryPolicy(max_attempts=3, base_s=2, cap_s=30),
+    )
+
+
+class _Answer(BaseModel):
+    """What a tool without an output schema answered: its text."""
+
+    text: str
+
+
+def _once(
+    ctx: ToolContext, server: McpServer, remote: RemoteTool, arguments: dict[str, Any]
+) -> dict[str, Any]:
+    """A side-effecting call at most once per step (the ledger, as the catalog's own tools): a retry
+    finds the first answer; a call sent whose answer was lost is not sent again, it fails saying so."""
+    if (done := ctx.ledger.get(ctx.idempotency_key)) is not None:
+        return done
+    sent = f"{ctx.idempotency_key}:sent"
+    if not ctx.ledger.claim(sent, {"tool": remote.name})[0]:
+        raise PermanentToolError(
+            f"MCP server {server.name!r}, tool {remote.name!r}: a call was sent and its answer lost; not "
+            "sent again (the other system may have done it: a person checks)"
+        )
+    answer = _called(server, remote.name, arguments, f"MCP server {server.name!r}, tool {remote.name!r}")
+    return ctx.ledger.claim(ctx.idempotency_key, answer)[1]
+
+
+def _called(server: McpServer, tool: str, arguments: dict[str, Any], where: str) -> dict[str, Any]:
+    """Call the tool once; its structured answer, or its text as {"text": ...}."""
+
+    async def once() -> Any:
+        with anyio.fail_after(server.timeout_s):
+            async with _connect(server) as client:
+                return await client.call_tool(tool, arguments)
+
+    try:
+        answer = anyio.run(once)
+    except Exception as exc:
+        raise _failure(exc, server, where) from None
+    text = "".join(getattr(block, "text", "") for block in answer.content)
+    if len(text) > MAX_ANSWER:
+        raise PermanentToolError(f"{where}: an answer of {len(text)} characters (at most {MAX_ANSWER})")
+    if answer.is_error:
+        raise PermanentToolError(f"{where} failed: {text[:500]}")
+    structured = answer.structured_content
+    return structured if isinstance(structured, dict) else {"text": text}
+
+
+def _failure(exc: BaseException, server: McpServer, where: str) -> Exception:
+    """What a failed call costs the step: the SDK's refusal of an answer off the tool's own schema is
+    the server's fault (permanent); a timeout, a refused connection or a dropped session, another try."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:  # the client's task group wraps it
+        exc = exc.exceptions[0]
+    if isinstance(exc, TimeoutError):
+        return RetryableToolError(f"{where}: no answer within {server.timeout_s:.0f}s")
+    said = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    if said.startswith("Invalid structured content"):
+        return PermanentToolError(f"{where}: its answer does not fit its schema ({said})")
+    return RetryableToolError(f"{where}: {type(exc).__name__}: {said}")
+
+
+def remote_catalog(servers: list[McpServer]) -> dict[str, Tool[Any, Any]]:
+    """Every configured server's tools as catalog tools, by name (RemoteProblem names the first fault)."""
+    found: dict[str, Tool[Any, Any]] = {}
+    for server in servers:
+        for remote in discover(server):
+            made = as_catalog_tool(server, remote)
+            if made.name in found:
+                raise RemoteProblem(f"MCP server {server.name!r}: two tools are called {made.name!r}")
+            found[made.name] = made
+    return found
