@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -60,15 +62,20 @@ class RemoteProblem(ValueError):
     """A server or one of its tools cannot join the catalog; the message names which and why."""
 
 
-def _connect(server: McpServer) -> Client:
+@asynccontextmanager
+async def _connect(server: McpServer) -> AsyncIterator[Client]:
+    """A session with the server, closed after (over HTTP its client too: the SDK leaves a client it
+    was given open)."""
     if server.command is not None:
         params = StdioServerParameters(command=server.command[0], args=server.command[1:], env=server.env)
-        return Client(params, read_timeout_seconds=server.timeout_s)
+        async with Client(params, read_timeout_seconds=server.timeout_s) as client:
+            yield client
+        return
     headers = {"Authorization": f"Bearer {server.token.get_secret_value()}"} if server.token else {}
-    http = create_mcp_http_client(headers=headers)
-    return Client(
-        streamable_http_client(str(server.url), http_client=http), read_timeout_seconds=server.timeout_s
-    )
+    async with create_mcp_http_client(headers=headers) as http:
+        transport = streamable_http_client(str(server.url), http_client=http)
+        async with Client(transport, read_timeout_seconds=server.timeout_s) as client:
+            yield client
 
 
 def discover(server: McpServer) -> list[RemoteTool]:

@@ -72,18 +72,23 @@ def test_a_missing_required_argument_is_rejected() -> None:
     ]
 
 
+# An issue step whose urgency is a literal: a closed choice (the policy, not the plan's check, keeps it
+# for a person: agent/pins.py).
+ISSUE: dict[str, Any] = {
+    "id": "issue",
+    "tool": "create_jira_issue",
+    "args": {
+        "subject": SUBJECT,
+        "body": BODY,
+        "sender": {"$ref": "ticket.sender"},
+        "category": {"$ref": "steps.cat.category"},
+        "urgency": "high",
+    },
+}
+
+
 def test_a_literal_of_the_wrong_type_is_rejected() -> None:
-    issue = {
-        "id": "issue",
-        "tool": "create_jira_issue",
-        "args": {
-            "subject": SUBJECT,
-            "body": BODY,
-            "sender": {"$ref": "ticket.sender"},
-            "category": {"$ref": "steps.cat.category"},
-            "urgency": "whenever",
-        },
-    }
+    issue = {**ISSUE, "args": {**ISSUE["args"], "urgency": "whenever"}}
     [error] = errors_of(plan(CATEGORIZE, issue))
     assert "argument 'urgency' is invalid" in error
 
@@ -100,21 +105,6 @@ def test_free_text_from_the_planner_is_refused_where_ticket_data_belongs() -> No
         "step 'cat' argument 'subject' must reference ticket or step data ({'$ref': ...}); a plan may not write its own text into it",
         "step 'cat' argument 'body' must reference ticket or step data ({'$ref': ...}); a plan may not write its own text into it",
     ]
-
-
-# An issue step whose urgency is a literal: a closed choice (the policy, not the plan's check, keeps it
-# for a person: agent/pins.py).
-ISSUE: dict[str, Any] = {
-    "id": "issue",
-    "tool": "create_jira_issue",
-    "args": {
-        "subject": SUBJECT,
-        "body": BODY,
-        "sender": {"$ref": "ticket.sender"},
-        "category": {"$ref": "steps.cat.category"},
-        "urgency": "high",
-    },
-}
 
 
 def test_a_closed_choice_may_be_a_literal() -> None:
