@@ -143,7 +143,7 @@ chaos: $(STAMP)
 
 # Incident linking on the labelled incident mailboxes, through triage demo as installed (bench/incidents.py).
 incidents: $(STAMP)
-	$(BIN)/python -m bench.incidents examples/incidents examples/incidents-far examples/incidents-third
+	$(BIN)/python -m bench.incidents examples/incidents examples/incidents-far examples/incidents-third examples/incidents-fourth
 
 # The quality report kept for the README: docs/quality.html (confusion matrix, precision and recall per
 # category, calibration, coverage against accuracy) and its picture docs/quality.png, for the categorizer
