@@ -12,7 +12,7 @@ ROUNDS ?= 3
 PIP := $(BIN)/pip install --quiet -c constraints.txt
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: install install-runtime install-llm install-otlp test-tracing labels system-packages bench-memory bench-fleet bench-hostile fleet demo demo-llm quality incidents test test-llm \
+.PHONY: install install-runtime install-llm install-otlp test-tracing labels system-packages bench-memory bench-fleet bench-hostile fleet demo demo-llm quality incidents tool-recall test test-llm \
 	screenshots \
 	test-embeddings lint format bench chaos constraints clean
 
@@ -144,6 +144,12 @@ chaos: $(STAMP)
 # Incident linking on the labelled incident mailboxes, through triage demo as installed (bench/incidents.py).
 incidents: $(STAMP)
 	$(BIN)/python -m bench.incidents examples/incidents examples/incidents-far examples/incidents-third examples/incidents-fourth
+
+# How many of the tools labelled e-mails need a planning prompt still shows when the catalog holds 100 or
+# 500 tools (TRIAGE_PLANNER_MAX_TOOLS), and the prompt's tokens; the tuned set, then the held-out one.
+tool-recall: $(STAMP)
+	$(BIN)/python -m bench.tool_recall --cuts 16 24 32
+	$(BIN)/python -m bench.tool_recall --cuts 16 24 32 --needs examples/tool-needs-held-out.json
 
 # The quality report kept for the README: docs/quality.html (confusion matrix, precision and recall per
 # category, calibration, coverage against accuracy) and its picture docs/quality.png, for the categorizer

@@ -7,7 +7,6 @@ import json
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,8 @@ from agent.plan_schema import canonical_answer, plan_from_answer, plan_output_sc
 from agent.plan_tidy import tidied
 from agent.planner import Planned, Planner, RulePlanner
 from agent.policy import allowed_tools, review_plan
-from agent.prompt_catalog import Detail, body_room, catalog_for_prompt, fitted
+from agent.prompt_catalog import Detail, Showing, catalog_for_prompt
+from agent.tool_shortlist import Shortlist
 from inbox.ticket import Ticket
 from tools.base import Tool
 from tools.llm import LLM, LLMUnavailable, Usage
@@ -125,6 +125,7 @@ class LLMPlanner:
         fallback: Planner | None = None,
         prompt_budget: int = 200_000,
         prompt_version: str = PROMPT_VERSION,
+        shortlist: Shortlist | None = None,
     ) -> None:
         self.llm = llm
         self.catalog = catalog
@@ -132,9 +133,11 @@ class LLMPlanner:
         self.max_repairs = max_repairs
         self.fallback = fallback or RulePlanner()
         self.prompt_version = prompt_version
-        render = partial(render_system_prompt, catalog, max_steps, version=prompt_version)
-        self.system_prompt, self.detail = fitted(render, prompt_budget)
-        self.body_chars = body_room(prompt_budget, self.system_prompt)
+
+        def render(tools: Mapping[str, Tool[Any, Any]], detail: Detail) -> str:
+            return render_system_prompt(tools, max_steps, detail, prompt_version)
+
+        self.showing = Showing(catalog, render, prompt_budget, shortlist)
 
     def _fall_back(
         self, ticket: Ticket, recall: Recall | None, notes: list[str], usage: Usage, reason: str
@@ -147,26 +150,28 @@ class LLMPlanner:
 
     def make_plan(self, ticket: Ticket, recall: Recall | None = None) -> Planned:
         """Ask the model; every rejected answer goes back with its errors until the attempts run out."""
+        shown = self.showing.for_ticket(ticket)
         messages = [
-            {"role": "system", "content": self.system_prompt},
+            {"role": "system", "content": shown.system},
             {
                 "role": "user",
-                "content": f"Plan the triage of this e-mail.\n{ticket_for_prompt(ticket, self.body_chars)}"
+                "content": f"Plan the triage of this e-mail.\n{ticket_for_prompt(ticket, shown.body_chars)}"
                 f"{memory_for_prompt(recall)}",
             },
         ]
-        schema = plan_output_schema(self.catalog, allowed_tools(ticket, self.catalog), self.max_steps)
+        schema = plan_output_schema(shown.tools, allowed_tools(ticket, shown.tools), self.max_steps)
 
         def check(plan: Plan) -> Plan:
             plan = filled(with_findings(plan))  # a plan opens no issue without what the rules find
-            review_plan(plan, ticket, self.catalog, max_steps=self.max_steps)
+            review_plan(plan, ticket, shown.tools, max_steps=self.max_steps)
             return plan
 
         charge = Charge(ticket.id, ticket.mailbox)
         asked = ask_for_plan(self.llm, messages, schema, "plan", check, self.max_repairs, charge)
+        notes = [*([shown.note] if shown.note else []), *asked.notes]
         if asked.plan is None:
-            return self._fall_back(ticket, recall, asked.notes, asked.usage, asked.failure or "no plan")
-        return Planned(asked.plan, "llm", asked.notes, asked.usage, self.prompt_version)
+            return self._fall_back(ticket, recall, notes, asked.usage, asked.failure or "no plan")
+        return Planned(asked.plan, "llm", notes, asked.usage, self.prompt_version)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from agent.memory.chroma import MemoryUnavailable
 from agent.plan import Plan, Step
 from agent.plan_schema import plan_output_schema, plan_to_answer
 from agent.policy import allowed_tools, review_extension
-from agent.prompt_catalog import body_room, catalog_for_prompt, fitted
+from agent.prompt_catalog import Detail, Showing, catalog_for_prompt
 from agent.run import Run
+from agent.tool_shortlist import Shortlist
 from tools.base import Tool
 from tools.kb_port import KnowledgeSearch
 from tools.llm import LLM, Usage
@@ -85,13 +86,16 @@ class Observer:
         max_steps: int,
         max_repairs: int,
         prompt_budget: int = 200_000,
+        shortlist: Shortlist | None = None,
     ) -> None:
         self.llm, self.catalog = llm, catalog
         self.max_steps, self.max_repairs = max_steps, max_repairs
         template = string.Template((PROMPTS / f"{PROMPT_VERSION}.txt").read_text())
-        render = lambda detail: template.substitute(catalog_for_prompt(catalog, detail))  # noqa: E731
-        self.system_prompt, self.detail = fitted(render, prompt_budget)
-        self.body_chars = body_room(prompt_budget, self.system_prompt)
+
+        def render(tools: Mapping[str, Tool[Any, Any]], detail: Detail) -> str:
+            return template.substitute(catalog_for_prompt(tools, detail))
+
+        self.showing = Showing(catalog, render, prompt_budget, shortlist)
 
     def extend(self, run: Run, kb: KnowledgeSearch | None) -> Extension:
         """Ask the model what the run's results call for, with what `kb` (the run's mailbox's knowledge
@@ -101,12 +105,13 @@ class Observer:
         if room <= 0:
             return Extension([], "nothing", [f"the plan has {len(run.plan.steps)} steps: no room for more"])
         knowledge, notes = _knowledge(run, kb)
+        shown = self.showing.for_ticket(run.ticket)
         messages = [
-            {"role": "system", "content": self.system_prompt},
+            {"role": "system", "content": shown.system},
             {
                 "role": "user",
                 "content": (
-                    f"The e-mail:\n{ticket_for_prompt(run.ticket, self.body_chars)}\n"
+                    f"The e-mail:\n{ticket_for_prompt(run.ticket, shown.body_chars)}\n"
                     f"The plan so far:\n{json.dumps(plan_to_answer(run.plan))}\n"
                     f"What its steps found:\n{results_for_prompt(run)}\n"
                     f"What the knowledge base holds for the e-mail:\n{knowledge}\n"
@@ -114,11 +119,11 @@ class Observer:
                 ),
             },
         ]
-        schema = plan_output_schema(self.catalog, allowed_tools(run.ticket, self.catalog), room)
+        schema = plan_output_schema(shown.tools, allowed_tools(run.ticket, shown.tools), room)
         plan = run.plan
 
         def check(added: Plan) -> Plan:
-            review_extension(plan, added, run.ticket, self.catalog, max_steps=self.max_steps)
+            review_extension(plan, added, run.ticket, shown.tools, max_steps=self.max_steps)
             return added
 
         charge = Charge(run.ticket.id, run.ticket.mailbox)

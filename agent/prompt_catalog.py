@@ -3,6 +3,9 @@
 answer's own JSON schema, which a server can enforce, always holds every detail; the prompt only has to
 tell a model what each tool is for and what it takes.
 
+With more tools than TRIAGE_PLANNER_MAX_TOOLS, a prompt shows those agent/tool_shortlist.py picks for
+the ticket (`Showing`).
+
 Tokens are estimated from characters (a conservative 3 a token for this JSON-heavy text), so a budget
 holds whatever tokenizer the endpoint's model uses.
 """
@@ -12,9 +15,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from agent.plan_schema import compact_schema, offered_arguments
+from agent.tool_shortlist import Shortlist
 from inbox.ticket import Ticket
 from tools.base import Tool
 
@@ -78,3 +84,44 @@ def body_room(budget_tokens: int, static_text: str, least_chars: int = 600) -> i
     room for the ticket's other fields and the answer's repairs), never fewer than `least_chars`."""
     left = budget_tokens - estimated_tokens(static_text) - 250
     return max(least_chars, int(left * CHARS_PER_TOKEN))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What one planning prompt offers: its tools, its static text (in `detail`), how much of the e-mail
+    fits beside it, and a note when the catalog was cut for the ticket."""
+
+    tools: Mapping[str, Tool[Any, Any]]
+    system: str
+    detail: Detail
+    body_chars: int
+    note: str | None = None
+
+
+class Showing:
+    """The static part of a planning prompt for each ticket: the whole catalog, rendered once (a server
+    can cache it); or, with a shortlist (a catalog over TRIAGE_PLANNER_MAX_TOOLS), the tools it picks for
+    the ticket, rendered for it."""
+
+    def __init__(
+        self,
+        catalog: Mapping[str, Tool[Any, Any]],
+        render: Callable[[Mapping[str, Tool[Any, Any]], Detail], str],
+        budget_tokens: int,
+        shortlist: Shortlist | None = None,
+    ) -> None:
+        self.catalog, self.render, self.budget_tokens = catalog, render, budget_tokens
+        self.shortlist = shortlist
+        self.whole = self._shown(catalog) if shortlist is None else None
+
+    def _shown(self, tools: Mapping[str, Tool[Any, Any]], note: str | None = None) -> Shown:
+        system, detail = fitted(partial(self.render, tools), self.budget_tokens)
+        return Shown(tools, system, detail, body_room(self.budget_tokens, system), note)
+
+    def for_ticket(self, ticket: Ticket) -> Shown:
+        """The prompt's tools and static text for this ticket."""
+        if self.whole is not None:
+            return self.whole
+        assert self.shortlist is not None, "a Showing without a shortlist has the whole catalog"
+        tools = self.shortlist.for_ticket(ticket)
+        return self._shown(tools, f"shown {len(tools)} of the catalog's {len(self.catalog)} tools")

@@ -151,6 +151,7 @@ class ScriptedLLM:
         self.answers = list(answers)
         self.tokens = tokens
         self.requests: list[list[dict[str, str]]] = []
+        self.schemas: list[dict[str, Any]] = []  # the answer schema of each request
 
     def complete(
         self, messages: list[dict[str, str]], schema: dict[str, Any], name: str, charge: Any = None
@@ -158,6 +159,7 @@ class ScriptedLLM:
         from tools.llm import LLMReply, Usage
 
         self.requests.append(list(messages))
+        self.schemas.append(schema)
         if not self.answers:
             raise AssertionError("the scripted LLM ran out of answers")
         answer = self.answers.pop(0)

@@ -18,6 +18,7 @@ from agent.planner import RulePlanner
 from agent.store.health import StoreHealth
 from tools.ack_templates import TemplateError, templates
 from tools.base import Tool, ToolConfig
+from tools.catalog import CATALOG
 from tools.jira_client import JiraUnreachable
 from tools.jira_site import check_site
 from tools.llm_client import OpenAICompatibleLLM
@@ -73,6 +74,7 @@ def settings_problems(
         )
         problems.append(Problem("TRIAGE_JIRA_LABELS", why))
     problems += acknowledgement_problems(settings)
+    problems += catalog_cut_problems(settings, catalog) if llm is not None else []
     if settings.llm_redact and importlib.util.find_spec("presidio_analyzer") is None:
         fix = "pip install 'ticket-triage[redact]' (the image: docker build --build-arg REDACT=1)"
         problems.append(Problem("TRIAGE_LLM_REDACT", f"is on, but Presidio is not installed: {fix}"))
@@ -84,6 +86,19 @@ def settings_problems(
         )
         problems.append(Problem(f"TRIAGE_VISIBILITY_TIMEOUT_S={settings.visibility_timeout_s}", why))
     return problems
+
+
+def catalog_cut_problems(settings: Settings, catalog: dict[str, Tool[Any, Any]]) -> list[Problem]:
+    """A limit on the tools a prompt shows that leaves no room for the MCP servers' tools (the system's
+    own are always shown): the model could never be offered one."""
+    own = sum(name in CATALOG for name in catalog)
+    if own == len(catalog) or settings.planner_max_tools > own:
+        return []
+    why = (
+        f"leaves no room for the MCP servers' {len(catalog) - own} tools: the system's own {own} are "
+        "always shown; raise it"
+    )
+    return [Problem(f"TRIAGE_PLANNER_MAX_TOOLS={settings.planner_max_tools}", why)]
 
 
 def plan_length_problems(settings: Settings, rules: RulePlanner) -> list[Problem]:

@@ -69,6 +69,13 @@ class LLMSettings(BaseSettings):
         description="tokens a planning prompt may take: the tools are shown in less detail, and the e-mail "
         "cut, to fit",
     )
+    planner_max_tools: int = Field(
+        24,
+        ge=1,
+        le=1000,
+        description="most tools a planning prompt shows: with more in the catalog (MCP servers), the "
+        "system's own and those whose descriptions are nearest the e-mail (bench/tool_recall.py)",
+    )
     llm_structured_output: Literal["json_schema", "json_object", "tools"] = Field(
         "json_schema", description="how JSON is requested (json_object for llama.cpp)"
     )

@@ -15,9 +15,10 @@ from agent.observer import Observer
 from agent.planner import Planner, RulePlanner
 from agent.store import RunStore
 from agent.store.llm_budget import Caps, LLMBudget
+from agent.tool_shortlist import Shortlist
 from tools import embeddings, jira_client
 from tools.base import Tool, ToolConfig
-from tools.catalog import with_timeouts
+from tools.catalog import CATALOG, with_timeouts
 from tools.incident import link_incident
 from tools.kb_port import KnowledgeSearch
 from tools.llm import LLM
@@ -164,8 +165,20 @@ def model_planners(
         "max_repairs": settings.llm_max_repairs,
         "prompt_budget": settings.llm_prompt_budget,
     }
-    planner = LLMPlanner(llm, offered, fallback=fallback, prompt_version=prompt_version, **asking)
-    return planner, Observer(llm, offered, **asking) if settings.observe_rounds else None
+    shortlist = shortlist_of(settings, offered)
+    planner = LLMPlanner(
+        llm, offered, fallback=fallback, prompt_version=prompt_version, shortlist=shortlist, **asking
+    )
+    observer = Observer(llm, offered, shortlist=shortlist, **asking) if settings.observe_rounds else None
+    return planner, observer
+
+
+def shortlist_of(settings: Settings, offered: dict[str, Tool[Any, Any]]) -> Shortlist | None:
+    """What picks a ticket's tools when the catalog offers more than TRIAGE_PLANNER_MAX_TOOLS: the
+    system's own always, the MCP servers' nearest the e-mail; None when every tool fits."""
+    if len(offered) <= settings.planner_max_tools:
+        return None
+    return Shortlist(offered, CATALOG, settings.planner_max_tools, embedder_of(settings))
 
 
 def budget_caps(settings: Settings) -> Caps:
@@ -185,13 +198,19 @@ def observe_time_limit(settings: Settings) -> int:
     return math.ceil(asks * settings.llm_timeout_s) + 30
 
 
+def embedder_of(settings: Settings) -> Embedder:
+    """The project's embedder (TRIAGE_MEMORY_EMBEDDER; auto: MiniLM when its weights are installed,
+    README: Memory): memory's, and what picks a large catalog's tools for a prompt."""
+    wanted = settings.memory_embedder
+    minilm = wanted == "minilm" or (wanted == "auto" and embeddings.available())
+    return MiniLM() if minilm else HashedNgrams()
+
+
 def memory_of(settings: Settings) -> Memory | None:
     """Long-term memory as configured (nothing opens until first use), or None when it is off."""
     if not memory_enabled(settings):
         return None
-    wanted = settings.memory_embedder  # auto: MiniLM when its weights are installed (README: Memory)
-    minilm = wanted == "minilm" or (wanted == "auto" and embeddings.available())
-    embedder: Embedder = MiniLM() if minilm else HashedNgrams()
+    embedder = embedder_of(settings)
     if settings.memory_url is not None:
         return Memory(embedder, settings.namespace, url=settings.memory_url)
     return Memory(embedder, settings.namespace, path=settings.memory_path)

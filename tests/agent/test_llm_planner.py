@@ -332,12 +332,13 @@ def test_a_small_prompt_budget_shows_the_tools_by_name_and_cuts_the_email_to_fit
     planned = small.make_plan(long_mail)
 
     system, user = (m["content"] for m in llm.requests[0][:2])
-    assert small.detail == "names" and '"type": "string"' not in system
+    assert small.showing.for_ticket(long_mail).detail == "names" and '"type": "string"' not in system
     assert estimated_tokens(system) + estimated_tokens(user) <= 2500
     assert planned.planner == "llm"  # the answer's schema still holds every argument's full schema
     roomy = LLMPlanner(ScriptedLLM(), CATALOG, max_steps=10, max_repairs=0, prompt_budget=20_000)
-    assert roomy.detail == "schemas" and '"type": "string"' in roomy.system_prompt
-    assert '"title"' not in roomy.system_prompt  # pydantic's titles are noise to a model
+    shown = roomy.showing.for_ticket(long_mail)
+    assert shown.detail == "schemas" and '"type": "string"' in shown.system
+    assert '"title"' not in shown.system  # pydantic's titles are noise to a model
 
 
 def test_every_detail_names_every_tool_and_every_argument_a_planner_may_set() -> None:

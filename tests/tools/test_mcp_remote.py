@@ -4,6 +4,8 @@ through the tests' real worker."""
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -12,13 +14,18 @@ from typing import Any
 import pytest
 from mcp.types import Tool as RemoteTool
 
+from agent.llm_planner import LLMPlanner
+from agent.plan_schema import plan_to_answer
+from tests.agent.test_plan import ticket
 from tests.conftest import Pipeline
+from tests.llm_server import running_openai
 from tests.support import ScriptedPlanner, email_bytes, issue_plan, make_maildir
 from tools.base import ToolContext
 from tools.errors import PermanentToolError, RetryableToolError
+from tools.llm_client import OpenAICompatibleLLM
 from tools.mcp_remote import McpServer, RemoteProblem, as_catalog_tool, remote_catalog
 from workers import runtime as runtime_module
-from workers.runtime import tool_catalog
+from workers.runtime import model_planners, tool_catalog
 from workers.settings import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,3 +127,39 @@ def test_a_plan_finds_the_customers_account_through_the_crm_on_a_real_worker(
     run = pipeline.wait_final(delivery.run_id or "")
     assert run.status == "done", run.error
     assert run.steps["crm"].result == {"account_id": "ACC-77120", "name": "Ann Example", "plan": "pro"}
+
+
+def test_a_model_shown_part_of_a_large_catalog_finds_the_account_through_the_crm_on_a_real_worker(
+    pipeline: Pipeline, catalog: dict[str, Any], swap_runtime: Any, tmp_path: Path
+) -> None:
+    rt = runtime_module.runtime()
+    full = {**rt.catalog, **catalog}
+    lookup = {
+        "id": "crm__find_account",
+        "tool": "crm__find_account",
+        "args": {"email": {"ref": "ticket.sender"}},
+    }
+    answer = plan_to_answer(rt.rules().make_plan(ticket()).plan)
+    with running_openai() as server:
+        server.default = lambda request: json.dumps({"steps": [*answer["steps"], lookup]})
+        settings = load_settings(llm_model="test-model", llm_base_url=server.url, llm_prompt_budget=20_000)
+        llm = OpenAICompatibleLLM(settings.llm_config())
+        planner, _ = model_planners(settings, llm, full, rt.abilities, rt.rules())
+        assert isinstance(planner, LLMPlanner)
+        swap_runtime(catalog=full, planner=planner)
+        raw = email_bytes(
+            sender="Ann Example <ann@example.com>",
+            subject="Which account are we on?",
+            body="I look after our subscription but can't remember which of your accounts is ours.",
+            message_id="<crm-2@example.com>",
+        )
+        [delivery] = pipeline.feed(make_maildir(tmp_path / "box", raw))
+        run = pipeline.wait_final(delivery.run_id or "")
+
+    system = server.requests[0]["messages"][0]["content"]
+    shown = re.findall(r"^- ([a-z][a-z0-9_]*): ", system, flags=re.MULTILINE)
+    assert run.status == "done" and run.planner == "llm", run.error
+    assert len(shown) == settings.planner_max_tools and "- crm__find_account: " in system
+    offered = len(planner.showing.catalog)  # the tools this worker can use (memory is off here)
+    assert run.planner_notes[0] == f"shown {settings.planner_max_tools} of the catalog's {offered} tools"
+    assert run.steps["crm__find_account"].result["account_id"] == "ACC-77120"

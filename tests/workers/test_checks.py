@@ -9,8 +9,11 @@ import pytest
 import redis
 
 from agent.store import RunStore
+from bench.other_systems import other_systems
+from tools.catalog import CATALOG
 from workers.checks import (
     Problem,
+    catalog_cut_problems,
     categorizer_problems,
     jira_problems,
     redis_problems,
@@ -75,3 +78,12 @@ def test_the_categorizer_is_trained_at_start_and_a_broken_one_is_fatal(tmp_path:
     broken.write_text("not json")
     [problem], said = categorizer_problems(config.model_copy(update={"categories_file": broken}))
     assert problem.where == "categorize_ticket" and problem.fatal and said == ""
+
+
+def test_a_prompt_limit_that_leaves_no_room_for_the_mcp_servers_tools_is_refused() -> None:
+    catalog = dict(CATALOG) | other_systems(40)
+    assert catalog_cut_problems(load_settings(planner_max_tools=len(CATALOG) + 1), catalog) == []
+    [problem] = catalog_cut_problems(load_settings(planner_max_tools=len(CATALOG)), catalog)
+    assert problem.fatal and problem.where == f"TRIAGE_PLANNER_MAX_TOOLS={len(CATALOG)}"
+    assert "leaves no room for the MCP servers' 40 tools" in problem.message
+    assert catalog_cut_problems(load_settings(planner_max_tools=3), dict(CATALOG)) == []  # no server
