@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,11 +27,13 @@ from mcp.types import Tool as RemoteTool
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, model_validator
 
 from tools.base import RetryPolicy, Tool, ToolContext
-from tools.errors import PermanentToolError, RetryableToolError
+from tools.errors import PermanentToolError, RetryableToolError, ToolError
+from tools.pacing_port import Limit, take_turn
 
 MAX_TOOLS = 1000  # of one server
 MAX_SCHEMA = 16_000  # characters of one tool's input schema, as JSON
 MAX_ANSWER = 256_000  # characters of one answer's text
+TURN_BUDGET_S = 10.0  # the longest a call waits for its turn under its server's limit (then: requeued)
 _SEPARATOR = "__"
 _STEP_NAME = re.compile(r"^[a-z][a-z0-9_]{2,39}$")  # a plan's step id is its tool's name
 _PROPERTY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -50,6 +52,14 @@ class McpServer(BaseModel):
     token: SecretStr | None = None
     read_only: list[str] = Field(default_factory=list, description="tools the operator vouches only read")
     timeout_s: float = Field(30.0, gt=0, le=600)
+    per_s: float | None = Field(
+        None, gt=0, description="calls a second the whole fleet makes to it (its rate limit); unset: none"
+    )
+    burst: int = Field(1, ge=1, le=1000, description="calls it takes at once under per_s")
+
+    def limits(self) -> list[Limit]:
+        """The fleet's shared limit on calls to this server (none without per_s)."""
+        return [Limit(f"mcp:{self.name}", self.per_s, self.burst)] if self.per_s else []
 
     @model_validator(mode="after")
     def _one_way_in(self) -> McpServer:
@@ -143,6 +153,8 @@ def as_catalog_tool(server: McpServer, remote: RemoteTool) -> Tool[Any, Any]:
 
     def call(given: BaseModel, ctx: ToolContext) -> BaseModel:
         arguments = given.model_dump(exclude_none=True)
+        if ctx.pacer is not None and (limits := server.limits()):
+            take_turn(ctx.pacer, limits, f"mcp:{server.name}", TURN_BUDGET_S)
         answer = (
             _called(server, remote.name, arguments, where)
             if read_only
@@ -178,25 +190,37 @@ def _once(
     ctx: ToolContext, server: McpServer, remote: RemoteTool, arguments: dict[str, Any]
 ) -> dict[str, Any]:
     """A side-effecting call at most once per step (the ledger, as the catalog's own tools): a retry
-    finds the first answer; a call sent whose answer was lost is not sent again, it fails saying so."""
+    finds the first answer; a call sent whose answer was lost is not sent again, it fails saying so. It
+    counts as sent once a session is open: a server that cannot be reached was sent nothing (a retry)."""
     if (done := ctx.ledger.get(ctx.idempotency_key)) is not None:
         return done
-    sent = f"{ctx.idempotency_key}:sent"
-    if not ctx.ledger.claim(sent, {"tool": remote.name})[0]:
-        raise PermanentToolError(
-            f"MCP server {server.name!r}, tool {remote.name!r}: a call was sent and its answer lost; not "
-            "sent again (the other system may have done it: a person checks)"
-        )
-    answer = _called(server, remote.name, arguments, f"MCP server {server.name!r}, tool {remote.name!r}")
+    where = f"MCP server {server.name!r}, tool {remote.name!r}"
+
+    def sending() -> None:
+        if not ctx.ledger.claim(f"{ctx.idempotency_key}:sent", {"tool": remote.name})[0]:
+            raise PermanentToolError(
+                f"{where}: a call was sent and its answer lost; not sent again (the other system may "
+                "have done it: a person checks)"
+            )
+
+    answer = _called(server, remote.name, arguments, where, sending)
     return ctx.ledger.claim(ctx.idempotency_key, answer)[1]
 
 
-def _called(server: McpServer, tool: str, arguments: dict[str, Any], where: str) -> dict[str, Any]:
-    """Call the tool once; its structured answer, or its text as {"text": ...}."""
+def _called(
+    server: McpServer,
+    tool: str,
+    arguments: dict[str, Any],
+    where: str,
+    sending: Callable[[], None] = lambda: None,
+) -> dict[str, Any]:
+    """Call the tool once (`sending` is told when a session is open, just before the call goes); its
+    structured answer, or its text as {"text": ...}."""
 
     async def once() -> Any:
         with anyio.fail_after(server.timeout_s):
             async with _connect(server) as client:
+                sending()
                 return await client.call_tool(tool, arguments)
 
     try:
@@ -217,6 +241,8 @@ def _failure(exc: BaseException, server: McpServer, where: str) -> Exception:
     the server's fault (permanent); a timeout, a refused connection or a dropped session, another try."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:  # the client's task group wraps it
         exc = exc.exceptions[0]
+    if isinstance(exc, ToolError):  # ours, from inside the session
+        return exc
     if isinstance(exc, TimeoutError):
         return RetryableToolError(f"{where}: no answer within {server.timeout_s:.0f}s")
     said = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from mcp.types import Tool as RemoteTool
 
 from agent.llm_planner import LLMPlanner
 from agent.plan_schema import plan_to_answer
+from agent.store import RunStore
 from tests.agent.test_plan import ticket
 from tests.conftest import Pipeline
 from tests.llm_server import running_openai
@@ -24,7 +26,9 @@ from tools.base import ToolContext
 from tools.errors import PermanentToolError, RetryableToolError
 from tools.llm_client import OpenAICompatibleLLM
 from tools.mcp_remote import McpServer, RemoteProblem, as_catalog_tool, remote_catalog
+from tools.pacing_port import RateLimited
 from workers import runtime as runtime_module
+from workers.pacing import MeteredPacer
 from workers.runtime import model_planners, tool_catalog
 from workers.settings import ConfigError, load_settings
 
@@ -99,6 +103,19 @@ def test_a_side_effecting_tool_is_called_at_most_once_per_step(
         note.run({"email": "ann@example.com"}, lost)
 
 
+def test_a_call_to_a_server_that_cannot_be_reached_was_not_sent_and_is_tried_again(
+    ctx: ToolContext,
+) -> None:
+    email = {"type": "object", "properties": {"email": {"type": "string"}}, "required": ["email"]}
+    unreachable = crm(command=[sys.executable, "-c", "pass"], timeout_s=5)
+    note = as_catalog_tool(unreachable, _remote("add_note", email))
+    with pytest.raises(RetryableToolError, match="crm"):
+        note.run({"email": "ann@example.com"}, ctx)
+    assert ctx.ledger.get(f"{ctx.idempotency_key}:sent") is None
+    back = as_catalog_tool(crm(timeout_s=5), _remote("add_note", email))
+    assert back.run({"email": "ann@example.com"}, ctx).text == "add_note: ok"
+
+
 def _remote(name: str, schema: dict[str, Any] | None = None) -> RemoteTool:
     return RemoteTool(
         name=name, description="a tool", input_schema=schema or {"type": "object", "properties": {}}
@@ -163,3 +180,17 @@ def test_a_model_shown_part_of_a_large_catalog_finds_the_account_through_the_crm
     offered = len(planner.showing.catalog)  # the tools this worker can use (memory is off here)
     assert run.planner_notes[0] == f"shown {settings.planner_max_tools} of the catalog's {offered} tools"
     assert run.steps["crm__find_account"].result["account_id"] == "ACC-77120"
+
+
+def test_calls_to_a_server_share_its_rate_limit_over_the_fleet(
+    store: RunStore, redis_url: str, ctx: ToolContext
+) -> None:
+    paced = remote_catalog([crm(timeout_s=5, per_s=0.01)])["crm__find_account"]  # one call in 100 s
+    with_pacer = replace(ctx, pacer=MeteredPacer(store.pacing))
+    assert paced.run({"email": "ann@example.com"}, with_pacer).account_id == "ACC-77120"
+    namespace = store.keys.prefix.rstrip(":")
+    elsewhere = RunStore(redis.Redis.from_url(redis_url), namespace, retention_s=3600)
+    other_worker = replace(ctx, pacer=MeteredPacer(elsewhere.pacing))  # another process's connection
+    with pytest.raises(RateLimited, match="mcp:crm: no turn under its rate limits") as later:
+        paced.run({"email": "ann@example.com"}, other_worker)
+    assert later.value.retry_after > 60  # the step goes back to the queue for then, not failed
