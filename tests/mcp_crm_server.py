@@ -1,6 +1,7 @@
-"""An MCP server written for the tests (stdio, the official SDK's low-level server): 100 tools of a
-company's other systems, among them a CRM lookup the planner can use to find a customer's account, and
-tools that misbehave on purpose (slow, huge answers, answers off their schema).
+"""An MCP server written for the tests (the official SDK's low-level server, over stdio or streamable
+HTTP with a bearer token): 100 tools of a company's other systems, among them a CRM lookup the planner
+can use to find a customer's account, and tools that misbehave on purpose (slow, huge answers, answers
+off their schema).
 
     python -m tests.mcp_crm_server [--drop TOOL]    # --drop: list one tool fewer (a server that changed)
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -24,6 +26,8 @@ from mcp.types import (
     Tool,
     ToolAnnotations,
 )
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 ACCOUNTS = {"ann@example.com": {"account_id": "ACC-77120", "name": "Ann Example", "plan": "pro"}}
 READ = ToolAnnotations(read_only_hint=True)
@@ -92,11 +96,8 @@ def answer(name: str, arguments: dict[str, Any]) -> CallToolResult:
     return CallToolResult(content=[TextContent(text=f"{name}: ok")])
 
 
-def main() -> None:
-    """Serve over stdio."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--drop", default=None)
-    dropped = parser.parse_args().drop
+def build(dropped: str | None = None) -> Server[Any]:
+    """The server (without `dropped` among its tools: a server that changed)."""
 
     async def list_tools(
         ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
@@ -106,7 +107,27 @@ def main() -> None:
     async def call_tool(ctx: ServerRequestContext[Any], params: CallToolRequestParams) -> CallToolResult:
         return await anyio.to_thread.run_sync(answer, params.name, params.arguments or {})
 
-    server = Server("crm", on_list_tools=list_tools, on_call_tool=call_tool)
+    return Server("crm", on_list_tools=list_tools, on_call_tool=call_tool)
+
+
+def http_app(token: str) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """The server over streamable HTTP at /mcp, answering only requests with this bearer token (401)."""
+    app = build().streamable_http_app()
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (b"authorization", f"Bearer {token}".encode()) not in scope["headers"]:
+            await JSONResponse({"error": "invalid_token"}, 401)(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def main() -> None:
+    """Serve over stdio."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--drop", default=None)
+    server = build(parser.parse_args().drop)
 
     async def serve() -> None:
         async with stdio_server() as (read, write):

@@ -7,19 +7,23 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+import uvicorn
 from mcp.types import Tool as RemoteTool
 
 from agent.llm_planner import LLMPlanner
 from agent.plan_schema import plan_to_answer
 from agent.store import RunStore
+from tests import mcp_crm_server
 from tests.agent.test_plan import ticket
 from tests.conftest import Pipeline
+from tests.console.server import running
 from tests.llm_server import running_openai
 from tests.support import ScriptedPlanner, email_bytes, issue_plan, make_maildir
 from tools.base import ToolContext
@@ -194,3 +198,29 @@ def test_calls_to_a_server_share_its_rate_limit_over_the_fleet(
     with pytest.raises(RateLimited, match="mcp:crm: no turn under its rate limits") as later:
         paced.run({"email": "ann@example.com"}, other_worker)
     assert later.value.retry_after > 60  # the step goes back to the queue for then, not failed
+
+
+@pytest.fixture(scope="module")
+def crm_over_http() -> Iterator[str]:
+    """The test server over streamable HTTP, answering the bearer token `s3cret`; its URL."""
+
+    def config(_: int) -> uvicorn.Config:
+        return uvicorn.Config(mcp_crm_server.http_app("s3cret"), log_level="warning", lifespan="on")
+
+    with running(config) as port:
+        yield f"http://127.0.0.1:{port}/mcp"
+
+
+def test_a_server_over_streamable_http_is_reached_with_its_bearer_token(
+    crm_over_http: str, ctx: ToolContext
+) -> None:
+    server = crm(command=None, url=crm_over_http, token="s3cret", timeout_s=5)
+    catalog = remote_catalog([server])
+    assert len(catalog) == 100
+    assert catalog["crm__find_account"].run({"email": "ann@example.com"}, ctx).account_id == "ACC-77120"
+    with pytest.raises(PermanentToolError, match="an answer of 1000000 characters"):
+        catalog["crm__huge_report"].run({"email": "ann@example.com"}, ctx)
+    with pytest.raises(RetryableToolError, match="no answer within 5s"):
+        catalog["crm__slow_lookup"].run({"email": "ann@example.com"}, ctx)
+    with pytest.raises(RemoteProblem, match="MCP server 'crm': cannot list its tools"):
+        remote_catalog([crm(command=None, url=crm_over_http, token="forged", timeout_s=5)])
