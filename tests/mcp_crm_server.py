@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -65,6 +66,12 @@ def tools() -> list[Tool]:
             annotations=READ,
         ),
         Tool(name="add_note", description="Add a note to the customer's CRM record.", input_schema=EMAIL),
+        Tool(
+            name="whoami",
+            description="The server's process id.",
+            input_schema={"type": "object", "properties": {}},
+            annotations=READ,
+        ),
     ]
     sku = {"type": "object", "properties": {"sku": {"type": "string"}}, "required": ["sku"]}
     filler = [
@@ -91,6 +98,8 @@ def answer(name: str, arguments: dict[str, Any]) -> CallToolResult:
         time.sleep(60)
     if name == "huge_report":
         return CallToolResult(content=[TextContent(text="x" * 1_000_000)])
+    if name == "whoami":
+        return CallToolResult(content=[TextContent(text=str(os.getpid()))])
     if name == "drifting_lookup":
         return CallToolResult(content=[TextContent(text="{}")], structured_content={"id": 5})
     return CallToolResult(content=[TextContent(text=f"{name}: ok")])

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, c
 
 from tools.base import RetryPolicy, Tool, ToolContext
 from tools.errors import PermanentToolError, RetryableToolError, ToolError
+from tools.mcp_sessions import Sessions
 from tools.pacing_port import Limit, take_turn
 
 MAX_TOOLS = 1000  # of one server
@@ -216,15 +217,8 @@ def _called(
 ) -> dict[str, Any]:
     """Call the tool once (`sending` is told when a session is open, just before the call goes); its
     structured answer, or its text as {"text": ...}."""
-
-    async def once() -> Any:
-        with anyio.fail_after(server.timeout_s):
-            async with _connect(server) as client:
-                sending()
-                return await client.call_tool(tool, arguments)
-
     try:
-        answer = anyio.run(once)
+        answer = _SESSIONS.call(server, tool, arguments, sending)
     except Exception as exc:
         raise _failure(exc, server, where) from None
     text = "".join(getattr(block, "text", "") for block in answer.content)
@@ -249,6 +243,9 @@ def _failure(exc: BaseException, server: McpServer, where: str) -> Exception:
     if said.startswith("Invalid structured content"):
         return PermanentToolError(f"{where}: its answer does not fit its schema ({said})")
     return RetryableToolError(f"{where}: {type(exc).__name__}: {said}")
+
+
+_SESSIONS = Sessions(_connect)  # this process's open sessions, one per server
 
 
 def remote_catalog(servers: list[McpServer]) -> dict[str, Tool[Any, Any]]:

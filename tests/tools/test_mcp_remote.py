@@ -5,7 +5,9 @@ through the tests' real worker."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -25,7 +27,7 @@ from tests.agent.test_plan import ticket
 from tests.conftest import Pipeline
 from tests.console.server import running
 from tests.llm_server import running_openai
-from tests.support import ScriptedPlanner, email_bytes, issue_plan, make_maildir
+from tests.support import ScriptedPlanner, email_bytes, issue_plan, make_maildir, wait_for
 from tools.base import ToolContext
 from tools.errors import PermanentToolError, RetryableToolError
 from tools.llm_client import OpenAICompatibleLLM
@@ -46,7 +48,7 @@ def crm(**changes: Any) -> McpServer:
         "name": "crm",
         "command": COMMAND,
         "env": {"PYTHONPATH": str(ROOT)},
-        "read_only": ["find_account", "slow_lookup", "huge_report", "drifting_lookup"],
+        "read_only": ["find_account", "slow_lookup", "huge_report", "drifting_lookup", "whoami"],
     }
     return McpServer.model_validate(config | changes)
 
@@ -224,3 +226,23 @@ def test_a_server_over_streamable_http_is_reached_with_its_bearer_token(
         catalog["crm__slow_lookup"].run({"email": "ann@example.com"}, ctx)
     with pytest.raises(RemoteProblem, match="MCP server 'crm': cannot list its tools"):
         remote_catalog([crm(command=None, url=crm_over_http, token="forged", timeout_s=5)])
+
+
+def test_a_process_keeps_one_session_per_server_and_opens_another_when_the_server_dies(
+    catalog: dict[str, Any], ctx: ToolContext
+) -> None:
+    whoami = catalog["crm__whoami"]
+    first = int(whoami.run({}, ctx).text)
+    assert int(whoami.run({}, ctx).text) == first  # the same server process: not started again
+    os.kill(first, signal.SIGKILL)
+    wait_for(lambda: not _alive(first) or None, 10, "the server to die")
+    again = int(whoami.run({}, ctx).text)  # the dead session is found before the call and replaced
+    assert again != first and catalog["crm__add_note"].run({"email": "a@example.com"}, ctx).text
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") < 0  # a zombie is gone too
