@@ -42,6 +42,29 @@ class _TriageGroup(click.Group):
             ctx.exit(2)
 
 
+# The commands that neither run nor judge a plan: they need no consumed MCP server's tools, so they
+# neither start stdio servers nor fail when one cannot be reached.
+NO_PLANS = {
+    "config",
+    "dead-letters",
+    "deliveries",
+    "discard",
+    "drop",
+    "eval",
+    "incidents",
+    "jira",
+    "llm",
+    "metrics-server",
+    "purge",
+    "quarantine",
+    "release",
+    "review",
+    "runs",
+    "show",
+    "train-categorizer",
+}
+
+
 @click.group(cls=_TriageGroup)
 @click.version_option(package_name="ticket-triage", prog_name="triage")
 @click.pass_context
@@ -50,7 +73,10 @@ def main(ctx: click.Context) -> None:
     if ctx.obj is not None:  # a caller (a test, an embedding program) passed its own runtime
         return
     try:
-        ctx.obj = configure(load_settings())  # reads and checks the settings; connects to nothing yet
+        # Reads and checks the settings; connects to nothing yet, but to the MCP servers for their tools
+        # where a command runs or judges plans.
+        servers = ctx.invoked_subcommand not in NO_PLANS
+        ctx.obj = configure(load_settings(), servers)
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)

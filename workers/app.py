@@ -117,9 +117,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def configure(settings: Settings) -> runtime.Runtime:
-    """Point the app and the task runtime at these settings (the CLI does, before anything else)."""
-    built = runtime.install(settings)
+def configure(settings: Settings, servers: bool = True) -> runtime.Runtime:
+    """Point the app and the task runtime at these settings (the CLI does, before anything else);
+    `servers`: list the MCP servers' tools (runtime.build_runtime)."""
+    built = runtime.install(settings, servers)
     app.conf.update(celery_config(settings))
     return built
 

@@ -102,11 +102,12 @@ def rule_planner(memory: bool, incidents: bool, acknowledge: bool, draft: bool =
 _current: Runtime | None = None
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Assemble the runtime (nothing connects yet); settings that would fail every ticket stop it here
-    (workers/checks.py). The embeddings classifier takes seconds to load, so a worker trains it when it
-    starts (workers.app) and other processes on first use."""
-    catalog = tool_catalog(settings)
+def build_runtime(settings: Settings, servers: bool = True) -> Runtime:
+    """Assemble the runtime (nothing connects yet, but for listing the MCP servers' tools: without
+    `servers`, for a command that neither runs nor judges a plan, their tools are left out); settings that
+    would fail every ticket stop it here (workers/checks.py). The embeddings classifier takes seconds to
+    load, so a worker trains it when it starts (workers.app) and other processes on first use."""
+    catalog = tool_catalog(settings, servers)
     client = redis_client(settings)
     store = RunStore(client, settings.namespace, settings.retention_s)
     pacer = MeteredPacer(store.pacing)  # the fleet's shared API limits: Jira, the LLM, the SMTP relay
@@ -226,23 +227,26 @@ def knowledge_base_of(settings: Settings, memory: Memory | None) -> KnowledgeBas
     return KnowledgeBase(memory, settings.kb_path)
 
 
-def tool_catalog(settings: Settings) -> dict[str, Tool[Any, Any]]:
+def tool_catalog(settings: Settings, servers: bool = True) -> dict[str, Tool[Any, Any]]:
     """The tools with the timeouts configured for them (every reader of a tool's limits uses this), and
-    the tools of the MCP servers configured (TRIAGE_MCP_SERVERS: each is asked for its list now)."""
+    with `servers` the tools of the MCP servers configured (TRIAGE_MCP_SERVERS: each is asked for its
+    list now)."""
     try:
         built_in = with_timeouts(settings.tool_timeouts)
     except ValueError as exc:
         raise ConfigError(f"TRIAGE_TOOL_TIMEOUTS: {exc}") from None
+    if not servers:
+        return built_in
     try:
         return built_in | remote_catalog(settings.mcp_servers)
     except RemoteProblem as exc:
         raise ConfigError(f"TRIAGE_MCP_SERVERS: {exc}") from None
 
 
-def install(settings: Settings) -> Runtime:
-    """Make these settings the process's runtime."""
+def install(settings: Settings, servers: bool = True) -> Runtime:
+    """Make these settings the process's runtime (`servers`: see build_runtime)."""
     global _current
-    _current = build_runtime(settings)
+    _current = build_runtime(settings, servers)
     return _current
 
 

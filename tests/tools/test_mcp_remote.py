@@ -8,7 +8,9 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +29,7 @@ from tests.agent.test_plan import ticket
 from tests.conftest import Pipeline
 from tests.console.server import running
 from tests.llm_server import running_openai
-from tests.support import ScriptedPlanner, email_bytes, issue_plan, make_maildir, wait_for
+from tests.support import TRIAGE, ScriptedPlanner, email_bytes, issue_plan, make_maildir, wait_for
 from tools.base import ToolContext
 from tools.errors import PermanentToolError, RetryableToolError
 from tools.llm_client import OpenAICompatibleLLM
@@ -246,3 +248,23 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") < 0  # a zombie is gone too
+
+
+def test_a_command_that_runs_no_plan_neither_starts_the_servers_nor_needs_them(
+    redis_url: str, tmp_path: Path
+) -> None:
+    unreachable = json.dumps([{"name": "crm", "command": ["/nonexistent/server"], "timeout_s": 5}])
+    env = {
+        **os.environ,
+        "TRIAGE_MCP_SERVERS": unreachable,
+        "TRIAGE_REDIS_URL": redis_url,
+        "TRIAGE_NAMESPACE": f"test-cli-{uuid.uuid4().hex[:8]}",
+    }
+    listed = subprocess.run([TRIAGE, "runs"], env=env, cwd=tmp_path, capture_output=True, text=True)
+    mail = tmp_path / "mail.eml"
+    mail.write_bytes(email_bytes())
+    planned = subprocess.run(
+        [TRIAGE, "plan", "--show", str(mail)], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert planned.returncode == 2 and "MCP server 'crm': cannot list its tools" in planned.stderr
