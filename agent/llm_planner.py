@@ -162,7 +162,9 @@ class LLMPlanner:
         schema = plan_output_schema(shown.tools, allowed_tools(ticket, shown.tools), self.max_steps)
 
         def check(plan: Plan) -> Plan:
-            plan = filled(with_findings(plan))  # a plan opens no issue without what the rules find
+            # No issue without what the rules find; a lookup of the customer before the issue it gives
+            # an account (the references say the order).
+            plan, _ = tidied(filled(with_findings(plan), catalog=shown.tools))
             review_plan(plan, ticket, shown.tools, max_steps=self.max_steps)
             return plan
 

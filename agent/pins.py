@@ -6,9 +6,13 @@ to them; a model is not asked to write them at all (agent/plan_schema.py): they 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from agent.plan import FINDING_TOOLS, REF, Plan, Step
+from tools.base import Tool
+
+Catalog = Mapping[str, Tool[Any, Any]]
 
 # The arguments that say whom a step is about, each pinned to its one allowed reference: an
 # acknowledgement answers the ticket's own sender about the ticket's own message, an issue, a comment,
@@ -54,6 +58,25 @@ FINDERS = {
 }
 
 
+def pinned(tool: str, catalog: Catalog | None = None) -> dict[str, Any]:
+    """The arguments of a tool pinned to the ticket's own: PINNED's, and the sender argument of a
+    lookup of the customer by sender (a CRM's, over MCP: it may look up no one else)."""
+    found = catalog.get(tool) if catalog is not None else None
+    by_sender = {found.sender_argument: _SENDER} if found is not None and found.sender_argument else {}
+    return {**PINNED.get(tool, {}), **by_sender}
+
+
+def lookups(steps: list[Step], catalog: Catalog | None) -> dict[str, str]:
+    """Each finding the steps' lookups of the customer by sender make (tools whose `finds` names it),
+    and the first such step's id."""
+    found: dict[str, str] = {}
+    for step in steps:
+        tool = catalog.get(step.tool) if catalog is not None else None
+        for name in tool.finds if tool is not None else ():
+            found.setdefault(name, step.id)
+    return found
+
+
 def system_written(tool: str) -> set[str]:
     """The arguments of a tool a model is not asked for: each has one right value, filled in."""
     return {*PINNED.get(tool, {}), *FOUND.get(tool, {})}
@@ -76,21 +99,30 @@ def with_findings(plan: Plan) -> Plan:
     )
 
 
-def filled(plan: Plan, around: Plan | None = None) -> Plan:
+def filled(plan: Plan, around: Plan | None = None, catalog: Catalog | None = None) -> Plan:
     """The plan with each argument it left out that has one right value filled in: the pinned ones, and
     the category, the urgency and the customer from the categorize and extract steps of `around` (the
-    plan these steps extend, if any) or of its own. An argument the plan did give is left for policy to
+    plan these steps extend, if any) or of its own. A lookup of the customer by sender in the `catalog`
+    (a CRM's) beats the extract step's reading of the mail for what it finds: it takes that finding's
+    place where the extract step's was filled in. An argument the plan did give is left for policy to
     judge."""
     every = [*(around.steps if around else []), *plan.steps]
     finder = {step.tool: step.id for step in reversed(every)}  # the first of each tool
+    looked_up = lookups(every, catalog)
     steps = []
     for step in plan.steps:
-        wanted: dict[str, Any] = dict(PINNED.get(step.tool, {}))
+        wanted: dict[str, Any] = pinned(step.tool, catalog)
         wanted |= {
             name: {REF: f"steps.{finder[tool]}.{name}"}
             for name, tool in FOUND.get(step.tool, {}).items()
             if tool in finder
         }
+        lookup = {  # where the extract step's reading would be, or is, the lookup's finding
+            name: {REF: f"steps.{looked_up[name]}.{name}"}
+            for name in FOUND.get(step.tool, {})
+            if name in looked_up and step.args.get(name, wanted.get(name)) == wanted.get(name)
+        }
         missing = {name: value for name, value in wanted.items() if name not in step.args}
-        steps.append(step.model_copy(update={"args": {**step.args, **missing}}) if missing else step)
+        update = {**step.args, **missing, **lookup}
+        steps.append(step.model_copy(update={"args": update}) if update != step.args else step)
     return plan.model_copy(update={"steps": steps})

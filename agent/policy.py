@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.arguments import literal_by_person, person_only
-from agent.pins import FOUND, PINNED, PINNED_IF_GIVEN
+from agent.pins import FOUND, PINNED_IF_GIVEN, lookups, pinned
 from agent.plan import FINDING_TOOLS, REF, Plan, PlanInvalid, is_ref, validate_plan
 from inbox.ticket import Ticket
 from tools.base import Tool
@@ -35,7 +35,9 @@ def allowed_tools(ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]]) -> list
     return [name for name in catalog if name not in forbidden]
 
 
-def policy_errors(plan: Plan, ticket: Ticket) -> list[str]:
+def policy_errors(
+    plan: Plan, ticket: Ticket, catalog: Mapping[str, Tool[Any, Any]] | None = None
+) -> list[str]:
     """Why this (well-formed) plan is not allowed for this ticket; empty when it is."""
     tools = Counter(step.tool for step in plan.steps)
     errors = []
@@ -52,13 +54,17 @@ def policy_errors(plan: Plan, ticket: Ticket) -> list[str]:
         errors.append("a new ticket must create exactly one issue (create_jira_issue) and comment on none")
     if tools["acknowledge"] > (0 if ticket.thread_of else 1):
         errors.append("only a new ticket is acknowledged, once")
-    return errors + _identity_errors(plan)
+    return errors + _identity_errors(plan, catalog)
 
 
-def _identity_errors(plan: Plan) -> list[str]:
+def _identity_errors(plan: Plan, catalog: Mapping[str, Tool[Any, Any]] | None) -> list[str]:
     """Why a step names an issue, a ticket, a sender or a customer other than this plan's own."""
     issue_steps = {s.id for s in plan.steps if s.tool in ("create_jira_issue", "comment_jira_issue")}
     steps_of = {tool: [s.id for s in plan.steps if s.tool == tool] for tool in FINDING_TOOLS}
+    looked_up = {
+        name: [s.id for s in plan.steps if name in lookups([s], catalog)]
+        for name in {n for found in FOUND.values() for n in found}
+    }
     errors = []
     for step in plan.steps:
         target = step.args.get("issue_key") if step.tool in _OWN_ISSUE else None
@@ -67,14 +73,14 @@ def _identity_errors(plan: Plan) -> list[str]:
                 f"step {step.id!r}: {_OWN_ISSUE[step.tool]} only to this plan's own issue "
                 "(steps.<its step>.issue_key)"
             )
-        for name, wanted in PINNED.get(step.tool, {}).items():
+        for name, wanted in pinned(step.tool, catalog).items():
             if step.args.get(name) != wanted:
                 errors.append(f"step {step.id!r}: {name} must be {wanted} (the ticket's own)")
         for name, wanted in PINNED_IF_GIVEN.get(step.tool, {}).items():
             if name in step.args and step.args[name] != wanted:
                 errors.append(f"step {step.id!r}: {name} may only be {wanted} (the ticket's own)")
         for name, finder in FOUND.get(step.tool, {}).items():
-            allowed = [{REF: f"steps.{sid}.{name}"} for sid in steps_of[finder]]
+            allowed = [{REF: f"steps.{sid}.{name}"} for sid in [*steps_of[finder], *looked_up[name]]]
             if is_ref(step.args.get(name)) and step.args[name] not in allowed:
                 step_of = f"{'an' if finder[0] in 'aeiou' else 'a'} {finder} step"
                 errors.append(f"step {step.id!r}: {name} may only be steps.<{step_of}>.{name}")
@@ -108,7 +114,7 @@ def review_plan(
     """Validate a plan and check it against policy; raise PlanInvalid listing every problem. A plan a
     person edited (`by_person`) may set the arguments only a person may."""
     validate_plan(plan, catalog, max_steps=max_steps)
-    errors = policy_errors(plan, ticket) + ([] if by_person else person_only_errors(plan, catalog))
+    errors = policy_errors(plan, ticket, catalog) + ([] if by_person else person_only_errors(plan, catalog))
     if errors:
         raise PlanInvalid(errors)
 
@@ -122,6 +128,6 @@ def review_extension(
     person's edit."""
     whole = Plan(steps=[*plan.steps, *added.steps], rationale=plan.rationale)
     validate_plan(whole, catalog, max_steps=max_steps)
-    errors = policy_errors(whole, ticket) + person_only_errors(added, catalog)
+    errors = policy_errors(whole, ticket, catalog) + person_only_errors(added, catalog)
     if errors:
         raise PlanInvalid(errors)

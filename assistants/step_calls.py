@@ -67,7 +67,8 @@ def acting(tool: Tool[Any, Any]) -> DeskTool:
         if run.status not in _OPEN_TO_CALLS:
             raise Refused(f"run {run.id} is {run.status}: only a done or dead-lettered run takes a step")
         step = Step(id=step_id_of(given.idempotency_key), tool=tool.name, args=given.args)
-        added = filled(Plan(steps=[step], rationale=f"called over MCP by {caller.name}"), around=run.plan)
+        called = Plan(steps=[step], rationale=f"called over MCP by {caller.name}")
+        added = filled(called, around=run.plan, catalog=rt.catalog)
         try:
             review_extension(
                 run.plan, added, run.ticket, rt.catalog, max_steps=rt.settings.max_plan_steps + 5

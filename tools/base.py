@@ -210,6 +210,10 @@ class Tool(Generic[A, R]):
     in_worker_when: Callable[[ToolConfig], bool] | None = field(default=None, repr=False)
     # When it gives up, the step is skipped with its reason and the run goes on (memory, not the ticket).
     best_effort: bool = False
+    # A lookup of the customer by the ticket's own sender (a CRM's, over MCP): the argument that takes the
+    # sender's address (policy pins it), and the findings of its result an issue takes (agent/pins.py).
+    sender_argument: str | None = None
+    finds: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from mcp import Client
@@ -41,6 +41,16 @@ _PROPERTY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
 
 
+class Finder(BaseModel):
+    """A tool of a server that looks the customer up by the ticket's own sender (a CRM's lookup): the
+    argument that takes the sender's address (policy pins it there), and what of its result an issue
+    takes instead of the extract step's reading of the mail."""
+
+    model_config = ConfigDict(extra="forbid")
+    by: str = Field(description="the argument that takes the sender's address")
+    finds: list[Literal["account_id", "customer_name"]] = Field(min_length=1)
+
+
 class McpServer(BaseModel):
     """One server whose tools join the catalog: how to reach it (a command over stdio, or a URL with a
     bearer token), which of its tools the operator vouches are read-only, and its calls' time limit."""
@@ -57,6 +67,9 @@ class McpServer(BaseModel):
         None, gt=0, description="calls a second the whole fleet makes to it (its rate limit); unset: none"
     )
     burst: int = Field(1, ge=1, le=1000, description="calls it takes at once under per_s")
+    finders: dict[str, Finder] = Field(
+        default_factory=dict, description="its tools that look the customer up by the sender's address"
+    )
 
     def limits(self) -> list[Limit]:
         """The fleet's shared limit on calls to this server (none without per_s)."""
@@ -134,6 +147,20 @@ def _model(title: str, schema: dict[str, Any] | None, where: str) -> type[BaseMo
     return create_model(title, __config__=ConfigDict(extra="ignore"), **fields)  # type: ignore[call-overload, no-any-return]
 
 
+def _check_finder(
+    finder: Finder, read_only: bool, args: type[BaseModel], result: type[BaseModel], where: str
+) -> None:
+    """A lookup of the customer reads only, takes the sender's address as a string and answers what it
+    finds (RemoteProblem saying which it does not)."""
+    if not read_only:
+        raise RemoteProblem(f"{where}: a finder must be read-only (the server's hint and read_only)")
+    taken = args.model_fields.get(finder.by)
+    if taken is None or taken.annotation not in (str, str | None):
+        raise RemoteProblem(f"{where}: a finder takes the sender's address as string argument {finder.by!r}")
+    if missing := [name for name in finder.finds if name not in result.model_fields]:
+        raise RemoteProblem(f"{where}: a finder's output schema has no {', '.join(missing)}")
+
+
 def catalog_name(server: McpServer, remote: RemoteTool) -> str:
     """The tool's name in the catalog: its server's name, two underscores, its own (lowercased)."""
     return f"{server.name}{_SEPARATOR}{remote.name.lower()}"
@@ -151,6 +178,9 @@ def as_catalog_tool(server: McpServer, remote: RemoteTool) -> Tool[Any, Any]:
     result = _model(f"{name}_result", remote.output_schema, where) if remote.output_schema else _Answer
     hints = remote.annotations
     read_only = bool(hints and hints.read_only_hint) and remote.name in server.read_only
+    finder = server.finders.get(remote.name)
+    if finder is not None:
+        _check_finder(finder, read_only, args, result, where)
 
     def call(given: BaseModel, ctx: ToolContext) -> BaseModel:
         arguments = given.model_dump(exclude_none=True)
@@ -178,6 +208,9 @@ def as_catalog_tool(server: McpServer, remote: RemoteTool) -> Tool[Any, Any]:
         side_effect=not read_only,
         timeout_s=server.timeout_s,
         retry=RetryPolicy(max_attempts=3, base_s=2, cap_s=30),
+        best_effort=finder is not None,  # a customer the CRM does not know: the issue has no account
+        sender_argument=finder.by if finder else None,
+        finds=frozenset(finder.finds if finder else ()),
     )
 
 

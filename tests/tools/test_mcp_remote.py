@@ -20,6 +20,7 @@ import pytest
 import redis
 import uvicorn
 from mcp.types import Tool as RemoteTool
+from mcp.types import ToolAnnotations
 
 from agent.llm_planner import LLMPlanner
 from agent.plan_schema import plan_to_answer
@@ -155,16 +156,17 @@ def test_a_plan_finds_the_customers_account_through_the_crm_on_a_real_worker(
 
 
 def test_a_model_shown_part_of_a_large_catalog_finds_the_account_through_the_crm_on_a_real_worker(
-    pipeline: Pipeline, catalog: dict[str, Any], swap_runtime: Any, tmp_path: Path
+    pipeline: Pipeline, swap_runtime: Any, tmp_path: Path
 ) -> None:
     rt = runtime_module.runtime()
-    full = {**rt.catalog, **catalog}
+    finder = {"find_account": {"by": "email", "finds": ["account_id"]}}
+    full = {**rt.catalog, **remote_catalog([crm(timeout_s=5, finders=finder)])}
     lookup = {
         "id": "crm__find_account",
         "tool": "crm__find_account",
         "args": {"email": {"ref": "ticket.sender"}},
     }
-    answer = plan_to_answer(rt.rules().make_plan(ticket()).plan)
+    answer = plan_to_answer(rt.rules().make_plan(ticket()).plan)  # the lookup last, the issue not told
     with running_openai() as server:
         server.default = lambda request: json.dumps({"steps": [*answer["steps"], lookup]})
         settings = load_settings(llm_model="test-model", llm_base_url=server.url, llm_prompt_budget=20_000)
@@ -172,22 +174,50 @@ def test_a_model_shown_part_of_a_large_catalog_finds_the_account_through_the_crm
         planner, _ = model_planners(settings, llm, full, rt.abilities, rt.rules())
         assert isinstance(planner, LLMPlanner)
         swap_runtime(catalog=full, planner=planner)
-        raw = email_bytes(
-            sender="Ann Example <ann@example.com>",
-            subject="Which account are we on?",
-            body="I look after our subscription but can't remember which of your accounts is ours.",
-            message_id="<crm-2@example.com>",
-        )
-        [delivery] = pipeline.feed(make_maildir(tmp_path / "box", raw))
-        run = pipeline.wait_final(delivery.run_id or "")
+        runs = []
+        for n, sender in enumerate(("Ann Example <ann@example.com>", "Bo Stranger <bo@example.com>")):
+            raw = email_bytes(
+                sender=sender,
+                subject="Which account are we on?",
+                body="I look after our subscription but can't remember which of your accounts is ours.",
+                message_id=f"<crm-{n}@example.com>",
+            )
+            [delivery] = pipeline.feed(make_maildir(tmp_path / f"box{n}", raw))
+            runs.append(pipeline.wait_final(delivery.run_id or ""))
 
     system = server.requests[0]["messages"][0]["content"]
     shown = re.findall(r"^- ([a-z][a-z0-9_]*): ", system, flags=re.MULTILINE)
-    assert run.status == "done" and run.planner == "llm", run.error
     assert len(shown) == settings.planner_max_tools and "- crm__find_account: " in system
     offered = len(planner.showing.catalog)  # the tools this worker can use (memory is off here)
-    assert run.planner_notes[0] == f"shown {settings.planner_max_tools} of the catalog's {offered} tools"
-    assert run.steps["crm__find_account"].result["account_id"] == "ACC-77120"
+    known, stranger = runs
+    assert known.status == "done" and known.planner == "llm", known.error
+    assert known.planner_notes[0] == f"shown {settings.planner_max_tools} of the catalog's {offered} tools"
+    assert known.steps["crm__find_account"].result["account_id"] == "ACC-77120"
+    assert "Account: ACC-77120" in json.dumps(known.steps["create_issue"].result["request"])
+    assert stranger.status == "done" and stranger.steps["crm__find_account"].status == "skipped"
+    assert "Account: unknown" in json.dumps(stranger.steps["create_issue"].result["request"])
+
+
+def test_a_finder_reads_only_takes_the_senders_address_and_answers_what_it_finds() -> None:
+    finder = {"by": "email", "finds": ["account_id"]}
+    made = remote_catalog([crm(finders={"find_account": finder})])["crm__find_account"]
+    assert made.sender_argument == "email" and made.finds == {"account_id"} and made.best_effort
+    email = {"type": "object", "properties": {"email": {"type": "string"}}, "required": ["email"]}
+    with pytest.raises(RemoteProblem, match="a finder must be read-only"):
+        as_catalog_tool(crm(finders={"add_note": finder}), _remote("add_note", email))
+    lookup = RemoteTool(
+        name="find_account",
+        description="a lookup",
+        input_schema=email,
+        output_schema={"type": "object", "properties": {"account_id": {"type": "string"}}},
+        annotations=ToolAnnotations(read_only_hint=True),
+    )
+    by_phone = crm(finders={"find_account": {"by": "phone", "finds": ["account_id"]}})
+    with pytest.raises(RemoteProblem, match="as string argument 'phone'"):
+        as_catalog_tool(by_phone, lookup)
+    names = crm(finders={"find_account": {"by": "email", "finds": ["customer_name"]}})
+    with pytest.raises(RemoteProblem, match="output schema has no customer_name"):
+        as_catalog_tool(names, lookup)
 
 
 def test_calls_to_a_server_share_its_rate_limit_over_the_fleet(
