@@ -185,8 +185,8 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
         serve_metrics(port, rt.settings.metrics_host, build_registry(rt.depths, QUEUES))
     except OSError as exc:  # printed: logging is not set up yet at worker_init
         where = f"{rt.settings.metrics_host}:{port}"
-        print(f"metrics: cannot serve /metrics on {where}: {exc} (another worker owns it? "
-              "set TRIAGE_METRICS_PORT, or 0 for none)", file=sys.stderr)  # fmt: skip
+        why = f"{exc} (another worker owns it? set TRIAGE_METRICS_PORT, or 0 for none)"
+        print(f"metrics: cannot serve /metrics on {where}: {why}", file=sys.stderr)
         return
     print(f"metrics: serving /metrics on {rt.settings.metrics_host}:{port} (role {role})", file=sys.stderr)
 
