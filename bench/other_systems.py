@@ -17,7 +17,8 @@ from mcp.types import Tool as RemoteTool
 from mcp.types import ToolAnnotations
 
 from tools.base import Tool
-from tools.mcp_remote import McpServer, as_catalog_tool
+from tools.mcp_config import McpServer
+from tools.mcp_remote import as_catalog_tool
 
 READ = ToolAnnotations(read_only_hint=True)
 KEY = {"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]}

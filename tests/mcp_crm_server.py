@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -119,13 +120,19 @@ def build(dropped: str | None = None) -> Server[Any]:
     return Server("crm", on_list_tools=list_tools, on_call_tool=call_tool)
 
 
-def http_app(token: str) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """The server over streamable HTTP at /mcp, answering only requests with this bearer token (401)."""
+def http_app(
+    token: str, refusing: threading.Event | None = None
+) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """The server over streamable HTTP at /mcp, answering only requests with this bearer token (401),
+    and refusing every request for its rate while `refusing` is set (429, Retry-After: 17)."""
     app = build().streamable_http_app()
 
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (b"authorization", f"Bearer {token}".encode()) not in scope["headers"]:
             await JSONResponse({"error": "invalid_token"}, 401)(scope, receive, send)
+            return
+        if scope["type"] == "http" and refusing is not None and refusing.is_set():
+            await JSONResponse({"error": "rate_limited"}, 429, {"Retry-After": "17"})(scope, receive, send)
             return
         await app(scope, receive, send)
 

@@ -3,9 +3,10 @@
 Each configured server is asked for its tools when the worker starts; each becomes a catalog tool named
 `<server>__<tool>`, with argument and result models built from its schemas, checked first (a name a
 plan cannot carry, a schema too big or too deep, a type we cannot map: the start is refused, naming
-server and tool). A call opens a session with the step's time limit and reads at most MAX_ANSWER bytes
-of the answer: a server that is slow, answers too much, drifts from its schema or disappears costs the
-step (a retry, or a failure with why), never the worker. A tool is side-effecting unless the server
+server and tool). A call goes over the process's kept session with the server (tools/mcp_sessions.py) within
+the step's time limit and under the server's rate limit over the fleet: a server that is slow, answers
+more than MAX_ANSWER characters, drifts from its schema, refuses for its rate or disappears costs the step
+(a wait, a retry, or a failure with why), never the worker. A tool is side-effecting unless the server
 marks it read-only and the operator's `read_only` list names it too: a stranger's hint alone does not
 let a tool run before a person decides.
 """
@@ -14,22 +15,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any, Literal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import anyio
-from mcp import Client
-from mcp.client.stdio import StdioServerParameters
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.types import Tool as RemoteTool
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from tools.base import RetryPolicy, Tool, ToolContext
 from tools.errors import PermanentToolError, RetryableToolError, ToolError
+from tools.mcp_config import Finder, McpServer
 from tools.mcp_sessions import Sessions
-from tools.pacing_port import Limit, take_turn
+from tools.mcp_transport import connect, refusal
+from tools.pacing_port import Limit, RateLimited, take_turn
 
 MAX_TOOLS = 1000  # of one server
 MAX_SCHEMA = 16_000  # characters of one tool's input schema, as JSON
@@ -41,65 +40,8 @@ _PROPERTY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
 
 
-class Finder(BaseModel):
-    """A tool of a server that looks the customer up by the ticket's own sender (a CRM's lookup): the
-    argument that takes the sender's address (policy pins it there), and what of its result an issue
-    takes instead of the extract step's reading of the mail."""
-
-    model_config = ConfigDict(extra="forbid")
-    by: str = Field(description="the argument that takes the sender's address")
-    finds: list[Literal["account_id", "customer_name"]] = Field(min_length=1)
-
-
-class McpServer(BaseModel):
-    """One server whose tools join the catalog: how to reach it (a command over stdio, or a URL with a
-    bearer token), which of its tools the operator vouches are read-only, and its calls' time limit."""
-
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=r"^[a-z][a-z0-9]{1,15}$", description="the prefix of its tools' names")
-    command: list[str] | None = Field(None, min_length=1)
-    env: dict[str, str] = Field(default_factory=dict)
-    url: str | None = Field(None, pattern=r"^https?://")
-    token: SecretStr | None = None
-    read_only: list[str] = Field(default_factory=list, description="tools the operator vouches only read")
-    timeout_s: float = Field(30.0, gt=0, le=600)
-    per_s: float | None = Field(
-        None, gt=0, description="calls a second the whole fleet makes to it (its rate limit); unset: none"
-    )
-    burst: int = Field(1, ge=1, le=1000, description="calls it takes at once under per_s")
-    finders: dict[str, Finder] = Field(
-        default_factory=dict, description="its tools that look the customer up by the sender's address"
-    )
-
-    def limits(self) -> list[Limit]:
-        """The fleet's shared limit on calls to this server (none without per_s)."""
-        return [Limit(f"mcp:{self.name}", self.per_s, self.burst)] if self.per_s else []
-
-    @model_validator(mode="after")
-    def _one_way_in(self) -> McpServer:
-        if (self.command is None) == (self.url is None):
-            raise ValueError(f"MCP server {self.name!r} needs exactly one of command or url")
-        return self
-
-
 class RemoteProblem(ValueError):
     """A server or one of its tools cannot join the catalog; the message names which and why."""
-
-
-@asynccontextmanager
-async def _connect(server: McpServer) -> AsyncIterator[Client]:
-    """A session with the server, closed after (over HTTP its client too: the SDK leaves a client it
-    was given open)."""
-    if server.command is not None:
-        params = StdioServerParameters(command=server.command[0], args=server.command[1:], env=server.env)
-        async with Client(params, read_timeout_seconds=server.timeout_s) as client:
-            yield client
-        return
-    headers = {"Authorization": f"Bearer {server.token.get_secret_value()}"} if server.token else {}
-    async with create_mcp_http_client(headers=headers) as http:
-        transport = streamable_http_client(str(server.url), http_client=http)
-        async with Client(transport, read_timeout_seconds=server.timeout_s) as client:
-            yield client
 
 
 def discover(server: McpServer) -> list[RemoteTool]:
@@ -107,7 +49,7 @@ def discover(server: McpServer) -> list[RemoteTool]:
 
     async def listed() -> list[RemoteTool]:
         with anyio.fail_after(server.timeout_s):
-            async with _connect(server) as client:
+            async with connect(server) as client:
                 return list((await client.list_tools()).tools)
 
     try:
@@ -184,13 +126,12 @@ def as_catalog_tool(server: McpServer, remote: RemoteTool) -> Tool[Any, Any]:
 
     def call(given: BaseModel, ctx: ToolContext) -> BaseModel:
         arguments = given.model_dump(exclude_none=True)
-        if ctx.pacer is not None and (limits := server.limits()):
-            take_turn(ctx.pacer, limits, f"mcp:{server.name}", TURN_BUDGET_S)
-        answer = (
-            _called(server, remote.name, arguments, where)
-            if read_only
-            else _once(ctx, server, remote, arguments)
-        )
+        with _paced(server, ctx):
+            answer = (
+                _called(server, remote.name, arguments, where)
+                if read_only
+                else _once(ctx, server, remote, arguments)
+            )
         try:
             return result.model_validate(answer)
         except ValidationError as exc:  # the server drifted from the schema it listed at start
@@ -220,6 +161,22 @@ class _Answer(BaseModel):
     text: str
 
 
+@contextmanager
+def _paced(server: McpServer, ctx: ToolContext) -> Iterator[None]:
+    """A turn under the server's limit over the fleet (its per_s, and any wait it asked for) before the
+    call; a refusal for its rate holds every worker off the server for as long as it asked."""
+    api = f"mcp:{server.name}"
+    if ctx.pacer is not None:
+        take_turn(ctx.pacer, server.limits() or [Limit(api)], api, TURN_BUDGET_S)
+    try:
+        yield
+    except RateLimited as exc:
+        if ctx.pacer is not None and exc.retry_after:
+            ctx.pacer.hold_off(api, exc.retry_after)
+            ctx.pacer.refused(api, "429")
+        raise
+
+
 def _once(
     ctx: ToolContext, server: McpServer, remote: RemoteTool, arguments: dict[str, Any]
 ) -> dict[str, Any]:
@@ -230,14 +187,22 @@ def _once(
         return done
     where = f"MCP server {server.name!r}, tool {remote.name!r}"
 
+    sent = f"{ctx.idempotency_key}:sent"
+
     def sending() -> None:
-        if not ctx.ledger.claim(f"{ctx.idempotency_key}:sent", {"tool": remote.name})[0]:
+        first, earlier = ctx.ledger.claim(sent, {"tool": remote.name})
+        if not first and not earlier.get("refused"):
             raise PermanentToolError(
                 f"{where}: a call was sent and its answer lost; not sent again (the other system may "
                 "have done it: a person checks)"
             )
+        ctx.ledger.note(sent, {"tool": remote.name})
 
-    answer = _called(server, remote.name, arguments, where, sending)
+    try:
+        answer = _called(server, remote.name, arguments, where, sending)
+    except RateLimited:  # refused for its rate: nothing was done, the next attempt sends it again
+        ctx.ledger.note(sent, {"tool": remote.name, "refused": True})
+        raise
     return ctx.ledger.claim(ctx.idempotency_key, answer)[1]
 
 
@@ -270,6 +235,8 @@ def _failure(exc: BaseException, server: McpServer, where: str) -> Exception:
         exc = exc.exceptions[0]
     if isinstance(exc, ToolError):  # ours, from inside the session
         return exc
+    if (wait := refusal(server.name)) is not None:
+        return RateLimited(f"{where}: the server refused the call for its rate (429)", retry_after=wait)
     if isinstance(exc, TimeoutError):
         return RetryableToolError(f"{where}: no answer within {server.timeout_s:.0f}s")
     said = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
@@ -278,7 +245,7 @@ def _failure(exc: BaseException, server: McpServer, where: str) -> Exception:
     return RetryableToolError(f"{where}: {type(exc).__name__}: {said}")
 
 
-_SESSIONS = Sessions(_connect)  # this process's open sessions, one per server
+_SESSIONS = Sessions(connect)  # this process's open sessions, one per server
 
 
 def remote_catalog(servers: list[McpServer]) -> dict[str, Tool[Any, Any]]:

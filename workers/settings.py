@@ -21,7 +21,7 @@ from pydantic_settings import SettingsConfigDict, SettingsError
 from inbox.imap import ImapConfig
 from tools.base import INVOICE_ID_PATTERN, ORDER_ID_PATTERN, ToolConfig
 from tools.llm import LLMConfig
-from tools.mcp_remote import McpServer
+from tools.mcp_config import McpServer
 from tools.patterns import check_pattern
 from tools.taxonomy import resolve_classifier
 from workers.broker_settings import BrokerSettings

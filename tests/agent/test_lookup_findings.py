@@ -17,7 +17,8 @@ from agent.policy import review_plan
 from tests.agent.test_plan import ticket
 from tools.base import Tool
 from tools.catalog import CATALOG
-from tools.mcp_remote import McpServer, as_catalog_tool
+from tools.mcp_config import McpServer
+from tools.mcp_remote import as_catalog_tool
 
 NEW = ticket()
 EMAIL = {"type": "object", "properties": {"email": {"type": "string"}}, "required": ["email"]}

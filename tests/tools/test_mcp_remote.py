@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -34,8 +35,9 @@ from tests.support import TRIAGE, ScriptedPlanner, email_bytes, issue_plan, make
 from tools.base import ToolContext
 from tools.errors import PermanentToolError, RetryableToolError
 from tools.llm_client import OpenAICompatibleLLM
-from tools.mcp_remote import McpServer, RemoteProblem, as_catalog_tool, remote_catalog
-from tools.pacing_port import RateLimited
+from tools.mcp_config import McpServer
+from tools.mcp_remote import RemoteProblem, as_catalog_tool, remote_catalog
+from tools.pacing_port import Limit, RateLimited
 from workers import runtime as runtime_module
 from workers.pacing import MeteredPacer
 from workers.runtime import model_planners, tool_catalog
@@ -234,12 +236,16 @@ def test_calls_to_a_server_share_its_rate_limit_over_the_fleet(
     assert later.value.retry_after > 60  # the step goes back to the queue for then, not failed
 
 
+REFUSING = threading.Event()  # while set, the HTTP test server refuses every request for its rate
+
+
 @pytest.fixture(scope="module")
 def crm_over_http() -> Iterator[str]:
     """The test server over streamable HTTP, answering the bearer token `s3cret`; its URL."""
 
     def config(_: int) -> uvicorn.Config:
-        return uvicorn.Config(mcp_crm_server.http_app("s3cret"), log_level="warning", lifespan="on")
+        app = mcp_crm_server.http_app("s3cret", REFUSING)
+        return uvicorn.Config(app, log_level="warning", lifespan="on")
 
     with running(config) as port:
         yield f"http://127.0.0.1:{port}/mcp"
@@ -298,3 +304,22 @@ def test_a_command_that_runs_no_plan_neither_starts_the_servers_nor_needs_them(
     )
     assert listed.returncode == 0, listed.stderr
     assert planned.returncode == 2 and "MCP server 'crm': cannot list its tools" in planned.stderr
+
+
+def test_a_server_that_refuses_for_its_rate_holds_the_fleet_off_and_nothing_is_lost(
+    crm_over_http: str, store: RunStore, ctx: ToolContext
+) -> None:
+    catalog = remote_catalog([crm(command=None, url=crm_over_http, token="s3cret", timeout_s=5)])
+    paced = replace(ctx, pacer=MeteredPacer(store.pacing))
+    REFUSING.set()
+    try:
+        with pytest.raises(RateLimited, match="refused the call for its rate") as refused:
+            catalog["crm__find_account"].run({"email": "ann@example.com"}, paced)
+        with pytest.raises(RateLimited):  # a side-effecting call: refused, so not sent
+            catalog["crm__add_note"].run({"email": "ann@example.com"}, paced)
+    finally:
+        REFUSING.clear()
+    assert refused.value.retry_after == 17  # the step waits as long as the server asked
+    assert store.pacing.reserve([Limit("mcp:crm")]) > 10  # and so does every other worker
+    sent_again = catalog["crm__add_note"].run({"email": "ann@example.com"}, ctx)  # once the wait is over
+    assert sent_again.text == "add_note: ok"
