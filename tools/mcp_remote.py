@@ -126,6 +126,10 @@ def as_catalog_tool(server: McpServer, remote: RemoteTool) -> Tool[Any, Any]:
 
     def call(given: BaseModel, ctx: ToolContext) -> BaseModel:
         arguments = given.model_dump(exclude_none=True)
+        if finder is not None and ctx.sender_doubt:  # a forged From would find its victim's account
+            raise PermanentToolError(
+                f"{where}: the sender is not trusted ({ctx.sender_doubt}): not looked up"
+            )
         with _paced(server, ctx):
             answer = (
                 _called(server, remote.name, arguments, where)

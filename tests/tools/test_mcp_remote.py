@@ -200,10 +200,13 @@ def test_a_model_shown_part_of_a_large_catalog_finds_the_account_through_the_crm
     assert "Account: unknown" in json.dumps(stranger.steps["create_issue"].result["request"])
 
 
-def test_a_finder_reads_only_takes_the_senders_address_and_answers_what_it_finds() -> None:
+def test_a_finder_reads_only_takes_the_senders_address_and_answers_what_it_finds(ctx: ToolContext) -> None:
     finder = {"by": "email", "finds": ["account_id"]}
     made = remote_catalog([crm(finders={"find_account": finder})])["crm__find_account"]
     assert made.sender_argument == "email" and made.finds == {"account_id"} and made.best_effort
+    doubted = replace(ctx, sender_doubt="its From and its envelope sender differ")
+    with pytest.raises(PermanentToolError, match="the sender is not trusted .*: not looked up"):
+        made.run({"email": "ann@example.com"}, doubted)  # skipped (best effort): the issue has no account
     email = {"type": "object", "properties": {"email": {"type": "string"}}, "required": ["email"]}
     with pytest.raises(RemoteProblem, match="a finder must be read-only"):
         as_catalog_tool(crm(finders={"add_note": finder}), _remote("add_note", email))
