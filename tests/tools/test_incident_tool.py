@@ -77,21 +77,28 @@ def with_jira(ctx: ToolContext, jira: FakeJira, **changes: object) -> ToolContex
     return replace(ctx, config=config)
 
 
-def report(ctx: ToolContext, ticket: str, issue_key: str) -> IncidentResult:
-    """Remember the ticket (as the remember step does) and run its incident step."""
+def remember(ctx: ToolContext, ticket: str, issue_key: str) -> None:
+    """Remember the ticket, as the remember step does."""
     sender, subject, body = REPORTS[ticket]
     assert ctx.memory is not None
+    at = datetime.now(UTC)
     ctx.memory.remember(
         Remembered(
             ticket_id=ticket,
             subject=subject,
             body=body,
             sender=sender,
-            received_at=datetime.now(UTC),
-            seen_at=datetime.now(UTC),
+            received_at=at,
+            seen_at=at,
             issue_key=issue_key,
         )
     )
+
+
+def report(ctx: ToolContext, ticket: str, issue_key: str) -> IncidentResult:
+    """Remember the ticket (as the remember step does) and run its incident step."""
+    remember(ctx, ticket, issue_key)
+    sender, subject, body = REPORTS[ticket]
     args = {
         "ticket_id": ticket,
         "subject": subject,
@@ -155,20 +162,7 @@ def test_two_incidents_found_to_be_one_keep_one_problem_issue_and_link_the_other
     keys = dict(zip(REPORTS, customer_issues(jctx, len(REPORTS)), strict=True))
     for ticket, others in (("T3", ("T1", "T2")), ("T6", ("T4", "T5"))):
         for t in (*others, ticket):
-            assert jctx.memory is not None
-            sender, subject, body = REPORTS[t]
-            at = datetime.now(UTC)
-            jctx.memory.remember(
-                Remembered(
-                    ticket_id=t,
-                    subject=subject,
-                    body=body,
-                    sender=sender,
-                    received_at=at,
-                    seen_at=at,
-                    issue_key=keys[t],
-                )
-            )
+            remember(jctx, t, keys[t])
         members = [
             Member(ticket_id=t, sender=REPORTS[t][0], issue_key=keys[t], joined_at=datetime.now(UTC))
             for t in (ticket, *others)
