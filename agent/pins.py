@@ -66,13 +66,17 @@ def pinned(tool: str, catalog: Catalog | None = None) -> dict[str, Any]:
     return {**PINNED.get(tool, {}), **by_sender}
 
 
+def finds(tool: str, catalog: Catalog | None) -> frozenset[str]:
+    """What a tool of the catalog finds about the customer by looking up the sender (a CRM's lookup)."""
+    found = catalog.get(tool) if catalog is not None else None
+    return found.finds if found is not None else frozenset()
+
+
 def lookups(steps: list[Step], catalog: Catalog | None) -> dict[str, str]:
-    """Each finding the steps' lookups of the customer by sender make (tools whose `finds` names it),
-    and the first such step's id."""
+    """Each finding the steps' lookups of the customer by sender make, and the first such step's id."""
     found: dict[str, str] = {}
     for step in steps:
-        tool = catalog.get(step.tool) if catalog is not None else None
-        for name in tool.finds if tool is not None else ():
+        for name in finds(step.tool, catalog):
             found.setdefault(name, step.id)
     return found
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.arguments import literal_by_person, person_only
-from agent.pins import FOUND, PINNED_IF_GIVEN, lookups, pinned
+from agent.pins import FOUND, PINNED_IF_GIVEN, finds, pinned
 from agent.plan import FINDING_TOOLS, REF, Plan, PlanInvalid, is_ref, validate_plan
 from inbox.ticket import Ticket
 from tools.base import Tool
@@ -62,7 +62,7 @@ def _identity_errors(plan: Plan, catalog: Mapping[str, Tool[Any, Any]] | None) -
     issue_steps = {s.id for s in plan.steps if s.tool in ("create_jira_issue", "comment_jira_issue")}
     steps_of = {tool: [s.id for s in plan.steps if s.tool == tool] for tool in FINDING_TOOLS}
     looked_up = {
-        name: [s.id for s in plan.steps if name in lookups([s], catalog)]
+        name: [s.id for s in plan.steps if name in finds(s.tool, catalog)]
         for name in {n for found in FOUND.values() for n in found}
     }
     errors = []

@@ -256,7 +256,10 @@ def remote_catalog(servers: list[McpServer]) -> dict[str, Tool[Any, Any]]:
     """Every configured server's tools as catalog tools, by name (RemoteProblem names the first fault)."""
     found: dict[str, Tool[Any, Any]] = {}
     for server in servers:
-        for remote in discover(server):
+        listed = discover(server)
+        if unknown := sorted(set(server.finders) - {remote.name for remote in listed}):
+            raise RemoteProblem(f"MCP server {server.name!r} lists no {', '.join(unknown)} (its finders)")
+        for remote in listed:
             made = as_catalog_tool(server, remote)
             if made.name in found:
                 raise RemoteProblem(f"MCP server {server.name!r}: two tools are called {made.name!r}")

@@ -223,6 +223,8 @@ def test_a_finder_reads_only_takes_the_senders_address_and_answers_what_it_finds
     names = crm(finders={"find_account": {"by": "email", "finds": ["customer_name"]}})
     with pytest.raises(RemoteProblem, match="output schema has no customer_name"):
         as_catalog_tool(names, lookup)
+    with pytest.raises(RemoteProblem, match="MCP server 'crm' lists no find_acount \\(its finders\\)"):
+        remote_catalog([crm(finders={"find_acount": finder})])  # misspelt, it would never apply
 
 
 def test_calls_to_a_server_share_its_rate_limit_over_the_fleet(
