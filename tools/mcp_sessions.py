@@ -113,8 +113,10 @@ class Sessions:
     def _drop(self, key: str) -> None:
         with self._lock:
             kept = self._kept.pop(key, None)
-        if kept is not None and kept.stop is not None and self._portal is not None:
-            kept.closed = True
+        if kept is None:
+            return
+        kept.closed = True  # a keeper that has not begun sees it and opens nothing
+        if kept.stop is not None and self._portal is not None:
             self._portal.call(kept.stop.set)
 
     def _here(self) -> BlockingPortal:
