@@ -98,7 +98,7 @@ def link_incident(args: LinkIncidentArgs, ctx: ToolContext) -> IncidentResult:
         own = ctx.memory.symptoms_of(args.ticket_id)
         like = [
             r
-            for r in ctx.memory.recent_like(args.ticket_id, text, since, likeness.floor)
+            for r in ctx.memory.recent_like(args.ticket_id, text, since, likeness.floor, own)
             if likeness.alike(r.similarity, own, r.symptoms)
         ]
         me = Member(

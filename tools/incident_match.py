@@ -1,8 +1,9 @@
 """Whether two reports tell of one outage: alike enough in their words, or about one product area, both
-telling of a malfunction, and alike at least a little (agent/memory/symptoms.py reads area and
-malfunction). One outage told in far-apart words ("checkout down", "card payments failing") shares the
+telling of a malfunction, and alike at least a little (agent/memory/symptoms.py reads area, malfunction
+and language). One outage told in far-apart words ("checkout down", "card payments failing") shares the
 second; a question about the same part of the product ("which payment methods do you accept?") tells of
-no malfunction and does not.
+no malfunction and does not, however alike its words. Two reports in different languages are compared by
+area and malfunction alone: the embedder's likeness means nothing across languages.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tools.memory_port import Recent, Symptoms
+
+# Below this a report reads as a question, a request or an idea, not a malfunction: it joins no outage
+# even worded like one ("Feature request: CSV export for the audit log" beside "CSV export is empty").
+NOT_A_REPORT = -0.05
 
 
 @dataclass(frozen=True)
@@ -27,11 +32,13 @@ class Likeness:
 
     def alike(self, similarity: float, a: Symptoms | None, b: Symptoms | None) -> bool:
         """Whether two reports this alike, with these symptoms, tell of one outage."""
+        if self.area is None or a is None or b is None:
+            return similarity >= self.words
         if similarity >= self.words:
-            return True
-        if self.area is None or a is None or b is None or similarity < self.area:
+            return a.malfunction > NOT_A_REPORT and b.malfunction > NOT_A_REPORT
+        if not (a.area == b.area and a.malfunction > 0 and b.malfunction > 0):
             return False
-        return a.area == b.area and a.malfunction > 0 and b.malfunction > 0
+        return similarity >= self.area or _told_apart(a, b)
 
     def corroborated(self, like: list[Recent]) -> list[Recent]:
         """The like tickets that are alike to another like ticket too (in their order): one look-alike
@@ -41,3 +48,8 @@ class Likeness:
             for r in like
             if any(self.alike(r.similarity_to(o), r.symptoms, o.symptoms) for o in like if o is not r)
         ]
+
+
+def _told_apart(a: Symptoms, b: Symptoms) -> bool:
+    """Whether the two reports are told in two known, different languages."""
+    return a.language is not None and b.language is not None and a.language != b.language

@@ -36,11 +36,13 @@ class Remembered(TicketFacts):
 
 
 class Symptoms(BaseModel):
-    """What a report tells beyond its words (agent/memory/symptoms.py): the product area it is nearest to
-    and how much more it tells of a failure than of a question or a request (above 0: a malfunction)."""
+    """What a report tells beyond its words (agent/memory/symptoms.py): the product area it is nearest to,
+    how much more it tells of a failure than of a question or a request (above 0: a malfunction), and
+    the language it is written in (None: not told)."""
 
     area: str
     malfunction: float
+    language: str | None = None
 
 
 class Recent(BaseModel):
@@ -90,9 +92,12 @@ class TicketMemory(Protocol):
         """The symptoms memory read in a ticket it holds (None: not held, or no symptoms read)."""
         ...
 
-    def recent_like(self, ticket_id: str, text: str, since: datetime, at_least: float) -> list[Recent]:
-        """The tickets handled since `since` whose text is at least `at_least` alike, most alike first
-        (the ticket itself excluded; at most a page)."""
+    def recent_like(
+        self, ticket_id: str, text: str, since: datetime, at_least: float, told: Symptoms | None = None
+    ) -> list[Recent]:
+        """The tickets handled since `since` whose text is at least `at_least` alike, most alike first,
+        and, when `told` (the ticket's symptoms) is a malfunction in a known language, reports of a
+        malfunction since then in other languages (the ticket itself excluded; at most a page of each)."""
         ...
 
     def note_reply(self, ticket_id: str, reply_id: str, at: datetime) -> bool:

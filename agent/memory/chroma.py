@@ -134,7 +134,7 @@ class Memory:
         text = f"{entry.subject}\n{entry.body}"
         before = self._metadata("remember", [entry.ticket_id]).get(entry.ticket_id, {})
         vectors = self.embedder.embed([text])
-        symptoms = self.symptoms.read(vectors[0]) if self.symptoms is not None else None
+        symptoms = self.symptoms.read(vectors[0], text) if self.symptoms is not None else None
         self._call(
             "remember",
             "upsert",
@@ -193,22 +193,38 @@ class Memory:
         meta = self._metadata("read symptoms", [ticket_id]).get(ticket_id)
         return entries.symptoms(meta) if meta is not None else None
 
-    def recent_like(self, ticket_id: str, text: str, since: datetime, at_least: float) -> list[Recent]:
-        """The tickets handled since `since` at least `at_least` alike to `text`, most alike first (the
-        ticket itself excluded; at most LIKE_LIMIT)."""
+    def recent_like(
+        self, ticket_id: str, text: str, since: datetime, at_least: float, told: Symptoms | None = None
+    ) -> list[Recent]:
+        """The tickets handled since `since` at least `at_least` alike to `text`, most alike first, and,
+        when `told` (the ticket's symptoms) is a malfunction in a known language, the reports of a
+        malfunction in other languages since then however unlike their words (MiniLM compares meaning
+        within English only). The ticket itself excluded; at most LIKE_LIMIT of each."""
+        vector = self.embedder.embed([text])
+        recent = {"at": {"$gte": since.timestamp()}}
+        like = self._query_recent("recall recent", ticket_id, vector, recent)
+        like = [r for r in like if r.similarity >= at_least]
+        if told is not None and told.language and told.malfunction > 0:
+            elsewhere = {"$and": [recent, {"malfunction": {"$gt": 0}}, {"language": {"$ne": told.language}}]}
+            like += self._query_recent("recall recent elsewhere", ticket_id, vector, elsewhere)
+        return like
+
+    def _query_recent(
+        self, what: str, ticket_id: str, vector: list[list[float]], where: dict[str, Any]
+    ) -> list[Recent]:
+        """The tickets `where` selects, most alike to `vector` first, but `ticket_id` (at most LIKE_LIMIT)."""
         found = self._call(
-            "recall recent",
+            what,
             "query",
-            query_embeddings=self.embedder.embed([text]),
+            query_embeddings=vector,
             n_results=LIKE_LIMIT + 1,
-            where={"at": {"$gte": since.timestamp()}},
+            where=where,
             include=["metadatas", "distances", "embeddings"],
         )
         rows = zip(
             found["ids"][0], found["metadatas"][0], found["distances"][0], found["embeddings"][0], strict=True
         )
-        like = [entries.recent(i, m, d, v) for i, m, d, v in rows if i != ticket_id]
-        return [r for r in like if r.similarity >= at_least][:LIKE_LIMIT]
+        return [entries.recent(i, m, d, v) for i, m, d, v in rows if i != ticket_id][:LIKE_LIMIT]
 
     def note_reply(self, ticket_id: str, reply_id: str, at: datetime) -> bool:
         """Count a customer's reply on the ticket it answers (a retried count of the same reply is not

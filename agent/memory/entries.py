@@ -28,7 +28,8 @@ def stored(entry: Remembered, before: Mapping[str, Any], symptoms: Symptoms | No
         received_at=entry.received_at.isoformat(),
         seen_at=entry.seen_at.isoformat(),
     )
-    return meta | (symptoms.model_dump() if symptoms is not None else {})
+    # A language not told is left out: Chroma's metadata holds no None.
+    return meta | (symptoms.model_dump(exclude_none=True) if symptoms is not None else {})
 
 
 def similarity_of(distance: float) -> float:
@@ -87,4 +88,8 @@ def symptoms(meta: Mapping[str, Any]) -> Symptoms | None:
     """The symptoms stored with a ticket, if its embedder read any."""
     if "area" not in meta or "malfunction" not in meta:
         return None
-    return Symptoms(area=str(meta["area"]), malfunction=float(meta["malfunction"]))
+    return Symptoms(
+        area=str(meta["area"]),
+        malfunction=float(meta["malfunction"]),
+        language=meta.get("language"),
+    )

@@ -1,12 +1,15 @@
-"""What a report of an outage says beyond its words: which part of the product it is about and whether
-it tells of something that stopped working, read from the ticket's embedding (no more model calls).
+"""What a report of an outage says beyond its words: which part of the product it is about, whether it
+tells of something that stopped working, and the language it is told in, read from the ticket's
+embedding and its text (no more model calls).
 
 Two customers rarely describe one outage alike ("checkout down", "card payments failing", "can't pay our
 invoice online" are 0.36 to 0.57 alike under MiniLM; a refund question is as alike to them). What they
 share is a part of the product and a malfunction: the part is the nearest of a few generic product areas
 (each a handful of plain sentences), the malfunction how much nearer the text is to sentences of things
-that broke than to sentences of questions, requests, ideas and thanks. tools/incident_match.py weighs
-them. Only an embedder that reads meaning (`semantic`) has them; hashed n-grams do not.
+that broke than to sentences of questions, requests, ideas and thanks. MiniLM reads that in English
+only: in another language the mail must say so in words too (agent/memory/failure_words.py).
+tools/incident_match.py weighs them. Only an embedder that reads meaning (`semantic`) has them; hashed
+n-grams do not.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import threading
 import numpy as np
 
 from agent.memory.embedding import Embedder
+from agent.memory.failure_words import reads_as_failure
+from inbox.language import detect_language
 from tools.memory_port import Symptoms
 
 # How alike two reports of one outage are at least when they are about one area and both tell of a
@@ -158,12 +163,15 @@ class SymptomReader:
                 )
             return self._prototypes
 
-    def read(self, vector: list[float]) -> Symptoms:
-        """The area the text is nearest to and how much more it tells of a failure than of anything
-        else (above 0: a malfunction)."""
+    def read(self, vector: list[float], text: str) -> Symptoms:
+        """The area the text is nearest to, how much more it tells of a failure than of anything else
+        (above 0: a malfunction; in a language the model does not read, only when its words say so too),
+        and its language."""
         names, areas, broken, fine = self._embedded()
         v = np.asarray(vector)
-        likeness = areas @ v
-        area = names[int(likeness.argmax())]
+        area = names[int((areas @ v).argmax())]
         malfunction = float((broken @ v).max() - (fine @ v).max())
-        return Symptoms(area=area, malfunction=round(malfunction, 4))
+        language = detect_language(text, "")
+        if reads_as_failure(language, text) is False:
+            malfunction = min(malfunction, 0.0)
+        return Symptoms(area=area, malfunction=round(malfunction, 4), language=language)

@@ -10,6 +10,7 @@ from tools.memory_port import Recent, Symptoms
 BROKEN_PAYMENTS = Symptoms(area="payments", malfunction=0.12)
 PAYMENTS_QUESTION = Symptoms(area="payments", malfunction=-0.07)
 BROKEN_SEARCH = Symptoms(area="search", malfunction=0.11)
+BARELY_BROKEN = Symptoms(area="payments", malfunction=-0.02)
 LIKENESS = Likeness(words=0.56, area=0.15)
 
 
@@ -25,9 +26,16 @@ def recent(ticket_id: str, vector: list[float], symptoms: Symptoms | None) -> Re
     )
 
 
-def test_reports_alike_in_words_are_one_outage_whatever_their_symptoms() -> None:
+def test_reports_alike_in_words_are_one_outage_whatever_their_areas() -> None:
     assert LIKENESS.alike(0.6, None, None)
-    assert Likeness(words=0.56).alike(0.6, BROKEN_PAYMENTS, BROKEN_SEARCH)
+    assert LIKENESS.alike(0.6, BROKEN_PAYMENTS, BROKEN_SEARCH)
+    assert LIKENESS.alike(0.6, BROKEN_PAYMENTS, BARELY_BROKEN)  # a reading at the edge is no question
+
+
+def test_a_question_worded_like_a_report_is_no_report() -> None:
+    # "What is the maximum file size?" beside "413 when adding a file": 0.62 alike under MiniLM.
+    assert not LIKENESS.alike(0.62, BROKEN_PAYMENTS, PAYMENTS_QUESTION)
+    assert Likeness(words=0.56).alike(0.62, BROKEN_PAYMENTS, PAYMENTS_QUESTION)  # no symptoms: words
 
 
 def test_reports_worded_apart_are_one_outage_when_both_tell_of_a_failure_of_one_area() -> None:
@@ -56,3 +64,14 @@ def test_a_like_ticket_counts_only_when_another_like_ticket_bears_it_out() -> No
     b = recent("b", [0.6, 0.8], BROKEN_PAYMENTS)  # 0.6 alike to a
     lone = recent("c", [0.0, -1.0], BROKEN_SEARCH)
     assert LIKENESS.corroborated([a, b, lone]) == [a, b]
+
+
+def test_reports_in_two_languages_are_one_outage_by_area_and_malfunction_alone() -> None:
+    # "Pagamentos recusados" and "Card payments failing": about 0.0 alike (MiniLM reads English only).
+    portuguese = BROKEN_PAYMENTS.model_copy(update={"language": "pt"})
+    english = BROKEN_PAYMENTS.model_copy(update={"language": "en"})
+    assert LIKENESS.alike(0.01, portuguese, english)
+    assert not LIKENESS.alike(0.01, english, english)  # one language: its likeness counts
+    assert not LIKENESS.alike(0.01, portuguese, BROKEN_PAYMENTS)  # a language not told is no other one
+    assert not LIKENESS.alike(0.01, portuguese, BROKEN_SEARCH.model_copy(update={"language": "en"}))
+    assert not LIKENESS.alike(0.01, portuguese, PAYMENTS_QUESTION.model_copy(update={"language": "en"}))

@@ -14,11 +14,11 @@ import pytest
 from pydantic import SecretStr
 
 from agent.memory.chroma import Memory
-from agent.memory.embedding import HashedNgrams
+from agent.memory.embedding import HashedNgrams, MiniLM
 from agent.store import RunStore
 from inbox.ticket import Ticket
 from tests.jira_server import FakeJira, running_jira
-from tools import jira_client
+from tools import jira_client, minilm
 from tools.base import ToolContext
 from tools.errors import PermanentToolError, RetryableToolError
 from tools.incident import IncidentResult, link_incident, problem_label
@@ -45,6 +45,23 @@ REPORTS = {
         "CSV export empty file",
         "Since this morning each CSV export is an empty file.",
     ),
+    # One card payment outage told in three languages, and a question about payments in a fourth.
+    "P1": (
+        "ines@lisboa-moveis.example",
+        "Pagamentos recusados",
+        "Desde as 10h nenhum cliente consegue pagar com cartão, o checkout dá erro.",
+    ),
+    "P2": (
+        "karl@kraft-werkzeug.example",
+        "Kartenzahlung fehlgeschlagen",
+        "Seit heute Vormittag schlägt jede Kartenzahlung in unserem Shop fehl.",
+    ),
+    "P3": (
+        "amy@brightside.example",
+        "Card payments failing",
+        "None of our customers can pay by card since 10am, the checkout shows an error.",
+    ),
+    "P4": ("luc@dupont.example", "Moyens de paiement", "Bonjour, comment ajouter le paiement par virement ?"),
 }
 
 
@@ -234,3 +251,17 @@ def test_without_memory_of_the_ticket_there_is_no_incident_to_judge(ictx: ToolCo
         link_incident.run(args, ictx)
     with pytest.raises(PermanentToolError, match="incidents are off"):
         link_incident.run({**args, "remembered": True}, replace(ictx, incidents=None))
+
+
+@pytest.mark.skipif(minilm.model_dir() is None, reason="the MiniLM weights are not installed (make install)")
+def test_one_outage_told_in_three_languages_is_one_incident_and_a_question_in_a_fourth_is_not(
+    ictx: ToolContext, memory_folder: Path
+) -> None:
+    """MiniLM finds reports in two languages about 0.0 alike: they are one outage by their product area
+    and a malfunction in each, the malfunction in words of their own language too."""
+    mctx = replace(ictx, memory=Memory(MiniLM(), f"test-{uuid.uuid4().hex[:8]}", path=memory_folder))
+    assert report(mctx, "P1", "SUP-1").incident_id is None
+    assert report(mctx, "P2", "SUP-2").incident_id is None
+    third = report(mctx, "P3", "SUP-3")
+    assert third.opened and sorted(third.linked) == ["SUP-1", "SUP-2", "SUP-3"]
+    assert report(mctx, "P4", "SUP-4").incident_id is None

@@ -1,0 +1,62 @@
+"""Whether a mail in a language MiniLM does not read tells of something broken, from its words.
+
+MiniLM reads meaning in English only: a German question ("wie kann ich mein Passwort ändern?") lies as
+near its sentences of things that broke as a German outage report does. What a report of a failure has
+in every language is a small closed class of words: a negation ("nicht", "ne ... rien", "não"), an
+impossibility, an error, an empty result, an HTTP status. What a how-to question has is its question
+word. So a mail in one of these languages reads as a failure only with such a word and without a
+question of how to do something; English is left to the model.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Words of failure per ISO 639-1 code (matched as whole words, case-insensitive).
+FAILURE = {
+    "de": r"nicht|kein\w*|nichts|unmöglich|fehler\w*|fehlgeschlagen|schlägt fehl|kaputt|defekt|leer\w*|"
+    r"ausgefallen|hängt|störung|abgestürzt",
+    "fr": r"ne|n'|pas|rien|aucune?|impossible|erreurs?|échou\w*|échec|panne|vides?|bloqué\w*|plant\w*",
+    "es": r"no|nada|ningún|ninguna|imposible|error(?:es)?|fall\w*|vací[oa]s?|caíd[oa]|rot[oa]|bloquead[oa]",
+    "it": r"non|niente|nessun[oa]?|impossibile|error[ei]|vuot[oaie]|guast\w*|bloccat\w*|danneggiat\w*",
+    "pt": r"não|nada|nenhum[a]?|impossível|erros?|falh\w*|vazi[oa]s?|fora do ar|travad[oa]|corrompid\w*",
+    "nl": r"niet|geen|niets|onmogelijk|fout\w*|mislukt|leeg|kapot|storing",
+    "sv": r"inte|ingen|inga|inget|ingenting|omöjligt|fel\w*|misslyck\w*|tom|tomma|trasig",
+    "da": r"ikke|ingen|intet|ingenting|umuligt|fejl\w*|mislyk\w*|tom|tomme",
+    "pl": r"nie|żaden|żadne|nic|niemożliw\w*|błąd|błędy|awaria|pust[ayei]",
+    "cs": r"ne\w*|nic|žádn\w*|nelze|chyb\w*|prázdn\w*|selhal\w*",
+    "fi": r"ei|eivät|mitään|virhe\w*|tyhjä|epäonnistu\w*|mahdoton",
+}
+# Said alike in every language: an HTTP status of a failure, and the English loanwords.
+EVERYWHERE = r"[45]\d\d|error|timeout|crash\w*"
+# The question word of a how-to question.
+HOW_TO = {
+    "de": r"wie",
+    "fr": r"comment",
+    "es": r"cómo|como",
+    "it": r"come",
+    "pt": r"como",
+    "nl": r"hoe",
+    "sv": r"hur",
+    "da": r"hvordan",
+    "pl": r"jak",
+    "cs": r"jak",
+    "fi": r"miten|kuinka",
+}
+
+
+def _words(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE)
+
+
+_FAILURE = {language: _words(f"{words}|{EVERYWHERE}") for language, words in FAILURE.items()}
+_HOW_TO = {language: _words(words) for language, words in HOW_TO.items()}
+
+
+def reads_as_failure(language: str | None, text: str) -> bool | None:
+    """Whether `text`, written in `language`, tells of a failure by its words; None for a language
+    these words do not cover (English among them: the model reads it)."""
+    failure = _FAILURE.get(language or "")
+    if failure is None:
+        return None
+    return failure.search(text) is not None and _HOW_TO[language or ""].search(text) is None

@@ -1,0 +1,44 @@
+"""Whether a mail in a language MiniLM does not read tells of a failure, by its words: mails written for
+this test, none from the incident mailboxes."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.memory.failure_words import reads_as_failure
+
+FAILURES = [
+    ("de", "Seit dem Update lässt sich keine Rechnung mehr öffnen."),
+    ("fr", "Le tableau de bord reste bloqué sur le chargement."),
+    ("es", "Desde ayer la sincronización con el banco falla."),
+    ("it", "Il calendario condiviso non si aggiorna da stamattina."),
+    ("pt", "Os relatórios chegam vazios desde segunda-feira."),
+    ("nl", "Het uploaden van foto's is mislukt, telkens opnieuw."),
+    ("sv", "Appen visar ett felmeddelande när vi sparar."),
+    ("pl", "Od rana eksport faktur nie działa."),
+    ("de", "Beim Speichern kommt HTTP 500."),
+]
+NOT_FAILURES = [
+    ("de", "Wie kann ich einen zweiten Benutzer anlegen? Ich sehe den Knopf nicht."),
+    ("fr", "Merci beaucoup pour votre aide hier !"),
+    ("es", "¿Cómo cambio el logotipo de las facturas?"),
+    ("it", "Vorremmo passare al piano annuale."),
+    ("pt", "Obrigada pelo atendimento rápido."),
+    ("nl", "Hoe voeg ik een tweede adres toe? Ik vind het niet."),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), FAILURES)
+def test_a_report_of_a_failure_says_so_in_its_words(language: str, text: str) -> None:
+    assert reads_as_failure(language, text) is True
+
+
+@pytest.mark.parametrize(("language", "text"), NOT_FAILURES)
+def test_a_question_a_request_or_thanks_does_not(language: str, text: str) -> None:
+    assert reads_as_failure(language, text) is False
+
+
+def test_english_and_languages_without_words_are_left_to_the_model() -> None:
+    assert reads_as_failure("en", "It does not work") is None
+    assert reads_as_failure(None, "kaputt") is None
+    assert reads_as_failure("ja", "動きません") is None
