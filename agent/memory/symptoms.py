@@ -18,6 +18,7 @@ import threading
 
 import numpy as np
 
+from agent.memory.area_words import area_by_words
 from agent.memory.embedding import Embedder
 from agent.memory.failure_words import reads_as_failure
 from inbox.language import detect_language
@@ -172,6 +173,8 @@ class SymptomReader:
         area = names[int((areas @ v).argmax())]
         malfunction = float((broken @ v).max() - (fine @ v).max())
         language = detect_language(text, "")
+        if language not in (None, "en"):
+            area = area_by_words(text) or area
         if reads_as_failure(language, text) is False:
             malfunction = min(malfunction, 0.0)
         return Symptoms(area=area, malfunction=round(malfunction, 4), language=language)

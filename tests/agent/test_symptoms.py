@@ -62,14 +62,19 @@ ELSEWHERE = {
 }
 
 
-MISREAD = pytest.param(
-    "A página inicial não carrega, fica em branco há uma hora.",
-    "loading",
-    marks=pytest.mark.xfail(reason="MiniLM reads 'página inicial' nearer search: it has no Portuguese"),
-)
+# Written for this test after the words of each area in other languages (agent/memory/area_words.py),
+# none of them taken from there: MiniLM alone misread the Portuguese one as search ("página inicial").
+BY_THEIR_WORDS = {
+    "A página inicial não carrega, fica em branco há uma hora.": "loading",
+    "Onze koppeling met het boekhoudpakket geeft sinds vanochtend foutmeldingen.": "api",
+    "Die Suchfunktion zeigt seit dem Update keine Treffer mehr.": "search",
+    "Os anexos não abrem, o leitor diz que estão danificados.": "documents",
+    "Il pagamento con PayPal non va a buon fine da ieri sera.": "payments",
+    "Nie mogę się zalogować, hasło jest odrzucane.": "sign-in",
+}
 
 
-@pytest.mark.parametrize(("text", "area"), [*ELSEWHERE.items(), MISREAD])
+@pytest.mark.parametrize(("text", "area"), [*ELSEWHERE.items(), *BY_THEIR_WORDS.items()])
 def test_a_report_in_another_language_is_read_in_its_area(
     reader: SymptomReader, text: str, area: str
 ) -> None:
