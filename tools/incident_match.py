@@ -36,7 +36,7 @@ class Likeness:
             return similarity >= self.words
         if similarity >= self.words:
             return a.malfunction > NOT_A_REPORT and b.malfunction > NOT_A_REPORT
-        if not (a.area == b.area and a.malfunction > 0 and b.malfunction > 0):
+        if not (a.area is not None and a.area == b.area and a.malfunction > 0 and b.malfunction > 0):
             return False
         return similarity >= self.area or _told_apart(a, b)
 

@@ -36,11 +36,11 @@ class Remembered(TicketFacts):
 
 
 class Symptoms(BaseModel):
-    """What a report tells beyond its words (agent/memory/symptoms.py): the product area it is nearest to,
-    how much more it tells of a failure than of a question or a request (above 0: a malfunction), and
-    the language it is written in (None: not told)."""
+    """What a report tells beyond its words (agent/memory/symptoms.py): the product area it is nearest to
+    (None: not told), how much more it tells of a failure than of a question or a request (above 0: a
+    malfunction), and the language it is written in (None: not told)."""
 
-    area: str
+    area: str | None
     malfunction: float
     language: str | None = None
 

@@ -1,111 +1,176 @@
-"""Which part of the product a mail in a language MiniLM does not read is about, from its words.
+"""Which part of the product a mail is about, from its words, in the language it is written in.
 
-MiniLM places an English report in its product area well; in German or Portuguese it goes by the
-pieces of words it shares with a sentence or two per area, and a Portuguese report of corrupt files
-lands in e-mail. The parts of a product have a small vocabulary in each language, many of the words
-borrowed (PDF, CSV, API, login, webhook). So a mail in another language is placed by the area whose
-words it uses most; with none, or two areas used as much, the model decides.
+MiniLM places an English report in its product area well, but not every one ("Zapier zaps all failing"
+reads as an app that does not load), and in German or Portuguese it goes by the pieces of words it
+shares with a sentence or two per area: a Portuguese report of corrupt files lands in e-mail. The parts
+of a product have a small vocabulary in each language, many of its words borrowed (PDF, CSV, API, login,
+webhook). So a mail is placed by the area whose words, of its language and the borrowed ones, it uses
+most; with none, or two areas used as much, `area_by_words` says None. A word means what its language
+says: "charge" is a payment in English and loading in French.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import cache
 
-# The words of each area (agent/memory/symptoms.py AREAS), English loanwords first, then German, French,
-# Spanish, Italian, Portuguese, Dutch, Swedish, Danish, Polish, Czech, Finnish. Matched case-insensitively
-# at the start of a word; `\w*` lets a word inflect.
-WORDS = {
-    "sign-in": [
-        r"log-?in\w*|logon|sso|single sign-on|2fa|mfa|two-factor|otp|password\w*",
-        r"anmeld\w*|einlogg\w*|passwort\w*|kennwort\w*|zugangsdaten|zwei-faktor\w*|authentifizierung",
-        r"connexion|connecter|identifiant\w*|mot de passe|authentification",
-        r"iniciar sesión|inicio de sesión|contraseña\w*|autenticación|acceder|acceso|entrar",
-        r"accesso|accedere|credenziali|autenticazione",
-        r"senha\w*|acessar|acesso|autenticação",
-        r"inloggen|aanmelden|wachtwoord\w*|tweestapsverificatie",
-        r"logga in|inloggning|lösenord|log ind|adgangskode|logowani\w*|zalogowa\w*|hasł\w*|přihlá\w*|"
-        r"hesl\w*|kirjautu\w*|salasana\w*",
-    ],
-    "payments": [
-        r"checkout|paypal|mastercard",
-        r"zahlung\w*|bezahl\w*|kartenzahlung\w*|kreditkarte\w*|abbuchung\w*|kasse",
-        r"paiement\w*|payer|carte bancaire|carte de crédit|prélèvement\w*",
-        r"pago\w*|pagar|tarjeta\w*|cobro\w*",
-        r"pagament\w*|pagare|carta di credito|addebit\w*",
-        r"cartão|cartões|cobrança\w*",
-        r"betaling\w*|betalen|creditcard\w*|afrekenen",
-        r"betalning\w*|betala|betale|płatnoś\w*|zapłac\w*|platb\w*|zaplat\w*|maksu\w*",
-    ],
-    "e-mail": [
-        r"\w*mail\w*|newsletter\w*|smtp",
-        r"benachrichtigung\w*|postfach",
-        r"courriel\w*|notification\w*",
-        r"correo\w*|notificaci\w*|aviso\w*",
-        r"notific\w*|posta",
-        r"notificaç\w*",
-        r"melding\w*|notificatie\w*",
-        r"avisering\w*|meddelande\w*|powiadomieni\w*|wiadomoś\w*|oznámení|upozorněn\w*|ilmoitu\w*",
-    ],
-    "search": [
-        r"search\w*|filter\w*",
-        r"such\w*|treffer",
-        r"recherch\w*|filtre\w*|chercher",
-        r"búsqueda\w*|buscador\w*|buscar|filtro\w*",
-        r"ricerca|ricerche|cercare|filtri",
-        r"pesquis\w*|busca",
-        r"zoek\w*",
-        r"sök\w*|søg\w*|wyszukiw\w*|vyhledáv\w*|haku\w*",
-    ],
-    "export": [
-        r"export\w*|csv|xlsx|excel",
-        r"bericht\w*|auswertung\w*",
-        r"rapport\w*|exporter",
-        r"informe\w*|exportaci\w*",
-        r"esporta\w*|report\w*",
-        r"relatório\w*|exportaç\w*",
-        r"exporteren",
-        r"raport\w*|eksport\w*|sestav\w*|raportti\w*|vienti\w*",
-    ],
-    "api": [
-        r"api|webhooks?|integration\w*|sync\w*|zapier|endpoint\w*",
-        r"schnittstelle\w*|synchronisation\w*|anbindung\w*",
-        r"intégration\w*",
-        r"integraci\w*|sincronizaci\w*",
-        r"integrazion\w*|sincronizzazion\w*",
-        r"integraç\w*|sincronizaç\w*",
-        r"koppeling\w*|integratie\w*|synchronisatie\w*",
-        r"integracj\w*|integrac\w*|integraatio\w*",
-    ],
-    "documents": [
-        r"pdfs?|upload\w*|attachment\w*|files?",
-        r"datei\w*|anhang|anhänge\w*|dokument\w*|hochlad\w*|herunterlad\w*",
-        r"fichier\w*|pièces? jointes?|document\w*|télévers\w*|télécharg\w*",
-        r"archivo\w*|adjunt\w*|documento\w*|subir|descarg\w*",
-        r"allegat\w*|documenti|scaricare|caricare",
-        r"arquivo\w*|anexo\w*|baixar",
-        r"bestand\w*|bijlage\w*|uploaden|downloaden",
-        r"fil|filer|bilaga\w*|plik\w*|załącznik\w*|soubor\w*|přílo\w*|tiedosto\w*|liite\w*",
-    ],
-    "loading": [
-        r"dashboard\w*|time-?outs?|slow\w*",
-        r"langsam\w*|lädt|ladezeit\w*|hängt",
-        r"lent\w*|chargement|page blanche",
-        r"tarda\w*|pantalla\w*|en blanco",
-        r"caricamento|pagina bianca|schermata",
-        r"carrega\w*|tela\w*|em branco|demora\w*",
-        r"traag|trage|laadt",
-        r"långsam\w*|laddar|ładuj\w*|ładowani\w*|pomal\w*|načít\w*|hidas\w*|latautu\w*",
-    ],
+# Words borrowed into every language the desk reads, by area (agent/memory/symptoms.py AREAS).
+BORROWED = {
+    "sign-in": r"log-?in\w*|sso|2fa|mfa|otp",
+    "payments": r"checkout|paypal|mastercard|stripe",
+    "e-mail": r"\w*mail\w*|newsletter\w*|smtp",
+    "search": r"",
+    "export": r"export\w*|csv|xlsx|excel",
+    "api": r"api|webhooks?|zapier|endpoint\w*",
+    "documents": r"pdfs?|uploads?",
+    "loading": r"dashboard\w*|time-?outs?",
 }
-_WORDS = {
-    area: re.compile(rf"(?<!\w)(?:{'|'.join(words)})(?!\w)", re.IGNORECASE) for area, words in WORDS.items()
+# Each language's own words by area, by ISO 639-1 code. Matched case-insensitively from the start of a
+# word; `\w*` lets a word inflect.
+OWN = {
+    "en": {
+        "sign-in": r"log in|logon|sign-?in|sign in|single sign-on|two-factor|password\w*|locked out|"
+        r"authenticat\w*|credentials",
+        "payments": r"pay|pays|paying|payments?|cards?|billing|charged?|charges|refund\w*|purchas\w*|"
+        r"transactions?",
+        "e-mail": r"notifications?|inbox|invitations?",
+        "search": r"search\w*|filter\w*|look-?ups?|look up",
+        "export": r"reports?|reporting",
+        "api": r"integration\w*|sync\w*|connectors?",
+        "documents": r"upload\w*|download\w*|attach\w*|files?|documents?",
+        "loading": r"times? out|slow\w*|load|loads|loading|blank|crawl\w*|freez\w*|spinn\w*",
+    },
+    "de": {
+        "sign-in": r"anmeld\w*|einlogg\w*|passwort\w*|kennwort\w*|zugangsdaten|zwei-faktor\w*|"
+        r"authentifizierung",
+        "payments": r"zahlung\w*|bezahl\w*|kartenzahlung\w*|kreditkarte\w*|abbuchung\w*|kasse",
+        "e-mail": r"benachrichtigung\w*|postfach",
+        "search": r"such\w*|filter\w*|treffer",
+        "export": r"bericht\w*|auswertung\w*",
+        "api": r"schnittstelle\w*|synchronisation\w*|anbindung\w*|integration\w*",
+        "documents": r"datei\w*|anhang|anhänge\w*|dokument\w*|hochlad\w*|herunterlad\w*",
+        "loading": r"langsam\w*|lädt|ladezeit\w*|hängt",
+    },
+    "fr": {
+        "sign-in": r"connexion|connecter|identifiant\w*|mot de passe|authentification",
+        "payments": r"paiement\w*|payer|carte bancaire|carte de crédit|prélèvement\w*",
+        "e-mail": r"courriel\w*|notification\w*",
+        "search": r"recherch\w*|filtre\w*|chercher",
+        "export": r"rapport\w*|exporter",
+        "api": r"intégration\w*|synchronisation\w*",
+        "documents": r"fichier\w*|pièces? jointes?|document\w*|télévers\w*|télécharg\w*",
+        "loading": r"lent\w*|charge\w*|page blanche|écran blanc",
+    },
+    "es": {
+        "sign-in": r"iniciar sesión|inicio de sesión|contraseña\w*|autenticación|acceder|acceso|entrar",
+        "payments": r"pago\w*|pagar|tarjeta\w*|cobro\w*",
+        "e-mail": r"correo\w*|notificaci\w*|aviso\w*",
+        "search": r"búsqueda\w*|buscador\w*|buscar|filtro\w*",
+        "export": r"informe\w*|exportaci\w*",
+        "api": r"integraci\w*|sincronizaci\w*",
+        "documents": r"archivo\w*|adjunt\w*|documento\w*|subir|descarg\w*",
+        "loading": r"lent[oa]s?|tarda\w*|pantalla\w*|en blanco",
+    },
+    "it": {
+        "sign-in": r"accesso|accedere|credenziali|autenticazione",
+        "payments": r"pagament\w*|pagare|carta di credito|addebit\w*",
+        "e-mail": r"notific\w*|posta",
+        "search": r"ricerca|ricerche|cercare|filtri",
+        "export": r"esporta\w*|report\w*",
+        "api": r"integrazion\w*|sincronizzazion\w*",
+        "documents": r"allegat\w*|documenti|scaricare|caricare|file",
+        "loading": r"lent[oaie]|caricamento|pagina bianca|schermata",
+    },
+    "pt": {
+        "sign-in": r"senha\w*|acessar|acesso|autenticação|entrar",
+        "payments": r"pagament\w*|pagar|cartão|cartões|cobrança\w*",
+        "e-mail": r"notificaç\w*|aviso\w*",
+        "search": r"pesquis\w*|busca",
+        "export": r"relatório\w*|exportaç\w*",
+        "api": r"integraç\w*|sincronizaç\w*",
+        "documents": r"arquivo\w*|anexo\w*|documento\w*|baixar",
+        "loading": r"lent[oa]s?|carrega\w*|tela\w*|em branco|demora\w*",
+    },
+    "nl": {
+        "sign-in": r"inloggen|aanmelden|wachtwoord\w*|tweestapsverificatie",
+        "payments": r"betaling\w*|betalen|creditcard\w*|afrekenen",
+        "e-mail": r"melding\w*|notificatie\w*",
+        "search": r"zoek\w*|filter\w*",
+        "export": r"rapport\w*|exporteren",
+        "api": r"koppeling\w*|integratie\w*|synchronisatie\w*",
+        "documents": r"bestand\w*|bijlage\w*|uploaden|downloaden",
+        "loading": r"traag|trage|laadt|laden",
+    },
+    "sv": {
+        "sign-in": r"logga in|inloggning|lösenord",
+        "payments": r"betalning\w*|betala",
+        "e-mail": r"avisering\w*|meddelande\w*",
+        "search": r"sök\w*",
+        "export": r"rapport\w*",
+        "api": r"integration\w*",
+        "documents": r"fil|filer|bilaga\w*",
+        "loading": r"långsam\w*|laddar",
+    },
+    "da": {
+        "sign-in": r"log ind|adgangskode",
+        "payments": r"betaling\w*|betale",
+        "e-mail": r"besked\w*",
+        "search": r"søg\w*",
+        "export": r"rapport\w*",
+        "api": r"integration\w*",
+        "documents": r"fil|filer|vedhæft\w*",
+        "loading": r"langsom\w*|indlæs\w*",
+    },
+    "pl": {
+        "sign-in": r"logowani\w*|zalogowa\w*|hasł\w*",
+        "payments": r"płatnoś\w*|zapłac\w*",
+        "e-mail": r"powiadomieni\w*|wiadomoś\w*",
+        "search": r"wyszukiw\w*",
+        "export": r"raport\w*|eksport\w*",
+        "api": r"integracj\w*",
+        "documents": r"plik\w*|załącznik\w*",
+        "loading": r"woln\w*|ładuj\w*|ładowani\w*",
+    },
+    "cs": {
+        "sign-in": r"přihlá\w*|hesl\w*",
+        "payments": r"platb\w*|zaplat\w*",
+        "e-mail": r"oznámení|upozorněn\w*",
+        "search": r"vyhledáv\w*",
+        "export": r"sestav\w*",
+        "api": r"integrac\w*",
+        "documents": r"soubor\w*|přílo\w*",
+        "loading": r"pomal\w*|načít\w*",
+    },
+    "fi": {
+        "sign-in": r"kirjautu\w*|salasana\w*",
+        "payments": r"maksu\w*",
+        "e-mail": r"ilmoitu\w*|sähköposti\w*",
+        "search": r"haku\w*",
+        "export": r"raportti\w*|vienti\w*",
+        "api": r"integraatio\w*",
+        "documents": r"tiedosto\w*|liite\w*",
+        "loading": r"hidas\w*|latautu\w*",
+    },
 }
 
 
-def area_by_words(text: str) -> str | None:
-    """The area whose words the text uses most; None when it uses none, or two areas as much."""
-    used = Counter({area: len(words.findall(text)) for area, words in _WORDS.items()})
+@cache
+def _words(language: str) -> dict[str, re.Pattern[str]]:
+    """Each area's words in this language and the borrowed ones, as one pattern (areas without any left
+    out)."""
+    own = OWN.get(language, {})
+    either = {
+        area: "|".join(w for w in (borrowed, own.get(area, "")) if w) for area, borrowed in BORROWED.items()
+    }
+    return {area: re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.I) for area, words in either.items() if words}
+
+
+def area_by_words(language: str | None, text: str) -> str | None:
+    """The area whose words, of the text's language (English when not told) and the borrowed ones, the
+    text uses most; None when it uses none, or two areas as much."""
+    words = _words(language or "en")
+    used = Counter({area: len(pattern.findall(text)) for area, pattern in words.items()})
     ranked = [(area, n) for area, n in used.most_common(2) if n]
     if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
         return None

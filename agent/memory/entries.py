@@ -28,7 +28,7 @@ def stored(entry: Remembered, before: Mapping[str, Any], symptoms: Symptoms | No
         received_at=entry.received_at.isoformat(),
         seen_at=entry.seen_at.isoformat(),
     )
-    # A language not told is left out: Chroma's metadata holds no None.
+    # An area or a language not told is left out: Chroma's metadata holds no None.
     return meta | (symptoms.model_dump(exclude_none=True) if symptoms is not None else {})
 
 
@@ -86,10 +86,10 @@ def seen_at(meta: Mapping[str, Any]) -> datetime:
 
 def symptoms(meta: Mapping[str, Any]) -> Symptoms | None:
     """The symptoms stored with a ticket, if its embedder read any."""
-    if "area" not in meta or "malfunction" not in meta:
+    if "malfunction" not in meta:
         return None
     return Symptoms(
-        area=str(meta["area"]),
+        area=meta.get("area"),
         malfunction=float(meta["malfunction"]),
         language=meta.get("language"),
     )

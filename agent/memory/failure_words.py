@@ -3,7 +3,7 @@
 MiniLM reads meaning in English only: a German question ("wie kann ich mein Passwort ändern?") lies as
 near its sentences of things that broke as a German outage report does. What a report of a failure has
 in every language is a small closed class of words: a negation ("nicht", "ne ... rien", "não"), an
-impossibility, an error, an empty result, an HTTP status. What a how-to question has is its question
+impossibility, an error, an empty result, slowness, an HTTP status. What a how-to question has is its question
 word. So a mail in one of these languages reads as a failure only with such a word and without a
 question of how to do something; English is left to the model.
 """
@@ -27,8 +27,22 @@ FAILURE = {
     "cs": r"ne\w*|nic|žádn\w*|nelze|chyb\w*|prázdn\w*|selhal\w*",
     "fi": r"ei|eivät|mitään|virhe\w*|tyhjä|epäonnistu\w*|mahdoton",
 }
+# Slowness is a failure too.
+SLOW = {
+    "de": r"langsam\w*",
+    "fr": r"lent\w*",
+    "es": r"lent[oa]s?|tarda\w*",
+    "it": r"lent[oaie]",
+    "pt": r"lent[oa]s?|demora\w*",
+    "nl": r"traag|trage",
+    "sv": r"långsam\w*",
+    "da": r"langsom\w*",
+    "pl": r"woln\w*",
+    "cs": r"pomal\w*",
+    "fi": r"hidas\w*",
+}
 # Said alike in every language: an HTTP status of a failure, and the English loanwords.
-EVERYWHERE = r"[45]\d\d|error|timeout|crash\w*"
+EVERYWHERE = r"[45]\d\d|error|time-?outs?|crash\w*"
 # The question word of a how-to question.
 HOW_TO = {
     "de": r"wie",
@@ -49,7 +63,7 @@ def _words(pattern: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE)
 
 
-_FAILURE = {language: _words(f"{words}|{EVERYWHERE}") for language, words in FAILURE.items()}
+_FAILURE = {language: _words(f"{words}|{SLOW[language]}|{EVERYWHERE}") for language, words in FAILURE.items()}
 _HOW_TO = {language: _words(words) for language, words in HOW_TO.items()}
 
 

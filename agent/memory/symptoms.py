@@ -165,16 +165,26 @@ class SymptomReader:
             return self._prototypes
 
     def read(self, vector: list[float], text: str) -> Symptoms:
-        """The area the text is nearest to, how much more it tells of a failure than of anything else
-        (above 0: a malfunction; in a language the model does not read, only when its words say so too),
-        and its language."""
-        names, areas, broken, fine = self._embedded()
-        v = np.asarray(vector)
-        area = names[int((areas @ v).argmax())]
-        malfunction = float((broken @ v).max() - (fine @ v).max())
+        """What the text, embedded as `vector`, tells: its area, its malfunction, its language."""
         language = detect_language(text, "")
+        v = np.asarray(vector)
+        return Symptoms(
+            area=self._area(v, language, text),
+            malfunction=round(self._malfunction(v, language, text), 4),
+            language=language,
+        )
+
+    def _area(self, v: np.ndarray, language: str | None, text: str) -> str | None:
+        """The area the text's words name, else the one it is nearest to; in a language the model does
+        not read, only the one its words name (None: none)."""
         if language not in (None, "en"):
-            area = area_by_words(text) or area
-        if reads_as_failure(language, text) is False:
-            malfunction = min(malfunction, 0.0)
-        return Symptoms(area=area, malfunction=round(malfunction, 4), language=language)
+            return area_by_words(language, text)
+        names, areas, _, _ = self._embedded()
+        return area_by_words(language, text) or names[int((areas @ v).argmax())]
+
+    def _malfunction(self, v: np.ndarray, language: str | None, text: str) -> float:
+        """How much nearer the text is to things that broke than to anything else (above 0: a
+        malfunction); in a language the model does not read, 0 at most unless its words say so too."""
+        _, _, broken, fine = self._embedded()
+        malfunction = float((broken @ v).max() - (fine @ v).max())
+        return min(malfunction, 0.0) if reads_as_failure(language, text) is False else malfunction
