@@ -5,14 +5,13 @@ reads as an app that does not load), and in German or Portuguese it goes by the 
 shares with a sentence or two per area: a Portuguese report of corrupt files lands in e-mail. The parts
 of a product have a small vocabulary in each language, many of its words borrowed (PDF, CSV, API, login,
 webhook). So a mail is placed by the area whose words, of its language and the borrowed ones, it uses
-most; with none, or two areas used as much, `area_by_words` says None. A word means what its language
+most (or those it uses as much); a word means what its language
 says: "charge" is a payment in English and loading in French.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from functools import cache
 
 # Words borrowed into every language the desk reads, by area (agent/memory/symptoms.py AREAS).
@@ -34,8 +33,8 @@ OWN = {
         r"authenticat\w*|credentials",
         "payments": r"pay|pays|paying|payments?|cards?|billing|charged?|charges|refund\w*|purchas\w*|"
         r"transactions?",
-        "e-mail": r"notifications?|inbox|invitations?",
-        "search": r"search\w*|filter\w*|look-?ups?|look up",
+        "e-mail": r"notifications?|inbox|invitations?|messages?",
+        "search": r"search\w*|filter\w*|look-?ups?|look up|find|finds|found",
         "export": r"reports?|reporting",
         "api": r"integration\w*|sync\w*|connectors?",
         "documents": r"upload\w*|download\w*|attach\w*|files?|documents?",
@@ -80,7 +79,7 @@ OWN = {
         "export": r"esporta\w*|report\w*",
         "api": r"integrazion\w*|sincronizzazion\w*",
         "documents": r"allegat\w*|documenti|scaricare|caricare|file",
-        "loading": r"lent[oaie]|caricamento|pagina bianca|schermata",
+        "loading": r"lent[oaie]|carica|caricamento|pagina bianca|schermata",
     },
     "pt": {
         "sign-in": r"senha\w*|acessar|acesso|autenticação|entrar",
@@ -166,12 +165,9 @@ def _words(language: str) -> dict[str, re.Pattern[str]]:
     return {area: re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.I) for area, words in either.items() if words}
 
 
-def area_by_words(language: str | None, text: str) -> str | None:
-    """The area whose words, of the text's language (English when not told) and the borrowed ones, the
-    text uses most; None when it uses none, or two areas as much."""
-    words = _words(language or "en")
-    used = Counter({area: len(pattern.findall(text)) for area, pattern in words.items()})
-    ranked = [(area, n) for area, n in used.most_common(2) if n]
-    if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
-        return None
-    return ranked[0][0]
+def areas_named(language: str | None, text: str) -> list[str]:
+    """The areas whose words, of the text's language (English when not told) and the borrowed ones, the
+    text uses most (several when as many; none when it uses no area's words)."""
+    used = {area: len(pattern.findall(text)) for area, pattern in _words(language or "en").items()}
+    most = max(used.values())
+    return [area for area, n in used.items() if n == most] if most else []

@@ -14,6 +14,8 @@ import re
 
 # Words of failure per ISO 639-1 code (matched as whole words, case-insensitive).
 FAILURE = {
+    "en": r"not|\w+n't|no|nothing|never|cannot|unable|fail\w*|broken|down|stuck|empty|blank|missing|wrong|"
+    r"declined|rejected|locked out",
     "de": r"nicht|kein\w*|nichts|unmöglich|fehler\w*|fehlgeschlagen|schlägt fehl|kaputt|defekt|leer\w*|"
     r"ausgefallen|hängt|störung|abgestürzt",
     "fr": r"ne|n'|pas|rien|aucune?|impossible|erreurs?|échou\w*|échec|panne|vides?|bloqué\w*|plant\w*",
@@ -29,6 +31,7 @@ FAILURE = {
 }
 # Slowness is a failure too.
 SLOW = {
+    "en": r"slow\w*|crawl\w*|spins?|spinning",
     "de": r"langsam\w*",
     "fr": r"lent\w*",
     "es": r"lent[oa]s?|tarda\w*",
@@ -45,6 +48,7 @@ SLOW = {
 EVERYWHERE = r"[45]\d\d|error|time-?outs?|crash\w*"
 # The question word of a how-to question.
 HOW_TO = {
+    "en": r"how",
     "de": r"wie",
     "fr": r"comment",
     "es": r"cómo|como",
@@ -69,7 +73,7 @@ _HOW_TO = {language: _words(words) for language, words in HOW_TO.items()}
 
 def reads_as_failure(language: str | None, text: str) -> bool | None:
     """Whether `text`, written in `language`, tells of a failure by its words; None for a language
-    these words do not cover (English among them: the model reads it)."""
+    these words do not cover."""
     failure = _FAILURE.get(language or "")
     if failure is None:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.memory.area_words import area_by_words
+from agent.memory.area_words import areas_named
 
 PLACED = [
     ("en", "Our Zapier zaps against your app all fail with an internal error.", "api"),
@@ -22,15 +22,15 @@ PLACED = [
 
 @pytest.mark.parametrize(("language", "text", "area"), PLACED)
 def test_a_mail_is_placed_by_the_words_of_its_language(language: str, text: str, area: str) -> None:
-    assert area_by_words(language, text) == area
+    assert areas_named(language, text) == [area]
 
 
 def test_a_word_means_what_its_language_says() -> None:
-    assert area_by_words("en", "The charge is wrong") == "payments"
-    assert area_by_words("fr", "La page se charge lentement") == "loading"
+    assert areas_named("en", "The charge is wrong") == ["payments"]
+    assert areas_named("fr", "La page se charge lentement") == ["loading"]
 
 
-def test_a_mail_without_the_words_of_any_area_or_with_two_as_much_is_placed_nowhere() -> None:
-    assert area_by_words("de", "Wir möchten auf den Jahresplan wechseln.") is None
-    assert area_by_words("en", "The search results export is broken") is None  # one word each
-    assert area_by_words(None, "Please check our password") == "sign-in"  # not told: English
+def test_areas_named_as_often_are_all_named_and_no_words_name_none() -> None:
+    assert areas_named("en", "The search results export is broken") == ["search", "export"]
+    assert areas_named("de", "Wir möchten auf den Jahresplan wechseln.") == []
+    assert areas_named(None, "Please check our password") == ["sign-in"]  # not told: English

@@ -38,7 +38,8 @@ def test_a_question_a_request_or_thanks_does_not(language: str, text: str) -> No
     assert reads_as_failure(language, text) is False
 
 
-def test_english_and_languages_without_words_are_left_to_the_model() -> None:
-    assert reads_as_failure("en", "It does not work") is None
+def test_english_has_its_words_too_and_a_language_without_any_is_left_to_the_model() -> None:
+    assert reads_as_failure("en", "The labels print with the wrong address.") is True
+    assert reads_as_failure("en", "How do I add a user? I don't see the button.") is False
     assert reads_as_failure(None, "kaputt") is None
     assert reads_as_failure("ja", "動きません") is None
