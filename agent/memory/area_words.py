@@ -43,7 +43,7 @@ OWN = {
     "de": {
         "sign-in": r"anmeld\w*|einlogg\w*|passwort\w*|kennwort\w*|zugangsdaten|zwei-faktor\w*|"
         r"authentifizierung",
-        "payments": r"zahlung\w*|bezahl\w*|kartenzahlung\w*|kreditkarte\w*|abbuchung\w*|kasse",
+        "payments": r"zahlung\w*|bezahl\w*|kartenzahlung\w*|kreditkarte\w*|abbuchung\w*|kasse|warenkorb",
         "e-mail": r"benachrichtigung\w*|postfach",
         "search": r"such\w*|filter\w*|treffer",
         "export": r"bericht\w*|auswertung\w*",
@@ -53,7 +53,7 @@ OWN = {
     },
     "fr": {
         "sign-in": r"connexion|connecter|identifiant\w*|mot de passe|authentification",
-        "payments": r"paiement\w*|payer|carte bancaire|carte de crédit|prélèvement\w*",
+        "payments": r"paiement\w*|payer|cartes?|panier|prélèvement\w*",
         "e-mail": r"courriel\w*|notification\w*",
         "search": r"recherch\w*|filtre\w*|chercher",
         "export": r"rapport\w*|exporter",
