@@ -16,12 +16,16 @@ import re
 FAILURE = {
     "en": r"not|\w+n't|no|nothing|never|cannot|unable|fail\w*|broken|down|stuck|empty|blank|missing|wrong|"
     r"declined|rejected|locked out",
-    "de": r"nicht|kein\w*|nichts|unmöglich|fehler\w*|fehlgeschlagen|schlägt fehl|kaputt|defekt|leer\w*|abgelehnt|"
-    r"ausgefallen|hängt|störung|abgestürzt",
-    "fr": r"ne|n'|pas|rien|aucune?|impossible|erreurs?|échou\w*|échec|panne|vides?|bloqu\w*|plant\w*|refus\w*",
-    "es": r"no|nada|ningún|ninguna|imposible|error(?:es)?|fall\w*|vací[oa]s?|caíd[oa]|rot[oa]|bloquead[oa]|rechaz\w*",
-    "it": r"non|niente|nessun[oa]?|impossibile|error[ei]|vuot[oaie]|guast\w*|bloccat\w*|danneggiat\w*|rifiutat\w*",
-    "pt": r"não|nada|nenhum[a]?|impossível|erros?|falh\w*|vazi[oa]s?|fora do ar|travad[oa]|corrompid\w*|recusad\w*",
+    "de": r"nicht|kein\w*|nichts|unmöglich|fehler\w*|fehlgeschlagen|schlägt fehl|kaputt|defekt|leer\w*|"
+    r"abgelehnt|ausgefallen|hängt|störung|abgestürzt",
+    "fr": r"ne|n'|pas|rien|aucune?|impossible|erreurs?|échou\w*|échec|panne|vides?|bloqu\w*|plant\w*|"
+    r"refus\w*",
+    "es": r"no|nada|ningún|ninguna|imposible|error(?:es)?|fall\w*|vací[oa]s?|caíd[oa]|rot[oa]|"
+    r"bloquead[oa]|rechaz\w*",
+    "it": r"non|niente|nessun[oa]?|impossibile|error[ei]|vuot[oaie]|guast\w*|bloccat\w*|danneggiat\w*|"
+    r"rifiutat\w*",
+    "pt": r"não|nada|nenhum[a]?|impossível|erros?|falh\w*|vazi[oa]s?|fora do ar|travad[oa]|corrompid\w*|"
+    r"recusad\w*",
     "nl": r"niet|geen|niets|onmogelijk|fout\w*|mislukt|leeg|kapot|storing|geweigerd",
     "sv": r"inte|ingen|inga|inget|ingenting|omöjligt|fel\w*|misslyck\w*|tom|tomma|trasig",
     "da": r"ikke|ingen|intet|ingenting|umuligt|fejl\w*|mislyk\w*|tom|tomme",

@@ -33,6 +33,19 @@ def test_the_language_is_told_from_subject_and_body(subject: str, body: str, lan
     assert detect_language(subject, body) == language
 
 
+def test_english_full_of_words_french_shares_is_english() -> None:
+    """Low accuracy mode alone reads this as French (0.91): 'template', 'notification', 'editable'."""
+    body = (
+        "We'd like our logo in the notification e-mails you send to our customers. Is the template editable?"
+    )
+    assert detect_language("Can I change the e-mail template?", body) == "en"
+
+
+def test_a_mail_quoting_an_english_error_keeps_its_own_language() -> None:
+    body = "Guten Tag, seit heute kommt beim Export die Meldung 'The file could not be created'. Bitte helfen Sie uns."
+    assert detect_language("Export geht nicht", body) == "de"
+
+
 def test_only_the_start_of_a_long_body_is_read() -> None:
     body = "Guten Tag, mein Konto ist gesperrt und ich brauche Hilfe. " * 20 + "x " * 500_000
     assert detect_language("Konto", body) == "de" and len(body) > 100 * READ_CHARS
