@@ -4,12 +4,13 @@ embedding and its text (no more model calls).
 
 Two customers rarely describe one outage alike ("checkout down", "card payments failing", "can't pay our
 invoice online" are 0.36 to 0.57 alike under MiniLM; a refund question is as alike to them). What they
-share is a part of the product and a malfunction: the part is the nearest of a few generic product areas
-(each a handful of plain sentences), the malfunction how much nearer the text is to sentences of things
-that broke than to sentences of questions, requests, ideas and thanks. MiniLM reads that in English
-only: in another language the mail must say so in words too (agent/memory/failure_words.py).
-tools/incident_match.py weighs them. Only an embedder that reads meaning (`semantic`) has them; hashed
-n-grams do not.
+share is a part of the product and a malfunction: the part is, of the areas whose words the mail uses
+most (agent/memory/area_words.py), the one whose few plain sentences it is nearest to; the malfunction
+how much nearer the text is to sentences of things that broke than to sentences of questions, requests,
+ideas and thanks. MiniLM reads meaning in English only: in another language the areas come from the
+words alone and the words tell whether something broke (agent/memory/failure_words.py), as they do in
+English where the model cannot tell. tools/incident_match.py weighs them. Only an embedder that reads
+meaning (`semantic`) has them; hashed n-grams do not.
 """
 
 from __future__ import annotations
@@ -184,11 +185,12 @@ class SymptomReader:
         if not named and language not in (None, "en"):
             return None
         names, areas, _, _ = self._embedded()
-        likeness = {name: -1.0 for name in named or names}
+        among = set(named or names)
+        nearest: dict[str, float] = {}
         for name, score in zip(names, (areas @ v).tolist(), strict=True):
-            if name in likeness:
-                likeness[name] = max(likeness[name], score)
-        return max(likeness, key=lambda name: likeness[name])
+            if name in among:
+                nearest[name] = max(nearest.get(name, -1.0), score)
+        return max(nearest, key=nearest.__getitem__)
 
     def _malfunction(self, v: np.ndarray, language: str | None, text: str) -> float:
         """How much nearer the text is to things that broke than to anything else (above 0: a
