@@ -56,3 +56,17 @@ def test_a_parsed_ticket_carries_its_language() -> None:
         subject="Konto gesperrt", body="Guten Tag, ich kann mich seit gestern nicht mehr anmelden."
     )
     assert parse_message(raw, max_bytes=10_000).ticket.language == "de"
+
+
+def test_a_reply_above_quoted_english_history_is_told_by_the_reply() -> None:
+    body = (
+        "Hallo, das Problem besteht leider weiterhin. Der Export ist immer noch leer.\n\nViele Grüße\nJens\n\n"
+        "On Mon, 7 Dec 2026 at 10:00, Support <support@ourproduct.example> wrote:\n"
+        "> Thank you for your message. We have looked into the export and we believe that it should work\n"
+        "> again now. Could you please try again and let us know if the problem is still there? If it is,\n"
+        "> please send us the name of the report and the time you ran it, and we will have a look at it.\n"
+    )
+    assert (
+        parse_message(email_bytes(subject="Re: Export leer", body=body), max_bytes=10_000).ticket.language
+        == "de"
+    )
