@@ -143,7 +143,7 @@ chaos: $(STAMP)
 
 # Incident linking on the labelled incident mailboxes, through triage demo as installed (bench/incidents.py).
 incidents: $(STAMP)
-	$(BIN)/python -m bench.incidents examples/incidents examples/incidents-far examples/incidents-third examples/incidents-fourth examples/incidents-fifth examples/incidents-sixth examples/incidents-seventh examples/incidents-eighth examples/incidents-ninth
+	$(BIN)/python -m bench.incidents examples/incidents examples/incidents-far examples/incidents-third examples/incidents-fourth examples/incidents-fifth examples/incidents-sixth examples/incidents-seventh examples/incidents-eighth examples/incidents-ninth examples/incidents-tenth
 
 # How many of the tools labelled e-mails need a planning prompt still shows when the catalog holds 100 or
 # 500 tools (TRIAGE_PLANNER_MAX_TOOLS), and the prompt's tokens; the tuned set, then the held-out one.
