@@ -109,7 +109,7 @@ OWN = {
         "export": r"rapport\w*",
         "api": r"integration\w*",
         "documents": r"fil|filer|bilaga\w*",
-        "loading": r"långsam\w*|laddar",
+        "loading": r"långsam\w*|ladda\w*",
     },
     "da": {
         "sign-in": r"log ind|adgangskode",

@@ -144,6 +144,7 @@ FINE = [
     "thanks for fixing it",
     "can we get a higher limit",
     "is it possible to change a setting",
+    "will the service be down for planned maintenance?",
 ]
 
 
