@@ -1,11 +1,12 @@
-"""Whether a mail in a language MiniLM does not read tells of something broken, from its words.
+"""Whether a mail tells of something broken, from its words: in a language MiniLM does not read, and in
+English where the model cannot tell.
 
 MiniLM reads meaning in English only: a German question ("wie kann ich mein Passwort ändern?") lies as
 near its sentences of things that broke as a German outage report does. What a report of a failure has
-in every language is a small closed class of words: a negation ("nicht", "ne ... rien", "não"), an
-impossibility, an error, an empty result, slowness, an HTTP status. What a how-to question has is its question
-word. So a mail in one of these languages reads as a failure only with such a word and without a
-question of how to do something; English is left to the model.
+in every language is a small closed class of words: a negation ("nicht", "ne ... rien", "não"), nobody,
+an impossibility, an error, an empty or blank result, a refusal, slowness, an HTTP status. What a how-to
+question has is its question word. So a mail reads as a failure by its words only with such a word and
+without a question of how to do something.
 """
 
 from __future__ import annotations
@@ -14,19 +15,19 @@ import re
 
 # Words of failure per ISO 639-1 code (matched as whole words, case-insensitive).
 FAILURE = {
-    "en": r"not|\w+n't|no|nothing|never|cannot|unable|fail\w*|broken|down|stuck|empty|blank|missing|wrong|"
-    r"declined|rejected|locked out",
-    "de": r"nicht|kein\w*|nichts|unmöglich|fehler\w*|fehlgeschlagen|schlägt fehl|kaputt|defekt|leer\w*|"
-    r"abgelehnt|ausgefallen|hängt|störung|abgestürzt",
-    "fr": r"ne|n'|pas|rien|aucune?|impossible|erreurs?|échou\w*|échec|panne|vides?|bloqu\w*|plant\w*|"
-    r"refus\w*",
-    "es": r"no|nada|ningún|ninguna|imposible|error(?:es)?|fall\w*|vací[oa]s?|caíd[oa]|rot[oa]|"
-    r"bloquead[oa]|rechaz\w*",
-    "it": r"non|niente|nessun[oa]?|impossibile|error[ei]|vuot[oaie]|guast\w*|bloccat\w*|danneggiat\w*|"
-    r"rifiutat\w*",
-    "pt": r"não|nada|nenhum[a]?|impossível|erros?|falh\w*|vazi[oa]s?|fora do ar|travad[oa]|corrompid\w*|"
-    r"recusad\w*",
-    "nl": r"niet|geen|niets|onmogelijk|fout\w*|mislukt|leeg|kapot|storing|geweigerd",
+    "en": r"not|nobody|none|\w+n't|no|nothing|never|cannot|unable|fail\w*|broken|down|stuck|empty|"
+    r"blank|missing|wrong|declined|rejected|locked out",
+    "de": r"nicht|niemand|kein\w*|nichts|unmöglich|fehler\w*|fehlgeschlagen|schlägt fehl|kaputt|"
+    r"defekt|leer\w*|abgelehnt|ausgefallen|hängt|störung|abgestürzt",
+    "fr": r"ne|blanc|blanche|n'|pas|rien|aucune?|impossible|erreurs?|échou\w*|échec|panne|vides?|"
+    r"bloqu\w*|plant\w*|refus\w*",
+    "es": r"no|nadie|en blanco|nada|ningún|ninguna|imposible|error(?:es)?|fall\w*|vací[oa]s?|"
+    r"caíd[oa]|rot[oa]|bloquead[oa]|rechaz\w*",
+    "it": r"non|bianc[oa]|niente|nessun[oa]?|impossibile|error[ei]|vuot[oaie]|guast\w*|bloccat\w*|"
+    r"danneggiat\w*|rifiutat\w*",
+    "pt": r"não|ninguém|em branco|nada|nenhum[a]?|impossível|erros?|falh\w*|vazi[oa]s?|fora do ar|"
+    r"travad[oa]|corrompid\w*|recusad\w*",
+    "nl": r"niet|niemand|geen|niets|onmogelijk|fout\w*|mislukt|leeg|kapot|storing|geweigerd",
     "sv": r"inte|ingen|inga|inget|ingenting|omöjligt|fel\w*|misslyck\w*|tom|tomma|trasig",
     "da": r"ikke|ingen|intet|ingenting|umuligt|fejl\w*|mislyk\w*|tom|tomme",
     "pl": r"nie|żaden|żadne|nic|niemożliw\w*|błąd|błędy|awaria|pust[ayei]",
