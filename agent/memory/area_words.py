@@ -5,8 +5,8 @@ reads as an app that does not load), and in German or Portuguese it goes by the 
 shares with a sentence or two per area: a Portuguese report of corrupt files lands in e-mail. The parts
 of a product have a small vocabulary in each language, many of its words borrowed (PDF, CSV, API, login,
 webhook). So a mail is placed by the area whose words, of its language and the borrowed ones, it uses
-most (or those it uses as much); a word means what its language
-says: "charge" is a payment in English and loading in French.
+most (or those it uses as much). A word means what its language says: "charge" is a payment in English
+and loading in French.
 """
 
 from __future__ import annotations

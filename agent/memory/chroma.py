@@ -199,7 +199,8 @@ class Memory:
         """The tickets handled since `since` at least `at_least` alike to `text`, most alike first, and,
         when `told` (the ticket's symptoms) is a malfunction in a known language, the reports of a
         malfunction in other languages since then however unlike their words (MiniLM compares meaning
-        within English only). The ticket itself excluded; at most LIKE_LIMIT of each."""
+        within English only; Chroma's `$ne` also returns those whose language was not told, which count
+        only by likeness). The ticket itself excluded; at most LIKE_LIMIT of each."""
         vector = self.embedder.embed([text])
         recent = {"at": {"$gte": since.timestamp()}}
         like = self._query_recent("recall recent", ticket_id, vector, recent)

@@ -20,7 +20,7 @@ import threading
 import numpy as np
 
 from agent.memory.area_words import areas_named
-from agent.memory.embedding import Embedder
+from agent.memory.embedding import MAX_CHARS, Embedder
 from agent.memory.failure_words import reads_as_failure
 from inbox.language import detect_language
 from tools.memory_port import Symptoms
@@ -170,7 +170,9 @@ class SymptomReader:
             return self._prototypes
 
     def read(self, vector: list[float], text: str) -> Symptoms:
-        """What the text, embedded as `vector`, tells: its area, its malfunction, its language."""
+        """What the text, embedded as `vector`, tells: its area, its malfunction, its language. Its words
+        are read in its first MAX_CHARS, as the embedders read it (a 10 MB body took 4 s of CPU)."""
+        text = text[:MAX_CHARS]
         language = detect_language(text, "")
         v = np.asarray(vector)
         return Symptoms(

@@ -111,3 +111,11 @@ def test_where_the_model_cannot_tell_an_english_mails_words_do(reader: SymptomRe
     test)."""
     assert read(reader, "The shipping labels print with the wrong address since the update.")[1] > 0
     assert read(reader, "Where do I find the audit log?")[1] < 0
+
+
+def test_only_the_start_of_a_long_mail_is_read_for_words(reader: SymptomReader) -> None:
+    """The words of a 10 MB body are read in its first MAX_CHARS, as the embedders read it."""
+    start = "Hallo, wir haben eine Frage zu unserem Vertrag und den Konditionen für das nächste Jahr. "
+    text = start + "und " * 2_500_000 + "Passwort Anmeldung kaputt"
+    symptoms = reader.read(MiniLM().embed([text])[0], text)
+    assert symptoms.language == "de" and symptoms.area is None and symptoms.malfunction <= 0
