@@ -142,8 +142,9 @@ chaos: $(STAMP)
 	$(BIN)/python -m tests.chaos --messages $(MESSAGES) --chaos-seconds $(CHAOS_SECONDS) --store $(STORE) --broker $(BROKER)
 
 # Incident linking on the labelled incident mailboxes, through triage demo as installed (bench/incidents.py).
+INCIDENT_MAILBOXES = $(sort $(dir $(wildcard examples/incidents*/outages.json)))
 incidents: $(STAMP)
-	$(BIN)/python -m bench.incidents examples/incidents examples/incidents-far examples/incidents-third examples/incidents-fourth examples/incidents-fifth examples/incidents-sixth examples/incidents-seventh examples/incidents-eighth examples/incidents-ninth examples/incidents-tenth
+	$(BIN)/python -m bench.incidents $(INCIDENT_MAILBOXES)
 
 # How many of the tools labelled e-mails need a planning prompt still shows when the catalog holds 100 or
 # 500 tools (TRIAGE_PLANNER_MAX_TOOLS), and the prompt's tokens; the tuned set, then the held-out one.
