@@ -18,6 +18,7 @@ from functools import cache
 BORROWED = {
     "sign-in": r"log-?in\w*|sso|2fa|mfa|otp",
     "payments": r"checkout|paypal|mastercard|stripe",
+    "payouts": r"payouts?|iban|sepa",
     "e-mail": r"\w*mail\w*|newsletter\w*|smtp",
     "search": r"",
     "export": r"export\w*|csv|xlsx|excel",
@@ -33,6 +34,7 @@ OWN = {
         r"authenticat\w*|credentials",
         "payments": r"pay|pays|paying|payments?|cards?|billing|charged?|charges|refund\w*|purchas\w*|"
         r"transactions?",
+        "payouts": r"pay-?outs?|paid out|settlements?|bank accounts?|bank transfers?|transfers?|deposits?",
         "e-mail": r"notifications?|inbox|invitations?|messages?",
         "search": r"search\w*|filter\w*|look-?ups?|look up|find|finds|found",
         "export": r"reports?|reporting",
@@ -44,6 +46,7 @@ OWN = {
         "sign-in": r"anmeld\w*|einlogg\w*|passwort\w*|kennwort\w*|zugangsdaten|zwei-faktor\w*|"
         r"authentifizierung",
         "payments": r"zahlung\w*|bezahl\w*|kartenzahlung\w*|kreditkarte\w*|abbuchung\w*|kasse|warenkorb",
+        "payouts": r"auszahlung\w*|überweisung\w*|gutschrift\w*|bankkonto\w*|bankverbindung\w*",
         "e-mail": r"benachrichtigung\w*|postfach",
         "search": r"such\w*|filter\w*|treffer",
         "export": r"bericht\w*|auswertung\w*",
@@ -54,6 +57,7 @@ OWN = {
     "fr": {
         "sign-in": r"connexion|connecter|identifiant\w*|mot de passe|authentification",
         "payments": r"paiement\w*|payer|cartes?|panier|prélèvement\w*",
+        "payouts": r"virements?|versements?|reversements?|compte bancaire|banque",
         "e-mail": r"courriel\w*|notification\w*",
         "search": r"recherch\w*|filtre\w*|chercher",
         "export": r"rapport\w*|exporter",
@@ -64,6 +68,7 @@ OWN = {
     "es": {
         "sign-in": r"iniciar sesión|inicio de sesión|contraseña\w*|autenticación|acceder|acceso|entrar",
         "payments": r"pago\w*|pagar|tarjeta\w*|cobro\w*",
+        "payouts": r"liquidaci\w*|transferencia\w*|cuenta bancaria|abono\w*",
         "e-mail": r"correo\w*|notificaci\w*|aviso\w*",
         "search": r"búsqueda\w*|buscador\w*|buscar|filtro\w*",
         "export": r"informe\w*|exportaci\w*",
@@ -74,6 +79,7 @@ OWN = {
     "it": {
         "sign-in": r"accesso|accedere|credenziali|autenticazione",
         "payments": r"pagament\w*|pagare|carta di credito|addebit\w*",
+        "payouts": r"bonific\w*|versament\w*|incass\w*|conto corrente|accredit\w*",
         "e-mail": r"notific\w*|posta",
         "search": r"ricerca|ricerche|cercare|filtri",
         "export": r"esporta\w*|report\w*",
@@ -84,6 +90,7 @@ OWN = {
     "pt": {
         "sign-in": r"senha\w*|acessar|acesso|autenticação|entrar",
         "payments": r"pagament\w*|pagar|cartão|cartões|cobrança\w*",
+        "payouts": r"repasse\w*|transferência\w*|conta bancária|depósito\w*",
         "e-mail": r"notificaç\w*|aviso\w*",
         "search": r"pesquis\w*|busca",
         "export": r"relatório\w*|exportaç\w*",
@@ -94,6 +101,7 @@ OWN = {
     "nl": {
         "sign-in": r"inloggen|aanmelden|wachtwoord\w*|tweestapsverificatie",
         "payments": r"betaling\w*|betalen|creditcard\w*|afrekenen",
+        "payouts": r"uitbetaling\w*|uitbetaald|overboeking\w*|bankrekening\w*",
         "e-mail": r"melding\w*|notificatie\w*",
         "search": r"zoek\w*|filter\w*",
         "export": r"rapport\w*|exporteren",
@@ -104,6 +112,7 @@ OWN = {
     "sv": {
         "sign-in": r"logga in|inloggning|lösenord",
         "payments": r"betalning\w*|betala",
+        "payouts": r"utbetalning\w*|överföring\w*|bankkonto\w*|insättning\w*",
         "e-mail": r"avisering\w*|meddelande\w*",
         "search": r"sök\w*",
         "export": r"rapport\w*",
@@ -114,6 +123,7 @@ OWN = {
     "da": {
         "sign-in": r"log ind|adgangskode",
         "payments": r"betaling\w*|betale",
+        "payouts": r"udbetaling\w*|overførsel\w*|bankkonto\w*",
         "e-mail": r"besked\w*",
         "search": r"søg\w*",
         "export": r"rapport\w*",
@@ -124,6 +134,7 @@ OWN = {
     "pl": {
         "sign-in": r"logowani\w*|zalogowa\w*|hasł\w*",
         "payments": r"płatnoś\w*|zapłac\w*",
+        "payouts": r"wypłat\w*|przelew\w*|rachun\w* bankow\w*|kont\w* bankow\w*",
         "e-mail": r"powiadomieni\w*|wiadomoś\w*",
         "search": r"wyszukiw\w*",
         "export": r"raport\w*|eksport\w*",
@@ -134,6 +145,7 @@ OWN = {
     "cs": {
         "sign-in": r"přihlá\w*|hesl\w*",
         "payments": r"platb\w*|zaplat\w*",
+        "payouts": r"výplat\w*|převod\w*|bankovní\w* účt\w*|bankovní účet",
         "e-mail": r"oznámení|upozorněn\w*",
         "search": r"vyhledáv\w*",
         "export": r"sestav\w*",
@@ -144,6 +156,7 @@ OWN = {
     "fi": {
         "sign-in": r"kirjautu\w*|salasana\w*",
         "payments": r"maksu\w*",
+        "payouts": r"tilisiir\w*|tilitys\w*|pankkitili\w*",
         "e-mail": r"ilmoitu\w*|sähköposti\w*",
         "search": r"haku\w*",
         "export": r"raportti\w*|vienti\w*",

@@ -5,8 +5,8 @@ MiniLM reads meaning in English only: a German question ("wie kann ich mein Pass
 near its sentences of things that broke as a German outage report does. What a report of a failure has
 in every language is a small closed class of words: a negation ("nicht", "ne ... rien", "não"), nobody,
 an impossibility, an error, an empty or blank result, a refusal, slowness, an HTTP status. What a how-to
-question has is its question word. So a mail reads as a failure by its words only with such a word and
-without a question of how to do something.
+question has is its question word, and a question mark closing its sentence. So a mail reads as a
+failure by its words only with such a word and without a question of how to do something.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ FAILURE = {
     "it": r"non|bianc[oa]|niente|nessun[oa]?|impossibile|error[ei]|vuot[oaie]|guast\w*|bloccat\w*|"
     r"danneggiat\w*|rifiutat\w*",
     "pt": r"não|ninguém|em branco|nada|nenhum[a]?|impossível|erros?|falh\w*|vazi[oa]s?|fora do ar|"
-    r"travad[oa]|corrompid\w*|recusad\w*",
+    r"travad[oa]|bloquead[oa]s?|corrompid\w*|recusad\w*",
     "nl": r"niet|niemand|geen|niets|onmogelijk|fout\w*|mislukt|leeg|kapot|storing|geweigerd",
     "sv": r"inte|ingen|inga|inget|ingenting|omöjligt|fel\w*|misslyck\w*|tom|tomma|trasig",
     "da": r"ikke|ingen|intet|ingenting|umuligt|fejl\w*|mislyk\w*|tom|tomme",
@@ -73,7 +73,12 @@ def _words(pattern: str) -> re.Pattern[str]:
 
 
 _FAILURE = {language: _words(f"{words}|{SLOW[language]}|{EVERYWHERE}") for language, words in FAILURE.items()}
-_HOW_TO = {language: _words(words) for language, words in HOW_TO.items()}
+# A how-to question asks: its question word and, in the same sentence, a question mark ("como" is "as"
+# too: "aparece como fallida" tells of a failure).
+_HOW_TO = {
+    language: re.compile(rf"(?<!\w)(?:{words})(?!\w)[^.!?]{{0,200}}\?", re.IGNORECASE)
+    for language, words in HOW_TO.items()
+}
 
 
 def reads_as_failure(language: str | None, text: str) -> bool | None:

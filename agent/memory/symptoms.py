@@ -54,6 +54,15 @@ AREAS = {
         "il pagamento con carta non va a buon fine",
         "o pagamento com cartão falha no checkout",
     ],
+    "payouts": [
+        "the payout of our sales to our bank account failed",
+        "settlement transfers to merchants' bank accounts are late",
+        "le virement de nos encaissements n'a pas été fait",
+        "die Auszahlung an unser Bankkonto ist ausgeblieben",
+        "no hemos recibido la transferencia de nuestras ventas",
+        "l'accredito dei nostri incassi non è stato fatto",
+        "o repasse das nossas vendas não foi feito",
+    ],
     "e-mail": [
         "e-mails are not delivered",
         "notifications and confirmation e-mails do not arrive",
@@ -145,6 +154,7 @@ FINE = [
     "can we get a higher limit",
     "is it possible to change a setting",
     "will the service be down for planned maintenance?",
+    "could you refund an order for one of our customers",
 ]
 
 

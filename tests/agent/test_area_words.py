@@ -17,6 +17,11 @@ PLACED = [
     ("pt", "Os clientes não recebem as notificações por e-mail.", "e-mail"),
     ("nl", "Inloggen lukt niet meer, ons wachtwoord wordt geweigerd.", "sign-in"),
     ("pl", "Płatność kartą nie przechodzi od rana.", "payments"),
+    # Money paid out to a merchant is a part of its own: two outages when card payments fail too.
+    ("en", "This week's payout is still not in our bank account.", "payouts"),
+    ("de", "Die Auszahlung vom Freitag ist nicht auf unserem Bankkonto eingegangen.", "payouts"),
+    ("fr", "Le virement de la semaine dernière n'apparaît toujours pas.", "payouts"),
+    ("nl", "De uitbetaling van gisteren is niet op onze rekening bijgeschreven.", "payouts"),
 ]
 
 
@@ -28,6 +33,7 @@ def test_a_mail_is_placed_by_the_words_of_its_language(language: str, text: str,
 def test_a_word_means_what_its_language_says() -> None:
     assert areas_named("en", "The charge is wrong") == ["payments"]
     assert areas_named("fr", "La page se charge lentement") == ["loading"]
+    assert areas_named("de", "Mein Konto ist gesperrt, das Passwort geht nicht") == ["sign-in"]
 
 
 def test_areas_named_as_often_are_all_named_and_no_words_name_none() -> None:

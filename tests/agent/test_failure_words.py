@@ -17,6 +17,9 @@ FAILURES = [
     ("sv", "Appen visar ett felmeddelande när vi sparar."),
     ("pl", "Od rana eksport faktur nie działa."),
     ("de", "Beim Speichern kommt HTTP 500."),
+    # "como" and "wie" also mean "as": no question of how to do something.
+    ("pt", "O boleto consta como pago, mas o pedido segue bloqueado."),
+    ("de", "Die Seite bleibt leer, wie schon gestern Abend."),
 ]
 NOT_FAILURES = [
     ("de", "Wie kann ich einen zweiten Benutzer anlegen? Ich sehe den Knopf nicht."),
@@ -25,6 +28,7 @@ NOT_FAILURES = [
     ("it", "Vorremmo passare al piano annuale."),
     ("pt", "Obrigada pelo atendimento rápido."),
     ("nl", "Hoe voeg ik een tweede adres toe? Ik vind het niet."),
+    ("es", "Hola, como no encuentro la opción:\ncómo se borra un usuario que ya no trabaja aquí?"),
 ]
 
 

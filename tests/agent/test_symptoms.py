@@ -19,6 +19,7 @@ BROKEN = [
 ]
 FINE = [
     "Could you add a dark theme to the app? It would be easier on the eyes.",
+    "Please refund the second booking for Mrs Adams, she cancelled in time.",
     "Thanks a lot for your help with the import last week!",
     "Which plan includes single sign-on for our staff?",
 ]
