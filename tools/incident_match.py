@@ -37,7 +37,8 @@ class Likeness:
             return similarity >= self.words
         if similarity >= self.words and not _placed_apart(a, b):
             return a.malfunction > NOT_A_REPORT and b.malfunction > NOT_A_REPORT
-        if not (a.area is not None and a.area == b.area and a.malfunction > 0 and b.malfunction > 0):
+        one_part = a.area is not None and a.area == b.area and not _placed_apart(a, b)
+        if not (one_part and a.malfunction > 0 and b.malfunction > 0):
             return False
         return similarity >= self.area or _told_apart(a, b)
 
@@ -52,10 +53,13 @@ class Likeness:
 
 
 def _placed_apart(a: Symptoms, b: Symptoms) -> bool:
-    """Whether the two reports are about two known, different parts of the product: two outages however
-    alike their words ("Card payments failing at checkout" and "Payout missing" are 0.56 alike; no two
-    reports of one outage in the eleven incident mailboxes were placed apart)."""
-    return a.area is not None and b.area is not None and a.area != b.area
+    """Whether the two reports are about two known, different parts of the product, or two features of
+    one ("SSO rejects us" and "no SMS codes"): two outages however alike their words ("Card payments
+    failing at checkout" and "Payout missing" are 0.56 alike; no two reports of one outage in the eleven
+    incident mailboxes were placed apart)."""
+    if a.area is None or b.area is None:
+        return False
+    return a.area != b.area or (a.feature is not None and b.feature is not None and a.feature != b.feature)
 
 
 def _told_apart(a: Symptoms, b: Symptoms) -> bool:

@@ -38,11 +38,12 @@ class Remembered(TicketFacts):
 class Symptoms(BaseModel):
     """What a report tells beyond its words (agent/memory/symptoms.py): the product area it is nearest to
     (None: not told), how much more it tells of a failure than of a question or a request (above 0: a
-    malfunction), and the language it is written in (None: not told)."""
+    malfunction), the language it is written in and the feature of its area it names (None: not told)."""
 
     area: str | None
     malfunction: float
     language: str | None = None
+    feature: str | None = None
 
 
 class Recent(BaseModel):

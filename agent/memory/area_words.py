@@ -14,9 +14,12 @@ from __future__ import annotations
 import re
 from functools import cache
 
-# Words borrowed into every language the desk reads, by area (agent/memory/symptoms.py AREAS).
+from agent.memory.feature_words import words_of
+
+# Words borrowed into every language the desk reads, by area (agent/memory/symptoms.py AREAS); the words
+# of an area's features (agent/memory/feature_words.py) name it too.
 BORROWED = {
-    "sign-in": r"log-?in\w*|sso|2fa|mfa|otp",
+    "sign-in": r"log-?in\w*",
     "payments": r"checkout|paypal|mastercard|stripe",
     "payouts": r"payouts?|iban|sepa",
     "e-mail": r"\w*mail\w*|newsletter\w*|smtp",
@@ -169,11 +172,12 @@ OWN = {
 
 @cache
 def _words(language: str) -> dict[str, re.Pattern[str]]:
-    """Each area's words in this language and the borrowed ones, as one pattern (areas without any left
-    out)."""
+    """Each area's words in this language, the borrowed ones and its features', as one pattern (areas
+    without any left out)."""
     own = OWN.get(language, {})
     either = {
-        area: "|".join(w for w in (borrowed, own.get(area, "")) if w) for area, borrowed in BORROWED.items()
+        area: "|".join(w for w in (borrowed, own.get(area, ""), words_of(area)) if w)
+        for area, borrowed in BORROWED.items()
     }
     return {area: re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.I) for area, words in either.items() if words}
 

@@ -92,4 +92,5 @@ def symptoms(meta: Mapping[str, Any]) -> Symptoms | None:
         area=meta.get("area"),
         malfunction=float(meta["malfunction"]),
         language=meta.get("language"),
+        feature=meta.get("feature"),
     )

@@ -22,6 +22,7 @@ import numpy as np
 from agent.memory.area_words import areas_named
 from agent.memory.embedding import MAX_CHARS, Embedder
 from agent.memory.failure_words import reads_as_failure
+from agent.memory.feature_words import feature_named
 from inbox.language import detect_language
 from tools.memory_port import Symptoms
 
@@ -180,15 +181,18 @@ class SymptomReader:
             return self._prototypes
 
     def read(self, vector: list[float], text: str) -> Symptoms:
-        """What the text, embedded as `vector`, tells: its area, its malfunction, its language. Its words
+        """What the text, embedded as `vector`, tells: its area, its malfunction, its language, the feature
+        of its area it names. Its words
         are read in its first MAX_CHARS, as the embedders read it (a 10 MB body took 4 s of CPU)."""
         text = text[:MAX_CHARS]
         language = detect_language(text, "")
         v = np.asarray(vector)
+        area = self._area(v, language, text)
         return Symptoms(
-            area=self._area(v, language, text),
+            area=area,
             malfunction=round(self._malfunction(v, language, text), 4),
             language=language,
+            feature=feature_named(area, text),
         )
 
     def _area(self, v: np.ndarray, language: str | None, text: str) -> str | None:

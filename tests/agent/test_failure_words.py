@@ -20,6 +20,9 @@ FAILURES = [
     # "como" and "wie" also mean "as": no question of how to do something.
     ("pt", "O boleto consta como pago, mas o pedido segue bloqueado."),
     ("de", "Die Seite bleibt leer, wie schon gestern Abend."),
+    # A negation elided onto its verb, with either apostrophe.
+    ("fr", "La facture n'apparaît plus dans l'espace client."),
+    ("fr", "Le lien de validation n’arrive plus."),
 ]
 NOT_FAILURES = [
     ("de", "Wie kann ich einen zweiten Benutzer anlegen? Ich sehe den Knopf nicht."),
@@ -44,6 +47,7 @@ def test_a_question_a_request_or_thanks_does_not(language: str, text: str) -> No
 
 def test_english_has_its_words_too_and_a_language_without_any_is_left_to_the_model() -> None:
     assert reads_as_failure("en", "The labels print with the wrong address.") is True
+    assert reads_as_failure("en", "We can’t open the invoices since Monday.") is True
     assert reads_as_failure("en", "How do I add a user? I don't see the button.") is False
     assert reads_as_failure(None, "kaputt") is None
     assert reads_as_failure("ja", "動きません") is None

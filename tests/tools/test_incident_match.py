@@ -77,3 +77,13 @@ def test_reports_in_two_languages_are_one_outage_by_area_and_malfunction_alone()
     assert not LIKENESS.alike(0.01, portuguese, BROKEN_PAYMENTS)  # a language not told is no other one
     assert not LIKENESS.alike(0.01, portuguese, BROKEN_SEARCH.model_copy(update={"language": "en"}))
     assert not LIKENESS.alike(0.01, portuguese, PAYMENTS_QUESTION.model_copy(update={"language": "en"}))
+
+
+def test_two_features_of_one_area_are_two_outages_in_any_language() -> None:
+    # "SSO rejects us with a SAML error" and "Keine SMS-Codes": both sign-in failing.
+    sso = Symptoms(area="sign-in", malfunction=0.1, language="en", feature="single sign-on")
+    codes = Symptoms(area="sign-in", malfunction=0.2, language="de", feature="verification codes")
+    unnamed = Symptoms(area="sign-in", malfunction=0.2, language="de")
+    assert not LIKENESS.alike(0.01, sso, codes)
+    assert not LIKENESS.alike(0.6, sso, codes.model_copy(update={"language": "en"}))
+    assert LIKENESS.alike(0.01, sso, unnamed)  # "niemand kommt rein" names no feature: either outage

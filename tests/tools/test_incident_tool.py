@@ -62,6 +62,17 @@ REPORTS = {
         "None of our customers can pay by card since 10am, the checkout shows an error.",
     ),
     "P4": ("luc@dupont.example", "Moyens de paiement", "Bonjour, comment ajouter le paiement par virement ?"),
+    # Two sign-in outages at once, each told in three languages: single sign-on, and codes by SMS.
+    "S1": ("rui@porto-seguros.example", "SSO em baixo", "Ninguém entra pelo SSO desde as 9h, erro SAML."),
+    "S2": ("meg@harbour.example", "Can't sign in with Okta", "Okta sign-in fails for all of us since 9am."),
+    "S3": (
+        "uwe@hansa-tech.example",
+        "SSO-Anmeldung kaputt",
+        "Die Anmeldung über SSO schlägt seit 9 Uhr fehl.",
+    ),
+    "C1": ("eloi@nantes-bois.example", "Code SMS absent", "Le code SMS pour se connecter n'arrive plus."),
+    "C2": ("ola@gdansk-trans.example", "Brak kodu SMS", "Nie dostajemy kodu SMS do logowania od rana."),
+    "C3": ("ada@bari-moda.example", "Codice di verifica", "Il codice di verifica per l'accesso non arriva."),
 }
 
 
@@ -265,3 +276,16 @@ def test_one_outage_told_in_three_languages_is_one_incident_and_a_question_in_a_
     third = report(mctx, "P3", "SUP-3")
     assert third.opened and sorted(third.linked) == ["SUP-1", "SUP-2", "SUP-3"]
     assert report(mctx, "P4", "SUP-4").incident_id is None
+
+
+@pytest.mark.skipif(minilm.model_dir() is None, reason="the MiniLM weights are not installed (make install)")
+def test_two_outages_of_one_area_at_once_are_two_incidents_by_the_feature_each_names(
+    ictx: ToolContext, memory_folder: Path
+) -> None:
+    """Single sign-on failing and SMS codes not arriving are both sign-in failing; told in six languages,
+    what tells them apart is what each names (SSO, SAML, Okta; SMS, a code)."""
+    mctx = replace(ictx, memory=Memory(MiniLM(), f"test-{uuid.uuid4().hex[:8]}", path=memory_folder))
+    results = {t: report(mctx, t, f"SUP-{n}") for n, t in enumerate(["S1", "C1", "S2", "C2", "S3", "C3"])}
+    single_sign_on, codes = results["S3"], results["C3"]
+    assert single_sign_on.opened and sorted(single_sign_on.linked) == ["SUP-0", "SUP-2", "SUP-4"]
+    assert codes.opened and sorted(codes.linked) == ["SUP-1", "SUP-3", "SUP-5"]

@@ -1,0 +1,44 @@
+"""Which feature of a product area a mail names, by the words every language borrows for it: two outages
+of one area at once are told apart by them.
+
+Sign-in can fail in two ways on one morning: single sign-on rejects everyone with a SAML error, and the
+text messages carrying verification codes stop arriving. Both read as sign-in failing; told in two
+languages, nothing else tells them apart (tools/incident_match.py compares such reports by area alone).
+What does is what each names: SSO, SAML and Okta, or SMS and a code ("Bestätigungscodes",
+"vahvistuskoodi", "código"), words borrowed into every language the desk reads, or built on the same
+stem. A mail that names no feature, or two as often, is told apart from none.
+"""
+
+from __future__ import annotations
+
+import re
+
+# The features of an area (agent/memory/symptoms.py AREAS) and their words in every language, matched
+# case-insensitively as whole words (a leading `\w*` finds the end of a compound; a Danish "adgangskode"
+# is a password).
+FEATURES = {
+    "sign-in": {
+        "single sign-on": r"sso|saml|okta|oauth|openid|azure ad|entra id|single sign-on|"
+        r"jednotné přihlášení|kertakirjautu\w*",
+        "verification codes": r"sms|otp|2fa|mfa|totp|authenticator|text messages?|tekstiviest\w*|"
+        r"\w*codes?|\w*códigos?|\w*codic[ei]|(?!adgangskode)\w*kode[rn]?|\w*kody?|\w*kód\w*|\w*koodi\w*",
+    },
+}
+_FEATURES = {
+    area: {feature: re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.I) for feature, words in features.items()}
+    for area, features in FEATURES.items()
+}
+
+
+def feature_named(area: str | None, text: str) -> str | None:
+    """The feature of `area` the text names most (None: it names none, or two as often)."""
+    used = {feature: len(p.findall(text)) for feature, p in _FEATURES.get(area or "", {}).items()}
+    ranked = sorted(used.values(), reverse=True)
+    if not ranked or ranked[0] == 0 or (len(ranked) > 1 and ranked[0] == ranked[1]):
+        return None
+    return max(used, key=used.__getitem__)
+
+
+def words_of(area: str) -> str:
+    """The words of every feature of `area`, as one pattern (they name the area too)."""
+    return "|".join(FEATURES.get(area, {}).values())

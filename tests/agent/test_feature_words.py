@@ -1,0 +1,39 @@
+"""Which feature of a product area a mail names, by the words every language borrows for it: mails
+written for this test, none from the incident mailboxes."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.memory.area_words import areas_named
+from agent.memory.feature_words import feature_named
+
+NAMED = [
+    ("Our Okta login bounces back with a SAML error.", "single sign-on"),
+    ("Die Anmeldung über Azure AD klappt seit heute nicht.", "single sign-on"),
+    ("Nie przychodzi SMS z kodem do logowania.", "verification codes"),
+    ("Der Bestätigungscode kommt nicht an.", "verification codes"),
+    ("Engangskoden til login kommer ikke frem.", "verification codes"),
+    ("Tvåfaktorskoden via sms dyker inte upp.", "verification codes"),
+]
+
+
+@pytest.mark.parametrize(("text", "feature"), NAMED)
+def test_a_sign_in_failure_names_the_feature_that_failed(text: str, feature: str) -> None:
+    assert feature_named("sign-in", text) == feature
+
+
+def test_a_mail_naming_no_feature_or_two_as_often_names_none() -> None:
+    assert feature_named("sign-in", "Nobody can log in since this morning.") is None
+    assert feature_named("sign-in", "SSO works, only the SMS step fails.") is None
+    assert feature_named("search", "The search finds no SSO users.") is None  # search has no features
+    assert feature_named(None, "SSO is down") is None
+
+
+def test_a_danish_password_is_no_code() -> None:
+    assert feature_named("sign-in", "Min adgangskode virker ikke længere.") is None
+
+
+def test_a_features_words_name_its_area() -> None:
+    assert areas_named("de", "Keine SMS-Codes seit gestern.") == ["sign-in"]
+    assert areas_named("fi", "Vahvistuskoodi ei tule perille.") == ["sign-in"]
