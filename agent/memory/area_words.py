@@ -20,7 +20,7 @@ from agent.memory.feature_words import words_of
 # of an area's features (agent/memory/feature_words.py) name it too.
 BORROWED = {
     "sign-in": r"log-?in\w*",
-    "payments": r"checkout|paypal|mastercard|stripe",
+    "payments": r"checkout|paypal|mastercard|stripe|apple pay|google pay|swish|klarna",
     "payouts": r"payouts?|iban|sepa",
     "e-mail": r"\w*mail\w*|newsletter\w*|smtp",
     "search": r"",
@@ -48,7 +48,8 @@ OWN = {
     "de": {
         "sign-in": r"anmeld\w*|einlogg\w*|passwort\w*|kennwort\w*|zugangsdaten|zwei-faktor\w*|"
         r"authentifizierung",
-        "payments": r"zahlung\w*|bezahl\w*|kartenzahlung\w*|kreditkarte\w*|abbuchung\w*|kasse|warenkorb",
+        "payments": r"zahlung\w*|\w*zahlung(?:en)?|bezahl\w*|\w*karten?|abbuchung\w*|kasse|warenkorb|"
+        r"\w*bestellung(?:en)?|bestellabschl\w*|bestellvorgang\w*|kaufen|kaufabschl\w*",
         "payouts": r"auszahlung\w*|überweisung\w*|gutschrift\w*|bankkonto\w*|bankverbindung\w*",
         "e-mail": r"benachrichtigung\w*|postfach",
         "search": r"such\w*|filter\w*|treffer",
@@ -59,7 +60,7 @@ OWN = {
     },
     "fr": {
         "sign-in": r"connexion|connecter|identifiant\w*|mot de passe|authentification",
-        "payments": r"paiement\w*|payer|cartes?|panier|prélèvement\w*",
+        "payments": r"paiement\w*|payer|cartes?|panier|prélèvement\w*|commande\w*|achat\w*",
         "payouts": r"virements?|versements?|reversements?|compte bancaire|banque",
         "e-mail": r"courriel\w*|notification\w*",
         "search": r"recherch\w*|filtre\w*|chercher",
@@ -70,7 +71,7 @@ OWN = {
     },
     "es": {
         "sign-in": r"iniciar sesión|inicio de sesión|contraseña\w*|autenticación|acceder|acceso|entrar",
-        "payments": r"pago\w*|pagar|tarjeta\w*|cobro\w*",
+        "payments": r"pago\w*|pagar|tarjeta\w*|cobro\w*|pedidos?|compras?",
         "payouts": r"liquidaci\w*|transferencia\w*|cuenta bancaria|abono\w*",
         "e-mail": r"correo\w*|notificaci\w*|aviso\w*",
         "search": r"búsqueda\w*|buscador\w*|buscar|filtro\w*",
@@ -81,7 +82,7 @@ OWN = {
     },
     "it": {
         "sign-in": r"accesso|accedere|credenziali|autenticazione",
-        "payments": r"pagament\w*|pagare|carta di credito|addebit\w*",
+        "payments": r"pagament\w*|pagare|carta di credito|addebit\w*|ordin[ei]|acquist\w*|carrello",
         "payouts": r"bonific\w*|versament\w*|incass\w*|conto corrente|accredit\w*",
         "e-mail": r"notific\w*|posta",
         "search": r"ricerca|ricerche|cercare|filtri",
@@ -92,7 +93,7 @@ OWN = {
     },
     "pt": {
         "sign-in": r"senha\w*|acessar|acesso|autenticação|entrar",
-        "payments": r"pagament\w*|pagar|cartão|cartões|cobrança\w*",
+        "payments": r"pagament\w*|pagar|cartão|cartões|cobrança\w*|pedidos?|compras?|carrinho",
         "payouts": r"repasse\w*|transferência\w*|conta bancária|depósito\w*",
         "e-mail": r"notificaç\w*|aviso\w*",
         "search": r"pesquis\w*|busca",
@@ -103,7 +104,7 @@ OWN = {
     },
     "nl": {
         "sign-in": r"inloggen|aanmelden|wachtwoord\w*|tweestapsverificatie",
-        "payments": r"betaling\w*|betalen|creditcard\w*|afrekenen",
+        "payments": r"betaling\w*|betalen|creditcard\w*|afrekenen|bestelling\w*|winkelwagen\w*",
         "payouts": r"uitbetaling\w*|uitbetaald|overboeking\w*|bankrekening\w*",
         "e-mail": r"melding\w*|notificatie\w*",
         "search": r"zoek\w*|filter\w*",
@@ -114,7 +115,7 @@ OWN = {
     },
     "sv": {
         "sign-in": r"logga in|inloggning|lösenord",
-        "payments": r"betalning\w*|betala",
+        "payments": r"betalning\w*|betala|köp\w*|kortet|korten|kortbetalning\w*|kassa\w*|beställning\w*",
         "payouts": r"utbetalning\w*|överföring\w*|bankkonto\w*|insättning\w*",
         "e-mail": r"avisering\w*|meddelande\w*",
         "search": r"sök\w*",
@@ -125,7 +126,7 @@ OWN = {
     },
     "da": {
         "sign-in": r"log ind|adgangskode",
-        "payments": r"betaling\w*|betale",
+        "payments": r"betaling\w*|betale|køb\w*|kortet|kortbetaling\w*|bestilling\w*",
         "payouts": r"udbetaling\w*|overførsel\w*|bankkonto\w*",
         "e-mail": r"besked\w*",
         "search": r"søg\w*",
@@ -136,7 +137,7 @@ OWN = {
     },
     "pl": {
         "sign-in": r"logowani\w*|zalogowa\w*|hasł\w*",
-        "payments": r"płatnoś\w*|zapłac\w*",
+        "payments": r"płatnoś\w*|zapłac\w*|zamówie\w*|kart[aąy]|koszyk\w*",
         "payouts": r"wypłat\w*|przelew\w*|rachun\w* bankow\w*|kont\w* bankow\w*",
         "e-mail": r"powiadomieni\w*|wiadomoś\w*",
         "search": r"wyszukiw\w*",
@@ -147,7 +148,7 @@ OWN = {
     },
     "cs": {
         "sign-in": r"přihlá\w*|hesl\w*",
-        "payments": r"platb\w*|zaplat\w*",
+        "payments": r"platb\w*|zaplat\w*|objednáv\w*|objednávk\w*|nákup\w*|kart[ay]",
         "payouts": r"výplat\w*|převod\w*|bankovní\w* účt\w*|bankovní účet",
         "e-mail": r"oznámení|upozorněn\w*",
         "search": r"vyhledáv\w*",
@@ -158,7 +159,7 @@ OWN = {
     },
     "fi": {
         "sign-in": r"kirjautu\w*|salasana\w*",
-        "payments": r"maksu\w*",
+        "payments": r"maksu\w*|tilau\w*|osto\w*",
         "payouts": r"tilisiir\w*|tilitys\w*|pankkitili\w*",
         "e-mail": r"ilmoitu\w*|sähköposti\w*",
         "search": r"haku\w*",

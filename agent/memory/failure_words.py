@@ -4,9 +4,10 @@ English where the model cannot tell.
 MiniLM reads meaning in English only: a German question ("wie kann ich mein Passwort ändern?") lies as
 near its sentences of things that broke as a German outage report does. What a report of a failure has
 in every language is a small closed class of words: a negation ("nicht", "ne ... rien", "não"), nobody,
-an impossibility, an error, an empty or blank result, a refusal, slowness, an HTTP status. What a how-to
-question has is its question word, and a question mark closing its sentence. So a mail reads as a
-failure by its words only with such a word and without a question of how to do something.
+an impossibility, an error, an empty or blank result, a refusal, slowness, an HTTP status. What a question
+of how to do something or which to choose has is its question word ("how", "welche"), and a question mark
+closing its sentence. So a mail reads as a failure by its words only with such a word and without such a
+question.
 """
 
 from __future__ import annotations
@@ -31,39 +32,39 @@ FAILURE = {
     "sv": r"inte|ingen|inga|inget|ingenting|omöjligt|fel\w*|misslyck\w*|tom|tomma|trasig",
     "da": r"ikke|ingen|intet|ingenting|umuligt|fejl\w*|mislyk\w*|tom|tomme",
     "pl": r"nie|żaden|żadne|nic|niemożliw\w*|błąd|błędy|awaria|pust[ayei]",
-    "cs": r"ne\w*|nic|žádn\w*|nelze|chyb\w*|prázdn\w*|selhal\w*",
+    "cs": r"ne\w*|nic|žádn\w*|nelze|chyb\w*|prázdn\w*|selhal\w*|vypršel\w*|vypršení\w*",
     "fi": r"ei|eivät|mitään|virhe\w*|tyhjä|epäonnistu\w*|mahdoton",
 }
 # Slowness is a failure too.
 SLOW = {
-    "en": r"slow\w*|crawl\w*|spins?|spinning",
-    "de": r"langsam\w*",
+    "en": r"slow\w*|crawl\w*|spins?|spinning|takes? ages|forever",
+    "de": r"langsam\w*|dauert ewig|ewig",
     "fr": r"lent\w*",
     "es": r"lent[oa]s?|tarda\w*",
     "it": r"lent[oaie]",
     "pt": r"lent[oa]s?|demora\w*",
-    "nl": r"traag|trage",
-    "sv": r"långsam\w*",
-    "da": r"langsom\w*",
-    "pl": r"woln\w*",
-    "cs": r"pomal\w*",
+    "nl": r"traag|trage|duurt lang",
+    "sv": r"långsam\w*|tar lång tid",
+    "da": r"langsom\w*|tager lang tid",
+    "pl": r"woln\w*|długo",
+    "cs": r"pomal\w*|dlouho",
     "fi": r"hidas\w*",
 }
 # Said alike in every language: an HTTP status of a failure, and the English loanwords.
 EVERYWHERE = r"[45]\d\d|error|time-?outs?|crash\w*"
-# The question word of a how-to question.
+# The question words of a question of how to do something, or of which to choose.
 HOW_TO = {
-    "en": r"how",
-    "de": r"wie",
-    "fr": r"comment",
-    "es": r"cómo|como",
-    "it": r"come",
-    "pt": r"como",
-    "nl": r"hoe",
-    "sv": r"hur",
-    "da": r"hvordan",
-    "pl": r"jak",
-    "cs": r"jak",
+    "en": r"how|which",
+    "de": r"wie|welche[rsmn]?",
+    "fr": r"comment|quel(?:le)?s?",
+    "es": r"cómo|como|cuál|cuáles",
+    "it": r"come|quale|quali",
+    "pt": r"como|qual|quais",
+    "nl": r"hoe|welke?",
+    "sv": r"hur|vilken|vilket|vilka",
+    "da": r"hvordan|hvilken|hvilket|hvilke",
+    "pl": r"jak|któr\w*",
+    "cs": r"jak|kter\w*",
     "fi": r"miten|kuinka",
 }
 

@@ -22,6 +22,11 @@ PLACED = [
     ("de", "Die Auszahlung vom Freitag ist nicht auf unserem Bankkonto eingegangen.", "payouts"),
     ("fr", "Le virement de la semaine dernière n'apparaît toujours pas.", "payouts"),
     ("nl", "De uitbetaling van gisteren is niet op onze rekening bijgeschreven.", "payouts"),
+    # An order that cannot be placed is a payment that cannot be made.
+    ("sv", "Ingen kan genomföra ett köp i butiken sedan i morse.", "payments"),
+    ("cs", "Objednávky nejdou dokončit, platba vždy spadne.", "payments"),
+    ("pl", "Koszyk się zawiesza i nie da się złożyć zamówienia.", "payments"),
+    ("de", "Seit heute gehen keine Bestellungen durch, jede Kreditkartenzahlung bricht ab.", "payments"),
 ]
 
 
@@ -34,6 +39,7 @@ def test_a_word_means_what_its_language_says() -> None:
     assert areas_named("en", "The charge is wrong") == ["payments"]
     assert areas_named("fr", "La page se charge lentement") == ["loading"]
     assert areas_named("de", "Mein Konto ist gesperrt, das Passwort geht nicht") == ["sign-in"]
+    assert areas_named("sv", "En kort fråga om exporten") == ["export"]  # "kort" is short, too
 
 
 def test_areas_named_as_often_are_all_named_and_no_words_name_none() -> None:

@@ -23,6 +23,9 @@ FAILURES = [
     # A negation elided onto its verb, with either apostrophe.
     ("fr", "La facture n'apparaît plus dans l'espace client."),
     ("fr", "Le lien de validation n’arrive plus."),
+    # Something taking long is slow.
+    ("cs", "Uložení faktury trvá od rána velmi dlouho."),
+    ("pl", "Raport generuje się dziś bardzo długo."),
 ]
 NOT_FAILURES = [
     ("de", "Wie kann ich einen zweiten Benutzer anlegen? Ich sehe den Knopf nicht."),
@@ -32,6 +35,9 @@ NOT_FAILURES = [
     ("pt", "Obrigada pelo atendimento rápido."),
     ("nl", "Hoe voeg ik een tweede adres toe? Ik vind het niet."),
     ("es", "Hola, como no encuentro la opción:\ncómo se borra un usuario que ya no trabaja aquí?"),
+    # A question of which to choose.
+    ("de", "Welche Dateiformate nimmt der Import an? In der Hilfe steht es nicht."),
+    ("sv", "Vilka kort tar ni emot? Det framgår inte av prislistan."),
 ]
 
 
@@ -48,6 +54,7 @@ def test_a_question_a_request_or_thanks_does_not(language: str, text: str) -> No
 def test_english_has_its_words_too_and_a_language_without_any_is_left_to_the_model() -> None:
     assert reads_as_failure("en", "The labels print with the wrong address.") is True
     assert reads_as_failure("en", "We can’t open the invoices since Monday.") is True
+    assert reads_as_failure("en", "The page which lists our invoices is blank.") is True  # no question
     assert reads_as_failure("en", "How do I add a user? I don't see the button.") is False
     assert reads_as_failure(None, "kaputt") is None
     assert reads_as_failure("ja", "動きません") is None
