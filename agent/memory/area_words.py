@@ -25,8 +25,8 @@ BORROWED = {
     "e-mail": r"\w*mail\w*|newsletter\w*|smtp",
     "search": r"",
     "export": r"export\w*|csv|xlsx|excel",
-    "api": r"api|webhooks?|zapier|endpoint\w*",
-    "documents": r"pdfs?|uploads?",
+    "api": r"api|webhook\w*|zapier|endpoint\w*",
+    "documents": r"pdfs?",
     "loading": r"dashboard\w*|time-?outs?",
 }
 # Each language's own words by area, by ISO 639-1 code. Matched case-insensitively from the start of a
@@ -42,7 +42,7 @@ OWN = {
         "search": r"search\w*|filter\w*|look-?ups?|look up|find|finds|found",
         "export": r"reports?|reporting",
         "api": r"integration\w*|sync\w*|connectors?",
-        "documents": r"upload\w*|download\w*|attach\w*|files?|documents?",
+        "documents": r"attach\w*|files?|documents?",
         "loading": r"times? out|slow\w*|load|loads|loading|blank|crawl\w*|freez\w*|spinn\w*",
     },
     "de": {
@@ -55,7 +55,7 @@ OWN = {
         "search": r"such\w*|filter\w*|treffer",
         "export": r"bericht\w*|auswertung\w*",
         "api": r"schnittstelle\w*|synchronisation\w*|anbindung\w*|integration\w*",
-        "documents": r"datei\w*|anhang|anhänge\w*|dokument\w*|hochlad\w*|herunterlad\w*",
+        "documents": r"datei\w*|anhang|anhänge\w*|dokument\w*",
         "loading": r"langsam\w*|lädt|ladezeit\w*|hängt",
     },
     "fr": {
@@ -66,7 +66,7 @@ OWN = {
         "search": r"recherch\w*|filtre\w*|chercher",
         "export": r"rapport\w*|exporter",
         "api": r"intégration\w*|synchronisation\w*",
-        "documents": r"fichier\w*|pièces? jointes?|document\w*|télévers\w*|télécharg\w*",
+        "documents": r"fichier\w*|pièces? jointes?|document\w*",
         "loading": r"lent\w*|charge\w*|page blanche|écran blanc",
     },
     "es": {
@@ -77,7 +77,7 @@ OWN = {
         "search": r"búsqueda\w*|buscador\w*|buscar|filtro\w*",
         "export": r"informe\w*|exportaci\w*",
         "api": r"integraci\w*|sincronizaci\w*",
-        "documents": r"archivo\w*|adjunt\w*|documento\w*|subir|descarg\w*",
+        "documents": r"archivo\w*|adjunt\w*|documento\w*",
         "loading": r"lent[oa]s?|tarda\w*|pantalla\w*|en blanco",
     },
     "it": {
@@ -88,7 +88,7 @@ OWN = {
         "search": r"ricerca|ricerche|cercare|filtri",
         "export": r"esporta\w*|report\w*",
         "api": r"integrazion\w*|sincronizzazion\w*",
-        "documents": r"allegat\w*|documenti|scaricare|caricare|file",
+        "documents": r"allegat\w*|documenti|file",
         "loading": r"lent[oaie]|carica|caricamento|pagina bianca|schermata",
     },
     "pt": {
@@ -99,7 +99,7 @@ OWN = {
         "search": r"pesquis\w*|busca",
         "export": r"relatório\w*|exportaç\w*",
         "api": r"integraç\w*|sincronizaç\w*",
-        "documents": r"arquivo\w*|anexo\w*|documento\w*|baixar",
+        "documents": r"arquivo\w*|anexo\w*|documento\w*",
         "loading": r"lent[oa]s?|carrega\w*|tela\w*|em branco|demora\w*",
     },
     "nl": {
@@ -110,7 +110,7 @@ OWN = {
         "search": r"zoek\w*|filter\w*",
         "export": r"rapport\w*|exporteren",
         "api": r"koppeling\w*|integratie\w*|synchronisatie\w*",
-        "documents": r"bestand\w*|bijlage\w*|uploaden|downloaden",
+        "documents": r"bestand\w*|bijlage\w*",
         "loading": r"traag|trage|laadt|laden",
     },
     "sv": {
@@ -122,7 +122,7 @@ OWN = {
         "export": r"rapport\w*",
         "api": r"integration\w*",
         "documents": r"fil|filer|bilaga\w*",
-        "loading": r"långsam\w*|ladda\w*",
+        "loading": r"långsam\w*|ladda\w*(?! upp| ned| ner)",
     },
     "da": {
         "sign-in": r"log ind|adgangskode",

@@ -35,20 +35,20 @@ FAILURE = {
     "cs": r"ne\w*|nic|žádn\w*|nelze|chyb\w*|prázdn\w*|selhal\w*|vypršel\w*|vypršení\w*",
     "fi": r"ei|eivät|mitään|virhe\w*|tyhjä|epäonnistu\w*|mahdoton",
 }
-# Slowness is a failure too.
+# Slowness and lateness are failures too.
 SLOW = {
-    "en": r"slow\w*|crawl\w*|spins?|spinning|takes? ages|forever",
-    "de": r"langsam\w*|dauert ewig|ewig",
-    "fr": r"lent\w*",
-    "es": r"lent[oa]s?|tarda\w*",
-    "it": r"lent[oaie]",
-    "pt": r"lent[oa]s?|demora\w*",
-    "nl": r"traag|trage|duurt lang",
-    "sv": r"långsam\w*|tar lång tid",
-    "da": r"langsom\w*|tager lang tid",
-    "pl": r"woln\w*|długo",
-    "cs": r"pomal\w*|dlouho",
-    "fi": r"hidas\w*",
+    "en": r"slow\w*|crawl\w*|spins?|spinning|takes? ages|forever|late|delay\w*",
+    "de": r"langsam\w*|dauert ewig|ewig|verspät\w*|verzöger\w*",
+    "fr": r"lent\w*|retard\w*",
+    "es": r"lent[oa]s?|tarda\w*|retras\w*",
+    "it": r"lent[oaie]|ritard\w*",
+    "pt": r"lent[oa]s?|demora\w*|atras\w*",
+    "nl": r"traag|trage|duurt lang|vertraag\w*|vertraging\w*|te laat",
+    "sv": r"långsam\w*|tar lång tid|försen\w*|fördröj\w*",
+    "da": r"langsom\w*|tager lang tid|forsink\w*",
+    "pl": r"woln\w*|długo|opóźni\w*",
+    "cs": r"pomal\w*|dlouho|zpožd\w*",
+    "fi": r"hidas\w*|myöhässä|viiv\w*",
 }
 # Said alike in every language: an HTTP status of a failure, and the English loanwords.
 EVERYWHERE = r"[45]\d\d|error|time-?outs?|crash\w*"

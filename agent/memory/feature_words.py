@@ -6,7 +6,8 @@ text messages carrying verification codes stop arriving. Both read as sign-in fa
 languages, nothing else tells them apart (tools/incident_match.py compares such reports by area alone).
 What does is what each names: SSO, SAML and Okta, or SMS and a code ("Bestätigungscodes",
 "vahvistuskoodi", "código"), words borrowed into every language the desk reads, or built on the same
-stem. A mail that names no feature, or two as often, is told apart from none.
+stem. Documents likewise fail going up or coming down (an upload, a "téléversement"; a download, a
+"PDF scaricato"). A mail that names no feature, or two as often, is told apart from none.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ FEATURES = {
         r"jednotné přihlášení|kertakirjautu\w*",
         "verification codes": r"sms|otp|2fa|mfa|totp|authenticator|text messages?|tekstiviest\w*|"
         r"\w*codes?|\w*códigos?|\w*codic[ei]|(?!adgangskode)\w*kode[rn]?|\w*kody?|\w*kód\w*|\w*koodi\w*",
+    },
+    "documents": {
+        "uploads": r"\w*upload\w*|hochlad\w*|hochgelad\w*|télévers\w*|subir|subida\w*|caricar\w*|"
+        r"caricament\w*|enviar|envio|carregar|ladda upp|laddar upp|uppladdning\w*|przesła\w*|wgra\w*|"
+        r"nahr\w*",
+        "downloads": r"\w*download\w*|herunterlad\w*|heruntergelad\w*|télécharg\w*|descarg\w*|scaric\w*|"
+        r"baixa\w*|ladda ned|ladda ner|laddar ned|laddar ner|nedladdning\w*|pobier\w*|pobra\w*|stáhn\w*|"
+        r"stažen\w*|stahov\w*",
     },
 }
 _FEATURES = {

@@ -9,6 +9,7 @@ from agent.memory.area_words import areas_named
 
 PLACED = [
     ("en", "Our Zapier zaps against your app all fail with an internal error.", "api"),
+    ("pl", "Webhooki z fakturami nie docierają do naszego systemu.", "api"),
     ("en", "We were charged twice for the same card purchase.", "payments"),
     ("fr", "Depuis ce matin la page ne charge plus du tout.", "loading"),
     ("de", "Die Suchfunktion zeigt keine Treffer mehr an.", "search"),

@@ -26,6 +26,10 @@ FAILURES = [
     # Something taking long is slow.
     ("cs", "Uložení faktury trvá od rána velmi dlouho."),
     ("pl", "Raport generuje się dziś bardzo długo."),
+    # Something arriving late has failed to arrive in time.
+    ("de", "Die Benachrichtigungen kommen mit großer Verzögerung."),
+    ("nl", "De meldingen komen sinds vanochtend te laat binnen."),
+    ("fi", "Ilmoitukset ovat tunnin myöhässä."),
 ]
 NOT_FAILURES = [
     ("de", "Wie kann ich einen zweiten Benutzer anlegen? Ich sehe den Knopf nicht."),

@@ -16,11 +16,24 @@ NAMED = [
     ("Engangskoden til login kommer ikke frem.", "verification codes"),
     ("Tvåfaktorskoden via sms dyker inte upp.", "verification codes"),
 ]
+DOCUMENTS = [
+    ("Die hochgeladenen Verträge verschwinden nach dem Speichern.", "uploads"),
+    ("Nie da się wgrać skanów faktur do zamówienia.", "uploads"),
+    ("Vi kan inte ladda upp bilagor till ärendena.", "uploads"),
+    ("Les factures téléchargées s'ouvrent sur une page blanche.", "downloads"),
+    ("Los informes descargados vienen vacíos.", "downloads"),
+    ("Stažené smlouvy nejdou otevřít.", "downloads"),
+]
 
 
 @pytest.mark.parametrize(("text", "feature"), NAMED)
 def test_a_sign_in_failure_names_the_feature_that_failed(text: str, feature: str) -> None:
     assert feature_named("sign-in", text) == feature
+
+
+@pytest.mark.parametrize(("text", "feature"), DOCUMENTS)
+def test_documents_fail_going_up_or_coming_down(text: str, feature: str) -> None:
+    assert feature_named("documents", text) == feature
 
 
 def test_a_mail_naming_no_feature_or_two_as_often_names_none() -> None:
@@ -37,3 +50,4 @@ def test_a_danish_password_is_no_code() -> None:
 def test_a_features_words_name_its_area() -> None:
     assert areas_named("de", "Keine SMS-Codes seit gestern.") == ["sign-in"]
     assert areas_named("fi", "Vahvistuskoodi ei tule perille.") == ["sign-in"]
+    assert areas_named("sv", "Det går inte att ladda upp filer.") == ["documents"]  # not loading
