@@ -22,7 +22,7 @@ BORROWED = {
     "sign-in": r"log-?in\w*",
     "payments": r"checkout|paypal|mastercard|stripe|apple pay|google pay|swish|klarna",
     "payouts": r"payouts?|iban|sepa",
-    "e-mail": r"\w*mail\w*|newsletter\w*|smtp",
+    "e-mail": r"\w*mail\w*|newsletter\w*|smtp|e-post\w*",
     "search": r"",
     "export": r"export\w*|csv|xlsx|excel",
     "api": r"api|webhook\w*|zapier|endpoint\w*",

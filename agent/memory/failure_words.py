@@ -16,8 +16,8 @@ import re
 
 # Words of failure per ISO 639-1 code (matched as whole words, case-insensitive).
 FAILURE = {
-    "en": r"not|nobody|none|\w+n[\u2019']t|no|nothing|never|cannot|unable|fail\w*|broken|down|stuck|empty|"
-    r"blank|missing|wrong|declined|rejected|locked out",
+    "en": r"not|nobody|none|zero|\w+n[\u2019']t|no|nothing|never|cannot|unable|fail\w*|broken|down|stuck|"
+    r"empty|blank|missing|wrong|declined|rejected|locked out",
     "de": r"nicht|niemand|kein\w*|nichts|unmöglich|fehler\w*|fehlgeschlagen|schlägt fehl|kaputt|"
     r"defekt|leer\w*|abgelehnt|ausgefallen|hängt|störung|abgestürzt",
     "fr": r"ne|blanc|blanche|n[\u2019']\w+|pas|rien|aucune?|impossible|erreurs?|échou\w*|échec|panne|vides?|"

@@ -7,7 +7,8 @@ languages, nothing else tells them apart (tools/incident_match.py compares such 
 What does is what each names: SSO, SAML and Okta, or SMS and a code ("Bestätigungscodes",
 "vahvistuskoodi", "código"), words borrowed into every language the desk reads, or built on the same
 stem. Documents likewise fail going up or coming down (an upload, a "téléversement"; a download, a
-"PDF scaricato"). A mail that names no feature, or two as often, is told apart from none.
+"PDF scaricato"), and mail going out or coming in. A mail that names no feature, or two as often, is told
+apart from none.
 """
 
 from __future__ import annotations
@@ -31,6 +32,18 @@ FEATURES = {
         "downloads": r"\w*download\w*|herunterlad\w*|heruntergelad\w*|télécharg\w*|descarg\w*|scaric\w*|"
         r"baixa\w*|ladda ned|ladda ner|laddar ned|laddar ner|nedladdning\w*|pobier\w*|pobra\w*|stáhn\w*|"
         r"stažen\w*|stahov\w*",
+    },
+    # Mail going out stays in a queue; mail coming in misses an inbox. Both are sent and both do not
+    # arrive: "customers never got our invoices" is mail going out.
+    "e-mail": {
+        "outgoing": r"outgoing|outbound|queued?|going out|gone out|goes out|ausgehend\w*|warteschlange|"
+        r"versand\w*|verschick\w*|versend\w*|sortant\w*|file d'attente|saliente\w*|cola|coda|"
+        r"in attesa di invio|em fila|na fila|uitgaand\w*|wachtrij|utgående|udgående|kön|kø|wychodząc\w*|"
+        r"kolejce|kolejk[ai]|odchozí|frontě|lähtev\w*|jonossa",
+        "incoming": r"incoming|inbound|inbox|mailbox|conversations?|eingehend\w*|entrant\w*|boîte\w*|"
+        r"entrante\w*|buzón|bandeja de entrada|in arrivo|casella|caixa de entrada|entrando|inkomend\w*|"
+        r"komt niets binnen|inkommande|indgående|innkommende|przychodząc\w*|skrzynk\w*|příchozí|"
+        r"schránk\w*|saapuv\w*",
     },
 }
 _FEATURES = {

@@ -59,6 +59,7 @@ def test_english_has_its_words_too_and_a_language_without_any_is_left_to_the_mod
     assert reads_as_failure("en", "The labels print with the wrong address.") is True
     assert reads_as_failure("en", "We can’t open the invoices since Monday.") is True
     assert reads_as_failure("en", "The page which lists our invoices is blank.") is True  # no question
+    assert reads_as_failure("en", "The orders page shows zero results today.") is True
     assert reads_as_failure("en", "How do I add a user? I don't see the button.") is False
     assert reads_as_failure(None, "kaputt") is None
     assert reads_as_failure("ja", "動きません") is None

@@ -25,6 +25,15 @@ DOCUMENTS = [
     ("Stažené smlouvy nejdou otevřít.", "downloads"),
 ]
 
+MAIL = [
+    ("Our booking confirmations sit in the queue and never go out.", "outgoing"),
+    ("Die Rechnungen bleiben in der Warteschlange hängen.", "outgoing"),
+    ("Los avisos a los clientes se quedan en cola.", "outgoing"),
+    ("Mails to our shared inbox stopped turning into tickets.", "incoming"),
+    ("De inkomende berichten van klanten ontbreken sinds vanmorgen.", "incoming"),
+    ("Nic nie wpada do skrzynki odbiorczej od rana.", "incoming"),
+]
+
 
 @pytest.mark.parametrize(("text", "feature"), NAMED)
 def test_a_sign_in_failure_names_the_feature_that_failed(text: str, feature: str) -> None:
@@ -34,6 +43,16 @@ def test_a_sign_in_failure_names_the_feature_that_failed(text: str, feature: str
 @pytest.mark.parametrize(("text", "feature"), DOCUMENTS)
 def test_documents_fail_going_up_or_coming_down(text: str, feature: str) -> None:
     assert feature_named("documents", text) == feature
+
+
+@pytest.mark.parametrize(("text", "feature"), MAIL)
+def test_mail_fails_going_out_or_coming_in(text: str, feature: str) -> None:
+    assert feature_named("e-mail", text) == feature
+
+
+def test_mail_that_never_arrived_names_no_way_it_failed() -> None:
+    # Mail going out that customers say they never got names neither: it joins either outage.
+    assert feature_named("e-mail", "Customers say our invoices never arrived.") is None
 
 
 def test_a_mail_naming_no_feature_or_two_as_often_names_none() -> None:
@@ -51,3 +70,4 @@ def test_a_features_words_name_its_area() -> None:
     assert areas_named("de", "Keine SMS-Codes seit gestern.") == ["sign-in"]
     assert areas_named("fi", "Vahvistuskoodi ei tule perille.") == ["sign-in"]
     assert areas_named("sv", "Det går inte att ladda upp filer.") == ["documents"]  # not loading
+    assert areas_named("sv", "Ingen e-post skickas till kunderna.") == ["e-mail"]
