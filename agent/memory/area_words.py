@@ -67,7 +67,7 @@ OWN = {
         "export": r"rapport\w*|exporter",
         "api": r"intégration\w*|synchronisation\w*",
         "documents": r"fichier\w*|pièces? jointes?|document\w*",
-        "loading": r"lent\w*|charge\w*|page blanche|écran blanc",
+        "loading": r"lent\w*|charge\w*|page blanche|écran blanc|tableau de bord",
     },
     "es": {
         "sign-in": r"iniciar sesión|inicio de sesión|contraseña\w*|autenticación|acceder|acceso|entrar",
@@ -78,7 +78,7 @@ OWN = {
         "export": r"informe\w*|exportaci\w*",
         "api": r"integraci\w*|sincronizaci\w*",
         "documents": r"archivo\w*|adjunt\w*|documento\w*",
-        "loading": r"lent[oa]s?|tarda\w*|pantalla\w*|en blanco",
+        "loading": r"lent\w*|tarda\w*|pantalla\w*|en blanco",
     },
     "it": {
         "sign-in": r"accesso|accedere|credenziali|autenticazione",
@@ -89,7 +89,7 @@ OWN = {
         "export": r"esporta\w*|report\w*",
         "api": r"integrazion\w*|sincronizzazion\w*",
         "documents": r"allegat\w*|documenti|file",
-        "loading": r"lent[oaie]|carica|caricamento|pagina bianca|schermata",
+        "loading": r"lent\w*|carica|caricamento|pagina bianca|schermata|pannell\w*",
     },
     "pt": {
         "sign-in": r"senha\w*|acessar|acesso|autenticação|entrar",
@@ -100,7 +100,7 @@ OWN = {
         "export": r"relatório\w*|exportaç\w*",
         "api": r"integraç\w*|sincronizaç\w*",
         "documents": r"arquivo\w*|anexo\w*|documento\w*",
-        "loading": r"lent[oa]s?|carrega\w*|tela\w*|em branco|demora\w*",
+        "loading": r"lent\w*|carrega\w*|tela\w*|em branco|demora\w*|painel",
     },
     "nl": {
         "sign-in": r"inloggen|aanmelden|wachtwoord\w*|tweestapsverificatie",
@@ -122,7 +122,7 @@ OWN = {
         "export": r"rapport\w*",
         "api": r"integration\w*",
         "documents": r"fil|filer|bilaga\w*",
-        "loading": r"långsam\w*|ladda\w*(?! upp| ned| ner)",
+        "loading": r"långsam\w*|ladda\w*(?! upp| ned| ner)|seg|sega",
     },
     "da": {
         "sign-in": r"log ind|adgangskode",

@@ -35,20 +35,35 @@ FAILURE = {
     "cs": r"ne\w*|nic|žádn\w*|nelze|chyb\w*|prázdn\w*|selhal\w*|vypršel\w*|vypršení\w*",
     "fi": r"ei|eivät|mitään|virhe\w*|tyhjä|epäonnistu\w*|mahdoton",
 }
-# Slowness and lateness are failures too.
+# Slowness is a failure too (an app that crawls)...
 SLOW = {
-    "en": r"slow\w*|crawl\w*|spins?|spinning|takes? ages|forever|late|delay\w*",
-    "de": r"langsam\w*|dauert ewig|ewig|verspät\w*|verzöger\w*",
-    "fr": r"lent\w*|retard\w*",
-    "es": r"lent[oa]s?|tarda\w*|retras\w*",
-    "it": r"lent[oaie]|ritard\w*",
-    "pt": r"lent[oa]s?|demora\w*|atras\w*",
-    "nl": r"traag|trage|duurt lang|vertraag\w*|vertraging\w*|te laat",
-    "sv": r"långsam\w*|tar lång tid|försen\w*|fördröj\w*",
-    "da": r"langsom\w*|tager lang tid|forsink\w*",
-    "pl": r"woln\w*|długo|opóźni\w*",
-    "cs": r"pomal\w*|dlouho|zpožd\w*",
-    "fi": r"hidas\w*|myöhässä|viiv\w*",
+    "en": r"slow\w*|crawl\w*|spins?|spinning|takes? ages|forever",
+    "de": r"langsam\w*|dauert ewig|ewig",
+    "fr": r"lent\w*",
+    "es": r"lent\w*|tarda\w*",
+    "it": r"lent\w*",
+    "pt": r"lent\w*|demora\w*",
+    "nl": r"traag|trage|duurt lang",
+    "sv": r"långsam\w*|seg|sega|evigheter|tar lång tid",
+    "da": r"langsom\w*|tager lang tid",
+    "pl": r"woln\w*|długo",
+    "cs": r"pomal\w*|dlouho",
+    "fi": r"hidas\w*",
+}
+# ... and so is lateness (mail or events that come hours late).
+LATE = {
+    "en": r"late|delay\w*",
+    "de": r"verspät\w*|verzöger\w*",
+    "fr": r"retard\w*",
+    "es": r"retras\w*",
+    "it": r"ritard\w*",
+    "pt": r"atras\w*",
+    "nl": r"vertraag\w*|vertraging\w*|te laat",
+    "sv": r"försen\w*|fördröj\w*",
+    "da": r"forsink\w*",
+    "pl": r"opóźni\w*",
+    "cs": r"zpožd\w*",
+    "fi": r"myöhässä|viiv\w*",
 }
 # Said alike in every language: an HTTP status of a failure, and the English loanwords.
 EVERYWHERE = r"[45]\d\d|error|time-?outs?|crash\w*"
@@ -73,7 +88,10 @@ def _words(pattern: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE)
 
 
-_FAILURE = {language: _words(f"{words}|{SLOW[language]}|{EVERYWHERE}") for language, words in FAILURE.items()}
+_FAILURE = {
+    language: _words(f"{words}|{SLOW[language]}|{LATE[language]}|{EVERYWHERE}")
+    for language, words in FAILURE.items()
+}
 # A how-to question asks: its question word and, in the same sentence, a question mark ("como" is "as"
 # too: "aparece como fallida" tells of a failure).
 _HOW_TO = {

@@ -7,13 +7,15 @@ languages, nothing else tells them apart (tools/incident_match.py compares such 
 What does is what each names: SSO, SAML and Okta, or SMS and a code ("Bestätigungscodes",
 "vahvistuskoodi", "código"), words borrowed into every language the desk reads, or built on the same
 stem. Documents likewise fail going up or coming down (an upload, a "téléversement"; a download, a
-"PDF scaricato"), and mail going out or coming in. A mail that names no feature, or two as often, is told
-apart from none.
+"PDF scaricato"), mail going out or coming in, and an app closes itself or crawls. A mail that names no
+feature, or two as often, is told apart from none.
 """
 
 from __future__ import annotations
 
 import re
+
+from agent.memory.failure_words import SLOW
 
 # The features of an area (agent/memory/symptoms.py AREAS) and their words in every language, matched
 # case-insensitively as whole words (a leading `\w*` finds the end of a compound; a Danish "adgangskode"
@@ -44,6 +46,13 @@ FEATURES = {
         r"entrante\w*|buzón|bandeja de entrada|in arrivo|casella|caixa de entrada|entrando|inkomend\w*|"
         r"komt niets binnen|inkommande|indgående|innkommende|przychodząc\w*|skrzynk\w*|příchozí|"
         r"schránk\w*|saapuv\w*",
+    },
+    # An app that closes itself, or one that is slow (the failure words' slowness, in any language).
+    "loading": {
+        "crashes": r"crash\w*|closes itself|shuts down|force-?clos\w*|abstürz\w*|absturz\w*|stürzt|"
+        r"se ferme|plante|se cierra|si chiude|fecha sozinh[oa]|crasht|sluit af|kraschar|stängs|lukker ned|"
+        r"wyłącza\w*|zamyka się|padá|spadne|kaatuu|sulkeutuu",
+        "slowness": "|".join(SLOW.values()),
     },
 }
 _FEATURES = {

@@ -34,6 +34,15 @@ MAIL = [
     ("Nic nie wpada do skrzynki odbiorczej od rana.", "incoming"),
 ]
 
+APP = [
+    ("Since the update the app closes itself on start.", "crashes"),
+    ("Die App stürzt beim Öffnen der Kundenliste ab.", "crashes"),
+    ("L'application plante dès qu'on ouvre un dossier.", "crashes"),
+    ("Het dashboard is vandaag erg traag.", "slowness"),
+    ("Appen är seg på både mobilen och webben.", "slowness"),  # a phone and a browser: one slowness
+    ("Aplikace je od rána hrozně pomalá.", "slowness"),
+]
+
 
 @pytest.mark.parametrize(("text", "feature"), NAMED)
 def test_a_sign_in_failure_names_the_feature_that_failed(text: str, feature: str) -> None:
@@ -55,6 +64,11 @@ def test_mail_that_never_arrived_names_no_way_it_failed() -> None:
     assert feature_named("e-mail", "Customers say our invoices never arrived.") is None
 
 
+@pytest.mark.parametrize(("text", "feature"), APP)
+def test_an_app_closes_itself_or_crawls(text: str, feature: str) -> None:
+    assert feature_named("loading", text) == feature
+
+
 def test_a_mail_naming_no_feature_or_two_as_often_names_none() -> None:
     assert feature_named("sign-in", "Nobody can log in since this morning.") is None
     assert feature_named("sign-in", "SSO works, only the SMS step fails.") is None
@@ -71,3 +85,4 @@ def test_a_features_words_name_its_area() -> None:
     assert areas_named("fi", "Vahvistuskoodi ei tule perille.") == ["sign-in"]
     assert areas_named("sv", "Det går inte att ladda upp filer.") == ["documents"]  # not loading
     assert areas_named("sv", "Ingen e-post skickas till kunderna.") == ["e-mail"]
+    assert areas_named("it", "La stampante si blocca a metà.") == []  # a printer freezing is no app
