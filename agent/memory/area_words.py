@@ -30,7 +30,8 @@ BORROWED = {
     "loading": r"dashboard\w*|time-?outs?",
 }
 # Each language's own words by area, by ISO 639-1 code. Matched case-insensitively from the start of a
-# word; `\w*` lets a word inflect.
+# word; `\w*` lets a word inflect, and before a word finds it as the head of a compound
+# ("Monatsbericht", "veckorapporten").
 OWN = {
     "en": {
         "sign-in": r"log in|logon|sign-?in|sign in|single sign-on|two-factor|password\w*|locked out|"
@@ -53,7 +54,7 @@ OWN = {
         "payouts": r"auszahlung\w*|überweisung\w*|gutschrift\w*|bankkonto\w*|bankverbindung\w*",
         "e-mail": r"benachrichtigung\w*|postfach",
         "search": r"such\w*|filter\w*|treffer",
-        "export": r"bericht\w*|auswertung\w*",
+        "export": r"\w*bericht\w*|\w*auswertung\w*",
         "api": r"schnittstelle\w*|synchronisation\w*|anbindung\w*|integration\w*",
         "documents": r"datei\w*|anhang|anhänge\w*|dokument\w*",
         "loading": r"langsam\w*|lädt|ladezeit\w*|hängt",
@@ -108,7 +109,7 @@ OWN = {
         "payouts": r"uitbetaling\w*|uitbetaald|overboeking\w*|bankrekening\w*",
         "e-mail": r"melding\w*|notificatie\w*",
         "search": r"zoek\w*|filter\w*",
-        "export": r"rapport\w*|exporteren",
+        "export": r"\w*rapport\w*|exporteren",
         "api": r"koppeling\w*|integratie\w*|synchronisatie\w*",
         "documents": r"bestand\w*|bijlage\w*",
         "loading": r"traag|trage|laadt|laden",
@@ -119,7 +120,7 @@ OWN = {
         "payouts": r"utbetalning\w*|överföring\w*|bankkonto\w*|insättning\w*",
         "e-mail": r"avisering\w*|meddelande\w*",
         "search": r"sök\w*",
-        "export": r"rapport\w*",
+        "export": r"\w*rapport\w*",
         "api": r"integration\w*",
         "documents": r"fil|filer|bilaga\w*",
         "loading": r"långsam\w*|ladda\w*(?! upp| ned| ner)|seg|sega",
@@ -130,7 +131,7 @@ OWN = {
         "payouts": r"udbetaling\w*|overførsel\w*|bankkonto\w*",
         "e-mail": r"besked\w*",
         "search": r"søg\w*",
-        "export": r"rapport\w*",
+        "export": r"\w*rapport\w*",
         "api": r"integration\w*",
         "documents": r"fil|filer|vedhæft\w*",
         "loading": r"langsom\w*|indlæs\w*",
@@ -163,7 +164,7 @@ OWN = {
         "payouts": r"tilisiir\w*|tilitys\w*|pankkitili\w*",
         "e-mail": r"ilmoitu\w*|sähköposti\w*",
         "search": r"haku\w*",
-        "export": r"raportti\w*|vienti\w*",
+        "export": r"\w*raportti\w*|vienti\w*",
         "api": r"integraatio\w*",
         "documents": r"tiedosto\w*|liite\w*",
         "loading": r"hidas\w*|latautu\w*",

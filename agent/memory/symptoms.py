@@ -25,6 +25,7 @@ from agent.memory.failure_words import reads_as_failure
 from agent.memory.feature_words import feature_named
 from inbox.language import detect_language
 from tools.memory_port import Symptoms
+from tools.names import find_customer_name
 
 # How alike two reports of one outage are at least when they are about one area and both tell of a
 # malfunction (MiniLM; examples/incidents and examples/incidents-far: README, Memory).
@@ -184,7 +185,7 @@ class SymptomReader:
         """What the text, embedded as `vector`, tells: its area, its malfunction, its language, the feature
         of its area it names. Its words
         are read in its first MAX_CHARS, as the embedders read it (a 10 MB body took 4 s of CPU)."""
-        text = text[:MAX_CHARS]
+        text = _unsigned(text[:MAX_CHARS])
         language = detect_language(text, "")
         v = np.asarray(vector)
         area = self._area(v, language, text)
@@ -219,3 +220,10 @@ class SymptomReader:
         if words is None or (language in (None, "en") and abs(malfunction) >= UNSURE):
             return malfunction
         return abs(malfunction) if words else -abs(malfunction)
+
+
+def _unsigned(text: str) -> str:
+    """The text without its writer's name, which is no word of the report: "Hélène Blanc" is no blank
+    page, "Sven Koch" no cook."""
+    name, _ = find_customer_name(text, "", "")
+    return text.replace(name, " ") if name else text

@@ -28,6 +28,9 @@ PLACED = [
     ("cs", "Objednávky nejdou dokončit, platba vždy spadne.", "payments"),
     ("pl", "Koszyk się zawiesza i nie da się złożyć zamówienia.", "payments"),
     ("de", "Seit heute gehen keine Bestellungen durch, jede Kreditkartenzahlung bricht ab.", "payments"),
+    # A compound is what its head is.
+    ("de", "Der Monatsbericht ist seit heute leer.", "export"),
+    ("da", "Månedsrapporten er tom i dag.", "export"),
 ]
 
 
