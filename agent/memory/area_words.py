@@ -23,7 +23,7 @@ BORROWED = {
     "payments": r"checkout|paypal|mastercard|stripe|apple pay|google pay|swish|klarna",
     "payouts": r"payouts?|iban|sepa",
     "e-mail": r"\w*mail\w*|newsletter\w*|smtp|e-post\w*",
-    "search": r"",
+    "search": r"filt(?:er|re|ro|ri|ry|r)\w*",
     "export": r"export\w*|csv|xlsx|excel",
     "api": r"api|webhook\w*|zapier|endpoint\w*",
     "documents": r"pdfs?",
@@ -39,8 +39,8 @@ OWN = {
         "payments": r"pay|pays|paying|payments?|cards?|billing|charged?|charges|refund\w*|purchas\w*|"
         r"transactions?",
         "payouts": r"pay-?outs?|paid out|settlements?|bank accounts?|bank transfers?|transfers?|deposits?",
-        "e-mail": r"notifications?|inbox|invitations?|messages?",
-        "search": r"search\w*|filter\w*|look-?ups?|look up|find|finds|found",
+        "e-mail": r"notifications?|inbox|invitations?|messages?|reset\w*",
+        "search": r"search\w*|look-?ups?|look up|find|finds|found",
         "export": r"reports?|reporting",
         "api": r"integration\w*|sync\w*|connectors?",
         "documents": r"attach\w*|files?|documents?",
@@ -50,10 +50,11 @@ OWN = {
         "sign-in": r"anmeld\w*|einlogg\w*|passwort\w*|kennwort\w*|zugangsdaten|zwei-faktor\w*|"
         r"authentifizierung",
         "payments": r"zahlung\w*|\w*zahlung(?:en)?|bezahl\w*|\w*karten?|abbuchung\w*|kasse|warenkorb|"
-        r"\w*bestellung(?:en)?|bestellabschl\w*|bestellvorgang\w*|kaufen|kaufabschl\w*",
+        r"\w*bestellung(?:en)?|bestellabschl\w*|bestellvorgang\w*|kaufen|kaufabschl\w*|rückerstattung\w*|"
+        r"erstatt\w*",
         "payouts": r"auszahlung\w*|überweisung\w*|gutschrift\w*|bankkonto\w*|bankverbindung\w*",
-        "e-mail": r"benachrichtigung\w*|postfach",
-        "search": r"such\w*|filter\w*|treffer",
+        "e-mail": r"benachrichtigung\w*|postfach|zurücksetz\w*|\w*reset\w*",
+        "search": r"such\w*|treffer",
         "export": r"\w*bericht\w*|\w*auswertung\w*",
         "api": r"schnittstelle\w*|synchronisation\w*|anbindung\w*|integration\w*",
         "documents": r"datei\w*|anhang|anhänge\w*|dokument\w*",
@@ -61,10 +62,10 @@ OWN = {
     },
     "fr": {
         "sign-in": r"connexion|connecter|identifiant\w*|mot de passe|authentification",
-        "payments": r"paiement\w*|payer|cartes?|panier|prélèvement\w*|commande\w*|achat\w*",
+        "payments": r"paiement\w*|payer|cartes?|panier|prélèvement\w*|commande\w*|achat\w*|rembours\w*",
         "payouts": r"virements?|versements?|reversements?|compte bancaire|banque",
-        "e-mail": r"courriel\w*|notification\w*",
-        "search": r"recherch\w*|filtre\w*|chercher",
+        "e-mail": r"courriel\w*|notification\w*|réinitialis\w*",
+        "search": r"recherch\w*|chercher",
         "export": r"rapport\w*|exporter",
         "api": r"intégration\w*|synchronisation\w*",
         "documents": r"fichier\w*|pièces? jointes?|document\w*",
@@ -72,10 +73,10 @@ OWN = {
     },
     "es": {
         "sign-in": r"iniciar sesión|inicio de sesión|contraseña\w*|autenticación|acceder|acceso|entrar",
-        "payments": r"pago\w*|pagar|tarjeta\w*|cobro\w*|pedidos?|compras?",
+        "payments": r"pago\w*|pagar|tarjeta\w*|cobro\w*|pedidos?|compras?|reembols\w*|devoluci\w*",
         "payouts": r"liquidaci\w*|transferencia\w*|cuenta bancaria|abono\w*",
-        "e-mail": r"correo\w*|notificaci\w*|aviso\w*",
-        "search": r"búsqueda\w*|buscador\w*|buscar|filtro\w*",
+        "e-mail": r"correo\w*|notificaci\w*|aviso\w*|restablec\w*",
+        "search": r"búsqueda\w*|buscador\w*|buscar",
         "export": r"informe\w*|exportaci\w*",
         "api": r"integraci\w*|sincronizaci\w*",
         "documents": r"archivo\w*|adjunt\w*|documento\w*",
@@ -83,10 +84,11 @@ OWN = {
     },
     "it": {
         "sign-in": r"accesso|accedere|credenziali|autenticazione",
-        "payments": r"pagament\w*|pagare|carta di credito|addebit\w*|ordin[ei]|acquist\w*|carrello",
+        "payments": r"pagament\w*|pagare|carta di credito|addebit\w*|ordin[ei]|acquist\w*|carrello|"
+        r"rimbors\w*",
         "payouts": r"bonific\w*|versament\w*|incass\w*|conto corrente|accredit\w*",
-        "e-mail": r"notific\w*|posta",
-        "search": r"ricerca|ricerche|cercare|filtri",
+        "e-mail": r"notific\w*|posta|reimpost\w*",
+        "search": r"ricerca|ricerche|cercare",
         "export": r"esporta\w*|report\w*",
         "api": r"integrazion\w*|sincronizzazion\w*",
         "documents": r"allegat\w*|documenti|file",
@@ -94,9 +96,10 @@ OWN = {
     },
     "pt": {
         "sign-in": r"senha\w*|acessar|acesso|autenticação|entrar",
-        "payments": r"pagament\w*|pagar|cartão|cartões|cobrança\w*|pedidos?|compras?|carrinho",
+        "payments": r"pagament\w*|pagar|cartão|cartões|cobrança\w*|pedidos?|compras?|carrinho|reembols\w*|"
+        r"estorno\w*",
         "payouts": r"repasse\w*|transferência\w*|conta bancária|depósito\w*",
-        "e-mail": r"notificaç\w*|aviso\w*",
+        "e-mail": r"notificaç\w*|aviso\w*|redefini\w*",
         "search": r"pesquis\w*|busca",
         "export": r"relatório\w*|exportaç\w*",
         "api": r"integraç\w*|sincronizaç\w*",
@@ -105,10 +108,11 @@ OWN = {
     },
     "nl": {
         "sign-in": r"inloggen|aanmelden|wachtwoord\w*|tweestapsverificatie",
-        "payments": r"betaling\w*|betalen|creditcard\w*|afrekenen|bestelling\w*|winkelwagen\w*",
+        "payments": r"betaling\w*|betalen|creditcard\w*|afrekenen|bestelling\w*|winkelwagen\w*|"
+        r"terugbetaling\w*|restitutie\w*",
         "payouts": r"uitbetaling\w*|uitbetaald|overboeking\w*|bankrekening\w*",
-        "e-mail": r"melding\w*|notificatie\w*",
-        "search": r"zoek\w*|filter\w*",
+        "e-mail": r"melding\w*|notificatie\w*|\w*reset\w*",
+        "search": r"zoek\w*",
         "export": r"\w*rapport\w*|exporteren",
         "api": r"koppeling\w*|integratie\w*|synchronisatie\w*",
         "documents": r"bestand\w*|bijlage\w*",
@@ -116,9 +120,10 @@ OWN = {
     },
     "sv": {
         "sign-in": r"logga in|inloggning|lösenord",
-        "payments": r"betalning\w*|betala|köp\w*|kortet|korten|kortbetalning\w*|kassa\w*|beställning\w*",
+        "payments": r"betalning\w*|betala|köp\w*|kortet|korten|kortbetalning\w*|kassa\w*|beställning\w*|"
+        r"återbetalning\w*",
         "payouts": r"utbetalning\w*|överföring\w*|bankkonto\w*|insättning\w*",
-        "e-mail": r"avisering\w*|meddelande\w*",
+        "e-mail": r"avisering\w*|meddelande\w*|återställ\w*",
         "search": r"sök\w*",
         "export": r"\w*rapport\w*",
         "api": r"integration\w*",
@@ -127,9 +132,10 @@ OWN = {
     },
     "da": {
         "sign-in": r"log ind|adgangskode",
-        "payments": r"betaling\w*|betale|køb\w*|kortet|kortbetaling\w*|bestilling\w*",
+        "payments": r"betaling\w*|betale|køb\w*|kortet|kortbetaling\w*|bestilling\w*|refusion\w*|"
+        r"tilbagebetaling\w*",
         "payouts": r"udbetaling\w*|overførsel\w*|bankkonto\w*",
-        "e-mail": r"besked\w*",
+        "e-mail": r"besked\w*|nulstil\w*",
         "search": r"søg\w*",
         "export": r"\w*rapport\w*",
         "api": r"integration\w*",
@@ -138,9 +144,9 @@ OWN = {
     },
     "pl": {
         "sign-in": r"logowani\w*|zalogowa\w*|hasł\w*",
-        "payments": r"płatnoś\w*|zapłac\w*|zamówie\w*|kart[aąy]|koszyk\w*",
+        "payments": r"płatnoś\w*|zapłac\w*|zamówie\w*|kart[aąy]|koszyk\w*|zwrot\w*",
         "payouts": r"wypłat\w*|przelew\w*|rachun\w* bankow\w*|kont\w* bankow\w*",
-        "e-mail": r"powiadomieni\w*|wiadomoś\w*",
+        "e-mail": r"powiadomieni\w*|wiadomoś\w*|resetowa\w*|zresetowa\w*",
         "search": r"wyszukiw\w*",
         "export": r"raport\w*|eksport\w*",
         "api": r"integracj\w*",
@@ -149,9 +155,10 @@ OWN = {
     },
     "cs": {
         "sign-in": r"přihlá\w*|hesl\w*",
-        "payments": r"platb\w*|zaplat\w*|objednáv\w*|objednávk\w*|nákup\w*|kart[ay]",
+        "payments": r"platb\w*|zaplat\w*|objednáv\w*|objednávk\w*|nákup\w*|kart[ay]|refundac\w*|"
+        r"vrácení peněz",
         "payouts": r"výplat\w*|převod\w*|bankovní\w* účt\w*|bankovní účet",
-        "e-mail": r"oznámení|upozorněn\w*",
+        "e-mail": r"oznámení|upozorněn\w*|obnoven\w*",
         "search": r"vyhledáv\w*",
         "export": r"sestav\w*",
         "api": r"integrac\w*",
@@ -160,9 +167,9 @@ OWN = {
     },
     "fi": {
         "sign-in": r"kirjautu\w*|salasana\w*",
-        "payments": r"maksu\w*|tilau\w*|osto\w*",
+        "payments": r"maksu\w*|tilau\w*|osto\w*|hyvity\w*",
         "payouts": r"tilisiir\w*|tilitys\w*|pankkitili\w*",
-        "e-mail": r"ilmoitu\w*|sähköposti\w*",
+        "e-mail": r"ilmoitu\w*|sähköposti\w*|palautus\w*|nollau\w*",
         "search": r"haku\w*",
         "export": r"\w*raportti\w*|vienti\w*",
         "api": r"integraatio\w*",

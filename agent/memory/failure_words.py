@@ -5,9 +5,9 @@ MiniLM reads meaning in English only: a German question ("wie kann ich mein Pass
 near its sentences of things that broke as a German outage report does. What a report of a failure has
 in every language is a small closed class of words: a negation ("nicht", "ne ... rien", "não"), nobody,
 an impossibility, an error, an empty or blank result, a refusal, slowness, an HTTP status. What a question
-of how to do something or which to choose has is its question word ("how", "welche"), and a question mark
-closing its sentence. So a mail reads as a failure by its words only with such a word and without such a
-question.
+of how to do something, which to choose or whether it can be done has is its question words ("how",
+"welche", "est-il possible"), and a question mark closing its sentence. So a mail reads as a failure by
+its words only with such a word and without such a question.
 """
 
 from __future__ import annotations
@@ -67,20 +67,21 @@ LATE = {
 }
 # Said alike in every language: an HTTP status of a failure, and the English loanwords.
 EVERYWHERE = r"[45]\d\d|error|time-?outs?|crash\w*"
-# The question words of a question of how to do something, or of which to choose.
+# The question words of a question of how to do something, of which to choose, or whether it can be
+# done ("est-il possible de filtrer par catégorie ? je ne trouve pas l'option" reports nothing broken).
 HOW_TO = {
-    "en": r"how|which",
-    "de": r"wie|welche[rsmn]?",
-    "fr": r"comment|quel(?:le)?s?",
-    "es": r"cómo|como|cuál|cuáles",
-    "it": r"come|quale|quali",
-    "pt": r"como|qual|quais",
-    "nl": r"hoe|welke?",
-    "sv": r"hur|vilken|vilket|vilka",
-    "da": r"hvordan|hvilken|hvilket|hvilke",
-    "pl": r"jak|któr\w*",
-    "cs": r"jak|kter\w*",
-    "fi": r"miten|kuinka",
+    "en": r"how|which|is it possible|would it be possible",
+    "de": r"wie|welche[rsmn]?|ist es möglich|wäre es möglich",
+    "fr": r"comment|quel(?:le)?s?|est-il possible|serait-il possible|est-ce possible",
+    "es": r"cómo|como|cuál|cuáles|es posible|sería posible",
+    "it": r"come|quale|quali|è possibile|sarebbe possibile",
+    "pt": r"como|qual|quais|é possível|seria possível",
+    "nl": r"hoe|welke?|is het mogelijk",
+    "sv": r"hur|vilken|vilket|vilka|är det möjligt|går det att",
+    "da": r"hvordan|hvilken|hvilket|hvilke|er det muligt",
+    "pl": r"jak|któr\w*|czy można|czy jest możliw\w*",
+    "cs": r"jak|kter\w*|je možné|bylo by možné",
+    "fi": r"miten|kuinka|onko mahdollista",
 }
 
 

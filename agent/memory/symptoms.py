@@ -156,7 +156,7 @@ FINE = [
     "can we get a higher limit",
     "is it possible to change a setting",
     "will the service be down for planned maintenance?",
-    "could you refund an order for one of our customers",
+    "a question about refunds or returns",
 ]
 
 

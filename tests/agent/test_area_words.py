@@ -28,6 +28,11 @@ PLACED = [
     ("cs", "Objednávky nejdou dokončit, platba vždy spadne.", "payments"),
     ("pl", "Koszyk się zawiesza i nie da się złożyć zamówienia.", "payments"),
     ("de", "Seit heute gehen keine Bestellungen durch, jede Kreditkartenzahlung bricht ab.", "payments"),
+    # A refund is a payment going back; a reset link is mail; a filter is a search in every language.
+    ("it", "I rimborsi ai clienti danno errore da stamattina.", "payments"),
+    ("pt", "O estorno para o cliente não foi processado.", "payments"),
+    ("fr", "Le courriel de réinitialisation n'arrive jamais.", "e-mail"),
+    ("da", "Filtrene i kundelisten virker ikke.", "search"),
     # A compound is what its head is.
     ("de", "Der Monatsbericht ist seit heute leer.", "export"),
     ("da", "Månedsrapporten er tom i dag.", "export"),

@@ -42,6 +42,8 @@ NOT_FAILURES = [
     # A question of which to choose.
     ("de", "Welche Dateiformate nimmt der Import an? In der Hilfe steht es nicht."),
     ("sv", "Vilka kort tar ni emot? Det framgår inte av prislistan."),
+    # A question of whether it can be done.
+    ("it", "È possibile ordinare i clienti per città? Non trovo l'opzione."),
 ]
 
 

@@ -20,6 +20,7 @@ BROKEN = [
 FINE = [
     "Could you add a dark theme to the app? It would be easier on the eyes.",
     "Please refund the second booking for Mrs Adams, she cancelled in time.",
+    "Can a customer who paid by card get a refund after 60 days?",
     "Thanks a lot for your help with the import last week!",
     "Which plan includes single sign-on for our staff?",
 ]
@@ -122,3 +123,9 @@ def test_only_the_start_of_a_long_mail_is_read_for_words(reader: SymptomReader) 
     text = start + "und " * 2_500_000 + "Passwort Anmeldung kaputt"
     symptoms = reader.read(MiniLM().embed([text])[0], text)
     assert symptoms.language == "de" and symptoms.area is None and symptoms.malfunction <= 0
+
+
+def test_refunds_that_fail_tell_of_a_malfunction_a_refund_asked_for_does_not(reader: SymptomReader) -> None:
+    """Written for this test: refunds failing beside a refund asked for (FINE has a refund question)."""
+    assert read(reader, "Every refund we start today ends in an error; the money never leaves us.")[1] > 0
+    assert read(reader, "Please refund the second booking for Mrs Adams, she cancelled in time.")[1] < 0
