@@ -29,7 +29,7 @@ FEATURES = {
     },
     "documents": {
         "uploads": r"\w*upload\w*|hochlad\w*|hochgelad\w*|télévers\w*|subir|subida\w*|caricar\w*|"
-        r"caricament\w*|enviar|envio|carregar|ladda upp|laddar upp|uppladdning\w*|przesła\w*|wgra\w*|"
+        r"caricament\w*|ladda upp|laddar upp|uppladdning\w*|przesła\w*|wgra\w*|"
         r"nahr\w*",
         "downloads": r"\w*download\w*|herunterlad\w*|heruntergelad\w*|télécharg\w*|descarg\w*|scaric\w*|"
         r"baixa\w*|ladda ned|ladda ner|laddar ned|laddar ner|nedladdning\w*|pobier\w*|pobra\w*|stáhn\w*|"
@@ -70,6 +70,12 @@ def feature_named(area: str | None, text: str) -> str | None:
     return max(used, key=used.__getitem__)
 
 
+# Features whose words name their area too: "SMS-Codes" is signing in, a crash is an app not loading. Mail's
+# are words of any context (a queue, an inbox, a conversation): they tell mail out from mail in, and
+# name no area.
+NAMING = ("sign-in", "documents", "loading")
+
+
 def words_of(area: str) -> str:
-    """The words of every feature of `area`, as one pattern (they name the area too)."""
-    return "|".join(FEATURES.get(area, {}).values())
+    """The words of every feature of `area` that name it, as one pattern."""
+    return "|".join(FEATURES[area].values()) if area in NAMING else ""

@@ -84,5 +84,6 @@ def test_a_features_words_name_its_area() -> None:
     assert areas_named("de", "Keine SMS-Codes seit gestern.") == ["sign-in"]
     assert areas_named("fi", "Vahvistuskoodi ei tule perille.") == ["sign-in"]
     assert areas_named("sv", "Det går inte att ladda upp filer.") == ["documents"]  # not loading
+    assert areas_named("es", "Hay mucha cola en la tienda desde ayer.") == []  # a queue is no mail
     assert areas_named("sv", "Ingen e-post skickas till kunderna.") == ["e-mail"]
     assert areas_named("it", "La stampante si blocca a metà.") == []  # a printer freezing is no app
