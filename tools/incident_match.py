@@ -1,10 +1,10 @@
 """Whether two reports tell of one outage: alike enough in their words and not about two different
-product areas, or about one product area, both telling of a malfunction, and alike at least a little
-(agent/memory/symptoms.py reads area, malfunction and language). One outage told in far-apart words
-("checkout down", "card payments failing") shares the second; a question about the same part of the
-product ("which payment methods do you accept?") tells of no malfunction and does not, however alike its
-words. Two reports in different languages are compared by area and malfunction alone: the embedder's
-likeness means nothing across languages.
+product areas or two features of one, or about one product area, both telling of a malfunction, and
+alike at least a little (agent/memory/symptoms.py reads area, feature, malfunction and language). One
+outage told in far-apart words ("checkout down", "card payments failing") shares the second; a question
+about the same part of the product ("which payment methods do you accept?") tells of no malfunction and
+does not, however alike its words. Two reports in different languages are compared by area and
+malfunction alone: the embedder's likeness means nothing across languages.
 """
 
 from __future__ import annotations

@@ -183,8 +183,8 @@ class SymptomReader:
 
     def read(self, vector: list[float], text: str) -> Symptoms:
         """What the text, embedded as `vector`, tells: its area, its malfunction, its language, the feature
-        of its area it names. Its words
-        are read in its first MAX_CHARS, as the embedders read it (a 10 MB body took 4 s of CPU)."""
+        of its area it names. Its words are read in its first MAX_CHARS, as the embedders read it (a 10 MB
+        body took 4 s of CPU)."""
         text = _unsigned(text[:MAX_CHARS])
         language = detect_language(text, "")
         v = np.asarray(vector)
@@ -222,8 +222,13 @@ class SymptomReader:
         return abs(malfunction) if words else -abs(malfunction)
 
 
+# Where a mail signs with its writer's name (tools/names.py); an introduction ("This is CSV Export
+# failing") may take words of the report for a name, and they stay.
+SIGNED = ("closing line", "sign-off block")
+
+
 def _unsigned(text: str) -> str:
-    """The text without its writer's name, which is no word of the report: "Hélène Blanc" is no blank
-    page, "Sven Koch" no cook."""
-    name, _ = find_customer_name(text, "", "")
-    return text.replace(name, " ") if name else text
+    """The text without the name it is signed with, which is no word of the report: "Hélène Blanc" is no
+    blank page, "Sven Koch" no cook."""
+    name, source = find_customer_name(text, "", "")
+    return text.replace(name, " ") if name and source in SIGNED else text

@@ -129,3 +129,10 @@ def test_refunds_that_fail_tell_of_a_malfunction_a_refund_asked_for_does_not(rea
     """Written for this test: refunds failing beside a refund asked for (FINE has a refund question)."""
     assert read(reader, "Every refund we start today ends in an error; the money never leaves us.")[1] > 0
     assert read(reader, "Please refund the second booking for Mrs Adams, she cancelled in time.")[1] < 0
+
+
+def test_only_the_name_a_mail_is_signed_with_is_left_out(reader: SymptomReader) -> None:
+    """tools/names.py reads "This is Excel Export" as an introduction of someone called Excel Export: the
+    report keeps its words (written for this test)."""
+    text = "Help\nThis is Excel Export breaking again, the columns are blank."
+    assert read(reader, text)[0] == "export"
