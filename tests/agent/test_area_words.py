@@ -33,6 +33,15 @@ PLACED = [
     ("pt", "O estorno para o cliente não foi processado.", "payments"),
     ("fr", "Le courriel de réinitialisation n'arrive jamais.", "e-mail"),
     ("da", "Filtrene i kundelisten virker ikke.", "search"),
+    # A connected calendar kept in step is an integration, whatever the language spells a sync.
+    ("en", "Bookings made in your app no longer appear in our Outlook calendar.", "api"),
+    ("fi", "Varaukset eivät enää synkronoidu Google-kalenteriin.", "api"),
+    ("cs", "Synchronizace s kalendářem od včera nefunguje.", "api"),
+    ("pt", "A agenda do Google não recebe os novos horários.", "api"),
+    # Mail is what is sent out and does not arrive, where the mail names no mail.
+    ("es", "Las facturas enviadas a los clientes se quedan en cola.", "e-mail"),
+    ("sv", "Påminnelserna skickas inte till kunderna längre.", "e-mail"),
+    ("en", "Every invoice we send sits in the outbox.", "e-mail"),
     # A compound is what its head is.
     ("de", "Der Monatsbericht ist seit heute leer.", "export"),
     ("da", "Månedsrapporten er tom i dag.", "export"),
