@@ -28,6 +28,7 @@ BORROWED = {
     "api": r"apis?|webhook\w*|zapier|endpoint\w*|callbacks?|hubspot|salesforce|quickbooks|xero|"
     # A connected app kept in step: a sync in every spelling, a calendar (Google's, Outlook's)
     r"sync\w*|synk\w*|synchroni\w*|sincroni\w*|calend\w*|\w*kalen[dt]\w*|agenda\w*|ical",
+    "calls": r"voip|sip",
     "documents": r"pdfs?",
     "loading": r"dashboard\w*|time-?outs?",
 }
@@ -38,20 +39,25 @@ OWN = {
     "en": {
         "sign-in": r"log in|logon|sign-?in|sign in|single sign-on|two-factor|password\w*|locked out|"
         r"authenticat\w*|credentials",
-        "payments": r"pay|pays|paying|payments?|cards?|billing|charged?|charges|refund\w*|purchas\w*|"
+        # Tax on what is paid (VAT, in each language's name)
+        "payments": r"vat|tax|taxes|sales tax|"
+        r"pay|pays|paying|payments?|cards?|billing|charged?|charges|refund\w*|purchas\w*|"
         r"transactions?",
         "payouts": r"pay-?outs?|paid out|settlements?|bank accounts?|bank transfers?|transfers?|deposits?",
         "e-mail": r"notifications?|inbox|outbox|invitations?|messages?|reset\w*",
         "search": r"search\w*|look-?ups?|look up|find|finds|found",
         "export": r"reports?|reporting",
         "api": r"integration\w*|connectors?",
+        "calls": r"phone calls?|calls|incoming calls?|ringing|rings out|voicemail|dial\w*|softphone|"
+        r"phone lines?",
         "documents": r"attach\w*|files?|documents?",
         "loading": r"times? out|slow\w*|load|loads|loading|blank|crawl\w*|freez\w*|spinn\w*",
     },
     "de": {
         "sign-in": r"anmeld\w*|einlogg\w*|passwort\w*|kennwort\w*|zugangsdaten|zwei-faktor\w*|"
         r"authentifizierung",
-        "payments": r"zahlung\w*|\w*zahlung(?:en)?|bezahl\w*|\w*karten?|abbuchung\w*|kasse|warenkorb|"
+        "payments": r"mwst|mehrwertsteuer|umsatzsteuer|ust|"
+        r"zahlung\w*|\w*zahlung(?:en)?|bezahl\w*|\w*karten?|abbuchung\w*|kasse|warenkorb|"
         r"\w*bestellung(?:en)?|bestellabschl\w*|bestellvorgang\w*|kaufen|kaufabschl\w*|rückerstattung\w*|"
         r"erstatt\w*",
         "payouts": r"auszahlung\w*|überweisung\w*|gutschrift\w*|bankkonto\w*|bankverbindung\w*",
@@ -59,122 +65,143 @@ OWN = {
         "search": r"such\w*|treffer",
         "export": r"\w*bericht\w*|\w*auswertung\w*",
         "api": r"schnittstelle\w*|anbindung\w*|integration\w*",
+        "calls": r"\w*anruf\w*|telefon\w*|klingelt|freizeichen",
         "documents": r"datei\w*|anhang|anhänge\w*|dokument\w*",
         "loading": r"langsam\w*|lädt|ladezeit\w*|hängt",
     },
     "fr": {
         "sign-in": r"connexion|connecter|identifiant\w*|mot de passe|authentification",
-        "payments": r"paiement\w*|payer|cartes?|panier|prélèvement\w*|commande\w*|achat\w*|rembours\w*",
+        "payments": r"tva|taxes?|"
+        r"paiement\w*|payer|cartes?|panier|prélèvement\w*|commande\w*|achat\w*|rembours\w*",
         "payouts": r"virements?|versements?|reversements?|compte bancaire|banque",
         "e-mail": r"courriel\w*|notification\w*|réinitialis\w*|envoyée?s?",
         "search": r"recherch\w*|chercher",
         "export": r"rapport\w*|exporter",
         "api": r"intégration\w*",
+        "calls": r"appels|appels? (?:entrants?|sortants?|téléphoniques?)|téléphon\w*|sonne",
         "documents": r"fichier\w*|pièces? jointes?|document\w*",
         "loading": r"lent\w*|charge\w*|page blanche|écran blanc|tableau de bord",
     },
     "es": {
         "sign-in": r"iniciar sesión|inicio de sesión|contraseña\w*|autenticación|acceder|acceso|entrar",
-        "payments": r"pago\w*|pagar|tarjeta\w*|cobro\w*|pedidos?|compras?|reembols\w*|devoluci\w*",
+        "payments": r"iva|impuestos?|"
+        r"pago\w*|pagar|tarjeta\w*|cobro\w*|pedidos?|compras?|reembols\w*|devoluci\w*",
         "payouts": r"liquidaci\w*|transferencia\w*|cuenta bancaria|abono\w*",
         "e-mail": r"correo\w*|notificaci\w*|aviso\w*|restablec\w*|enviad[oa]s|envían",
         "search": r"búsqueda\w*|buscador\w*|buscar",
         "export": r"informe\w*|exportaci\w*",
         "api": r"integraci\w*",
+        "calls": r"llamadas?|teléfono\w*|telefónic\w*|suena",
         "documents": r"archivo\w*|adjunt\w*|documento\w*",
         "loading": r"lent\w*|tarda\w*|pantalla\w*|en blanco",
     },
     "it": {
         "sign-in": r"accesso|accedere|credenziali|autenticazione",
-        "payments": r"pagament\w*|pagare|carta di credito|addebit\w*|ordin[ei]|acquist\w*|carrello|"
+        "payments": r"iva|impost[ae]|"
+        r"pagament\w*|pagare|carta di credito|addebit\w*|ordin[ei]|acquist\w*|carrello|"
         r"rimbors\w*",
         "payouts": r"bonific\w*|versament\w*|incass\w*|conto corrente|accredit\w*",
         "e-mail": r"notific\w*|posta|reimpost\w*|inviat[ei]",
         "search": r"ricerca|ricerche|cercare",
         "export": r"esporta\w*|report\w*",
         "api": r"integrazion\w*",
+        "calls": r"chiamat[ae]|telefon\w*|squill\w*",
         "documents": r"allegat\w*|documenti|file",
         "loading": r"lent\w*|carica|caricamento|pagina bianca|schermata|pannell\w*",
     },
     "pt": {
         "sign-in": r"senha\w*|acessar|acesso|autenticação|entrar",
-        "payments": r"pagament\w*|pagar|cartão|cartões|cobrança\w*|pedidos?|compras?|carrinho|reembols\w*|"
+        "payments": r"iva|impostos?|"
+        r"pagament\w*|pagar|cartão|cartões|cobrança\w*|pedidos?|compras?|carrinho|reembols\w*|"
         r"estorno\w*",
         "payouts": r"repasse\w*|transferência\w*|conta bancária|depósito\w*",
         "e-mail": r"notificaç\w*|aviso\w*|redefini\w*|enviad[oa]s",
         "search": r"pesquis\w*|busca",
         "export": r"relatório\w*|exportaç\w*",
         "api": r"integraç\w*",
+        "calls": r"chamadas?|ligaç\w*|telefon\w*|toca",
         "documents": r"arquivo\w*|anexo\w*|documento\w*",
         "loading": r"lent\w*|carrega\w*|tela\w*|em branco|demora\w*|painel",
     },
     "nl": {
         "sign-in": r"inloggen|aanmelden|wachtwoord\w*|tweestapsverificatie",
-        "payments": r"betaling\w*|betalen|creditcard\w*|afrekenen|bestelling\w*|winkelwagen\w*|"
+        "payments": r"btw|belasting\w*|"
+        r"betaling\w*|betalen|creditcard\w*|afrekenen|bestelling\w*|winkelwagen\w*|"
         r"terugbetaling\w*|restitutie\w*",
         "payouts": r"uitbetaling\w*|uitbetaald|overboeking\w*|bankrekening\w*",
         "e-mail": r"melding\w*|notificatie\w*|\w*reset\w*|verzonden|verstuurd",
         "search": r"zoek\w*",
         "export": r"\w*rapport\w*|exporteren",
         "api": r"koppeling\w*|integratie\w*",
+        "calls": r"oproep\w*|gesprekken|telefo\w*|gebeld",
         "documents": r"bestand\w*|bijlage\w*",
         "loading": r"traag|trage|laadt|laden",
     },
     "sv": {
         "sign-in": r"logga in|inloggning|lösenord",
-        "payments": r"betalning\w*|betala|köp\w*|kortet|korten|kortbetalning\w*|kassa\w*|beställning\w*|"
+        "payments": r"moms|skatt\w*|"
+        r"betalning\w*|betala|köp\w*|kortet|korten|kortbetalning\w*|kassa\w*|beställning\w*|"
         r"återbetalning\w*",
         "payouts": r"utbetalning\w*|överföring\w*|bankkonto\w*|insättning\w*",
         "e-mail": r"avisering\w*|meddelande\w*|återställ\w*|skickas|skickade",
         "search": r"sök\w*",
         "export": r"\w*rapport\w*",
         "api": r"integration\w*",
+        "calls": r"samtal\w*|telefon\w*|ringer",
         "documents": r"fil|filer|bilaga\w*",
         "loading": r"långsam\w*|ladda\w*(?! upp| ned| ner)|seg|sega",
     },
     "da": {
         "sign-in": r"log ind|adgangskode",
-        "payments": r"betaling\w*|betale|køb\w*|kortet|kortbetaling\w*|bestilling\w*|refusion\w*|"
+        "payments": r"moms|skat|skatter|"
+        r"betaling\w*|betale|køb\w*|kortet|kortbetaling\w*|bestilling\w*|refusion\w*|"
         r"tilbagebetaling\w*",
         "payouts": r"udbetaling\w*|overførsel\w*|bankkonto\w*",
         "e-mail": r"besked\w*|nulstil\w*|sendes|sendt",
         "search": r"søg\w*",
         "export": r"\w*rapport\w*",
         "api": r"integration\w*",
+        "calls": r"opkald\w*|telefon\w*|ringer",
         "documents": r"fil|filer|vedhæft\w*",
         "loading": r"langsom\w*|indlæs\w*",
     },
     "pl": {
         "sign-in": r"logowani\w*|zalogowa\w*|hasł\w*",
-        "payments": r"płatnoś\w*|zapłac\w*|zamówie\w*|kart[aąy]|koszyk\w*|zwrot\w*",
+        "payments": r"vat|podat\w*|"
+        r"płatnoś\w*|zapłac\w*|zamówie\w*|kart[aąy]|koszyk\w*|zwrot\w*",
         "payouts": r"wypłat\w*|przelew\w*|rachun\w* bankow\w*|kont\w* bankow\w*",
         "e-mail": r"powiadomieni\w*|wiadomoś\w*|resetowa\w*|zresetowa\w*|wysyłan\w*|wysłan\w*",
         "search": r"wyszukiw\w*",
         "export": r"raport\w*|eksport\w*",
         "api": r"integracj\w*",
+        "calls": r"połączeń|połączenia telefoniczne|rozmow\w*|telefon\w*|\w*dzwoni\w*",
         "documents": r"plik\w*|załącznik\w*",
         "loading": r"woln\w*|ładuj\w*|ładowani\w*",
     },
     "cs": {
         "sign-in": r"přihlá\w*|hesl\w*",
-        "payments": r"platb\w*|zaplat\w*|objednáv\w*|objednávk\w*|nákup\w*|kart[ay]|refundac\w*|"
+        "payments": r"dph|daň\w*|dan[ěi]|"
+        r"platb\w*|zaplat\w*|objednáv\w*|objednávk\w*|nákup\w*|kart[ay]|refundac\w*|"
         r"vrácení peněz",
         "payouts": r"výplat\w*|převod\w*|bankovní\w* účt\w*|bankovní účet",
         "e-mail": r"oznámení|upozorněn\w*|obnoven\w*|odeslán\w*",
         "search": r"vyhledáv\w*",
         "export": r"sestav\w*",
         "api": r"integrac\w*",
+        "calls": r"hovor\w*|telefon\w*|dovola\w*|nedovola\w*",
         "documents": r"soubor\w*|přílo\w*",
         "loading": r"pomal\w*|načít\w*",
     },
     "fi": {
         "sign-in": r"kirjautu\w*|salasana\w*",
-        "payments": r"maksu\w*|tilau\w*|osto\w*|hyvity\w*",
+        "payments": r"alv|arvonlisävero\w*|vero|verot|veroa|"
+        r"maksu\w*|tilau\w*|osto\w*|hyvity\w*",
         "payouts": r"tilisiir\w*|tilitys\w*|pankkitili\w*",
         "e-mail": r"ilmoitu\w*|sähköposti\w*|palautus\w*|nollau\w*|lähetet\w*",
         "search": r"haku\w*",
         "export": r"\w*raportti\w*|vienti\w*",
         "api": r"integraatio\w*",
+        "calls": r"puhelu\w*|puhelin\w*",
         "documents": r"tiedosto\w*|liite\w*",
         "loading": r"hidas\w*|latautu\w*",
     },

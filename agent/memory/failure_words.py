@@ -4,10 +4,10 @@ English where the model cannot tell.
 MiniLM reads meaning in English only: a German question ("wie kann ich mein Passwort ändern?") lies as
 near its sentences of things that broke as a German outage report does. What a report of a failure has
 in every language is a small closed class of words: a negation ("nicht", "ne ... rien", "não"), nobody,
-an impossibility, an error, an empty or blank result, a refusal, slowness, an HTTP status. What a question
-of how to do something, which to choose or whether it can be done has is its question words ("how",
-"welche", "est-il possible"), and a question mark closing its sentence. So a mail reads as a failure by
-its words only with such a word and without such a question.
+an impossibility, an error, an empty or blank result, a refusal, slowness, a wrong or doubled amount,
+an HTTP status. What a question of how to do something, which to choose or whether it can be done has is
+its question words ("how", "welche", "est-il possible"), and a question mark closing its sentence. So a
+mail reads as a failure by its words only with such a word and without such a question.
 """
 
 from __future__ import annotations
@@ -65,6 +65,21 @@ LATE = {
     "cs": r"zpožd\w*",
     "fi": r"myöhässä|viiv\w*",
 }
+# ... and so is an amount that comes out wrong, or twice (VAT added twice on an invoice).
+WRONG = {
+    "en": r"twice|doubled?|duplicated?|incorrect\w*",
+    "de": r"falsch\w*|doppelt\w*|zweimal",
+    "fr": r"faux|fausses?|incorrect\w*|en double|deux fois|doublée?s?",
+    "es": r"incorrect\w*|equivocad\w*|erróne\w*|dos veces|duplicad\w*",
+    "it": r"sbagliat\w*|errat[oaie]|due volte|doppi[oa]?|duplicat\w*",
+    "pt": r"errad[oa]s?|incorret\w*|duas vezes|duplicad\w*",
+    "nl": r"verkeerd\w*|onjuist\w*|dubbel\w*|twee keer",
+    "sv": r"felaktig\w*|dubbel\w*|två gånger",
+    "da": r"forkert\w*|dobbelt\w*|to gange",
+    "pl": r"błędn\w*|nieprawidłow\w*|podwójn\w*|dwukrotn\w*|dwa razy",
+    "cs": r"špatn\w*|chybn\w*|dvakrát|dvojit\w*",
+    "fi": r"väär\w*|kahdesti|kahteen kertaan|kaksinkertai\w*",
+}
 # Said alike in every language: an HTTP status of a failure, and the English loanwords.
 EVERYWHERE = r"[45]\d\d|error|time-?outs?|crash\w*"
 # The question words of a question of how to do something, of which to choose, or whether it can be
@@ -90,7 +105,7 @@ def _words(pattern: str) -> re.Pattern[str]:
 
 
 _FAILURE = {
-    language: _words(f"{words}|{SLOW[language]}|{LATE[language]}|{EVERYWHERE}")
+    language: _words(f"{words}|{SLOW[language]}|{LATE[language]}|{WRONG[language]}|{EVERYWHERE}")
     for language, words in FAILURE.items()
 }
 # A how-to question asks: its question word and, in the same sentence, a question mark ("como" is "as"

@@ -42,6 +42,16 @@ PLACED = [
     ("es", "Las facturas enviadas a los clientes se quedan en cola.", "e-mail"),
     ("sv", "Påminnelserna skickas inte till kunderna längre.", "e-mail"),
     ("en", "Every invoice we send sits in the outbox.", "e-mail"),
+    # Tax on what is paid is a payment, in each language's name for it.
+    ("de", "Die MwSt. wird auf allen Rechnungen doppelt berechnet.", "payments"),
+    ("nl", "De btw op onze facturen klopt niet meer.", "payments"),
+    ("cs", "Faktury od rána počítají DPH dvakrát.", "payments"),
+    # Phone calls through the product are a part of their own.
+    ("en", "Incoming calls stopped ringing in the browser at about ten.", "calls"),
+    ("fr", "Les appels entrants ne sonnent plus chez nos conseillers.", "calls"),
+    ("pl", "Klienci nie mogą się do nas dodzwonić od rana.", "calls"),
+    ("fi", "Asiakkaiden puhelut eivät tule läpi.", "calls"),
+    ("es", "Las llamadas de los clientes se cortan al contestar.", "calls"),
     # A compound is what its head is.
     ("de", "Der Monatsbericht ist seit heute leer.", "export"),
     ("da", "Månedsrapporten er tom i dag.", "export"),

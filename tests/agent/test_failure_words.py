@@ -26,6 +26,11 @@ FAILURES = [
     # Something taking long is slow.
     ("cs", "Uložení faktury trvá od rána velmi dlouho."),
     ("pl", "Raport generuje się dziś bardzo długo."),
+    # An amount that comes out wrong, or twice, is a failure without an error.
+    ("de", "Auf den heutigen Rechnungen steht die Mehrwertsteuer doppelt."),
+    ("it", "Gli importi delle fatture di oggi sono sbagliati."),
+    ("fi", "Laskuilla on tänään väärä summa."),
+    ("nl", "Klanten worden twee keer gefactureerd voor dezelfde bestelling."),
     # Something arriving late has failed to arrive in time.
     ("de", "Die Benachrichtigungen kommen mit großer Verzögerung."),
     ("nl", "De meldingen komen sinds vanochtend te laat binnen."),
