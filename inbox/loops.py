@@ -22,15 +22,18 @@ _REPORT_TYPES = {"message/delivery-status", "message/disposition-notification", 
 _BULK_PRECEDENCE = {"bulk", "junk", "list"}
 _AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponder")
 _FALSE = {"no", "false", "off", "0"}
-# "Automatic reply: <the subject>" as mail servers write it, in en, de, fr, es, it, nl and pt. A prefix
-# with its colon: "Out of office next week, cancel my plan" is a person writing.
+# "Automatic reply: <the subject>" as mail servers write it, in en, de, fr, es, it, nl, pt, sv, da, no, pl,
+# cs and fi. A prefix with its colon: "Out of office next week, cancel my plan" is a person writing.
 _AUTO_REPLY_PREFIX = re.compile(
     r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:out of (?:the )?office|automatic reply|auto(?:matic)?[- ]?response"
     r"|auto[- ]?reply|vacation(?: reply)?|abwesenheit(?:snotiz)?|automatische antwort|abwesend"
     r"|r[ée]ponse automatique|absence(?: du bureau)?|absent(?:e)? du bureau|respuesta autom[áa]tica"
     r"|fuera de la oficina|ausente|risposta automatica|fuori (?:sede|ufficio)|assente"
     r"|automatisch antwoord|afwezig(?:heid)?|niet aanwezig|resposta autom[áa]tica"
-    r"|fora do escrit[óo]rio|ausente do escrit[óo]rio)\s*:",
+    r"|fora do escrit[óo]rio|ausente do escrit[óo]rio"
+    r"|fr[åa]nvaro|fr[åa]nvarande|autosvar|automatiskt svar|frav[æe]r(?:ende)?|automatisk svar"
+    r"|poza biurem|nieobecno[śs][ćc]|automatyczna odpowied[źz]|odpowied[źz] automatyczna"
+    r"|nep[řr][íi]tomnost|mimo kancel[áa][řr]|automatick[áa] odpov[ěe][ďd]|poissa|automaattinen vastaus)\s*:",
     re.IGNORECASE,
 )
 _BOUNCE_SUBJECT = re.compile(
