@@ -7,7 +7,8 @@ in every language is a small closed class of words: a negation ("nicht", "ne ...
 an impossibility, an error, an empty or blank result, a refusal, slowness, a wrong or doubled amount,
 an HTTP status. What a question of how to do something, which to choose or whether it can be done has is
 its question words ("how", "welche", "est-il possible"), and a question mark closing its sentence. So a
-mail reads as a failure by its words only with such a word and without such a question.
+mail reads as a failure by its words only with such a word and without such a question, nor the words
+of one that works again ("Re: Panne d'hier" / "tout fonctionne à nouveau").
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ FAILURE = {
     "en": r"not|nobody|none|zero|\w+n[\u2019']t|no|nothing|never|cannot|unable|fail\w*|broken|down|stuck|"
     r"empty|blank|missing|wrong|declined|rejected|locked out",
     "de": r"nicht|niemand|kein\w*|nichts|unmöglich|fehler\w*|fehlgeschlagen|schlägt fehl|kaputt|"
-    r"defekt|leer\w*|abgelehnt|ausgefallen|hängt|störung|abgestürzt",
+    r"defekt|leer\w*|abgelehnt|abgewiesen|ausgefallen|hängt|hängen|störung|abgestürzt",
     "fr": r"ne|blanc|blanche|n[\u2019']\w+|pas|rien|aucune?|impossible|erreurs?|échou\w*|échec|panne|vides?|"
     r"bloqu\w*|plant\w*|refus\w*",
     "es": r"no|nadie|en blanco|nada|ningún|ninguna|imposible|error(?:es)?|fall\w*|vací[oa]s?|"
@@ -28,12 +29,12 @@ FAILURE = {
     r"danneggiat\w*|rifiutat\w*",
     "pt": r"não|ninguém|em branco|nada|nenhum[a]?|impossível|erros?|falh\w*|vazi[oa]s?|fora do ar|"
     r"travad[oa]|bloquead[oa]s?|corrompid\w*|recusad\w*",
-    "nl": r"niet|niemand|geen|niets|onmogelijk|fout\w*|mislukt|leeg|kapot|storing|geweigerd",
-    "sv": r"inte|ingen|inga|inget|ingenting|omöjligt|fel\w*|misslyck\w*|tom|tomma|trasig",
-    "da": r"ikke|ingen|intet|ingenting|umuligt|fejl\w*|mislyk\w*|tom|tomme",
-    "pl": r"nie|żaden|żadne|nic|niemożliw\w*|błąd|błędy|awaria|pust[ayei]",
-    "cs": r"ne\w*|nic|žádn\w*|nelze|chyb\w*|prázdn\w*|selhal\w*|vypršel\w*|vypršení\w*",
-    "fi": r"ei|eivät|mitään|virhe\w*|tyhjä|epäonnistu\w*|mahdoton",
+    "nl": r"niet|niemand|geen|niets|onmogelijk|fout\w*|mislukt|leeg|kapot|storing|geweigerd|afgewezen",
+    "sv": r"inte|ingen|inga|inget|ingenting|omöjligt|fel\w*|misslyck\w*|tom|tomma|trasig|nekas|nekad\w*",
+    "da": r"ikke|ingen|intet|ingenting|umuligt|fejl\w*|mislyk\w*|tom|tomme|afvis\w*",
+    "pl": r"nie|żaden|żadne|nic|niemożliw\w*|błąd|błędy|awaria|pust[ayei]|odrzuc\w*",
+    "cs": r"ne\w*|nic|žádn\w*|nelze|chyb\w*|prázdn\w*|selhal\w*|vypršel\w*|vypršení\w*|zamítnut\w*",
+    "fi": r"ei|eivät|mitään|virhe\w*|tyhjä|epäonnistu\w*|mahdoton|hylät\w*|hylkä\w*",
 }
 # Slowness is a failure too (an app that crawls)...
 SLOW = {
@@ -99,6 +100,23 @@ HOW_TO = {
     "fi": r"miten|kuinka|onko mahdollista",
 }
 
+# What a mail says when the failure it names is over ("Re: Panne d'hier" / "tout fonctionne à nouveau"):
+# it works again, in words a report of a failure does not negate.
+WORKS_AGAIN = {
+    "en": r"works again|working again|back to normal",
+    "de": r"(?:funktioniert|geht|läuft) (?:jetzt |alles )?wieder",
+    "fr": r"fonctionne (?:à nouveau|de nouveau)|marche (?:à nouveau|de nouveau)|remarche",
+    "es": r"funciona (?:de nuevo|otra vez)|vuelve a funcionar|volvió a funcionar",
+    "it": r"funziona di nuovo|funziona nuovamente|(?:è )?tornato a funzionare|torna a funzionare",
+    "pt": r"funciona (?:de novo|novamente)|voltou a funcionar",
+    "nl": r"werkt (?:weer|opnieuw)",
+    "sv": r"fungerar igen|funkar igen",
+    "da": r"virker igen|fungerer igen",
+    "pl": r"działa (?:ponownie|znowu)",
+    "cs": r"funguje (?:znovu|zase)",
+    "fi": r"toimii (?:taas|jälleen)",
+}
+
 
 def _words(pattern: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE)
@@ -114,12 +132,16 @@ _HOW_TO = {
     language: re.compile(rf"(?<!\w)(?:{words})(?!\w)[^.!?]{{0,200}}\?", re.IGNORECASE)
     for language, words in HOW_TO.items()
 }
+_WORKS_AGAIN = {language: _words(words) for language, words in WORKS_AGAIN.items()}
 
 
 def reads_as_failure(language: str | None, text: str) -> bool | None:
-    """Whether `text`, written in `language`, tells of a failure by its words; None for a language
-    these words do not cover."""
+    """Whether `text`, written in `language`, tells of a failure by its words: a failure word, and
+    neither a question of how nor words that it works again; None for a language these words do not
+    cover."""
     failure = _FAILURE.get(language or "")
     if failure is None:
         return None
-    return failure.search(text) is not None and _HOW_TO[language or ""].search(text) is None
+    asks = _HOW_TO[language or ""].search(text) is not None
+    over = _WORKS_AGAIN[language or ""].search(text) is not None
+    return failure.search(text) is not None and not asks and not over

@@ -31,6 +31,10 @@ FAILURES = [
     ("it", "Gli importi delle fatture di oggi sono sbagliati."),
     ("fi", "Laskuilla on tänään väärä summa."),
     ("nl", "Klanten worden twee keer gefactureerd voor dezelfde bestelling."),
+    # A refusal is a failure in every language.
+    ("sv", "Alla kortbetalningar nekas sedan i morse."),
+    ("pl", "Przelewy są odrzucane przez bank."),
+    ("fi", "Korttimaksut hylätään kassalla."),
     # Something arriving late has failed to arrive in time.
     ("de", "Die Benachrichtigungen kommen mit großer Verzögerung."),
     ("nl", "De meldingen komen sinds vanochtend te laat binnen."),
@@ -49,6 +53,10 @@ NOT_FAILURES = [
     ("sv", "Vilka kort tar ni emot? Det framgår inte av prislistan."),
     # A question of whether it can be done.
     ("it", "È possibile ordinare i clienti per città? Non trovo l'opzione."),
+    # Thanks for a failure that is over, its subject still naming it.
+    ("de", "Re: Störung beim Export\nDanke, seit gestern Abend funktioniert alles wieder."),
+    ("nl", "Re: Fout bij inloggen\nBedankt, het werkt weer."),
+    ("cs", "Re: Chyba platby\nDěkuji, už to funguje zase bez problémů."),
 ]
 
 
