@@ -7,8 +7,8 @@ languages, nothing else tells them apart (tools/incident_match.py compares such 
 What does is what each names: SSO, SAML and Okta, or SMS and a code ("Bestätigungscodes",
 "vahvistuskoodi", "código"), words borrowed into every language the desk reads, or built on the same
 stem. Documents likewise fail going up or coming down (an upload, a "téléversement"; a download, a
-"PDF scaricato"), mail going out or coming in, and an app closes itself or crawls. A mail that names no
-feature, or two as often, is told apart from none.
+"PDF scaricato"), payments fail at checkout or in refunds, mail going out or coming in, and an app
+closes itself or crawls. A mail that names no feature, or two as often, is told apart from none.
 """
 
 from __future__ import annotations
@@ -34,6 +34,15 @@ FEATURES = {
         "downloads": r"\w*download\w*|herunterlad\w*|heruntergelad\w*|télécharg\w*|descarg\w*|scaric\w*|"
         r"baixa\w*|ladda ned|ladda ner|laddar ned|laddar ner|nedladdning\w*|pobier\w*|pobra\w*|stáhn\w*|"
         r"stažen\w*|stahov\w*",
+    },
+    # Money taken from a customer (a card, a wallet, a checkout) or given back: declines at checkout and
+    # refunds stuck as pending are two outages of one morning.
+    "payments": {
+        "charges": r"\w*cards?|\w*karte\w*|\w*kart[aąyę]|cartes?|tarjetas?|carta|cartão|cartões|kortet|"
+        r"korten|kortbetal\w*|checkout|kasse|kassa|caisse|cassa|apple pay|google pay|paypal|klarna|swish",
+        "refunds": r"\w*refund\w*|rückerstatt\w*|erstatt\w*|rembours\w*|reembols\w*|devoluci\w*|rimbors\w*|"
+        r"estorno\w*|terugbetaling\w*|restitutie\w*|återbetalning\w*|refusion\w*|tilbagebetaling\w*|zwrot\w*|"
+        r"refundac\w*|vrácení peněz|hyvity\w*",
     },
     # Mail going out stays in a queue; mail coming in misses an inbox. Both are sent and both do not
     # arrive: "customers never got our invoices" is mail going out.

@@ -112,6 +112,14 @@ AREAS = {
         "le chiamate in entrata non arrivano",
         "as chamadas recebidas não chegam",
     ],
+    # Appointments and reservations customers make through a public page; no English sentence, as calls.
+    "bookings": [
+        "nos clients ne peuvent plus prendre rendez-vous en ligne",
+        "Kunden können keine Termine mehr online buchen",
+        "los clientes no pueden reservar cita en la web",
+        "i clienti non riescono a prenotare online",
+        "os clientes não conseguem fazer agendamento online",
+    ],
     "documents": [
         "invoice PDF or document download is broken",
         "files and attachments cannot be opened",
@@ -144,6 +152,7 @@ BROKEN = [
     "it does not work at all",
     "it says something went wrong",
     "it keeps loading and then fails with an error",
+    "it is stuck in pending for hours",
     "funktioniert seit heute nicht mehr",
     "es kommt nichts mehr an",
     "ne fonctionne plus depuis ce matin",

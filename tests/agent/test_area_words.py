@@ -34,7 +34,6 @@ PLACED = [
     ("fr", "Le courriel de réinitialisation n'arrive jamais.", "e-mail"),
     ("da", "Filtrene i kundelisten virker ikke.", "search"),
     # A connected calendar kept in step is an integration, whatever the language spells a sync.
-    ("en", "Bookings made in your app no longer appear in our Outlook calendar.", "api"),
     ("fi", "Varaukset eivät enää synkronoidu Google-kalenteriin.", "api"),
     ("cs", "Synchronizace s kalendářem od včera nefunguje.", "api"),
     ("pt", "A agenda do Google não recebe os novos horários.", "api"),
@@ -52,6 +51,11 @@ PLACED = [
     ("pl", "Klienci nie mogą się do nas dodzwonić od rana.", "calls"),
     ("fi", "Asiakkaiden puhelut eivät tule läpi.", "calls"),
     ("es", "Las llamadas de los clientes se cortan al contestar.", "calls"),
+    # Appointments customers book through a public page are a part of their own.
+    ("en", "Nobody can book an appointment through our page since eight.", "bookings"),
+    ("it", "I clienti non riescono più a prenotare un appuntamento online.", "bookings"),
+    ("sv", "Kunderna kan inte boka tid via vår bokningssida.", "bookings"),
+    ("pl", "Pacjenci nie mogą się umówić na wizytę przez stronę.", "bookings"),
     # A compound is what its head is.
     ("de", "Der Monatsbericht ist seit heute leer.", "export"),
     ("da", "Månedsrapporten er tom i dag.", "export"),

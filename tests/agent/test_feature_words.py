@@ -24,6 +24,14 @@ DOCUMENTS = [
     ("Los informes descargados vienen vacíos.", "downloads"),
     ("Stažené smlouvy nejdou otevřít.", "downloads"),
 ]
+PAYMENTS = [
+    ("Every Mastercard is declined at checkout since noon.", "charges"),
+    ("Die Kartenzahlungen im Shop werden alle abgelehnt.", "charges"),
+    ("Os pagamentos com cartão falham desde as 11h.", "charges"),
+    ("The refunds we sent yesterday still show as pending.", "refunds"),
+    ("Les remboursements aux clients restent bloqués.", "refunds"),
+    ("Zwroty dla klientów nie są realizowane od rana.", "refunds"),
+]
 
 MAIL = [
     ("Our booking confirmations sit in the queue and never go out.", "outgoing"),
@@ -52,6 +60,11 @@ def test_a_sign_in_failure_names_the_feature_that_failed(text: str, feature: str
 @pytest.mark.parametrize(("text", "feature"), DOCUMENTS)
 def test_documents_fail_going_up_or_coming_down(text: str, feature: str) -> None:
     assert feature_named("documents", text) == feature
+
+
+@pytest.mark.parametrize(("text", "feature"), PAYMENTS)
+def test_payments_fail_taking_money_or_giving_it_back(text: str, feature: str) -> None:
+    assert feature_named("payments", text) == feature
 
 
 @pytest.mark.parametrize(("text", "feature"), MAIL)

@@ -131,6 +131,13 @@ def test_refunds_that_fail_tell_of_a_malfunction_a_refund_asked_for_does_not(rea
     assert read(reader, "Please refund the second booking for Mrs Adams, she cancelled in time.")[1] < 0
 
 
+def test_bookings_that_no_longer_reach_a_connected_calendar_are_a_sync_failing(reader: SymptomReader) -> None:
+    """Written for this test: the mail names bookings and a calendar as often; the model reads the
+    calendar's sync (the bookings page works, their copy elsewhere does not)."""
+    text = "Bookings made in your app no longer appear in our Outlook calendar."
+    assert read(reader, text)[0] == "api"
+
+
 def test_only_the_name_a_mail_is_signed_with_is_left_out(reader: SymptomReader) -> None:
     """tools/names.py reads "This is Excel Export" as an introduction of someone called Excel Export: the
     report keeps its words (written for this test)."""
