@@ -147,13 +147,14 @@ OWN = {
         "loading": r"traag|trage|laadt|laden",
     },
     "sv": {
-        "sign-in": r"logga in|inloggning|lösenord",
+        # Norwegian, which the language detector reads as Swedish or Danish, in both.
+        "sign-in": r"logga in|inloggning\w*|lösenord\w*|logge inn|innlogging\w*|passord\w*",
         "payments": r"moms|skatt\w*|"
         r"betalning\w*|betala|köp\w*|kortet|korten|kortbetalning\w*|kassa\w*|beställning\w*|"
         r"återbetalning\w*",
         "payouts": r"utbetalning\w*|överföring\w*|bankkonto\w*|insättning\w*",
         "e-mail": r"avisering\w*|meddelande\w*|återställ\w*|skickas|skickade",
-        "search": r"sök\w*",
+        "search": r"sök\w*|søk\w*",
         "export": r"\w*rapport\w*",
         "api": r"integration\w*",
         "calls": r"samtal\w*|telefon\w*|ringer",
@@ -162,13 +163,13 @@ OWN = {
         "loading": r"långsam\w*|ladda\w*(?! upp| ned| ner)|seg|sega",
     },
     "da": {
-        "sign-in": r"log ind|adgangskode",
+        "sign-in": r"log ind|adgangskode\w*|logge inn|innlogging\w*|passord\w*",
         "payments": r"moms|skat|skatter|"
         r"betaling\w*|betale|køb\w*|kortet|kortbetaling\w*|bestilling\w*|refusion\w*|"
         r"tilbagebetaling\w*",
         "payouts": r"udbetaling\w*|overførsel\w*|bankkonto\w*",
         "e-mail": r"besked\w*|nulstil\w*|sendes|sendt",
-        "search": r"søg\w*",
+        "search": r"søg\w*|søk\w*",
         "export": r"\w*rapport\w*",
         "api": r"integration\w*",
         "calls": r"opkald\w*|telefon\w*|ringer",

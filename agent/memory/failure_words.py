@@ -20,6 +20,7 @@ FAILURE = {
     "en": r"not|nobody|none|zero|\w+n[\u2019']t|no|nothing|never|cannot|unable|fail\w*|broken|down|stuck|"
     r"empty|blank|missing|wrong|declined|rejected|locked out",
     "de": r"nicht|niemand|kein\w*|nichts|unmöglich|fehler\w*|fehlgeschlagen|schlägt fehl|kaputt|"
+    r"ohne (?:\w+ ){0,2}(?:daten|einträge|eintrag|inhalt|zeilen|werte)|"
     r"defekt|leer\w*|abgelehnt|abgewiesen|ausgefallen|hängt|hängen|störung|abgestürzt",
     "fr": r"ne|blanc|blanche|n[\u2019']\w+|pas|rien|aucune?|impossible|erreurs?|échou\w*|échec|panne|vides?|"
     r"bloqu\w*|plant\w*|refus\w*",

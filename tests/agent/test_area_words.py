@@ -56,6 +56,10 @@ PLACED = [
     ("it", "I clienti non riescono più a prenotare un appuntamento online.", "bookings"),
     ("sv", "Kunderna kan inte boka tid via vår bokningssida.", "bookings"),
     ("pl", "Pacjenci nie mogą się umówić na wizytę przez stronę.", "bookings"),
+    # A word inflects ("lösenordet" is the password); Norwegian, read as Swedish or Danish, is read in both.
+    ("sv", "Lösenordet godtas inte sedan uppdateringen.", "sign-in"),
+    ("sv", "Passordet vårt blir avvist hver gang.", "sign-in"),
+    ("da", "Søket i arkivet gir ingen treff.", "search"),
     # A compound is what its head is.
     ("de", "Der Monatsbericht ist seit heute leer.", "export"),
     ("da", "Månedsrapporten er tom i dag.", "export"),

@@ -31,6 +31,8 @@ FAILURES = [
     ("it", "Gli importi delle fatture di oggi sono sbagliati."),
     ("fi", "Laskuilla on tänään väärä summa."),
     ("nl", "Klanten worden twee keer gefactureerd voor dezelfde bestelling."),
+    # Something that comes without its content has failed.
+    ("de", "Die Rechnungsliste kommt seit heute ohne Inhalt."),
     # A refusal is a failure in every language.
     ("sv", "Alla kortbetalningar nekas sedan i morse."),
     ("pl", "Przelewy są odrzucane przez bank."),
