@@ -29,7 +29,7 @@ BORROWED = {
     # A connected app kept in step: a sync in every spelling, a calendar (Google's, Outlook's)
     r"sync\w*|synk\w*|synchroni\w*|sincroni\w*|calend\w*|\w*kalen[dt]\w*|agenda\w*|ical",
     "calls": r"voip|sip",
-    "bookings": r"",
+    "bookings": r"",  # none: each language names its own bookings
     "documents": r"pdfs?",
     "loading": r"dashboard\w*|time-?outs?",
 }

@@ -102,7 +102,7 @@ HOW_TO = {
 }
 
 # What a mail says when the failure it names is over ("Re: Panne d'hier" / "tout fonctionne à nouveau"):
-# it works again, in words a report of a failure does not negate.
+# it works again, unless negated ("it's not working again", "geht wieder nicht" tell of a failure).
 WORKS_AGAIN = {
     "en": r"works again|working again|back to normal",
     "de": r"(?:funktioniert|geht|läuft) (?:jetzt |alles )?wieder",
@@ -116,6 +116,22 @@ WORKS_AGAIN = {
     "pl": r"działa (?:ponownie|znowu)",
     "cs": r"funguje (?:znovu|zase)",
     "fi": r"toimii (?:taas|jälleen)",
+}
+
+# The negations that turn "works again" into a failure that is back, before or after it.
+NEGATION = {
+    "en": r"not|\w*n[\u2019']t|never",
+    "de": r"nicht|nie",
+    "fr": r"ne|pas",
+    "es": r"no|nunca",
+    "it": r"non|mai",
+    "pt": r"não|nunca",
+    "nl": r"niet|nooit",
+    "sv": r"inte|aldrig",
+    "da": r"ikke|aldrig",
+    "pl": r"nie",
+    "cs": r"ne",
+    "fi": r"ei",
 }
 
 
@@ -133,7 +149,19 @@ _HOW_TO = {
     language: re.compile(rf"(?<!\w)(?:{words})(?!\w)[^.!?]{{0,200}}\?", re.IGNORECASE)
     for language, words in HOW_TO.items()
 }
-_WORKS_AGAIN = {language: _words(words) for language, words in WORKS_AGAIN.items()}
+_WORKS_AGAIN = {
+    language: re.compile(
+        rf"(?P<before>(?<!\w)(?:{NEGATION[language]})\s+)?(?<!\w)(?:{words})(?!\w)"
+        rf"(?:(?=(?P<after>\s+(?:{NEGATION[language]})(?!\w))))?",
+        re.IGNORECASE,
+    )
+    for language, words in WORKS_AGAIN.items()
+}
+
+
+def _works_again(language: str, text: str) -> bool:
+    """Whether the text says that what failed works again, not negated."""
+    return any(not (m["before"] or m["after"]) for m in _WORKS_AGAIN[language].finditer(text))
 
 
 def reads_as_failure(language: str | None, text: str) -> bool | None:
@@ -144,5 +172,5 @@ def reads_as_failure(language: str | None, text: str) -> bool | None:
     if failure is None:
         return None
     asks = _HOW_TO[language or ""].search(text) is not None
-    over = _WORKS_AGAIN[language or ""].search(text) is not None
+    over = _works_again(language or "", text)
     return failure.search(text) is not None and not asks and not over

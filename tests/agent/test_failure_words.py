@@ -33,6 +33,11 @@ FAILURES = [
     ("nl", "Klanten worden twee keer gefactureerd voor dezelfde bestelling."),
     # Something that comes without its content has failed.
     ("de", "Die Rechnungsliste kommt seit heute ohne Inhalt."),
+    # A failure that is back: "works again", negated.
+    ("de", "Der Export geht wieder nicht, wie letzte Woche."),
+    ("nl", "Het inloggen werkt weer niet sinds vanochtend."),
+    ("it", "La ricerca non funziona di nuovo da stamattina."),
+    ("pt", "O envio de e-mails não funciona novamente."),
     # A refusal is a failure in every language.
     ("sv", "Alla kortbetalningar nekas sedan i morse."),
     ("pl", "Przelewy są odrzucane przez bank."),
@@ -70,6 +75,16 @@ def test_a_report_of_a_failure_says_so_in_its_words(language: str, text: str) ->
 @pytest.mark.parametrize(("language", "text"), NOT_FAILURES)
 def test_a_question_a_request_or_thanks_does_not(language: str, text: str) -> None:
     assert reads_as_failure(language, text) is False
+
+
+def test_a_failure_that_is_back_in_english_is_no_failure_that_is_over() -> None:
+    assert reads_as_failure("en", "Re: Search outage\nThe search is not working again today.") is True
+    assert (
+        reads_as_failure(
+            "en", "Re: Search outage\nThanks, the search isn\u2019t down any more, it works again."
+        )
+        is False
+    )
 
 
 def test_english_has_its_words_too_and_a_language_without_any_is_left_to_the_model() -> None:
