@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.memory.area_words import areas_named
+from agent.memory.area_words import BORROWED, OWN, areas_named
+from agent.memory.feature_words import FEATURES
+from agent.memory.symptoms import AREAS
 
 PLACED = [
     ("en", "Our Zapier zaps against your app all fail with an internal error.", "api"),
@@ -82,3 +84,10 @@ def test_areas_named_as_often_are_all_named_and_no_words_name_none() -> None:
     assert areas_named("en", "The search results export is broken") == ["search", "export"]
     assert areas_named("de", "Wir möchten auf den Jahresplan wechseln.") == []
     assert areas_named(None, "Please check our password") == ["sign-in"]  # not told: English
+
+
+def test_every_area_words_can_name_has_sentences_to_be_read_by() -> None:
+    """An area named by words but without sentences would leave the reader nothing to choose among (a
+    mail naming only it would fail to be read); a new area needs both."""
+    own = {area for words in OWN.values() for area in words}
+    assert set(BORROWED) == set(AREAS) and own <= set(AREAS) and set(FEATURES) <= set(AREAS)
